@@ -1,0 +1,236 @@
+//! The customer's payment code (付款码): 18 ASCII digits with prefix 10–15 (PROTOCOL.md §10).
+//!
+//! A code is a single-use bearer credential, so `Display` and `Debug` show only the first 2 and
+//! the last 4 digits; the full value leaves this type only through [`AuthCode::reveal`], which is
+//! crate-private and used by the request builder and the keyed fingerprint.
+
+use std::fmt;
+
+/// Length of a WeChat Pay payment code.
+pub const LEN: usize = 18;
+
+/// A validated WeChat Pay payment code.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AuthCode(String);
+
+/// Which wallet a string of digits most likely belongs to; used to word refusals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wallet {
+    WeChat,
+    Alipay,
+    UnionPay,
+    Unknown,
+}
+
+/// Why a scanned or typed string is not a WeChat Pay payment code.
+/// Never carries the code itself: only its length and first two digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthCodeError {
+    #[error("no payment code: the field is empty; scan the customer's code")]
+    Empty,
+    #[error(
+        "not a payment code: character {position} is not a digit; scan again or type only digits"
+    )]
+    NotDigits { position: usize },
+    #[error(
+        "this is an Alipay code ({len} digits starting {prefix}); paycode takes WeChat Pay only — ask for the WeChat payment code"
+    )]
+    Alipay { len: usize, prefix: String },
+    #[error(
+        "this is a UnionPay code (19 digits starting 62); paycode takes WeChat Pay only — ask for the WeChat payment code"
+    )]
+    UnionPay,
+    #[error("payment code too short: {len} digits, a WeChat code has 18; scan again")]
+    TooShort { len: usize },
+    #[error("payment code too long: {len} digits, a WeChat code has 18; scan again")]
+    TooLong { len: usize },
+    #[error(
+        "not a WeChat payment code: it starts {prefix}, WeChat codes start 10 to 15; ask the customer to open WeChat Pay"
+    )]
+    WrongPrefix { prefix: String },
+}
+
+impl AuthCodeError {
+    /// The same refusal in Simplified Chinese, for the cashier's screen.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::Empty => "未输入付款码:请扫描顾客的付款码".into(),
+            Self::NotDigits { position } => {
+                format!("不是付款码:第 {position} 个字符不是数字;请重新扫描或只输入数字")
+            }
+            Self::Alipay { len, prefix } => format!(
+                "这是支付宝付款码({len} 位,以 {prefix} 开头);本机只收微信支付,请顾客出示微信付款码"
+            ),
+            Self::UnionPay => {
+                "这是银联/云闪付付款码(19 位,以 62 开头);本机只收微信支付,请顾客出示微信付款码"
+                    .into()
+            }
+            Self::TooShort { len } => format!("付款码太短:{len} 位,微信付款码为 18 位;请重新扫描"),
+            Self::TooLong { len } => format!("付款码太长:{len} 位,微信付款码为 18 位;请重新扫描"),
+            Self::WrongPrefix { prefix } => format!(
+                "不是微信付款码:以 {prefix} 开头,微信付款码以 10–15 开头;请顾客打开微信支付"
+            ),
+        }
+    }
+}
+
+/// Guess the wallet of an all-digit string by prefix and length (PROTOCOL.md §10).
+pub fn wallet_of(digits: &str) -> Wallet {
+    let prefix: u32 = digits.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let len = digits.len();
+    match (prefix, len) {
+        (10..=15, LEN) => Wallet::WeChat,
+        (25..=30, 16..=24) => Wallet::Alipay,
+        (62, 19) => Wallet::UnionPay,
+        _ => Wallet::Unknown,
+    }
+}
+
+impl AuthCode {
+    /// Validate a code exactly as received; terminators (CR, LF, Tab) must already be stripped.
+    pub fn parse(input: &str) -> Result<Self, AuthCodeError> {
+        if input.is_empty() {
+            return Err(AuthCodeError::Empty);
+        }
+        if let Some(i) = input.chars().position(|c| !c.is_ascii_digit()) {
+            return Err(AuthCodeError::NotDigits { position: i + 1 });
+        }
+        let len = input.len();
+        let prefix = input.get(..2).unwrap_or(input).to_string();
+        match wallet_of(input) {
+            Wallet::WeChat => return Ok(Self(input.to_string())),
+            Wallet::Alipay => return Err(AuthCodeError::Alipay { len, prefix }),
+            Wallet::UnionPay => return Err(AuthCodeError::UnionPay),
+            Wallet::Unknown => {}
+        }
+        if len < LEN {
+            Err(AuthCodeError::TooShort { len })
+        } else if len > LEN {
+            Err(AuthCodeError::TooLong { len })
+        } else {
+            Err(AuthCodeError::WrongPrefix { prefix })
+        }
+    }
+
+    /// The full code. Only for the micropay request body and the keyed journal fingerprint;
+    /// never for logs, screens or error messages.
+    pub(crate) fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    /// The masked form shown everywhere: first 2 and last 4 digits (`13************4321`).
+    pub fn masked(&self) -> String {
+        let s = &self.0;
+        format!("{}{}{}", &s[..2], "*".repeat(LEN - 6), &s[LEN - 4..])
+    }
+}
+
+impl std::str::FromStr for AuthCode {
+    type Err = AuthCodeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthCode({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_every_wechat_prefix() {
+        for p in 10..=15 {
+            let code = format!("{p}3456789012345678");
+            assert_eq!(AuthCode::parse(&code).unwrap().reveal(), code);
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_problem() {
+        use AuthCodeError::*;
+        let table: &[(&str, AuthCodeError)] = &[
+            ("", Empty),
+            ("13456789012345678x", NotDigits { position: 18 }),
+            (" 134567890123456789", NotDigits { position: 1 }),
+            ("134567890123456789\r", NotDigits { position: 19 }),
+            ("１34567890123456789", NotDigits { position: 1 }),
+            (
+                "281234567890123456",
+                Alipay {
+                    len: 18,
+                    prefix: "28".into(),
+                },
+            ),
+            (
+                "2512345678901234",
+                Alipay {
+                    len: 16,
+                    prefix: "25".into(),
+                },
+            ),
+            ("6212345678901234567", UnionPay),
+            ("13456789012345678", TooShort { len: 17 }),
+            ("1345678901234567890", TooLong { len: 19 }),
+            (
+                "193456789012345678",
+                WrongPrefix {
+                    prefix: "19".into(),
+                },
+            ),
+            (
+                "093456789012345678",
+                WrongPrefix {
+                    prefix: "09".into(),
+                },
+            ),
+        ];
+        for (input, want) in table {
+            assert_eq!(
+                AuthCode::parse(input).unwrap_err(),
+                *want,
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_and_debug_are_masked() {
+        let c = AuthCode::parse("134567890123454321").unwrap();
+        assert_eq!(c.to_string(), "13************4321");
+        assert_eq!(format!("{c:?}"), "AuthCode(13************4321)");
+        assert!(!format!("{c} {c:?}").contains("3456789012345"));
+    }
+
+    #[test]
+    fn errors_never_carry_the_code_and_exist_in_chinese() {
+        for input in [
+            "281234567890123456789",
+            "193456789012345678",
+            "6212345678901234567",
+        ] {
+            let e = AuthCode::parse(input).unwrap_err();
+            assert!(!e.to_string().contains(&input[2..]), "{e}");
+            assert!(!e.zh().contains(&input[2..]));
+            assert!(!e.zh().is_empty());
+        }
+    }
+
+    #[test]
+    fn wallet_detection() {
+        assert_eq!(wallet_of("134567890123456789"), Wallet::WeChat);
+        assert_eq!(wallet_of("301234567890123456789012"), Wallet::Alipay);
+        assert_eq!(wallet_of("6212345678901234567"), Wallet::UnionPay);
+        assert_eq!(wallet_of("9"), Wallet::Unknown);
+    }
+}

@@ -1,0 +1,36 @@
+//! Command-line entry: the clap command tree and dispatch to the library.
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "paycode", version, about = "WeChat Pay payment-code cashier")]
+pub struct Cli {
+    /// Path of the configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "PAYCODE_CONFIG",
+        default_value = "config.toml"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the configuration file and print what it resolves to (secrets hidden).
+    Config,
+}
+
+/// Parse the process arguments and run the chosen command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Config) | None => {
+            eprintln!("paycode: nothing to run yet");
+            ExitCode::from(3)
+        }
+    }
+}

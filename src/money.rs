@@ -1,0 +1,197 @@
+//! Money as integer fen (分). Amounts are typed by the cashier as yuan strings ("12.34") and
+//! sent to WeChat as integer fen; no floating point is involved anywhere.
+
+use std::fmt;
+
+/// An amount in fen (1 yuan = 100 fen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Fen(pub u64);
+
+/// Why an amount was refused. Each message says what is wrong and what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("no amount: type an amount in yuan, like 12.34")]
+    Empty,
+    #[error("negative amounts are not accepted: type the amount to charge, like 12.34")]
+    Negative,
+    #[error("the amount must be above zero: type the amount to charge, like 12.34")]
+    Zero,
+    #[error("at most two decimals (fen): {given} has {decimals}; type it like 12.34")]
+    TooManyDecimals { given: String, decimals: usize },
+    #[error("missing digits after the decimal point: type it like 12.30 or 12")]
+    DanglingPoint,
+    #[error("not an amount: {given:?}; type digits and at most one '.', like 12.34")]
+    NotANumber { given: String },
+    #[error(
+        "{given} is above this till's ceiling of {ceiling}; check the amount or raise [checkout] max_amount"
+    )]
+    OverCeiling { given: String, ceiling: Fen },
+}
+
+impl MoneyError {
+    /// The same refusal in Simplified Chinese, for the cashier's screen.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::Empty => "未输入金额:请输入元为单位的金额,例如 12.34".into(),
+            Self::Negative => "不接受负数金额:请输入应收金额,例如 12.34".into(),
+            Self::Zero => "金额必须大于零:请输入应收金额,例如 12.34".into(),
+            Self::TooManyDecimals { given, decimals } => {
+                format!("最多两位小数(分):{given} 有 {decimals} 位小数;请按 12.34 的格式输入")
+            }
+            Self::DanglingPoint => "小数点后缺少数字:请输入 12.30 或 12".into(),
+            Self::NotANumber { given } => {
+                format!("不是金额:{given:?};只能输入数字和一个小数点,例如 12.34")
+            }
+            Self::OverCeiling { given, ceiling } => format!(
+                "{given} 超过本机单笔上限 {ceiling};请核对金额,或调高 [checkout] max_amount"
+            ),
+        }
+    }
+}
+
+impl Fen {
+    /// Parse a yuan amount such as `12`, `12.3`, `12.34` or ` 0.01 ` and refuse anything that
+    /// is not a positive amount of whole fen at or below `ceiling`.
+    pub fn parse(input: &str, ceiling: Fen) -> Result<Fen, MoneyError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        if s.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let not_a_number = || MoneyError::NotANumber {
+            given: s.chars().take(24).collect(),
+        };
+        let (whole, frac) = match s.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (s, None),
+        };
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(not_a_number());
+        }
+        let frac = match frac {
+            None => "",
+            Some("") => return Err(MoneyError::DanglingPoint),
+            Some(f) if !f.bytes().all(|b| b.is_ascii_digit()) => return Err(not_a_number()),
+            Some(f) if f.len() > 2 => {
+                return Err(MoneyError::TooManyDecimals {
+                    given: s.to_string(),
+                    decimals: f.len(),
+                });
+            }
+            Some(f) => f,
+        };
+        let over = || MoneyError::OverCeiling {
+            given: s.to_string(),
+            ceiling,
+        };
+        let yuan: u64 = whole.parse().map_err(|_| over())?;
+        let mut fen_part: u64 = 0;
+        for (i, b) in frac.bytes().enumerate() {
+            let weight = if i == 0 { 10 } else { 1 };
+            fen_part += u64::from(b - b'0') * weight;
+        }
+        let total = yuan
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(fen_part))
+            .ok_or_else(over)?;
+        if total == 0 {
+            return Err(MoneyError::Zero);
+        }
+        if total > ceiling.0 {
+            return Err(over());
+        }
+        Ok(Fen(total))
+    }
+
+    /// Parse without a ceiling (config values, replies); still positive and whole fen.
+    pub fn parse_unbounded(input: &str) -> Result<Fen, MoneyError> {
+        Self::parse(input, Fen(u64::MAX))
+    }
+
+    pub fn saturating_sub(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_sub(other.0))
+    }
+}
+
+impl fmt::Display for Fen {
+    /// Yuan with exactly two decimals: `Fen(1234)` → `12.34`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CEIL: Fen = Fen(100_000_00);
+
+    #[test]
+    fn parses_yuan_amounts() {
+        let table = [
+            ("12", 1200),
+            ("12.3", 1230),
+            ("12.34", 1234),
+            ("0.01", 1),
+            ("  7.05 ", 705),
+            ("0.10", 10),
+            ("100000.00", 100_000_00),
+            ("007", 700),
+        ];
+        for (input, fen) in table {
+            assert_eq!(Fen::parse(input, CEIL), Ok(Fen(fen)), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_with_a_reason() {
+        use MoneyError::*;
+        let cases: Vec<(&str, fn(&MoneyError) -> bool)> = vec![
+            ("", |e| *e == Empty),
+            ("   ", |e| *e == Empty),
+            ("-1", |e| *e == Negative),
+            ("0", |e| *e == Zero),
+            ("0.00", |e| *e == Zero),
+            ("12.345", |e| {
+                matches!(e, TooManyDecimals { decimals: 3, .. })
+            }),
+            ("12.", |e| *e == DanglingPoint),
+            ("1e3", |e| matches!(e, NotANumber { .. })),
+            ("abc", |e| matches!(e, NotANumber { .. })),
+            (".5", |e| matches!(e, NotANumber { .. })),
+            ("1.2.3", |e| matches!(e, NotANumber { .. })),
+            ("+5", |e| matches!(e, NotANumber { .. })),
+            ("1 000", |e| matches!(e, NotANumber { .. })),
+            ("12,34", |e| matches!(e, NotANumber { .. })),
+            ("１２", |e| matches!(e, NotANumber { .. })),
+            ("100000.01", |e| matches!(e, OverCeiling { .. })),
+            ("99999999999999999999999", |e| {
+                matches!(e, OverCeiling { .. })
+            }),
+        ];
+        for (input, check) in cases {
+            let err = Fen::parse(input, CEIL).unwrap_err();
+            assert!(check(&err), "input {input:?} gave {err:?}");
+            assert!(!err.to_string().is_empty() && !err.zh().is_empty());
+        }
+    }
+
+    #[test]
+    fn ceiling_message_names_the_key() {
+        let err = Fen::parse("2000", Fen(100_000)).unwrap_err();
+        assert!(err.to_string().contains("max_amount"), "{err}");
+        assert!(err.to_string().contains("1000.00"), "{err}");
+    }
+
+    #[test]
+    fn formats_back() {
+        for (fen, s) in [(1234, "12.34"), (1, "0.01"), (1200, "12.00"), (0, "0.00")] {
+            assert_eq!(Fen(fen).to_string(), s);
+        }
+        for s in ["12.34", "0.01", "999.99"] {
+            assert_eq!(Fen::parse(s, CEIL).unwrap().to_string(), s);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Scan-gun input (in progress).
+pub mod config;
+pub use config::ScannerConfig;

@@ -1,0 +1,1 @@
+//! Local WeChat Pay v2 simulator (in progress).
