@@ -1,0 +1,99 @@
+//! Read-only queries for history screens, exports and day totals.
+
+use super::sales::{SALE_COLUMNS, Sale, SaleState, sale_from_row};
+use super::{Journal, JournalError};
+use crate::money::Fen;
+
+/// Count and amount of the sales in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTotal {
+    pub state: SaleState,
+    pub count: u64,
+    pub total_fee: Fen,
+}
+
+/// Totals of a period (usually one Beijing-time day), one row per state present.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DayTotals {
+    pub by_state: Vec<StateTotal>,
+}
+
+impl DayTotals {
+    /// Money actually taken: the sum of paid sales.
+    pub fn paid(&self) -> Fen {
+        self.by_state
+            .iter()
+            .filter(|t| t.state == SaleState::Paid)
+            .fold(Fen(0), |acc, t| Fen(acc.0 + t.total_fee.0))
+    }
+}
+
+impl Journal {
+    /// Sales created in `[from_ms, to_ms)`, oldest first.
+    pub fn sales_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Sale>, JournalError> {
+        let sql = format!(
+            "SELECT {SALE_COLUMNS} FROM sales WHERE created_ms >= ?1 AND created_ms < ?2
+             ORDER BY created_ms, id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([from_ms, to_ms], sale_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Count and amount per state for sales created in `[from_ms, to_ms)`.
+    pub fn totals_between(&self, from_ms: i64, to_ms: i64) -> Result<DayTotals, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT state, COUNT(*), SUM(total_fee) FROM sales
+             WHERE created_ms >= ?1 AND created_ms < ?2 GROUP BY state ORDER BY state",
+        )?;
+        let rows = stmt.query_map([from_ms, to_ms], |r| {
+            let state: String = r.get(0)?;
+            Ok(StateTotal {
+                state: SaleState::from_db(&state).unwrap_or(SaleState::Unresolved),
+                count: r.get::<_, i64>(1)?.max(0) as u64,
+                total_fee: Fen(r.get::<_, i64>(2)?.max(0) as u64),
+            })
+        })?;
+        Ok(DayTotals {
+            by_state: rows.collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{NewSale, Transition};
+
+    #[test]
+    fn totals_by_state_within_the_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.db")).unwrap();
+        let sales = [
+            ("A", 100, 10, SaleState::Paid),
+            ("B", 250, 20, SaleState::Paid),
+            ("C", 999, 30, SaleState::Failed),
+            ("D", 500, 40, SaleState::Unresolved),
+            ("E", 700, 5_000, SaleState::Paid), // outside the period
+        ];
+        for (no, fen, at, st) in sales {
+            let s = NewSale {
+                out_trade_no: no.into(),
+                total_fee: Fen(fen),
+                code_fp: "fp".into(),
+                code_masked: "m".into(),
+                device_info: "d".into(),
+            };
+            j.insert_intent(&s, at).unwrap();
+            j.transition(no, st, &Transition::default(), at).unwrap();
+        }
+        let t = j.totals_between(0, 1_000).unwrap();
+        assert_eq!(t.paid(), Fen(350));
+        let failed = t.by_state.iter().find(|x| x.state == SaleState::Failed);
+        assert_eq!(failed.map(|x| (x.count, x.total_fee)), Some((1, Fen(999))));
+        assert_eq!(t.by_state.len(), 3);
+        let list = j.sales_between(0, 1_000).unwrap();
+        let nos: Vec<&str> = list.iter().map(|s| s.out_trade_no.as_str()).collect();
+        assert_eq!(nos, ["A", "B", "C", "D"]);
+    }
+}

@@ -1,0 +1,179 @@
+//! The durable sale journal: SQLite (bundled) in WAL mode with `synchronous=FULL`.
+//!
+//! Write-ahead rule: a sale's intent row is committed before the first byte goes to WeChat and
+//! every transition is committed before the next request. Each write is its own transaction; a
+//! failed commit is returned to the caller, which must stop taking sales (no retry-as-if-fine).
+//! Times are parameters (`at_ms`, Unix milliseconds) so the module never reads the clock.
+
+mod history;
+mod sales;
+mod schema;
+
+pub use history::{DayTotals, StateTotal};
+pub use sales::{NewSale, Sale, SaleState, Transition};
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// Why the journal could not be opened or written. Any of these stops new sales.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("cannot open the journal {path}: {source}; check the directory exists and is writable")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the journal {path} is not durable (synchronous={found}, need FULL); the filesystem may not support it"
+    )]
+    NotDurable { path: PathBuf, found: i64 },
+    #[error(
+        "the journal {path} was written by a newer paycode (schema {found}, this build knows {known}); upgrade paycode"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error(
+        "journal write failed: {0}; payments are disabled until the journal is fixed (disk full or read-only?)"
+    )]
+    Write(#[from] rusqlite::Error),
+    #[error("order number {0} is already in the journal")]
+    DuplicateOrder(String),
+    #[error("no sale {0} in the journal")]
+    NoSuchSale(String),
+}
+
+impl JournalError {
+    /// The cashier-facing summary in Simplified Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::Open { path, .. } => {
+                format!("无法打开账本 {}:请检查目录是否存在且可写", path.display())
+            }
+            Self::NotDurable { path, .. } => {
+                format!(
+                    "账本 {} 无法保证落盘(需要 synchronous=FULL)",
+                    path.display()
+                )
+            }
+            Self::TooNew { path, .. } => {
+                format!(
+                    "账本 {} 由更新版本的 paycode 写入,请升级 paycode",
+                    path.display()
+                )
+            }
+            Self::Write(_) => "账本写入失败(磁盘已满或只读?):在修复前暂停收款".into(),
+            Self::DuplicateOrder(o) => format!("订单号 {o} 已存在于账本中"),
+            Self::NoSuchSale(o) => format!("账本中没有订单 {o}"),
+        }
+    }
+}
+
+/// An open journal. One per process; the runner owns it.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Open (creating if needed) the journal at `path`, check durability settings and migrate.
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // A missing data directory is created; failure shows up as an Open error below.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let open_err = |source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .map_err(open_err)?;
+        if sync != 2 {
+            return Err(JournalError::NotDurable {
+                path: path.to_path_buf(),
+                found: sync,
+            });
+        }
+        let mut j = Journal {
+            conn,
+            path: path.to_path_buf(),
+        };
+        schema::migrate(&mut j.conn, path)?;
+        Ok(j)
+    }
+
+    /// Where the journal lives (for diagnostics).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the database file plus its WAL, in bytes (for diagnostics).
+    pub fn size_bytes(&self) -> u64 {
+        let wal = self.path.with_extension("db-wal");
+        [self.path.as_path(), wal.as_path()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_durable_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/paycode.db");
+        {
+            let j = Journal::open(&path).unwrap();
+            let mode: String = j
+                .conn
+                .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.path(), path);
+        assert!(j.size_bytes() > 0);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        drop(Journal::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 999).unwrap();
+        drop(c);
+        let err = Journal::open(&path).err().unwrap();
+        assert!(
+            matches!(err, JournalError::TooNew { found: 999, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade"));
+    }
+
+    #[test]
+    fn unopenable_path_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain-file");
+        std::fs::write(&file, b"x").unwrap();
+        // A path below a regular file can never be opened.
+        let err = Journal::open(&file.join("j.db")).err().unwrap();
+        assert!(err.to_string().contains("plain-file"), "{err}");
+    }
+}

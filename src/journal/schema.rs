@@ -1,0 +1,68 @@
+//! Schema migrations, tracked in SQLite's `user_version`. Migrations are append-only: never edit
+//! one that has shipped, add the next.
+
+use super::JournalError;
+use rusqlite::Connection;
+use std::path::Path;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: sales, their append-only event log, refunds.
+    "CREATE TABLE sales (
+        id              INTEGER PRIMARY KEY,
+        out_trade_no    TEXT NOT NULL UNIQUE,
+        total_fee       INTEGER NOT NULL CHECK (total_fee > 0),
+        code_fp         TEXT NOT NULL,
+        code_masked     TEXT NOT NULL,
+        device_info     TEXT NOT NULL,
+        created_ms      INTEGER NOT NULL,
+        updated_ms      INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        transaction_id  TEXT,
+        bank_type       TEXT,
+        cash_fee        INTEGER,
+        err_code        TEXT,
+        message         TEXT
+    );
+    CREATE INDEX sales_created ON sales(created_ms);
+    CREATE INDEX sales_state ON sales(state);
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        sale_id   INTEGER NOT NULL REFERENCES sales(id),
+        at_ms     INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        err_code  TEXT
+    );
+    CREATE INDEX events_sale ON events(sale_id);
+    CREATE TABLE refunds (
+        id             INTEGER PRIMARY KEY,
+        sale_id        INTEGER NOT NULL REFERENCES sales(id),
+        out_refund_no  TEXT NOT NULL UNIQUE,
+        refund_fee     INTEGER NOT NULL CHECK (refund_fee > 0),
+        reason         TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        refund_id      TEXT,
+        created_ms     INTEGER NOT NULL,
+        updated_ms     INTEGER NOT NULL
+    );",
+];
+
+/// Bring the schema up to date; refuse a journal written by a newer build.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), JournalError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(JournalError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
