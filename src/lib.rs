@@ -6,6 +6,7 @@ pub mod cli; // clap command tree and dispatch
 pub mod config; // config.toml schema, validation, secrets from env/file
 pub mod duration; // "5s" / "300ms" durations in config files
 pub mod journal; // SQLite write-ahead journal: sales, events, refunds, history
+pub mod logging; // tracing to a daily file in the data directory
 pub mod money; // Fen(u64): parse and format yuan amounts without floats
 pub mod scanner; // scan-gun input: one pure decoder fed by serial, HID and keyboard wedge
 pub mod simulator; // local WeChat Pay v2 server for demos, training and tests
