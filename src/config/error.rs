@@ -73,7 +73,8 @@ impl Ctx<'_> {
     }
 
     /// Map a toml/serde error to a located error with a fix, keeping its line and column.
-    pub fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
+    /// `syntax` is true for errors of the TOML parser itself, false for schema (serde) errors.
+    pub fn toml_error(&self, e: &toml::de::Error, syntax: bool) -> ConfigError {
         let msg = one_line(e.message());
         let at = e.span().map(|s| s.start).unwrap_or(0).min(self.text.len());
         let position = e.span().map(|_| line_col(self.text, at));
@@ -91,7 +92,16 @@ impl Ctx<'_> {
             (None, None, Some(k)) if !k.is_empty() => place(&section, k),
             _ => place(&section, ""),
         };
-        let (problem, fix) = explain(&msg, &section, unknown.as_deref(), header.is_some());
+        let (problem, fix) = if syntax {
+            (
+                format!("TOML syntax: {msg}"),
+                "fix the line; strings need double quotes and each setting is written \
+                 `key = value`"
+                    .to_string(),
+            )
+        } else {
+            explain(&msg, &section, unknown.as_deref(), header.is_some())
+        };
         ConfigError {
             file: self.file.to_path_buf(),
             position,
@@ -128,12 +138,16 @@ fn explain(msg: &str, section: &str, unknown: Option<&str>, on_header: bool) -> 
             "set the PAYCODE_P12_PASSWORD environment variable instead (default: the mch_id)"
                 .into(),
         ),
-        Some(u) if on_header || section.is_empty() => (
+        Some(u) if on_header => (
             format!("unknown section [{u}]"),
             format!(
                 "remove it or correct the spelling; sections are {}",
                 expected.unwrap_or_default()
             ),
+        ),
+        Some(u) if section.is_empty() => (
+            format!("unknown top-level key `{u}`"),
+            "every setting belongs under a section header such as [merchant]".into(),
         ),
         Some(u) => (
             format!("unknown key `{u}` in [{section}]"),
@@ -152,12 +166,9 @@ fn explain(msg: &str, section: &str, unknown: Option<&str>, on_header: bool) -> 
             msg.to_string(),
             "use one of the listed values, with the exact spelling".into(),
         ),
-        None if msg.starts_with("invalid") || msg.contains(':') => {
-            (msg.to_string(), "correct the value".into())
-        }
         None => (
-            format!("TOML syntax: {msg}"),
-            "fix the line; strings need double quotes and each key is written `key = value`".into(),
+            msg.to_string(),
+            "correct the value (the shipped config.toml documents every key)".into(),
         ),
     }
 }
@@ -199,11 +210,16 @@ fn section_before(text: &str, end: usize) -> Option<String> {
     text.get(..end)?.lines().rev().find_map(header_name)
 }
 
-/// Line and column of `key = …` inside `[section]`, if the file spells it out.
+/// Line and column of `key = …` inside `[section]`; else of the `[section]` header (where a
+/// missing key belongs); else `None`.
 pub(crate) fn locate(text: &str, section: &str, key: &str) -> Option<(usize, usize)> {
     let mut current = String::new();
+    let mut header = None;
     for (i, line) in text.lines().enumerate() {
         if let Some(h) = header_name(line) {
+            if h == section && header.is_none() {
+                header = Some((i + 1, 1));
+            }
             current = h;
             continue;
         }
@@ -219,7 +235,7 @@ pub(crate) fn locate(text: &str, section: &str, key: &str) -> Option<(usize, usi
             return Some((i + 1, col));
         }
     }
-    None
+    header
 }
 
 #[cfg(test)]
@@ -232,6 +248,7 @@ mod tests {
         assert_eq!(locate(text, "a", "x"), Some((2, 1)));
         assert_eq!(locate(text, "b", "x"), Some((4, 3)));
         assert_eq!(locate(text, "c", "x"), None);
+        assert_eq!(locate(text, "b", "y"), Some((3, 1)));
     }
 
     #[test]

@@ -277,7 +277,9 @@ pub fn from_str(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
 /// paths), with the secret environment given as a value.
 pub fn from_str_with_env(text: &str, file: &Path, env: &SecretEnv) -> Result<Config, ConfigError> {
     let ctx = Ctx { file, text };
-    let raw: schema::RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+    // Parse twice: the first pass tells syntax errors apart from schema errors.
+    toml::from_str::<toml::Table>(text).map_err(|e| ctx.toml_error(&e, true))?;
+    let raw: schema::RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e, false))?;
     let base = file.parent().unwrap_or(Path::new(""));
     validate::resolve(raw, &ctx, base, env)
 }
