@@ -1,4 +1,6 @@
 //! `paycode config` as a subprocess: exit 0 with secrets hidden, exit 3 naming the bad key.
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! config.toml loading: the shipped default, fixture files (valid and invalid), secret files
 //! with real modes in a temp dir, and the relations between checkout timings.
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used)]
 
 use paycode::config::{
     self, ClientIdentity, Config, ConfigError, Endpoint, Language, SIMULATOR_APPID,

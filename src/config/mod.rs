@@ -4,6 +4,7 @@
 //! `load` is the IO edge (reads the file and the process environment); `from_str_with_env` takes
 //! the environment as a value so tests never touch process state.
 
+mod endpoint;
 mod error;
 mod render;
 mod schema;
