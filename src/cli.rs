@@ -20,7 +20,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Check the configuration file and print what it resolves to (secrets hidden).
+    /// Validate config.toml and print the resolved settings, secrets hidden.
     Config,
 }
 
@@ -28,8 +28,23 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Config) | None => {
+        Some(Command::Config) => config(&cli.config),
+        None => {
             eprintln!("paycode: nothing to run yet");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// `paycode config`: exit 0 and print the settings, or exit 3 with the one-line reason.
+fn config(path: &std::path::Path) -> ExitCode {
+    match crate::config::load(path) {
+        Ok(cfg) => {
+            print!("{}", cfg.render());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("paycode: invalid configuration: {e}");
             ExitCode::from(3)
         }
     }

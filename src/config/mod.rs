@@ -1,0 +1,294 @@
+//! config.toml: schema (serde + toml, unknown keys refused), validation with messages that name
+//! the file, the key and the fix, and secrets taken from the environment or mode-600 files.
+//!
+//! `load` is the IO edge (reads the file and the process environment); `from_str_with_env` takes
+//! the environment as a value so tests never touch process state.
+
+mod endpoint;
+mod error;
+mod render;
+mod schema;
+mod secrets;
+mod validate;
+
+pub use error::ConfigError;
+pub use secrets::{Password, SecretEnv, SecretSource, private_mode_problem};
+
+use crate::money::Fen;
+use crate::scanner::ScannerConfig;
+use crate::wxpay::sign::{ApiKey, SignType};
+use error::Ctx;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The APIv2 key the built-in simulator and simulator-mode configs share (not a real key).
+pub const SIMULATOR_DEMO_KEY: &str = "PaycodeSimulatorDemoKey-NotReal1";
+/// The appid used in simulator mode when `[merchant] appid` is not set.
+pub const SIMULATOR_APPID: &str = "wxpaycodesimulator";
+/// The mch_id used in simulator mode when `[merchant] mch_id` is not set.
+pub const SIMULATOR_MCH_ID: &str = "1000000001";
+
+/// The resolved settings: every default applied, paths absolute to the config file's directory,
+/// secrets loaded. `Debug` never shows a secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file these settings came from (used in messages).
+    pub file: PathBuf,
+    /// `[merchant]`: who is charging.
+    pub merchant: MerchantConfig,
+    /// `[wechat]`: where and how requests go.
+    pub wechat: WechatConfig,
+    /// `[checkout]`: the sale flow's timing and limits.
+    pub checkout: CheckoutConfig,
+    /// `[journal]`: where sales and logs are stored.
+    pub journal: JournalConfig,
+    /// `[ui]`: the cashier screen.
+    pub ui: UiConfig,
+    /// `[scanner]`: scan guns (owned by the scanner module).
+    pub scanner: ScannerConfig,
+    /// `[simulator]`: behaviour of the built-in simulator (used when `base_url = "simulator"`).
+    pub simulator: SimulatorConfig,
+}
+
+impl Config {
+    /// True when requests go to the built-in simulator (`[wechat] base_url = "simulator"`).
+    pub fn is_simulator(&self) -> bool {
+        self.wechat.base_url == Endpoint::Simulator
+    }
+
+    /// The settings as TOML-like text for `paycode config`, with every secret hidden.
+    pub fn render(&self) -> String {
+        render::render(self)
+    }
+}
+
+/// `[merchant]`
+#[derive(Debug, Clone)]
+pub struct MerchantConfig {
+    /// Official account / mini-program appid bound to the merchant.
+    pub appid: String,
+    /// Merchant number (digits).
+    pub mch_id: String,
+    /// Service-provider mode: the sub-merchant's appid.
+    pub sub_appid: Option<String>,
+    /// Service-provider mode: the sub-merchant number (required with `sub_appid`).
+    pub sub_mch_id: Option<String>,
+    /// Signature algorithm for requests and replies.
+    pub sign_type: SignType,
+    /// The APIv2 key (masked `Debug`).
+    pub api_key: ApiKey,
+    /// Where the key came from, for `paycode config`.
+    pub api_key_source: SecretSource,
+    /// Terminal id sent as `device_info` (≤32 of `[0-9A-Za-z_-]`).
+    pub device_info: String,
+    /// Goods description sent as `body` (≤127 characters).
+    pub body: String,
+    /// `spbill_create_ip`; `None` means detect the outgoing address at run time.
+    pub spbill_create_ip: Option<IpAddr>,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Start the built-in simulator on a loopback port and use it.
+    Simulator,
+    /// A base URL without a trailing slash, e.g. `https://api.mch.weixin.qq.com`.
+    Url(String),
+}
+
+/// The merchant API certificate used for mutual TLS on `/secapi/...`.
+#[derive(Debug, Clone)]
+pub enum ClientIdentity {
+    /// `apiclient_cert.pem` + `apiclient_key.pem`.
+    Pem {
+        /// Certificate chain (PEM).
+        cert_file: PathBuf,
+        /// Private key (PEM, mode 600).
+        key_file: PathBuf,
+    },
+    /// `apiclient_cert.p12` (mode 600) and its password.
+    P12 {
+        /// The PKCS#12 file.
+        file: PathBuf,
+        /// Its password (masked `Debug`).
+        password: Password,
+        /// Where the password came from.
+        password_source: SecretSource,
+    },
+}
+
+/// `[wechat]`
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    /// Primary endpoint.
+    pub base_url: Endpoint,
+    /// Backup host for query/reverse when the primary is unreachable (live mode only).
+    pub backup_url: Option<String>,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Time allowed for a reply once the request is sent.
+    pub read_timeout: Duration,
+    /// Replies larger than this are refused (treated as unknown outcome).
+    pub max_reply_bytes: usize,
+    /// Extra root CA certificates (PEM) trusted in addition to the built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate for `/secapi/...`; required for https endpoints.
+    pub identity: Option<ClientIdentity>,
+}
+
+/// `[checkout]`: timing of the sale flow (PROTOCOL.md §8). `Default` is the documented default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutConfig {
+    /// Largest amount one sale may charge.
+    pub max_amount: Fen,
+    /// First orderquery after a USERPAYING reply.
+    pub first_query_after: Duration,
+    /// Pause between orderqueries.
+    pub query_interval: Duration,
+    /// Give up waiting for the customer (measured from submit) and reverse.
+    pub password_timeout: Duration,
+    /// Never reverse sooner than this after submit.
+    pub reverse_not_before: Duration,
+    /// Reverse attempts before the sale goes on the unresolved list.
+    pub reverse_max_attempts: u32,
+    /// Pause between reverse attempts.
+    pub reverse_backoff: Duration,
+    /// First orderquery after SYSTEMERROR / BANKERROR / a transport failure.
+    pub unknown_query_after: Duration,
+    /// ORDERNOTEXIST answers tolerated after an unknown submit before concluding "not sent".
+    pub notexist_rounds: u32,
+    /// The same code scanned again within this window is ignored (0s: off).
+    pub duplicate_scan_window: Duration,
+}
+
+impl Default for CheckoutConfig {
+    fn default() -> Self {
+        Self {
+            max_amount: Fen(1_000_000),
+            first_query_after: Duration::from_secs(5),
+            query_interval: Duration::from_secs(5),
+            password_timeout: Duration::from_secs(30),
+            reverse_not_before: Duration::from_secs(15),
+            reverse_max_attempts: 10,
+            reverse_backoff: Duration::from_secs(2),
+            unknown_query_after: Duration::from_secs(2),
+            notexist_rounds: 3,
+            duplicate_scan_window: Duration::from_secs(3),
+        }
+    }
+}
+
+/// `[journal]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalConfig {
+    /// SQLite database of sales.
+    pub path: PathBuf,
+    /// Directory for log files.
+    pub log_dir: PathBuf,
+}
+
+/// Cashier screen language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Simplified Chinese.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// The config-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Zh => "zh",
+            Self::En => "en",
+        }
+    }
+}
+
+/// `[ui]`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiConfig {
+    /// Screen language.
+    pub language: Language,
+    /// Ring the terminal bell on paid / failed.
+    pub bell: bool,
+    /// File holding the manager PIN (mode 600) that unlocks refunds; `None`: refunds need no PIN.
+    pub manager_pin_file: Option<PathBuf>,
+}
+
+/// `[simulator]`: plain data for the built-in simulator. `Default` is the documented default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatorConfig {
+    /// Serve HTTPS with a generated certificate and require the client certificate on /secapi.
+    pub tls: bool,
+    /// Amounts above this ask the customer for a password (USERPAYING).
+    pub no_password_limit: Fen,
+    /// Payments per day per customer without a password.
+    pub daily_no_password_count: u32,
+    /// An unpaid order is revoked by "WeChat" this long after creation.
+    pub auto_revoke_after: Duration,
+    /// Delay before every reply.
+    pub reply_delay: Duration,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            tls: false,
+            no_password_limit: Fen(100_000),
+            daily_no_password_count: 5,
+            auto_revoke_after: Duration::from_secs(45),
+            reply_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// Read and resolve a config file, with secrets from the process environment.
+/// Relative paths inside it resolve against the file's directory.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let file = absolute(path);
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Ctx {
+            file: &file,
+            text: "",
+        }
+        .whole(
+            format!("cannot read the config file: {e}"),
+            "check the path given with --config or PAYCODE_CONFIG (default ./config.toml)",
+        )
+    })?;
+    from_str_with_env(&text, &file, &SecretEnv::from_process())
+}
+
+/// Resolve config text as if it were `base_dir/config.toml`, with secrets from the process
+/// environment.
+pub fn from_str(text: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+    from_str_with_env(
+        text,
+        &base_dir.join("config.toml"),
+        &SecretEnv::from_process(),
+    )
+}
+
+/// Resolve config text named `file` (for messages; its directory is the base for relative
+/// paths), with the secret environment given as a value.
+pub fn from_str_with_env(text: &str, file: &Path, env: &SecretEnv) -> Result<Config, ConfigError> {
+    let ctx = Ctx { file, text };
+    // Parse twice: the first pass tells syntax errors apart from schema errors.
+    toml::from_str::<toml::Table>(text).map_err(|e| ctx.toml_error(&e, true))?;
+    let raw: schema::RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e, false))?;
+    let base = file.parent().unwrap_or(Path::new(""));
+    validate::resolve(raw, &ctx, base, env)
+}
+
+/// `path` made absolute against the current directory (left as is if that cannot be read).
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir().map_or_else(|_| path.to_path_buf(), |d| d.join(path))
+}

@@ -1,0 +1,148 @@
+//! `paycode config`: the resolved settings as TOML-like text, every secret replaced by its source.
+
+use super::{ClientIdentity, Config, Endpoint};
+use crate::duration::HumanDuration;
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+/// Render `cfg`; the output never contains a secret.
+pub(crate) fn render(cfg: &Config) -> String {
+    let mut o = String::new();
+    let m = &cfg.merchant;
+    let w = &cfg.wechat;
+    let c = &cfg.checkout;
+    let _ = writeln!(o, "# paycode settings resolved from {}", cfg.file.display());
+    let mode = match &w.base_url {
+        Endpoint::Simulator => "built-in simulator (no real money moves)".to_string(),
+        Endpoint::Url(u) => format!("live endpoint {u}"),
+    };
+    let _ = writeln!(o, "# mode: {mode}\n\n[merchant]");
+    kv(&mut o, "appid", &quote(&m.appid));
+    kv(&mut o, "mch_id", &quote(&m.mch_id));
+    opt(&mut o, "sub_appid", m.sub_appid.as_deref().map(quote));
+    opt(&mut o, "sub_mch_id", m.sub_mch_id.as_deref().map(quote));
+    kv(&mut o, "sign_type", &quote(m.sign_type.as_str()));
+    kv(
+        &mut o,
+        "api_key",
+        &format!("<hidden, {}>", m.api_key_source),
+    );
+    kv(&mut o, "device_info", &quote(&m.device_info));
+    kv(&mut o, "body", &quote(&m.body));
+    let ip = m
+        .spbill_create_ip
+        .map_or_else(|| "auto".to_string(), |ip| ip.to_string());
+    kv(&mut o, "spbill_create_ip", &quote(&ip));
+
+    o.push_str("\n[wechat]\n");
+    let base = match &w.base_url {
+        Endpoint::Simulator => "simulator",
+        Endpoint::Url(u) => u,
+    };
+    kv(&mut o, "base_url", &quote(base));
+    opt(&mut o, "backup_url", w.backup_url.as_deref().map(quote));
+    kv(&mut o, "connect_timeout", &dur(w.connect_timeout));
+    kv(&mut o, "read_timeout", &dur(w.read_timeout));
+    kv(&mut o, "max_reply_bytes", &w.max_reply_bytes.to_string());
+    opt(&mut o, "ca_file", w.ca_file.as_deref().map(path));
+    match &w.identity {
+        None => o.push_str("# client certificate: not set\n"),
+        Some(ClientIdentity::Pem {
+            cert_file,
+            key_file,
+        }) => {
+            kv(&mut o, "cert_file", &path(cert_file));
+            kv(&mut o, "key_file", &path(key_file));
+        }
+        Some(ClientIdentity::P12 {
+            file,
+            password_source,
+            ..
+        }) => {
+            kv(&mut o, "p12_file", &path(file));
+            kv(
+                &mut o,
+                "p12_password",
+                &format!("<hidden, {password_source}>"),
+            );
+        }
+    }
+
+    o.push_str("\n[checkout]\n");
+    kv(&mut o, "max_amount", &quote(&c.max_amount.to_string()));
+    kv(&mut o, "first_query_after", &dur(c.first_query_after));
+    kv(&mut o, "query_interval", &dur(c.query_interval));
+    kv(&mut o, "password_timeout", &dur(c.password_timeout));
+    kv(&mut o, "reverse_not_before", &dur(c.reverse_not_before));
+    kv(
+        &mut o,
+        "reverse_max_attempts",
+        &c.reverse_max_attempts.to_string(),
+    );
+    kv(&mut o, "reverse_backoff", &dur(c.reverse_backoff));
+    kv(&mut o, "unknown_query_after", &dur(c.unknown_query_after));
+    kv(&mut o, "notexist_rounds", &c.notexist_rounds.to_string());
+    kv(
+        &mut o,
+        "duplicate_scan_window",
+        &dur(c.duplicate_scan_window),
+    );
+
+    o.push_str("\n[journal]\n");
+    kv(&mut o, "path", &path(&cfg.journal.path));
+    kv(&mut o, "log_dir", &path(&cfg.journal.log_dir));
+
+    o.push_str("\n[ui]\n");
+    kv(&mut o, "language", &quote(cfg.ui.language.as_str()));
+    kv(&mut o, "bell", &cfg.ui.bell.to_string());
+    opt(
+        &mut o,
+        "manager_pin_file",
+        cfg.ui.manager_pin_file.as_deref().map(path),
+    );
+
+    let _ = writeln!(o, "\n[scanner]\n# {:?}", cfg.scanner);
+
+    let s = &cfg.simulator;
+    o.push_str("\n[simulator]\n");
+    kv(&mut o, "tls", &s.tls.to_string());
+    kv(
+        &mut o,
+        "no_password_limit",
+        &quote(&s.no_password_limit.to_string()),
+    );
+    kv(
+        &mut o,
+        "daily_no_password_count",
+        &s.daily_no_password_count.to_string(),
+    );
+    kv(&mut o, "auto_revoke_after", &dur(s.auto_revoke_after));
+    kv(&mut o, "reply_delay", &dur(s.reply_delay));
+    o
+}
+
+fn kv(o: &mut String, key: &str, value: &str) {
+    let _ = writeln!(o, "{key} = {value}");
+}
+
+fn opt(o: &mut String, key: &str, value: Option<String>) {
+    match value {
+        Some(v) => kv(o, key, &v),
+        None => {
+            let _ = writeln!(o, "# {key}: not set");
+        }
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn path(p: &Path) -> String {
+    quote(&p.display().to_string())
+}
+
+fn dur(d: Duration) -> String {
+    quote(&HumanDuration(d).to_string())
+}

@@ -1,0 +1,425 @@
+//! From the file shape to `Config`: defaults applied, values and their relations checked, paths
+//! made relative to the config file's directory. Pure except for the secrets step.
+
+use super::endpoint::endpoint;
+use super::error::Ctx;
+use super::schema::{RawCheckout, RawConfig, RawMerchant, RawSimulator, RawWechat};
+use super::secrets::{self, SecretEnv};
+use super::{
+    CheckoutConfig, Config, ConfigError, Endpoint, JournalConfig, MerchantConfig, SIMULATOR_APPID,
+    SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
+};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The longest password wait accepted: WeChat revokes an unpaid code order after about 45 s.
+pub(crate) const MAX_PASSWORD_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bounds for `[wechat] max_reply_bytes`.
+pub(crate) const REPLY_BYTES: (u64, u64) = (4 * 1024, 16 * 1024 * 1024);
+
+/// Check every section and load the secrets.
+pub(crate) fn resolve(
+    raw: RawConfig,
+    ctx: &Ctx<'_>,
+    base: &Path,
+    env: &SecretEnv,
+) -> Result<Config, ConfigError> {
+    let at = |p: &Path| base.join(p);
+    let (wechat, https) = wechat(&raw.wechat, ctx)?;
+    let simulator = wechat.base_url == Endpoint::Simulator;
+    let checkout = checkout(&raw.checkout, ctx)?;
+    let sim = simulator_section(&raw.simulator, ctx)?;
+    let ids = merchant_ids(&raw.merchant, simulator, ctx)?;
+    let spbill_create_ip = spbill_ip(raw.merchant.spbill_create_ip.as_deref(), ctx)?;
+    check_device_info(&raw.merchant.device_info, ctx)?;
+    check_body(&raw.merchant.body, ctx)?;
+    let journal = JournalConfig {
+        path: at(&non_empty_path(&raw.journal.path, "journal", "path", ctx)?),
+        log_dir: at(&non_empty_path(
+            &raw.journal.log_dir,
+            "journal",
+            "log_dir",
+            ctx,
+        )?),
+    };
+
+    let key_file = raw.merchant.api_key_file.as_deref().map(at);
+    let (api_key, api_key_source) = secrets::api_key(key_file.as_deref(), env, simulator, ctx)?;
+    let (cert, key, p12) = (
+        raw.wechat.cert_file.as_deref().map(at),
+        raw.wechat.key_file.as_deref().map(at),
+        raw.wechat.p12_file.as_deref().map(at),
+    );
+    let identity = secrets::identity(
+        cert.as_deref(),
+        key.as_deref(),
+        p12.as_deref(),
+        env,
+        &ids.1,
+        ctx,
+    )?;
+    if https && identity.is_none() {
+        return Err(ctx.err(
+            "wechat",
+            "cert_file",
+            "an https:// endpoint needs the merchant API certificate: WeChat refuses \
+             /secapi/pay/reverse without it, and unfinished sales could not be cancelled",
+            "set cert_file and key_file to apiclient_cert.pem and apiclient_key.pem (or p12_file)",
+        ));
+    }
+    let ca_file = match raw.wechat.ca_file.as_deref().map(at) {
+        None => None,
+        Some(ca) => {
+            let text = secrets::read_text(&ca, false)
+                .map_err(|(problem, fix)| ctx.err("wechat", "ca_file", problem, &fix))?;
+            if !text.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(ctx.err(
+                    "wechat",
+                    "ca_file",
+                    format!("{} holds no PEM certificate", ca.display()),
+                    "point it at a root CA certificate in PEM form",
+                ));
+            }
+            Some(ca)
+        }
+    };
+    let manager_pin_file = match raw.ui.manager_pin_file.as_deref().map(at) {
+        None => None,
+        Some(pin) => {
+            secrets::read_checked(&pin, true)
+                .map_err(|(problem, fix)| ctx.err("ui", "manager_pin_file", problem, &fix))?;
+            Some(pin)
+        }
+    };
+
+    let (appid, mch_id, sub_appid, sub_mch_id) = ids;
+    Ok(Config {
+        file: ctx.file.to_path_buf(),
+        merchant: MerchantConfig {
+            appid,
+            mch_id,
+            sub_appid,
+            sub_mch_id,
+            sign_type: raw.merchant.sign_type,
+            api_key,
+            api_key_source,
+            device_info: raw.merchant.device_info,
+            body: raw.merchant.body,
+            spbill_create_ip,
+        },
+        wechat: WechatConfig {
+            ca_file,
+            identity,
+            ..wechat
+        },
+        checkout,
+        journal,
+        ui: UiConfig {
+            language: raw.ui.language,
+            bell: raw.ui.bell,
+            manager_pin_file,
+        },
+        scanner: raw.scanner,
+        simulator: sim,
+    })
+}
+
+/// `[wechat]` without the files; also whether the endpoint is https.
+fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), ConfigError> {
+    let base_url =
+        endpoint(&raw.base_url).map_err(|(p, f)| ctx.err("wechat", "base_url", p, &f))?;
+    let backup_url = match (&raw.backup_url, &base_url) {
+        (None, _) => None,
+        (Some(_), Endpoint::Simulator) => {
+            return Err(ctx.err(
+                "wechat",
+                "backup_url",
+                "a backup host makes no sense with base_url = \"simulator\"",
+                "remove backup_url, or set base_url to the primary https:// host",
+            ));
+        }
+        (Some(u), Endpoint::Url(_)) => match endpoint(u) {
+            Ok(Endpoint::Url(u)) => Some(u),
+            Ok(Endpoint::Simulator) => {
+                return Err(ctx.err(
+                    "wechat",
+                    "backup_url",
+                    "backup_url cannot be \"simulator\"",
+                    "use WeChat's backup host https://api2.mch.weixin.qq.com or remove it",
+                ));
+            }
+            Err((p, f)) => return Err(ctx.err("wechat", "backup_url", p, &f)),
+        },
+    };
+    positive(
+        raw.connect_timeout,
+        "wechat",
+        "connect_timeout",
+        "\"5s\"",
+        ctx,
+    )?;
+    positive(raw.read_timeout, "wechat", "read_timeout", "\"10s\"", ctx)?;
+    let (lo, hi) = REPLY_BYTES;
+    if !(lo..=hi).contains(&raw.max_reply_bytes) {
+        return Err(ctx.err(
+            "wechat",
+            "max_reply_bytes",
+            format!("{} is outside {lo}..={hi}", raw.max_reply_bytes),
+            "leave it at the default 65536 (replies are a few KiB)",
+        ));
+    }
+    let https = matches!(&base_url, Endpoint::Url(u) if u.starts_with("https://"));
+    let max_reply_bytes = usize::try_from(raw.max_reply_bytes).unwrap_or(usize::MAX);
+    Ok((
+        WechatConfig {
+            base_url,
+            backup_url,
+            connect_timeout: raw.connect_timeout,
+            read_timeout: raw.read_timeout,
+            max_reply_bytes,
+            ca_file: None,
+            identity: None,
+        },
+        https,
+    ))
+}
+
+/// `[checkout]` values and the relations between them.
+fn checkout(raw: &RawCheckout, ctx: &Ctx<'_>) -> Result<CheckoutConfig, ConfigError> {
+    let c = "checkout";
+    positive(raw.query_interval, c, "query_interval", "\"5s\"", ctx)?;
+    positive(raw.password_timeout, c, "password_timeout", "\"30s\"", ctx)?;
+    positive(raw.reverse_backoff, c, "reverse_backoff", "\"2s\"", ctx)?;
+    if raw.password_timeout > MAX_PASSWORD_TIMEOUT {
+        return Err(ctx.err(
+            c,
+            "password_timeout",
+            format!(
+                "{} is longer than {}: WeChat revokes an unpaid payment-code order after about 45s",
+                show(raw.password_timeout),
+                show(MAX_PASSWORD_TIMEOUT)
+            ),
+            "use 30s to 45s",
+        ));
+    }
+    for (key, value) in [
+        ("first_query_after", raw.first_query_after),
+        ("unknown_query_after", raw.unknown_query_after),
+        ("reverse_not_before", raw.reverse_not_before),
+    ] {
+        let strict = key != "reverse_not_before";
+        let bad = if strict {
+            value >= raw.password_timeout
+        } else {
+            value > raw.password_timeout
+        };
+        if bad {
+            let rel = if strict { "shorter than" } else { "at most" };
+            return Err(ctx.err(
+                c,
+                key,
+                format!(
+                    "{} must be {rel} password_timeout ({}), or the sale would give up before it",
+                    show(value),
+                    show(raw.password_timeout)
+                ),
+                "lower it or raise [checkout] password_timeout",
+            ));
+        }
+    }
+    for (key, value) in [
+        ("reverse_max_attempts", raw.reverse_max_attempts),
+        ("notexist_rounds", raw.notexist_rounds),
+    ] {
+        if !(1..=100).contains(&value) {
+            return Err(ctx.err(
+                c,
+                key,
+                format!("{value} is outside 1..=100"),
+                "use the default",
+            ));
+        }
+    }
+    Ok(CheckoutConfig {
+        max_amount: raw.max_amount,
+        first_query_after: raw.first_query_after,
+        query_interval: raw.query_interval,
+        password_timeout: raw.password_timeout,
+        reverse_not_before: raw.reverse_not_before,
+        reverse_max_attempts: raw.reverse_max_attempts,
+        reverse_backoff: raw.reverse_backoff,
+        unknown_query_after: raw.unknown_query_after,
+        notexist_rounds: raw.notexist_rounds,
+        duplicate_scan_window: raw.duplicate_scan_window,
+    })
+}
+
+fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfig, ConfigError> {
+    positive(
+        raw.auto_revoke_after,
+        "simulator",
+        "auto_revoke_after",
+        "\"45s\"",
+        ctx,
+    )?;
+    Ok(SimulatorConfig {
+        tls: raw.tls,
+        no_password_limit: raw.no_password_limit,
+        daily_no_password_count: raw.daily_no_password_count,
+        auto_revoke_after: raw.auto_revoke_after,
+        reply_delay: raw.reply_delay,
+    })
+}
+
+type Ids = (String, String, Option<String>, Option<String>);
+
+/// appid, mch_id and the service-provider pair; demo ids in simulator mode.
+fn merchant_ids(raw: &RawMerchant, simulator: bool, ctx: &Ctx<'_>) -> Result<Ids, ConfigError> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let digit = |c: char| c.is_ascii_digit();
+    let check = |key: &str, v: &str, ok: &dyn Fn(char) -> bool, what: &str| {
+        if v.is_empty() || v.chars().count() > 32 || !v.chars().all(ok) {
+            Err(ctx.err(
+                "merchant",
+                key,
+                format!("{v:?} is not {what}"),
+                "copy it from the merchant platform",
+            ))
+        } else {
+            Ok(v.to_string())
+        }
+    };
+    let required = |key: &str, v: &Option<String>, demo: &str| match (v, simulator) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, true) => Ok(demo.to_string()),
+        (None, false) => Err(ctx.err(
+            "merchant",
+            key,
+            format!("{key} is missing; it is required unless base_url = \"simulator\""),
+            "copy it from the merchant platform (pay.weixin.qq.com)",
+        )),
+    };
+    let appid = required("appid", &raw.appid, SIMULATOR_APPID)?;
+    let appid = check(
+        "appid",
+        &appid,
+        &word,
+        "an appid (up to 32 letters and digits, like wx…)",
+    )?;
+    let mch_id = required("mch_id", &raw.mch_id, SIMULATOR_MCH_ID)?;
+    let mch_id = check("mch_id", &mch_id, &digit, "a merchant number (digits only)")?;
+    let sub_appid = raw
+        .sub_appid
+        .as_deref()
+        .map(|v| {
+            check(
+                "sub_appid",
+                v,
+                &word,
+                "an appid (up to 32 letters and digits)",
+            )
+        })
+        .transpose()?;
+    let sub_mch_id = raw
+        .sub_mch_id
+        .as_deref()
+        .map(|v| check("sub_mch_id", v, &digit, "a merchant number (digits only)"))
+        .transpose()?;
+    if sub_appid.is_some() && sub_mch_id.is_none() {
+        return Err(ctx.err(
+            "merchant",
+            "sub_appid",
+            "sub_appid is set without sub_mch_id",
+            "set sub_mch_id (service-provider mode) or remove sub_appid",
+        ));
+    }
+    Ok((appid, mch_id, sub_appid, sub_mch_id))
+}
+
+/// `device_info`: 1 to 32 of `[0-9A-Za-z_-]` (sent on every request, filters the statement).
+fn check_device_info(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    let fix = "use up to 32 letters, digits, '_' or '-', like \"till-1\"";
+    if let Some((i, c)) = v
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        let problem = format!("{v:?} has the character {c:?} at position {}", i + 1);
+        return Err(ctx.err("merchant", "device_info", problem, fix));
+    }
+    let n = v.chars().count();
+    if n == 0 || n > 32 {
+        return Err(ctx.err("merchant", "device_info", format!("{n} characters"), fix));
+    }
+    Ok(())
+}
+
+/// `body`: 1 to 127 characters, no control characters (shown on the customer's receipt).
+fn check_body(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    let n = v.chars().count();
+    if n == 0 || n > 127 || v.chars().any(char::is_control) {
+        return Err(ctx.err(
+            "merchant",
+            "body",
+            format!("{n} characters or a control character"),
+            "write 1 to 127 characters on one line, like \"Brand-Store-Goods\"",
+        ));
+    }
+    Ok(())
+}
+
+/// `spbill_create_ip`: absent or `"auto"` (detect later), else one IPv4/IPv6 address.
+fn spbill_ip(v: Option<&str>, ctx: &Ctx<'_>) -> Result<Option<IpAddr>, ConfigError> {
+    match v {
+        None | Some("auto") => Ok(None),
+        Some(s) => match s.parse::<IpAddr>() {
+            Ok(ip) if !ip.is_unspecified() => Ok(Some(ip)),
+            _ => Err(ctx.err(
+                "merchant",
+                "spbill_create_ip",
+                format!("{s:?} is not a usable IP address"),
+                "write the till's IPv4 or IPv6 address, or \"auto\"",
+            )),
+        },
+    }
+}
+
+fn non_empty_path(
+    p: &Path,
+    section: &str,
+    key: &str,
+    ctx: &Ctx<'_>,
+) -> Result<PathBuf, ConfigError> {
+    if p.as_os_str().is_empty() {
+        return Err(ctx.err(
+            section,
+            key,
+            "the path is empty",
+            "give a file path or remove the key",
+        ));
+    }
+    Ok(p.to_path_buf())
+}
+
+fn positive(
+    d: Duration,
+    section: &str,
+    key: &str,
+    example: &str,
+    ctx: &Ctx<'_>,
+) -> Result<(), ConfigError> {
+    if d.is_zero() {
+        return Err(ctx.err(
+            section,
+            key,
+            "0 is not allowed here",
+            &format!("set a duration above zero, like {example}"),
+        ));
+    }
+    Ok(())
+}
+
+fn show(d: Duration) -> crate::duration::HumanDuration {
+    crate::duration::HumanDuration(d)
+}

@@ -1,0 +1,87 @@
+//! `paycode config` as a subprocess: exit 0 with secrets hidden, exit 3 naming the bad key.
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KEY: &str = "Zq8xV2mN4pL6rT0yU3wE5sD7fG9hJ1kA";
+
+fn paycode(config: &Path, api_key: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycode"));
+    cmd.arg("--config").arg(config).arg("config");
+    for var in ["PAYCODE_API_KEY", "PAYCODE_P12_PASSWORD", "PAYCODE_CONFIG"] {
+        cmd.env_remove(var);
+    }
+    if let Some(k) = api_key {
+        cmd.env("PAYCODE_API_KEY", k);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn valid_config_prints_settings_without_the_key_from_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, include_str!("../config.toml")).unwrap();
+    let out = paycode(&file, Some(KEY));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("api_key = <hidden, from PAYCODE_API_KEY>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("base_url = \"simulator\""), "{stdout}");
+    assert!(
+        stdout.contains("[checkout]\nmax_amount = \"10000.00\""),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+}
+
+#[test]
+fn valid_config_hides_a_key_read_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("apikey");
+    std::fs::write(&key, KEY).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "[merchant]\napi_key_file = \"apikey\"\n").unwrap();
+    let out = paycode(&file, None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = format!("api_key = <hidden, from {}>", key.display());
+    assert!(stdout.contains(&want), "{stdout}");
+    assert!(!stdout.contains(KEY));
+}
+
+#[test]
+fn invalid_config_exits_3_naming_file_and_key() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/unknown_key.toml");
+    let out = paycode(&file, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains(&format!("{}:3:1", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[checkout] query_intervall"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn inline_api_key_exits_3_without_echoing_it() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/api_key_inline.toml");
+    let out = paycode(&file, None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("[merchant] api_key"), "{stderr}");
+    assert!(!stderr.contains("192006250b4c"), "{stderr}");
+}
