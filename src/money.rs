@@ -126,7 +126,7 @@ impl fmt::Display for Fen {
 mod tests {
     use super::*;
 
-    const CEIL: Fen = Fen(100_000_00);
+    const CEIL: Fen = Fen(10_000_000);
 
     #[test]
     fn parses_yuan_amounts() {
@@ -137,7 +137,7 @@ mod tests {
             ("0.01", 1),
             ("  7.05 ", 705),
             ("0.10", 10),
-            ("100000.00", 100_000_00),
+            ("100000.00", 10_000_000),
             ("007", 700),
         ];
         for (input, fen) in table {
@@ -148,7 +148,8 @@ mod tests {
     #[test]
     fn refuses_with_a_reason() {
         use MoneyError::*;
-        let cases: Vec<(&str, fn(&MoneyError) -> bool)> = vec![
+        type Check = fn(&MoneyError) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
             ("", |e| *e == Empty),
             ("   ", |e| *e == Empty),
             ("-1", |e| *e == Negative),

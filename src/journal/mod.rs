@@ -10,7 +10,7 @@ mod sales;
 mod schema;
 
 pub use history::{DayTotals, StateTotal};
-pub use sales::{NewSale, Sale, SaleState, Transition};
+pub use sales::{Event, NewSale, Sale, SaleState, Transition};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -76,6 +76,15 @@ pub struct Transition {
     pub message: Option<String>,
 }
 
+/// One line of a sale's append-only event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at_ms: i64,
+    pub kind: String,
+    pub detail: String,
+    pub err_code: Option<String>,
+}
+
 /// One sale as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sale {
@@ -234,17 +243,19 @@ impl Journal {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The event log of one sale as (at_ms, kind, detail, err_code), oldest first.
-    pub fn events(
-        &self,
-        out_trade_no: &str,
-    ) -> Result<Vec<(i64, String, String, Option<String>)>, JournalError> {
+    /// The event log of one sale, oldest first.
+    pub fn events(&self, out_trade_no: &str) -> Result<Vec<Event>, JournalError> {
         let mut stmt = self.conn.prepare(
             "SELECT e.at_ms, e.kind, e.detail, e.err_code FROM events e
              JOIN sales s ON s.id = e.sale_id WHERE s.out_trade_no = ?1 ORDER BY e.id",
         )?;
         let rows = stmt.query_map([out_trade_no], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok(Event {
+                at_ms: r.get(0)?,
+                kind: r.get(1)?,
+                detail: r.get(2)?,
+                err_code: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -290,7 +301,12 @@ mod tests {
         assert_eq!(s.transaction_id.as_deref(), Some("4200"));
         assert_eq!(s.cash_fee, Some(Fen(1234)));
         assert_eq!((s.created_ms, s.updated_ms), (1_000, 1_200));
-        let kinds: Vec<String> = j.events("T1").unwrap().into_iter().map(|e| e.2).collect();
+        let kinds: Vec<String> = j
+            .events("T1")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.detail)
+            .collect();
         assert_eq!(kinds, ["total_fee=1234", "submitted", "paid"]);
     }
 
