@@ -1,0 +1,1 @@
+//! Tests of the sale flow on virtual time.
