@@ -12,6 +12,12 @@ use super::*;
 
 pub(super) use Request::{Micropay as M, OrderQuery as Q, Reverse as R};
 
+/// Expected requests with their virtual times in ms.
+pub(super) type Requests = Vec<(u64, Request)>;
+
+/// A table row: name, server script, expected requests, expected outcome.
+pub(super) type Case = (&'static str, Script, Requests, Final);
+
 /// The sale's amount in every test.
 pub(super) const FEE: Fen = Fen(1234);
 

@@ -194,6 +194,21 @@ fn cancel_while_micropay_in_flight() {
 }
 
 #[test]
+fn cancel_does_not_skip_the_query_after_a_setup_error() {
+    // A misconfigured till must say "failed", not reverse into Unresolved.
+    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    sale.poll(Millis(0));
+    sale.on_reply(Millis(100), fail("SIGNERROR", ErrClass::Setup));
+    sale.cancel(Millis(100));
+    assert_eq!(sale.poll(Millis(100)), Step::Send(Q));
+    sale.on_reply(Millis(200), Reply::QueryNotExist);
+    assert_eq!(
+        sale.poll(Millis(200)),
+        Step::Done(failed("SIGNERROR", false))
+    );
+}
+
+#[test]
 fn orderquery_notexist_is_trusted_after_the_rounds_then_closed_by_reverse() {
     let run = run(Script::micropay(unknown("timeout"))
         .queries(vec![Reply::QueryNotExist])
@@ -287,10 +302,12 @@ fn run_refunded(query: Reply) -> Run {
 
 #[test]
 fn waiting_screen_sees_phase_deadline_and_queries() {
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(1000));
+    // Created at 0, sent at 1 s: the deadlines count from the send.
+    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
     assert_eq!(sale.phase(), Phase::Submitting);
     assert_eq!(sale.deadline(), None);
     assert_eq!(sale.poll(Millis(1000)), Step::Send(M));
+    assert_eq!(sale.summary().submitted_at, Millis(1000));
     assert_eq!(sale.phase(), Phase::Submitting);
     sale.on_reply(Millis(1200), fail("USERPAYING", ErrClass::Unknown));
     let waiting = Phase::WaitingForPassword {

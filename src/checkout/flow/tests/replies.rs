@@ -15,7 +15,7 @@ fn every_micropay_answer() {
     let system_error = || Reply::QueryError {
         err_code: "SYSTEMERROR".into(),
     };
-    let cases: Vec<(&str, Script, Vec<(u64, Request)>, Final)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "SUCCESS is paid at once",
             Script::micropay(paid()),
@@ -118,9 +118,10 @@ fn every_micropay_answer() {
             "SETUP but the query shows a live order: normal polling",
             Script::micropay(fail("LACK_PARAMS", ErrClass::Setup)).queries(vec![
                 state(TradeState::UserPaying),
+                unknown("timeout"),
                 state(TradeState::Success),
             ]),
-            vec![(0, M), (0, Q), (5000, Q)],
+            vec![(0, M), (0, Q), (5000, Q), (10_000, Q)],
             Final::Paid(payment(FEE)),
         ),
         (
@@ -151,7 +152,7 @@ fn every_micropay_answer() {
 #[test]
 fn every_trade_state_after_userpaying() {
     let then_paid = |s| vec![state(s), state(TradeState::Success)];
-    let cases: Vec<(TradeState, Vec<Reply>, Vec<(u64, Request)>, Final)> = vec![
+    let cases: Vec<(TradeState, Vec<Reply>, Requests, Final)> = vec![
         (
             TradeState::Success,
             vec![state(TradeState::Success)],

@@ -22,7 +22,7 @@ fn after_crash() -> Script {
 
 #[test]
 fn resumed_submitted_sale_is_settled_by_a_query() {
-    let cases: Vec<(&str, Vec<Reply>, Vec<(u64, Request)>, Final)> = vec![
+    let cases: Vec<(&str, Vec<Reply>, Requests, Final)> = vec![
         (
             "applied before the crash: paid",
             vec![state(TradeState::Success)],
@@ -65,6 +65,24 @@ fn resumed_submitted_sale_is_settled_by_a_query() {
         assert_eq!(run.requests, requests, "{name}");
         assert_eq!(run.outcome, outcome, "{name}");
     }
+}
+
+#[test]
+fn resumed_notexist_past_the_deadline_is_trusted_even_if_the_reverse_cannot_get_through() {
+    // No lag lasts ten minutes: the order never existed, so a failing reverse changes nothing.
+    let script = after_crash()
+        .queries(vec![Reply::QueryNotExist])
+        .reverses(vec![unknown("connection refused")]);
+    let run = resumed(ResumePoint::Submitted, 0, LATER, script);
+    assert_eq!(run.outcome, failed("ORDERNOTEXIST", false));
+    assert_eq!(run.requests.len(), 11);
+
+    // A live order whose reverse cannot get through stays unresolved.
+    let script = after_crash()
+        .queries(vec![state(TradeState::UserPaying)])
+        .reverses(vec![unknown("connection refused")]);
+    let run = resumed(ResumePoint::Submitted, 0, LATER, script);
+    assert!(matches!(run.outcome, Final::Unresolved { .. }));
 }
 
 #[test]
