@@ -1,0 +1,282 @@
+//! The rules of PROTOCOL.md §5–8 as transitions: what each answer leads to next.
+
+use std::time::Duration;
+
+use super::{ErrClass, Final, Millis, Mode, Payment, Reply, Request, Sale, State, TradeState};
+
+/// Reverse `err_code`s worth another call (PROTOCOL.md §7); others go to the query.
+const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"];
+
+impl Sale {
+    /// The micropay answered: paid, definitely not, or open (query).
+    pub(super) fn on_micropay(&mut self, now: Millis, reply: Reply) {
+        let p = &self.policy;
+        let (first_query, unknown_query) = (p.first_query_after, p.unknown_query_after);
+        match reply {
+            Reply::MicropayPaid(payment) => {
+                if payment.total_fee == self.total_fee {
+                    self.paid(now, payment);
+                } else {
+                    self.note(self.fee_mismatch("micropay", &payment));
+                    self.keep_polling(now, unknown_query);
+                }
+            }
+            Reply::MicropayFail { err_code, class } => {
+                // USERPAYING is in the unknown bucket, but it has its own, longer first pause.
+                if err_code == "USERPAYING" {
+                    self.password_box = true;
+                    self.note(format!("micropay {err_code}"));
+                    return self.keep_polling(now, first_query);
+                }
+                match class {
+                    ErrClass::Rescan => self.finish(Final::Failed {
+                        err_code,
+                        rescan: true,
+                    }),
+                    ErrClass::Failed => self.finish(Final::Failed {
+                        err_code,
+                        rescan: false,
+                    }),
+                    ErrClass::Duplicate => {
+                        self.note(format!("micropay {err_code}: the query decides"));
+                        self.keep_polling(now, Duration::ZERO);
+                    }
+                    ErrClass::Setup => self.query_to_be_sure(now, err_code),
+                    ErrClass::Unknown => {
+                        self.note(format!("micropay {err_code}"));
+                        self.keep_polling(now, unknown_query);
+                    }
+                }
+            }
+            Reply::ProtocolRejected { return_msg } => self.query_to_be_sure(now, return_msg),
+            other => {
+                self.note(format!("micropay: {}", other.label()));
+                self.keep_polling(now, unknown_query);
+            }
+        }
+    }
+
+    /// A refusal that should mean "no money moved": one orderquery confirms it.
+    fn query_to_be_sure(&mut self, now: Millis, err_code: String) {
+        self.note(format!(
+            "micropay refused: {err_code}; querying once to be sure"
+        ));
+        self.sure_query = Some(err_code);
+        self.schedule(Request::OrderQuery, now);
+    }
+
+    /// An orderquery while waiting for the customer or an unknown outcome.
+    pub(super) fn on_poll_query(&mut self, now: Millis, reply: Reply) {
+        if let Some(err_code) = self.sure_query.take() {
+            // Only evidence that the order exists keeps the sale open.
+            if !matches!(reply, Reply::QueryState { .. }) {
+                return self.finish(Final::Failed {
+                    err_code,
+                    rescan: false,
+                });
+            }
+        }
+        // At least 1 ms apart so that a zero interval (refused by `Policy::check`) cannot spin.
+        let interval = self.policy.query_interval.max(Duration::from_millis(1));
+        match reply {
+            Reply::QueryState { state, payment } => {
+                self.notexist_seen = 0;
+                self.password_box = state == TradeState::UserPaying;
+                match state {
+                    TradeState::Success => match payment {
+                        Some(p) if p.total_fee == self.total_fee => self.paid(now, p),
+                        Some(p) => {
+                            self.note(self.fee_mismatch("orderquery", &p));
+                            self.keep_polling(now, interval);
+                        }
+                        None => {
+                            self.note("orderquery SUCCESS without payment details".into());
+                            self.keep_polling(now, interval);
+                        }
+                    },
+                    TradeState::Refund => self.finish(Final::Reversed { refunded: true }),
+                    TradeState::Closed | TradeState::Revoked => self.finish(Final::Failed {
+                        err_code: state.as_str().into(),
+                        rescan: false,
+                    }),
+                    TradeState::PayError => {
+                        self.start_reverse(now, Some(state.as_str().into()));
+                    }
+                    TradeState::UserPaying | TradeState::NotPay | TradeState::Accept => {
+                        self.keep_polling(now, interval);
+                    }
+                }
+            }
+            Reply::QueryNotExist => {
+                self.notexist_seen += 1;
+                self.note(format!("orderquery ORDERNOTEXIST ×{}", self.notexist_seen));
+                // A fresh order may lag; past the waiting deadline the lag is over.
+                let trusted = self.notexist_seen >= self.policy.notexist_rounds
+                    || now >= self.submitted_at + self.policy.password_timeout;
+                if trusted {
+                    self.start_reverse(now, Some("ORDERNOTEXIST".into()));
+                } else {
+                    self.keep_polling(now, interval);
+                }
+            }
+            other => {
+                self.note(other.label());
+                self.keep_polling(now, interval);
+            }
+        }
+    }
+
+    /// A reverse answered: confirm with a query, retry, or let the query decide.
+    pub(super) fn on_reverse(&mut self, now: Millis, reply: Reply) {
+        match reply {
+            Reply::ReverseDone { recall: false } => self.schedule(Request::OrderQuery, now),
+            Reply::ReverseFail { err_code, recall }
+                if !recall && !REVERSE_RETRY_CODES.contains(&err_code.as_str()) =>
+            {
+                // ORDERNOTEXIST, REVERSE_EXPIRE, …: retrying will not help; the query decides.
+                self.note(format!("reverse {err_code}"));
+                self.schedule(Request::OrderQuery, now);
+            }
+            other => {
+                self.note(other.label());
+                self.retry_reverse(now);
+            }
+        }
+    }
+
+    /// The query after a reverse (or on resuming a reverse): is the order closed for good?
+    pub(super) fn on_confirm_query(&mut self, now: Millis, reply: Reply) {
+        match reply {
+            Reply::QueryState { state, .. } => match state {
+                TradeState::Revoked | TradeState::Closed | TradeState::PayError => {
+                    self.finish_not_charged(Final::Reversed { refunded: false });
+                }
+                TradeState::Refund => self.finish(Final::Reversed { refunded: true }),
+                TradeState::Success
+                | TradeState::UserPaying
+                | TradeState::NotPay
+                | TradeState::Accept => {
+                    // Paid in the race, or not closed yet: the earlier "not charged" is void.
+                    self.set_closing(None);
+                    self.note(format!("orderquery {} while reversing", state.as_str()));
+                    self.retry_reverse(now);
+                }
+            },
+            Reply::QueryNotExist => self.finish_not_charged(Final::Failed {
+                err_code: "ORDERNOTEXIST".into(),
+                rescan: false,
+            }),
+            other => {
+                // Reverse is idempotent: calling it again is the safe way to ask once more.
+                self.note(other.label());
+                self.retry_reverse(now);
+            }
+        }
+    }
+
+    /// Query again after `delay`, unless the sale is cancelled or the waiting time is over.
+    fn keep_polling(&mut self, now: Millis, delay: Duration) {
+        if self.cancelled {
+            return self.start_reverse(now, None);
+        }
+        let at = now + delay;
+        let due = self.submitted_at + self.policy.password_timeout;
+        if at >= due {
+            self.start_reverse(now.max(due), None);
+        } else {
+            self.schedule(Request::OrderQuery, at);
+        }
+    }
+
+    pub(super) fn start_reverse(&mut self, earliest: Millis, closing: Option<String>) {
+        self.mode = Mode::Reversing { closing };
+        self.password_box = false;
+        let at = earliest.max(self.submitted_at + self.policy.reverse_not_before);
+        self.schedule(Request::Reverse, at);
+    }
+
+    fn retry_reverse(&mut self, now: Millis) {
+        let made = self
+            .reverse_attempts
+            .saturating_sub(self.attempts_before_run);
+        if made >= self.policy.reverse_max_attempts {
+            return self.give_up();
+        }
+        // Doubling backoff, capped at 4× so ten tries stay within about half a minute.
+        let factor = 1u32 << made.saturating_sub(1).min(2);
+        let at = now + self.policy.reverse_backoff.saturating_mul(factor);
+        let at = at.max(self.submitted_at + self.policy.reverse_not_before);
+        self.schedule(Request::Reverse, at);
+    }
+
+    fn give_up(&mut self) {
+        let made = self
+            .reverse_attempts
+            .saturating_sub(self.attempts_before_run);
+        let last = self.problem.clone().unwrap_or_default();
+        let why = format!("reverse not confirmed after {made} attempts; last: {last}");
+        self.note(why.clone());
+        match &self.mode {
+            Mode::Reversing {
+                closing: Some(err_code),
+            } => {
+                // Already known not charged; the reverse only closed the loop.
+                let err_code = err_code.clone();
+                self.finish(Final::Failed {
+                    err_code,
+                    rescan: false,
+                });
+            }
+            _ => self.finish(Final::Unresolved { why }),
+        }
+    }
+
+    fn paid(&mut self, now: Millis, payment: Payment) {
+        if self.cancelled {
+            self.note("paid after the cashier cancelled: reversing refunds it".into());
+            self.start_reverse(now, None);
+        } else {
+            self.finish(Final::Paid(payment));
+        }
+    }
+
+    fn finish_not_charged(&mut self, otherwise: Final) {
+        match &self.mode {
+            Mode::Reversing {
+                closing: Some(err_code),
+            } => {
+                let err_code = err_code.clone();
+                self.finish(Final::Failed {
+                    err_code,
+                    rescan: false,
+                });
+            }
+            _ => self.finish(otherwise),
+        }
+    }
+
+    fn set_closing(&mut self, closing: Option<String>) {
+        if let Mode::Reversing { closing: c } = &mut self.mode {
+            *c = closing;
+        }
+    }
+
+    fn schedule(&mut self, request: Request, at: Millis) {
+        self.state = State::Scheduled { request, at };
+    }
+
+    pub(super) fn finish(&mut self, outcome: Final) {
+        self.state = State::Done(outcome);
+    }
+
+    fn note(&mut self, problem: String) {
+        self.problem = Some(problem);
+    }
+
+    fn fee_mismatch(&self, source: &str, p: &Payment) -> String {
+        format!(
+            "{source} SUCCESS for {} but the sale is {}: not accepted as paid",
+            p.total_fee, self.total_fee
+        )
+    }
+}

@@ -1,0 +1,234 @@
+//! The flow's own inputs and outputs. The runner maps `wxpay::api` replies into `Reply` (already
+//! verified and classified) and builds the real request for each `Request`.
+
+use serde::{Deserialize, Serialize};
+
+use super::millis::Millis;
+use crate::money::Fen;
+
+/// What the runner must send next; it builds the XML with the sale's one `out_trade_no`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Request {
+    /// `/pay/micropay`: sent at most once per sale.
+    Micropay,
+    /// `/pay/orderquery` by `out_trade_no`.
+    OrderQuery,
+    /// `/secapi/pay/reverse` by `out_trade_no` (mutual TLS).
+    Reverse,
+}
+
+/// A payment WeChat confirmed (micropay SUCCESS or orderquery `trade_state=SUCCESS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// WeChat's `transaction_id`.
+    pub transaction_id: String,
+    /// `total_fee` as WeChat reported it; the flow compares it with the sale's amount.
+    #[serde(with = "fen_as_u64")]
+    pub total_fee: Fen,
+    /// `time_end` (yyyyMMddHHmmss, Beijing time) as sent by WeChat.
+    pub time_end: String,
+}
+
+/// Our bucket for a micropay `err_code` (PROTOCOL.md §5); unknown codes belong in `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrClass {
+    /// Outcome unknown (SYSTEMERROR, BANKERROR, USERPAYING, any unlisted code): query.
+    Unknown,
+    /// Not charged; the customer must show a fresh code (AUTHCODEEXPIRE, NOTENOUGH, …).
+    Rescan,
+    /// Not charged; the order number is dead (TRADE_ERROR, ORDERCLOSED, ORDERREVERSED).
+    Failed,
+    /// The order number was used before (ORDERPAID, OUT_TRADE_NO_USED): the query decides.
+    Duplicate,
+    /// Our configuration is wrong (SIGNERROR, PARAM_ERROR, …): no money moved, query once.
+    Setup,
+}
+
+/// orderquery `trade_state` (PROTOCOL.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TradeState {
+    /// Paid.
+    Success,
+    /// Paid, then refunded (e.g. a reverse raced the customer's payment).
+    Refund,
+    /// Not paid yet.
+    NotPay,
+    /// Closed: not charged.
+    Closed,
+    /// Revoked (reversed unpaid, or auto-revoked): not charged.
+    Revoked,
+    /// The customer is entering the password.
+    UserPaying,
+    /// The payment failed (e.g. password box closed): not charged, still reverse.
+    PayError,
+    /// Accepted, awaiting processing.
+    Accept,
+}
+
+impl TradeState {
+    /// Parse the wire value; anything unlisted is `None` (the adapter reports it as Unknown).
+    pub fn from_wire(s: &str) -> Option<TradeState> {
+        Some(match s {
+            "SUCCESS" => Self::Success,
+            "REFUND" => Self::Refund,
+            "NOTPAY" => Self::NotPay,
+            "CLOSED" => Self::Closed,
+            "REVOKED" => Self::Revoked,
+            "USERPAYING" => Self::UserPaying,
+            "PAYERROR" => Self::PayError,
+            "ACCEPT" => Self::Accept,
+            _ => return None,
+        })
+    }
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Refund => "REFUND",
+            Self::NotPay => "NOTPAY",
+            Self::Closed => "CLOSED",
+            Self::Revoked => "REVOKED",
+            Self::UserPaying => "USERPAYING",
+            Self::PayError => "PAYERROR",
+            Self::Accept => "ACCEPT",
+        }
+    }
+}
+
+/// What the runner learned from the last `Request`, already verified and classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// micropay `result_code=SUCCESS` with a verified signature and matching order.
+    MicropayPaid(Payment),
+    /// micropay `result_code=FAIL`.
+    MicropayFail { err_code: String, class: ErrClass },
+    /// orderquery answered with a trade state (`payment` for SUCCESS/REFUND).
+    QueryState {
+        state: TradeState,
+        payment: Option<Payment>,
+    },
+    /// orderquery `err_code=ORDERNOTEXIST`.
+    QueryNotExist,
+    /// orderquery `result_code=FAIL` with another code (SYSTEMERROR, …).
+    QueryError { err_code: String },
+    /// reverse `result_code=SUCCESS`; `recall=Y` asks for another call.
+    ReverseDone { recall: bool },
+    /// reverse `result_code=FAIL`.
+    ReverseFail { err_code: String, recall: bool },
+    /// `return_code=FAIL`: the request was refused at protocol level.
+    ProtocolRejected { return_msg: String },
+    /// Transport failure, timeout, garbage, bad signature or mismatched reply.
+    Unknown { why: String },
+}
+
+impl Reply {
+    /// A short label for notes ("reverse reply to orderquery").
+    pub(super) fn label(&self) -> String {
+        match self {
+            Self::MicropayPaid(_) => "micropay SUCCESS".into(),
+            Self::MicropayFail { err_code, .. } => format!("micropay {err_code}"),
+            Self::QueryState { state, .. } => format!("orderquery {}", state.as_str()),
+            Self::QueryNotExist => "orderquery ORDERNOTEXIST".into(),
+            Self::QueryError { err_code } => format!("orderquery {err_code}"),
+            Self::ReverseDone { recall } => format!("reverse SUCCESS recall={}", yn(*recall)),
+            Self::ReverseFail { err_code, recall } => {
+                format!("reverse {err_code} recall={}", yn(*recall))
+            }
+            Self::ProtocolRejected { return_msg } => format!("return_code=FAIL {return_msg}"),
+            Self::Unknown { why } => format!("unknown outcome: {why}"),
+        }
+    }
+}
+
+fn yn(b: bool) -> &'static str {
+    if b { "Y" } else { "N" }
+}
+
+/// How a sale ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Final {
+    /// Paid; WeChat confirmed the sale's exact amount.
+    Paid(Payment),
+    /// Not charged. `rescan`: a fresh payment code (new order number) may succeed.
+    /// `err_code` is WeChat's code, a trade state, or `CANCELLED` (cancelled before sending).
+    Failed { err_code: String, rescan: bool },
+    /// Reversed: not charged, or charged and refunded (`refunded`).
+    Reversed { refunded: bool },
+    /// The outcome could not be settled: do not hand over goods; check the merchant app.
+    Unresolved { why: String },
+}
+
+/// What the runner does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Journal the `summary()`, then send this request and report its result with `on_reply`.
+    Send(Request),
+    /// Nothing to do before this time (or before `cancel`).
+    WaitUntil(Millis),
+    /// A `Send` is outstanding; report its result with `on_reply` first.
+    AwaitingReply,
+    /// The sale is over.
+    Done(Final),
+}
+
+/// Where the sale is, for the waiting screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The micropay is being sent.
+    Submitting,
+    /// The customer is entering the password; the reverse comes at `deadline` if nothing changes.
+    WaitingForPassword { deadline: Millis, queries: u32 },
+    /// The outcome is unknown; orderquery will settle it.
+    Querying,
+    /// Reversing; `attempt` reverse calls have been sent so far.
+    Reversing { attempt: u32 },
+    /// Final; `poll` returns the outcome.
+    Done,
+}
+
+/// Where to pick up an unfinished sale after a crash. A resumed sale starts with an orderquery
+/// and never sends a micropay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "at", rename_all = "snake_case")]
+pub enum ResumePoint {
+    /// The intent was journaled; the micropay may or may not have reached WeChat.
+    Submitted,
+    /// Reversing: `attempts` reverse calls were sent before the crash.
+    Reversing { attempts: u32 },
+}
+
+/// The sale's flow state as the journal stores it before each request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// When the micropay was sent (the creation time until then).
+    pub submitted_at: Millis,
+    /// Where to resume after a crash; `None` once the sale is final.
+    pub resume: Option<ResumePoint>,
+    /// orderqueries sent so far.
+    pub queries: u32,
+    /// reverse calls sent so far (all runs).
+    pub reverse_attempts: u32,
+    /// The cashier pressed cancel.
+    pub cancelled: bool,
+    /// The last thing that went wrong, for the log and the pending list.
+    pub problem: Option<String>,
+    /// The outcome once final.
+    pub outcome: Option<Final>,
+}
+
+/// Serde for `Fen` (which carries no serde derive): plain integer fen.
+mod fen_as_u64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::money::Fen;
+
+    pub fn serialize<S: Serializer>(fen: &Fen, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(fen.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
+        u64::deserialize(d).map(Fen)
+    }
+}
