@@ -433,6 +433,12 @@ pub fn excerpt(body: &[u8], pos: usize) -> String {
     sanitize(&window).chars().take(EXCERPT_CHARS).collect()
 }
 
+/// Remote free text (`return_msg`, `err_code_des`) made safe for logs and screens: control
+/// characters replaced, long digit runs masked, at most `max` characters.
+pub fn safe_text(s: &str, max: usize) -> String {
+    sanitize(s).chars().take(max).collect()
+}
+
 /// Replace control characters with `?` and mask digit runs of 16 or more, keeping the first 2
 /// and last 4 digits like [`crate::authcode::AuthCode::masked`].
 fn sanitize(s: &str) -> String {
