@@ -177,9 +177,21 @@ pub(crate) enum Phase {
 }
 
 /// Sorts a reqwest error into our buckets.
-pub(crate) fn classify(e: &reqwest::Error, host: &str, phase: Phase) -> TransportError {
+/// `timeout` is the whole-request timeout, reported when reqwest's own timer fired.
+pub(crate) fn classify(
+    e: &reqwest::Error,
+    host: &str,
+    phase: Phase,
+    timeout: Duration,
+) -> TransportError {
     let host = host.to_string();
     let reason = chain_text(e);
+    if e.is_timeout() && !(phase == Phase::Send && e.is_connect()) {
+        return TransportError::Timeout {
+            host,
+            after: timeout,
+        };
+    }
     if phase == Phase::Body {
         return TransportError::Body { host, reason };
     }

@@ -267,7 +267,7 @@ impl Client {
                 tracing::debug!(host = %host.name, status = resp.status().as_u16(), "connection warmed up");
                 Ok(())
             }
-            Ok(Err(e)) => Err(classify(&e, &host.name, Phase::Send)),
+            Ok(Err(e)) => Err(classify(&e, &host.name, Phase::Send, self.timeout)),
             Err(_) => Err(TransportError::Timeout {
                 host: host.name.clone(),
                 after: self.timeout,
@@ -326,7 +326,7 @@ impl Client {
             .body(xml)
             .send()
             .await
-            .map_err(|e| classify(&e, &host.name, Phase::Send))?;
+            .map_err(|e| classify(&e, &host.name, Phase::Send, self.timeout))?;
         let status = resp.status().as_u16();
         let server_date = resp
             .headers()
@@ -351,7 +351,7 @@ impl Client {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| classify(&e, &host.name, Phase::Body))?
+            .map_err(|e| classify(&e, &host.name, Phase::Body, self.timeout))?
         {
             let room = self.max_reply_bytes - body.len();
             if chunk.len() > room {
