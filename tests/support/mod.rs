@@ -335,6 +335,8 @@ pub struct Pki {
     ca_der: CertificateDer<'static>,
     server: (CertificateDer<'static>, Vec<u8>),
     rogue_server: (CertificateDer<'static>, Vec<u8>),
+    other_name_server: (CertificateDer<'static>, Vec<u8>),
+    expired_server: (CertificateDer<'static>, Vec<u8>),
     pub client_cert_pem: String,
     pub client_key_pem: String,
     pub rogue_client_cert_pem: String,
@@ -364,6 +366,17 @@ impl Pki {
         let rogue = leaf(&["127.0.0.1", "localhost"])
             .self_signed(&rogue_key)
             .expect("rogue");
+        let other_key = KeyPair::generate().expect("key");
+        let other = leaf(&["api.mch.weixin.qq.com"])
+            .signed_by(&other_key, &ca)
+            .expect("other-name cert");
+        let expired_key = KeyPair::generate().expect("key");
+        let mut expired_params = leaf(&["127.0.0.1", "localhost"]);
+        expired_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        expired_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let expired = expired_params
+            .signed_by(&expired_key, &ca)
+            .expect("expired cert");
         let rogue_client_key = KeyPair::generate().expect("key");
         let rogue_client = leaf(&["till-01"])
             .self_signed(&rogue_client_key)
@@ -373,6 +386,8 @@ impl Pki {
             ca_der: ca.der().clone(),
             server: (server.der().clone(), server_key.serialize_der()),
             rogue_server: (rogue.der().clone(), rogue_key.serialize_der()),
+            other_name_server: (other.der().clone(), other_key.serialize_der()),
+            expired_server: (expired.der().clone(), expired_key.serialize_der()),
             client_cert_pem: client.pem(),
             client_key_pem: client_key.serialize_pem(),
             rogue_client_cert_pem: rogue_client.pem(),
@@ -388,6 +403,16 @@ impl Pki {
     /// Server config with the self-signed certificate no client trusts.
     pub fn rogue_server_config(&self) -> rustls::ServerConfig {
         self.config_for(&self.rogue_server, false)
+    }
+
+    /// Server config with a CA-signed certificate for another host name only.
+    pub fn other_name_server_config(&self) -> rustls::ServerConfig {
+        self.config_for(&self.other_name_server, false)
+    }
+
+    /// Server config with a CA-signed certificate that expired in 2021.
+    pub fn expired_server_config(&self) -> rustls::ServerConfig {
+        self.config_for(&self.expired_server, false)
     }
 
     fn config_for(
