@@ -194,23 +194,77 @@ fn key_file_readable_by_others_is_refused_with_the_fix() {
     assert!(err.zh().contains("chmod 600"));
 }
 
-#[test]
-fn p12_is_refused_with_the_conversion_and_no_password() {
+const P12_PASSWORD: &str = "1900000109";
+
+/// Copies the committed legacy (RC2-40) .p12 fixture into `dir` with `mode` (git keeps no modes).
+fn p12_fixture(dir: &Path, mode: u32) -> (PathBuf, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/p12");
+    let path = dir.join("apiclient_cert.p12");
+    std::fs::copy(src.join("apiclient_cert.p12"), &path).expect("copy p12");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    let ca = std::fs::read_to_string(src.join("ca.pem")).expect("fixture CA");
+    (path, ca)
+}
+
+#[tokio::test]
+async fn legacy_p12_presents_the_merchant_certificate() {
     let pki = Pki::new();
     let f = files(&pki);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p12, client_ca) = p12_fixture(dir.path(), 0o600);
+    let server = TestServer::https(
+        Behaviour::ok(),
+        pki.server_config_for_clients_of(&client_ca),
+    )
+    .await;
     let id = Identity::Pkcs12 {
-        path: "/etc/paycode/apiclient_cert.p12".into(),
-        password: "1900000109".into(),
+        path: p12,
+        password: P12_PASSWORD.into(),
     };
-    let err = Client::new(settings("https://127.0.0.1:1", &f, Some(id))).expect_err("p12");
+    let c = Client::new(settings(&server.url(), &f, Some(id))).expect("client");
+    let reply = guard(c.post(Endpoint::Reverse, XML.into()))
+        .await
+        .expect("mTLS with the p12 identity");
+    assert_eq!(reply.status, 200);
+    assert_eq!(server.seen()[0].path, "/secapi/pay/reverse");
+}
+
+#[test]
+fn p12_with_wrong_password_gives_the_conversion_and_hides_the_password() {
+    let pki = Pki::new();
+    let f = files(&pki);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p12, _) = p12_fixture(dir.path(), 0o600);
+    let id = Identity::Pkcs12 {
+        path: p12.clone(),
+        password: "1900000108".into(),
+    };
+    let err = Client::new(settings("https://127.0.0.1:1", &f, Some(id))).expect_err("password");
     let msg = err.to_string();
-    assert!(
-        matches!(err, ClientError::Pkcs12NotSupported { .. }),
-        "{err:?}"
-    );
-    assert!(msg.contains("openssl pkcs12 -legacy -in /etc/paycode/apiclient_cert.p12"));
+    assert!(matches!(err, ClientError::Pkcs12 { .. }), "{err:?}");
+    assert!(msg.contains("mch_id"), "{msg}");
+    assert!(msg.contains(&format!("openssl pkcs12 -legacy -in {}", p12.display())));
     assert!(msg.contains("chmod 600 apiclient_key.pem"));
-    assert!(!msg.contains("1900000109") && !format!("{err:?}").contains("1900000109"));
+    assert!(!msg.contains("1900000108") && !format!("{err:?}").contains("1900000108"));
+}
+
+#[test]
+fn p12_readable_by_others_is_refused() {
+    let pki = Pki::new();
+    let f = files(&pki);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (p12, _) = p12_fixture(dir.path(), 0o644);
+    let id = Identity::Pkcs12 {
+        path: p12.clone(),
+        password: P12_PASSWORD.into(),
+    };
+    let err = Client::new(settings("https://127.0.0.1:1", &f, Some(id))).expect_err("0644");
+    assert!(
+        err.to_string()
+            .contains(&format!("chmod 600 {}", p12.display())),
+        "{err}"
+    );
 }
 
 #[test]

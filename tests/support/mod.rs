@@ -415,18 +415,35 @@ impl Pki {
         self.config_for(&self.expired_server, false)
     }
 
+    /// Server config with the CA-signed certificate that requires a client cert from `client_ca_pem`.
+    pub fn server_config_for_clients_of(&self, client_ca_pem: &str) -> rustls::ServerConfig {
+        let ca = rustls_pemfile::certs(&mut client_ca_pem.as_bytes())
+            .next()
+            .expect("a certificate")
+            .expect("valid PEM");
+        self.config_with(&self.server, Some(ca))
+    }
+
     fn config_for(
         &self,
-        (cert, key): &(CertificateDer<'static>, Vec<u8>),
+        pair: &(CertificateDer<'static>, Vec<u8>),
         require_client: bool,
+    ) -> rustls::ServerConfig {
+        self.config_with(pair, require_client.then(|| self.ca_der.clone()))
+    }
+
+    fn config_with(
+        &self,
+        (cert, key): &(CertificateDer<'static>, Vec<u8>),
+        client_ca: Option<CertificateDer<'static>>,
     ) -> rustls::ServerConfig {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .expect("versions");
-        let builder = if require_client {
+        let builder = if let Some(client_ca) = client_ca {
             let mut roots = rustls::RootCertStore::empty();
-            roots.add(self.ca_der.clone()).expect("ca");
+            roots.add(client_ca).expect("ca");
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
                 Arc::new(roots),
                 provider,

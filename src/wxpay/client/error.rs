@@ -40,9 +40,9 @@ pub enum ClientError {
     /// The private key file is readable by group or others.
     #[error("private key file {} is readable by other users (mode {mode:o}); run: chmod 600 {}", .path.display(), .path.display())]
     KeyFileTooOpen { path: PathBuf, mode: u32 },
-    /// A `.p12` bundle was configured; only the PEM pair is loaded.
-    #[error("{path}: .p12 certificates are not loaded directly (WeChat's uses the legacy RC2-40 cipher). Convert it once to a PEM pair (the password is your mch_id), then set identity to the two files:\n  openssl pkcs12 -legacy -in {path} -clcerts -nokeys -out apiclient_cert.pem\n  openssl pkcs12 -legacy -in {path} -nocerts -nodes -out apiclient_key.pem && chmod 600 apiclient_key.pem", path = .path.display())]
-    Pkcs12NotSupported { path: PathBuf },
+    /// A `.p12` bundle could not be opened.
+    #[error("cannot load {} ({reason}); check the password (WeChat sets it to your mch_id), or convert it once to a PEM pair and set identity to the two files:\n  openssl pkcs12 -legacy -in {} -clcerts -nokeys -out apiclient_cert.pem\n  openssl pkcs12 -legacy -in {} -nocerts -nodes -out apiclient_key.pem && chmod 600 apiclient_key.pem", .path.display(), .path.display(), .path.display())]
+    Pkcs12 { path: PathBuf, reason: String },
     /// No CA certificates to verify an https server with.
     #[error(
         "no trusted CA certificates found on this machine for {url}; install the system CA bundle (e.g. apt-get install ca-certificates) or set extra_root_ca"
@@ -86,8 +86,8 @@ impl ClientError {
                 path.display(),
                 path.display()
             ),
-            Self::Pkcs12NotSupported { path } => format!(
-                "不直接加载 .p12 证书 {}；请用 openssl pkcs12 -legacy 转换为 PEM 证书和私钥（密码为商户号）",
+            Self::Pkcs12 { path, .. } => format!(
+                "无法加载 .p12 证书 {}；请检查密码（即商户号），或用 openssl pkcs12 -legacy 转换为 PEM 证书和私钥",
                 path.display()
             ),
             Self::NoRootCertificates { url } => {

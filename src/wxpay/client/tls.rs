@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::{ClientError, Identity};
@@ -30,12 +30,13 @@ pub(crate) fn build(
     let plain = builder(&roots)?.with_no_client_auth();
     let mutual = match identity {
         None => None,
-        Some(Identity::Pkcs12 { path, .. }) => {
-            return Err(ClientError::Pkcs12NotSupported { path: path.clone() });
-        }
-        Some(Identity::PemPair { cert, key }) => {
-            let certs = load_certs("identity cert", cert)?;
-            let key = load_key(key)?;
+        Some(id) => {
+            let (certs, key) = match id {
+                Identity::PemPair { cert, key } => {
+                    (load_certs("identity cert", cert)?, load_key(key)?)
+                }
+                Identity::Pkcs12 { path, password } => load_pkcs12(path, password)?,
+            };
             Some(
                 builder(&roots)?
                     .with_client_auth_cert(certs, key)
@@ -108,6 +109,39 @@ fn load_certs(
     Ok(certs)
 }
 
+/// Reads WeChat's `apiclient_cert.p12` (legacy RC2-40 / 3DES encryption; password = mch_id).
+fn load_pkcs12(
+    path: &Path,
+    password: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ClientError> {
+    check_key_mode(path)?;
+    let bytes = read("identity p12", path)?;
+    let bad = |reason: String| ClientError::Pkcs12 {
+        path: path.to_path_buf(),
+        reason,
+    };
+    // The p12 library's errors never contain the password.
+    let store = p12_keystore::KeyStore::from_pkcs12(
+        &bytes,
+        password,
+        p12_keystore::Pkcs12ImportPolicy::Relaxed,
+    )
+    .map_err(|e| bad(format!("{e} (wrong password?)")))?;
+    let (_, chain) = store
+        .private_key_chain()
+        .ok_or_else(|| bad("it holds no private key".to_string()))?;
+    let certs: Vec<CertificateDer<'static>> = chain
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    if certs.is_empty() {
+        return Err(bad("its private key has no certificate".to_string()));
+    }
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+    Ok((certs, key))
+}
+
 fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ClientError> {
     check_key_mode(path)?;
     let bytes = read("identity key", path)?;
@@ -125,12 +159,12 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ClientError> {
     }
 }
 
-/// Refuses a private key that other accounts on the till can read.
+/// Refuses a private key (or a .p12 holding one) that other accounts on the till can read.
 #[cfg(unix)]
 fn check_key_mode(path: &Path) -> Result<(), ClientError> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|source| ClientError::ReadFile {
-        setting: "identity key",
+        setting: "identity",
         path: path.to_path_buf(),
         source,
     })?;
