@@ -1,0 +1,463 @@
+//! HTTP transport to WeChat Pay: posts an XML string to an endpoint and returns the raw reply
+//! bytes. The only module that knows reqwest. It does not sign, parse or know about orders.
+//!
+//! One pooled keep-alive client (rustls with the ring provider) serves every call; connect and
+//! whole-request timeouts, a reply size cap, failover to the backup host for idempotent queries.
+mod error;
+mod host;
+mod tls;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONTENT_TYPE, DATE, HeaderValue};
+
+pub use error::{ClientError, TransportError};
+use error::{Phase, classify, excerpt};
+use host::Host;
+pub use host::local_ip_towards;
+
+/// The WeChat Pay v2 endpoints a store terminal uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/pay/micropay`: charge a scanned payment code.
+    Micropay,
+    /// `/pay/orderquery`: state of an order.
+    OrderQuery,
+    /// `/secapi/pay/reverse`: cancel (撤销) an unfinished or unknown micropay.
+    Reverse,
+    /// `/secapi/pay/refund`: refund a paid order.
+    Refund,
+    /// `/pay/refundquery`: refund progress.
+    RefundQuery,
+    /// `/pay/downloadbill`: next-day statement.
+    DownloadBill,
+}
+
+impl Endpoint {
+    /// Every endpoint, in `index` order.
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::Micropay,
+        Endpoint::OrderQuery,
+        Endpoint::Reverse,
+        Endpoint::Refund,
+        Endpoint::RefundQuery,
+        Endpoint::DownloadBill,
+    ];
+
+    /// The path below the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Micropay => "/pay/micropay",
+            Endpoint::OrderQuery => "/pay/orderquery",
+            Endpoint::Reverse => "/secapi/pay/reverse",
+            Endpoint::Refund => "/secapi/pay/refund",
+            Endpoint::RefundQuery => "/pay/refundquery",
+            Endpoint::DownloadBill => "/pay/downloadbill",
+        }
+    }
+
+    /// True for `/secapi/*`: the merchant certificate must be presented (mutual TLS).
+    pub fn needs_client_cert(self) -> bool {
+        self.path().starts_with("/secapi/")
+    }
+
+    /// True when a retry on the backup host is safe: queries and reverse are idempotent. Never
+    /// micropay or refund (a blind re-submit on another host must be decided by the caller).
+    pub fn may_use_backup(self) -> bool {
+        matches!(
+            self,
+            Endpoint::OrderQuery | Endpoint::Reverse | Endpoint::RefundQuery
+        )
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Endpoint::Micropay => 0,
+            Endpoint::OrderQuery => 1,
+            Endpoint::Reverse => 2,
+            Endpoint::Refund => 3,
+            Endpoint::RefundQuery => 4,
+            Endpoint::DownloadBill => 5,
+        }
+    }
+}
+
+/// The merchant API certificate for mutual TLS.
+#[derive(Clone)]
+pub enum Identity {
+    /// `apiclient_cert.pem` + `apiclient_key.pem` (the key file must be mode 600).
+    PemPair { cert: PathBuf, key: PathBuf },
+    /// `apiclient_cert.p12` as WeChat ships it (legacy RC2-40); the password is the mch_id.
+    Pkcs12 { path: PathBuf, password: String },
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::PemPair { cert, key } => f
+                .debug_struct("PemPair")
+                .field("cert", cert)
+                .field("key", key)
+                .finish(),
+            Identity::Pkcs12 { path, .. } => f
+                .debug_struct("Pkcs12")
+                .field("path", path)
+                .field("password", &"***")
+                .finish(),
+        }
+    }
+}
+
+/// Everything the client needs; see `ClientSettings::new` for the defaults.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// "https://api.mch.weixin.qq.com", or "http://127.0.0.1:PORT"; may carry a path prefix.
+    pub base_url: String,
+    /// "https://api2.mch.weixin.qq.com": used for orderquery, reverse and refundquery only.
+    pub backup_url: Option<String>,
+    /// Time allowed to open the TCP connection (TLS handshake included).
+    pub connect_timeout: Duration,
+    /// Time allowed for the whole request, reply body included.
+    pub timeout: Duration,
+    /// Longest reply accepted.
+    pub max_reply_bytes: usize,
+    /// An extra trusted CA (PEM), for the local simulator's TLS.
+    pub extra_root_ca: Option<PathBuf>,
+    /// The merchant certificate, presented to `/secapi/*`.
+    pub identity: Option<Identity>,
+}
+
+impl ClientSettings {
+    /// Settings for `base_url` with the defaults: connect 5 s, whole request 10 s, replies ≤ 64 KiB.
+    pub fn new(base_url: impl Into<String>) -> ClientSettings {
+        ClientSettings {
+            base_url: base_url.into(),
+            backup_url: None,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            max_reply_bytes: 64 * 1024,
+            extra_root_ca: None,
+            identity: None,
+        }
+    }
+}
+
+/// Which host answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostUsed {
+    /// `base_url`.
+    Primary,
+    /// `backup_url`.
+    Backup,
+}
+
+/// A 2xx reply, unparsed.
+#[derive(Debug, Clone)]
+pub struct RawReply {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The reply body, at most `max_reply_bytes`.
+    pub body: Vec<u8>,
+    /// Which host answered.
+    pub host: HostUsed,
+    /// The HTTP `Date` header, for clock-skew checks.
+    pub server_date: Option<String>,
+    /// Time from the call to the end of the body, failover included.
+    pub elapsed: Duration,
+}
+
+/// The WeChat Pay HTTP client: cheap to share behind an `Arc`, connections are pooled.
+#[derive(Debug)]
+pub struct Client {
+    plain: reqwest::Client,
+    // A second pool for /secapi/*: TLS client auth happens at the handshake, before the path is
+    // known, so one pool would present the merchant certificate on every connection; keeping it
+    // apart means an expired or refused certificate can never break micropay connections.
+    mutual: Option<reqwest::Client>,
+    primary: Host,
+    backup: Option<Host>,
+    timeout: Duration,
+    max_reply_bytes: usize,
+}
+
+impl Client {
+    /// Validates the settings, loads certificates and builds the connection pools (no IO to the hosts).
+    pub fn new(s: ClientSettings) -> Result<Client, ClientError> {
+        if s.connect_timeout.is_zero() {
+            return Err(ClientError::Zero {
+                setting: "connect_timeout",
+            });
+        }
+        if s.timeout.is_zero() {
+            return Err(ClientError::Zero { setting: "timeout" });
+        }
+        if s.max_reply_bytes == 0 {
+            return Err(ClientError::Zero {
+                setting: "max_reply_bytes",
+            });
+        }
+        let primary = Host::parse("base_url", &s.base_url)?;
+        let backup = s
+            .backup_url
+            .as_deref()
+            .map(|u| Host::parse("backup_url", u))
+            .transpose()?;
+        let https_url = [Some(&primary), backup.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|h| h.https)
+            .map(|h| h.root.as_str());
+        let configs = tls::build(s.extra_root_ca.as_deref(), s.identity.as_ref(), https_url)?;
+        let plain = build_pool(configs.plain, &s)?;
+        let mutual = configs.mutual.map(|c| build_pool(c, &s)).transpose()?;
+        Ok(Client {
+            plain,
+            mutual,
+            primary,
+            backup,
+            timeout: s.timeout,
+            max_reply_bytes: s.max_reply_bytes,
+        })
+    }
+
+    /// Posts `xml` to `ep` and returns the 2xx reply; fails over to the backup host once, for
+    /// endpoints that allow it, when the primary cannot be reached or times out.
+    pub async fn post(&self, ep: Endpoint, mut xml: String) -> Result<RawReply, TransportError> {
+        let start = Instant::now();
+        let backup = self.backup.as_ref().filter(|_| ep.may_use_backup());
+        // Keep a copy only when a second try is possible.
+        let body = match backup {
+            Some(_) => xml.clone(),
+            None => std::mem::take(&mut xml),
+        };
+        let first = self.attempt(ep, body, &self.primary).await;
+        let (result, used) = match (first, backup) {
+            (Err(e), Some(b)) if e.allows_failover() => {
+                tracing::warn!(endpoint = ep.path(), host = %self.primary.name, error = %e,
+                    "primary host failed; trying the backup host");
+                match self.attempt(ep, xml, b).await {
+                    Ok(r) => (Ok(r), HostUsed::Backup),
+                    // Keep the error that admits the request may have gone through.
+                    Err(be) if e.maybe_delivered() => {
+                        tracing::warn!(endpoint = ep.path(), error = %be, "backup host failed too");
+                        (Err(e), HostUsed::Primary)
+                    }
+                    Err(be) => (Err(be), HostUsed::Backup),
+                }
+            }
+            (first, _) => (first, HostUsed::Primary),
+        };
+        result.map(|(status, body, server_date)| RawReply {
+            status,
+            body,
+            host: used,
+            server_date,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Opens the keep-alive connection to the primary host ahead of the first sale (a HEAD
+    /// request to the base URL; any HTTP status counts as success).
+    pub async fn warm_up(&self) -> Result<(), TransportError> {
+        let host = &self.primary;
+        let send = self.plain.head(host.root.clone()).send();
+        match tokio::time::timeout(self.timeout, send).await {
+            Ok(Ok(resp)) => {
+                tracing::debug!(host = %host.name, status = resp.status().as_u16(), "connection warmed up");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(classify(&e, &host.name, Phase::Send, self.timeout)),
+            Err(_) => Err(TransportError::Timeout {
+                host: host.name.clone(),
+                after: self.timeout,
+            }),
+        }
+    }
+
+    /// One try on one host, bounded by the whole-request timeout.
+    async fn attempt(
+        &self,
+        ep: Endpoint,
+        xml: String,
+        host: &Host,
+    ) -> Result<(u16, Vec<u8>, Option<String>), TransportError> {
+        let start = Instant::now();
+        let pool = if ep.needs_client_cert() && host.https {
+            self.mutual
+                .as_ref()
+                .ok_or(TransportError::NoClientCert { path: ep.path() })?
+        } else {
+            &self.plain
+        };
+        let result =
+            match tokio::time::timeout(self.timeout, self.exchange(pool, ep, xml, host)).await {
+                Ok(r) => r,
+                Err(_) => Err(TransportError::Timeout {
+                    host: host.name.clone(),
+                    after: self.timeout,
+                }),
+            };
+        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &result {
+            Ok((status, _, _)) => {
+                tracing::info!(endpoint = ep.path(), host = %host.name, status, elapsed_ms, "reply")
+            }
+            Err(e) => {
+                tracing::warn!(endpoint = ep.path(), host = %host.name, elapsed_ms, error = %e, "no reply")
+            }
+        }
+        result
+    }
+
+    async fn exchange(
+        &self,
+        pool: &reqwest::Client,
+        ep: Endpoint,
+        xml: String,
+        host: &Host,
+    ) -> Result<(u16, Vec<u8>, Option<String>), TransportError> {
+        let mut resp = pool
+            .post(host.url(ep).clone())
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=utf-8"),
+            )
+            .body(xml)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &host.name, Phase::Send, self.timeout))?;
+        let status = resp.status().as_u16();
+        let server_date = resp
+            .headers()
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let ok = (200..300).contains(&status);
+        let too_large = || TransportError::TooLarge {
+            host: host.name.clone(),
+            limit: self.max_reply_bytes,
+        };
+        if ok
+            && resp
+                .content_length()
+                .is_some_and(|n| n > self.max_reply_bytes as u64)
+        {
+            return Err(too_large());
+        }
+        // Stream the body and stop at the cap: a hostile or broken server cannot make us buffer more.
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| classify(&e, &host.name, Phase::Body, self.timeout))?
+        {
+            let room = self.max_reply_bytes - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !ok {
+            return Err(TransportError::Status {
+                host: host.name.clone(),
+                status,
+                excerpt: excerpt(&body),
+            });
+        }
+        if truncated {
+            return Err(too_large());
+        }
+        Ok((status, body, server_date))
+    }
+}
+
+fn build_pool(
+    mut tls: rustls::ClientConfig,
+    s: &ClientSettings,
+) -> Result<reqwest::Client, ClientError> {
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(s.connect_timeout)
+        // Backstop only: `Client::attempt` bounds each try with the same whole-request timeout.
+        .timeout(s.timeout)
+        .http1_only()
+        // The API never redirects; following one could carry a payment code to another host.
+        .redirect(reqwest::redirect::Policy::none())
+        // Retries are the caller's decision (a re-sent micropay is a business decision).
+        .retry(reqwest::retry::never())
+        // Requests go straight to the API host; environment proxy variables are ignored.
+        .no_proxy()
+        .user_agent(concat!("paycode/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ClientError::Build {
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_table() {
+        let paths: Vec<_> = Endpoint::ALL.iter().map(|e| e.path()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/pay/micropay",
+                "/pay/orderquery",
+                "/secapi/pay/reverse",
+                "/secapi/pay/refund",
+                "/pay/refundquery",
+                "/pay/downloadbill"
+            ]
+        );
+        for (i, ep) in Endpoint::ALL.iter().enumerate() {
+            assert_eq!(ep.index(), i);
+        }
+        let mtls: Vec<_> = Endpoint::ALL
+            .iter()
+            .filter(|e| e.needs_client_cert())
+            .collect();
+        assert_eq!(mtls, [&Endpoint::Reverse, &Endpoint::Refund]);
+        let backup: Vec<_> = Endpoint::ALL
+            .iter()
+            .filter(|e| e.may_use_backup())
+            .collect();
+        assert_eq!(
+            backup,
+            [
+                &Endpoint::OrderQuery,
+                &Endpoint::Reverse,
+                &Endpoint::RefundQuery
+            ]
+        );
+    }
+
+    #[test]
+    fn p12_password_never_in_debug() {
+        let s = ClientSettings {
+            identity: Some(Identity::Pkcs12 {
+                path: "apiclient_cert.p12".into(),
+                password: "1900000109".into(),
+            }),
+            ..ClientSettings::new("https://api.mch.weixin.qq.com")
+        };
+        let dbg = format!("{s:?}");
+        assert!(dbg.contains("apiclient_cert.p12"));
+        assert!(!dbg.contains("1900000109"));
+    }
+
+    #[test]
+    fn zero_settings_are_refused() {
+        let mut s = ClientSettings::new("http://127.0.0.1:1");
+        s.max_reply_bytes = 0;
+        let err = Client::new(s).expect_err("zero cap");
+        assert!(err.to_string().contains("max_reply_bytes"));
+    }
+}
