@@ -33,16 +33,14 @@ fn pty() -> (TTYPort, String) {
     let (mut master, slave) = TTYPort::pair().expect("pty pair");
     let name = slave.name().expect("slave name");
     drop(slave);
-    master.set_timeout(GUARD).unwrap();
+    master.set_timeout(GUARD).expect("set master timeout");
     (master, name)
 }
 
 fn next_status(rx: &Receiver<ScannerMsg>) -> Status {
-    loop {
-        match rx.recv_timeout(GUARD).expect("status within the guard") {
-            ScannerMsg::Status(s) => return s.status,
-            ScannerMsg::Scan(ev) => panic!("unexpected scan {ev:?}"),
-        }
+    match rx.recv_timeout(GUARD).expect("status within the guard") {
+        ScannerMsg::Status(s) => s.status,
+        ScannerMsg::Scan(ev) => panic!("unexpected scan {ev:?}"),
     }
 }
 
@@ -66,7 +64,9 @@ fn revealed(ev: &ScanEvent) -> String {
 }
 
 fn masked(s: &str) -> String {
-    paycode::authcode::AuthCode::parse(s).unwrap().masked()
+    paycode::authcode::AuthCode::parse(s)
+        .expect("test code is valid")
+        .masked()
 }
 
 #[test]
