@@ -260,3 +260,17 @@ impl UidIsRoot for std::fs::Metadata {
         self.uid() == 0
     }
 }
+
+#[test]
+fn shipped_sample_config_section_is_valid() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/config.scanner.example.toml"
+    ))
+    .expect("sample config");
+    let table: toml::Table = toml::from_str(&text).expect("toml");
+    let cfg: paycode::scanner::ScannerConfig =
+        table["scanner"].clone().try_into().expect("[scanner] section");
+    cfg.validate().expect("valid");
+    assert!(cfg.serial.is_some());
+}
