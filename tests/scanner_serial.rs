@@ -269,8 +269,10 @@ fn shipped_sample_config_section_is_valid() {
     ))
     .expect("sample config");
     let table: toml::Table = toml::from_str(&text).expect("toml");
-    let cfg: paycode::scanner::ScannerConfig =
-        table["scanner"].clone().try_into().expect("[scanner] section");
+    let cfg: paycode::scanner::ScannerConfig = table["scanner"]
+        .clone()
+        .try_into()
+        .expect("[scanner] section");
     cfg.validate().expect("valid");
     assert!(cfg.serial.is_some());
 }
