@@ -22,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Validate config.toml and print the resolved settings, secrets hidden.
     Config,
+    /// List serial ports and HID devices, mark the configured scanner, check permissions.
+    Scanners,
+    /// Open the configured scanner(s) and print every scan and status change live.
+    ScanTest,
 }
 
 /// Parse the process arguments and run the chosen command.
@@ -29,6 +33,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Config) => config(&cli.config),
+        Some(Command::Scanners) => scanner_command(&cli.config, |cfg| {
+            crate::scanner::list::run(&cfg, &mut std::io::stdout()).map_err(|e| e.to_string())
+        }),
+        Some(Command::ScanTest) => {
+            scanner_command(&cli.config, |cfg| crate::scanner::scan_test::run(&cfg))
+        }
         None => {
             eprintln!("paycode: nothing to run yet");
             ExitCode::from(3)
@@ -46,6 +56,27 @@ fn config(path: &std::path::Path) -> ExitCode {
         Err(e) => {
             eprintln!("paycode: invalid configuration: {e}");
             ExitCode::from(3)
+        }
+    }
+}
+
+/// Run a scanner command with the `[scanner]` section of the full, validated configuration.
+fn scanner_command(
+    path: &std::path::Path,
+    f: impl FnOnce(crate::scanner::ScannerConfig) -> Result<(), String>,
+) -> ExitCode {
+    let cfg = match crate::config::load(path) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("paycode: invalid configuration: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match f(cfg.scanner) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paycode: {e}");
+            ExitCode::from(2)
         }
     }
 }
