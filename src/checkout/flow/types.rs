@@ -29,20 +29,8 @@ pub struct Payment {
     pub time_end: String,
 }
 
-/// Our bucket for a micropay `err_code` (PROTOCOL.md §5); unknown codes belong in `Unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ErrClass {
-    /// Outcome unknown (SYSTEMERROR, BANKERROR, USERPAYING, any unlisted code): query.
-    Unknown,
-    /// Not charged; the customer must show a fresh code (AUTHCODEEXPIRE, NOTENOUGH, …).
-    Rescan,
-    /// Not charged; the order number is dead (TRADE_ERROR, ORDERCLOSED, ORDERREVERSED).
-    Failed,
-    /// The order number was used before (ORDERPAID, OUT_TRADE_NO_USED): the query decides.
-    Duplicate,
-    /// Our configuration is wrong (SIGNERROR, PARAM_ERROR, …): no money moved, query once.
-    Setup,
-}
+/// Our bucket for a micropay `err_code` (PROTOCOL.md §5), shared with the protocol layer.
+pub use crate::wxpay::api::ErrClass;
 
 /// orderquery `trade_state` (PROTOCOL.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

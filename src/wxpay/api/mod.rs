@@ -54,7 +54,7 @@ pub struct Merchant {
 }
 
 /// What an `err_code` means for the sale (PROTOCOL.md §5 table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ErrClass {
     /// Result unknown: query, never show failure.
     Unknown,
