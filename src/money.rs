@@ -3,8 +3,21 @@
 
 use std::fmt;
 
-/// An amount in fen (1 yuan = 100 fen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// An amount in fen (1 yuan = 100 fen). Serializes as a plain integer of fen.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Fen(pub u64);
 
 /// Why an amount was refused. Each message says what is wrong and what to type instead.

@@ -23,7 +23,6 @@ pub struct Payment {
     /// WeChat's `transaction_id`.
     pub transaction_id: String,
     /// `total_fee` as WeChat reported it; the flow compares it with the sale's amount.
-    #[serde(with = "fen_as_u64")]
     pub total_fee: Fen,
     /// `time_end` (yyyyMMddHHmmss, Beijing time) as sent by WeChat.
     pub time_end: String,
@@ -204,19 +203,4 @@ pub struct Summary {
     pub problem: Option<String>,
     /// The outcome once final.
     pub outcome: Option<Final>,
-}
-
-/// Serde for `Fen` (which carries no serde derive): plain integer fen.
-mod fen_as_u64 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::money::Fen;
-
-    pub fn serialize<S: Serializer>(fen: &Fen, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(fen.0)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
-        u64::deserialize(d).map(Fen)
-    }
 }
