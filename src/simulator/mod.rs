@@ -7,6 +7,8 @@
 
 mod bill;
 pub mod cli;
+#[cfg(test)]
+mod core_tests;
 pub mod ledger;
 mod payment;
 mod refund;
@@ -14,13 +16,17 @@ pub mod reply;
 pub mod rules;
 pub mod scenario;
 pub mod server;
+#[cfg(test)]
+mod testkit;
 pub mod tls;
+pub mod view;
 
-pub use ledger::{CoreSettings, LedgerView, OrderView, Sim, SimTime, Totals, TradeState};
+pub use ledger::{CoreSettings, Sim, SimTime, TradeState};
 pub use rules::{Endpoint, Merchant};
 pub use scenario::{Scenario, code_for, scenario_of, scenarios};
 pub use server::{RunningSim, start};
 pub use tls::CertAuthority;
+pub use view::{LedgerView, OrderView, RefundView, Totals};
 
 use crate::config::{
     Language, SIMULATOR_APPID, SIMULATOR_DEMO_KEY, SIMULATOR_MCH_ID, SimulatorConfig,

@@ -320,68 +320,8 @@ impl Sim {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ledger::{CoreSettings, Sim};
-    use super::super::rules::Merchant;
-    use super::super::scenario::{by_key, code_for};
+    use super::super::testkit::*;
     use super::*;
-    use crate::money::Fen;
-    use crate::wxpay::sign::{ApiKey, sign};
-
-    const KEY: &str = "PaycodeSimulatorDemoKey-NotReal1";
-
-    fn sim() -> Sim {
-        Sim::new(CoreSettings {
-            merchant: Merchant {
-                appid: "wxpaycodesimulator".into(),
-                mch_id: "1000000001".into(),
-                key: ApiKey::new(KEY).unwrap(),
-            },
-            no_password_limit: Fen(100_000),
-            daily_no_password_count: 5,
-            auto_revoke_after: Duration::from_secs(45),
-            refund_delay: Duration::from_secs(5),
-            reply_delay: Duration::ZERO,
-            epoch_unix: 1_795_000_000,
-        })
-    }
-
-    fn req(extra: &[(&str, &str)]) -> Fields {
-        let mut f: Fields = [
-            ("appid", "wxpaycodesimulator"),
-            ("mch_id", "1000000001"),
-            ("nonce_str", "n1"),
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect();
-        let s = sign(&f, &ApiKey::new(KEY).unwrap(), SignType::Md5);
-        f.push("sign", s);
-        f
-    }
-
-    fn pay(sim: &mut Sim, no: &str, code: &str, fee: &str, now: SimTime) -> SimReply {
-        let f = req(&[
-            ("body", "Store-Goods"),
-            ("out_trade_no", no),
-            ("total_fee", fee),
-            ("spbill_create_ip", "127.0.0.1"),
-            ("auth_code", code),
-        ]);
-        sim.handle(Endpoint::Micropay, &f, now)
-    }
-
-    fn query(sim: &mut Sim, no: &str, now: SimTime) -> String {
-        let r = sim.handle(Endpoint::OrderQuery, &req(&[("out_trade_no", no)]), now);
-        r.get("trade_state").unwrap_or("-").to_string()
-    }
-
-    fn secs(s: u64) -> Duration {
-        Duration::from_secs(s)
-    }
-
-    fn code(key: &str, serial: u64) -> String {
-        code_for(by_key(key).unwrap(), serial)
-    }
 
     #[test]
     fn normal_customer_pays_at_once() {

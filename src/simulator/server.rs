@@ -1,11 +1,12 @@
 //! The IO edge: axum on hyper over TCP or TLS. It reads the clock, decodes nothing itself, hands
 //! each request to the pure core, sleeps the answer's delay and writes (or drops) it.
 
-use super::ledger::{AdminError, LedgerView, Sim, SimTime, TradeState};
+use super::ledger::{AdminError, Sim, SimTime, TradeState};
 use super::reply::render;
 use super::rules::{Endpoint, is_secapi};
 use super::scenario::{Fault, scenarios};
 use super::tls::{CertAuthority, server_config};
+use super::view::LedgerView;
 use super::{SimError, SimSettings};
 use axum::Router;
 use axum::body::Body;
