@@ -5,6 +5,7 @@
 use super::reply::{Body, SimReply};
 use super::rules::{Endpoint, Merchant, Refusal, check_common};
 use super::scenario::{Customer, Fault};
+use crate::authcode::AuthCode;
 use crate::money::Fen;
 use crate::wxpay::sign::SignType;
 use crate::wxpay::xml::{Fields, XmlError, decode};
@@ -91,7 +92,8 @@ pub(crate) struct Order {
     pub out_trade_no: String,
     pub transaction_id: String,
     pub amount: u64,
-    pub code: String,
+    /// The customer's code (full value stays inside the simulator).
+    pub code: AuthCode,
     pub scenario: &'static str,
     pub device_info: String,
     pub attach: String,
