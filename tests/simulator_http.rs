@@ -450,8 +450,25 @@ async fn admin_faults_for_the_next_n_requests() {
     fault(r#"{"kind":"systemerror","count":1}"#).await.unwrap();
     let f = call(&http, &sim, "/pay/orderquery", &[("out_trade_no", &no)]).await;
     assert_eq!(f.get("err_code"), Some("SYSTEMERROR"));
+    // drop_before: no answer and nothing applied, so the order does not exist.
+    fault(r#"{"kind":"drop_before","endpoint":"micropay"}"#)
+        .await
+        .unwrap();
+    let lost = order_no("L");
+    let r = http
+        .post(format!("{}/pay/micropay", sim.base_url))
+        .body(signed_body(
+            &micropay_pairs(&lost, &code("normal"), "100"),
+            SignType::Md5,
+        ))
+        .send()
+        .await;
+    assert!(r.is_err(), "dropped");
+    let f = call(&http, &sim, "/pay/orderquery", &[("out_trade_no", &lost)]).await;
+    assert_eq!(f.get("err_code"), Some("ORDERNOTEXIST"));
     let l = ledger(&http, &sim).await;
     assert_eq!(l.totals.pending_faults, 0);
+    assert_eq!(l.totals.orders, 1);
     assert_eq!(l.orders[0].requests.get("orderquery"), Some(&4));
 }
 

@@ -181,6 +181,24 @@ fn queued_faults_apply_to_the_next_n_matching_requests() {
         .delay,
         secs(3)
     );
+    // drop_before: no answer, and the micropay never happened.
+    s.add_fault(Fault::DropBefore, 1, Some(Endpoint::Micropay));
+    assert_eq!(
+        pay(&mut s, "F2", &code("normal", 2), "100", secs(4)).body,
+        Body::Drop
+    );
+    let r = s.handle(
+        Endpoint::OrderQuery,
+        &req(&[("out_trade_no", "F2")]),
+        secs(5),
+    );
+    assert_eq!(r.get("err_code"), Some("ORDERNOTEXIST"));
+    let r = pay(&mut s, "F2", &code("normal", 2), "100", secs(6));
+    assert_eq!(
+        r.get("result_code"),
+        Some("SUCCESS"),
+        "the code was never used"
+    );
     s.add_fault(Fault::Recall, 1, None);
     let r = s.handle(Endpoint::Reverse, &req(&[("out_trade_no", "F1")]), secs(20));
     assert_eq!(r.get("recall"), Some("Y"));

@@ -3,7 +3,9 @@
 use super::ledger::{Order, Sim, SimTime, TradeState};
 use super::reply::SimReply;
 use super::rules::{Endpoint, fen, ip_ok, missing, order_no_ok, short};
-use super::scenario::{Behaviour, Customer, Fault, NORMAL_PASSWORD_TIME, owner_of, scenario_of};
+use super::scenario::{
+    Behaviour, Customer, Fault, FaultPhase, NORMAL_PASSWORD_TIME, owner_of, scenario_of,
+};
 use crate::authcode::AuthCode;
 use crate::wxpay::sign::SignType;
 use crate::wxpay::xml::Fields;
@@ -290,7 +292,9 @@ impl Sim {
             return self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall("N"));
         };
         let after = self.cfg.auto_revoke_after;
-        let admin_recall = self.take_fault(Endpoint::Reverse, true).is_some();
+        let admin_recall = self
+            .take_fault(Endpoint::Reverse, FaultPhase::Recall)
+            .is_some();
         let Some(o) = self.orders.get_mut(i) else {
             return self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall("N"));
         };
