@@ -26,6 +26,8 @@ pub enum Command {
     Scanners,
     /// Open the configured scanner(s) and print every scan and status change live.
     ScanTest,
+    /// Run the built-in WeChat Pay simulator as a standalone server (no real money).
+    Simulate(crate::simulator::cli::SimulateArgs),
 }
 
 /// Parse the process arguments and run the chosen command.
@@ -39,6 +41,7 @@ pub fn main() -> ExitCode {
         Some(Command::ScanTest) => {
             scanner_command(&cli.config, |cfg| crate::scanner::scan_test::run(&cfg))
         }
+        Some(Command::Simulate(args)) => crate::simulator::cli::run(&args, &cli.config),
         None => {
             eprintln!("paycode: nothing to run yet");
             ExitCode::from(3)

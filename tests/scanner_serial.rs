@@ -157,6 +157,10 @@ fn unplug_and_reconnect_through_a_symlink() {
     master.write_all(&code(2).as_bytes()[..9]).unwrap();
     master.flush().unwrap();
     std::thread::sleep(Duration::from_millis(50));
+    // The replacement node is allocated while the old one still exists: the kernel reuses
+    // pts numbers, and a replugged scanner must look like a different node.
+    let (mut master2, name2) = pty();
+    assert_ne!(name, name2);
     drop(master);
     assert!(matches!(next_status(&rx), Status::Disconnected { .. }));
     // The old node is gone: not found (retrying with backoff, reported once).
@@ -167,9 +171,7 @@ fn unplug_and_reconnect_through_a_symlink() {
         }
     );
 
-    // Replug as a new pty; point the link at it atomically.
-    let (mut master2, name2) = pty();
-    assert_ne!(name, name2);
+    // Replug as the new pty; point the link at it atomically.
     let tmp = dir.path().join("scanner.new");
     std::os::unix::fs::symlink(&name2, &tmp).unwrap();
     std::fs::rename(&tmp, &link).unwrap();
