@@ -151,7 +151,7 @@ pub fn run(cfg: &ScannerConfig) -> Result<(), String> {
                 continue;
             }
             Some(Input::Key(k, at)) => wedge.key(k, at),
-            None => wedge.poll(Instant::now()),
+            None => KeyDecision::Typed(wedge.poll(Instant::now()).unwrap_or_default()),
         };
         match decision {
             KeyDecision::Scan(ev) => {
