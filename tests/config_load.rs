@@ -519,3 +519,15 @@ fn merchant_and_wechat_value_table() {
         }
     }
 }
+
+#[test]
+fn scanner_section_is_validated_by_the_full_loader() {
+    let text = "[scanner]\nwedge_gap = \"0ms\"\n";
+    let e = config::from_str_with_env(text, Path::new("/x/c.toml"), &no_env()).unwrap_err();
+    assert_eq!(e.key, "[scanner]");
+    assert!(e.to_string().contains("wedge_gap"), "{e}");
+    assert_eq!(e.position.map(|p| p.0), Some(1));
+    let ok = "[scanner]\nwedge_gap = \"40ms\"\n";
+    let cfg = config::from_str_with_env(ok, Path::new("/x/c.toml"), &no_env()).unwrap();
+    assert_eq!(cfg.scanner.wedge_gap.0, std::time::Duration::from_millis(40));
+}

@@ -55,7 +55,7 @@ impl Ctx<'_> {
         ConfigError {
             file: self.file.to_path_buf(),
             position: locate(self.text, section, key),
-            key: format!("[{section}] {key}"),
+            key: format!("[{section}] {key}").trim_end().to_string(),
             problem: problem.into(),
             fix: fix.to_string(),
         }

@@ -93,6 +93,15 @@ pub(crate) fn resolve(
         }
     };
 
+    raw.scanner.validate().map_err(|problem| {
+        ctx.err(
+            "scanner",
+            "",
+            problem,
+            "see the [scanner] comments in config.toml and udev/README.md",
+        )
+    })?;
+
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
     Ok(Config {
         file: ctx.file.to_path_buf(),

@@ -262,27 +262,6 @@ impl ScannerConfig {
     }
 }
 
-/// Read only the `[scanner]` table of a config file (missing file or table = defaults).
-/// Interim loader for `scanners` / `scan-test` until they use the full config loader.
-pub fn load_section(path: &std::path::Path) -> Result<ScannerConfig, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ScannerConfig::default()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
-    let cfg = match table.get("scanner") {
-        Some(v) => v
-            .clone()
-            .try_into::<ScannerConfig>()
-            .map_err(|e| format!("{}: [scanner]: {e}", path.display()))?,
-        None => ScannerConfig::default(),
-    };
-    cfg.validate()?;
-    Ok(cfg)
-}
-
 fn backoff_problems(key: &str, min: HumanDuration, max: HumanDuration, problems: &mut Vec<String>) {
     if min.0 < Duration::from_millis(10) || max < min {
         problems.push(format!(
@@ -382,30 +361,6 @@ mod tests {
             let e = c.validate().unwrap_err();
             assert!(e.contains(want), "{toml_text:?}: {e}");
         }
-    }
-
-    #[test]
-    fn load_section_reads_only_the_scanner_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("config.toml");
-        assert_eq!(load_section(&p).unwrap(), ScannerConfig::default());
-        std::fs::write(
-            &p,
-            "[wechat]\nanything = 1\n[scanner]\nwedge_gap = \"70ms\"\n",
-        )
-        .unwrap();
-        assert_eq!(
-            load_section(&p).unwrap().wedge_gap.0,
-            Duration::from_millis(70)
-        );
-        std::fs::write(&p, "[scanner]\nwedge_gap = 70\n").unwrap();
-        assert!(load_section(&p).unwrap_err().contains("[scanner]"));
-        std::fs::write(&p, "[scanner.serial]\nbaud = 9600\n").unwrap();
-        assert!(
-            load_section(&p)
-                .unwrap_err()
-                .contains("scanner.serial needs port")
-        );
     }
 
     #[test]

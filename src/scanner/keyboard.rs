@@ -78,12 +78,11 @@ impl Wedge {
             .map(|t| t + self.gap)
     }
 
-    /// Release held keys as typed text once the gap has passed.
-    pub fn poll(&mut self, now: Instant) -> KeyDecision {
+    /// Once the gap has passed, release the held keys for the focused field (manual entry).
+    pub fn poll(&mut self, now: Instant) -> Option<Vec<Key>> {
         match self.deadline() {
-            Some(d) if now >= d => KeyDecision::Typed(self.release(None)),
-            _ if self.held.is_empty() => KeyDecision::Typed(Vec::new()),
-            _ => KeyDecision::Pending,
+            Some(d) if now >= d => Some(self.release(None)),
+            _ => None,
         }
     }
 
@@ -155,18 +154,20 @@ mod tests {
     fn run(w: &mut Wedge, t0: Instant, keys: &[(Key, u64)], end_ms: u64) -> Vec<KeyDecision> {
         let mut out = Vec::new();
         let mut push = |d: KeyDecision| {
-            if !matches!(&d, KeyDecision::Pending) && d != KeyDecision::Typed(Vec::new()) {
+            if d != KeyDecision::Pending {
                 out.push(d);
             }
         };
         for &(k, ms) in keys {
             let now = t0 + Duration::from_millis(ms);
-            if w.deadline().is_some_and(|d| d <= now) {
-                push(w.poll(now));
+            if let Some(keys) = w.poll(now) {
+                push(KeyDecision::Typed(keys));
             }
             push(w.key(k, now));
         }
-        push(w.poll(t0 + Duration::from_millis(end_ms)));
+        if let Some(keys) = w.poll(t0 + Duration::from_millis(end_ms)) {
+            push(KeyDecision::Typed(keys));
+        }
         out
     }
 
@@ -242,11 +243,8 @@ mod tests {
             );
         }
         assert_eq!(w.deadline(), Some(t0 + Duration::from_millis(17 + 50)));
-        assert_eq!(w.poll(t0 + Duration::from_millis(66)), KeyDecision::Pending);
-        assert_eq!(
-            w.poll(t0 + Duration::from_millis(67)),
-            KeyDecision::Typed(chars(CODE))
-        );
+        assert_eq!(w.poll(t0 + Duration::from_millis(66)), None);
+        assert_eq!(w.poll(t0 + Duration::from_millis(67)), Some(chars(CODE)));
         assert_eq!(w.deadline(), None);
         // A late Enter is then just an Enter for the focused field.
         assert_eq!(

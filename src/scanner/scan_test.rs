@@ -151,7 +151,7 @@ pub fn run(cfg: &ScannerConfig) -> Result<(), String> {
                 continue;
             }
             Some(Input::Key(k, at)) => wedge.key(k, at),
-            None => wedge.poll(Instant::now()),
+            None => KeyDecision::Typed(wedge.poll(Instant::now()).unwrap_or_default()),
         };
         match decision {
             KeyDecision::Scan(ev) => {
@@ -208,15 +208,35 @@ fn spawn_quit_watch(tx: Sender<Input>, interactive: bool) {
             }
         });
     } else {
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                let _ = rt.block_on(tokio::signal::ctrl_c());
+        // Register SIGINT/SIGTERM now, before the banner, so an early Ctrl-C is not lost.
+        let registered = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .and_then(|rt| {
+                use tokio::signal::unix::{SignalKind, signal};
+                let sigs = rt.block_on(async {
+                    Ok::<_, io::Error>((
+                        signal(SignalKind::interrupt())?,
+                        signal(SignalKind::terminate())?,
+                    ))
+                })?;
+                Ok((rt, sigs))
+            });
+        match registered {
+            Ok((rt, (mut int, mut term))) => {
+                std::thread::spawn(move || {
+                    rt.block_on(async {
+                        tokio::select! {
+                            _ = int.recv() => {}
+                            _ = term.recv() => {}
+                        }
+                    });
+                    let _ = tx.send(Input::Quit);
+                });
             }
-            let _ = tx.send(Input::Quit);
-        });
+            // Without handlers the default action still ends the process on Ctrl-C.
+            Err(e) => tracing::warn!("cannot watch for Ctrl-C: {e}"),
+        }
     }
 }
 
