@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate config.toml and print the resolved settings, secrets hidden.
     Config,
+    /// Run the built-in WeChat Pay simulator as a standalone server (no real money).
+    Simulate(crate::simulator::cli::SimulateArgs),
 }
 
 /// Parse the process arguments and run the chosen command.
@@ -29,6 +31,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Config) => config(&cli.config),
+        Some(Command::Simulate(args)) => crate::simulator::cli::run(&args, &cli.config),
         None => {
             eprintln!("paycode: nothing to run yet");
             ExitCode::from(3)
