@@ -3,4 +3,12 @@
 pub mod adapter;
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
+pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
 pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp // verified api replies → flow::Reply (pure)
+pub mod progress; // Progress events and the Outcome of a sale
+pub mod runner; // drives one sale: guards, intent, poll → journal → send → on_reply
+pub mod till; // everything a sale needs, built from the config
+
+pub use progress::{Outcome, Progress, Status};
+pub use runner::{CancelToken, SaleError, run_sale, run_sale_cancellable};
+pub use till::{Till, TillError};
