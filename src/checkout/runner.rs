@@ -488,7 +488,11 @@ pub(super) fn nonce() -> String {
 }
 
 /// Send one request and map the answer; also returns the verified payment of a paid answer.
-async fn exchange(till: &Till, ctx: &SaleCtx, request: Request) -> (Reply, Option<api::Payment>) {
+pub(super) async fn exchange(
+    till: &Till,
+    ctx: &SaleCtx,
+    request: Request,
+) -> (Reply, Option<api::Payment>) {
     let m = &till.merchant;
     let order = OrderRef::OutTradeNo(ctx.out_trade_no.clone());
     let unknown = |why: String| (Reply::Unknown { why }, None);
