@@ -150,7 +150,7 @@ impl Sim {
             o.device_info.clone(),
             o.transaction_id.clone(),
             o.out_trade_no.clone(),
-            format!("oSimUser{}", super::scenario::owner_of(&o.code)),
+            format!("oSimUser{}", super::scenario::owner_of(o.code.reveal())),
             "MICROPAY".into(),
             state.into(),
             "OTHERS".into(),

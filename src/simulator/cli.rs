@@ -3,6 +3,7 @@
 use super::tls::CertAuthority;
 use super::{SimSettings, banner, scenario_lines, start};
 use crate::config::Language;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,36 +82,38 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
                 return ExitCode::from(3);
             }
         };
-        println!("{}", banner(Language::En));
-        println!("{}", banner(Language::Zh));
-        println!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
-        println!("base_url  {}", sim.base_url);
-        println!("appid     {}", settings.appid);
-        println!("mch_id    {}", settings.mch_id);
-        println!("api key   {source}");
-        if sim.ca_pem.is_some() {
-            match &args.write_certs {
-                Some(d) => println!(
-                    "TLS       CA {0}/ca.pem; client cert {0}/apiclient_cert.pem (required on /secapi/*)",
-                    d.display()
-                ),
-                None => println!(
-                    "TLS       fresh CA (use --write-certs DIR to get the CA and a client certificate)"
-                ),
-            }
-        }
-        println!(
-            "admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{{out_trade_no}}  POST /__sim/cancel/{{out_trade_no}}  POST /__sim/fault"
-        );
-        println!("\nscenarios (digits 3–6 of the payment code):");
-        for l in scenario_lines(Language::En) {
-            println!("  {l}");
-        }
-        println!("\n场景(付款码第 3–6 位):");
-        for l in scenario_lines(Language::Zh) {
-            println!("  {l}");
-        }
-        println!("\nCtrl-C stops the simulator.");
+        let tls_line = match (&sim.ca_pem, &args.write_certs) {
+            (None, _) => None,
+            (Some(_), Some(d)) => Some(format!(
+                "TLS       CA {0}/ca.pem; client cert {0}/apiclient_cert.pem (required on /secapi/*)",
+                d.display()
+            )),
+            (Some(_), None) => Some(
+                "TLS       fresh CA (use --write-certs DIR to get the CA and a client certificate)"
+                    .to_string(),
+            ),
+        };
+        let mut text = vec![
+            banner(Language::En),
+            banner(Language::Zh),
+            "SIMULATOR — no real money / 模拟器 — 不涉及真实资金".to_string(),
+            format!("base_url  {}", sim.base_url),
+            format!("appid     {}", settings.appid),
+            format!("mch_id    {}", settings.mch_id),
+            format!("api key   {source}"),
+        ];
+        text.extend(tls_line);
+        text.push("admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{out_trade_no}  POST /__sim/cancel/{out_trade_no}  POST /__sim/fault".into());
+        text.push("\nscenarios (digits 3–6 of the payment code):".into());
+        text.extend(scenario_lines(Language::En).into_iter().map(|l| format!("  {l}")));
+        text.push("\n场景(付款码第 3–6 位):".into());
+        text.extend(scenario_lines(Language::Zh).into_iter().map(|l| format!("  {l}")));
+        text.push("\nCtrl-C stops the simulator.\n".into());
+        // A closed stdout (piped into `head`) must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.join("\n").as_bytes());
+        let _ = out.flush();
+        drop(out);
         let _ = tokio::signal::ctrl_c().await;
         sim.shutdown().await;
         ExitCode::SUCCESS
@@ -118,15 +121,13 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
 }
 
 /// Settings from the config file if it exists, else the demo merchant; plus where the key came from.
-fn settings_for(config: &Path) -> Result<(SimSettings, &'static str), String> {
+fn settings_for(config: &Path) -> Result<(SimSettings, String), String> {
     if config.exists() {
         let cfg = crate::config::load(config).map_err(|e| format!("invalid configuration: {e}"))?;
-        Ok((
-            SimSettings::from_config(&cfg),
-            "from the config file (not shown)",
-        ))
+        let source = format!("{} (not shown)", cfg.merchant.api_key_source);
+        Ok((SimSettings::from_config(&cfg), source))
     } else {
         let s = SimSettings::demo().map_err(|e| e.to_string())?;
-        Ok((s, "SIMULATOR_DEMO_KEY (built-in demo key)"))
+        Ok((s, "SIMULATOR_DEMO_KEY (built-in demo key)".to_string()))
     }
 }

@@ -181,6 +181,24 @@ fn queued_faults_apply_to_the_next_n_matching_requests() {
         .delay,
         secs(3)
     );
+    // drop_before: no answer, and the micropay never happened.
+    s.add_fault(Fault::DropBefore, 1, Some(Endpoint::Micropay));
+    assert_eq!(
+        pay(&mut s, "F2", &code("normal", 2), "100", secs(4)).body,
+        Body::Drop
+    );
+    let r = s.handle(
+        Endpoint::OrderQuery,
+        &req(&[("out_trade_no", "F2")]),
+        secs(5),
+    );
+    assert_eq!(r.get("err_code"), Some("ORDERNOTEXIST"));
+    let r = pay(&mut s, "F2", &code("normal", 2), "100", secs(6));
+    assert_eq!(
+        r.get("result_code"),
+        Some("SUCCESS"),
+        "the code was never used"
+    );
     s.add_fault(Fault::Recall, 1, None);
     let r = s.handle(Endpoint::Reverse, &req(&[("out_trade_no", "F1")]), secs(20));
     assert_eq!(r.get("recall"), Some("Y"));
@@ -288,4 +306,30 @@ fn trainer_confirm_and_cancel() {
     let l = s.ledger(secs(5));
     assert_eq!(l.orders[0].paid_ms, Some(3000));
     assert_eq!(l.orders[0].code, "13************0001");
+}
+
+#[test]
+fn reply_delay_is_added_to_every_answer() {
+    let mut cfg = sim().settings().clone();
+    cfg.reply_delay = secs(2);
+    let mut s = super::Sim::new(cfg);
+    assert_eq!(
+        pay(&mut s, "D1", &code("normal", 1), "100", secs(0)).delay,
+        secs(2)
+    );
+    let fail = s.handle_request(Endpoint::OrderQuery, false, b"", secs(0));
+    assert_eq!(fail.delay, secs(2));
+    let slow = pay(&mut s, "D2", &code("slow_reply", 2), "100", secs(0));
+    assert_eq!(slow.delay, secs(14));
+}
+
+#[test]
+fn banner_and_table_in_both_languages() {
+    use crate::config::Language;
+    assert!(super::banner(Language::En).contains("no real money"));
+    assert!(super::banner(Language::Zh).contains("不涉及真实资金"));
+    let zh = super::scenario_lines(Language::Zh);
+    assert_eq!(zh.len(), super::scenarios().len());
+    assert!(zh[4].contains("余额不足"));
+    assert!(super::scenario_lines(Language::En)[4].contains("insufficient balance"));
 }

@@ -4,7 +4,8 @@
 
 use super::reply::{Body, SimReply};
 use super::rules::{Endpoint, Merchant, Refusal, check_common};
-use super::scenario::{Customer, Fault};
+use super::scenario::{Customer, Fault, FaultPhase};
+use crate::authcode::AuthCode;
 use crate::money::Fen;
 use crate::wxpay::sign::SignType;
 use crate::wxpay::xml::{Fields, XmlError, decode};
@@ -91,7 +92,8 @@ pub(crate) struct Order {
     pub out_trade_no: String,
     pub transaction_id: String,
     pub amount: u64,
-    pub code: String,
+    /// The customer's code (full value stays inside the simulator).
+    pub code: AuthCode,
     pub scenario: &'static str,
     pub device_info: String,
     pub attach: String,
@@ -210,7 +212,7 @@ pub enum AdminError {
     #[error("order {0:?} is {1}, not waiting for a password; nothing to do")]
     NotWaiting(String, &'static str),
     #[error(
-        "unknown fault kind {0:?}: use delay, drop, http500, html, systemerror, bankerror, wrong_sign or recall"
+        "unknown fault kind {0:?}: use delay, drop, drop_before, http500, html, systemerror, bankerror, wrong_sign or recall"
     )]
     UnknownFault(String),
     #[error(
@@ -290,6 +292,7 @@ impl Sim {
         let mut reply = match check_common(f, &self.cfg.merchant) {
             Err(Refusal::Protocol(msg)) => SimReply::fail(msg),
             Err(Refusal::Business(st, code, des)) => self.answer(f, st, Some((code, &des)), vec![]),
+            Ok(_) if self.take_fault(ep, FaultPhase::Before).is_some() => SimReply::now(Body::Drop),
             Ok(st) => {
                 let (reply, scenario_fault) = match ep {
                     Endpoint::Micropay => self.micropay(f, st, now),
@@ -299,7 +302,7 @@ impl Sim {
                     Endpoint::RefundQuery => (self.refundquery(f, st, now), None),
                     Endpoint::DownloadBill => (self.downloadbill(f, now), None),
                 };
-                let fault = scenario_fault.or_else(|| self.take_fault(ep, false));
+                let fault = scenario_fault.or_else(|| self.take_fault(ep, FaultPhase::After));
                 match fault {
                     Some(k) => self.apply_fault(reply, k, f, st),
                     None => reply,
@@ -426,11 +429,12 @@ impl Sim {
             .and_then(|n| self.by_no.get(n).copied())
     }
 
-    /// Consume one matching queued fault. Recall faults are taken only when `recall` is asked.
-    pub(crate) fn take_fault(&mut self, ep: Endpoint, recall: bool) -> Option<Fault> {
-        let i = self.faults.iter().position(|r| {
-            r.endpoint.is_none_or(|e| e == ep) && (r.fault == Fault::Recall) == recall
-        })?;
+    /// Consume one queued fault for `ep` that strikes in `phase`.
+    pub(crate) fn take_fault(&mut self, ep: Endpoint, phase: FaultPhase) -> Option<Fault> {
+        let i = self
+            .faults
+            .iter()
+            .position(|r| r.endpoint.is_none_or(|e| e == ep) && r.fault.phase() == phase)?;
         let rule = self.faults.get_mut(i)?;
         rule.remaining = rule.remaining.saturating_sub(1);
         let fault = rule.fault;
@@ -463,7 +467,7 @@ impl Sim {
                     *wrong_sign = true;
                 }
             }
-            Fault::Recall => {}
+            Fault::Recall | Fault::DropBefore => {}
         }
         reply
     }

@@ -3,8 +3,10 @@
 use super::ledger::{Order, Sim, SimTime, TradeState};
 use super::reply::SimReply;
 use super::rules::{Endpoint, fen, ip_ok, missing, order_no_ok, short};
-use super::scenario::{Behaviour, Customer, Fault, NORMAL_PASSWORD_TIME, owner_of, scenario_of};
-use crate::authcode::{Wallet, wallet_of};
+use super::scenario::{
+    Behaviour, Customer, Fault, FaultPhase, NORMAL_PASSWORD_TIME, owner_of, scenario_of,
+};
+use crate::authcode::AuthCode;
 use crate::wxpay::sign::SignType;
 use crate::wxpay::xml::Fields;
 use std::collections::BTreeMap;
@@ -96,11 +98,11 @@ impl Sim {
         if let Some(des) = micropay_param_error(f) {
             return (self.err(f, st, "PARAM_ERROR", &des), None);
         }
-        let code = f.get("auth_code").unwrap_or("");
-        if wallet_of(code) != Wallet::WeChat || !code.bytes().all(|b| b.is_ascii_digit()) {
+        let Ok(auth) = AuthCode::parse(f.get("auth_code").unwrap_or("")) else {
             let des = "请扫描微信支付付款码(18 位,10–15 开头)";
             return (self.err(f, st, "AUTH_CODE_INVALID", des), None);
-        }
+        };
+        let code = auth.reveal();
         let no = f.get("out_trade_no").unwrap_or("");
         let amount = fen(f.get("total_fee").unwrap_or("")).unwrap_or(0);
         let fingerprint = FINGERPRINT
@@ -129,7 +131,7 @@ impl Sim {
             out_trade_no: no.to_string(),
             transaction_id: self.next_id("4200", now, 16),
             amount,
-            code: code.to_string(),
+            code: auth.clone(),
             scenario: scenario.key,
             device_info: f.get("device_info").unwrap_or("").to_string(),
             attach: f.get("attach").unwrap_or("").to_string(),
@@ -229,7 +231,7 @@ impl Sim {
             return vec![];
         };
         vec![
-            kv("openid", format!("oSimUser{}", owner_of(&o.code))),
+            kv("openid", format!("oSimUser{}", owner_of(o.code.reveal()))),
             kv("is_subscribe", "N"),
             kv("trade_type", "MICROPAY"),
             kv("bank_type", "OTHERS"),
@@ -290,7 +292,9 @@ impl Sim {
             return self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall("N"));
         };
         let after = self.cfg.auto_revoke_after;
-        let admin_recall = self.take_fault(Endpoint::Reverse, true).is_some();
+        let admin_recall = self
+            .take_fault(Endpoint::Reverse, FaultPhase::Recall)
+            .is_some();
         let Some(o) = self.orders.get_mut(i) else {
             return self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall("N"));
         };

@@ -43,9 +43,31 @@ pub enum Fault {
     WrongSign,
     /// Reverse answers `recall=Y` without acting (reverse only).
     Recall,
+    /// Close the connection without an answer and without applying the request.
+    DropBefore,
+}
+
+/// When a queued fault strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPhase {
+    /// Instead of handling the request.
+    Before,
+    /// Inside reverse, instead of acting.
+    Recall,
+    /// On the answer of a handled request.
+    After,
 }
 
 impl Fault {
+    /// When this fault strikes.
+    pub fn phase(self) -> FaultPhase {
+        match self {
+            Self::DropBefore => FaultPhase::Before,
+            Self::Recall => FaultPhase::Recall,
+            _ => FaultPhase::After,
+        }
+    }
+
     /// Parse an admin fault kind (`delay` takes `ms`).
     pub fn from_kind(kind: &str, ms: u64) -> Option<Self> {
         Some(match kind {
@@ -57,6 +79,7 @@ impl Fault {
             "bankerror" => Self::BankError,
             "wrong_sign" => Self::WrongSign,
             "recall" => Self::Recall,
+            "drop_before" => Self::DropBefore,
             _ => return None,
         })
     }

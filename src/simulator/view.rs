@@ -15,7 +15,7 @@ impl Sim {
             .map(|o| OrderView {
                 out_trade_no: o.out_trade_no.clone(),
                 transaction_id: o.paid_at.map(|_| o.transaction_id.clone()),
-                code: mask(&o.code),
+                code: o.code.masked(),
                 scenario: o.scenario.to_string(),
                 device_info: o.device_info.clone(),
                 amount: o.amount,
@@ -65,17 +65,6 @@ impl Sim {
             orders,
         }
     }
-}
-
-/// `13************4321`: codes never leave the simulator in full.
-pub(crate) fn mask(code: &str) -> String {
-    let n = code.chars().count();
-    if n < 6 {
-        return "*".repeat(n);
-    }
-    let head: String = code.chars().take(2).collect();
-    let tail: String = code.chars().skip(n - 4).collect();
-    format!("{head}{}{tail}", "*".repeat(n - 6))
 }
 
 /// `GET /__sim/ledger`.
