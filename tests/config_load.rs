@@ -529,5 +529,8 @@ fn scanner_section_is_validated_by_the_full_loader() {
     assert_eq!(e.position.map(|p| p.0), Some(1));
     let ok = "[scanner]\nwedge_gap = \"40ms\"\n";
     let cfg = config::from_str_with_env(ok, Path::new("/x/c.toml"), &no_env()).unwrap();
-    assert_eq!(cfg.scanner.wedge_gap.0, std::time::Duration::from_millis(40));
+    assert_eq!(
+        cfg.scanner.wedge_gap.0,
+        std::time::Duration::from_millis(40)
+    );
 }

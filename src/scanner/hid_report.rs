@@ -57,10 +57,11 @@ impl BootKeyboard {
         }
         let shift = r[0] & SHIFT != 0;
         for &k in keys {
-            if k > 3 && !self.prev.contains(&k) {
-                if let Some(b) = usage_to_byte(k, shift) {
-                    out.push(b);
-                }
+            if k > 3
+                && !self.prev.contains(&k)
+                && let Some(b) = usage_to_byte(k, shift)
+            {
+                out.push(b);
             }
         }
         self.prev.copy_from_slice(keys);
