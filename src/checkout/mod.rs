@@ -1,10 +1,10 @@
 //! The sale: the pure flow (submit → poll → reverse → final), the runner that drives it against
 //! the journal and the WeChat Pay client, and start-up recovery of unfinished sales.
-pub mod adapter;
+pub mod adapter; // verified api replies → flow::Reply (pure)
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
-pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp // verified api replies → flow::Reply (pure)
+pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
 pub mod progress; // Progress events and the Outcome of a sale
 pub mod recovery; // resume unfinished sales at start-up; the pending list and its retries
 pub mod refund; // refunds: number committed first, reused on retry, followed to the end
