@@ -103,6 +103,9 @@ impl Harness {
             serial: std::cell::Cell::new(1),
         };
         h.write_config(&t);
+        // Create the journal before any paycode process or test reader opens it: two first
+        // opens at once race in the schema migration (reported as a src bug).
+        drop(Journal::open(&h.journal_path()).unwrap());
         h
     }
 
@@ -450,10 +453,18 @@ impl Harness {
             .unwrap_or(0)
     }
 
-    /// Wait until the journal holds an unfinished sale in `state`; its order number.
-    pub fn wait_for_open_sale(&self, state: SaleState) -> String {
+    /// Wait until the journal holds an unfinished sale in `state` while `child` runs; its order
+    /// number. Fails at once, with the child's output, if the child exits first.
+    pub fn wait_for_open_sale(&self, child: &mut Child, state: SaleState) -> String {
         let mut no = String::new();
         wait_for(&format!("a sale in state {state:?}"), || {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut out = String::new();
+                if let Some(e) = child.stderr.as_mut() {
+                    std::io::Read::read_to_string(e, &mut out).unwrap();
+                }
+                panic!("paycode exited ({status}) before reaching {state:?}:\n{out}");
+            }
             let Ok(j) = Journal::open(&self.journal_path()) else {
                 return false;
             };

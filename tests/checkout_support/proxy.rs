@@ -85,10 +85,33 @@ impl Proxy {
         self.seen.lock().unwrap().clone()
     }
 
+    /// Drop every tampering rule not used up yet (the outage is over).
+    pub fn clear(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+
     /// Tampering rules not used up yet.
     pub fn rules_left(&self) -> usize {
         self.rules.lock().unwrap().len()
     }
+}
+
+/// An edit for [`Tamper::Resign`]: the reply becomes a business `SYSTEMERROR` (PROTOCOL.md §5):
+/// only the envelope fields stay.
+pub fn systemerror(f: &mut Fields) {
+    let keep = [
+        "return_code",
+        "return_msg",
+        "appid",
+        "mch_id",
+        "nonce_str",
+        "device_info",
+    ];
+    let mut out: Fields = f.iter().filter(|(k, _)| keep.contains(k)).collect();
+    out.push("result_code", "FAIL");
+    out.push("err_code", "SYSTEMERROR");
+    out.push("err_code_des", "系统超时");
+    *f = out;
 }
 
 fn take(rules: &Mutex<Vec<Rule>>, path: &str) -> Option<Tamper> {
