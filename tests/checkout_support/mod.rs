@@ -204,7 +204,21 @@ language = "en"
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_paycode"));
+        self.command_wrapped(&[], args)
+    }
+
+    /// `paycode ARGS` started through `wrapper` (e.g. `["sh", "-c", "…; exec \"$0\" \"$@\""]`),
+    /// with the same environment as `command`.
+    pub fn command_wrapped(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let bin = env!("CARGO_BIN_EXE_paycode");
+        let mut c = match wrapper.split_first() {
+            None => Command::new(bin),
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+        };
         c.args(args)
             .env("PAYCODE_CONFIG", self.config_path())
             .env("PAYCODE_API_KEY", SIMULATOR_DEMO_KEY)
