@@ -9,9 +9,21 @@ mod checkout_support;
 use checkout_support::proxy::Tamper;
 use checkout_support::{Harness, Opts, Timing, exit_code_for};
 use paycode::journal::SaleState;
+use paycode::wxpay::xml::Fields;
 use std::time::Duration;
 
 const MICROPAY: &str = "/pay/micropay";
+
+/// An edit of a decoded reply.
+type Edit = fn(&mut Fields);
+
+/// Replace the value of field `name`.
+fn set(f: &mut Fields, name: &str, value: &str) {
+    *f = f
+        .iter()
+        .map(|(k, v)| if k == name { (k, value) } else { (k, v) })
+        .collect();
+}
 
 /// Pay with a normal customer through the proxy's current rules: paid once, confirmed by a
 /// query, the micropay reply's problem journaled; returns the journal's event details.
@@ -144,34 +156,15 @@ fn success_with_a_missing_signature_is_never_shown_paid() {
 fn correctly_signed_reply_for_another_order_or_amount_is_rejected() {
     let h = Harness::new();
     let p = h.proxy(Opts::default());
-    let edits: [(&str, fn(&mut paycode::wxpay::xml::Fields)); 3] = [
+    let edits: [(&str, Edit); 3] = [
         ("another order", |f| {
-            *f = f
-                .iter()
-                .map(|(k, v)| match k {
-                    "out_trade_no" => (k, "till-7SOMEONEELSE"),
-                    _ => (k, v),
-                })
-                .collect();
+            set(f, "out_trade_no", "till-7SOMEONEELSE")
         }),
         ("another amount", |f| {
-            *f = f
-                .iter()
-                .map(|(k, v)| match k {
-                    "total_fee" | "cash_fee" => (k, "1"),
-                    _ => (k, v),
-                })
-                .collect();
+            set(f, "total_fee", "1");
+            set(f, "cash_fee", "1");
         }),
-        ("another merchant", |f| {
-            *f = f
-                .iter()
-                .map(|(k, v)| match k {
-                    "mch_id" => (k, "1999999999"),
-                    _ => (k, v),
-                })
-                .collect();
-        }),
+        ("another merchant", |f| set(f, "mch_id", "1999999999")),
     ];
     for (what, edit) in edits {
         p.tamper(MICROPAY, Tamper::Resign(edit), 1);
