@@ -2,6 +2,8 @@
 //! (sped up), a temp config/data directory, and `paycode` run as a subprocess against both.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -35,12 +37,52 @@ impl Default for Timing {
     }
 }
 
+/// Every config setting a fault-matrix row varies; `Opts::default()` is the harness's usual
+/// config (the simulator as `base_url`, millisecond timings).
+#[derive(Clone)]
+pub struct Opts {
+    pub password_timeout: &'static str,
+    pub reverse_max_attempts: u32,
+    pub base_url: Option<String>,
+    pub backup_url: Option<String>,
+    pub connect_timeout: &'static str,
+    pub read_timeout: &'static str,
+    pub ca_file: Option<PathBuf>,
+    pub api_key_file: Option<PathBuf>,
+    /// The merchant client certificate and key files (`cert_file`, `key_file`).
+    pub identity: Option<(PathBuf, PathBuf)>,
+    pub max_amount: &'static str,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        let t = Timing::default();
+        Opts {
+            password_timeout: t.password_timeout,
+            reverse_max_attempts: t.reverse_max_attempts,
+            base_url: None,
+            backup_url: None,
+            connect_timeout: "1s",
+            read_timeout: "2s",
+            ca_file: None,
+            api_key_file: None,
+            identity: None,
+            max_amount: "10000.00",
+        }
+    }
+}
+
 impl Harness {
     pub fn new() -> Harness {
         Harness::with(Timing::default())
     }
 
     pub fn with(t: Timing) -> Harness {
+        Harness::with_sim(t, |_| {})
+    }
+
+    /// Like `with`, after `edit` adjusted the simulator's settings (e.g. `tls = true`).
+    pub fn with_sim(t: Timing, edit: impl FnOnce(&mut SimSettings)) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -51,6 +93,7 @@ impl Harness {
         // Never let "WeChat" revoke on its own inside a test: the terminal must do it.
         s.behaviour.auto_revoke_after = Duration::from_secs(365 * 24 * 3600);
         s.refund_delay = Duration::from_secs(5);
+        edit(&mut s);
         let sim = rt.block_on(simulator::start(s)).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let h = Harness {
@@ -60,6 +103,9 @@ impl Harness {
             serial: std::cell::Cell::new(1),
         };
         h.write_config(&t);
+        // Create the journal before any paycode process or test reader opens it: two first
+        // opens at once race in the schema migration (reported as a src bug).
+        drop(Journal::open(&h.journal_path()).unwrap());
         h
     }
 
@@ -77,19 +123,51 @@ impl Harness {
 
     /// (Re)write the config with these timings.
     pub fn write_config(&self, t: &Timing) {
+        self.write_config_with(&Opts {
+            password_timeout: t.password_timeout,
+            reverse_max_attempts: t.reverse_max_attempts,
+            ..Opts::default()
+        });
+    }
+
+    /// (Re)write the config with these settings (`base_url` defaults to this simulator).
+    pub fn write_config_with(&self, o: &Opts) {
+        let base = o
+            .base_url
+            .clone()
+            .unwrap_or_else(|| self.sim.base_url.clone());
+        let mut wechat = format!(
+            "base_url = \"{base}\"\nconnect_timeout = \"{}\"\nread_timeout = \"{}\"\n",
+            o.connect_timeout, o.read_timeout
+        );
+        if let Some(b) = &o.backup_url {
+            wechat.push_str(&format!("backup_url = \"{b}\"\n"));
+        }
+        if let Some(ca) = &o.ca_file {
+            wechat.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
+        }
+        if let Some((cert, key)) = &o.identity {
+            wechat.push_str(&format!(
+                "cert_file = \"{}\"\nkey_file = \"{}\"\n",
+                cert.display(),
+                key.display()
+            ));
+        }
+        let mut merchant = String::new();
+        if let Some(k) = &o.api_key_file {
+            merchant.push_str(&format!("api_key_file = \"{}\"\n", k.display()));
+        }
         let text = format!(
             r#"[merchant]
 appid = "{SIMULATOR_APPID}"
 mch_id = "{SIMULATOR_MCH_ID}"
 device_info = "till-7"
 spbill_create_ip = "127.0.0.1"
-
+{merchant}
 [wechat]
-base_url = "{base}"
-connect_timeout = "1s"
-read_timeout = "2s"
-
+{wechat}
 [checkout]
+max_amount = "{max}"
 first_query_after = "20ms"
 query_interval = "20ms"
 password_timeout = "{pt}"
@@ -107,9 +185,9 @@ log_dir = "data/logs"
 [ui]
 language = "en"
 "#,
-            base = self.sim.base_url,
-            pt = t.password_timeout,
-            attempts = t.reverse_max_attempts,
+            max = o.max_amount,
+            pt = o.password_timeout,
+            attempts = o.reverse_max_attempts,
         );
         std::fs::write(self.config_path(), text).unwrap();
     }
@@ -126,7 +204,21 @@ language = "en"
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_paycode"));
+        self.command_wrapped(&[], args)
+    }
+
+    /// `paycode ARGS` started through `wrapper` (e.g. `["sh", "-c", "…; exec \"$0\" \"$@\""]`),
+    /// with the same environment as `command`.
+    pub fn command_wrapped(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let bin = env!("CARGO_BIN_EXE_paycode");
+        let mut c = match wrapper.split_first() {
+            None => Command::new(bin),
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+        };
         c.args(args)
             .env("PAYCODE_CONFIG", self.config_path())
             .env("PAYCODE_API_KEY", SIMULATOR_DEMO_KEY)
@@ -211,6 +303,216 @@ language = "en"
             }
         }
     }
+}
+
+impl Harness {
+    /// The fault matrix's invariants, checked after every row (RELIABILITY.md §5–§6):
+    /// - the ledger and the journal agree: every order WeChat saw has a journal row with the same
+    ///   amount, and every PAID row has a charge on WeChat's side with the same transaction id;
+    /// - at most one net charge per sale: one micropay per order number at most, charged ≤
+    ///   amount, refunded ≤ charged; net = amount for PAID, 0 for FAILED/REVERSED;
+    /// - every sale is final or on the pending list (`Journal::unfinished`);
+    /// - every message the cashier was shown (`shown`: outcome objects printed by `pay --json`
+    ///   or in `recover --json`) matches the journal and the money, in English and Chinese.
+    pub fn assert_invariants(&self, shown: &[&serde_json::Value]) {
+        let ledger = self.ledger();
+        let j = self.journal();
+        let sales = j.sales_between(0, i64::MAX).unwrap();
+        let pending: Vec<String> = j
+            .unfinished()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.out_trade_no)
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for o in &ledger.orders {
+            let no = &o.out_trade_no;
+            assert!(seen.insert(no.clone()), "{no} twice in the ledger");
+            let s = j
+                .sale(no)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{no} in the ledger but not the journal"));
+            assert_eq!(s.total_fee.0, o.amount, "{no}: amount");
+            let micropays = o.requests.get("micropay").copied().unwrap_or(0);
+            assert!(micropays <= 1, "{no} got {micropays} micropays");
+            assert!(o.charged <= o.amount, "{no} charged over its amount");
+            assert!(o.refunded <= o.charged, "{no} refunded more than charged");
+            let net = o.charged - o.refunded;
+            match s.state {
+                SaleState::Paid => {
+                    assert_eq!(net, o.amount, "{no} PAID in the journal: {o:?}");
+                    assert_eq!(s.transaction_id, o.transaction_id, "{no}: transaction id");
+                }
+                SaleState::Failed | SaleState::Reversed => {
+                    assert_eq!(net, 0, "{no} {:?} but money kept: {o:?}", s.state);
+                    assert_eq!(o.refund_pending, 0, "{no}: refund still pending");
+                }
+                open => assert!(
+                    pending.contains(no),
+                    "{no} left {open:?} and not on the pending list"
+                ),
+            }
+        }
+        for s in &sales {
+            let no = &s.out_trade_no;
+            let order = ledger.orders.iter().find(|o| &o.out_trade_no == no);
+            if s.state == SaleState::Paid {
+                let o = order.unwrap_or_else(|| panic!("{no} PAID but WeChat never saw it"));
+                assert_eq!(o.charged, o.amount, "{no} PAID but not charged");
+            }
+            if !s.state.is_final() {
+                assert!(
+                    pending.contains(no),
+                    "{no} {:?} off the pending list",
+                    s.state
+                );
+            }
+        }
+        for v in shown {
+            self.assert_message_matches(v, &ledger);
+        }
+    }
+
+    /// One outcome object against the journal and the ledger.
+    fn assert_message_matches(&self, v: &serde_json::Value, ledger: &LedgerView) {
+        let status = v["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no status: {v}"));
+        let en = v["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message: {v}"));
+        let zh = v["message_zh"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message_zh: {v}"));
+        assert!(!en.is_empty() && !zh.is_empty(), "{v}");
+        if status == "rejected" {
+            assert_eq!(v["out_trade_no"], serde_json::Value::Null, "{v}");
+            return;
+        }
+        let no = v["out_trade_no"].as_str().unwrap_or_else(|| panic!("{v}"));
+        let s = self.sale(no);
+        let fee = paycode::money::Fen(v["total_fee"].as_u64().unwrap());
+        assert_eq!(fee, s.total_fee, "{no}: shown amount");
+        let yuan = format!("¥{fee}");
+        let order = ledger.orders.iter().find(|o| o.out_trade_no == no);
+        let charged = order.map_or(0, |o| o.charged);
+        let (state, en_start, zh_start) = match status {
+            "paid" => (SaleState::Paid, "PAID ", "支付成功 "),
+            "failed" => (SaleState::Failed, "NOT CHARGED ", "未扣款 "),
+            "reversed" => (SaleState::Reversed, "REVERSED ", "已撤销 "),
+            "unresolved" => (SaleState::Unresolved, "UNRESOLVED ", "结果未明 "),
+            other => panic!("{no}: unknown status {other}"),
+        };
+        assert_eq!(s.state, state, "{no}: shown {status}");
+        assert!(en.starts_with(&format!("{en_start}{yuan}")), "{no}: {en}");
+        assert!(zh.starts_with(&format!("{zh_start}{yuan}")), "{no}: {zh}");
+        match status {
+            "paid" => {
+                let tx = v["transaction_id"].as_str().unwrap();
+                assert!(en.contains(tx) && zh.contains(tx), "{no}: {en}");
+            }
+            "reversed" if charged > 0 => {
+                assert!(en.contains("has been refunded"), "{no}: {en}");
+                assert!(zh.contains("已全额退回"), "{no}: {zh}");
+            }
+            "reversed" => {
+                assert!(en.contains("not charged"), "{no}: {en}");
+                assert!(zh.contains("未被扣款"), "{no}: {zh}");
+            }
+            "failed" => assert_eq!(charged, 0, "{no} shown NOT CHARGED but charged"),
+            _ => {
+                assert!(en.contains("do not hand over goods"), "{no}: {en}");
+                assert!(zh.contains("请勿交付商品"), "{no}: {zh}");
+            }
+        }
+    }
+
+    /// The TLS simulator's merchant certificate and key written to files (key mode 0600).
+    pub fn client_identity_files(&self) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let cert = self.dir.path().join("apiclient_cert.pem");
+        let key = self.dir.path().join("apiclient_key.pem");
+        std::fs::write(&cert, self.sim.client_cert_pem.as_ref().unwrap()).unwrap();
+        std::fs::write(&key, self.sim.client_key_pem.as_ref().unwrap()).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        (cert, key)
+    }
+
+    /// A tampering proxy in front of this simulator, made the config's `base_url` with `o`.
+    pub fn proxy(&self, o: Opts) -> proxy::Proxy {
+        let p = self.rt.block_on(proxy::Proxy::start(self.sim.addr));
+        self.write_config_with(&Opts {
+            base_url: Some(p.url()),
+            ..o
+        });
+        p
+    }
+
+    /// The ledger's entry for one order (panics if WeChat never saw it).
+    pub fn order(&self, no: &str) -> paycode::simulator::OrderView {
+        self.ledger()
+            .orders
+            .into_iter()
+            .find(|o| o.out_trade_no == no)
+            .unwrap_or_else(|| panic!("{no} not in the ledger"))
+    }
+
+    /// Requests of `endpoint` the simulator received in all (0 when none).
+    pub fn requests(&self, endpoint: &str) -> u64 {
+        self.ledger()
+            .totals
+            .requests
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Wait until the journal holds an unfinished sale in `state` while `child` runs; its order
+    /// number. Fails at once, with the child's output, if the child exits first.
+    pub fn wait_for_open_sale(&self, child: &mut Child, state: SaleState) -> String {
+        let mut no = String::new();
+        wait_for(&format!("a sale in state {state:?}"), || {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut out = String::new();
+                if let Some(e) = child.stderr.as_mut() {
+                    std::io::Read::read_to_string(e, &mut out).unwrap();
+                }
+                panic!("paycode exited ({status}) before reaching {state:?}:\n{out}");
+            }
+            let Ok(j) = Journal::open(&self.journal_path()) else {
+                return false;
+            };
+            match j
+                .unfinished()
+                .unwrap_or_default()
+                .into_iter()
+                .find(|s| s.state == state)
+            {
+                Some(s) => {
+                    no = s.out_trade_no;
+                    true
+                }
+                None => false,
+            }
+        });
+        no
+    }
+}
+
+/// The exit status `paycode pay` must give for a status (DESIGN.md).
+pub fn exit_code_for(status: &str) -> i32 {
+    match status {
+        "paid" => 0,
+        "failed" | "reversed" => 1,
+        "unresolved" => 2,
+        _ => 3,
+    }
+}
+
+/// SIGKILL a child and reap it.
+pub fn kill_9(child: &mut Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 pub struct Run {

@@ -1,0 +1,287 @@
+//! Fault matrix, the sale flow (FAULTS.md): lost replies, the customer's timing, the reverse
+//! race, recall answers, SYSTEMERROR storms, a second sale during the countdown and failover to
+//! the backup host. `paycode pay` runs as a subprocess against the simulator; every row ends with
+//! the invariant check.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::proxy::{Tamper, systemerror};
+use checkout_support::{Harness, Opts, Timing, exit_code_for};
+use paycode::journal::SaleState;
+use paycode::simulator::Endpoint;
+use paycode::simulator::scenario::Fault;
+use std::time::Duration;
+
+const MICROPAY: &str = "/pay/micropay";
+const ORDERQUERY: &str = "/pay/orderquery";
+
+fn no(v: &serde_json::Value) -> String {
+    v["out_trade_no"].as_str().unwrap().to_string()
+}
+
+fn expect(r: &checkout_support::Run, v: &serde_json::Value, status: &str) {
+    assert_eq!(
+        v["status"].as_str(),
+        Some(status),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, exit_code_for(status), "{}", r.stderr);
+}
+
+#[test]
+fn reply_lost_after_the_payment_applied_read_timeout_then_paid_once() {
+    // (A closed connection instead of a timeout is cli_pay::dropped_connection_after_apply_…)
+    let h = Harness::new();
+    h.write_config_with(&Opts {
+        read_timeout: "300ms",
+        ..Opts::default()
+    });
+    // The simulator charges, then holds the reply for an hour of simulated time (3.6 s real):
+    // far past the till's read timeout.
+    h.sim.add_fault(
+        Fault::Delay(Duration::from_secs(3600)),
+        1,
+        Some(Endpoint::Micropay),
+    );
+    let (r, v) = h.pay("11.00", &h.code("normal"));
+    expect(&r, &v, "paid");
+    let order = h.order(&no(&v));
+    assert_eq!(order.requests.get("micropay"), Some(&1), "never resent");
+    assert!(order.requests.get("orderquery").copied().unwrap_or(0) >= 1);
+    let events = h.journal().events(&no(&v)).unwrap();
+    assert!(
+        events.iter().any(|e| e.detail.starts_with("reply unknown")),
+        "{events:?}"
+    );
+    h.assert_invariants(&[&v]);
+}
+
+#[test]
+fn new_sale_during_the_countdown_is_refused_and_only_one_charge() {
+    // A long password window: the first sale is surely still waiting while the second starts.
+    let h = Harness::with(Timing {
+        password_timeout: "60s",
+        ..Timing::default()
+    });
+    let first_code = h.code("password_never");
+    let mut first = h.spawn(&["pay", "--amount", "12.00", "--code", &first_code, "--json"]);
+    let first_no = h.wait_for_open_sale(&mut first, SaleState::Submitted);
+
+    let (r, v) = h.pay("12.00", &h.code("normal"));
+    expect(&r, &v, "rejected");
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains("another paycode process"), "{msg}");
+    assert!(v["message_zh"].as_str().unwrap().contains("另一个"), "{v}");
+    assert_eq!(
+        h.ledger().orders.len(),
+        1,
+        "the second sale never left the till"
+    );
+
+    // The customer finally types the password: the first sale ends paid.
+    h.sim.confirm(&first_no).unwrap();
+    let out = first.wait_with_output().unwrap();
+    let fv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fv["status"], "paid", "{fv}");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(no(&fv), first_no);
+
+    let ledger = h.ledger();
+    assert_eq!(ledger.totals.paid_orders, 1, "exactly one charge");
+    assert_eq!(ledger.totals.net, 1200);
+    assert_eq!(ledger.totals.requests.get("micropay"), Some(&1));
+    h.assert_invariants(&[&fv, &v]);
+}
+
+#[test]
+fn customer_pays_late_in_the_password_window_is_paid_without_reverse() {
+    // "Pays at 20 s of 30", scaled to 2 s of a 3 s window (1 s margin for a loaded machine).
+    let h = Harness::with(Timing {
+        password_timeout: "3s",
+        ..Timing::default()
+    });
+    let code = h.code("password_never");
+    let mut child = h.spawn(&["pay", "--amount", "13.00", "--code", &code, "--json"]);
+    let no = h.wait_for_open_sale(&mut child, SaleState::Submitted);
+    std::thread::sleep(Duration::from_secs(2));
+    let queried = h
+        .order(&no)
+        .requests
+        .get("orderquery")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        queried >= 2,
+        "the till kept polling while waiting: {queried}"
+    );
+    h.sim.confirm(&no).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "paid", "{v}");
+    assert_eq!(out.status.code(), Some(0));
+    let order = h.order(&no);
+    assert_eq!(
+        order.requests.get("reverse"),
+        None,
+        "no reverse after a payment"
+    );
+    h.assert_invariants(&[&v]);
+}
+
+#[test]
+fn customer_pays_between_the_last_query_and_the_reverse_is_refunded() {
+    let h = Harness::new();
+    let p = h.proxy(Opts {
+        password_timeout: "200ms",
+        ..Opts::default()
+    });
+    // WeChat's documented race: the password arrives just before the reverse does.
+    p.tamper("/secapi/pay/reverse", Tamper::ConfirmFirst, 1);
+    let (r, v) = h.pay("14.00", &h.code("password_never"));
+    expect(&r, &v, "reversed");
+    let order = h.order(&no(&v));
+    assert_eq!(order.charged, 1400, "the customer did pay");
+    assert_eq!(order.refunded, 1400, "and was refunded by the reverse");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("has been refunded in full")
+    );
+    let s = h.sale(&no(&v));
+    assert_eq!(s.state, SaleState::Reversed);
+    h.assert_invariants(&[&v]);
+}
+
+#[test]
+fn reverse_recall_three_times_then_reversed() {
+    let h = Harness::with(Timing {
+        password_timeout: "200ms",
+        ..Timing::default()
+    });
+    // The reverse_recall customer: reverse answers recall=Y three times, then succeeds.
+    let (r, v) = h.pay("15.00", &h.code("reverse_recall"));
+    expect(&r, &v, "reversed");
+    let order = h.order(&no(&v));
+    assert_eq!(order.requests.get("reverse"), Some(&4));
+    assert_eq!(order.charged, 0);
+    let events = h.journal().events(&no(&v)).unwrap();
+    let recalls = events
+        .iter()
+        .filter(|e| e.detail.starts_with("reply reverse") && e.detail.contains("recall=Y"))
+        .count();
+    assert_eq!(
+        recalls, 3,
+        "every recall=Y journaled, none taken as done: {events:?}"
+    );
+    h.assert_invariants(&[&v]);
+}
+
+#[test]
+fn systemerror_from_micropay_and_every_query_stays_in_doubt_then_settles() {
+    // Micropay is applied but answers SYSTEMERROR; every query for the whole sale (far more
+    // than 60 s of simulated time) answers a signed SYSTEMERROR too.
+    let h = Harness::new();
+    let opts = Opts {
+        password_timeout: "300ms",
+        reverse_max_attempts: 3,
+        ..Opts::default()
+    };
+    let p = h.proxy(opts.clone());
+    p.tamper(MICROPAY, Tamper::Resign(systemerror), 1);
+    p.tamper(ORDERQUERY, Tamper::Resign(systemerror), 100_000);
+    let (r, v) = h.pay("16.00", &h.code("normal"));
+    let no = no(&v);
+    let order = h.order(&no);
+    assert!(order.requests.get("orderquery").copied().unwrap_or(0) >= 2);
+    assert!(
+        order.requests.get("reverse").copied().unwrap_or(0) >= 1,
+        "reverse attempted"
+    );
+    // The reverse refunds the customer; a query must confirm it, and none can, so the sale is
+    // never shown paid or settled on a guess: UNRESOLVED and on the pending list.
+    expect(&r, &v, "unresolved");
+    assert_eq!((order.charged, order.refunded), (1600, 1600), "{order:?}");
+    let pending: Vec<String> = h
+        .journal()
+        .unfinished()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.out_trade_no)
+        .collect();
+    assert_eq!(pending, vec![no.clone()]);
+    h.assert_invariants(&[&v]);
+
+    // Still down at the next start: still pending, still not paid.
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(rec.code, 2, "{}\n{}", rec.stdout, rec.stderr);
+    let rv = rec.json();
+    assert_eq!(rv["unresolved"], 1);
+    assert_eq!(h.sale(&no).state, SaleState::Unresolved);
+
+    // The outage ends: recovery confirms the refund.
+    p.clear();
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(rec.code, 0, "{}\n{}", rec.stdout, rec.stderr);
+    let rv = rec.json();
+    let item = rv["recovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["out_trade_no"] == no.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["was"], "unresolved");
+    assert_eq!(item["status"], "reversed", "{item}");
+    assert_eq!(h.order(&no).requests.get("micropay"), Some(&1));
+    h.assert_invariants(&[&item]);
+}
+
+#[test]
+fn primary_host_down_backup_up_never_sends_micropay_to_the_backup() {
+    let h = Harness::with(Timing {
+        password_timeout: "300ms",
+        ..Timing::default()
+    });
+    // A loopback port nothing listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    h.write_config_with(&Opts {
+        password_timeout: "300ms",
+        base_url: Some(closed),
+        backup_url: Some(h.sim.base_url.clone()),
+        ..Opts::default()
+    });
+    let (r, v) = h.pay("18.00", &h.code("normal"));
+    let status = v["status"].as_str().unwrap();
+    assert!(
+        matches!(status, "failed" | "reversed"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, exit_code_for(status));
+    let ledger = h.ledger();
+    assert_eq!(
+        ledger.totals.requests.get("micropay").copied().unwrap_or(0),
+        0,
+        "micropay never goes to the backup host"
+    );
+    assert!(
+        ledger
+            .totals
+            .requests
+            .get("orderquery")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "queries fail over to the backup: {ledger:?}"
+    );
+    assert_eq!(ledger.totals.charged, 0);
+    h.assert_invariants(&[&v]);
+}
