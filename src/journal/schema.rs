@@ -2,7 +2,7 @@
 //! one that has shipped, add the next.
 
 use super::JournalError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 const MIGRATIONS: &[&str] = &[
@@ -54,10 +54,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refunds_sale ON refunds(sale_id);",
 ];
 
-/// Bring the schema up to date; refuse a journal written by a newer build.
+/// Bring the schema up to date; refuse a journal written by a newer build. The version is read
+/// inside an IMMEDIATE transaction, so two processes opening a new journal at once (a `history`
+/// beside a `pay`) migrate it exactly once instead of racing to create the same tables.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), JournalError> {
     let known = MIGRATIONS.len() as i64;
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
         return Err(JournalError::TooNew {
             path: path.to_path_buf(),
@@ -66,10 +69,9 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), JournalE
         });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
