@@ -1,5 +1,6 @@
 //! `App::update` on virtual time: keys, wedge scans, manual entry, cancel, results, language,
 //! history, pending and refund flows.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod tui_common;
 

@@ -95,11 +95,7 @@ impl App {
 
     fn entry_key(&mut self, k: Key, out: &mut Vec<Cmd>) {
         match k {
-            Key::Char(c) => {
-                if self.entry.push(c) {
-                    self.notice = None;
-                }
-            }
+            Key::Char(c) if self.entry.push(c) => self.notice = None,
             Key::Backspace => self.entry.backspace(),
             Key::Tab | Key::Down | Key::Up => self.entry.toggle(),
             Key::Esc => {

@@ -1,6 +1,6 @@
 //! The history screen: a day's sales, totals by state and by hour, and one sale's detail.
 
-use super::{centered, state_word};
+use super::{band, state_word};
 use crate::tui::app::beijing_clock;
 use crate::tui::app::{App, paid_by_hour};
 use crate::tui::i18n::{T, tr, trf};
@@ -22,7 +22,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         return;
     };
     let [list, side] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(30)]).areas(area);
+        Layout::horizontal([Constraint::Min(46), Constraint::Length(30)]).areas(area);
     let title = format!(
         " {} ",
         trf(lang, T::HistoryTitle, &[&data.date.to_string()])
@@ -48,7 +48,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 beijing_clock(s.created_ms),
                 format!("¥{}", s.total_fee),
                 tr(lang, state_word(s.state)).to_string(),
-                s.out_trade_no.clone(),
+                short_order(&s.out_trade_no),
             ])
             .style(style)
         })
@@ -66,44 +66,51 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(Table::new(rows, widths).header(header).block(block), list);
     }
 
-    let mut lines = vec![
-        Line::styled(
-            trf(lang, T::TotalPaid, &[&data.totals.paid().to_string()]),
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        ),
-        Line::raw(""),
-        Line::styled(
-            tr(lang, T::TotalsByState),
-            Style::new().add_modifier(Modifier::UNDERLINED),
-        ),
-    ];
-    for t in &data.totals.by_state {
-        lines.push(Line::raw(format!(
-            "{:<8} {:>3}  ¥{}",
-            tr(lang, state_word(t.state)),
-            t.count,
-            t.total_fee
-        )));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        tr(lang, T::TotalsByHour),
-        Style::new().add_modifier(Modifier::UNDERLINED),
-    ));
-    for (h, (n, fee)) in paid_by_hour(&data.sales).iter().enumerate() {
-        if *n > 0 {
-            lines.push(Line::raw(format!("{h:02}:00  {n:>3}  ¥{fee}")));
-        }
-    }
+    let [paid_area, by_state, by_hour] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(2 + data.totals.by_state.len().min(8) as u16),
+        Constraint::Min(0),
+    ])
+    .areas(Block::bordered().inner(side));
+    f.render_widget(Block::bordered(), side);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered()),
-        side,
+        Paragraph::new(trf(lang, T::TotalPaid, &[&data.totals.paid().to_string()]))
+            .style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+        paid_area,
+    );
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Length(4),
+        Constraint::Min(8),
+    ];
+    let underline = Style::new().add_modifier(Modifier::UNDERLINED);
+    let state_rows = data.totals.by_state.iter().map(|t| {
+        Row::new(vec![
+            tr(lang, state_word(t.state)).to_string(),
+            t.count.to_string(),
+            format!("¥{}", t.total_fee),
+        ])
+    });
+    f.render_widget(
+        Table::new(state_rows, widths)
+            .block(Block::new().title(Line::styled(tr(lang, T::TotalsByState), underline))),
+        by_state,
+    );
+    let hour_rows = paid_by_hour(&data.sales)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(h, (n, fee))| {
+            Row::new(vec![format!("{h:02}:00"), n.to_string(), format!("¥{fee}")])
+        });
+    f.render_widget(
+        Table::new(hour_rows, widths)
+            .block(Block::new().title(Line::styled(tr(lang, T::TotalsByHour), underline))),
+        by_hour,
     );
 
     if let Some(s) = app.history.selected_sale().filter(|_| app.history.detail) {
-        let popup = centered(area, 64, 12);
+        let popup = band(area, 11);
         f.render_widget(Clear, popup);
         let dash = || "—".to_string();
         let lines = vec![
@@ -140,5 +147,15 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             ),
             popup,
         );
+    }
+}
+
+/// The tail of an order number (the day's unique part); the detail shows it whole.
+fn short_order(no: &str) -> String {
+    let n = no.chars().count();
+    if n <= 12 {
+        no.to_string()
+    } else {
+        format!("…{}", no.chars().skip(n - 11).collect::<String>())
     }
 }

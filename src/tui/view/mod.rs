@@ -20,7 +20,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// Draw the whole screen.
 pub fn view(app: &App, f: &mut Frame) {
@@ -29,7 +29,7 @@ pub fn view(app: &App, f: &mut Frame) {
         Constraint::Length(u16::from(sim)),
         Constraint::Min(0),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Length(1),
     ])
     .areas(f.area());
@@ -56,7 +56,8 @@ pub fn view(app: &App, f: &mut Frame) {
     }
     draw_notice(app, f, notice);
     f.render_widget(
-        Paragraph::new(Line::from(tr(app.lang, key_hint(app))).style(Style::new().fg(Color::Gray))),
+        Paragraph::new(Line::from(tr(app.lang, key_hint(app))).style(Style::new().fg(Color::Gray)))
+            .wrap(Wrap { trim: true }),
         keys,
     );
     status::draw(app, f, status_line);
@@ -97,16 +98,11 @@ fn draw_notice(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(line), area);
 }
 
-/// A rectangle of `w`×`h` centred in `area` (clipped to it).
-pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
+/// A popup of `h` rows centred vertically in `area`, as wide as `area`. Full width on purpose:
+/// a popup edge inside a row would split double-width (Chinese) characters under it.
+pub(crate) fn band(area: Rect, h: u16) -> Rect {
     let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
+    Rect::new(area.x, area.y + (area.height - h) / 2, area.width, h)
 }
 
 /// The big-font lines of `text` if they fit in `width`, else one bold line.

@@ -1,6 +1,6 @@
 //! Overlays: the start-up recovery report and the key help with the simulator scenario table.
 
-use super::centered;
+use super::band;
 use super::pending::final_word;
 use crate::config::Language;
 use crate::tui::app::App;
@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 pub fn recovery(app: &App, f: &mut Frame) {
     let Some(r) = &app.recovery else { return };
     let lang = app.lang;
-    let area = centered(f.area(), 72, 14);
+    let area = band(f.area(), 14);
     f.render_widget(Clear, area);
     let mut lines = Vec::new();
     if !r.done {
@@ -62,11 +62,7 @@ pub fn recovery(app: &App, f: &mut Frame) {
 /// Key help, plus the scenario table in simulator mode.
 pub fn help(app: &App, f: &mut Frame) {
     let lang = app.lang;
-    let area = centered(
-        f.area(),
-        f.area().width.saturating_sub(4),
-        f.area().height.saturating_sub(2),
-    );
+    let area = band(f.area(), f.area().height.saturating_sub(2));
     f.render_widget(Clear, area);
     let mut lines = vec![
         Line::raw(tr(lang, T::KeysSale)),

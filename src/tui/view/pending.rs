@@ -1,6 +1,6 @@
 //! The pending screen: unresolved sales and the query-now / reverse actions.
 
-use super::{centered, state_word};
+use super::{band, state_word};
 use crate::checkout::flow::Final;
 use crate::tui::app::{App, PendingAction, beijing_clock};
 use crate::tui::i18n::{T, tr, trf};
@@ -66,7 +66,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         foot,
     );
     if let Some(no) = &p.confirm {
-        let popup = centered(area, 60, 3);
+        let popup = band(area, 3);
         f.render_widget(Clear, popup);
         f.render_widget(
             Paragraph::new(trf(lang, T::ConfirmReverse, &[no]))

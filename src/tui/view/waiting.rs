@@ -1,6 +1,6 @@
 //! The waiting screen: amount, masked code, what is happening, the countdown to the reverse.
 
-use super::{big_or_plain, centered};
+use super::{band, big_or_plain};
 use crate::tui::app::{App, WaitPhase, Waiting};
 use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
@@ -89,7 +89,7 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(info), bottom);
 
     if w.confirm_cancel {
-        let popup = centered(area, 64, 7);
+        let popup = band(area, 7);
         f.render_widget(Clear, popup);
         let block = Block::bordered()
             .title(format!(" {} ", tr(lang, T::ConfirmCancelTitle)))
