@@ -1,5 +1,18 @@
 //! The sale: the pure flow (submit → poll → reverse → final), the runner that drives it against
 //! the journal and the WeChat Pay client, and start-up recovery of unfinished sales.
+pub mod adapter;
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
-pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
+pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
+pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp // verified api replies → flow::Reply (pure)
+pub mod progress; // Progress events and the Outcome of a sale
+pub mod recovery; // resume unfinished sales at start-up; the pending list and its retries
+pub mod refund; // refunds: number committed first, reused on retry, followed to the end
+pub mod runner; // drives one sale: guards, intent, poll → journal → send → on_reply
+pub mod settle; // query or reverse one sale by hand
+pub mod till; // everything a sale needs, built from the config
+
+pub use progress::{Outcome, Progress, Status};
+pub use recovery::{Recovered, RetrySchedule, pending, recover, retry_pending};
+pub use runner::{CancelToken, SaleError, run_sale, run_sale_cancellable};
+pub use till::{Till, TillError};

@@ -58,13 +58,13 @@ pub(crate) fn endpoint(s: &str) -> Result<Endpoint, (String, String)> {
             (host, port)
         }
     };
-    if let Some(p) = port {
-        if !p.parse::<u16>().is_ok_and(|n| n > 0) {
-            return Err((
-                format!("{s:?} has a bad port {p:?}"),
-                "use a port number 1-65535".into(),
-            ));
-        }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|n| n > 0)
+    {
+        return Err((
+            format!("{s:?} has a bad port {p:?}"),
+            "use a port number 1-65535".into(),
+        ));
     }
     let loopback = match &host {
         Host::Ip(ip) => ip.is_loopback(),

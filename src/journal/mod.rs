@@ -5,11 +5,15 @@
 //! failed commit is returned to the caller, which must stop taking sales (no retry-as-if-fine).
 //! Times are parameters (`at_ms`, Unix milliseconds) so the module never reads the clock.
 
+mod checkpoint;
 mod history;
+mod refunds;
 mod sales;
 mod schema;
 
+pub use checkpoint::EventLine;
 pub use history::{DayTotals, StateTotal};
+pub use refunds::{Refund, RefundState};
 pub use sales::{Event, NewSale, Sale, SaleState, Transition};
 
 use rusqlite::Connection;

@@ -45,6 +45,13 @@ const MIGRATIONS: &[&str] = &[
         created_ms     INTEGER NOT NULL,
         updated_ms     INTEGER NOT NULL
     );",
+    // 2: the checkout flow's resumable summary (JSON) per sale, duplicate-scan lookups by code
+    // fingerprint, refund errors.
+    "ALTER TABLE sales ADD COLUMN flow TEXT;
+    CREATE INDEX sales_code_fp ON sales(code_fp, created_ms);
+    CREATE INDEX sales_device ON sales(device_info, out_trade_no);
+    ALTER TABLE refunds ADD COLUMN err_code TEXT;
+    CREATE INDEX refunds_sale ON refunds(sale_id);",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build.

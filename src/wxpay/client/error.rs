@@ -220,10 +220,9 @@ fn find_rustls_error<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
+            && let Some(tls) = find_rustls_error(inner)
         {
-            if let Some(tls) = find_rustls_error(inner) {
-                return Some(tls);
-            }
+            return Some(tls);
         }
         cur = err.source();
     }

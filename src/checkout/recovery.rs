@@ -1,0 +1,243 @@
+//! Start-up recovery and the pending list. Before any new sale, every open sale in the journal
+//! (intent, submitted, reversing) is resumed with `Sale::resume`: an orderquery first, then a
+//! reverse by the rules — never a second micropay. Unresolved sales stay on the pending list and
+//! are retried with backoff (`retry_pending`) until WeChat settles them.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::flow::{Millis, ResumePoint, Sale, Summary};
+use super::progress::{Outcome, Progress};
+use super::runner::{CancelToken, SaleCtx, SaleError, drive};
+use super::till::Till;
+use crate::journal::{JournalError, Sale as SaleRow, SaleState};
+
+/// One sale recovery settled (or left unresolved), and the state it was found in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub was: SaleState,
+    pub outcome: Outcome,
+}
+
+/// Resume every open sale (intent, submitted, reversing), oldest first. Unresolved sales are
+/// left to [`retry_pending`]. Call before accepting a new sale.
+pub async fn recover(
+    till: &mut Till,
+    mut progress: impl FnMut(Progress),
+) -> Result<Vec<Recovered>, SaleError> {
+    let open = till.journal.unfinished().map_err(SaleError::Journal)?;
+    let mut out = Vec::new();
+    for row in open
+        .into_iter()
+        .filter(|r| r.state != SaleState::Unresolved)
+    {
+        out.push(resume(till, &row, &mut progress).await?);
+    }
+    Ok(out)
+}
+
+/// Sales on the pending list: unresolved, do not hand over goods, retried in the background.
+pub fn pending(till: &Till) -> Result<Vec<SaleRow>, JournalError> {
+    Ok(till
+        .journal
+        .unfinished()?
+        .into_iter()
+        .filter(|s| s.state == SaleState::Unresolved)
+        .collect())
+}
+
+/// Retry the pending sales that are due at `now` by `schedule`; those still unresolved are
+/// rescheduled with a longer pause. For the TUI's background task and `paycode recover`.
+pub async fn retry_pending(
+    till: &mut Till,
+    schedule: &mut RetrySchedule,
+    now: Millis,
+    mut progress: impl FnMut(Progress),
+) -> Result<Vec<Recovered>, SaleError> {
+    let rows = pending(till).map_err(SaleError::Journal)?;
+    let nos: Vec<String> = rows.iter().map(|r| r.out_trade_no.clone()).collect();
+    let due = schedule.due(&nos, now);
+    let mut out = Vec::new();
+    for row in rows.iter().filter(|r| due.contains(&r.out_trade_no)) {
+        let r = resume(till, row, &mut progress).await?;
+        if r.outcome.status() == super::Status::Unresolved {
+            schedule.failed_again(&row.out_trade_no, till.clock.now());
+        } else {
+            schedule.settled(&row.out_trade_no);
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Resume one open or unresolved sale from the journal.
+pub async fn resume(
+    till: &mut Till,
+    row: &SaleRow,
+    progress: &mut impl FnMut(Progress),
+) -> Result<Recovered, SaleError> {
+    let summary: Option<Summary> = till
+        .journal
+        .flow(&row.out_trade_no)
+        .map_err(SaleError::Journal)?
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let point = resume_point(row.state, summary.as_ref());
+    let submitted_at = summary
+        .as_ref()
+        .map_or(Millis(u64::try_from(row.created_ms).unwrap_or(0)), |s| {
+            s.submitted_at
+        });
+    tracing::info!(out_trade_no = %row.out_trade_no, state = row.state.as_str(), ?point, "resuming sale");
+    let at = till.clock.unix_ms();
+    let detail = format!("resume from {} ({point:?})", row.state.as_str());
+    if let Err(e) = till
+        .journal
+        .record_event(&row.out_trade_no, "recover", &detail, None, at)
+    {
+        till.disable(&e);
+        return Err(SaleError::Stopped {
+            out_trade_no: row.out_trade_no.clone(),
+            source: e,
+        });
+    }
+    progress(Progress::Recovering {
+        out_trade_no: row.out_trade_no.clone(),
+        total_fee: row.total_fee,
+    });
+    let sale = Sale::resume(
+        till.policy.clone(),
+        row.total_fee,
+        submitted_at,
+        point,
+        till.clock.now(),
+    );
+    let ctx = SaleCtx {
+        out_trade_no: row.out_trade_no.clone(),
+        total_fee: row.total_fee,
+        micropay: None,
+    };
+    let outcome = drive(till, &ctx, sale, &CancelToken::new(), &mut *progress).await?;
+    Ok(Recovered {
+        was: row.state,
+        outcome,
+    })
+}
+
+/// Where to pick a sale up. An unresolved sale was given up while reversing: it goes back to
+/// reversing (query first; a paid order found then is reversed, i.e. refunded, since the cashier
+/// was told not to hand over the goods).
+pub fn resume_point(state: SaleState, summary: Option<&Summary>) -> ResumePoint {
+    let attempts = summary.map_or(0, |s| s.reverse_attempts);
+    match (state, summary.and_then(|s| s.resume)) {
+        (SaleState::Unresolved, _) => ResumePoint::Reversing { attempts },
+        (_, Some(p)) => p,
+        (SaleState::Reversing, None) => ResumePoint::Reversing { attempts },
+        _ => ResumePoint::Submitted,
+    }
+}
+
+/// Backoff for background retries of pending sales: `base`, doubling, at most `max`.
+#[derive(Debug, Clone)]
+pub struct RetrySchedule {
+    base: Duration,
+    max: Duration,
+    next: HashMap<String, (Millis, u32)>,
+}
+
+impl RetrySchedule {
+    /// A schedule where every pending sale is due at once.
+    pub fn new(base: Duration, max: Duration) -> RetrySchedule {
+        RetrySchedule {
+            base,
+            max,
+            next: HashMap::new(),
+        }
+    }
+
+    /// The order numbers among `pending` whose retry is due at `now` (never tried: due).
+    pub fn due(&self, pending: &[String], now: Millis) -> Vec<String> {
+        pending
+            .iter()
+            .filter(|no| self.next.get(*no).is_none_or(|(at, _)| *at <= now))
+            .cloned()
+            .collect()
+    }
+
+    /// The retry left it unresolved: try again later, twice as late as last time.
+    pub fn failed_again(&mut self, out_trade_no: &str, now: Millis) {
+        let tries = self.next.get(out_trade_no).map_or(0, |(_, n)| *n);
+        let pause = self
+            .base
+            .saturating_mul(1u32 << tries.min(16))
+            .min(self.max);
+        self.next
+            .insert(out_trade_no.to_string(), (now + pause, tries + 1));
+    }
+
+    /// Settled: forget it.
+    pub fn settled(&mut self, out_trade_no: &str) {
+        self.next.remove(out_trade_no);
+    }
+
+    /// When the next retry of this sale is due, if it was tried before.
+    pub fn next_at(&self, out_trade_no: &str) -> Option<Millis> {
+        self.next.get(out_trade_no).map(|(at, _)| *at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(resume: Option<ResumePoint>, attempts: u32) -> Summary {
+        Summary {
+            submitted_at: Millis(5),
+            resume,
+            queries: 0,
+            reverse_attempts: attempts,
+            cancelled: false,
+            problem: None,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn resume_points() {
+        use ResumePoint::*;
+        assert_eq!(resume_point(SaleState::Intent, None), Submitted);
+        assert_eq!(resume_point(SaleState::Submitted, None), Submitted);
+        assert_eq!(
+            resume_point(SaleState::Reversing, None),
+            Reversing { attempts: 0 }
+        );
+        let s = summary(Some(Reversing { attempts: 3 }), 3);
+        assert_eq!(
+            resume_point(SaleState::Reversing, Some(&s)),
+            Reversing { attempts: 3 }
+        );
+        let done = summary(None, 10);
+        assert_eq!(
+            resume_point(SaleState::Unresolved, Some(&done)),
+            Reversing { attempts: 10 }
+        );
+        let polling = summary(Some(Submitted), 0);
+        assert_eq!(resume_point(SaleState::Intent, Some(&polling)), Submitted);
+    }
+
+    #[test]
+    fn retry_schedule_backs_off_and_caps() {
+        let mut s = RetrySchedule::new(Duration::from_secs(30), Duration::from_secs(100));
+        let p = vec!["A".to_string(), "B".to_string()];
+        assert_eq!(s.due(&p, Millis(0)), p);
+        s.failed_again("A", Millis(0));
+        assert_eq!(s.next_at("A"), Some(Millis(30_000)));
+        assert_eq!(s.due(&p, Millis(29_999)), ["B"]);
+        assert_eq!(s.due(&p, Millis(30_000)), p);
+        s.failed_again("A", Millis(30_000));
+        assert_eq!(s.next_at("A"), Some(Millis(90_000)));
+        s.failed_again("A", Millis(90_000));
+        assert_eq!(s.next_at("A"), Some(Millis(190_000)), "capped at max");
+        s.settled("A");
+        assert_eq!(s.next_at("A"), None);
+    }
+}

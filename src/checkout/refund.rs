@@ -1,0 +1,265 @@
+//! Refunds of paid sales: the `out_refund_no` is committed before the request and reused on
+//! every retry (WeChat's idempotency key for refunds), then refundquery follows it to the end.
+
+use std::time::Duration;
+
+use super::runner::nonce;
+use super::till::Till;
+use crate::journal::{JournalError, Refund, RefundState, SaleState};
+use crate::money::Fen;
+use crate::wxpay::api::{
+    self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
+};
+use crate::wxpay::client::Endpoint;
+
+/// Refund request attempts on retryable answers before leaving it for a later retry.
+const SEND_ATTEMPTS: u32 = 5;
+
+/// Why a refund was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    #[error("no sale {0} in the journal; check the order number (paycode history)")]
+    NotFound(String),
+    #[error("{en}")]
+    Refused { en: String, zh: String },
+    #[error("cannot build the refund request: {0}")]
+    Request(#[from] api::RequestError),
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+}
+
+impl RefundError {
+    /// The same message in Simplified Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
+            Self::Refused { zh, .. } => zh.clone(),
+            Self::Request(e) => format!("无法生成退款请求:{}", e.zh()),
+            Self::Journal(e) => e.zh(),
+        }
+    }
+}
+
+/// Where a refund ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundOutcome {
+    pub refund: Refund,
+    /// The number was taken over from an earlier unfinished attempt.
+    pub reused: bool,
+}
+
+/// A step of a refund, for stderr / the TUI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundProgress {
+    /// Sending (attempt n) with this refund number.
+    Sending { out_refund_no: String, attempt: u32 },
+    /// Accepted; waiting for WeChat to finish (refundquery n).
+    Processing { out_refund_no: String, queries: u32 },
+}
+
+/// Refund `amount` (default: all that is left) of a paid sale. `wait`: follow it with
+/// refundquery up to that long; `None`: return once WeChat accepted it.
+pub async fn refund(
+    till: &mut Till,
+    out_trade_no: &str,
+    amount: Option<Fen>,
+    reason: &str,
+    wait: Option<Duration>,
+    mut progress: impl FnMut(RefundProgress),
+) -> Result<RefundOutcome, RefundError> {
+    let row = till
+        .journal
+        .sale(out_trade_no)?
+        .ok_or_else(|| RefundError::NotFound(out_trade_no.into()))?;
+    if row.state != SaleState::Paid {
+        return Err(RefundError::Refused {
+            en: format!(
+                "sale {out_trade_no} is {}, not paid: there is nothing to refund",
+                row.state.as_str()
+            ),
+            zh: format!("交易 {out_trade_no} 未支付成功,无可退款项"),
+        });
+    }
+    let existing = till.journal.refunds_of(out_trade_no)?;
+    let taken: u64 = existing
+        .iter()
+        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
+        .map(|r| r.refund_fee.0)
+        .sum();
+    let left = Fen(row.total_fee.0.saturating_sub(taken));
+    let reuse = existing
+        .iter()
+        .find(|r| r.state.is_open() && amount.is_none_or(|a| a == r.refund_fee))
+        .cloned();
+    let (mut refund, reused) = match reuse {
+        Some(r) => (r, true),
+        None => {
+            let fee = amount.unwrap_or(left);
+            if fee.0 == 0 || fee > left {
+                return Err(RefundError::Refused {
+                    en: format!(
+                        "cannot refund ¥{fee}: ¥{left} of the sale's ¥{} is left to refund",
+                        row.total_fee
+                    ),
+                    zh: format!("无法退款 ¥{fee}:该笔 ¥{} 尚可退 ¥{left}", row.total_fee),
+                });
+            }
+            let no = format!("{out_trade_no}R{}", existing.len() + 1);
+            // Built before committing so a bad reason is refused with nothing stored.
+            request(&row.out_trade_no, &no, row.total_fee, fee, reason)
+                .to_xml(&till.merchant, &nonce())?;
+            let at = till.clock.unix_ms();
+            till.journal
+                .insert_refund(out_trade_no, &no, fee, reason, at)?;
+            let r = till
+                .journal
+                .refunds_of(out_trade_no)?
+                .into_iter()
+                .find(|r| r.out_refund_no == no)
+                .ok_or_else(|| JournalError::NoSuchSale(no.clone()))?;
+            (r, false)
+        }
+    };
+    if refund.state == RefundState::Requested {
+        send(till, &mut refund, row.total_fee, &mut progress).await?;
+    }
+    if let Some(limit) = wait {
+        follow(till, &mut refund, limit, &mut progress).await?;
+    }
+    Ok(RefundOutcome { refund, reused })
+}
+
+fn request(no: &str, refund_no: &str, total: Fen, fee: Fen, reason: &str) -> RefundRequest {
+    RefundRequest {
+        order: OrderRef::OutTradeNo(no.to_string()),
+        out_refund_no: refund_no.to_string(),
+        total_fee: total,
+        refund_fee: fee,
+        refund_desc: (!reason.is_empty()).then(|| reason.to_string()),
+    }
+}
+
+/// Send (and resend, same number) until WeChat accepts or refuses it definitely.
+async fn send(
+    till: &mut Till,
+    r: &mut Refund,
+    total: Fen,
+    progress: &mut impl FnMut(RefundProgress),
+) -> Result<(), RefundError> {
+    let req = request(
+        &r.out_trade_no,
+        &r.out_refund_no,
+        total,
+        r.refund_fee,
+        &r.reason,
+    );
+    let backoff = till.policy.reverse_backoff;
+    for attempt in 1..=SEND_ATTEMPTS {
+        progress(RefundProgress::Sending {
+            out_refund_no: r.out_refund_no.clone(),
+            attempt,
+        });
+        let xml = req.to_xml(&till.merchant, &nonce())?;
+        let answer = till.client.post(Endpoint::Refund, xml).await;
+        let (state, refund_id, err_code) = match answer {
+            Err(e) => {
+                tracing::warn!(out_refund_no = %r.out_refund_no, error = %e, "refund: no reply");
+                (None, None, None)
+            }
+            Ok(raw) => match api::parse_refund(&raw.body, &req, &till.merchant) {
+                Ok(reply) => match reply.result {
+                    Ok(acc) => (Some(RefundState::Processing), Some(acc.refund_id), None),
+                    Err(biz)
+                        if matches!(biz.err_code.as_str(), "SYSTEMERROR" | "BIZERR_NEED_RETRY") =>
+                    {
+                        (None, None, Some(biz.err_code))
+                    }
+                    Err(biz) => (Some(RefundState::Refused), None, Some(biz.err_code)),
+                },
+                Err(ReplyError::ProtocolFail { return_msg }) => {
+                    (Some(RefundState::Refused), None, Some(return_msg))
+                }
+                Err(e) => {
+                    tracing::warn!(out_refund_no = %r.out_refund_no, error = %e, "refund: untrusted reply");
+                    (None, None, None)
+                }
+            },
+        };
+        tracing::info!(out_refund_no = %r.out_refund_no, attempt, state = ?state, err_code = err_code.as_deref().unwrap_or(""), "refund reply");
+        if let Some(state) = state {
+            let at = till.clock.unix_ms();
+            till.journal.update_refund(
+                &r.out_refund_no,
+                state,
+                refund_id.as_deref(),
+                err_code.as_deref(),
+                at,
+            )?;
+            r.state = state;
+            r.refund_id = refund_id.or(r.refund_id.take());
+            r.err_code = err_code;
+            return Ok(());
+        }
+        if attempt < SEND_ATTEMPTS {
+            tokio::time::sleep(backoff.saturating_mul(attempt)).await;
+        }
+    }
+    // Still `requested`: the next `paycode refund` reuses the same number.
+    Ok(())
+}
+
+/// refundquery every `query_interval` until the refund is final or `limit` passes.
+async fn follow(
+    till: &mut Till,
+    r: &mut Refund,
+    limit: Duration,
+    progress: &mut impl FnMut(RefundProgress),
+) -> Result<(), RefundError> {
+    let start = till.clock.now();
+    let interval = till.policy.query_interval.max(Duration::from_millis(1));
+    let req = RefundQueryRequest {
+        by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
+    };
+    let mut queries = 0;
+    while r.state.is_open() && till.clock.now().since(start) <= limit {
+        queries += 1;
+        progress(RefundProgress::Processing {
+            out_refund_no: r.out_refund_no.clone(),
+            queries,
+        });
+        let xml = req.to_xml(&till.merchant, &nonce())?;
+        if let Ok(raw) = till.client.post(Endpoint::RefundQuery, xml).await
+            && let Ok(reply) = api::parse_refundquery(&raw.body, &req, &till.merchant)
+            && let Ok(list) = reply.result
+            && let Some(item) = list
+                .refunds
+                .iter()
+                .find(|i| i.out_refund_no == r.out_refund_no)
+        {
+            let state = match item.refund_status {
+                RefundStatus::Success => Some(RefundState::Success),
+                RefundStatus::RefundClose => Some(RefundState::Closed),
+                RefundStatus::Change => Some(RefundState::Change),
+                RefundStatus::Processing | RefundStatus::Other(_) => {
+                    (r.state == RefundState::Requested).then_some(RefundState::Processing)
+                }
+            };
+            if let Some(state) = state {
+                let at = till.clock.unix_ms();
+                till.journal.update_refund(
+                    &r.out_refund_no,
+                    state,
+                    Some(&item.refund_id),
+                    None,
+                    at,
+                )?;
+                r.state = state;
+                r.refund_id = Some(item.refund_id.clone());
+            }
+        }
+        if r.state.is_open() {
+            tokio::time::sleep(interval).await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,586 @@
+//! Drives one sale: guards, write-ahead intent, then the flow's poll → journal → send → on_reply
+//! loop against the WeChat Pay client. The only place where the clock, the journal and the
+//! network meet for a sale; the decisions are the flow's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::adapter;
+use super::fingerprint::fingerprint;
+use super::flow::{Final, Phase, Reply, Request, Sale, Step, Summary};
+use super::progress::{NOT_CHARGED_NOTE, Outcome, Progress, REFUNDED_NOTE};
+use super::till::{Till, until};
+use crate::authcode::AuthCode;
+use crate::journal::{EventLine, JournalError, NewSale, SaleState, Transition};
+use crate::money::Fen;
+use crate::wxpay::api::{
+    self, MicropayRequest, OrderQueryRequest, OrderRef, RequestError, ReverseRequest,
+};
+use crate::wxpay::client::Endpoint;
+
+/// A sale refused or stopped. Everything but `Stopped` happened before anything was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SaleError {
+    #[error("{0}")]
+    PaymentsDisabled(String),
+    #[error(
+        "sale {out_trade_no} is still unfinished; it must be settled first (run `paycode recover`)"
+    )]
+    Busy { out_trade_no: String },
+    #[error(
+        "the same payment code was just used for sale {out_trade_no}; ignored as a duplicate scan — ask for a fresh code if the customer really pays again"
+    )]
+    DuplicateScan { out_trade_no: String },
+    #[error(
+        "amount ¥{amount} is not allowed: it must be between ¥0.01 and ¥{max} ([checkout] max_amount)"
+    )]
+    BadAmount { amount: Fen, max: Fen },
+    #[error("cannot build the payment request: {0}; fix [merchant] in the config")]
+    Request(#[from] RequestError),
+    #[error("{0}; nothing was sent")]
+    Journal(JournalError),
+    #[error(
+        "journal write failed during sale {out_trade_no}: {source}. Payments are disabled. The sale is NOT settled: do not hand over goods; fix the disk, then restart paycode — it resumes the sale"
+    )]
+    Stopped {
+        out_trade_no: String,
+        source: JournalError,
+    },
+}
+
+impl SaleError {
+    /// The same message in Simplified Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::PaymentsDisabled(zh) => zh.clone(),
+            Self::Busy { out_trade_no } => {
+                format!("交易 {out_trade_no} 尚未完成,须先处理(运行 `paycode recover`)")
+            }
+            Self::DuplicateScan { out_trade_no } => format!(
+                "该付款码刚用于交易 {out_trade_no},已按重复扫码忽略;如顾客确需再次付款,请让其刷新付款码"
+            ),
+            Self::BadAmount { amount, max } => {
+                format!("金额 ¥{amount} 不允许:须在 ¥0.01 与 ¥{max} 之间([checkout] max_amount)")
+            }
+            Self::Request(e) => format!("无法生成支付请求:{};请修正配置中的 [merchant]", e.zh()),
+            Self::Journal(e) => format!("{};未发送任何请求", e.zh()),
+            Self::Stopped {
+                out_trade_no,
+                source,
+            } => format!(
+                "交易 {out_trade_no} 进行中账本写入失败:{}。已暂停收款。该笔结果未明:请勿交付商品;修复磁盘后重启 paycode,将自动恢复该笔交易",
+                source.zh()
+            ),
+        }
+    }
+
+    /// True when a request may have reached WeChat (the sale is open in the journal).
+    pub fn sent_something(&self) -> bool {
+        matches!(self, Self::Stopped { .. })
+    }
+
+    /// The headless CLI's exit status: 2 when the sale is open, else 3 (refused before sending).
+    pub fn exit_code(&self) -> u8 {
+        if self.sent_something() { 2 } else { 3 }
+    }
+}
+
+/// Lets the cashier give up waiting (TUI "cancel"): the runner then reverses as soon as the
+/// rules allow. Cloning shares the token.
+#[derive(Debug, Clone)]
+pub struct CancelToken(Arc<watch::Sender<bool>>);
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CancelToken {
+    /// A token nobody has cancelled yet.
+    pub fn new() -> CancelToken {
+        CancelToken(Arc::new(watch::channel(false).0))
+    }
+
+    /// Ask the running sale to stop waiting and reverse.
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+}
+
+/// One sale, headless or from the TUI: see [`run_sale_cancellable`].
+pub async fn run_sale(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    progress: impl FnMut(Progress),
+) -> Result<Outcome, SaleError> {
+    run_sale_cancellable(till, amount, code, &CancelToken::new(), progress).await
+}
+
+/// Charge `code` for `amount`. Guards first (payments enabled, journal readable, no open sale,
+/// not a duplicate scan, amount within limits, request buildable), then the intent is committed
+/// and only then the micropay is sent.
+pub async fn run_sale_cancellable(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    cancel: &CancelToken,
+    progress: impl FnMut(Progress),
+) -> Result<Outcome, SaleError> {
+    if let Some(d) = &till.disabled {
+        return Err(SaleError::PaymentsDisabled(format!("{} / {}", d.en, d.zh)));
+    }
+    let max = till.config.checkout.max_amount;
+    if amount.0 == 0 || amount > max {
+        return Err(SaleError::BadAmount { amount, max });
+    }
+    let open = till.journal.unfinished().map_err(SaleError::Journal)?;
+    if let Some(s) = open.iter().find(|s| s.state != SaleState::Unresolved) {
+        return Err(SaleError::Busy {
+            out_trade_no: s.out_trade_no.clone(),
+        });
+    }
+    let code_fp = fingerprint(&code, &till.merchant.key);
+    let now_ms = till.clock.unix_ms();
+    let window = till.config.checkout.duplicate_scan_window;
+    if !window.is_zero() {
+        let since = now_ms.saturating_sub(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
+        if let Some(s) = till
+            .journal
+            .recent_with_fp(&code_fp, since)
+            .map_err(SaleError::Journal)?
+        {
+            tracing::warn!(out_trade_no = %s.out_trade_no, code = %code, "duplicate scan ignored");
+            return Err(SaleError::DuplicateScan {
+                out_trade_no: s.out_trade_no,
+            });
+        }
+    }
+    let out_trade_no = till.numbers.next(now_ms);
+    let c = &till.config.merchant;
+    let req = MicropayRequest {
+        out_trade_no: out_trade_no.clone(),
+        total_fee: amount,
+        auth_code: code.clone(),
+        body: c.body.clone(),
+        spbill_create_ip: till.ip,
+        device_info: Some(c.device_info.clone()),
+        attach: None,
+        goods_tag: None,
+        no_credit: false,
+    };
+    // Build once before the intent so a bad setting is refused with nothing journaled.
+    req.to_xml(&till.merchant, &nonce())?;
+    let intent = NewSale {
+        out_trade_no: out_trade_no.clone(),
+        total_fee: amount,
+        code_fp,
+        code_masked: code.masked(),
+        device_info: c.device_info.clone(),
+    };
+    if let Err(e) = till.journal.insert_intent(&intent, now_ms) {
+        till.disable(&e);
+        return Err(SaleError::Journal(e));
+    }
+    tracing::info!(out_trade_no = %out_trade_no, total_fee = amount.0, code = %code, "sale started");
+    let sale = Sale::new(till.policy.clone(), amount, till.clock.now());
+    let ctx = SaleCtx {
+        out_trade_no,
+        total_fee: amount,
+        micropay: Some(req),
+    };
+    drive(till, &ctx, sale, cancel, progress).await
+}
+
+/// What the loop needs to build requests for one sale.
+pub(super) struct SaleCtx {
+    pub out_trade_no: String,
+    pub total_fee: Fen,
+    /// `None` for a resumed sale: it can never send a micropay again.
+    pub micropay: Option<MicropayRequest>,
+}
+
+/// The poll → checkpoint → send → on_reply loop until the flow is final.
+pub(super) async fn drive(
+    till: &mut Till,
+    ctx: &SaleCtx,
+    mut sale: Sale,
+    cancel: &CancelToken,
+    mut progress: impl FnMut(Progress),
+) -> Result<Outcome, SaleError> {
+    let mut cancel_rx = cancel.subscribe();
+    let mut cancel_applied = false;
+    // A resumed sale has been submitted already.
+    let mut submitted = ctx.micropay.is_none();
+    let mut paid: Option<api::Payment> = None;
+    let mut committed_final = false;
+    loop {
+        let now = till.clock.now();
+        if !cancel_applied && cancel.is_cancelled() {
+            cancel_applied = true;
+            tracing::info!(out_trade_no = %ctx.out_trade_no, "cashier cancelled: reversing when allowed");
+            sale.cancel(now);
+        }
+        match sale.poll(now) {
+            Step::Done(result) => {
+                let outcome = outcome_of(ctx, result, paid.as_ref(), sale.summary());
+                if !committed_final {
+                    commit_final(till, ctx, &sale, &outcome, "final")?;
+                }
+                tracing::info!(out_trade_no = %ctx.out_trade_no, status = outcome.status().as_str(),
+                    err_code = outcome.err_code().unwrap_or(""), note = outcome.note.as_deref().unwrap_or(""),
+                    "sale finished");
+                progress(Progress::Done(outcome.clone()));
+                return Ok(outcome);
+            }
+            Step::WaitUntil(at) => {
+                if let Some(p) = progress_of(&sale, ctx, now) {
+                    progress(p);
+                }
+                // Wake at least once a second for the countdown.
+                let wait = until(at, now).min(Duration::from_secs(1));
+                if cancel_applied {
+                    tokio::time::sleep(wait).await;
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = cancel_rx.changed() => {}
+                    }
+                }
+            }
+            Step::AwaitingReply => {
+                // Every Send below is answered before the next poll; if that ever breaks, an
+                // unknown outcome is the safe answer (the flow queries).
+                sale.on_reply(
+                    now,
+                    Reply::Unknown {
+                        why: "internal: no reply recorded".into(),
+                    },
+                );
+            }
+            Step::Send(request) => {
+                let state = open_state(&sale, submitted);
+                let detail = format!("send {}", request_name(request));
+                checkpoint(
+                    till,
+                    ctx,
+                    &sale,
+                    state,
+                    &Transition::default(),
+                    &detail,
+                    None,
+                )?;
+                if let Some(p) = progress_of(&sale, ctx, now) {
+                    progress(p);
+                }
+                let started = till.clock.now();
+                let (reply, payment) = exchange(till, ctx, request).await;
+                let now = till.clock.now();
+                let (line, err_code) = adapter::describe(&reply);
+                tracing::info!(out_trade_no = %ctx.out_trade_no, endpoint = endpoint_of(request).path(),
+                    elapsed_ms = now.since(started).as_millis() as u64, outcome = %line,
+                    err_code = err_code.as_deref().unwrap_or(""), "reply");
+                if payment.is_some() {
+                    paid = payment;
+                }
+                sale.on_reply(now, reply);
+                if request == Request::Micropay {
+                    submitted = true;
+                }
+                let detail = format!("reply {line}");
+                let t = Transition {
+                    err_code: err_code.clone(),
+                    ..Transition::default()
+                };
+                if let Some(result) = sale.outcome().cloned() {
+                    let outcome = outcome_of(ctx, result, paid.as_ref(), sale.summary());
+                    commit_final(till, ctx, &sale, &outcome, &detail)?;
+                    committed_final = true;
+                } else {
+                    let state = open_state(&sale, submitted);
+                    checkpoint(till, ctx, &sale, state, &t, &detail, err_code.as_deref())?;
+                }
+            }
+        }
+    }
+}
+
+/// The journal state of an open sale.
+fn open_state(sale: &Sale, submitted: bool) -> SaleState {
+    match sale.phase() {
+        Phase::Reversing { .. } => SaleState::Reversing,
+        _ if submitted => SaleState::Submitted,
+        _ => SaleState::Intent,
+    }
+}
+
+fn request_name(r: Request) -> &'static str {
+    match r {
+        Request::Micropay => "micropay",
+        Request::OrderQuery => "orderquery",
+        Request::Reverse => "reverse",
+    }
+}
+
+fn endpoint_of(r: Request) -> Endpoint {
+    match r {
+        Request::Micropay => Endpoint::Micropay,
+        Request::OrderQuery => Endpoint::OrderQuery,
+        Request::Reverse => Endpoint::Reverse,
+    }
+}
+
+/// Commit an open state with the flow summary; a failure disables payments and stops the sale.
+fn checkpoint(
+    till: &mut Till,
+    ctx: &SaleCtx,
+    sale: &Sale,
+    state: SaleState,
+    t: &Transition,
+    detail: &str,
+    err_code: Option<&str>,
+) -> Result<(), SaleError> {
+    let flow = summary_json(&sale.summary());
+    let at = till.clock.unix_ms();
+    let event = EventLine {
+        kind: "flow",
+        detail,
+        err_code,
+    };
+    till.journal
+        .checkpoint(&ctx.out_trade_no, state, t, &flow, event, at)
+        .map_err(|e| stop(till, ctx, e))
+}
+
+/// Commit the final state with what the replies taught us.
+fn commit_final(
+    till: &mut Till,
+    ctx: &SaleCtx,
+    sale: &Sale,
+    outcome: &Outcome,
+    detail: &str,
+) -> Result<(), SaleError> {
+    let (state, t) = final_transition(outcome);
+    let err_code = t.err_code.clone();
+    checkpoint(till, ctx, sale, state, &t, detail, err_code.as_deref())
+}
+
+fn stop(till: &mut Till, ctx: &SaleCtx, e: JournalError) -> SaleError {
+    till.disable(&e);
+    SaleError::Stopped {
+        out_trade_no: ctx.out_trade_no.clone(),
+        source: e,
+    }
+}
+
+/// The journal row of a final outcome.
+pub(super) fn final_transition(o: &Outcome) -> (SaleState, Transition) {
+    match &o.result {
+        Final::Paid(p) => (
+            SaleState::Paid,
+            Transition {
+                transaction_id: Some(p.transaction_id.clone()),
+                bank_type: o.bank_type.clone(),
+                cash_fee: o.cash_fee,
+                ..Transition::default()
+            },
+        ),
+        Final::Failed { err_code, .. } => (
+            SaleState::Failed,
+            Transition {
+                err_code: Some(err_code.clone()),
+                ..Transition::default()
+            },
+        ),
+        Final::Reversed { refunded } => (
+            SaleState::Reversed,
+            Transition {
+                transaction_id: o.transaction_id.clone(),
+                message: Some(
+                    if *refunded {
+                        REFUNDED_NOTE
+                    } else {
+                        NOT_CHARGED_NOTE
+                    }
+                    .into(),
+                ),
+                ..Transition::default()
+            },
+        ),
+        Final::Unresolved { why } => (
+            SaleState::Unresolved,
+            Transition {
+                message: Some(why.clone()),
+                ..Transition::default()
+            },
+        ),
+    }
+}
+
+fn outcome_of(
+    ctx: &SaleCtx,
+    result: Final,
+    paid: Option<&api::Payment>,
+    summary: Summary,
+) -> Outcome {
+    let tx = match &result {
+        Final::Paid(p) => Some(p.transaction_id.clone()),
+        _ => paid.map(|p| p.transaction_id.clone()),
+    };
+    // Payment details only from the reply that carried this very transaction.
+    let details = paid.filter(|p| Some(&p.transaction_id) == tx.as_ref());
+    Outcome {
+        out_trade_no: ctx.out_trade_no.clone(),
+        total_fee: ctx.total_fee,
+        transaction_id: tx,
+        bank_type: details.and_then(|p| p.bank_type.clone()),
+        cash_fee: details.map(|p| p.cash_fee),
+        note: summary.problem,
+        result,
+    }
+}
+
+fn summary_json(s: &Summary) -> String {
+    // Serializing plain data cannot fail; an empty object would resume conservatively anyway.
+    serde_json::to_string(s).unwrap_or_else(|_| "{}".into())
+}
+
+fn progress_of(sale: &Sale, ctx: &SaleCtx, now: super::flow::Millis) -> Option<Progress> {
+    let no = ctx.out_trade_no.clone();
+    Some(match sale.phase() {
+        Phase::Submitting => Progress::Submitting {
+            out_trade_no: no,
+            total_fee: ctx.total_fee,
+        },
+        Phase::WaitingForPassword { deadline, queries } => Progress::WaitingForPassword {
+            out_trade_no: no,
+            remaining: until(deadline, now),
+            queries,
+        },
+        Phase::Querying => Progress::Querying {
+            out_trade_no: no,
+            remaining: sale.deadline().map(|d| until(d, now)),
+            queries: sale.queries(),
+        },
+        Phase::Reversing { attempt } => Progress::Reversing {
+            out_trade_no: no,
+            attempt,
+        },
+        Phase::Done => return None,
+    })
+}
+
+/// 32 hex characters from the OS random source.
+pub(super) fn nonce() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// Send one request and map the answer; also returns the verified payment of a paid answer.
+pub(super) async fn exchange(
+    till: &Till,
+    ctx: &SaleCtx,
+    request: Request,
+) -> (Reply, Option<api::Payment>) {
+    let m = &till.merchant;
+    let order = OrderRef::OutTradeNo(ctx.out_trade_no.clone());
+    let unknown = |why: String| (Reply::Unknown { why }, None);
+    match request {
+        Request::Micropay => {
+            let Some(req) = &ctx.micropay else {
+                return unknown("a resumed sale cannot send a micropay".into());
+            };
+            let xml = match req.to_xml(m, &nonce()) {
+                Ok(x) => x,
+                Err(e) => return unknown(format!("request not built: {e}")),
+            };
+            match till.client.post(Endpoint::Micropay, xml).await {
+                Err(e) => (adapter::transport(&e), None),
+                Ok(raw) => {
+                    let parsed = api::parse_micropay(&raw.body, req, m);
+                    let payment = parsed.as_ref().ok().and_then(|r| r.result.clone().ok());
+                    (adapter::micropay(&parsed), payment)
+                }
+            }
+        }
+        Request::OrderQuery => {
+            let req = OrderQueryRequest {
+                order,
+                expect_total_fee: Some(ctx.total_fee),
+            };
+            let xml = match req.to_xml(m, &nonce()) {
+                Ok(x) => x,
+                Err(e) => return unknown(format!("request not built: {e}")),
+            };
+            match till.client.post(Endpoint::OrderQuery, xml).await {
+                Err(e) => (adapter::transport(&e), None),
+                Ok(raw) => {
+                    let parsed = api::parse_orderquery(&raw.body, &req, m);
+                    let payment = parsed
+                        .as_ref()
+                        .ok()
+                        .and_then(|r| r.result.as_ref().ok())
+                        .and_then(|s| s.payment.clone());
+                    (adapter::orderquery(&parsed), payment)
+                }
+            }
+        }
+        Request::Reverse => {
+            let req = ReverseRequest { order };
+            let xml = match req.to_xml(m, &nonce()) {
+                Ok(x) => x,
+                Err(e) => return unknown(format!("request not built: {e}")),
+            };
+            match till.client.post(Endpoint::Reverse, xml).await {
+                Err(e) => (adapter::transport(&e), None),
+                Ok(raw) => (
+                    adapter::reverse(&api::parse_reverse(&raw.body, &req, m)),
+                    None,
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_token_is_shared_by_clones() {
+        let t = CancelToken::new();
+        let u = t.clone();
+        assert!(!u.is_cancelled());
+        t.cancel();
+        assert!(u.is_cancelled());
+    }
+
+    #[test]
+    fn sale_errors_have_exit_codes_and_both_languages() {
+        let stopped = SaleError::Stopped {
+            out_trade_no: "T".into(),
+            source: JournalError::NoSuchSale("T".into()),
+        };
+        assert_eq!(stopped.exit_code(), 2);
+        assert!(stopped.to_string().contains("do not hand over goods"));
+        assert!(stopped.zh().contains("请勿交付商品"));
+        let busy = SaleError::Busy {
+            out_trade_no: "T".into(),
+        };
+        assert_eq!(busy.exit_code(), 3);
+        assert!(!busy.zh().is_empty());
+        assert_eq!(nonce().len(), 32);
+        assert_ne!(nonce(), nonce());
+    }
+}

@@ -1,0 +1,258 @@
+//! Settling one sale by hand (`paycode query` / `paycode reverse`): one orderquery that records a
+//! final answer, or a reverse driven by the same flow as every sale.
+
+use super::flow::{Final, Millis, Reply, Request, ResumePoint, Sale, Summary, TradeState};
+use super::progress::{Outcome, Progress};
+use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
+use super::till::Till;
+use crate::journal::{EventLine, JournalError, SaleState};
+
+/// Reverse only within WeChat's window; older paid sales need a refund (PROTOCOL.md §7).
+pub const REVERSE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Why a manual query or reverse was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error("no sale {0} in the journal; check the order number (paycode history)")]
+    NotFound(String),
+    #[error("{en}")]
+    Refused { en: String, zh: String },
+    #[error("{0}")]
+    Sale(#[from] SaleError),
+}
+
+impl SettleError {
+    /// The same message in Simplified Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
+            Self::Refused { zh, .. } => zh.clone(),
+            Self::Sale(e) => e.zh(),
+        }
+    }
+
+    /// Exit status: 2 if a sale was left open mid-way, else 3 (nothing done).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Sale(e) => e.exit_code(),
+            _ => 3,
+        }
+    }
+}
+
+impl From<JournalError> for SettleError {
+    fn from(e: JournalError) -> Self {
+        SettleError::Sale(SaleError::Journal(e))
+    }
+}
+
+/// What `query` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryAnswer {
+    /// The journal state before the query.
+    pub before: SaleState,
+    /// The journal state after it.
+    pub after: SaleState,
+    /// WeChat's trade_state, or the error/unknown line when there was none.
+    pub wechat: String,
+    /// The outcome when the sale is final (after the query).
+    pub outcome: Option<Outcome>,
+}
+
+/// Ask WeChat once about `out_trade_no`; a final answer settles an open sale in the journal.
+/// Final sales are never changed (refunds are tracked on their own).
+pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnswer, SettleError> {
+    let row = till
+        .journal
+        .sale(out_trade_no)?
+        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+    let ctx = SaleCtx {
+        out_trade_no: row.out_trade_no.clone(),
+        total_fee: row.total_fee,
+        micropay: None,
+    };
+    let (reply, payment) = exchange(till, &ctx, Request::OrderQuery).await;
+    let (line, err_code) = super::adapter::describe(&reply);
+    let at = till.clock.unix_ms();
+    let wechat = match &reply {
+        Reply::QueryState { state, .. } => state.as_str().to_string(),
+        _ => line.clone(),
+    };
+    let settled = match &reply {
+        Reply::QueryState {
+            state: TradeState::Success,
+            payment: Some(p),
+        } if p.total_fee == row.total_fee => Some(Final::Paid(p.clone())),
+        Reply::QueryState {
+            state: TradeState::Refund,
+            ..
+        } => Some(Final::Reversed { refunded: true }),
+        Reply::QueryState {
+            state: s @ (TradeState::Closed | TradeState::Revoked),
+            ..
+        } => Some(Final::Failed {
+            err_code: s.as_str().into(),
+            rescan: false,
+        }),
+        _ => None,
+    };
+    let summary: Option<Summary> = till
+        .journal
+        .flow(out_trade_no)?
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let before = row.state;
+    let mut after = row.state;
+    match settled {
+        Some(result) if !row.state.is_final() => {
+            let outcome = Outcome {
+                out_trade_no: row.out_trade_no.clone(),
+                total_fee: row.total_fee,
+                transaction_id: payment.as_ref().map(|p| p.transaction_id.clone()),
+                bank_type: payment.as_ref().and_then(|p| p.bank_type.clone()),
+                cash_fee: payment.as_ref().map(|p| p.cash_fee),
+                note: Some(format!("settled by paycode query: {line}")),
+                result: result.clone(),
+            };
+            let mut s = summary.unwrap_or(Summary {
+                submitted_at: Millis(u64::try_from(row.created_ms).unwrap_or(0)),
+                resume: None,
+                queries: 0,
+                reverse_attempts: 0,
+                cancelled: false,
+                problem: None,
+                outcome: None,
+            });
+            s.resume = None;
+            s.outcome = Some(result);
+            let flow = serde_json::to_string(&s).unwrap_or_else(|_| "{}".into());
+            let (state, t) = final_transition(&outcome);
+            let detail = format!("query {line}");
+            let event = EventLine {
+                kind: "query",
+                detail: &detail,
+                err_code: err_code.as_deref(),
+            };
+            if let Err(e) = till
+                .journal
+                .checkpoint(out_trade_no, state, &t, &flow, event, at)
+            {
+                till.disable(&e);
+                return Err(SaleError::Stopped {
+                    out_trade_no: out_trade_no.into(),
+                    source: e,
+                }
+                .into());
+            }
+            tracing::info!(out_trade_no, state = state.as_str(), "settled by query");
+            after = state;
+        }
+        _ => {
+            till.journal.record_event(
+                out_trade_no,
+                "query",
+                &format!("query {line}"),
+                err_code.as_deref(),
+                at,
+            )?;
+        }
+    }
+    let row = till
+        .journal
+        .sale(out_trade_no)?
+        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+    let summary: Option<Summary> = till
+        .journal
+        .flow(out_trade_no)?
+        .and_then(|j| serde_json::from_str(&j).ok());
+    Ok(QueryAnswer {
+        before,
+        after,
+        wechat,
+        outcome: Outcome::from_journal(&row, summary.as_ref()),
+    })
+}
+
+/// Reverse a sale by hand: open and unresolved sales, or a paid sale younger than 7 days (the
+/// customer is refunded in full). Driven by the flow: query first, retries, confirm query.
+pub async fn reverse_sale(
+    till: &mut Till,
+    out_trade_no: &str,
+    progress: impl FnMut(Progress),
+) -> Result<Outcome, SettleError> {
+    if let Some(d) = &till.disabled {
+        return Err(SaleError::PaymentsDisabled(format!("{} / {}", d.en, d.zh)).into());
+    }
+    let row = till
+        .journal
+        .sale(out_trade_no)?
+        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+    match row.state {
+        SaleState::Failed | SaleState::Reversed => {
+            return Err(SettleError::Refused {
+                en: format!(
+                    "sale {out_trade_no} is already {}: the customer is not charged, nothing to reverse",
+                    row.state.as_str()
+                ),
+                zh: format!(
+                    "交易 {out_trade_no} 已是{}:顾客未被扣款,无需撤销",
+                    zh_state(row.state)
+                ),
+            });
+        }
+        SaleState::Paid if till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS => {
+            return Err(SettleError::Refused {
+                en: format!(
+                    "sale {out_trade_no} was paid more than 7 days ago; WeChat no longer reverses it — use `paycode refund {out_trade_no}`"
+                ),
+                zh: format!(
+                    "交易 {out_trade_no} 支付已超过 7 天,微信不再受理撤销 — 请使用 `paycode refund {out_trade_no}`"
+                ),
+            });
+        }
+        _ => {}
+    }
+    let summary: Option<Summary> = till
+        .journal
+        .flow(out_trade_no)?
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let attempts = summary.as_ref().map_or(0, |s| s.reverse_attempts);
+    let submitted_at = summary
+        .as_ref()
+        .map_or(Millis(u64::try_from(row.created_ms).unwrap_or(0)), |s| {
+            s.submitted_at
+        });
+    let at = till.clock.unix_ms();
+    till.journal.record_event(
+        out_trade_no,
+        "reverse",
+        "reverse requested by hand",
+        None,
+        at,
+    )?;
+    let sale = Sale::resume(
+        till.policy.clone(),
+        row.total_fee,
+        submitted_at,
+        ResumePoint::Reversing { attempts },
+        till.clock.now(),
+    );
+    let ctx = SaleCtx {
+        out_trade_no: row.out_trade_no.clone(),
+        total_fee: row.total_fee,
+        micropay: None,
+    };
+    Ok(drive(till, &ctx, sale, &CancelToken::new(), progress).await?)
+}
+
+/// Chinese name of a journal state.
+pub fn zh_state(s: SaleState) -> &'static str {
+    match s {
+        SaleState::Intent => "待发送",
+        SaleState::Submitted => "已提交",
+        SaleState::Reversing => "撤销中",
+        SaleState::Paid => "已支付",
+        SaleState::Failed => "未扣款",
+        SaleState::Reversed => "已撤销",
+        SaleState::Unresolved => "结果未明",
+    }
+}

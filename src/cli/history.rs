@@ -1,0 +1,174 @@
+//! `paycode history [--date YYYY-MM-DD] [--json|--csv]`: one Beijing-time day from the journal,
+//! read without taking the till's lock (it never writes).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use super::{load, output};
+use crate::journal::{Journal, Sale};
+
+const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// `paycode history` arguments.
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    /// The Beijing-time day, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// One JSON object: sales and totals by state.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV of the day's sales.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// `[from, to)` Unix milliseconds of a Beijing-time day.
+pub(crate) fn day_bounds(day: Date) -> (i64, i64) {
+    let start = day.midnight().assume_offset(BEIJING).unix_timestamp() * 1000;
+    (start, start + 86_400_000)
+}
+
+/// Parse `YYYY-MM-DD`.
+pub(crate) fn parse_day(s: &str) -> Option<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s, &fmt).ok()
+}
+
+fn beijing_time(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(BEIJING);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Run `paycode history`.
+pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
+    let cfg = match load(config, args.json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let day = match &args.date {
+        Some(s) => match parse_day(s) {
+            Some(d) => d,
+            None => {
+                return output::rejected(
+                    args.json,
+                    &format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+                    &format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                    None,
+                );
+            }
+        },
+        None => OffsetDateTime::now_utc().to_offset(BEIJING).date(),
+    };
+    let journal = match Journal::open(&cfg.journal.path) {
+        Ok(j) => j,
+        Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
+    };
+    let (from, to) = day_bounds(day);
+    let (sales, totals) = match journal
+        .sales_between(from, to)
+        .and_then(|s| Ok((s, journal.totals_between(from, to)?)))
+    {
+        Ok(v) => v,
+        Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
+    };
+    if args.json {
+        let list: Vec<_> = sales.iter().map(sale_json).collect();
+        let by_state: Vec<_> = totals
+            .by_state
+            .iter()
+            .map(|t| json!({"state": t.state.as_str(), "count": t.count, "total_fee": t.total_fee.0}))
+            .collect();
+        println!(
+            "{}",
+            json!({"date": day.to_string(), "sales": list, "totals": by_state, "paid_total": totals.paid().0})
+        );
+    } else if args.csv {
+        println!("out_trade_no,created,total_fee,state,transaction_id,err_code,code");
+        for s in &sales {
+            println!(
+                "{},{},{},{},{},{},{}",
+                s.out_trade_no,
+                beijing_time(s.created_ms),
+                s.total_fee.0,
+                s.state.as_str(),
+                s.transaction_id.as_deref().unwrap_or(""),
+                s.err_code.as_deref().unwrap_or(""),
+                s.code_masked
+            );
+        }
+    } else {
+        println!("{day} (Beijing time / 北京时间)");
+        for s in &sales {
+            println!(
+                "{}  {}  ¥{:>10}  {:<10}  {}",
+                &beijing_time(s.created_ms)[11..],
+                s.out_trade_no,
+                s.total_fee.to_string(),
+                s.state.as_str(),
+                s.transaction_id
+                    .as_deref()
+                    .or(s.err_code.as_deref())
+                    .unwrap_or("")
+            );
+        }
+        println!("totals / 合计:");
+        for t in &totals.by_state {
+            println!(
+                "  {:<10} {:>4}  ¥{}",
+                t.state.as_str(),
+                t.count,
+                t.total_fee
+            );
+        }
+        println!("  paid total / 实收 ¥{}", totals.paid());
+    }
+    ExitCode::SUCCESS
+}
+
+fn sale_json(s: &Sale) -> serde_json::Value {
+    json!({
+        "out_trade_no": s.out_trade_no,
+        "created": beijing_time(s.created_ms),
+        "total_fee": s.total_fee.0,
+        "state": s.state.as_str(),
+        "transaction_id": s.transaction_id,
+        "bank_type": s.bank_type,
+        "cash_fee": s.cash_fee.map(|f| f.0),
+        "err_code": s.err_code,
+        "code": s.code_masked,
+        "device_info": s.device_info,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beijing_day_bounds() {
+        let d = parse_day("2026-01-31").unwrap();
+        let (from, to) = day_bounds(d);
+        // 2026-01-31 00:00 +08:00 = 2026-01-30 16:00 UTC
+        assert_eq!(from, 1_769_788_800_000);
+        assert_eq!(to - from, 86_400_000);
+        assert_eq!(beijing_time(from), "2026-01-31 00:00:00");
+        assert!(parse_day("2026-13-01").is_none() && parse_day("yesterday").is_none());
+    }
+}

@@ -1,0 +1,191 @@
+//! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
+//! their own files; this one holds what they share (config, runtime, till, output).
+mod check;
+mod history;
+mod output;
+mod pay;
+mod refund;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::checkout::{Till, TillError};
+use crate::config::{Config, Language};
+
+#[derive(Parser, Debug)]
+#[command(name = "paycode", version, about = "WeChat Pay payment-code cashier")]
+pub struct Cli {
+    /// Path of the configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "PAYCODE_CONFIG",
+        default_value = "config.toml"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate config.toml and print the resolved settings, secrets hidden.
+    Config,
+    /// Run the built-in WeChat Pay simulator as a standalone server (no real money).
+    Simulate(crate::simulator::cli::SimulateArgs),
+    /// Take one payment headless: exit 0 paid, 1 not charged, 2 unresolved, 3 refused.
+    Pay(pay::PayArgs),
+    /// Ask WeChat about one sale; settles it in the journal if WeChat's answer is final.
+    Query(pay::OrderArgs),
+    /// Reverse (撤销) an unresolved or recent sale; a paid sale older than 7 days needs a refund.
+    Reverse(pay::OrderArgs),
+    /// Refund (part of) a paid sale and follow the refund until it is done.
+    Refund(refund::RefundArgs),
+    /// Sales of one Beijing-time day with totals by state.
+    History(history::HistoryArgs),
+    /// Resume every unfinished sale and retry the pending (unresolved) ones.
+    Recover(pay::JsonArg),
+    /// Check config, secret file permissions, certificate expiry, clock skew and API reachability.
+    Check,
+}
+
+/// Parse the process arguments and run the chosen command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Usage errors exit 3 ("refused before sending"), never clap's 2 (= unresolved).
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(REFUSED),
+            };
+        }
+    };
+    match cli.command {
+        Some(Command::Config) => config(&cli.config),
+        Some(Command::Simulate(args)) => crate::simulator::cli::run(&args, &cli.config),
+        Some(Command::Pay(args)) => pay::pay(&cli.config, &args),
+        Some(Command::Query(args)) => pay::query(&cli.config, &args),
+        Some(Command::Reverse(args)) => pay::reverse(&cli.config, &args),
+        Some(Command::Refund(args)) => refund::run(&cli.config, &args),
+        Some(Command::History(args)) => history::run(&cli.config, &args),
+        Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
+        Some(Command::Check) => check::run(&cli.config),
+        None => {
+            eprintln!(
+                "paycode: the cashier screen is not built yet. Headless commands: pay, query, \
+                 reverse, refund, history, recover, check, config, simulate (paycode --help)."
+            );
+            eprintln!(
+                "paycode:收银界面尚未完成。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate(paycode --help)。"
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `paycode config`: exit 0 and print the settings, or exit 3 with the one-line reason.
+fn config(path: &Path) -> ExitCode {
+    match crate::config::load(path) {
+        Ok(cfg) => {
+            print!("{}", cfg.render());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("paycode: invalid configuration: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Exit status 3: refused before anything was sent.
+pub(crate) const REFUSED: u8 = 3;
+
+/// Load the config or say why not (exit 3).
+pub(crate) fn load(path: &Path, json: bool) -> Result<Config, ExitCode> {
+    crate::config::load(path).map_err(|e| {
+        output::rejected(
+            json,
+            &format!("invalid configuration: {e}"),
+            "配置无效,请按提示修正",
+            None,
+        )
+    })
+}
+
+/// A runtime for one command.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("paycode: cannot start the async runtime: {e}");
+            ExitCode::from(REFUSED)
+        })
+}
+
+/// Open the till (journal lock, client, simulator) and print the simulator banner if any.
+pub(crate) async fn open_till(cfg: Config, json: bool) -> Result<Till, ExitCode> {
+    match Till::open(cfg).await {
+        Ok(t) => {
+            if t.is_simulated() {
+                eprintln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
+            }
+            Ok(t)
+        }
+        Err(e) => Err(till_error(&e, json)),
+    }
+}
+
+fn till_error(e: &TillError, json: bool) -> ExitCode {
+    output::rejected(json, &e.to_string(), &e.zh(), None)
+}
+
+/// Start file logging in the configured log directory (kept until the command ends).
+pub(crate) fn logging(cfg: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    match crate::logging::init(&cfg.journal.log_dir) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            eprintln!(
+                "paycode: cannot write logs to {}: {e}",
+                cfg.journal.log_dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// The cashier language of the config.
+pub(crate) fn lang(cfg: &Config) -> Language {
+    cfg.ui.language
+}
+
+/// Load the config, start logging and a runtime, open the till, run `f`.
+pub(crate) fn with_till<F, Fut>(config: &Path, json: bool, f: F) -> ExitCode
+where
+    F: FnOnce(Till) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
+    let cfg = match load(config, json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let _log = logging(&cfg);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    rt.block_on(async move {
+        match open_till(cfg, json).await {
+            Ok(t) => f(t).await,
+            Err(c) => c,
+        }
+    })
+}

@@ -1,0 +1,71 @@
+//! What the headless commands print: one JSON object on stdout with `--json`, otherwise the
+//! cashier text in both languages. Progress goes to stderr.
+
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::REFUSED;
+use crate::checkout::{Outcome, messages};
+use crate::config::Language;
+use crate::money::Fen;
+
+/// The `--json` object of a sale outcome (DESIGN.md: status, out_trade_no, transaction_id,
+/// total_fee, err_code, message; plus rescan, bank_type, cash_fee, message_zh).
+pub(crate) fn outcome_json(o: &Outcome) -> Value {
+    json!({
+        "status": o.status().as_str(),
+        "out_trade_no": o.out_trade_no,
+        "transaction_id": o.transaction_id,
+        "total_fee": o.total_fee.0,
+        "err_code": o.err_code(),
+        "rescan": o.rescan(),
+        "bank_type": o.bank_type,
+        "cash_fee": o.cash_fee.map(|f| f.0),
+        "message": messages::text(o, Language::En),
+        "message_zh": messages::text(o, Language::Zh),
+    })
+}
+
+/// Print an outcome and return its exit status.
+pub(crate) fn outcome(o: &Outcome, json: bool) -> ExitCode {
+    if json {
+        println!("{}", outcome_json(o));
+    } else {
+        println!("{}", messages::text(o, Language::Zh));
+        println!("{}", messages::text(o, Language::En));
+    }
+    ExitCode::from(o.status().exit_code())
+}
+
+/// A refusal before anything was sent (exit 3): JSON `status = "rejected"` or two stderr lines.
+pub(crate) fn rejected(json: bool, en: &str, zh: &str, total_fee: Option<Fen>) -> ExitCode {
+    refusal(json, en, zh, total_fee, REFUSED)
+}
+
+/// A refusal with a chosen exit status.
+pub(crate) fn refusal(
+    json: bool,
+    en: &str,
+    zh: &str,
+    total_fee: Option<Fen>,
+    code: u8,
+) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "status": "rejected",
+                "out_trade_no": null,
+                "transaction_id": null,
+                "total_fee": total_fee.map(|f| f.0),
+                "err_code": null,
+                "message": en,
+                "message_zh": zh,
+            })
+        );
+    }
+    eprintln!("paycode: {en}");
+    eprintln!("paycode:{zh}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,250 @@
+//! `paycode pay`, `query`, `reverse`, `recover`: sales against the same journal as the TUI.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::{lang, load, logging, open_till, output, runtime, with_till};
+use crate::authcode::AuthCode;
+use crate::checkout::settle::{self, SettleError, zh_state};
+use crate::checkout::{Progress, Status, Till, messages, recover as recover_sales, run_sale};
+use crate::config::Language;
+use crate::money::Fen;
+
+/// `paycode pay` arguments.
+#[derive(clap::Args, Debug)]
+pub struct PayArgs {
+    /// Amount in yuan, e.g. 12.34.
+    #[arg(long)]
+    pub amount: String,
+    /// The customer's 18-digit payment code (as scanned).
+    #[arg(long)]
+    pub code: String,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One order number, plus `--json`.
+#[derive(clap::Args, Debug)]
+pub struct OrderArgs {
+    /// The sale's out_trade_no (see `paycode history`).
+    pub out_trade_no: String,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Only `--json`.
+#[derive(clap::Args, Debug)]
+pub struct JsonArg {
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A progress printer for stderr: one line per change, in the cashier's language.
+fn printer(lang: Language) -> impl FnMut(Progress) {
+    let mut last = String::new();
+    move |p: Progress| {
+        if matches!(p, Progress::Done(_)) {
+            return;
+        }
+        let line = messages::progress(&p, lang);
+        if line != last {
+            eprintln!("{line}");
+            last = line;
+        }
+    }
+}
+
+/// Run recovery before anything else; prints what it settled. Err: the exit status.
+async fn recover_first(till: &mut Till, json: bool) -> Result<(), ExitCode> {
+    let l = lang(till.config());
+    match recover_sales(till, printer(l)).await {
+        Ok(done) => {
+            for r in done {
+                eprintln!(
+                    "recovered {} ({}): {}",
+                    r.outcome.out_trade_no,
+                    r.was.as_str(),
+                    messages::text(&r.outcome, l)
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(output::refusal(
+            json,
+            &e.to_string(),
+            &e.zh(),
+            None,
+            e.exit_code(),
+        )),
+    }
+}
+
+/// `paycode pay --amount --code [--json]`.
+pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
+    let cfg = match load(config, args.json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let amount = match Fen::parse(&args.amount, cfg.checkout.max_amount) {
+        Ok(a) => a,
+        Err(e) => {
+            return output::rejected(
+                args.json,
+                &format!("--amount {:?}: {e}", args.amount),
+                &format!("--amount {:?}:{}", args.amount, e.zh()),
+                None,
+            );
+        }
+    };
+    let code = match AuthCode::parse(&args.code) {
+        Ok(c) => c,
+        Err(e) => {
+            return output::rejected(
+                args.json,
+                &format!("--code: {e}"),
+                &format!("--code:{}", e.zh()),
+                Some(amount),
+            );
+        }
+    };
+    let _log = logging(&cfg);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    let json = args.json;
+    rt.block_on(async move {
+        let mut till = match open_till(cfg, json).await {
+            Ok(t) => t,
+            Err(c) => return c,
+        };
+        if let Err(c) = recover_first(&mut till, json).await {
+            return c;
+        }
+        let l = lang(till.config());
+        match run_sale(&mut till, amount, code, printer(l)).await {
+            Ok(o) => output::outcome(&o, json),
+            Err(e) => output::refusal(json, &e.to_string(), &e.zh(), Some(amount), e.exit_code()),
+        }
+    })
+}
+
+/// `paycode query <out_trade_no>`.
+pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
+    with_till(config, args.json, |mut till| async move {
+        let json = args.json;
+        match settle::query_sale(&mut till, &args.out_trade_no).await {
+            Err(e) => settle_error(&e, json),
+            Ok(a) => {
+                let status = a.outcome.as_ref().map(|o| o.status());
+                let code = status.map_or(2, Status::exit_code);
+                if json {
+                    let mut v = match &a.outcome {
+                        Some(o) => output::outcome_json(o),
+                        None => json!({
+                            "status": "open",
+                            "out_trade_no": args.out_trade_no,
+                            "transaction_id": null,
+                            "total_fee": null,
+                            "err_code": null,
+                            "message": "not settled yet: do not hand over goods; run `paycode recover`",
+                            "message_zh": "尚未完成:请勿交付商品;请运行 `paycode recover`",
+                        }),
+                    };
+                    v["journal_before"] = json!(a.before.as_str());
+                    v["journal"] = json!(a.after.as_str());
+                    v["wechat"] = json!(a.wechat);
+                    println!("{v}");
+                } else {
+                    println!(
+                        "{}: WeChat {} — journal {} → {}",
+                        args.out_trade_no,
+                        a.wechat,
+                        a.before.as_str(),
+                        a.after.as_str()
+                    );
+                    println!(
+                        "{}:微信 {} — 账本 {} → {}",
+                        args.out_trade_no,
+                        a.wechat,
+                        zh_state(a.before),
+                        zh_state(a.after)
+                    );
+                    if let Some(o) = &a.outcome {
+                        println!("{}", messages::text(o, Language::Zh));
+                        println!("{}", messages::text(o, Language::En));
+                    }
+                }
+                ExitCode::from(code)
+            }
+        }
+    })
+}
+
+/// `paycode reverse <out_trade_no>`.
+pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {
+    with_till(config, args.json, |mut till| async move {
+        let l = lang(till.config());
+        match settle::reverse_sale(&mut till, &args.out_trade_no, printer(l)).await {
+            Ok(o) => output::outcome(&o, args.json),
+            Err(e) => settle_error(&e, args.json),
+        }
+    })
+}
+
+/// `paycode recover`: resume open sales, then retry every pending one once.
+pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
+    with_till(config, args.json, |mut till| async move {
+        let l = lang(till.config());
+        let json = args.json;
+        let mut done = match recover_sales(&mut till, printer(l)).await {
+            Ok(d) => d,
+            Err(e) => return output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code()),
+        };
+        let mut schedule = crate::checkout::RetrySchedule::new(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_secs(600),
+        );
+        let now = till.clock().now();
+        match crate::checkout::retry_pending(&mut till, &mut schedule, now, printer(l)).await {
+            Ok(more) => done.extend(more),
+            Err(e) => return output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code()),
+        }
+        let unresolved = done
+            .iter()
+            .filter(|r| r.outcome.status() == Status::Unresolved)
+            .count();
+        if json {
+            let list: Vec<_> = done
+                .iter()
+                .map(|r| {
+                    let mut v = output::outcome_json(&r.outcome);
+                    v["was"] = json!(r.was.as_str());
+                    v
+                })
+                .collect();
+            println!("{}", json!({"recovered": list, "unresolved": unresolved}));
+        } else if done.is_empty() {
+            println!("nothing to recover / 没有需要恢复的交易");
+        } else {
+            for r in &done {
+                println!(
+                    "{} ({}): {}",
+                    r.outcome.out_trade_no,
+                    r.was.as_str(),
+                    messages::text(&r.outcome, l)
+                );
+            }
+        }
+        ExitCode::from(if unresolved > 0 { 2 } else { 0 })
+    })
+}
+
+fn settle_error(e: &SettleError, json: bool) -> ExitCode {
+    output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code())
+}

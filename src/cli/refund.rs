@@ -1,0 +1,128 @@
+//! `paycode refund <out_trade_no> [--amount] [--reason] [--no-wait] [--json]`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{output, with_till};
+use crate::checkout::refund::{RefundProgress, refund};
+use crate::journal::RefundState;
+use crate::money::Fen;
+
+/// How long `refund` follows a refund before handing back (it continues at WeChat).
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// `paycode refund` arguments.
+#[derive(clap::Args, Debug)]
+pub struct RefundArgs {
+    /// The paid sale's out_trade_no.
+    pub out_trade_no: String,
+    /// Amount in yuan (default: everything not yet refunded).
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// Reason shown to the customer (≤ 80 characters).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Return once WeChat accepted the refund instead of following it to the end.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `paycode refund`: 0 refunded, 1 refused or closed, 2 still processing, 3 refused here.
+pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
+    with_till(config, args.json, |mut till| async move {
+        let json = args.json;
+        let amount = match &args.amount {
+            None => None,
+            Some(s) => match Fen::parse(s, till.config().checkout.max_amount) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    return output::rejected(
+                        json,
+                        &format!("--amount {s:?}: {e}"),
+                        &format!("--amount {s:?}:{}", e.zh()),
+                        None,
+                    );
+                }
+            },
+        };
+        let wait = (!args.no_wait).then_some(WAIT_LIMIT);
+        let print = |p: RefundProgress| match p {
+            RefundProgress::Sending {
+                out_refund_no,
+                attempt,
+            } => eprintln!("refund {out_refund_no}: sending (attempt {attempt}) / 正在提交退款"),
+            RefundProgress::Processing {
+                out_refund_no,
+                queries,
+            } => eprintln!("refund {out_refund_no}: processing (query {queries}) / 退款处理中"),
+        };
+        match refund(
+            &mut till,
+            &args.out_trade_no,
+            amount,
+            &args.reason,
+            wait,
+            print,
+        )
+        .await
+        {
+            Err(e) => output::rejected(json, &e.to_string(), &e.zh(), None),
+            Ok(o) => {
+                let r = &o.refund;
+                let (code, en, zh) = match r.state {
+                    RefundState::Success => (0, "refunded", "退款成功"),
+                    RefundState::Processing => (
+                        2,
+                        "accepted, still processing at WeChat (check again later)",
+                        "已受理,微信处理中(稍后再查)",
+                    ),
+                    RefundState::Requested => (
+                        2,
+                        "not confirmed yet; run the same command again (the refund number is reused)",
+                        "尚未确认;请再次运行相同命令(将沿用同一退款单号)",
+                    ),
+                    RefundState::Closed => {
+                        (1, "closed by WeChat: nothing refunded", "退款已关闭:未退款")
+                    }
+                    RefundState::Change => (
+                        1,
+                        "refund to the bank card failed: handle it in the merchant platform",
+                        "退款到银行卡失败:请在商户平台处理",
+                    ),
+                    RefundState::Refused => (1, "refused by WeChat", "微信拒绝退款"),
+                };
+                if json {
+                    println!(
+                        "{}",
+                        json!({
+                            "status": r.state.as_str(),
+                            "out_trade_no": r.out_trade_no,
+                            "out_refund_no": r.out_refund_no,
+                            "refund_id": r.refund_id,
+                            "refund_fee": r.refund_fee.0,
+                            "err_code": r.err_code,
+                            "reused": o.reused,
+                            "message": en,
+                            "message_zh": zh,
+                        })
+                    );
+                } else {
+                    let why = r
+                        .err_code
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default();
+                    println!("退款 {} ¥{}:{zh}{why}", r.out_refund_no, r.refund_fee);
+                    println!("refund {} ¥{}: {en}{why}", r.out_refund_no, r.refund_fee);
+                }
+                ExitCode::from(code)
+            }
+        }
+    })
+}

@@ -1,0 +1,228 @@
+//! Refunds of paid sales. The `out_refund_no` is committed before the refund request is sent and
+//! reused for every retry of the same refund, which is WeChat's idempotency key for refunds.
+
+use super::{Journal, JournalError};
+use crate::money::Fen;
+use rusqlite::{OptionalExtension, params};
+
+/// Where a refund stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// Committed; the request may or may not have reached WeChat.
+    Requested,
+    /// WeChat accepted it; refundquery reports progress.
+    Processing,
+    /// The money went back to the customer.
+    Success,
+    /// WeChat closed the refund (REFUNDCLOSE): nothing was refunded.
+    Closed,
+    /// The refund to a bank card failed (CHANGE): needs handling in the merchant platform.
+    Change,
+    /// WeChat refused the refund request definitely (e.g. NOTENOUGH merchant balance).
+    Refused,
+}
+
+impl RefundState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Processing => "processing",
+            Self::Success => "success",
+            Self::Closed => "closed",
+            Self::Change => "change",
+            Self::Refused => "refused",
+        }
+    }
+
+    /// Parse the stored spelling (unknown text reads as `Requested`: it gets looked at again).
+    pub fn from_db(s: &str) -> RefundState {
+        match s {
+            "processing" => Self::Processing,
+            "success" => Self::Success,
+            "closed" => Self::Closed,
+            "change" => Self::Change,
+            "refused" => Self::Refused,
+            _ => Self::Requested,
+        }
+    }
+
+    /// True while WeChat may still move money for this refund.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Requested | Self::Processing)
+    }
+}
+
+/// One refund as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub out_trade_no: String,
+    pub out_refund_no: String,
+    pub refund_fee: Fen,
+    pub reason: String,
+    pub state: RefundState,
+    pub refund_id: Option<String>,
+    pub err_code: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+const REFUND_COLUMNS: &str = "s.out_trade_no, r.out_refund_no, r.refund_fee, r.reason, r.state,
+     r.refund_id, r.err_code, r.created_ms, r.updated_ms";
+
+fn refund_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Refund> {
+    let state: String = r.get(4)?;
+    Ok(Refund {
+        out_trade_no: r.get(0)?,
+        out_refund_no: r.get(1)?,
+        refund_fee: Fen(r.get::<_, i64>(2)?.max(0) as u64),
+        reason: r.get(3)?,
+        state: RefundState::from_db(&state),
+        refund_id: r.get(5)?,
+        err_code: r.get(6)?,
+        created_ms: r.get(7)?,
+        updated_ms: r.get(8)?,
+    })
+}
+
+impl Journal {
+    /// Commit a refund before its request is sent.
+    pub fn insert_refund(
+        &mut self,
+        out_trade_no: &str,
+        out_refund_no: &str,
+        refund_fee: Fen,
+        reason: &str,
+        at_ms: i64,
+    ) -> Result<(), JournalError> {
+        let tx = self.conn.transaction()?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM sales WHERE out_trade_no = ?1",
+                [out_trade_no],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))?;
+        let n = tx.execute(
+            "INSERT INTO refunds (sale_id, out_refund_no, refund_fee, reason, state,
+                                  created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5)
+             ON CONFLICT(out_refund_no) DO NOTHING",
+            params![id, out_refund_no, refund_fee.0 as i64, reason, at_ms],
+        )?;
+        if n == 0 {
+            return Err(JournalError::DuplicateOrder(out_refund_no.to_string()));
+        }
+        tx.execute(
+            "INSERT INTO events (sale_id, at_ms, kind, detail) VALUES (?1, ?2, 'refund', ?3)",
+            params![
+                id,
+                at_ms,
+                format!("{out_refund_no} requested refund_fee={}", refund_fee.0)
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record what WeChat said about a refund.
+    pub fn update_refund(
+        &mut self,
+        out_refund_no: &str,
+        state: RefundState,
+        refund_id: Option<&str>,
+        err_code: Option<&str>,
+        at_ms: i64,
+    ) -> Result<(), JournalError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE refunds SET state = ?2, updated_ms = ?3,
+                refund_id = COALESCE(?4, refund_id), err_code = COALESCE(?5, err_code)
+             WHERE out_refund_no = ?1",
+            params![out_refund_no, state.as_str(), at_ms, refund_id, err_code],
+        )?;
+        if n == 0 {
+            return Err(JournalError::NoSuchSale(out_refund_no.to_string()));
+        }
+        tx.execute(
+            "INSERT INTO events (sale_id, at_ms, kind, detail, err_code)
+             SELECT sale_id, ?2, 'refund', ?3, ?4 FROM refunds WHERE out_refund_no = ?1",
+            params![
+                out_refund_no,
+                at_ms,
+                format!("{out_refund_no} {}", state.as_str()),
+                err_code
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The refunds of one sale, oldest first.
+    pub fn refunds_of(&self, out_trade_no: &str) -> Result<Vec<Refund>, JournalError> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r JOIN sales s ON s.id = r.sale_id
+             WHERE s.out_trade_no = ?1 ORDER BY r.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([out_trade_no], refund_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Refunds created in `[from_ms, to_ms)`, oldest first (for history).
+    pub fn refunds_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Refund>, JournalError> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r JOIN sales s ON s.id = r.sale_id
+             WHERE r.created_ms >= ?1 AND r.created_ms < ?2 ORDER BY r.created_ms, r.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([from_ms, to_ms], refund_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{NewSale, SaleState, Transition};
+
+    #[test]
+    fn refund_number_is_committed_once_and_updated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.db")).unwrap();
+        let s = NewSale {
+            out_trade_no: "T1".into(),
+            total_fee: Fen(500),
+            code_fp: "fp".into(),
+            code_masked: "m".into(),
+            device_info: "d".into(),
+        };
+        j.insert_intent(&s, 1).unwrap();
+        j.transition("T1", SaleState::Paid, &Transition::default(), 2)
+            .unwrap();
+        j.insert_refund("T1", "T1R1", Fen(200), "broken", 3)
+            .unwrap();
+        assert!(matches!(
+            j.insert_refund("T1", "T1R1", Fen(200), "again", 4),
+            Err(JournalError::DuplicateOrder(_))
+        ));
+        assert!(j.insert_refund("nope", "X", Fen(1), "", 4).is_err());
+        j.update_refund("T1R1", RefundState::Processing, Some("5000"), None, 5)
+            .unwrap();
+        j.update_refund("T1R1", RefundState::Success, None, None, 6)
+            .unwrap();
+        let r = j.refunds_of("T1").unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].state, RefundState::Success);
+        assert_eq!(r[0].refund_id.as_deref(), Some("5000"));
+        assert_eq!((r[0].refund_fee, r[0].updated_ms), (Fen(200), 6));
+        assert!(!r[0].state.is_open());
+        assert_eq!(j.refunds_between(0, 4).unwrap().len(), 1);
+        assert!(j.refunds_between(4, 10).unwrap().is_empty());
+        assert!(
+            j.update_refund("nope", RefundState::Closed, None, None, 7)
+                .is_err()
+        );
+    }
+}

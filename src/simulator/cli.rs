@@ -1,0 +1,133 @@
+//! `paycode simulate`: the simulator as a standalone server, and `--write-certs`.
+
+use super::tls::CertAuthority;
+use super::{SimSettings, banner, scenario_lines, start};
+use crate::config::Language;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `paycode simulate`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8900 (default 127.0.0.1:8900).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Serve HTTPS with a generated CA; /secapi/* then requires a client certificate.
+    #[arg(long)]
+    pub tls: bool,
+    /// Write ca.pem, apiclient_cert.pem, apiclient_key.pem (and ca_key.pem) into DIR, reusing a
+    /// CA already there. Without --listen/--tls: write and exit; otherwise serve HTTPS with it.
+    #[arg(long, value_name = "DIR")]
+    pub write_certs: Option<PathBuf>,
+}
+
+/// Default standalone address.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8900";
+
+/// Run `paycode simulate`; `config` is used for the merchant ids, key and `[simulator]`
+/// behaviour when the file exists, the demo merchant otherwise.
+pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
+    let (mut settings, source) = match settings_for(config) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("paycode simulate: {msg}");
+            return ExitCode::from(3);
+        }
+    };
+    if let Some(dir) = &args.write_certs {
+        match CertAuthority::write_dir(dir, &settings.mch_id) {
+            Ok(ca) => {
+                println!(
+                    "wrote {0}/ca.pem, {0}/apiclient_cert.pem, {0}/apiclient_key.pem (keys mode 600)",
+                    dir.display()
+                );
+                println!("已写入模拟器 CA 与商户客户端证书到 {}", dir.display());
+                settings.authority = Some(ca);
+            }
+            Err(e) => {
+                eprintln!("paycode simulate: {e}");
+                return ExitCode::from(3);
+            }
+        }
+        if args.listen.is_none() && !args.tls {
+            return ExitCode::SUCCESS;
+        }
+        settings.tls = true;
+    }
+    settings.tls |= args.tls;
+    settings.listen = match args.listen {
+        Some(a) => a,
+        None => match DEFAULT_LISTEN.parse() {
+            Ok(a) => a,
+            Err(_) => return ExitCode::from(3),
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("paycode simulate: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    rt.block_on(async move {
+        let sim = match start(settings.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("paycode {e}");
+                return ExitCode::from(3);
+            }
+        };
+        let tls_line = match (&sim.ca_pem, &args.write_certs) {
+            (None, _) => None,
+            (Some(_), Some(d)) => Some(format!(
+                "TLS       CA {0}/ca.pem; client cert {0}/apiclient_cert.pem (required on /secapi/*)",
+                d.display()
+            )),
+            (Some(_), None) => Some(
+                "TLS       fresh CA (use --write-certs DIR to get the CA and a client certificate)"
+                    .to_string(),
+            ),
+        };
+        let mut text = vec![
+            banner(Language::En),
+            banner(Language::Zh),
+            "SIMULATOR — no real money / 模拟器 — 不涉及真实资金".to_string(),
+            format!("base_url  {}", sim.base_url),
+            format!("appid     {}", settings.appid),
+            format!("mch_id    {}", settings.mch_id),
+            format!("api key   {source}"),
+        ];
+        text.extend(tls_line);
+        text.push("admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{out_trade_no}  POST /__sim/cancel/{out_trade_no}  POST /__sim/fault".into());
+        text.push("\nscenarios (digits 3–6 of the payment code):".into());
+        text.extend(scenario_lines(Language::En).into_iter().map(|l| format!("  {l}")));
+        text.push("\n场景(付款码第 3–6 位):".into());
+        text.extend(scenario_lines(Language::Zh).into_iter().map(|l| format!("  {l}")));
+        text.push("\nCtrl-C stops the simulator.\n".into());
+        // A closed stdout (piped into `head`) must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.join("\n").as_bytes());
+        let _ = out.flush();
+        drop(out);
+        let _ = tokio::signal::ctrl_c().await;
+        sim.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Settings from the config file if it exists, else the demo merchant; plus where the key came from.
+fn settings_for(config: &Path) -> Result<(SimSettings, String), String> {
+    if config.exists() {
+        let cfg = crate::config::load(config).map_err(|e| format!("invalid configuration: {e}"))?;
+        let source = format!("{} (not shown)", cfg.merchant.api_key_source);
+        Ok((SimSettings::from_config(&cfg), source))
+    } else {
+        let s = SimSettings::demo().map_err(|e| e.to_string())?;
+        Ok((s, "SIMULATOR_DEMO_KEY (built-in demo key)".to_string()))
+    }
+}

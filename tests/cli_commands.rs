@@ -1,0 +1,215 @@
+//! The other subcommands as subprocesses against the simulator: crash recovery after kill -9,
+//! query, reverse, refund, history, check — exit codes and JSON of each.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::{Harness, Timing, wait_for};
+use paycode::journal::SaleState;
+
+#[test]
+fn kill_9_while_waiting_for_the_password_then_recover() {
+    // Long password timeout: the pay process is surely still waiting when it is killed.
+    let h = Harness::with(Timing {
+        password_timeout: "60s",
+        ..Timing::default()
+    });
+    for confirm in [true, false] {
+        let code = h.code("password_never");
+        let mut child = h.spawn(&["pay", "--amount", "21.00", "--code", &code, "--json"]);
+        let mut no = String::new();
+        wait_for("the USERPAYING reply to be journaled", || {
+            let Ok(j) = paycode::journal::Journal::open(&h.journal_path()) else {
+                return false;
+            };
+            let open = j.unfinished().unwrap_or_default();
+            match open.iter().find(|s| s.state == SaleState::Submitted) {
+                Some(s) => {
+                    no = s.out_trade_no.clone();
+                    true
+                }
+                None => false,
+            }
+        });
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_eq!(h.sale(&no).state, SaleState::Submitted);
+        let want = if confirm {
+            // The customer confirms while paycode is down.
+            h.sim.confirm(&no).unwrap();
+            ("paid", 0)
+        } else {
+            // Nobody pays: recovery (with a short timeout now) must reverse it.
+            h.write_config(&Timing {
+                password_timeout: "100ms",
+                ..Timing::default()
+            });
+            ("reversed", 0)
+        };
+        let r = h.run(&["recover", "--json"]);
+        assert_eq!(r.code, want.1, "{}\n{}", r.stdout, r.stderr);
+        let v = r.json();
+        assert_eq!(v["recovered"][0]["out_trade_no"], no.as_str());
+        assert_eq!(v["recovered"][0]["was"], "submitted");
+        assert_eq!(v["recovered"][0]["status"], want.0);
+        let s = h.sale(&no);
+        assert_eq!(s.state.as_str(), want.0);
+        let order = h
+            .ledger()
+            .orders
+            .into_iter()
+            .find(|o| o.out_trade_no == no)
+            .unwrap();
+        assert_eq!(
+            order.requests.get("micropay"),
+            Some(&1),
+            "never a second charge"
+        );
+        h.assert_ledger_agrees();
+        h.write_config(&Timing {
+            password_timeout: "60s",
+            ..Timing::default()
+        });
+    }
+    let r = h.run(&["recover"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("nothing to recover"));
+}
+
+#[test]
+fn query_reverse_refund_history_json_and_exit_codes() {
+    let h = Harness::new();
+    let (r, v) = h.pay("30.00", &h.code("normal"));
+    assert_eq!(r.code, 0);
+    let paid = v["out_trade_no"].as_str().unwrap().to_string();
+    let (_, v) = h.pay("5.00", &h.code("notenough"));
+    let failed = v["out_trade_no"].as_str().unwrap().to_string();
+
+    // query
+    let q = h.run(&["query", &paid, "--json"]);
+    assert_eq!(q.code, 0, "{}", q.stderr);
+    let qv = q.json();
+    assert_eq!(
+        (qv["status"].as_str(), qv["wechat"].as_str()),
+        (Some("paid"), Some("SUCCESS"))
+    );
+    assert_eq!(qv["journal"], "paid");
+    let q = h.run(&["query", &failed, "--json"]);
+    assert_eq!((q.code, q.json()["status"].as_str()), (1, Some("failed")));
+    let q = h.run(&["query", "till-7nosuchorder", "--json"]);
+    assert_eq!((q.code, q.json()["status"].as_str()), (3, Some("rejected")));
+
+    // refund: partial, then the rest; the number is committed before sending
+    let rf = h.run(&[
+        "refund", &paid, "--amount", "10.00", "--reason", "damaged", "--json",
+    ]);
+    assert_eq!(rf.code, 0, "{}\n{}", rf.stdout, rf.stderr);
+    let rv = rf.json();
+    assert_eq!(rv["status"], "success");
+    assert_eq!(rv["refund_fee"], 1000);
+    assert_eq!(rv["out_refund_no"], format!("{paid}R1"));
+    let rf = h.run(&["refund", &paid, "--no-wait", "--json"]);
+    assert!(matches!(rf.code, 0 | 2), "{}", rf.stdout);
+    let rv = rf.json();
+    assert_eq!(
+        (rv["refund_fee"].as_u64(), rv["out_refund_no"].as_str()),
+        (Some(2000), Some(format!("{paid}R2").as_str()))
+    );
+    let rf = h.run(&["refund", &paid, "--amount", "1.00", "--json"]);
+    assert_eq!(
+        (rf.code, rf.json()["status"].as_str()),
+        (3, Some("rejected")),
+        "nothing left"
+    );
+    let rf = h.run(&["refund", &failed, "--json"]);
+    assert_eq!(rf.code, 3, "a failed sale has nothing to refund");
+    let refunds = h.journal().refunds_of(&paid).unwrap();
+    assert_eq!(refunds.len(), 2);
+    let ledger = h.ledger();
+    let order = ledger
+        .orders
+        .iter()
+        .find(|o| o.out_trade_no == paid)
+        .unwrap();
+    assert_eq!(order.refunds.len(), 2);
+
+    // reverse: refused for a not-charged sale; a recent paid sale is reversed (refunded)
+    let rv = h.run(&["reverse", &failed, "--json"]);
+    assert_eq!(
+        (rv.code, rv.json()["status"].as_str()),
+        (3, Some("rejected"))
+    );
+    let (_, v) = h.pay("2.50", &h.code("normal"));
+    let recent = v["out_trade_no"].as_str().unwrap().to_string();
+    let rv = h.run(&["reverse", &recent, "--json"]);
+    assert_eq!(rv.code, 1, "{}\n{}", rv.stdout, rv.stderr);
+    assert_eq!(rv.json()["status"], "reversed");
+    assert_eq!(h.sale(&recent).state, SaleState::Reversed);
+
+    // history: today's sales with totals by state, JSON and CSV
+    let hi = h.run(&["history", "--json"]);
+    assert_eq!(hi.code, 0, "{}", hi.stderr);
+    let hv = hi.json();
+    assert_eq!(hv["sales"].as_array().unwrap().len(), 3);
+    assert_eq!(hv["paid_total"], 3000);
+    let totals = hv["totals"].as_array().unwrap();
+    let paid_row = totals.iter().find(|t| t["state"] == "paid").unwrap();
+    assert_eq!(
+        (paid_row["count"].as_u64(), paid_row["total_fee"].as_u64()),
+        (Some(1), Some(3000))
+    );
+    let csv = h.run(&["history", "--csv"]);
+    assert_eq!(csv.code, 0);
+    assert_eq!(csv.stdout.lines().count(), 4);
+    assert!(
+        csv.stdout
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("out_trade_no,created,total_fee,state")
+    );
+    assert!(!csv.stdout.contains(&h.code("normal")[..]));
+    let empty = h.run(&["history", "--date", "2001-01-01", "--json"]);
+    assert_eq!(empty.json()["sales"].as_array().unwrap().len(), 0);
+    let bad = h.run(&["history", "--date", "31/01/2026"]);
+    assert_eq!(bad.code, 3);
+}
+
+#[test]
+fn check_reports_each_item_and_fails_on_a_bad_key() {
+    let h = Harness::new();
+    let ok = h.run(&["check"]);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    for name in ["config", "secrets", "certificate", "api", "key", "clock"] {
+        assert!(
+            ok.stdout
+                .lines()
+                .any(|l| l.starts_with("OK") && l.contains(name)),
+            "{name}: {}",
+            ok.stdout
+        );
+    }
+    let bad = h
+        .command(&["check"])
+        .env("PAYCODE_API_KEY", "0123456789abcdef0123456789abcdef")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("key")),
+        "{out}"
+    );
+    assert!(!out.contains("0123456789abcdef0123456789abcdef"));
+}
+
+#[test]
+fn no_subcommand_names_the_commands_and_bad_usage_exits_3() {
+    let h = Harness::new();
+    let r = h.run(&[]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("pay") && r.stderr.contains("recover") && r.stderr.contains("收银"));
+    let r = h.run(&["pay", "--amount", "1.00"]);
+    assert_eq!(r.code, 3, "missing --code is refused before sending");
+}

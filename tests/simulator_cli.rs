@@ -1,0 +1,118 @@
+//! `paycode simulate` as a subprocess: the banner names the URL and ids, and the server it
+//! announces really answers WeChat requests.
+#![allow(clippy::unwrap_used)]
+
+mod simulator_support;
+
+use simulator_support::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// Kills the child server even when an assertion fails first.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn standalone_server_prints_the_banner_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_paycode"))
+        .arg("--config")
+        .arg(dir.path().join("absent.toml"))
+        .args(["simulate", "--listen", "127.0.0.1:0"])
+        .env_remove("PAYCODE_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().unwrap();
+    // Read the banner on a thread (the pipe is blocking) up to the last line.
+    let banner = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .join()
+    .unwrap();
+    let text = banner.join("\n");
+    assert!(text.contains("SIMULATOR — no real money"), "{text}");
+    assert!(text.contains("模拟器"), "{text}");
+    assert!(text.contains("mch_id    1000000001"), "{text}");
+    assert!(
+        text.contains("13 0001 xxxxxxxxxxxx"),
+        "scenario table shown: {text}"
+    );
+    let url = banner
+        .iter()
+        .find_map(|l| l.strip_prefix("base_url  "))
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"));
+
+    install_ring();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let no = order_no("CLI");
+    let c = code("normal");
+    let r = http
+        .post(format!("{url}/pay/micropay"))
+        .body(signed_body(
+            &micropay_pairs(&no, &c, "100"),
+            paycode::wxpay::sign::SignType::Md5,
+        ))
+        .send()
+        .await
+        .unwrap();
+    let f = verified(
+        &r.text().await.unwrap(),
+        paycode::wxpay::sign::SignType::Md5,
+    );
+    assert_eq!(f.get("result_code"), Some("SUCCESS"));
+    drop(child);
+}
+
+#[test]
+fn write_certs_alone_writes_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+        .arg("--config")
+        .arg(dir.path().join("absent.toml"))
+        .arg("simulate")
+        .arg("--write-certs")
+        .arg(&certs)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for f in ["ca.pem", "apiclient_cert.pem", "apiclient_key.pem"] {
+        assert!(certs.join(f).is_file(), "{f}");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("apiclient_key.pem"));
+}
+
+#[test]
+fn a_broken_config_is_refused_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[simulator]\nauto_revoke_after = 45\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["simulate", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auto_revoke_after"));
+}
