@@ -10,6 +10,7 @@ use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
 use paycode::money::Fen;
 use paycode::scanner::status::NodeKind;
 use paycode::scanner::{Source, Status, StatusEvent};
+use paycode::tui::app::Words;
 use paycode::tui::app::{
     App, DiagInfo, HistoryData, Key, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate,
     SaleResult,
@@ -202,7 +203,13 @@ fn sale_entry() {
         h.type_str("3");
     });
     snap("sale_journal_failed", false, |h| {
-        h.send_after(1, Msg::JournalFailed("disk full".into()));
+        h.send_after(
+            1,
+            Msg::JournalFailed(Words::new(
+                "journal write failed: disk full",
+                "账本写入失败:磁盘已满",
+            )),
+        );
     });
 }
 

@@ -10,6 +10,7 @@ use paycode::config::Language;
 use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
 use paycode::money::Fen;
 use paycode::scanner::{ScanError, ScanEvent, Source};
+use paycode::tui::app::Words;
 use paycode::tui::app::{
     Cmd, Field, HistoryData, Key, Msg, NoticeText, Progress, RefundStep, RefundUpdate, SaleResult,
     Screen, Stage, WaitPhase,
@@ -309,13 +310,13 @@ fn help_overlay_opens_and_closes() {
 #[test]
 fn journal_failure_refuses_new_sales() {
     let mut h = Harness::new(Language::En);
-    h.send_after(1, Msg::JournalFailed("disk full".into()));
+    h.send_after(1, Msg::JournalFailed(Words::new("disk full", "磁盘已满")));
     h.type_str("8");
     assert!(h.wedge_scan(CODE).is_empty());
     assert_eq!(h.app.stage, Stage::Entry);
     assert!(matches!(
         notice(&h),
-        Some(NoticeText::Tf(T::JournalDown, _))
+        Some(NoticeText::Failed(T::JournalDown, _))
     ));
 }
 
@@ -413,7 +414,7 @@ fn pending_query_and_reverse_with_confirm() {
         10,
         Msg::PendingDone {
             out_trade_no: "P2".into(),
-            result: Err("no answer".into()),
+            result: Err(Words::new("no answer", "无应答")),
         },
     );
     assert_eq!(cmds, vec![Cmd::LoadPending]);
@@ -479,4 +480,53 @@ fn pin_is_never_in_debug_output() {
     let dbg = format!("{:?}", h.app);
     assert!(!dbg.contains("2468"));
     assert!(dbg.contains("Pin(****)"));
+}
+
+#[test]
+fn recovery_report_is_shown_until_enter_and_an_empty_one_is_only_a_notice() {
+    use paycode::tui::app::RecoveryReport;
+    let mut h = Harness::new(Language::En);
+    h.send_after(1, Msg::Recovery(RecoveryReport::default()));
+    assert!(h.app.recovery.is_some(), "running: shown");
+    h.send_after(
+        1,
+        Msg::Recovery(RecoveryReport {
+            resolved: vec![],
+            still_pending: 0,
+            done: true,
+        }),
+    );
+    assert!(h.app.recovery.is_none());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::RecoveryNone)));
+    h.send_after(
+        1,
+        Msg::Recovery(RecoveryReport {
+            resolved: vec![result(Final::Reversed { refunded: true })],
+            still_pending: 1,
+            done: true,
+        }),
+    );
+    // Keys do not reach the sale screen until the report is dismissed.
+    h.type_str("5");
+    assert_eq!(h.app.entry.amount, "");
+    h.key(Key::Enter);
+    assert!(h.app.recovery.is_none());
+    h.type_str("5");
+    assert_eq!(h.app.entry.amount, "5");
+}
+
+#[test]
+fn refused_sale_goes_back_to_entry_with_the_reason() {
+    let mut h = Harness::new(Language::Zh);
+    started(&mut h);
+    h.send_after(
+        5,
+        Msg::SaleRefused(Words::new("duplicate scan", "重复扫码")),
+    );
+    assert_eq!(h.app.stage, Stage::Entry);
+    assert_eq!(
+        h.app.notice.as_ref().unwrap().text.render(Language::Zh),
+        "重复扫码"
+    );
+    assert_eq!(h.app.entry.amount, "12.50", "the amount stays for a retry");
 }

@@ -77,16 +77,7 @@ pub fn main() -> ExitCode {
         Some(Command::History(args)) => history::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),
-        None => {
-            eprintln!(
-                "paycode: the cashier screen is not built yet. Headless commands: pay, query, \
-                 reverse, refund, history, recover, check, config, simulate (paycode --help)."
-            );
-            eprintln!(
-                "paycode:收银界面尚未完成。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate(paycode --help)。"
-            );
-            ExitCode::SUCCESS
-        }
+        None => crate::tui::run(&cli.config),
     }
 }
 

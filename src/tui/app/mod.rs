@@ -17,7 +17,7 @@ pub use pending::{PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
 pub use types::{
-    DiagInfo, Key, NetHealth, Pin, Progress, RecoveryReport, SaleResult, Settings, SimInfo,
+    DiagInfo, Key, NetHealth, Pin, Progress, RecoveryReport, SaleResult, Settings, SimInfo, Words,
 };
 
 use crate::authcode::AuthCode;
@@ -47,20 +47,22 @@ pub enum Msg {
     /// A day of history, for the history and refund screens.
     History(HistoryData),
     /// A CSV export finished: the file written, or why not.
-    Exported(Result<String, String>),
+    Exported(Result<String, Words>),
     /// The pending (unresolved) list.
     Pending(Vec<crate::journal::Sale>),
     /// A pending sale's query or reverse ended.
     PendingDone {
         out_trade_no: String,
-        result: Result<SaleResult, String>,
+        result: Result<SaleResult, Words>,
     },
     /// The running refund moved on.
     Refund(RefundUpdate),
     /// Figures for the diagnostics screen.
     Diagnostics(DiagInfo),
     /// The journal cannot be written: new sales are refused until it is fixed.
-    JournalFailed(String),
+    JournalFailed(Words),
+    /// The runner refused to start the sale (nothing was sent): back to entry with the reason.
+    SaleRefused(Words),
     /// Time passed (wedge deadline or the countdown tick).
     Tick,
 }
@@ -132,7 +134,7 @@ pub struct App {
     /// Latest network probe.
     pub network: NetHealth,
     /// Set when the journal failed: no new sales.
-    pub journal_error: Option<String>,
+    pub journal_error: Option<Words>,
     /// History screen state.
     pub history: HistoryView,
     /// Pending screen state.
@@ -205,6 +207,11 @@ impl App {
             Msg::ScannerStatus(ev) => self.scanner_status(ev),
             Msg::Sale(p) => self.progress(p, now, &mut out),
             Msg::Network(n) => self.network = n,
+            Msg::Recovery(r) if r.done && r.resolved.is_empty() && r.still_pending == 0 => {
+                // Nothing to show: a notice, not a dialog the cashier must dismiss.
+                self.recovery = None;
+                self.notice = Some(Notice::info(NoticeText::T(T::RecoveryNone)));
+            }
             Msg::Recovery(r) => self.recovery = Some(r),
             Msg::History(h) => {
                 self.refund.candidates_from(&h);
@@ -213,7 +220,7 @@ impl App {
             Msg::Exported(r) => {
                 self.notice = Some(match r {
                     Ok(path) => Notice::info(NoticeText::Tf(T::Exported, vec![path])),
-                    Err(e) => Notice::error(NoticeText::Tf(T::ExportFailed, vec![e])),
+                    Err(e) => Notice::error(NoticeText::Failed(T::ExportFailed, e)),
                 })
             }
             Msg::Pending(list) => self.pending.load(list),
@@ -227,6 +234,12 @@ impl App {
             Msg::Refund(u) => self.refund.update(u),
             Msg::Diagnostics(d) => self.diagnostics = Some(d),
             Msg::JournalFailed(e) => self.journal_error = Some(e),
+            Msg::SaleRefused(why) => {
+                if matches!(self.stage, Stage::Waiting(_)) {
+                    self.stage = Stage::Entry;
+                }
+                self.notice = Some(Notice::error(NoticeText::Words(why)));
+            }
         }
         out
     }
@@ -250,8 +263,9 @@ impl App {
 
     /// A key meant for the UI (manual typing, navigation).
     fn typed(&mut self, k: Key, out: &mut Vec<Cmd>) {
-        if self.recovery.as_ref().is_some_and(|r| r.done) {
-            if matches!(k, Key::Enter | Key::Esc) {
+        // The recovery report is modal: no sale before recovery has finished and been seen.
+        if let Some(r) = &self.recovery {
+            if r.done && matches!(k, Key::Enter | Key::Esc) {
                 self.recovery = None;
             }
             return;

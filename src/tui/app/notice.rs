@@ -27,6 +27,10 @@ pub enum NoticeText {
     Code(AuthCodeError),
     /// A scanner status change.
     Scanner(StatusEvent),
+    /// A message from outside the app, in both languages.
+    Words(super::Words),
+    /// A text with one placeholder filled by an outside message (e.g. "Export failed: {0}").
+    Failed(T, super::Words),
 }
 
 impl NoticeText {
@@ -44,6 +48,8 @@ impl NoticeText {
             (Self::Code(e), Language::Zh) => e.zh(),
             (Self::Scanner(e), Language::En) => e.to_string(),
             (Self::Scanner(e), Language::Zh) => e.zh(),
+            (Self::Words(w), _) => w.get(lang).to_string(),
+            (Self::Failed(t, w), _) => trf(lang, *t, &[w.get(lang)]),
         }
     }
 }

@@ -21,7 +21,7 @@ pub struct PendingView {
     /// The action in flight.
     pub busy: Option<PendingAction>,
     /// The last action's order number and result.
-    pub last: Option<(String, Result<SaleResult, String>)>,
+    pub last: Option<(String, Result<SaleResult, super::Words>)>,
 }
 
 impl PendingView {
@@ -30,7 +30,7 @@ impl PendingView {
         self.list = Some(list);
     }
 
-    pub(super) fn done(&mut self, no: &str, result: Result<SaleResult, String>) {
+    pub(super) fn done(&mut self, no: &str, result: Result<SaleResult, super::Words>) {
         self.busy = None;
         self.last = Some((no.to_string(), result));
     }

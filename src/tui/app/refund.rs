@@ -50,7 +50,7 @@ pub enum RefundStep {
         accepted: bool,
     },
     /// Finished: refunded amount, or why not.
-    Done(Result<Fen, String>),
+    Done(Result<Fen, super::Words>),
 }
 
 /// Progress of a refund from the runtime.
@@ -61,7 +61,7 @@ pub enum RefundUpdate {
     /// WeChat confirmed the refund of this amount.
     Succeeded(Fen),
     /// Refused or failed, in the cashier's words.
-    Failed(String),
+    Failed(super::Words),
 }
 
 /// Refund screen state.

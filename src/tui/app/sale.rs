@@ -133,6 +133,10 @@ impl App {
 
     /// A scan from any source, whatever the focus.
     pub(super) fn scan(&mut self, ev: ScanEvent, out: &mut Vec<Cmd>) {
+        if self.recovery.is_some() {
+            self.notice = Some(Notice::warn(NoticeText::T(T::RecoveryRunning)));
+            return;
+        }
         let amount = match &self.stage {
             Stage::Waiting(_) => {
                 self.notice = Some(Notice::warn(NoticeText::T(T::BusyNoNewSale)));
@@ -165,10 +169,7 @@ impl App {
 
     fn start(&mut self, amount: Fen, code: AuthCode, out: &mut Vec<Cmd>) {
         if let Some(e) = &self.journal_error {
-            self.notice = Some(Notice::error(NoticeText::Tf(
-                T::JournalDown,
-                vec![e.clone()],
-            )));
+            self.notice = Some(Notice::error(NoticeText::Failed(T::JournalDown, e.clone())));
             return;
         }
         self.entry.amount = amount.to_string();

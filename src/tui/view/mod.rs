@@ -25,15 +25,30 @@ use ratatui::widgets::{Paragraph, Wrap};
 /// Draw the whole screen.
 pub fn view(app: &App, f: &mut Frame) {
     let sim = app.settings.simulator.is_some();
+    let top = sim || app.journal_error.is_some();
     let [banner, body, notice, keys, status_line] = Layout::vertical([
-        Constraint::Length(u16::from(sim)),
+        Constraint::Length(u16::from(top)),
         Constraint::Min(0),
         Constraint::Length(1),
         Constraint::Length(2),
         Constraint::Length(1),
     ])
     .areas(f.area());
-    if sim {
+    if let Some(e) = &app.journal_error {
+        // Payments are off: this outranks the simulator banner.
+        let style = Style::new()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        f.render_widget(
+            Paragraph::new(format!(
+                " ✖ {}",
+                super::i18n::trf(app.lang, T::JournalDown, &[e.get(app.lang)])
+            ))
+            .style(style),
+            banner,
+        );
+    } else if sim {
         let style = Style::new()
             .fg(Color::Black)
             .bg(Color::Yellow)

@@ -56,7 +56,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         (Some(PendingAction::Querying(no)), _) => trf(lang, T::PendingQuerying, &[no]),
         (Some(PendingAction::Reversing(no)), _) => trf(lang, T::PendingReversing, &[no]),
         (None, Some((no, Ok(r)))) => format!("{no}: {}", tr(lang, final_word(&r.result))),
-        (None, Some((no, Err(e)))) => format!("{no}: {e}"),
+        (None, Some((no, Err(e)))) => format!("{no}: {}", e.get(lang)),
         (None, None) => String::new(),
     };
     f.render_widget(

@@ -73,7 +73,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 bold.fg(Color::Green),
             )),
             RefundStep::Done(Err(e)) => lines.push(Line::styled(
-                trf(lang, T::RefundFailed, &[e]),
+                trf(lang, T::RefundFailed, &[e.get(lang)]),
                 bold.fg(Color::LightRed),
             )),
             _ => {}

@@ -43,13 +43,6 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     } else {
         Span::styled(format!(" {} ", tr(lang, T::ModeLive)), neutral)
     };
-    let mut spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
-    if let Some(e) = &app.journal_error {
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(
-            format!(" {} ", trf(lang, T::JournalDown, &[e])),
-            bad,
-        ));
-    }
+    let spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

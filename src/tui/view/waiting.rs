@@ -69,7 +69,7 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
     }
     let mut info = vec![];
     match w.phase {
-        WaitPhase::Reversing { attempt } => info.push(Line::raw(trf(
+        WaitPhase::Reversing { attempt } if attempt > 0 => info.push(Line::raw(trf(
             lang,
             T::ReverseAttempt,
             &[&attempt.to_string()],
