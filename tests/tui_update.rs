@@ -192,11 +192,27 @@ fn countdown_follows_the_runner() {
     assert_eq!(w.queries, 1);
     assert_eq!(w.out_trade_no.as_deref(), Some("till-1-1"));
     assert_eq!(w.remaining(h.now()), Some(Duration::from_secs(25)));
-    // While waiting the app asks for a tick soon (countdown redraw), never busy-loops.
-    let d = h.app.deadline().unwrap();
-    assert!(d > h.now());
+    // The countdown asks for one tick per displayed second, never a busy loop.
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_secs(1)));
     h.idle(5000);
     assert_eq!(w.remaining(h.app.now), Some(Duration::from_secs(20)));
+    h.idle(300);
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(700)));
+    // Once the runner stops reporting a deadline (reversing), there is no timer at all.
+    h.send_after(1, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    assert_eq!(h.app.deadline(), None);
+}
+
+#[test]
+fn idle_app_has_no_timer() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.app.deadline(), None);
+    // A held digit needs one tick at the wedge gap, then nothing.
+    h.send_after(10, Msg::Key(Key::Char('5')));
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(50)));
+    h.idle(100);
+    assert_eq!(h.app.deadline(), None);
+    assert_eq!(h.app.entry.amount, "5");
 }
 
 #[test]

@@ -175,8 +175,13 @@ impl App {
     /// When the runtime must send a `Msg::Tick` at the latest (wedge release or countdown).
     pub fn deadline(&self) -> Option<Instant> {
         let wedge = self.wedge.deadline();
+        // Redraw when the countdown's whole seconds change; no deadline, no timer.
         let countdown = match &self.stage {
-            Stage::Waiting(_) => Some(self.now + std::time::Duration::from_millis(250)),
+            Stage::Waiting(w) => w.remaining(self.now).filter(|r| !r.is_zero()).map(|r| {
+                let into_second = r.as_millis() % 1000;
+                let ms = if into_second == 0 { 1000 } else { into_second };
+                self.now + std::time::Duration::from_millis(ms as u64)
+            }),
             _ => None,
         };
         match (wedge, countdown) {
@@ -282,7 +287,7 @@ impl App {
                 self.notice = Some(Notice::info(NoticeText::T(T::LanguageSwitched)));
                 return;
             }
-            Key::F(1) | Key::Char('?') if !self.entry_wants_char(k) => {
+            Key::F(1) | Key::Char('?') => {
                 self.help = true;
                 return;
             }
@@ -345,11 +350,6 @@ impl App {
                 }
             }
         }
-    }
-
-    /// '?' is help except when typing somewhere '?' could matter (never: fields are numeric).
-    fn entry_wants_char(&self, _k: Key) -> bool {
-        false
     }
 
     fn scanner_status(&mut self, ev: StatusEvent) {
