@@ -395,8 +395,8 @@ fn other_screens() {
                 api_host: "127.0.0.1:38211".into(),
                 journal_path: "/var/lib/paycode/paycode.db".into(),
                 journal_bytes: 81_920,
-                cert_expiry: Some("2027-03-01".into()),
-                clock_skew_ms: Some(-120),
+                cert_days: Some(Ok(87)),
+                clock_skew_secs: Some(-2),
             }),
         );
     });

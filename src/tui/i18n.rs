@@ -174,6 +174,9 @@ texts! {
     DiagClock => "Clock skew against WeChat", "与微信服务器的时钟偏差";
     DiagMode => "Mode", "模式";
     DiagUnknown => "not known yet", "尚未获取";
+    DiagNoCert => "no client certificate configured", "未配置商户证书";
+    DiagCertDays => "in {0} days", "{0} 天后";
+    DiagCertExpired => "EXPIRED {0} days ago: renew it in the merchant platform", "已过期 {0} 天:请在商户平台更新证书";
     DiagLoading => "Collecting…", "正在收集…";
     // Misc
     QuitBlocked => "A sale is in progress: wait for its result before quitting", "交易进行中:请等待结果后再退出";

@@ -12,8 +12,11 @@ use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
+use crate::config::ClientIdentity;
 use crate::journal::RefundState;
 use crate::money::Fen;
+use crate::wxpay::api::{OrderQueryRequest, OrderRef};
+use crate::wxpay::client::Endpoint;
 use std::time::{Duration, Instant};
 use time::Date;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -239,25 +242,28 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                             ),
                         ))
                     }
-                    other => RefundUpdate::Failed(Words::new(
-                        format!(
-                            "refund {} ended {other:?} {}",
-                            o.refund.out_refund_no,
-                            o.refund.err_code.as_deref().unwrap_or("")
-                        ),
-                        format!(
-                            "退款 {} 未成功({other:?} {})",
-                            o.refund.out_refund_no,
-                            o.refund.err_code.as_deref().unwrap_or("")
-                        ),
-                    )),
-                },
+                    other => {
+                        let (en, zh) = match other {
+                            RefundState::Closed => ("WeChat closed it, nothing was refunded", "微信已关闭该退款,未退任何款项"),
+                            RefundState::Change => (
+                                "the refund to the bank card failed: handle it in the merchant platform",
+                                "退回银行卡失败:请在商户平台处理",
+                            ),
+                            _ => ("WeChat refused it", "微信拒绝了该退款"),
+                        };
+                        let code = o.refund.err_code.as_deref().unwrap_or("");
+                        let no = &o.refund.out_refund_no;
+                        RefundUpdate::Failed(Words::new(
+                            format!("refund {no}: {en} {code}"),
+                            format!("退款 {no}:{zh} {code}"),
+                        ))
+                    }
                 Err(e) => RefundUpdate::Failed(Words::new(e.to_string(), e.zh())),
             };
             send(tx, Msg::Refund(update));
         }
         Job::Diagnostics => {
-            let info = diagnostics(till).await;
+            let info = diagnostics(till, tx).await;
             send(tx, Msg::Diagnostics(info));
         }
     }
@@ -323,31 +329,60 @@ async fn probe(till: &Till, tx: &Outbox) -> Option<Duration> {
     ok.then_some(took)
 }
 
-async fn diagnostics(till: &Till) -> DiagInfo {
-    let start = Instant::now();
-    let latency = till
-        .client()
-        .warm_up()
-        .await
-        .map(|()| start.elapsed())
-        .map_err(|e| e.to_string());
+async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
+    // One orderquery of an order that does not exist: harmless, signed, and its reply carries
+    // the server's Date header (the same probe as `paycode check`).
+    let req = OrderQueryRequest {
+        order: OrderRef::OutTradeNo("paycodediag0".into()),
+        expect_total_fee: None,
+    };
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
+    let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (api_latency, clock_skew_secs) = match req.to_xml(till.merchant(), &nonce) {
+        Err(e) => (Err(e.to_string()), None),
+        Ok(xml) => match till.client().post(Endpoint::OrderQuery, xml).await {
+            Ok(raw) => (
+                Ok(raw.elapsed),
+                raw.server_date
+                    .as_deref()
+                    .and_then(|d| crate::cli::clock_skew(d, now_unix)),
+            ),
+            Err(e) => (Err(e.to_string()), None),
+        },
+    };
+    send(
+        tx,
+        Msg::Network(match &api_latency {
+            Ok(d) => NetHealth::Ok(*d),
+            Err(_) => NetHealth::Down,
+        }),
+    );
     let cfg = till.config();
     let api_host = till
         .simulator()
         .map(|s| s.base_url.clone())
-        .unwrap_or_else(|| format!("{:?}", cfg.wechat.base_url));
-    // Reading the certificate's expiry is `paycode check`'s job; point there.
-    let cert_expiry = cfg
-        .wechat
-        .identity
-        .as_ref()
-        .map(|_| "`paycode check`".to_string());
+        .unwrap_or_else(|| match &cfg.wechat.base_url {
+            crate::config::Endpoint::Url(u) => u.clone(),
+            crate::config::Endpoint::Simulator => "simulator".into(),
+        });
+    let cert_days = match &cfg.wechat.identity {
+        None => None,
+        Some(ClientIdentity::P12 { file, .. }) => Some(Err(format!(
+            "{} (.p12: see `paycode check`)",
+            file.display()
+        ))),
+        Some(ClientIdentity::Pem { cert_file, .. }) => Some(
+            std::fs::read(cert_file)
+                .map_err(|e| format!("{}: {e}", cert_file.display()))
+                .and_then(|pem| crate::cli::cert_days_left(&pem, now_unix)),
+        ),
+    };
     DiagInfo {
-        api_latency: Some(latency),
+        api_latency: Some(api_latency),
         api_host,
         journal_path: till.journal().path().display().to_string(),
         journal_bytes: till.journal().size_bytes(),
-        cert_expiry,
-        clock_skew_ms: None,
+        cert_days,
+        clock_skew_secs,
     }
 }

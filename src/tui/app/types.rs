@@ -185,8 +185,9 @@ pub struct DiagInfo {
     /// Journal file and its size.
     pub journal_path: String,
     pub journal_bytes: u64,
-    /// Merchant certificate expiry (text, e.g. `2027-03-01`), if a certificate is configured.
-    pub cert_expiry: Option<String>,
-    /// Our clock minus the server's `Date` header, in milliseconds.
-    pub clock_skew_ms: Option<i64>,
+    /// Days until the merchant certificate expires (negative: expired), or why it could not be
+    /// read; `None` when no certificate is configured.
+    pub cert_days: Option<Result<i64, String>>,
+    /// Seconds the server's clock is ahead of ours (from its `Date` header).
+    pub clock_skew_secs: Option<i64>,
 }

@@ -1,7 +1,7 @@
 //! The diagnostics screen: scanners per source, API latency, journal, certificate, clock, mode.
 
 use crate::tui::app::App;
-use crate::tui::i18n::{T, tr};
+use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -49,14 +49,18 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 d.journal_path,
                 d.journal_bytes / 1024
             )));
-            lines.push(Line::raw(format!(
-                "{}: {}",
-                tr(lang, T::DiagCert),
-                d.cert_expiry.clone().unwrap_or_else(unknown)
-            )));
+            let cert = match &d.cert_days {
+                None => tr(lang, T::DiagNoCert).to_string(),
+                Some(Ok(days)) if *days < 0 => {
+                    trf(lang, T::DiagCertExpired, &[&(-days).to_string()])
+                }
+                Some(Ok(days)) => trf(lang, T::DiagCertDays, &[&days.to_string()]),
+                Some(Err(e)) => e.clone(),
+            };
+            lines.push(Line::raw(format!("{}: {cert}", tr(lang, T::DiagCert))));
             let skew = d
-                .clock_skew_ms
-                .map_or_else(unknown, |ms| format!("{ms:+} ms"));
+                .clock_skew_secs
+                .map_or_else(unknown, |s| format!("{s:+} s"));
             lines.push(Line::raw(format!("{}: {skew}", tr(lang, T::DiagClock))));
         }
     }
