@@ -244,7 +244,10 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                     }
                     other => {
                         let (en, zh) = match other {
-                            RefundState::Closed => ("WeChat closed it, nothing was refunded", "微信已关闭该退款,未退任何款项"),
+                            RefundState::Closed => (
+                                "WeChat closed it, nothing was refunded",
+                                "微信已关闭该退款,未退任何款项",
+                            ),
                             RefundState::Change => (
                                 "the refund to the bank card failed: handle it in the merchant platform",
                                 "退回银行卡失败:请在商户平台处理",
@@ -258,6 +261,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                             format!("退款 {no}:{zh} {code}"),
                         ))
                     }
+                },
                 Err(e) => RefundUpdate::Failed(Words::new(e.to_string(), e.zh())),
             };
             send(tx, Msg::Refund(update));
