@@ -268,3 +268,41 @@ fn start_scanners(cfg: &Config, tx: &Outbox) -> Vec<crate::scanner::ReaderHandle
     });
     readers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, mods: KeyModifiers, kind: KeyEventKind) -> KeyEvent {
+        let mut e = KeyEvent::new(code, mods);
+        e.kind = kind;
+        e
+    }
+
+    #[test]
+    fn crossterm_keys_map_to_app_keys() {
+        let p = KeyEventKind::Press;
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('7'), none, p)),
+            Some(Key::Char('7'))
+        );
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL, p)),
+            Some(Key::CtrlC)
+        );
+        assert_eq!(key_of(&ev(KeyCode::Enter, none, p)), Some(Key::Enter));
+        assert_eq!(key_of(&ev(KeyCode::Delete, none, p)), Some(Key::Backspace));
+        assert_eq!(key_of(&ev(KeyCode::F(6), none, p)), Some(Key::F(6)));
+        assert_eq!(key_of(&ev(KeyCode::Home, none, p)), Some(Key::Other));
+        // Key repeat counts (a held Backspace); releases do not.
+        assert_eq!(
+            key_of(&ev(KeyCode::Backspace, none, KeyEventKind::Repeat)),
+            Some(Key::Backspace)
+        );
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('7'), none, KeyEventKind::Release)),
+            None
+        );
+    }
+}

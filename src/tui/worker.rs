@@ -390,3 +390,58 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
         clock_skew_secs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkout::flow::Final;
+
+    #[test]
+    fn runner_progress_maps_to_the_waiting_screen() {
+        let no = || "till-1-1".to_string();
+        assert_eq!(
+            progress_of(RunnerProgress::Recovering {
+                out_trade_no: no(),
+                total_fee: Fen(1)
+            }),
+            None
+        );
+        assert_eq!(
+            progress_of(RunnerProgress::WaitingForPassword {
+                out_trade_no: no(),
+                remaining: Duration::from_secs(7),
+                queries: 3
+            }),
+            Some(Progress::WaitingForPassword {
+                remaining: Duration::from_secs(7),
+                queries: 3
+            })
+        );
+        assert_eq!(
+            progress_of(RunnerProgress::Reversing {
+                out_trade_no: no(),
+                attempt: 2
+            }),
+            Some(Progress::Reversing { attempt: 2 })
+        );
+        let outcome = Outcome {
+            out_trade_no: no(),
+            total_fee: Fen(1250),
+            result: Final::Reversed { refunded: true },
+            transaction_id: Some("42".into()),
+            bank_type: None,
+            cash_fee: Some(Fen(1000)),
+            note: None,
+        };
+        assert_eq!(
+            progress_of(RunnerProgress::Done(outcome)),
+            Some(Progress::Done(SaleResult {
+                out_trade_no: no(),
+                total_fee: Fen(1250),
+                result: Final::Reversed { refunded: true },
+                transaction_id: Some("42".into()),
+                cash_fee: Some(Fen(1000)),
+            }))
+        );
+    }
+}

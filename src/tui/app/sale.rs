@@ -176,6 +176,7 @@ impl App {
         self.entry.code.clear();
         self.entry.focus = Field::Code;
         self.notice = None;
+        self.help = false;
         self.stage = Stage::Waiting(Waiting {
             amount,
             code: code.masked(),
