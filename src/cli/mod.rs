@@ -1,6 +1,7 @@
 //! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
 //! their own files; this one holds what they share (config, runtime, till, output).
 mod check;
+pub(crate) use check::{cert_days_left, clock_skew}; // also shown on the TUI diagnostics screen
 mod history;
 mod output;
 mod pay;
@@ -87,16 +88,7 @@ pub fn main() -> ExitCode {
         Some(Command::ScanTest) => {
             scanner_command(&cli.config, |cfg| crate::scanner::scan_test::run(&cfg))
         }
-        None => {
-            eprintln!(
-                "paycode: the cashier screen is not built yet. Headless commands: pay, query, \
-                 reverse, refund, history, recover, check, config, simulate, scanners, scan-test (paycode --help)."
-            );
-            eprintln!(
-                "paycode:收银界面尚未完成。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
-            );
-            ExitCode::SUCCESS
-        }
+        None => crate::tui::run(&cli.config),
     }
 }
 

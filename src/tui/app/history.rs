@@ -1,0 +1,111 @@
+//! The history screen: a day's sales, totals, detail and CSV export.
+
+use super::{Cmd, Key};
+use crate::journal::{DayTotals, Sale, SaleState};
+use crate::money::Fen;
+use time::Date;
+
+/// Beijing time is UTC+8 all year (no daylight saving).
+const BEIJING_OFFSET_MS: i64 = 8 * 3600 * 1000;
+
+/// One day's sales as loaded from the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryData {
+    /// The Beijing-time day.
+    pub date: Date,
+    /// Its sales, oldest first.
+    pub sales: Vec<Sale>,
+    /// Count and amount per state.
+    pub totals: DayTotals,
+}
+
+/// History screen state.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryView {
+    /// The loaded day (`None` until the first load answers).
+    pub data: Option<HistoryData>,
+    /// Selected row.
+    pub selected: usize,
+    /// The detail of the selected sale is open.
+    pub detail: bool,
+}
+
+impl HistoryView {
+    /// The day on screen (`None`: today).
+    pub(super) fn date(&self) -> Option<Date> {
+        self.data.as_ref().map(|d| d.date)
+    }
+
+    pub(super) fn load(&mut self, data: HistoryData) {
+        self.selected = self.selected.min(data.sales.len().saturating_sub(1));
+        self.detail = false;
+        self.data = Some(data);
+    }
+
+    /// The selected sale.
+    pub fn selected_sale(&self) -> Option<&Sale> {
+        self.data.as_ref()?.sales.get(self.selected)
+    }
+
+    pub(super) fn key(&mut self, k: Key, out: &mut Vec<Cmd>) {
+        let Some(data) = &self.data else { return };
+        let n = data.sales.len();
+        match k {
+            Key::Left | Key::Char('-') => {
+                if let Some(d) = data.date.previous_day() {
+                    self.selected = 0;
+                    out.push(Cmd::LoadHistory(Some(d)));
+                }
+            }
+            Key::Right | Key::Char('+') => {
+                if let Some(d) = data.date.next_day() {
+                    self.selected = 0;
+                    out.push(Cmd::LoadHistory(Some(d)));
+                }
+            }
+            Key::Up if self.selected > 0 => self.selected -= 1,
+            Key::Down if self.selected + 1 < n => self.selected += 1,
+            Key::Enter if n > 0 => self.detail = !self.detail,
+            Key::Esc => self.detail = false,
+            Key::F(7) => out.push(Cmd::ExportCsv(data.date)),
+            _ => {}
+        }
+    }
+}
+
+/// Hour of day (0–23, Beijing time) of a Unix-milliseconds instant.
+pub fn beijing_hour(ms: i64) -> usize {
+    ((ms + BEIJING_OFFSET_MS).rem_euclid(86_400_000) / 3_600_000) as usize
+}
+
+/// `HH:MM:SS` in Beijing time of a Unix-milliseconds instant.
+pub fn beijing_clock(ms: i64) -> String {
+    let s = (ms + BEIJING_OFFSET_MS).rem_euclid(86_400_000) / 1000;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Paid sales per Beijing hour: (count, amount).
+pub fn paid_by_hour(sales: &[Sale]) -> [(u64, Fen); 24] {
+    let mut hours = [(0u64, Fen(0)); 24];
+    for s in sales.iter().filter(|s| s.state == SaleState::Paid) {
+        let h = &mut hours[beijing_hour(s.created_ms)];
+        h.0 += 1;
+        h.1 = Fen(h.1.0 + s.total_fee.0);
+    }
+    hours
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beijing_hours_wrap_at_utc_16() {
+        // 2026-01-01T15:59:59Z is 23:59:59 in Beijing; one second later is 00:00:00.
+        let ms = 1_767_283_199_000;
+        assert_eq!(beijing_clock(ms), "23:59:59");
+        assert_eq!(beijing_hour(ms), 23);
+        assert_eq!(beijing_clock(ms + 1000), "00:00:00");
+        assert_eq!(beijing_hour(ms + 1000), 0);
+    }
+}

@@ -1,0 +1,371 @@
+//! The pure UI state: `App::update(msg, now) -> Vec<Cmd>`. No clock, no IO: the runtime turns
+//! terminal keys, scanner events, sale progress and ticks into [`Msg`]s and performs the
+//! returned [`Cmd`]s. `view` only reads an `App`.
+
+mod entry;
+mod history;
+mod notice;
+mod pending;
+mod refund;
+mod sale;
+mod types;
+
+pub use entry::{Entry, Field};
+pub use history::{HistoryData, HistoryView, beijing_clock, paid_by_hour};
+pub use notice::{Level, Notice, NoticeText};
+pub use pending::{PendingAction, PendingView};
+pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
+pub use sale::{Stage, WaitPhase, Waiting};
+pub use types::{
+    DiagInfo, Key, NetHealth, Pin, Progress, RecoveryReport, SaleResult, Settings, SimInfo, Words,
+};
+
+use crate::authcode::AuthCode;
+use crate::config::Language;
+use crate::money::Fen;
+use crate::scanner::{KeyDecision, ScanEvent, StatusEvent, Wedge};
+use std::time::Instant;
+use time::Date;
+
+use super::i18n::{T, other};
+
+/// Everything the app reacts to.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key from the terminal (fed through the keyboard-wedge detector first).
+    Key(Key),
+    /// A scan from a serial or HID reader.
+    Scan(ScanEvent),
+    /// A scanner reader connected, disconnected or failed.
+    ScannerStatus(StatusEvent),
+    /// The running sale moved on.
+    Sale(Progress),
+    /// The result of a network probe: `Some(latency)` answered, `None` no answer.
+    Network(NetHealth),
+    /// Start-up recovery finished (or reports progress).
+    Recovery(RecoveryReport),
+    /// A day of history, for the history and refund screens.
+    History(HistoryData),
+    /// A CSV export finished: the file written, or why not.
+    Exported(Result<String, Words>),
+    /// The pending (unresolved) list.
+    Pending(Vec<crate::journal::Sale>),
+    /// A pending sale's query or reverse ended.
+    PendingDone {
+        out_trade_no: String,
+        result: Result<SaleResult, Words>,
+    },
+    /// The running refund moved on.
+    Refund(RefundUpdate),
+    /// Figures for the diagnostics screen.
+    Diagnostics(DiagInfo),
+    /// The journal cannot be written: new sales are refused until it is fixed.
+    JournalFailed(Words),
+    /// The runner refused to start the sale (nothing was sent): back to entry with the reason.
+    SaleRefused(Words),
+    /// Time passed (wedge deadline or the countdown tick).
+    Tick,
+}
+
+/// Effects for the runtime to perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cmd {
+    /// Start a sale (journal first, then micropay); progress comes back as `Msg::Sale`.
+    StartSale { amount: Fen, code: AuthCode },
+    /// The cashier confirmed cancel: stop waiting and reverse.
+    CancelSale,
+    /// Load a day of history (`None`: today in Beijing time).
+    LoadHistory(Option<Date>),
+    /// Write that day's sales as CSV.
+    ExportCsv(Date),
+    /// Load the pending list.
+    LoadPending,
+    /// Ask WeChat about a pending sale now.
+    QueryPending(String),
+    /// Reverse a pending sale.
+    ReversePending(String),
+    /// Refund part or all of a paid sale.
+    Refund {
+        out_trade_no: String,
+        total_fee: Fen,
+        refund_fee: Fen,
+        reason: String,
+    },
+    /// Collect diagnostics figures.
+    LoadDiagnostics,
+    /// Ring the bell / play the result sound.
+    Bell,
+    /// Leave the program (restoring the terminal).
+    Quit,
+}
+
+/// Which screen fills the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Amount entry, waiting and result (the sale's `Stage` decides which).
+    Sale,
+    History,
+    Pending,
+    Refund,
+    Diagnostics,
+}
+
+/// The whole UI state.
+#[derive(Debug)]
+pub struct App {
+    /// Fixed settings from the configuration.
+    pub settings: Settings,
+    /// Screen language (F6 toggles).
+    pub lang: Language,
+    /// The screen in front.
+    pub screen: Screen,
+    /// The sale: entry, waiting or result.
+    pub stage: Stage,
+    /// Amount and code fields (kept while waiting so a rescan can reuse the amount).
+    pub entry: Entry,
+    /// The one-line message under the body.
+    pub notice: Option<Notice>,
+    /// The key help / scenario table overlay.
+    pub help: bool,
+    /// Start-up recovery report, shown until dismissed.
+    pub recovery: Option<RecoveryReport>,
+    /// Latest status per scanner source.
+    pub scanners: Vec<StatusEvent>,
+    /// Latest network probe.
+    pub network: NetHealth,
+    /// Set when the journal failed: no new sales.
+    pub journal_error: Option<Words>,
+    /// History screen state.
+    pub history: HistoryView,
+    /// Pending screen state.
+    pub pending: PendingView,
+    /// Refund screen state.
+    pub refund: RefundView,
+    /// Diagnostics figures.
+    pub diagnostics: Option<DiagInfo>,
+    /// The time of the last message (the view draws countdowns from it).
+    pub now: Instant,
+    wedge: Wedge,
+}
+
+impl App {
+    /// A fresh app on the sale screen.
+    pub fn new(settings: Settings, wedge: Wedge, now: Instant) -> App {
+        App {
+            lang: settings.language,
+            settings,
+            screen: Screen::Sale,
+            stage: Stage::Entry,
+            entry: Entry::default(),
+            notice: None,
+            help: false,
+            recovery: None,
+            scanners: Vec::new(),
+            network: NetHealth::Unknown,
+            journal_error: None,
+            history: HistoryView::default(),
+            pending: PendingView::default(),
+            refund: RefundView::default(),
+            diagnostics: None,
+            now,
+            wedge,
+        }
+    }
+
+    /// When the runtime must send a `Msg::Tick` at the latest (wedge release or countdown).
+    pub fn deadline(&self) -> Option<Instant> {
+        let wedge = self.wedge.deadline();
+        // Redraw when the countdown's whole seconds change; no deadline, no timer.
+        let countdown = match &self.stage {
+            Stage::Waiting(w) => w.remaining(self.now).filter(|r| !r.is_zero()).map(|r| {
+                let into_second = r.as_millis() % 1000;
+                let ms = if into_second == 0 { 1000 } else { into_second };
+                self.now + std::time::Duration::from_millis(ms as u64)
+            }),
+            _ => None,
+        };
+        match (wedge, countdown) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// True while a sale is running (no navigation, no quitting).
+    pub fn busy(&self) -> bool {
+        matches!(self.stage, Stage::Waiting(_))
+    }
+
+    /// Apply one message at time `now`; return the effects to perform.
+    pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
+        self.now = now;
+        let mut out = Vec::new();
+        match msg {
+            Msg::Key(k) => self.wedge_key(k, now, &mut out),
+            Msg::Tick => {
+                if let Some(keys) = self.wedge.poll(now) {
+                    for k in keys {
+                        self.typed(Key::from_wedge(k, Key::Esc), &mut out);
+                    }
+                }
+            }
+            Msg::Scan(ev) => self.scan(ev, &mut out),
+            Msg::ScannerStatus(ev) => self.scanner_status(ev),
+            Msg::Sale(p) => self.progress(p, now, &mut out),
+            Msg::Network(n) => self.network = n,
+            Msg::Recovery(r) if r.done && r.resolved.is_empty() && r.still_pending == 0 => {
+                // Nothing to show: a notice, not a dialog the cashier must dismiss.
+                self.recovery = None;
+                self.notice = Some(Notice::info(NoticeText::T(T::RecoveryNone)));
+            }
+            Msg::Recovery(r) => self.recovery = Some(r),
+            Msg::History(h) => {
+                self.refund.candidates_from(&h);
+                self.history.load(h);
+            }
+            Msg::Exported(r) => {
+                self.notice = Some(match r {
+                    Ok(path) => Notice::info(NoticeText::Tf(T::Exported, vec![path])),
+                    Err(e) => Notice::error(NoticeText::Failed(T::ExportFailed, e)),
+                })
+            }
+            Msg::Pending(list) => self.pending.load(list),
+            Msg::PendingDone {
+                out_trade_no,
+                result,
+            } => {
+                self.pending.done(&out_trade_no, result);
+                out.push(Cmd::LoadPending);
+            }
+            Msg::Refund(u) => self.refund.update(u),
+            Msg::Diagnostics(d) => self.diagnostics = Some(d),
+            Msg::JournalFailed(e) => self.journal_error = Some(e),
+            Msg::SaleRefused(why) => {
+                if matches!(self.stage, Stage::Waiting(_)) {
+                    self.stage = Stage::Entry;
+                }
+                self.notice = Some(Notice::error(NoticeText::Words(why)));
+            }
+        }
+        out
+    }
+
+    /// Feed a terminal key through the wedge detector; deliver typed keys or route a scan.
+    fn wedge_key(&mut self, k: Key, now: Instant, out: &mut Vec<Cmd>) {
+        // Keys the wedge cannot hold go straight through after releasing anything held.
+        let Some(wk) = k.to_wedge() else {
+            return self.typed(k, out);
+        };
+        match self.wedge.key(wk, now) {
+            KeyDecision::Pending | KeyDecision::Duplicate => {}
+            KeyDecision::Typed(keys) => {
+                for held in keys {
+                    self.typed(Key::from_wedge(held, k), out);
+                }
+            }
+            KeyDecision::Scan(ev) => self.scan(ev, out),
+        }
+    }
+
+    /// A key meant for the UI (manual typing, navigation).
+    fn typed(&mut self, k: Key, out: &mut Vec<Cmd>) {
+        // The recovery report is modal: no sale before recovery has finished and been seen.
+        if let Some(r) = &self.recovery {
+            if r.done && matches!(k, Key::Enter | Key::Esc) {
+                self.recovery = None;
+            }
+            return;
+        }
+        if self.help {
+            if matches!(k, Key::Esc | Key::Enter | Key::F(1) | Key::Char('?')) {
+                self.help = false;
+            }
+            return;
+        }
+        match k {
+            Key::F(6) => {
+                self.lang = other(self.lang);
+                self.notice = Some(Notice::info(NoticeText::T(T::LanguageSwitched)));
+                return;
+            }
+            Key::F(1) | Key::Char('?') => {
+                self.help = true;
+                return;
+            }
+            Key::CtrlC | Key::F(10) => {
+                if self.busy() {
+                    self.notice = Some(Notice::warn(NoticeText::T(T::QuitBlocked)));
+                } else {
+                    out.push(Cmd::Quit);
+                }
+                return;
+            }
+            Key::F(n @ 2..=5) if !self.busy() => {
+                self.help = false;
+                self.notice = None;
+                let (screen, cmd) = match n {
+                    2 => (Screen::History, Cmd::LoadHistory(self.history.date())),
+                    3 => (Screen::Pending, Cmd::LoadPending),
+                    4 => (Screen::Refund, Cmd::LoadHistory(None)),
+                    _ => (Screen::Diagnostics, Cmd::LoadDiagnostics),
+                };
+                if screen == Screen::Refund {
+                    self.refund.reset();
+                }
+                self.screen = screen;
+                out.push(cmd);
+                return;
+            }
+            Key::F(2..=5) => {
+                self.notice = Some(Notice::warn(NoticeText::T(T::BusyNoNewSale)));
+                return;
+            }
+            _ => {}
+        }
+        match self.screen {
+            Screen::Sale => self.sale_key(k, out),
+            Screen::History => {
+                if k == Key::Esc && !self.history.detail {
+                    self.screen = Screen::Sale;
+                } else {
+                    self.history.key(k, out);
+                }
+            }
+            Screen::Pending => {
+                if k == Key::Esc && self.pending.confirm.is_none() {
+                    self.screen = Screen::Sale;
+                } else {
+                    self.pending.key(k, out);
+                }
+            }
+            Screen::Refund => {
+                if self.refund.key(k, &self.settings, out) {
+                    self.screen = Screen::Sale;
+                }
+            }
+            Screen::Diagnostics => {
+                if k == Key::Esc {
+                    self.screen = Screen::Sale;
+                } else if k == Key::Enter {
+                    out.push(Cmd::LoadDiagnostics);
+                }
+            }
+        }
+    }
+
+    fn scanner_status(&mut self, ev: StatusEvent) {
+        if let Some(s) = self.scanners.iter_mut().find(|s| s.source == ev.source) {
+            *s = ev.clone();
+        } else {
+            self.scanners.push(ev.clone());
+        }
+        let level = if ev.status.is_connected() {
+            Level::Info
+        } else {
+            Level::Warn
+        };
+        self.notice = Some(Notice {
+            text: NoticeText::Scanner(ev),
+            level,
+        });
+    }
+}

@@ -1,0 +1,233 @@
+//! The sale: entry → waiting (countdown, cancel with confirm) → result.
+
+use super::{App, Cmd, Field, Key, Notice, NoticeText, Progress, SaleResult, Screen};
+use crate::authcode::AuthCode;
+use crate::checkout::flow::Final;
+use crate::money::{Fen, MoneyError};
+use crate::scanner::ScanEvent;
+use crate::tui::i18n::T;
+use std::time::{Duration, Instant};
+
+/// Where the sale screen is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// Typing the amount / code.
+    Entry,
+    /// A sale is running.
+    Waiting(Waiting),
+    /// The last sale's result, until the cashier moves on.
+    Result(SaleResult),
+}
+
+/// What the waiting screen says is happening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitPhase {
+    Submitting,
+    Password,
+    Querying,
+    Reversing { attempt: u32 },
+}
+
+/// The running sale as the waiting screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub amount: Fen,
+    /// Masked payment code.
+    pub code: String,
+    pub out_trade_no: Option<String>,
+    pub phase: WaitPhase,
+    /// When the reverse comes if nothing changes (drives the countdown gauge).
+    pub deadline: Option<Instant>,
+    pub queries: u32,
+    /// Esc was pressed: asking "cancel this sale?".
+    pub confirm_cancel: bool,
+    /// Cancel confirmed; waiting for the reverse to finish.
+    pub cancelling: bool,
+}
+
+impl Waiting {
+    /// Time left until the reverse at `now`.
+    pub fn remaining(&self, now: Instant) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(now))
+    }
+}
+
+impl App {
+    /// A key on the sale screen.
+    pub(super) fn sale_key(&mut self, k: Key, out: &mut Vec<Cmd>) {
+        match &mut self.stage {
+            Stage::Waiting(w) => match (k, w.confirm_cancel) {
+                (Key::Esc, false) if !w.cancelling => w.confirm_cancel = true,
+                (Key::Esc | Key::Backspace, true) => w.confirm_cancel = false,
+                (Key::Enter, true) => {
+                    w.confirm_cancel = false;
+                    w.cancelling = true;
+                    out.push(Cmd::CancelSale);
+                }
+                _ => {}
+            },
+            Stage::Result(r) => {
+                let rescan = matches!(r.result, Final::Failed { rescan: true, .. });
+                match k {
+                    Key::Enter | Key::Esc => self.next_sale(rescan),
+                    Key::Char(c) if c.is_ascii_digit() || c == '.' => {
+                        self.next_sale(false);
+                        self.entry_key(k, out);
+                    }
+                    _ => {}
+                }
+            }
+            Stage::Entry => self.entry_key(k, out),
+        }
+    }
+
+    /// Leave the result screen; a rescan keeps the amount and waits for the new code.
+    fn next_sale(&mut self, keep_amount: bool) {
+        self.stage = Stage::Entry;
+        self.notice = None;
+        if keep_amount {
+            self.entry.code.clear();
+            self.entry.focus = Field::Code;
+        } else {
+            self.entry.clear();
+        }
+    }
+
+    fn entry_key(&mut self, k: Key, out: &mut Vec<Cmd>) {
+        match k {
+            Key::Char(c) if self.entry.push(c) => self.notice = None,
+            Key::Backspace => self.entry.backspace(),
+            Key::Tab | Key::Down | Key::Up => self.entry.toggle(),
+            Key::Esc => {
+                if self.entry != super::Entry::default() {
+                    self.notice = Some(Notice::info(NoticeText::T(T::Cleared)));
+                }
+                self.entry.clear();
+            }
+            Key::Enter => match self.entry.focus {
+                Field::Amount => match self.entry.amount(self.settings.max_amount) {
+                    Ok(_) => {
+                        self.entry.focus = Field::Code;
+                        self.notice = None;
+                    }
+                    Err(e) => self.notice = Some(Notice::error(NoticeText::Money(e))),
+                },
+                Field::Code => {
+                    let amount = match self.entry.amount(self.settings.max_amount) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            self.entry.focus = Field::Amount;
+                            self.notice = Some(Notice::error(NoticeText::Money(e)));
+                            return;
+                        }
+                    };
+                    match self.entry.code() {
+                        Ok(code) => self.start(amount, code, out),
+                        Err(e) => self.notice = Some(Notice::error(NoticeText::Code(e))),
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// A scan from any source, whatever the focus.
+    pub(super) fn scan(&mut self, ev: ScanEvent, out: &mut Vec<Cmd>) {
+        if self.recovery.is_some() {
+            self.notice = Some(Notice::warn(NoticeText::T(T::RecoveryRunning)));
+            return;
+        }
+        let amount = match &self.stage {
+            Stage::Waiting(_) => {
+                self.notice = Some(Notice::warn(NoticeText::T(T::BusyNoNewSale)));
+                return;
+            }
+            Stage::Result(r) if matches!(r.result, Final::Failed { rescan: true, .. }) => {
+                Ok(r.total_fee)
+            }
+            Stage::Result(_) => Err(MoneyError::Empty),
+            Stage::Entry => self.entry.amount(self.settings.max_amount),
+        };
+        let code = match ev.result {
+            Ok(code) => code,
+            Err(e) => {
+                self.notice = Some(Notice::error(NoticeText::Code(e.reason)));
+                return;
+            }
+        };
+        match amount {
+            Ok(amount) => {
+                self.screen = Screen::Sale;
+                self.start(amount, code, out);
+            }
+            Err(MoneyError::Empty) => {
+                self.notice = Some(Notice::warn(NoticeText::T(T::ScanNeedsAmount)));
+            }
+            Err(e) => self.notice = Some(Notice::error(NoticeText::Money(e))),
+        }
+    }
+
+    fn start(&mut self, amount: Fen, code: AuthCode, out: &mut Vec<Cmd>) {
+        if let Some(e) = &self.journal_error {
+            self.notice = Some(Notice::error(NoticeText::Failed(T::JournalDown, e.clone())));
+            return;
+        }
+        self.entry.amount = amount.to_string();
+        self.entry.code.clear();
+        self.entry.focus = Field::Code;
+        self.notice = None;
+        self.help = false;
+        self.stage = Stage::Waiting(Waiting {
+            amount,
+            code: code.masked(),
+            out_trade_no: None,
+            phase: WaitPhase::Submitting,
+            deadline: None,
+            queries: 0,
+            confirm_cancel: false,
+            cancelling: false,
+        });
+        out.push(Cmd::StartSale { amount, code });
+    }
+
+    /// The runner reported progress of the running sale.
+    pub(super) fn progress(&mut self, p: Progress, now: Instant, out: &mut Vec<Cmd>) {
+        if let Progress::Done(result) = p {
+            if self.settings.bell {
+                out.push(Cmd::Bell);
+            }
+            self.stage = Stage::Result(result);
+            self.screen = Screen::Sale;
+            return;
+        }
+        let Stage::Waiting(w) = &mut self.stage else {
+            return;
+        };
+        match p {
+            Progress::Submitting {
+                out_trade_no,
+                total_fee,
+            } => {
+                w.out_trade_no = Some(out_trade_no);
+                w.amount = total_fee;
+                w.phase = WaitPhase::Submitting;
+            }
+            Progress::WaitingForPassword { remaining, queries } => {
+                w.phase = WaitPhase::Password;
+                w.deadline = Some(now + remaining);
+                w.queries = queries;
+            }
+            Progress::Querying { remaining, queries } => {
+                w.phase = WaitPhase::Querying;
+                w.deadline = remaining.map(|r| now + r);
+                w.queries = queries;
+            }
+            Progress::Reversing { attempt } => {
+                w.phase = WaitPhase::Reversing { attempt };
+                w.deadline = None;
+                w.confirm_cancel = false;
+            }
+            Progress::Done(_) => {}
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The app's input and settings types (independent of crossterm and of the runner).
+
+use crate::checkout::flow::Final;
+use crate::config::Language;
+use crate::money::Fen;
+use crate::scanner;
+use std::fmt;
+use std::time::Duration;
+
+/// A message from outside the app (runner errors, IO failures) in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    pub en: String,
+    pub zh: String,
+}
+
+impl Words {
+    /// Both wordings.
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Words {
+        Words {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// The wording in `lang`.
+    pub fn get(&self, lang: Language) -> &str {
+        match lang {
+            Language::En => &self.en,
+            Language::Zh => &self.zh,
+        }
+    }
+}
+
+/// A key press as the app sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Enter,
+    Tab,
+    Backspace,
+    Esc,
+    Up,
+    Down,
+    Left,
+    Right,
+    /// Function key F1–F12.
+    F(u8),
+    /// Ctrl+C.
+    CtrlC,
+    /// Anything else (ignored).
+    Other,
+}
+
+impl Key {
+    /// The wedge detector's view of this key; `None` for keys it never holds (navigation).
+    pub(super) fn to_wedge(self) -> Option<scanner::Key> {
+        Some(match self {
+            Key::Char(c) => scanner::Key::Char(c),
+            Key::Enter => scanner::Key::Enter,
+            Key::Tab => scanner::Key::Tab,
+            Key::Backspace => scanner::Key::Backspace,
+            _ => return None,
+        })
+    }
+
+    /// A key released by the wedge; `current` stands for its `Other` (only ever the key just fed).
+    pub(super) fn from_wedge(k: scanner::Key, current: Key) -> Key {
+        match k {
+            scanner::Key::Char(c) => Key::Char(c),
+            scanner::Key::Enter => Key::Enter,
+            scanner::Key::Tab => Key::Tab,
+            scanner::Key::Backspace => Key::Backspace,
+            scanner::Key::Other => current,
+        }
+    }
+}
+
+/// The manager PIN that unlocks refunds; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(pub String);
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(****)")
+    }
+}
+
+impl Pin {
+    /// Constant-time comparison with what was typed.
+    pub fn matches(&self, typed: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.len() == typed.len() && bool::from(self.0.as_bytes().ct_eq(typed.as_bytes()))
+    }
+}
+
+/// The simulator's scenario table, shown one key away in simulator mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimInfo {
+    /// One line per scenario, English.
+    pub scenarios_en: Vec<String>,
+    /// One line per scenario, Chinese.
+    pub scenarios_zh: Vec<String>,
+}
+
+/// Fixed settings taken from the configuration at start-up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Language at start-up.
+    pub language: Language,
+    /// Ring the bell on every result.
+    pub bell: bool,
+    /// Largest amount one sale may charge.
+    pub max_amount: Fen,
+    /// How long the customer gets for the password (the countdown gauge's full length).
+    pub password_timeout: Duration,
+    /// `Some` in simulator mode.
+    pub simulator: Option<SimInfo>,
+    /// Manager PIN for refunds; `None`: refunds need no PIN.
+    pub manager_pin: Option<Pin>,
+}
+
+/// Health of the WeChat API host as last probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetHealth {
+    /// Not probed yet.
+    Unknown,
+    /// Answered in this time.
+    Ok(Duration),
+    /// No answer.
+    Down,
+}
+
+/// How a sale ended, with what the result screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleResult {
+    pub out_trade_no: String,
+    pub total_fee: Fen,
+    /// The flow's final state.
+    pub result: Final,
+    pub transaction_id: Option<String>,
+    /// Paid in cash (the rest of `total_fee` came from coupons).
+    pub cash_fee: Option<Fen>,
+}
+
+/// A step of the running sale, as the runner reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The micropay is being sent.
+    Submitting {
+        out_trade_no: String,
+        total_fee: Fen,
+    },
+    /// The customer is entering the password; the reverse comes after `remaining`.
+    WaitingForPassword { remaining: Duration, queries: u32 },
+    /// The outcome is unknown; orderquery settles it (`remaining` until the reverse).
+    Querying {
+        remaining: Option<Duration>,
+        queries: u32,
+    },
+    /// Reversing: `attempt` reverse calls so far.
+    Reversing { attempt: u32 },
+    /// Final.
+    Done(SaleResult),
+}
+
+/// What start-up recovery did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryReport {
+    /// Sales it settled.
+    pub resolved: Vec<SaleResult>,
+    /// Sales still unresolved (on the pending list).
+    pub still_pending: usize,
+    /// False while recovery is still running.
+    pub done: bool,
+}
+
+/// Figures for the diagnostics screen (collected by the runtime).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiagInfo {
+    /// Round trip of a probe to the API host, or why it failed.
+    pub api_latency: Option<Result<Duration, String>>,
+    /// The API host probed.
+    pub api_host: String,
+    /// Journal file and its size.
+    pub journal_path: String,
+    pub journal_bytes: u64,
+    /// Days until the merchant certificate expires (negative: expired), or why it could not be
+    /// read; `None` when no certificate is configured.
+    pub cert_days: Option<Result<i64, String>>,
+    /// Seconds the server's clock is ahead of ours (from its `Date` header).
+    pub clock_skew_secs: Option<i64>,
+}

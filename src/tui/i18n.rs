@@ -1,0 +1,268 @@
+//! Every cashier-facing string of the TUI in English and Simplified Chinese.
+//!
+//! One table row per text, both languages side by side, so a new text cannot be added in one
+//! language only. Texts with values use numbered placeholders `{0}`, `{1}` filled by [`trf`]; a
+//! test checks that both languages use the same placeholders and that no text is empty.
+
+use crate::config::Language;
+
+macro_rules! texts {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A text key; [`tr`] gives its words in a language.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum T { $($key),* }
+
+        impl T {
+            /// Every key, in table order.
+            pub const ALL: &'static [T] = &[$(T::$key),*];
+        }
+
+        /// English table, indexed by `T as usize`.
+        const EN: &[(T, &str)] = &[$((T::$key, $en)),*];
+        /// Chinese table, indexed by `T as usize`.
+        const ZH: &[(T, &str)] = &[$((T::$key, $zh)),*];
+    };
+}
+
+texts! {
+    // Titles and navigation
+    AppTitle => "paycode — WeChat Pay", "paycode — 微信支付收银";
+    ScreenSale => "Sale", "收款";
+    ScreenHistory => "History", "流水";
+    ScreenPending => "Pending", "待处理";
+    ScreenRefund => "Refund", "退款";
+    ScreenDiagnostics => "Diagnostics", "诊断";
+    ScreenHelp => "Keys", "按键说明";
+    KeysSale => "Enter next · Tab code field · Esc clear · F1 help · F2 history · F3 pending · F4 refund · F5 diagnostics · F6 中文",
+        "Enter 下一步 · Tab 付款码输入 · Esc 清除 · F1 帮助 · F2 流水 · F3 待处理 · F4 退款 · F5 诊断 · F6 English";
+    KeysWaiting => "Esc cancel the sale (asks to confirm)", "Esc 取消交易(需确认)";
+    KeysResult => "Enter next sale", "Enter 下一笔";
+    KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
+    KeysBack => "Esc back to sale", "Esc 返回收款";
+    KeysHistory => "←/→ day · ↑/↓ select · Enter detail · F7 export CSV · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 导出 CSV · Esc 返回";
+    KeysPending => "↑/↓ select · 1 query now · 2 reverse · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · Esc 返回";
+    // Sale entry
+    AmountLabel => "Amount (yuan)", "金额(元)";
+    CodeLabel => "Payment code (scan, or type 18 digits)", "付款码(扫描,或输入 18 位数字)";
+    StepTypeAmount => "Type the amount and press Enter", "输入金额后按 Enter";
+    StepScan => "Scan the customer's payment code", "请扫描顾客的付款码";
+    StepTypeCode => "Type the 18-digit code and press Enter", "输入 18 位付款码后按 Enter";
+    ScanNeedsAmount => "A code was scanned but no amount is set: type the amount, then scan again",
+        "已扫到付款码但尚未输入金额:请先输入金额,再重新扫描";
+    DuplicateScanIgnored => "The same code was scanned twice; the repeat was ignored", "同一付款码重复扫描,已忽略重复的一次";
+    BusyNoNewSale => "A sale is in progress: wait for its result", "当前交易进行中:请等待结果";
+    Cleared => "Cleared", "已清除";
+    // Waiting
+    WaitingTitle => "Charging", "正在收款";
+    PhaseSubmitting => "Sending the payment to WeChat…", "正在向微信发起收款…";
+    PhaseWaitingPassword => "Waiting for the customer to enter the password", "等待顾客输入支付密码";
+    PhaseQuerying => "Result unknown: asking WeChat…", "结果未知:正在向微信查询…";
+    PhaseReversing => "Cancelling the payment (reverse)…", "正在撤销交易…";
+    PhaseRecovering => "Resuming an unfinished sale…", "正在恢复未完成的交易…";
+    QueriesSoFar => "Queries so far: {0}", "已查询 {0} 次";
+    ReverseAttempt => "Reverse attempt {0}", "第 {0} 次撤销";
+    ReverseIn => "Reverse in {0} s if the customer does not pay", "若顾客未付款,{0} 秒后自动撤销";
+    DoNotHandOver => "Do not hand over goods yet", "请勿交付商品";
+    ConfirmCancelTitle => "Cancel this sale?", "取消这笔交易?";
+    ConfirmCancelBody => "The payment will be reversed; if the customer already paid, WeChat refunds it.",
+        "交易将被撤销;若顾客已付款,微信会原路退回。";
+    ConfirmCancelKeys => "Enter: yes, cancel · Esc: no, keep waiting", "Enter:确认取消 · Esc:继续等待";
+    Cancelling => "Cancelling — waiting for WeChat to confirm the reverse", "正在取消 — 等待微信确认撤销";
+    // Results
+    ResultPaid => "PAID", "支付成功";
+    ResultNotCharged => "NOT CHARGED", "未扣款";
+    ResultReversed => "REVERSED", "已撤销";
+    ResultUnresolved => "UNRESOLVED", "结果未明";
+    PaidHandOver => "Hand over the goods", "可以交付商品";
+    PaidAmount => "Paid: ¥{0}", "实收:¥{0}";
+    PaidSplit => "Cash ¥{0} · coupon ¥{1}", "现金 ¥{0} · 优惠券 ¥{1}";
+    TransactionId => "Transaction: {0}", "微信交易号:{0}";
+    OrderNo => "Order: {0}", "订单号:{0}";
+    ReversedRefunded => "The customer was charged and has been refunded", "顾客已扣款,已原路退回";
+    ReversedNotCharged => "The customer was not charged", "顾客未被扣款";
+    ReversedWhatToDo => "Start again if the customer still wants to pay", "如顾客仍要付款,请重新收款";
+    UnresolvedBody => "Do NOT hand over goods. paycode keeps checking; the sale stays on the pending list (F3).",
+        "请勿交付商品。系统会继续核实,该笔交易保留在待处理列表(F3)。";
+    UnresolvedCheckApp => "Check the merchant app before accepting another payment from this customer",
+        "再次收款前请先在商户平台核对该顾客的付款";
+    // Not-charged reasons (WeChat err_code → plain words) and what to do
+    ReasonCodeExpired => "The payment code expired", "付款码已过期";
+    ReasonCodeInvalid => "The payment code is not valid", "付款码无效";
+    ReasonNotEnough => "Insufficient balance", "余额不足";
+    ReasonCardNotSupported => "The customer's card is not supported", "不支持顾客所选的银行卡";
+    ReasonBuyerMismatch => "The code belongs to a different payer than the first attempt", "与首次付款的顾客不是同一人";
+    ReasonRiskControl => "WeChat refused the payment (risk control)", "微信风控拒绝了本次交易";
+    ReasonOrderClosed => "The order was closed", "订单已关闭";
+    ReasonPasswordClosed => "The customer closed the password box", "顾客关闭了密码输入框";
+    ReasonCancelled => "Cancelled before it was sent", "发送前已取消";
+    ReasonSetup => "The till's WeChat Pay settings were refused; no money moved", "本机微信支付配置被拒绝,未发生扣款";
+    ReasonOther => "WeChat did not charge the customer ({0})", "微信未扣款({0})";
+    DoRefreshCode => "Ask the customer to refresh the code and scan again", "请顾客刷新付款码后重新扫描";
+    DoOtherMethod => "Ask for another card or payment method", "请顾客更换银行卡或其他付款方式";
+    DoStartAgain => "Start the sale again", "请重新发起收款";
+    DoCallSupport => "Call the manager: check [merchant] settings with `paycode check`", "请联系店长:用 `paycode check` 检查 [merchant] 配置";
+    // Status line
+    ScannerOk => "Scanner: connected", "扫码枪:已连接";
+    ScannerDown => "Scanner: disconnected", "扫码枪:已断开";
+    ScannerKeyboardOnly => "Scanner: keyboard", "扫码枪:键盘输入";
+    NetOk => "Network: OK {0} ms", "网络:正常 {0} ms";
+    NetDown => "Network: no answer", "网络:无响应";
+    NetUnknown => "Network: not checked yet", "网络:尚未检测";
+    ModeSimulator => "SIMULATOR", "模拟器";
+    ModeLive => "LIVE", "正式";
+    SimulatorBanner => "SIMULATOR — no real money. Press ? for the scenario table", "模拟器 — 不涉及真实资金。按 ? 查看场景表";
+    ScenarioTitle => "Simulator scenarios (digits 3–6 of the code)", "模拟器场景(付款码第 3–6 位)";
+    JournalDown => "JOURNAL ERROR — payments disabled: {0}", "账本错误 — 已停止收款:{0}";
+    // Start-up recovery
+    RecoveryTitle => "Start-up check of unfinished sales", "启动检查:未完成的交易";
+    RecoveryNone => "No unfinished sales", "没有未完成的交易";
+    RecoveryRunning => "Resolving unfinished sales with WeChat…", "正在向微信核实未完成的交易…";
+    RecoveryStillPending => "{0} sale(s) still unresolved: see Pending (F3)", "仍有 {0} 笔未明交易:见待处理(F3)";
+    PressEnter => "Press Enter to continue", "按 Enter 继续";
+    // History
+    HistoryTitle => "Sales on {0}", "{0} 的流水";
+    HistoryEmpty => "No sales on this day", "当天没有交易";
+    HistoryLoading => "Loading…", "加载中…";
+    TotalsByState => "Totals by state", "按状态汇总";
+    TotalsByHour => "Paid by hour", "按小时实收";
+    TotalPaid => "Taken today: ¥{0}", "当日实收:¥{0}";
+    ColTime => "Time", "时间";
+    ColAmount => "Amount", "金额";
+    ColState => "State", "状态";
+    ColOrder => "Order", "订单号";
+    ColCode => "Code", "付款码";
+    ColCount => "Count", "笔数";
+    ColNote => "Note", "备注";
+    StatePaid => "paid", "已支付";
+    StateFailed => "not charged", "未扣款";
+    StateReversed => "reversed", "已撤销";
+    StateUnresolved => "unresolved", "未明";
+    StateOpen => "in progress", "处理中";
+    Exported => "Exported to {0}", "已导出到 {0}";
+    ExportFailed => "Export failed: {0}", "导出失败:{0}";
+    DetailTitle => "Sale detail", "交易详情";
+    // Pending
+    PendingTitle => "Unresolved sales", "未明交易";
+    PendingEmpty => "Nothing pending", "没有待处理的交易";
+    PendingWhy => "Why: {0}", "原因:{0}";
+    PendingQuerying => "Asking WeChat about {0}…", "正在查询 {0}…";
+    PendingReversing => "Reversing {0}…", "正在撤销 {0}…";
+    ConfirmReverse => "Reverse {0}? Enter: yes · Esc: no", "撤销 {0}?Enter:确认 · Esc:取消";
+    // Refund
+    RefundPick => "Pick a paid sale (↑/↓, Enter)", "选择一笔已支付的交易(↑/↓,Enter)";
+    RefundNoSales => "No paid sales today to refund", "今天没有可退款的已支付交易";
+    RefundAmount => "Refund amount (yuan, Enter = full ¥{0})", "退款金额(元,直接 Enter 为全额 ¥{0})";
+    RefundReason => "Reason: 1 goods returned · 2 wrong amount · 3 charged twice · 4 other",
+        "原因:1 退货 · 2 金额错误 · 3 重复收款 · 4 其他";
+    ReasonReturned => "goods returned", "退货";
+    ReasonWrongAmount => "wrong amount", "金额错误";
+    ReasonChargedTwice => "charged twice", "重复收款";
+    ReasonOtherRefund => "other", "其他";
+    RefundPin => "Manager PIN, then Enter", "店长密码,输入后按 Enter";
+    RefundPinWrong => "Wrong PIN", "密码错误";
+    RefundTooMuch => "At most ¥{0} can be refunded on this sale", "该笔交易最多可退 ¥{0}";
+    RefundSending => "Refund sent — waiting for WeChat to confirm…", "退款已提交 — 等待微信确认…";
+    RefundDone => "REFUNDED ¥{0}", "已退款 ¥{0}";
+    RefundFailed => "Refund failed: {0}", "退款失败:{0}";
+    // Diagnostics
+    DiagScanners => "Scanners", "扫码枪";
+    DiagNoScanner => "No scanner reader configured (keyboard wedge only)", "未配置扫码枪读取(仅键盘输入)";
+    DiagApi => "WeChat API latency", "微信接口延迟";
+    DiagJournal => "Journal", "账本";
+    DiagCert => "Merchant certificate expires", "商户证书到期";
+    DiagClock => "Clock skew against WeChat", "与微信服务器的时钟偏差";
+    DiagMode => "Mode", "模式";
+    DiagUnknown => "not known yet", "尚未获取";
+    DiagNoCert => "no client certificate configured", "未配置商户证书";
+    DiagCertDays => "in {0} days", "{0} 天后";
+    DiagCertExpired => "EXPIRED {0} days ago: renew it in the merchant platform", "已过期 {0} 天:请在商户平台更新证书";
+    DiagLoading => "Collecting…", "正在收集…";
+    // Misc
+    QuitBlocked => "A sale is in progress: wait for its result before quitting", "交易进行中:请等待结果后再退出";
+    LanguageSwitched => "Language: English", "语言:中文";
+    Yes => "yes", "是";
+    No => "no", "否";
+}
+
+/// The words of `t` in `lang`.
+pub fn tr(lang: Language, t: T) -> &'static str {
+    let table = match lang {
+        Language::En => EN,
+        Language::Zh => ZH,
+    };
+    table.get(t as usize).map(|(_, s)| *s).unwrap_or("?")
+}
+
+/// The words of `t` with `{0}`, `{1}`, … replaced by `args`.
+pub fn trf(lang: Language, t: T, args: &[&str]) -> String {
+    let mut s = tr(lang, t).to_string();
+    for (i, a) in args.iter().enumerate() {
+        s = s.replace(&format!("{{{i}}}"), a);
+    }
+    s
+}
+
+/// The other language (the language key toggles between the two).
+pub fn other(lang: Language) -> Language {
+    match lang {
+        Language::Zh => Language::En,
+        Language::En => Language::Zh,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..10)
+            .filter(|i| s.contains(&format!("{{{i}}}")))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn both_tables_have_every_key_in_order_and_no_empty_text() {
+        assert_eq!(EN.len(), T::ALL.len());
+        assert_eq!(ZH.len(), T::ALL.len());
+        for (i, t) in T::ALL.iter().enumerate() {
+            assert_eq!(EN[i].0, *t, "EN row {i}");
+            assert_eq!(ZH[i].0, *t, "ZH row {i}");
+            assert_eq!(*t as usize, i);
+            assert!(!EN[i].1.trim().is_empty(), "{t:?} empty in English");
+            assert!(!ZH[i].1.trim().is_empty(), "{t:?} empty in Chinese");
+        }
+    }
+
+    #[test]
+    fn both_languages_use_the_same_placeholders() {
+        for t in T::ALL {
+            assert_eq!(
+                placeholders(tr(Language::En, *t)),
+                placeholders(tr(Language::Zh, *t)),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn chinese_texts_are_translated() {
+        // Every Chinese text holds at least one CJK character, except pure symbols/brands.
+        for t in T::ALL {
+            let zh = tr(Language::Zh, *t);
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{t:?} looks untranslated: {zh}"
+            );
+        }
+    }
+
+    #[test]
+    fn trf_fills_placeholders() {
+        assert_eq!(trf(Language::En, T::PaidAmount, &["12.34"]), "Paid: ¥12.34");
+        assert_eq!(trf(Language::Zh, T::QueriesSoFar, &["3"]), "已查询 3 次");
+        assert_eq!(other(Language::Zh), Language::En);
+    }
+}

@@ -1,0 +1,324 @@
+//! The one event loop: terminal keys (input thread), scanner readers (their threads), the till
+//! task's results and a timer merge into one channel; each message goes through
+//! `App::update(msg, now)`, the returned commands are performed, and the screen is redrawn.
+//! With no countdown running and no held wedge keys there is no timer: the loop sleeps until
+//! something happens (no busy redraw).
+
+use super::app::{App, Cmd, Key, Msg, Pin, Settings, SimInfo, Words};
+use super::terminal::TerminalGuard;
+use super::worker::{self, Job, Outbox};
+use crate::checkout::{CancelToken, Till};
+use crate::config::{Config, Language};
+use crate::scanner::{ScannerMsg, Wedge};
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+/// How often the input thread checks whether the program is quitting.
+const INPUT_POLL: Duration = Duration::from_millis(250);
+
+/// A crossterm key as the app sees it (`None`: releases and keys the app ignores).
+pub fn key_of(ev: &KeyEvent) -> Option<Key> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match ev.code {
+        KeyCode::Char('c') if ctrl => Key::CtrlC,
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::Backspace | KeyCode::Delete => Key::Backspace,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::F(n) => Key::F(n),
+        _ => Key::Other,
+    })
+}
+
+/// The app's settings from the configuration (and the simulator's scenario table).
+pub fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
+    let manager_pin = match &cfg.ui.manager_pin_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Words::new(
+                    format!(
+                        "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
+                        path.display()
+                    ),
+                    format!(
+                        "无法读取店长密码文件 {}:{e};请修正 [ui] manager_pin_file",
+                        path.display()
+                    ),
+                )
+            })?;
+            Some(Pin(text.trim().to_string()))
+        }
+    };
+    Ok(Settings {
+        language: cfg.ui.language,
+        bell: cfg.ui.bell,
+        max_amount: cfg.checkout.max_amount,
+        password_timeout: cfg.checkout.password_timeout,
+        simulator: simulated.then(|| SimInfo {
+            scenarios_en: crate::simulator::scenario_lines(Language::En),
+            scenarios_zh: crate::simulator::scenario_lines(Language::Zh),
+        }),
+        manager_pin,
+    })
+}
+
+/// `paycode` with no subcommand: open the till, run recovery, then the cashier screen.
+pub fn run(config_path: &std::path::Path) -> ExitCode {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        // Scripts and POS integrations land here: point them at the headless commands.
+        eprintln!(
+            "paycode: the cashier screen needs a terminal. Headless commands: pay, query, \
+             reverse, refund, history, recover, check, config, simulate, scanners, scan-test \
+             (paycode --help)."
+        );
+        eprintln!(
+            "paycode:收银界面需要在终端中运行。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
+        );
+        return ExitCode::from(3);
+    }
+    let cfg = match crate::cli::load(config_path, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let _log = crate::cli::logging(&cfg);
+    let rt = match crate::cli::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let till = match rt.block_on(Till::open(cfg.clone())) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("paycode: {e}\npaycode:{}", e.zh());
+            return ExitCode::from(3);
+        }
+    };
+    let settings = match settings_of(&cfg, till.is_simulated()) {
+        Ok(s) => s,
+        Err(w) => {
+            eprintln!("paycode: {}\npaycode:{}", w.en, w.zh);
+            return ExitCode::from(3);
+        }
+    };
+    let result = rt.block_on(event_loop(cfg, till, settings));
+    // Reader threads and the input thread stop when their handles drop here.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paycode: terminal error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io::Result<()> {
+    let (tx, rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+    let (job_tx, job_rx) = mpsc::unbounded_channel::<Job>();
+    // The till is not `Sync`, so its task runs on this thread beside the UI loop (join, not
+    // spawn). The UI loop drops `job_tx` when it ends, which ends the worker.
+    let worker = worker::run(till, job_rx, tx.clone());
+    let ui = ui_loop(cfg, settings, tx, rx, job_tx);
+    let (out, ()) = tokio::join!(ui, worker);
+    out
+}
+
+async fn ui_loop(
+    cfg: Config,
+    settings: Settings,
+    tx: Outbox,
+    mut rx: UnboundedReceiver<(Msg, Instant)>,
+    job_tx: mpsc::UnboundedSender<Job>,
+) -> std::io::Result<()> {
+    let _readers = start_scanners(&cfg, &tx);
+    let mut guard = TerminalGuard::enter()?;
+    let quit = Arc::new(AtomicBool::new(false));
+    let input = spawn_input(tx.clone(), quit.clone());
+    drop(tx);
+
+    let mut app = App::new(settings, Wedge::from_config(&cfg.scanner), Instant::now());
+    let mut cancel: Option<CancelToken> = None;
+    let mut out = Ok(());
+    'main: loop {
+        if let Err(e) = guard.terminal.draw(|f| super::view::view(&app, f)) {
+            out = Err(e);
+            break;
+        }
+        let (msg, at) = match next(&mut rx, app.deadline()).await {
+            Some(m) => m,
+            None => break,
+        };
+        for cmd in app.update(msg, at) {
+            let job = match cmd {
+                Cmd::Quit => break 'main,
+                Cmd::Bell => {
+                    let mut o = std::io::stdout();
+                    let _ = o.write_all(b"\x07").and_then(|()| o.flush());
+                    continue;
+                }
+                Cmd::CancelSale => {
+                    if let Some(c) = &cancel {
+                        c.cancel();
+                    }
+                    continue;
+                }
+                Cmd::StartSale { amount, code } => {
+                    let token = CancelToken::new();
+                    cancel = Some(token.clone());
+                    Job::Sale {
+                        amount,
+                        code,
+                        cancel: token,
+                    }
+                }
+                Cmd::LoadHistory(d) => Job::History(d),
+                Cmd::ExportCsv(d) => Job::Export(d),
+                Cmd::LoadPending => Job::Pending,
+                Cmd::QueryPending(no) => Job::Query(no),
+                Cmd::ReversePending(no) => Job::Reverse(no),
+                Cmd::Refund {
+                    out_trade_no,
+                    refund_fee,
+                    reason,
+                    ..
+                } => Job::Refund {
+                    out_trade_no,
+                    refund_fee,
+                    reason,
+                },
+                Cmd::LoadDiagnostics => Job::Diagnostics,
+            };
+            let _ = job_tx.send(job);
+        }
+    }
+    quit.store(true, Ordering::Relaxed);
+    drop(job_tx);
+    drop(guard);
+    let _ = input.join();
+    out
+}
+
+/// The next message, or a tick at `deadline`.
+async fn next(
+    rx: &mut UnboundedReceiver<(Msg, Instant)>,
+    deadline: Option<Instant>,
+) -> Option<(Msg, Instant)> {
+    match deadline {
+        None => rx.recv().await,
+        // Biased: keys already stamped and queued come before the tick, or a loaded machine
+        // could split a scanner's burst into "typed" digits.
+        Some(d) => tokio::select! {
+            biased;
+            m = rx.recv() => m,
+            _ = tokio::time::sleep_until(d.into()) => Some((Msg::Tick, Instant::now())),
+        },
+    }
+}
+
+/// Terminal keys, timestamped on arrival (the wedge detector needs the gaps).
+fn spawn_input(tx: Outbox, quit: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !quit.load(Ordering::Relaxed) {
+            match event::poll(INPUT_POLL) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => return,
+            }
+            let msg = match event::read() {
+                Ok(Event::Key(k)) => key_of(&k).map(Msg::Key),
+                Ok(Event::Resize(..)) => Some(Msg::Tick),
+                Ok(_) => None,
+                Err(_) => return,
+            };
+            if let Some(m) = msg
+                && tx.send((m, Instant::now())).is_err()
+            {
+                return;
+            }
+        }
+    })
+}
+
+/// Start the configured serial/HID readers; their messages join the loop's channel.
+fn start_scanners(cfg: &Config, tx: &Outbox) -> Vec<crate::scanner::ReaderHandle> {
+    let (scan_tx, scan_rx) = std::sync::mpsc::channel::<ScannerMsg>();
+    let decode = cfg.scanner.decode_settings();
+    let mut readers = Vec::new();
+    if let Some(s) = &cfg.scanner.serial {
+        match crate::scanner::serial::spawn(s, decode.clone(), scan_tx.clone()) {
+            Ok(h) => readers.push(h),
+            Err(e) => tracing::error!(error = %e, "cannot start the serial scanner reader"),
+        }
+    }
+    if let Some(h) = &cfg.scanner.hid {
+        match crate::scanner::hid::spawn(h, decode.clone(), scan_tx.clone()) {
+            Ok(h) => readers.push(h),
+            Err(e) => tracing::error!(error = %e, "cannot start the HID scanner reader"),
+        }
+    }
+    drop(scan_tx);
+    let forward = tx.clone();
+    std::thread::spawn(move || {
+        for m in scan_rx {
+            let msg = match m {
+                ScannerMsg::Scan(ev) => Msg::Scan(ev),
+                ScannerMsg::Status(s) => Msg::ScannerStatus(s),
+            };
+            if forward.send((msg, Instant::now())).is_err() {
+                return;
+            }
+        }
+    });
+    readers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, mods: KeyModifiers, kind: KeyEventKind) -> KeyEvent {
+        let mut e = KeyEvent::new(code, mods);
+        e.kind = kind;
+        e
+    }
+
+    #[test]
+    fn crossterm_keys_map_to_app_keys() {
+        let p = KeyEventKind::Press;
+        let none = KeyModifiers::NONE;
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('7'), none, p)),
+            Some(Key::Char('7'))
+        );
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL, p)),
+            Some(Key::CtrlC)
+        );
+        assert_eq!(key_of(&ev(KeyCode::Enter, none, p)), Some(Key::Enter));
+        assert_eq!(key_of(&ev(KeyCode::Delete, none, p)), Some(Key::Backspace));
+        assert_eq!(key_of(&ev(KeyCode::F(6), none, p)), Some(Key::F(6)));
+        assert_eq!(key_of(&ev(KeyCode::Home, none, p)), Some(Key::Other));
+        // Key repeat counts (a held Backspace); releases do not.
+        assert_eq!(
+            key_of(&ev(KeyCode::Backspace, none, KeyEventKind::Repeat)),
+            Some(Key::Backspace)
+        );
+        assert_eq!(
+            key_of(&ev(KeyCode::Char('7'), none, KeyEventKind::Release)),
+            None
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The history screen: a day's sales, totals by state and by hour, and one sale's detail.
+
+use super::{band, state_word};
+use crate::tui::app::beijing_clock;
+use crate::tui::app::{App, paid_by_hour};
+use crate::tui::i18n::{T, tr, trf};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
+
+/// Draw the history screen into `area`.
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let Some(data) = &app.history.data else {
+        f.render_widget(
+            Paragraph::new(tr(lang, T::HistoryLoading))
+                .block(Block::bordered().title(format!(" {} ", tr(lang, T::ScreenHistory)))),
+            area,
+        );
+        return;
+    };
+    let [list, side] =
+        Layout::horizontal([Constraint::Min(46), Constraint::Length(30)]).areas(area);
+    let title = format!(
+        " {} ",
+        trf(lang, T::HistoryTitle, &[&data.date.to_string()])
+    );
+    let header = Row::new(vec![
+        tr(lang, T::ColTime),
+        tr(lang, T::ColAmount),
+        tr(lang, T::ColState),
+        tr(lang, T::ColOrder),
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    let rows: Vec<Row> = data
+        .sales
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let style = if i == app.history.selected {
+                Style::new().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::new()
+            };
+            Row::new(vec![
+                beijing_clock(s.created_ms),
+                format!("¥{}", s.total_fee),
+                tr(lang, state_word(s.state)).to_string(),
+                short_order(&s.out_trade_no),
+            ])
+            .style(style)
+        })
+        .collect();
+    let block = Block::bordered().title(title);
+    if rows.is_empty() {
+        f.render_widget(Paragraph::new(tr(lang, T::HistoryEmpty)).block(block), list);
+    } else {
+        let widths = [
+            Constraint::Length(8),
+            Constraint::Length(11),
+            Constraint::Length(11),
+            Constraint::Min(10),
+        ];
+        f.render_widget(Table::new(rows, widths).header(header).block(block), list);
+    }
+
+    let [paid_area, by_state, by_hour] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(2 + data.totals.by_state.len().min(8) as u16),
+        Constraint::Min(0),
+    ])
+    .areas(Block::bordered().inner(side));
+    f.render_widget(Block::bordered(), side);
+    f.render_widget(
+        Paragraph::new(trf(lang, T::TotalPaid, &[&data.totals.paid().to_string()]))
+            .style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+        paid_area,
+    );
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Length(4),
+        Constraint::Min(8),
+    ];
+    let underline = Style::new().add_modifier(Modifier::UNDERLINED);
+    let state_rows = data.totals.by_state.iter().map(|t| {
+        Row::new(vec![
+            tr(lang, state_word(t.state)).to_string(),
+            t.count.to_string(),
+            format!("¥{}", t.total_fee),
+        ])
+    });
+    f.render_widget(
+        Table::new(state_rows, widths)
+            .block(Block::new().title(Line::styled(tr(lang, T::TotalsByState), underline))),
+        by_state,
+    );
+    let hour_rows = paid_by_hour(&data.sales)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(h, (n, fee))| {
+            Row::new(vec![format!("{h:02}:00"), n.to_string(), format!("¥{fee}")])
+        });
+    f.render_widget(
+        Table::new(hour_rows, widths)
+            .block(Block::new().title(Line::styled(tr(lang, T::TotalsByHour), underline))),
+        by_hour,
+    );
+
+    if let Some(s) = app.history.selected_sale().filter(|_| app.history.detail) {
+        let popup = band(area, 11);
+        f.render_widget(Clear, popup);
+        let dash = || "—".to_string();
+        let lines = vec![
+            Line::raw(format!("{}: {}", tr(lang, T::ColOrder), s.out_trade_no)),
+            Line::raw(format!(
+                "{}: {}",
+                tr(lang, T::ColTime),
+                beijing_clock(s.created_ms)
+            )),
+            Line::raw(format!("{}: ¥{}", tr(lang, T::ColAmount), s.total_fee)),
+            Line::raw(format!(
+                "{}: {}",
+                tr(lang, T::ColState),
+                tr(lang, state_word(s.state))
+            )),
+            Line::raw(format!("{}: {}", tr(lang, T::ColCode), s.code_masked)),
+            Line::raw(trf(
+                lang,
+                T::TransactionId,
+                &[&s.transaction_id.clone().unwrap_or_else(dash)],
+            )),
+            Line::raw(format!(
+                "{}: {} {}",
+                tr(lang, T::ColNote),
+                s.err_code.clone().unwrap_or_default(),
+                s.message.clone().unwrap_or_default()
+            )),
+        ];
+        f.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::bordered()
+                    .title(format!(" {} ", tr(lang, T::DetailTitle)))
+                    .border_style(Style::new().fg(Color::Cyan)),
+            ),
+            popup,
+        );
+    }
+}
+
+/// The tail of an order number (the day's unique part); the detail shows it whole.
+fn short_order(no: &str) -> String {
+    let n = no.chars().count();
+    if n <= 12 {
+        no.to_string()
+    } else {
+        format!("…{}", no.chars().skip(n - 11).collect::<String>())
+    }
+}

@@ -1,0 +1,87 @@
+//! The pending screen: unresolved sales and the query-now / reverse actions.
+
+use super::{band, state_word};
+use crate::checkout::flow::Final;
+use crate::tui::app::{App, PendingAction, beijing_clock};
+use crate::tui::i18n::{T, tr, trf};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// Draw the pending list into `area`.
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let p = &app.pending;
+    let block = Block::bordered()
+        .title(format!(" {} ", tr(lang, T::PendingTitle)))
+        .border_style(Style::new().fg(Color::Magenta));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [list, foot] = Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
+    let mut lines = Vec::new();
+    match &p.list {
+        None => lines.push(Line::raw(tr(lang, T::HistoryLoading))),
+        Some(l) if l.is_empty() => lines.push(Line::raw(tr(lang, T::PendingEmpty))),
+        Some(l) => {
+            for (i, s) in l.iter().enumerate() {
+                let style = if i == p.selected {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::styled(
+                    format!(
+                        "{}  ¥{:<10} {:<10} {}  {}",
+                        beijing_clock(s.created_ms),
+                        s.total_fee.to_string(),
+                        tr(lang, state_word(s.state)),
+                        s.out_trade_no,
+                        s.code_masked
+                    ),
+                    style,
+                ));
+                if let Some(why) = s.message.as_deref().or(s.err_code.as_deref()) {
+                    lines.push(Line::raw(format!(
+                        "    {}",
+                        trf(lang, T::PendingWhy, &[why])
+                    )));
+                }
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(lines), list);
+    let status = match (&p.busy, &p.last) {
+        (Some(PendingAction::Querying(no)), _) => trf(lang, T::PendingQuerying, &[no]),
+        (Some(PendingAction::Reversing(no)), _) => trf(lang, T::PendingReversing, &[no]),
+        (None, Some((no, Ok(r)))) => format!("{no}: {}", tr(lang, final_word(&r.result))),
+        (None, Some((no, Err(e)))) => format!("{no}: {}", e.get(lang)),
+        (None, None) => String::new(),
+    };
+    f.render_widget(
+        Paragraph::new(status)
+            .style(Style::new().add_modifier(Modifier::BOLD))
+            .wrap(Wrap { trim: false }),
+        foot,
+    );
+    if let Some(no) = &p.confirm {
+        let popup = band(area, 3);
+        f.render_widget(Clear, popup);
+        f.render_widget(
+            Paragraph::new(trf(lang, T::ConfirmReverse, &[no]))
+                .block(Block::bordered().border_style(Style::new().fg(Color::LightRed))),
+            popup,
+        );
+    }
+}
+
+/// The result word of a final state.
+pub(crate) fn final_word(f: &Final) -> T {
+    match f {
+        Final::Paid(_) => T::ResultPaid,
+        Final::Failed { .. } => T::ResultNotCharged,
+        Final::Reversed { .. } => T::ResultReversed,
+        Final::Unresolved { .. } => T::ResultUnresolved,
+    }
+}

@@ -1,0 +1,133 @@
+//! The result screen: PAID / NOT CHARGED / REVERSED / UNRESOLVED, large, coloured and in words.
+
+use super::big_or_plain;
+use crate::checkout::flow::Final;
+use crate::money::Fen;
+use crate::tui::app::{App, SaleResult};
+use crate::tui::i18n::{T, tr, trf};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+
+/// True when a fresh code for the same amount may succeed.
+pub fn rescan(r: &SaleResult) -> bool {
+    matches!(r.result, Final::Failed { rescan: true, .. })
+}
+
+/// A not-charged `err_code` in plain words and what to do about it.
+pub fn failed_words(err_code: &str) -> (T, T) {
+    match err_code {
+        "AUTHCODEEXPIRE" => (T::ReasonCodeExpired, T::DoRefreshCode),
+        "AUTH_CODE_ERROR" | "AUTH_CODE_INVALID" => (T::ReasonCodeInvalid, T::DoRefreshCode),
+        "NOTENOUGH" => (T::ReasonNotEnough, T::DoOtherMethod),
+        "NOTSUPORTCARD" => (T::ReasonCardNotSupported, T::DoOtherMethod),
+        "BUYER_MISMATCH" => (T::ReasonBuyerMismatch, T::DoRefreshCode),
+        "TRADE_ERROR" => (T::ReasonRiskControl, T::DoOtherMethod),
+        "ORDERCLOSED" | "ORDERREVERSED" | "CLOSED" | "REVOKED" => {
+            (T::ReasonOrderClosed, T::DoStartAgain)
+        }
+        "PAYERROR" => (T::ReasonPasswordClosed, T::DoStartAgain),
+        "CANCELLED" => (T::ReasonCancelled, T::DoStartAgain),
+        "PARAM_ERROR"
+        | "NOAUTH"
+        | "XML_FORMAT_ERROR"
+        | "REQUIRE_POST_METHOD"
+        | "SIGNERROR"
+        | "LACK_PARAMS"
+        | "NOT_UTF8"
+        | "APPID_NOT_EXIST"
+        | "MCHID_NOT_EXIST"
+        | "APPID_MCHID_NOT_MATCH"
+        | "INVALID_REQUEST"
+        | "POST_DATA_EMPTY" => (T::ReasonSetup, T::DoCallSupport),
+        _ => (T::ReasonOther, T::DoStartAgain),
+    }
+}
+
+/// Draw a sale's result into `area`.
+pub fn draw(app: &App, r: &SaleResult, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let (word_en, word, color) = match &r.result {
+        Final::Paid(_) => ("PAID", T::ResultPaid, Color::Green),
+        Final::Failed { .. } => ("NOT CHARGED", T::ResultNotCharged, Color::Red),
+        Final::Reversed { .. } => ("REVERSED", T::ResultReversed, Color::Yellow),
+        Final::Unresolved { .. } => ("UNRESOLVED", T::ResultUnresolved, Color::Magenta),
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Thick)
+        .border_style(Style::new().fg(color).add_modifier(Modifier::BOLD));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let big = Style::new().fg(color).add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::raw("")];
+    lines.extend(big_or_plain(word_en, inner.width, big));
+    lines.push(Line::raw(""));
+    // The word again in the screen language, reversed video so it reads without colour too.
+    lines.push(Line::styled(
+        format!("  {}  ", tr(lang, word)),
+        Style::new()
+            .fg(Color::Black)
+            .bg(color)
+            .add_modifier(Modifier::BOLD),
+    ));
+    lines.push(Line::raw(""));
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    match &r.result {
+        Final::Paid(p) => {
+            lines.push(Line::styled(tr(lang, T::PaidHandOver), bold));
+            lines.push(Line::raw(trf(
+                lang,
+                T::PaidAmount,
+                &[&p.total_fee.to_string()],
+            )));
+            let cash = r.cash_fee.unwrap_or(p.total_fee);
+            let coupon = p.total_fee.saturating_sub(cash);
+            if coupon > Fen(0) {
+                lines.push(Line::raw(trf(
+                    lang,
+                    T::PaidSplit,
+                    &[&cash.to_string(), &coupon.to_string()],
+                )));
+            }
+            lines.push(Line::raw(trf(lang, T::TransactionId, &[&p.transaction_id])));
+        }
+        Final::Failed { err_code, .. } => {
+            let (why, todo) = failed_words(err_code);
+            let why = if why == T::ReasonOther {
+                trf(lang, why, &[err_code])
+            } else {
+                tr(lang, why).to_string()
+            };
+            lines.push(Line::styled(why, bold));
+            lines.push(Line::styled(format!("→ {}", tr(lang, todo)), bold));
+        }
+        Final::Reversed { refunded } => {
+            let t = if *refunded {
+                T::ReversedRefunded
+            } else {
+                T::ReversedNotCharged
+            };
+            lines.push(Line::styled(tr(lang, t), bold));
+            lines.push(Line::raw(format!("→ {}", tr(lang, T::ReversedWhatToDo))));
+        }
+        Final::Unresolved { why } => {
+            lines.push(Line::styled(
+                tr(lang, T::UnresolvedBody),
+                bold.fg(Color::LightRed),
+            ));
+            lines.push(Line::raw(tr(lang, T::UnresolvedCheckApp)));
+            if !why.is_empty() {
+                lines.push(Line::raw(format!("({why})")));
+            }
+        }
+    }
+    lines.push(Line::raw(trf(lang, T::OrderNo, &[&r.out_trade_no])));
+    f.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: false }),
+        inner,
+    );
+}

@@ -1,0 +1,48 @@
+//! The status line: scanner, network, mode and language, always visible.
+
+use crate::tui::app::{App, NetHealth};
+use crate::tui::i18n::{T, tr, trf};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Draw the status line into `area`.
+pub fn draw(app: &App, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let ok = Style::new().fg(Color::Black).bg(Color::Green);
+    let bad = Style::new()
+        .fg(Color::White)
+        .bg(Color::Red)
+        .add_modifier(Modifier::BOLD);
+    let neutral = Style::new().fg(Color::Black).bg(Color::Gray);
+    let scanner = if app.scanners.is_empty() {
+        Span::styled(format!(" {} ", tr(lang, T::ScannerKeyboardOnly)), neutral)
+    } else if app.scanners.iter().any(|s| s.status.is_connected()) {
+        Span::styled(format!(" ✔ {} ", tr(lang, T::ScannerOk)), ok)
+    } else {
+        Span::styled(format!(" ✖ {} ", tr(lang, T::ScannerDown)), bad)
+    };
+    let network = match app.network {
+        NetHealth::Unknown => Span::styled(format!(" {} ", tr(lang, T::NetUnknown)), neutral),
+        NetHealth::Ok(d) => Span::styled(
+            format!(" ✔ {} ", trf(lang, T::NetOk, &[&d.as_millis().to_string()])),
+            ok,
+        ),
+        NetHealth::Down => Span::styled(format!(" ✖ {} ", tr(lang, T::NetDown)), bad),
+    };
+    let mode = if app.settings.simulator.is_some() {
+        Span::styled(
+            format!(" {} ", tr(lang, T::ModeSimulator)),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Span::styled(format!(" {} ", tr(lang, T::ModeLive)), neutral)
+    };
+    let spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

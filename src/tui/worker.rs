@@ -1,0 +1,447 @@
+//! The till's side of the runtime: one task owns the `Till` and performs the app's commands in
+//! order (sale, history, pending, refund, diagnostics), sending results back as `Msg`s. It runs
+//! start-up recovery before anything else and retries the pending list while idle.
+
+use super::app::{
+    DiagInfo, HistoryData, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate, SaleResult,
+    Words,
+};
+use super::export;
+use crate::authcode::AuthCode;
+use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
+use crate::checkout::refund::{RefundProgress, refund};
+use crate::checkout::settle::{query_sale, reverse_sale};
+use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
+use crate::config::ClientIdentity;
+use crate::journal::RefundState;
+use crate::money::Fen;
+use crate::wxpay::api::{OrderQueryRequest, OrderRef};
+use crate::wxpay::client::Endpoint;
+use std::time::{Duration, Instant};
+use time::Date;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// How often the idle worker probes the network and retries pending sales.
+const IDLE_EVERY: Duration = Duration::from_secs(30);
+/// How long a refund is followed with refundquery before the screen gives up waiting.
+const REFUND_WAIT: Duration = Duration::from_secs(60);
+
+/// Work for the till task.
+#[derive(Debug)]
+pub enum Job {
+    Sale {
+        amount: Fen,
+        code: AuthCode,
+        cancel: CancelToken,
+    },
+    History(Option<Date>),
+    Export(Date),
+    Pending,
+    Query(String),
+    Reverse(String),
+    Refund {
+        out_trade_no: String,
+        refund_fee: Fen,
+        reason: String,
+    },
+    Diagnostics,
+}
+
+/// Messages to the UI loop, stamped with when they happened.
+pub type Outbox = UnboundedSender<(Msg, Instant)>;
+
+fn send(tx: &Outbox, msg: Msg) {
+    // The UI loop is gone only when the program is quitting.
+    let _ = tx.send((msg, Instant::now()));
+}
+
+/// A runner outcome as the result screen shows it.
+pub fn result_of(o: &Outcome) -> SaleResult {
+    SaleResult {
+        out_trade_no: o.out_trade_no.clone(),
+        total_fee: o.total_fee,
+        result: o.result.clone(),
+        transaction_id: o.transaction_id.clone(),
+        cash_fee: o.cash_fee,
+    }
+}
+
+/// A runner progress event for the waiting screen (`None`: not about the running sale).
+pub fn progress_of(p: RunnerProgress) -> Option<Progress> {
+    Some(match p {
+        RunnerProgress::Recovering { .. } => return None,
+        RunnerProgress::Submitting {
+            out_trade_no,
+            total_fee,
+        } => Progress::Submitting {
+            out_trade_no,
+            total_fee,
+        },
+        RunnerProgress::WaitingForPassword {
+            remaining, queries, ..
+        } => Progress::WaitingForPassword { remaining, queries },
+        RunnerProgress::Querying {
+            remaining, queries, ..
+        } => Progress::Querying { remaining, queries },
+        RunnerProgress::Reversing { attempt, .. } => Progress::Reversing { attempt },
+        RunnerProgress::Done(o) => Progress::Done(result_of(&o)),
+    })
+}
+
+fn today() -> Date {
+    let ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    export::beijing_day(ms)
+}
+
+/// Run the till task until the job channel closes.
+pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
+    send(&tx, Msg::Recovery(RecoveryReport::default()));
+    let report = match recover(&mut till, |_| {}).await {
+        Ok(list) => RecoveryReport {
+            resolved: list.iter().map(|r| result_of(&r.outcome)).collect(),
+            still_pending: pending(&till).map_or(0, |p| p.len()),
+            done: true,
+        },
+        Err(e) => {
+            send(&tx, Msg::JournalFailed(Words::new(e.to_string(), e.zh())));
+            RecoveryReport {
+                done: true,
+                ..RecoveryReport::default()
+            }
+        }
+    };
+    send(&tx, Msg::Recovery(report));
+    if let Some(d) = till.payments_disabled() {
+        send(&tx, Msg::JournalFailed(Words::new(&d.en, &d.zh)));
+    }
+    probe(&till, &tx).await;
+    let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
+    loop {
+        let job = tokio::select! {
+            job = jobs.recv() => match job {
+                Some(j) => j,
+                None => return,
+            },
+            _ = tokio::time::sleep(IDLE_EVERY) => {
+                probe(&till, &tx).await;
+                let now = till.clock().now();
+                if let Ok(done) = crate::checkout::retry_pending(&mut till, &mut schedule, now, |_| {}).await
+                    && !done.is_empty()
+                {
+                    send(&tx, Msg::Pending(pending(&till).unwrap_or_default()));
+                }
+                continue;
+            }
+        };
+        perform(&mut till, job, &tx).await;
+    }
+}
+
+async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
+    match job {
+        Job::Sale {
+            amount,
+            code,
+            cancel,
+        } => {
+            let progress_tx = tx.clone();
+            let res = crate::checkout::run_sale_cancellable(till, amount, code, &cancel, |p| {
+                if let Some(p) = progress_of(p) {
+                    send(&progress_tx, Msg::Sale(p));
+                }
+            })
+            .await;
+            match res {
+                Ok(o) => send(tx, Msg::Sale(Progress::Done(result_of(&o)))),
+                Err(e) => sale_error(till, &e, tx),
+            }
+        }
+        Job::History(date) => {
+            let day = date.unwrap_or_else(today);
+            let (from, to) = export::day_bounds(day);
+            let j = till.journal();
+            match j
+                .sales_between(from, to)
+                .and_then(|s| Ok((s, j.totals_between(from, to)?)))
+            {
+                Ok((sales, totals)) => send(
+                    tx,
+                    Msg::History(HistoryData {
+                        date: day,
+                        sales,
+                        totals,
+                    }),
+                ),
+                Err(e) => send(tx, Msg::Exported(Err(Words::new(e.to_string(), e.zh())))),
+            }
+        }
+        Job::Export(day) => send(tx, Msg::Exported(export_day(till, day))),
+        Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
+        Job::Query(no) => {
+            let result = match query_sale(till, &no).await {
+                Ok(a) => a.outcome.as_ref().map(result_of).ok_or_else(|| {
+                    Words::new(
+                        format!("still open: WeChat says {}", a.wechat),
+                        format!("仍未结束:微信返回 {}", a.wechat),
+                    )
+                }),
+                Err(e) => Err(Words::new(e.to_string(), e.zh())),
+            };
+            send(
+                tx,
+                Msg::PendingDone {
+                    out_trade_no: no,
+                    result,
+                },
+            );
+        }
+        Job::Reverse(no) => {
+            let result = reverse_sale(till, &no, |_| {})
+                .await
+                .map(|o| result_of(&o))
+                .map_err(|e| Words::new(e.to_string(), e.zh()));
+            send(
+                tx,
+                Msg::PendingDone {
+                    out_trade_no: no,
+                    result,
+                },
+            );
+        }
+        Job::Refund {
+            out_trade_no,
+            refund_fee,
+            reason,
+        } => {
+            let progress_tx = tx.clone();
+            let res = refund(
+                till,
+                &out_trade_no,
+                Some(refund_fee),
+                &reason,
+                Some(REFUND_WAIT),
+                |p| {
+                    if let RefundProgress::Processing { .. } = p {
+                        send(&progress_tx, Msg::Refund(RefundUpdate::Accepted));
+                    }
+                },
+            )
+            .await;
+            let update = match res {
+                Ok(o) => match o.refund.state {
+                    RefundState::Success => RefundUpdate::Succeeded(o.refund.refund_fee),
+                    RefundState::Requested | RefundState::Processing => {
+                        RefundUpdate::Failed(Words::new(
+                            format!(
+                                "WeChat has not confirmed refund {} yet; check it later with `paycode refund`",
+                                o.refund.out_refund_no
+                            ),
+                            format!(
+                                "微信尚未确认退款 {};请稍后用 `paycode refund` 查看",
+                                o.refund.out_refund_no
+                            ),
+                        ))
+                    }
+                    other => {
+                        let (en, zh) = match other {
+                            RefundState::Closed => (
+                                "WeChat closed it, nothing was refunded",
+                                "微信已关闭该退款,未退任何款项",
+                            ),
+                            RefundState::Change => (
+                                "the refund to the bank card failed: handle it in the merchant platform",
+                                "退回银行卡失败:请在商户平台处理",
+                            ),
+                            _ => ("WeChat refused it", "微信拒绝了该退款"),
+                        };
+                        let code = o.refund.err_code.as_deref().unwrap_or("");
+                        let no = &o.refund.out_refund_no;
+                        RefundUpdate::Failed(Words::new(
+                            format!("refund {no}: {en} {code}"),
+                            format!("退款 {no}:{zh} {code}"),
+                        ))
+                    }
+                },
+                Err(e) => RefundUpdate::Failed(Words::new(e.to_string(), e.zh())),
+            };
+            send(tx, Msg::Refund(update));
+        }
+        Job::Diagnostics => {
+            let info = diagnostics(till, tx).await;
+            send(tx, Msg::Diagnostics(info));
+        }
+    }
+}
+
+/// A refused or stopped sale: back to entry with the reason, or unresolved if it was sent.
+fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
+    let words = Words::new(e.to_string(), e.zh());
+    if let SaleError::Stopped { out_trade_no, .. } = e {
+        send(tx, Msg::JournalFailed(words.clone()));
+        send(
+            tx,
+            Msg::Sale(Progress::Done(SaleResult {
+                out_trade_no: out_trade_no.clone(),
+                total_fee: Fen(0),
+                result: crate::checkout::flow::Final::Unresolved { why: words.en },
+                transaction_id: None,
+                cash_fee: None,
+            })),
+        );
+        return;
+    }
+    if matches!(e, SaleError::Journal(_) | SaleError::PaymentsDisabled(_))
+        || till.payments_disabled().is_some()
+    {
+        send(tx, Msg::JournalFailed(words.clone()));
+    }
+    send(tx, Msg::SaleRefused(words));
+}
+
+fn export_day(till: &Till, day: Date) -> Result<String, Words> {
+    let (from, to) = export::day_bounds(day);
+    let sales = till
+        .journal()
+        .sales_between(from, to)
+        .map_err(|e| Words::new(e.to_string(), e.zh()))?;
+    let dir = till.config().journal.log_dir.with_file_name("exports");
+    let path = dir.join(format!("paycode-{day}.csv"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, export::csv(day, &sales)))
+        .map_err(|e| {
+            Words::new(
+                format!("cannot write {}: {e}", path.display()),
+                format!("无法写入 {}:{e}", path.display()),
+            )
+        })?;
+    Ok(path.display().to_string())
+}
+
+/// Time a HEAD to the API host (also keeps the connection warm).
+async fn probe(till: &Till, tx: &Outbox) -> Option<Duration> {
+    let start = Instant::now();
+    let ok = till.client().warm_up().await.is_ok();
+    let took = start.elapsed();
+    send(
+        tx,
+        Msg::Network(if ok {
+            NetHealth::Ok(took)
+        } else {
+            NetHealth::Down
+        }),
+    );
+    ok.then_some(took)
+}
+
+async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
+    // One orderquery of an order that does not exist: harmless, signed, and its reply carries
+    // the server's Date header (the same probe as `paycode check`).
+    let req = OrderQueryRequest {
+        order: OrderRef::OutTradeNo("paycodediag0".into()),
+        expect_total_fee: None,
+    };
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
+    let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (api_latency, clock_skew_secs) = match req.to_xml(till.merchant(), &nonce) {
+        Err(e) => (Err(e.to_string()), None),
+        Ok(xml) => match till.client().post(Endpoint::OrderQuery, xml).await {
+            Ok(raw) => (
+                Ok(raw.elapsed),
+                raw.server_date
+                    .as_deref()
+                    .and_then(|d| crate::cli::clock_skew(d, now_unix)),
+            ),
+            Err(e) => (Err(e.to_string()), None),
+        },
+    };
+    send(
+        tx,
+        Msg::Network(match &api_latency {
+            Ok(d) => NetHealth::Ok(*d),
+            Err(_) => NetHealth::Down,
+        }),
+    );
+    let cfg = till.config();
+    let api_host = till
+        .simulator()
+        .map(|s| s.base_url.clone())
+        .unwrap_or_else(|| match &cfg.wechat.base_url {
+            crate::config::Endpoint::Url(u) => u.clone(),
+            crate::config::Endpoint::Simulator => "simulator".into(),
+        });
+    let cert_days = match &cfg.wechat.identity {
+        None => None,
+        Some(ClientIdentity::P12 { file, .. }) => Some(Err(format!(
+            "{} (.p12: see `paycode check`)",
+            file.display()
+        ))),
+        Some(ClientIdentity::Pem { cert_file, .. }) => Some(
+            std::fs::read(cert_file)
+                .map_err(|e| format!("{}: {e}", cert_file.display()))
+                .and_then(|pem| crate::cli::cert_days_left(&pem, now_unix)),
+        ),
+    };
+    DiagInfo {
+        api_latency: Some(api_latency),
+        api_host,
+        journal_path: till.journal().path().display().to_string(),
+        journal_bytes: till.journal().size_bytes(),
+        cert_days,
+        clock_skew_secs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkout::flow::Final;
+
+    #[test]
+    fn runner_progress_maps_to_the_waiting_screen() {
+        let no = || "till-1-1".to_string();
+        assert_eq!(
+            progress_of(RunnerProgress::Recovering {
+                out_trade_no: no(),
+                total_fee: Fen(1)
+            }),
+            None
+        );
+        assert_eq!(
+            progress_of(RunnerProgress::WaitingForPassword {
+                out_trade_no: no(),
+                remaining: Duration::from_secs(7),
+                queries: 3
+            }),
+            Some(Progress::WaitingForPassword {
+                remaining: Duration::from_secs(7),
+                queries: 3
+            })
+        );
+        assert_eq!(
+            progress_of(RunnerProgress::Reversing {
+                out_trade_no: no(),
+                attempt: 2
+            }),
+            Some(Progress::Reversing { attempt: 2 })
+        );
+        let outcome = Outcome {
+            out_trade_no: no(),
+            total_fee: Fen(1250),
+            result: Final::Reversed { refunded: true },
+            transaction_id: Some("42".into()),
+            bank_type: None,
+            cash_fee: Some(Fen(1000)),
+            note: None,
+        };
+        assert_eq!(
+            progress_of(RunnerProgress::Done(outcome)),
+            Some(Progress::Done(SaleResult {
+                out_trade_no: no(),
+                total_fee: Fen(1250),
+                result: Final::Reversed { refunded: true },
+                transaction_id: Some("42".into()),
+                cash_fee: Some(Fen(1000)),
+            }))
+        );
+    }
+}

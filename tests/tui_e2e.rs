@@ -1,0 +1,171 @@
+//! The real binary in tmux against the simulator on a loopback port: type an amount, scan as a
+//! fast key burst, see PAID; a password sale shows the countdown and ends PAID when the customer
+//! confirms; Esc during the wait (confirmed) ends REVERSED; afterwards the journal and the
+//! simulator ledger agree. Skipped, with the reason printed, when tmux is not installed.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::{Harness, Timing};
+use paycode::config::SIMULATOR_DEMO_KEY;
+use paycode::journal::SaleState;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One tmux server of our own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "tui"])
+    }
+
+    /// Keys typed by hand: one tmux call per key, paced well above the wedge gap.
+    fn type_slowly(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "tui", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// A scanner's burst: all digits and the Enter in one write.
+    fn scan(&self, code: &str) {
+        self.cmd(&["send-keys", "-t", "tui", code, "Enter"]);
+    }
+
+    /// Wait (hang guard: 30 s) until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(Instant::now() < until, "no {text:?} on screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn cashier_flow_in_tmux_against_the_simulator() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::with(Timing {
+        password_timeout: "20s",
+        reverse_max_attempts: 5,
+    });
+    let exit_file = h.dir.path().join("exit.txt");
+    let shell = format!(
+        "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt; echo $? > '{exit}'",
+        dir = h.dir.path().display(),
+        cfg = h.config_path().display(),
+        key = SIMULATOR_DEMO_KEY,
+        bin = env!("CARGO_BIN_EXE_paycode"),
+        exit = exit_file.display(),
+    );
+    let t = Tmux {
+        socket: format!("paycode-e2e-{}", std::process::id()),
+    };
+    t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &shell,
+    ]);
+    t.wait_for("No unfinished sales");
+
+    // 1. Amount by hand, code as a burst: PAID.
+    t.type_slowly(&["1", "2", ".", "5"]);
+    // Keys reach the app in order, so the scan below lands after the amount.
+    t.scan(&h.code("normal"));
+    let s = t.wait_for("PAID");
+    assert!(s.contains("Hand over the goods"), "{s}");
+    let j = h.journal();
+    let sales = j.sales_between(0, i64::MAX).unwrap();
+    assert_eq!(sales.len(), 1);
+    assert_eq!(
+        (sales[0].state, sales[0].total_fee.0),
+        (SaleState::Paid, 1250)
+    );
+    h.assert_ledger_agrees();
+
+    // 2. A customer who never confirms: countdown, Esc, confirm → REVERSED.
+    t.type_slowly(&["Enter", "8"]);
+    t.scan(&h.code("password_never"));
+    t.wait_for("Waiting for the customer to enter the password");
+    t.wait_for("Reverse in");
+    t.type_slowly(&["Escape"]);
+    t.wait_for("Cancel this sale?");
+    t.type_slowly(&["Enter"]);
+    let s = t.wait_for("REVERSED");
+    assert!(s.contains("The customer was not charged"), "{s}");
+
+    // 3. A customer who confirms the password: PAID.
+    t.type_slowly(&["Enter", "3"]);
+    t.scan(&h.code("password_confirms"));
+    t.wait_for("PAID");
+
+    let sales = h.journal().sales_between(0, i64::MAX).unwrap();
+    let states: Vec<_> = sales.iter().map(|s| (s.state, s.total_fee.0)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (SaleState::Paid, 1250),
+            (SaleState::Reversed, 800),
+            (SaleState::Paid, 300)
+        ]
+    );
+    h.assert_ledger_agrees();
+    assert_eq!(h.ledger().totals.charged, 1550);
+
+    // F10 quits with status 0 and the terminal restored (the shell prints the status).
+    t.type_slowly(&["F10"]);
+    let until = Instant::now() + Duration::from_secs(20);
+    while !exit_file.exists() {
+        assert!(
+            Instant::now() < until,
+            "paycode did not quit:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+}

@@ -1,0 +1,434 @@
+//! Every screen and state drawn into ratatui's TestBackend (80×24) in both languages and
+//! compared with the committed insta snapshots in tests/snapshots/.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod tui_common;
+
+use paycode::checkout::flow::{Final, Payment};
+use paycode::config::Language;
+use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
+use paycode::money::Fen;
+use paycode::scanner::status::NodeKind;
+use paycode::scanner::{Source, Status, StatusEvent};
+use paycode::tui::app::Words;
+use paycode::tui::app::{
+    App, DiagInfo, HistoryData, Key, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate,
+    SaleResult,
+};
+use paycode::tui::view::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+use tui_common::{CODE, Harness, settings};
+
+fn render(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| view(app, f)).unwrap();
+    t.backend().to_string()
+}
+
+/// Build the state with `setup` in each language and snapshot it as `name_en` / `name_zh`.
+fn snap(name: &str, sim: bool, setup: impl Fn(&mut Harness)) {
+    for (lang, tag) in [(Language::En, "en"), (Language::Zh, "zh")] {
+        let mut h = Harness::with(settings(lang, sim));
+        setup(&mut h);
+        insta::assert_snapshot!(format!("{name}_{tag}"), render(&h.app));
+    }
+}
+
+fn waiting(h: &mut Harness) {
+    h.type_str("12.5");
+    h.wedge_scan(CODE);
+    h.send_after(
+        5,
+        Msg::Sale(Progress::Submitting {
+            out_trade_no: "till-1-20260102101500001".into(),
+            total_fee: Fen(1250),
+        }),
+    );
+}
+
+fn password(h: &mut Harness) {
+    waiting(h);
+    h.send_after(
+        5,
+        Msg::Sale(Progress::WaitingForPassword {
+            remaining: Duration::from_secs(21),
+            queries: 2,
+        }),
+    );
+}
+
+fn done(h: &mut Harness, result: Final, cash: Option<Fen>) {
+    waiting(h);
+    let tx = matches!(result, Final::Paid(_)).then(|| "4200000001202601021234567890".to_string());
+    h.send_after(
+        5,
+        Msg::Sale(Progress::Done(SaleResult {
+            out_trade_no: "till-1-20260102101500001".into(),
+            total_fee: Fen(1250),
+            result,
+            transaction_id: tx,
+            cash_fee: cash,
+        })),
+    );
+}
+
+fn paid() -> Final {
+    Final::Paid(Payment {
+        transaction_id: "4200000001202601021234567890".into(),
+        total_fee: Fen(1250),
+        time_end: "20260102101512".into(),
+    })
+}
+
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
+    Sale {
+        out_trade_no: no.into(),
+        total_fee: Fen(fee),
+        code_fp: "fp".into(),
+        code_masked: "13************6789".into(),
+        device_info: "till-1".into(),
+        created_ms,
+        updated_ms: created_ms,
+        state,
+        transaction_id: (state == SaleState::Paid).then(|| format!("4200000001{no}")),
+        bank_type: None,
+        cash_fee: None,
+        err_code: (state == SaleState::Failed).then(|| "NOTENOUGH".into()),
+        message: (state == SaleState::Unresolved).then(|| "reverse: no answer".into()),
+    }
+}
+
+fn day() -> HistoryData {
+    let t = 1_767_320_100_000; // 2026-01-02 10:15 Beijing
+    HistoryData {
+        date: time::macros::date!(2026 - 01 - 02),
+        sales: vec![
+            sale("till-1-20260102101500001", 1250, SaleState::Paid, t),
+            sale(
+                "till-1-20260102101600001",
+                800,
+                SaleState::Failed,
+                t + 60_000,
+            ),
+            sale(
+                "till-1-20260102111500001",
+                3000,
+                SaleState::Paid,
+                t + 3_600_000,
+            ),
+            sale(
+                "till-1-20260102111900001",
+                45_000,
+                SaleState::Reversed,
+                t + 3_840_000,
+            ),
+        ],
+        totals: DayTotals {
+            by_state: vec![
+                StateTotal {
+                    state: SaleState::Failed,
+                    count: 1,
+                    total_fee: Fen(800),
+                },
+                StateTotal {
+                    state: SaleState::Paid,
+                    count: 2,
+                    total_fee: Fen(4250),
+                },
+                StateTotal {
+                    state: SaleState::Reversed,
+                    count: 1,
+                    total_fee: Fen(45_000),
+                },
+            ],
+        },
+    }
+}
+
+fn scanner(h: &mut Harness, status: Status) {
+    let at = h.now();
+    h.send_after(
+        1,
+        Msg::ScannerStatus(StatusEvent {
+            source: Source::Serial,
+            node: NodeKind::Tty,
+            status,
+            at,
+        }),
+    );
+}
+
+#[test]
+fn sale_entry() {
+    snap("sale_empty", false, |_| {});
+    snap("sale_amount_typed", false, |h| {
+        h.type_str("128.5");
+    });
+    snap("sale_scan_step", false, |h| {
+        h.type_str("128.5");
+        h.key(Key::Enter);
+        scanner(
+            h,
+            Status::Connected {
+                path: "/dev/ttyACM0".into(),
+            },
+        );
+        h.send_after(1, Msg::Network(NetHealth::Ok(Duration::from_millis(42))));
+    });
+    snap("sale_manual_code", false, |h| {
+        h.type_str("9");
+        h.key(Key::Tab);
+        h.type_str("13456789");
+    });
+    snap("sale_bad_amount", false, |h| {
+        h.type_str("12.");
+        h.key(Key::Enter);
+    });
+    snap("sale_alipay_code", false, |h| {
+        h.type_str("9");
+        h.wedge_scan("281234567890123456");
+    });
+    snap("sale_scanner_unplugged", false, |h| {
+        scanner(
+            h,
+            Status::Disconnected {
+                reason: "device went away".into(),
+            },
+        );
+        h.send_after(1, Msg::Network(NetHealth::Down));
+    });
+    snap("sale_simulator", true, |h| {
+        h.type_str("3");
+    });
+    snap("sale_journal_failed", false, |h| {
+        h.send_after(
+            1,
+            Msg::JournalFailed(Words::new(
+                "journal write failed: disk full",
+                "账本写入失败:磁盘已满",
+            )),
+        );
+    });
+}
+
+#[test]
+fn waiting_screens() {
+    snap("waiting_submitting", false, waiting);
+    snap("waiting_password", false, password);
+    snap("waiting_password_later", false, |h| {
+        password(h);
+        h.idle(9_400);
+    });
+    snap("waiting_querying", false, |h| {
+        waiting(h);
+        h.send_after(
+            5,
+            Msg::Sale(Progress::Querying {
+                remaining: Some(Duration::from_secs(12)),
+                queries: 4,
+            }),
+        );
+    });
+    snap("waiting_confirm_cancel", false, |h| {
+        password(h);
+        h.key(Key::Esc);
+    });
+    snap("waiting_cancelling", false, |h| {
+        password(h);
+        h.key(Key::Esc);
+        h.key(Key::Enter);
+    });
+    snap("waiting_reversing", false, |h| {
+        password(h);
+        h.send_after(5, Msg::Sale(Progress::Reversing { attempt: 2 }));
+    });
+}
+
+#[test]
+fn result_screens() {
+    snap("result_paid", false, |h| done(h, paid(), Some(Fen(1250))));
+    snap("result_paid_coupon", false, |h| {
+        done(h, paid(), Some(Fen(1050)))
+    });
+    snap("result_not_enough", false, |h| {
+        done(
+            h,
+            Final::Failed {
+                err_code: "NOTENOUGH".into(),
+                rescan: true,
+            },
+            None,
+        )
+    });
+    snap("result_code_expired", false, |h| {
+        done(
+            h,
+            Final::Failed {
+                err_code: "AUTHCODEEXPIRE".into(),
+                rescan: true,
+            },
+            None,
+        )
+    });
+    snap("result_unknown_failure", false, |h| {
+        done(
+            h,
+            Final::Failed {
+                err_code: "SOMETHING_NEW".into(),
+                rescan: false,
+            },
+            None,
+        )
+    });
+    snap("result_reversed_refunded", false, |h| {
+        done(h, Final::Reversed { refunded: true }, None)
+    });
+    snap("result_reversed_not_charged", false, |h| {
+        done(h, Final::Reversed { refunded: false }, None)
+    });
+    snap("result_unresolved", false, |h| {
+        done(
+            h,
+            Final::Unresolved {
+                why: "reverse: no answer after 10 tries".into(),
+            },
+            None,
+        )
+    });
+}
+
+#[test]
+fn other_screens() {
+    snap("history", false, |h| {
+        h.key(Key::F(2));
+        h.send_after(5, Msg::History(day()));
+    });
+    snap("history_detail", false, |h| {
+        h.key(Key::F(2));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Down);
+        h.key(Key::Enter);
+    });
+    snap("history_empty", false, |h| {
+        h.key(Key::F(2));
+        h.send_after(
+            5,
+            Msg::History(HistoryData {
+                date: time::macros::date!(2026 - 01 - 03),
+                sales: vec![],
+                totals: DayTotals::default(),
+            }),
+        );
+    });
+    let pending = || {
+        vec![
+            sale(
+                "till-1-20260102093000001",
+                9900,
+                SaleState::Unresolved,
+                1_767_317_400_000,
+            ),
+            sale(
+                "till-1-20260102094500001",
+                2000,
+                SaleState::Reversing,
+                1_767_318_300_000,
+            ),
+        ]
+    };
+    snap("pending", false, |h| {
+        h.key(Key::F(3));
+        h.send_after(5, Msg::Pending(pending()));
+    });
+    snap("pending_confirm_reverse", false, |h| {
+        h.key(Key::F(3));
+        h.send_after(5, Msg::Pending(pending()));
+        h.key(Key::Char('2'));
+    });
+    snap("pending_empty", false, |h| {
+        h.key(Key::F(3));
+        h.send_after(5, Msg::Pending(vec![]));
+    });
+    snap("refund_pick", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+    });
+    snap("refund_reason", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Enter);
+        h.type_str("5");
+        h.key(Key::Enter);
+    });
+    snap("refund_pin", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Enter);
+        h.key(Key::Enter);
+        h.key(Key::Char('3'));
+        h.type_str("24");
+    });
+    snap("refund_done", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Enter);
+        h.key(Key::Enter);
+        h.key(Key::Char('3'));
+        h.type_str("2468");
+        h.key(Key::Enter);
+        h.send_after(5, Msg::Refund(RefundUpdate::Succeeded(Fen(1250))));
+    });
+    snap("diagnostics", true, |h| {
+        scanner(
+            h,
+            Status::PermissionDenied {
+                path: "/dev/ttyACM0".into(),
+            },
+        );
+        h.key(Key::F(5));
+        h.send_after(
+            5,
+            Msg::Diagnostics(DiagInfo {
+                api_latency: Some(Ok(Duration::from_millis(3))),
+                api_host: "127.0.0.1:38211".into(),
+                journal_path: "/var/lib/paycode/paycode.db".into(),
+                journal_bytes: 81_920,
+                cert_days: Some(Ok(87)),
+                clock_skew_secs: Some(-2),
+            }),
+        );
+    });
+    snap("help_simulator_scenarios", true, |h| {
+        h.key(Key::Char('?'));
+    });
+    snap("recovery_running", false, |h| {
+        h.send_after(1, Msg::Recovery(RecoveryReport::default()));
+    });
+    snap("recovery_done", false, |h| {
+        h.send_after(
+            1,
+            Msg::Recovery(RecoveryReport {
+                resolved: vec![
+                    SaleResult {
+                        out_trade_no: "till-1-20260101180000001".into(),
+                        total_fee: Fen(1250),
+                        result: paid(),
+                        transaction_id: None,
+                        cash_fee: None,
+                    },
+                    SaleResult {
+                        out_trade_no: "till-1-20260101180500001".into(),
+                        total_fee: Fen(800),
+                        result: Final::Reversed { refunded: false },
+                        transaction_id: None,
+                        cash_fee: None,
+                    },
+                ],
+                still_pending: 1,
+                done: true,
+            }),
+        );
+    });
+}

@@ -1,0 +1,548 @@
+//! `App::update` on virtual time: keys, wedge scans, manual entry, cancel, results, language,
+//! history, pending and refund flows.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod tui_common;
+
+use paycode::authcode::AuthCode;
+use paycode::checkout::flow::{Final, Payment};
+use paycode::config::Language;
+use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
+use paycode::money::Fen;
+use paycode::scanner::{ScanError, ScanEvent, Source};
+use paycode::tui::app::Words;
+use paycode::tui::app::{
+    Cmd, Field, HistoryData, Key, Msg, NoticeText, Progress, RefundStep, RefundUpdate, SaleResult,
+    Screen, Stage, WaitPhase,
+};
+use paycode::tui::i18n::T;
+use std::time::Duration;
+use tui_common::{CODE, CODE2, Harness};
+
+fn start_cmd(amount: u64, code: &str) -> Cmd {
+    Cmd::StartSale {
+        amount: Fen(amount),
+        code: AuthCode::parse(code).unwrap(),
+    }
+}
+
+fn notice(h: &Harness) -> Option<NoticeText> {
+    h.app.notice.as_ref().map(|n| n.text.clone())
+}
+
+fn result(r: Final) -> SaleResult {
+    SaleResult {
+        out_trade_no: "till-1-20260101120000001".into(),
+        total_fee: Fen(1250),
+        result: r,
+        transaction_id: None,
+        cash_fee: None,
+    }
+}
+
+fn serial_scan(h: &Harness, code: &str) -> Msg {
+    let now = h.now();
+    Msg::Scan(ScanEvent {
+        result: AuthCode::parse(code).map_err(|reason| ScanError {
+            reason,
+            raw_len: code.len(),
+        }),
+        source: Source::Serial,
+        started: now,
+        at: now,
+    })
+}
+
+/// Type an amount, then scan: the sale starts with the typed amount.
+fn started(h: &mut Harness) {
+    h.type_str("12.5");
+    let cmds = h.wedge_scan(CODE);
+    assert_eq!(cmds, vec![start_cmd(1250, CODE)]);
+}
+
+#[test]
+fn amount_editing_digits_point_backspace_enter() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("12..3");
+    h.idle(100);
+    assert_eq!(h.app.entry.amount, "12.3", "a second '.' is not taken");
+    h.key(Key::Backspace);
+    h.idle(100);
+    assert_eq!(h.app.entry.amount, "12.");
+    assert!(h.key(Key::Enter).is_empty());
+    assert!(matches!(notice(&h), Some(NoticeText::Money(_))));
+    assert_eq!(h.app.entry.focus, Field::Amount);
+    h.type_str("05");
+    h.key(Key::Enter);
+    assert_eq!(h.app.entry.amount, "12.05");
+    assert_eq!(h.app.entry.focus, Field::Code);
+    assert_eq!(notice(&h), None);
+    // Backspace in the empty code field goes back to the amount.
+    h.key(Key::Backspace);
+    assert_eq!(h.app.entry.focus, Field::Amount);
+    h.key(Key::Esc);
+    assert_eq!(h.app.entry.amount, "");
+}
+
+#[test]
+fn amount_over_the_ceiling_is_refused_with_the_ceiling() {
+    let mut h = Harness::new(Language::Zh);
+    h.type_str("1000.01");
+    h.key(Key::Enter);
+    let text = h.app.notice.as_ref().unwrap().text.render(Language::Zh);
+    assert!(text.contains("1000.00"), "{text}");
+}
+
+#[test]
+fn wedge_scan_during_amount_entry_starts_the_sale() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    let Stage::Waiting(w) = &h.app.stage else {
+        panic!("{:?}", h.app.stage)
+    };
+    assert_eq!(w.amount, Fen(1250));
+    assert_eq!(w.code, "13************6789");
+    assert_eq!(w.phase, WaitPhase::Submitting);
+    // The scanned digits never reached the amount or code field.
+    assert_eq!(h.app.entry.amount, "12.50");
+    assert_eq!(h.app.entry.code, "");
+}
+
+#[test]
+fn scan_without_amount_asks_for_the_amount_first() {
+    let mut h = Harness::new(Language::En);
+    assert!(h.wedge_scan(CODE).is_empty());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::ScanNeedsAmount)));
+    assert_eq!(h.app.stage, Stage::Entry);
+    let msg = serial_scan(&h, CODE);
+    assert!(h.send_after(10, msg).is_empty());
+}
+
+#[test]
+fn serial_scan_is_accepted_on_any_field_and_screen_once_an_amount_is_set() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("8");
+    h.key(Key::F(5));
+    assert_eq!(h.app.screen, Screen::Diagnostics);
+    let msg = serial_scan(&h, CODE);
+    assert_eq!(h.send_after(10, msg), vec![start_cmd(800, CODE)]);
+    assert_eq!(h.app.screen, Screen::Sale);
+}
+
+#[test]
+fn manual_code_entry() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("8");
+    h.key(Key::Enter);
+    h.type_str(CODE);
+    let cmds = h.key(Key::Enter);
+    assert_eq!(cmds, vec![start_cmd(800, CODE)]);
+}
+
+#[test]
+fn manual_code_with_a_typo_names_the_problem() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("8");
+    h.key(Key::Tab);
+    h.type_str("1345678901");
+    assert!(h.key(Key::Enter).is_empty());
+    let text = h.app.notice.as_ref().unwrap().text.render(Language::En);
+    assert!(text.contains("too short: 10 digits"), "{text}");
+}
+
+#[test]
+fn invalid_code_names_the_wallet_in_both_languages() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("8");
+    assert!(h.wedge_scan("281234567890123456").is_empty());
+    let n = h.app.notice.clone().unwrap();
+    assert!(n.text.render(Language::En).contains("Alipay"));
+    assert!(n.text.render(Language::Zh).contains("支付宝"));
+    let msg = serial_scan(&h, "6212345678901234567");
+    assert!(h.send_after(3000, msg).is_empty());
+    let n = h.app.notice.clone().unwrap();
+    assert!(n.text.render(Language::En).contains("UnionPay"));
+    assert!(n.text.render(Language::Zh).contains("银联"));
+    assert_eq!(h.app.stage, Stage::Entry);
+}
+
+#[test]
+fn countdown_follows_the_runner() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    h.send_after(
+        10,
+        Msg::Sale(Progress::Submitting {
+            out_trade_no: "till-1-1".into(),
+            total_fee: Fen(1250),
+        }),
+    );
+    let cmds = h.send_after(
+        100,
+        Msg::Sale(Progress::WaitingForPassword {
+            remaining: Duration::from_secs(25),
+            queries: 1,
+        }),
+    );
+    assert!(cmds.is_empty());
+    let Stage::Waiting(w) = h.app.stage.clone() else {
+        panic!()
+    };
+    assert_eq!(w.phase, WaitPhase::Password);
+    assert_eq!(w.queries, 1);
+    assert_eq!(w.out_trade_no.as_deref(), Some("till-1-1"));
+    assert_eq!(w.remaining(h.now()), Some(Duration::from_secs(25)));
+    // The countdown asks for one tick per displayed second, never a busy loop.
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_secs(1)));
+    h.idle(5000);
+    assert_eq!(w.remaining(h.app.now), Some(Duration::from_secs(20)));
+    h.idle(300);
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(700)));
+    // Once the runner stops reporting a deadline (reversing), there is no timer at all.
+    h.send_after(1, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    assert_eq!(h.app.deadline(), None);
+}
+
+#[test]
+fn idle_app_has_no_timer() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.app.deadline(), None);
+    // A held digit needs one tick at the wedge gap, then nothing.
+    h.send_after(10, Msg::Key(Key::Char('5')));
+    assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(50)));
+    h.idle(100);
+    assert_eq!(h.app.deadline(), None);
+    assert_eq!(h.app.entry.amount, "5");
+}
+
+#[test]
+fn esc_asks_to_confirm_then_cancels() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    assert!(h.key(Key::Esc).is_empty());
+    assert!(matches!(&h.app.stage, Stage::Waiting(w) if w.confirm_cancel));
+    // Esc again: keep waiting.
+    assert!(h.key(Key::Esc).is_empty());
+    assert!(matches!(&h.app.stage, Stage::Waiting(w) if !w.confirm_cancel && !w.cancelling));
+    h.key(Key::Esc);
+    assert_eq!(h.key(Key::Enter), vec![Cmd::CancelSale]);
+    assert!(matches!(&h.app.stage, Stage::Waiting(w) if w.cancelling));
+    // A second Esc while cancelling does not ask again.
+    h.key(Key::Esc);
+    assert!(matches!(&h.app.stage, Stage::Waiting(w) if !w.confirm_cancel));
+    h.send_after(10, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    let cmds = h.send_after(
+        10,
+        Msg::Sale(Progress::Done(result(Final::Reversed { refunded: false }))),
+    );
+    assert_eq!(cmds, vec![Cmd::Bell]);
+    assert!(matches!(
+        &h.app.stage,
+        Stage::Result(r) if r.result == Final::Reversed { refunded: false }
+    ));
+    h.key(Key::Enter);
+    assert_eq!(h.app.stage, Stage::Entry);
+    assert_eq!(h.app.entry.amount, "");
+}
+
+#[test]
+fn no_navigation_new_scan_or_quit_while_a_sale_runs() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    assert!(h.key(Key::F(2)).is_empty());
+    assert_eq!(h.app.screen, Screen::Sale);
+    assert!(h.key(Key::CtrlC).is_empty());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::QuitBlocked)));
+    assert!(h.wedge_scan(CODE2).is_empty());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::BusyNoNewSale)));
+}
+
+#[test]
+fn quit_when_idle() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.key(Key::CtrlC), vec![Cmd::Quit]);
+    assert_eq!(h.key(Key::F(10)), vec![Cmd::Quit]);
+}
+
+#[test]
+fn rescan_result_keeps_the_amount_for_the_next_code() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    h.send_after(
+        100,
+        Msg::Sale(Progress::Done(result(Final::Failed {
+            err_code: "AUTHCODEEXPIRE".into(),
+            rescan: true,
+        }))),
+    );
+    // Scanning the refreshed code right on the result screen starts a new sale, same amount.
+    assert_eq!(h.wedge_scan(CODE2), vec![start_cmd(1250, CODE2)]);
+}
+
+#[test]
+fn final_result_needs_a_new_amount_and_digit_starts_it() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    let paid = Final::Paid(Payment {
+        transaction_id: "4200000001".into(),
+        total_fee: Fen(1250),
+        time_end: "20260101120000".into(),
+    });
+    h.send_after(100, Msg::Sale(Progress::Done(result(paid))));
+    assert!(h.wedge_scan(CODE2).is_empty());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::ScanNeedsAmount)));
+    h.type_str("3");
+    h.idle(100);
+    assert_eq!(h.app.stage, Stage::Entry);
+    assert_eq!(h.app.entry.amount, "3");
+}
+
+#[test]
+fn language_switch_rewords_the_notice() {
+    let mut h = Harness::new(Language::Zh);
+    h.type_str("8");
+    h.wedge_scan("281234567890123456");
+    let n = h.app.notice.clone().unwrap();
+    h.key(Key::F(6));
+    assert_eq!(h.app.lang, Language::En);
+    assert!(n.text.render(h.app.lang).contains("Alipay"));
+    h.key(Key::F(6));
+    assert_eq!(h.app.lang, Language::Zh);
+}
+
+#[test]
+fn help_overlay_opens_and_closes() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::Char('?'));
+    assert!(h.app.help);
+    // Keys do not reach the fields while it is open.
+    h.type_str("5");
+    h.idle(100);
+    assert_eq!(h.app.entry.amount, "");
+    h.key(Key::Esc);
+    assert!(!h.app.help);
+}
+
+#[test]
+fn journal_failure_refuses_new_sales() {
+    let mut h = Harness::new(Language::En);
+    h.send_after(1, Msg::JournalFailed(Words::new("disk full", "磁盘已满")));
+    h.type_str("8");
+    assert!(h.wedge_scan(CODE).is_empty());
+    assert_eq!(h.app.stage, Stage::Entry);
+    assert!(matches!(
+        notice(&h),
+        Some(NoticeText::Failed(T::JournalDown, _))
+    ));
+}
+
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
+    Sale {
+        out_trade_no: no.into(),
+        total_fee: Fen(fee),
+        code_fp: "fp".into(),
+        code_masked: "13************6789".into(),
+        device_info: "till-1".into(),
+        created_ms,
+        updated_ms: created_ms,
+        state,
+        transaction_id: (state == SaleState::Paid).then(|| format!("42{no}")),
+        bank_type: None,
+        cash_fee: None,
+        err_code: None,
+        message: None,
+    }
+}
+
+fn day() -> HistoryData {
+    let date = time::macros::date!(2026 - 01 - 02);
+    // 2026-01-02 10:15 Beijing = 02:15 UTC.
+    let t = 1_767_320_100_000;
+    HistoryData {
+        date,
+        sales: vec![
+            sale("A1", 1250, SaleState::Paid, t),
+            sale("A2", 800, SaleState::Failed, t + 60_000),
+            sale("A3", 3000, SaleState::Paid, t + 3_600_000),
+        ],
+        totals: DayTotals {
+            by_state: vec![
+                StateTotal {
+                    state: SaleState::Failed,
+                    count: 1,
+                    total_fee: Fen(800),
+                },
+                StateTotal {
+                    state: SaleState::Paid,
+                    count: 2,
+                    total_fee: Fen(4250),
+                },
+            ],
+        },
+    }
+}
+
+#[test]
+fn history_day_navigation_detail_and_export() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.key(Key::F(2)), vec![Cmd::LoadHistory(None)]);
+    h.send_after(10, Msg::History(day()));
+    let d = time::macros::date!(2026 - 01 - 02);
+    assert_eq!(
+        h.key(Key::Left),
+        vec![Cmd::LoadHistory(Some(d.previous_day().unwrap()))]
+    );
+    assert_eq!(h.key(Key::F(7)), vec![Cmd::ExportCsv(d)]);
+    h.key(Key::Down);
+    h.key(Key::Enter);
+    assert!(h.app.history.detail);
+    assert_eq!(h.app.history.selected_sale().unwrap().out_trade_no, "A2");
+    h.key(Key::Esc);
+    assert!(!h.app.history.detail);
+    h.send_after(10, Msg::Exported(Ok("/tmp/x.csv".into())));
+    assert_eq!(
+        notice(&h),
+        Some(NoticeText::Tf(T::Exported, vec!["/tmp/x.csv".into()]))
+    );
+    h.key(Key::Esc);
+    assert_eq!(h.app.screen, Screen::Sale);
+    let hours = paycode::tui::app::paid_by_hour(&day().sales);
+    assert_eq!(hours[10], (1, Fen(1250)));
+    assert_eq!(hours[11], (1, Fen(3000)));
+}
+
+#[test]
+fn pending_query_and_reverse_with_confirm() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.key(Key::F(3)), vec![Cmd::LoadPending]);
+    h.send_after(
+        10,
+        Msg::Pending(vec![
+            sale("P1", 500, SaleState::Unresolved, 0),
+            sale("P2", 700, SaleState::Unresolved, 1),
+        ]),
+    );
+    h.key(Key::Down);
+    assert_eq!(h.key(Key::Char('1')), vec![Cmd::QueryPending("P2".into())]);
+    // One action at a time.
+    assert!(h.key(Key::Char('2')).is_empty());
+    let cmds = h.send_after(
+        10,
+        Msg::PendingDone {
+            out_trade_no: "P2".into(),
+            result: Err(Words::new("no answer", "无应答")),
+        },
+    );
+    assert_eq!(cmds, vec![Cmd::LoadPending]);
+    assert!(h.key(Key::Char('2')).is_empty());
+    assert_eq!(h.app.pending.confirm.as_deref(), Some("P2"));
+    assert!(h.key(Key::Esc).is_empty());
+    assert_eq!(
+        h.app.screen,
+        Screen::Pending,
+        "Esc closes the question first"
+    );
+    h.key(Key::Char('2'));
+    assert_eq!(h.key(Key::Enter), vec![Cmd::ReversePending("P2".into())]);
+}
+
+#[test]
+fn refund_pick_amount_reason_pin() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.key(Key::F(4)), vec![Cmd::LoadHistory(None)]);
+    h.send_after(10, Msg::History(day()));
+    assert_eq!(h.app.refund.candidates.len(), 2, "paid sales only");
+    h.key(Key::Down);
+    h.key(Key::Enter);
+    assert_eq!(h.app.refund.step, RefundStep::Amount);
+    h.type_str("30.01");
+    h.key(Key::Enter);
+    assert!(matches!(
+        &h.app.refund.notice.as_ref().unwrap().text,
+        NoticeText::Tf(T::RefundTooMuch, a) if a == &vec!["30.00".to_string()]
+    ));
+    for _ in 0..5 {
+        h.key(Key::Backspace);
+    }
+    h.type_str("5");
+    h.key(Key::Enter);
+    assert_eq!(h.app.refund.step, RefundStep::Reason);
+    h.key(Key::Char('1'));
+    assert_eq!(h.app.refund.step, RefundStep::Pin);
+    h.type_str("1111");
+    assert!(h.key(Key::Enter).is_empty());
+    assert_eq!(h.app.refund.step, RefundStep::Pin);
+    h.type_str("2468");
+    assert_eq!(
+        h.key(Key::Enter),
+        vec![Cmd::Refund {
+            out_trade_no: "A3".into(),
+            total_fee: Fen(3000),
+            refund_fee: Fen(500),
+            reason: "退货".into(),
+        }]
+    );
+    h.send_after(10, Msg::Refund(RefundUpdate::Accepted));
+    assert_eq!(h.app.refund.step, RefundStep::Sending { accepted: true });
+    h.send_after(10, Msg::Refund(RefundUpdate::Succeeded(Fen(500))));
+    assert_eq!(h.app.refund.step, RefundStep::Done(Ok(Fen(500))));
+    h.key(Key::Enter);
+    assert_eq!(h.app.screen, Screen::Sale);
+}
+
+#[test]
+fn pin_is_never_in_debug_output() {
+    let h = Harness::new(Language::En);
+    let dbg = format!("{:?}", h.app);
+    assert!(!dbg.contains("2468"));
+    assert!(dbg.contains("Pin(****)"));
+}
+
+#[test]
+fn recovery_report_is_shown_until_enter_and_an_empty_one_is_only_a_notice() {
+    use paycode::tui::app::RecoveryReport;
+    let mut h = Harness::new(Language::En);
+    h.send_after(1, Msg::Recovery(RecoveryReport::default()));
+    assert!(h.app.recovery.is_some(), "running: shown");
+    h.send_after(
+        1,
+        Msg::Recovery(RecoveryReport {
+            resolved: vec![],
+            still_pending: 0,
+            done: true,
+        }),
+    );
+    assert!(h.app.recovery.is_none());
+    assert_eq!(notice(&h), Some(NoticeText::T(T::RecoveryNone)));
+    h.send_after(
+        1,
+        Msg::Recovery(RecoveryReport {
+            resolved: vec![result(Final::Reversed { refunded: true })],
+            still_pending: 1,
+            done: true,
+        }),
+    );
+    // Keys do not reach the sale screen until the report is dismissed.
+    h.type_str("5");
+    assert_eq!(h.app.entry.amount, "");
+    h.key(Key::Enter);
+    assert!(h.app.recovery.is_none());
+    h.type_str("5");
+    assert_eq!(h.app.entry.amount, "5");
+}
+
+#[test]
+fn refused_sale_goes_back_to_entry_with_the_reason() {
+    let mut h = Harness::new(Language::Zh);
+    started(&mut h);
+    h.send_after(
+        5,
+        Msg::SaleRefused(Words::new("duplicate scan", "重复扫码")),
+    );
+    assert_eq!(h.app.stage, Stage::Entry);
+    assert_eq!(
+        h.app.notice.as_ref().unwrap().text.render(Language::Zh),
+        "重复扫码"
+    );
+    assert_eq!(h.app.entry.amount, "12.50", "the amount stays for a retry");
+}
