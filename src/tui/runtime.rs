@@ -198,7 +198,9 @@ async fn ui_loop(
     out
 }
 
-/// The next message, or a tick at `deadline`.
+/// The next message, or a tick at `deadline`. Queued messages win over a due tick: a key that
+/// arrived before the tick fired must reach the wedge detector first, or a scanner burst
+/// delayed by a slow redraw would be released as typed digits.
 async fn next(
     rx: &mut UnboundedReceiver<(Msg, Instant)>,
     deadline: Option<Instant>,
@@ -206,6 +208,7 @@ async fn next(
     match deadline {
         None => rx.recv().await,
         Some(d) => tokio::select! {
+            biased;
             m = rx.recv() => m,
             _ = tokio::time::sleep_until(d.into()) => Some((Msg::Tick, Instant::now())),
         },
