@@ -144,11 +144,16 @@ async fn ui_loop(
             out = Err(e);
             break;
         }
-        let (msg, at) = match next(&mut rx, app.deadline()).await {
+        let first = match next(&mut rx, app.deadline()).await {
             Some(m) => m,
             None => break,
         };
-        for cmd in app.update(msg, at) {
+        // Everything already queued (a scanner burst is 19 keys) is applied before one redraw.
+        let mut cmds = app.update(first.0, first.1);
+        while let Ok((msg, at)) = rx.try_recv() {
+            cmds.extend(app.update(msg, at));
+        }
+        for cmd in cmds {
             let job = match cmd {
                 Cmd::Quit => break 'main,
                 Cmd::Bell => {
