@@ -78,6 +78,14 @@ pub fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
 
 /// `paycode` with no subcommand: open the till, run recovery, then the cashier screen.
 pub fn run(config_path: &std::path::Path) -> ExitCode {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        eprintln!(
+            "paycode: the cashier screen needs a terminal; for scripts use `paycode pay` (paycode --help)\n\
+             paycode:收银界面需要在终端中运行;脚本请使用 `paycode pay`(paycode --help)"
+        );
+        return ExitCode::from(3);
+    }
     let cfg = match crate::cli::load(config_path, false) {
         Ok(c) => c,
         Err(code) => return code,
