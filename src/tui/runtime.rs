@@ -157,11 +157,16 @@ async fn ui_loop(
             out = Err(e);
             break;
         }
-        let (msg, at) = match next(&mut rx, app.deadline()).await {
+        let first = match next(&mut rx, app.deadline()).await {
             Some(m) => m,
             None => break,
         };
-        for cmd in app.update(msg, at) {
+        // Everything already queued (a scanner burst is 19 keys) is applied before one redraw.
+        let mut cmds = app.update(first.0, first.1);
+        while let Ok((msg, at)) = rx.try_recv() {
+            cmds.extend(app.update(msg, at));
+        }
+        for cmd in cmds {
             let job = match cmd {
                 Cmd::Quit => break 'main,
                 Cmd::Bell => {
@@ -211,7 +216,9 @@ async fn ui_loop(
     out
 }
 
-/// The next message, or a tick at `deadline`.
+/// The next message, or a tick at `deadline`. Queued messages win over a due tick: a key that
+/// arrived before the tick fired must reach the wedge detector first, or a scanner burst
+/// delayed by a slow redraw would be released as typed digits.
 async fn next(
     rx: &mut UnboundedReceiver<(Msg, Instant)>,
     deadline: Option<Instant>,
