@@ -294,7 +294,8 @@ fn the_checker_passes_agreement_and_names_each_violation() {
         Vec::<String>::new()
     );
 
-    let cases: Vec<(&str, LedgerView, Vec<Sale>, Vec<String>, Vec<Claim>)> = vec![
+    type Case = (&'static str, LedgerView, Vec<Sale>, Vec<String>, Vec<Claim>);
+    let cases: Vec<Case> = vec![
         (
             "2 micropays",
             ledger(vec![{

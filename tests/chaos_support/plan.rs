@@ -121,9 +121,15 @@ fn restart(rng: &mut Rng) -> RestartPlan {
     RestartPlan {
         faults: faults(rng, 2),
         eager_sale: rng.chance(1, 2),
-        crash_recovery_at: (0..2)
-            .filter_map(|_| rng.chance(1, 4).then(|| ms(rng, 60)))
-            .collect(),
+        crash_recovery_at: {
+            let mut at = Vec::new();
+            for _ in 0..2 {
+                if rng.chance(1, 4) {
+                    at.push(ms(rng, 60));
+                }
+            }
+            at
+        },
     }
 }
 
