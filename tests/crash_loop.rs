@@ -28,7 +28,7 @@ const DEFAULT_ITERATIONS: u64 = 20;
 /// the other half 0..=SUBMIT_WINDOW ms after WeChat saw the micropay (waiting, querying,
 /// reversing: a password timeout is 150 ms, a reverse follows).
 const SPAWN_WINDOW_MS: u64 = 300;
-const SUBMIT_WINDOW_MS: u64 = 350;
+const SUBMIT_WINDOW_MS: u64 = 250;
 
 /// `paycode recover` runs before what is left is accepted as pending.
 const RECOVER_RUNS: u32 = 5;
@@ -142,7 +142,19 @@ fn state_of(world: &World) -> String {
 fn iteration(rt: &tokio::runtime::Runtime, seed: u64) -> Iteration {
     let mut rng = Rng::new(seed);
     let world = rt.block_on(World::start(Timing::crash_loop()));
-    let scenario = rng.pick(scenarios()).key;
+    // Half the customers keep the sale open for a while (password, recall, slow reply), so
+    // more kills land in the wait and the reverse.
+    let scenario = if rng.chance(1, 2) {
+        *rng.pick(&[
+            "password_confirms",
+            "password_never",
+            "password_closes",
+            "reverse_recall",
+            "slow_reply",
+        ])
+    } else {
+        rng.pick(scenarios()).key
+    };
     let amount = match rng.below(4) {
         0 => rng.range(100_001, 300_000), // asks for a password
         _ => rng.range(1, 99_999),
