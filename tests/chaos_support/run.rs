@@ -190,7 +190,7 @@ impl Runner {
         self.claims.push(claim(o));
     }
 
-    /// One planned sale, its rescan, its restart and its pending retry.
+    /// One planned sale, its restart, its rescan and its pending retry.
     async fn sale(&mut self, till: &mut Option<Till>, p: &SalePlan, seed: u64, i: u64) {
         self.stats.sales += 1;
         self.queue(&p.faults);
@@ -199,21 +199,14 @@ impl Runner {
         let attempt = self
             .attempt(t, p.amount, &auth, p.cancel_at, p.customer_at, p.crash_at)
             .await;
-        let mut done_no = None;
         match attempt {
             Attempt::Crashed => self.stats.crashes += 1,
-            Attempt::Done(Ok(o)) => {
-                done_no = Some(o.out_trade_no.clone());
-                self.shown(&o);
-            }
+            Attempt::Done(Ok(o)) => self.shown(&o),
             Attempt::Done(Err(e)) => {
                 self.violations
                     .push(format!("sale {i} ({}) refused: {e}", p.scenario.key));
                 return;
             }
-        }
-        if let (true, Some(no)) = (p.rescan, done_no) {
-            self.rescan(till, p.amount, &auth, &no).await;
         }
         if let Some(rp) = &p.restart {
             // An eager sale is a different, impatient customer (serial far from the plan's).
@@ -222,6 +215,9 @@ impl Runner {
                 (seed.wrapping_mul(100) + 50 + i) % 1_000_000_000_000,
             );
             self.restart(till, rp, &eager).await;
+        }
+        if p.rescan {
+            self.rescan(till, p.amount, &auth).await;
         }
         if p.retry_pending
             && let Some(t) = till.as_mut()
@@ -285,30 +281,44 @@ impl Runner {
         }
     }
 
-    /// The same code again, right away: refused as a duplicate scan, nothing sent.
-    async fn rescan(&mut self, till: &mut Option<Till>, amount: Fen, code: &str, first: &str) {
+    /// The same code again (after the sale, or after its crash and restart): refused as a
+    /// duplicate scan of the sale that used it, nothing sent. If the crash came before the
+    /// intent was journaled, no sale used the code and the scan is an ordinary sale.
+    async fn rescan(&mut self, till: &mut Option<Till>, amount: Fen, code: &str) {
         let Some(t) = till.as_mut() else { return };
-        match self.attempt(t, amount, code, None, None, None).await {
-            Attempt::Done(Err(SaleError::DuplicateScan { out_trade_no }))
-                if out_trade_no == first =>
+        let masked = AuthCode::parse(code).unwrap().masked();
+        let first = self
+            .world
+            .rows()
+            .into_iter()
+            .find(|s| s.code_masked == masked)
+            .map(|s| s.out_trade_no);
+        match (
+            self.attempt(t, amount, code, None, None, None).await,
+            &first,
+        ) {
+            (Attempt::Done(Err(SaleError::DuplicateScan { out_trade_no })), Some(first))
+                if out_trade_no == *first =>
             {
                 self.stats.duplicate_refusals += 1;
             }
-            Attempt::Done(Err(e)) => self
-                .violations
-                .push(format!("rescan of {first}: wrong refusal: {e}")),
-            Attempt::Done(Ok(o)) => {
+            (Attempt::Done(Ok(o)), None) => self.shown(&o),
+            (Attempt::Done(Ok(o)), Some(first)) => {
                 self.shown(&o);
                 self.violations.push(format!(
                     "rescan of {first}: the same code was charged again as {}",
                     o.out_trade_no
                 ));
             }
-            Attempt::Crashed => unreachable!("no crash timer on a rescan"),
+            (Attempt::Done(Err(e)), _) => self
+                .violations
+                .push(format!("rescan of {first:?}: wrong refusal: {e}")),
+            (Attempt::Crashed, _) => unreachable!("no crash timer on a rescan"),
         }
         if self.orders_with(code) > 1 {
-            self.violations
-                .push(format!("rescan of {first}: a second order reached WeChat"));
+            self.violations.push(format!(
+                "rescan of {first:?}: a second order reached WeChat"
+            ));
         }
     }
 
