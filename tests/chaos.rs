@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use chaos_support::invariants::{Claim, check};
 use chaos_support::plan::Plan;
-use chaos_support::run::{SeedReport, Stats, run};
+use chaos_support::run::{SeedReport, run};
+use chaos_support::stats::Stats;
 use paycode::checkout::Status;
 use paycode::journal::{Sale, SaleState};
 use paycode::money::Fen;

@@ -7,4 +7,5 @@ pub mod invariants;
 pub mod plan;
 pub mod rng;
 pub mod run;
+pub mod stats;
 pub mod world;
