@@ -111,8 +111,7 @@ impl BareServer {
                                 return;
                             }
                             buf.drain(..len);
-                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                            if s.write_all(reply).is_err() {
+                            if s.write_all(REPLY).is_err() {
                                 return;
                             }
                         }
@@ -123,6 +122,9 @@ impl BareServer {
         BareServer { addr, received }
     }
 }
+
+/// The bare server's whole answer.
+const REPLY: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 
 /// Length of the first complete request in `buf`, if there is one.
 fn complete_request(buf: &[u8]) -> Option<usize> {
@@ -159,12 +161,12 @@ impl BareClient {
         BareClient { stream, request }
     }
 
-    /// Send one POST and read the 41-byte answer.
+    /// Send one POST and read the whole answer.
     pub fn post(&mut self) {
         self.stream.write_all(&self.request).expect("write");
-        let mut reply = [0u8; 64];
+        let mut reply = [0u8; REPLY.len()];
         let mut got = 0;
-        while got < 41 {
+        while got < REPLY.len() {
             let n = self.stream.read(&mut reply[got..]).expect("read");
             assert!(n > 0, "bare server closed");
             got += n;
