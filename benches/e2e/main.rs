@@ -51,8 +51,8 @@ fn main() {
 
 fn confirm_figures(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     let sales = env_u64("PAYCODE_BENCH_SALES", 200);
-    let scale = u32::try_from(env_u64("PAYCODE_BENCH_SCALE", 5))
-        .unwrap_or(5)
+    let scale = u32::try_from(env_u64("PAYCODE_BENCH_SCALE", 10))
+        .unwrap_or(10)
         .max(1);
     let tills = env_u64("PAYCODE_BENCH_TILLS", 8).max(1);
     let real = env_u64("PAYCODE_BENCH_REAL_SALES", 16);
