@@ -72,7 +72,12 @@ fn run_lane(first: u64, count: u64, lane: u64) -> Vec<SeedReport> {
                 set.spawn_local(async move { run(&plan).await });
             }
             match set.join_next().await {
-                Some(r) => out.push(r.unwrap()),
+                Some(r) => {
+                    out.push(r.unwrap());
+                    if out.len() % 5000 == 0 {
+                        eprintln!("chaos: lane {lane}: {} seeds done", out.len());
+                    }
+                }
                 None => break,
             }
         }
