@@ -22,7 +22,7 @@ use paycode::simulator::scenario::Fault;
 use paycode::simulator::{LedgerView, OrderView, Totals, scenarios};
 
 /// Seeds in a default `cargo test` run.
-const DEFAULT_SEEDS: u64 = 1000;
+const DEFAULT_SEEDS: u64 = 2500;
 
 /// Threads (one current-thread runtime each: a sale's future borrows the till across awaits,
 /// so it is not `Send`) and seeds in flight per thread (a seed mostly waits on timers and

@@ -62,12 +62,18 @@ fn builder(
         .with_root_certificates(Arc::clone(roots)))
 }
 
+/// The system's CA bundle, read once per process: parsing it costs tens of milliseconds and it
+/// does not change while paycode runs. Unreadable certificates are skipped; an empty store is
+/// reported by the caller.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
 /// The system's CA bundle plus the configured extra CA (used for a local simulator).
 fn root_store(extra_root_ca: Option<&Path>) -> Result<RootCertStore, ClientError> {
     let mut store = RootCertStore::empty();
-    // Unreadable system certificates are skipped: an empty store is reported by the caller.
-    let native = rustls_native_certs::load_native_certs();
-    store.add_parsable_certificates(native.certs);
+    store.add_parsable_certificates(system_roots().iter().cloned());
     if let Some(path) = extra_root_ca {
         for cert in load_certs("extra_root_ca", path)? {
             store.add(cert).map_err(|e| ClientError::BadPem {
