@@ -1,7 +1,7 @@
 //! What the checkout runner needs beyond plain transitions: the flow summary stored with every
 //! state change (so a crash can resume exactly), order-number seeding and duplicate-scan lookups.
 
-use super::sales::{SALE_COLUMNS, Sale, SaleState, Transition, sale_from_row};
+use super::sales::{SALE_COLUMNS, Sale, SaleState, Transition, sale_from_row, sale_id};
 use super::{Journal, JournalError};
 use rusqlite::{OptionalExtension, params};
 
@@ -29,14 +29,7 @@ impl Journal {
         at_ms: i64,
     ) -> Result<(), JournalError> {
         let tx = self.conn.transaction()?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM sales WHERE out_trade_no = ?1",
-                [out_trade_no],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let id = id.ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))?;
+        let id = sale_id(&tx, out_trade_no)?;
         tx.execute(
             "UPDATE sales SET state = ?2, updated_ms = ?3, flow = ?4,
                 transaction_id = COALESCE(?5, transaction_id),

@@ -1,9 +1,10 @@
 //! Refunds of paid sales. The `out_refund_no` is committed before the refund request is sent and
 //! reused for every retry of the same refund, which is WeChat's idempotency key for refunds.
 
+use super::sales::sale_id;
 use super::{Journal, JournalError};
 use crate::money::Fen;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// Where a refund stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,14 +97,7 @@ impl Journal {
         at_ms: i64,
     ) -> Result<(), JournalError> {
         let tx = self.conn.transaction()?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM sales WHERE out_trade_no = ?1",
-                [out_trade_no],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let id = id.ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))?;
+        let id = sale_id(&tx, out_trade_no)?;
         let n = tx.execute(
             "INSERT INTO refunds (sale_id, out_refund_no, refund_fee, reason, state,
                                   created_ms, updated_ms)

@@ -107,6 +107,20 @@ pub(super) const SALE_COLUMNS: &str =
     "out_trade_no, total_fee, code_fp, code_masked, device_info, created_ms,
      updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message";
 
+/// The row id of a sale, or `NoSuchSale`.
+pub(super) fn sale_id(
+    conn: &rusqlite::Connection,
+    out_trade_no: &str,
+) -> Result<i64, JournalError> {
+    conn.query_row(
+        "SELECT id FROM sales WHERE out_trade_no = ?1",
+        [out_trade_no],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))
+}
+
 pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
     let state: String = r.get(7)?;
     Ok(Sale {
@@ -167,14 +181,7 @@ impl Journal {
         at_ms: i64,
     ) -> Result<(), JournalError> {
         let tx = self.conn.transaction()?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM sales WHERE out_trade_no = ?1",
-                [out_trade_no],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let id = id.ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))?;
+        let id = sale_id(&tx, out_trade_no)?;
         tx.execute(
             "UPDATE sales SET state = ?2, updated_ms = ?3,
                 transaction_id = COALESCE(?4, transaction_id),

@@ -5,6 +5,7 @@ use crate::checkout::flow::Final;
 use crate::money::Fen;
 use crate::tui::app::{App, SaleResult};
 use crate::tui::i18n::{T, tr, trf};
+use crate::wxpay::api::{ErrClass, classify};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -30,18 +31,7 @@ pub fn failed_words(err_code: &str) -> (T, T) {
         }
         "PAYERROR" => (T::ReasonPasswordClosed, T::DoStartAgain),
         "CANCELLED" => (T::ReasonCancelled, T::DoStartAgain),
-        "PARAM_ERROR"
-        | "NOAUTH"
-        | "XML_FORMAT_ERROR"
-        | "REQUIRE_POST_METHOD"
-        | "SIGNERROR"
-        | "LACK_PARAMS"
-        | "NOT_UTF8"
-        | "APPID_NOT_EXIST"
-        | "MCHID_NOT_EXIST"
-        | "APPID_MCHID_NOT_MATCH"
-        | "INVALID_REQUEST"
-        | "POST_DATA_EMPTY" => (T::ReasonSetup, T::DoCallSupport),
+        code if classify(code) == ErrClass::Setup => (T::ReasonSetup, T::DoCallSupport),
         _ => (T::ReasonOther, T::DoStartAgain),
     }
 }
