@@ -282,6 +282,10 @@ impl<'a> Decoder<'a> {
                     Depth::InField(n, v)
                 }
                 (Depth::InField(n, v), Event::End(_)) => {
+                    // XML 1.0 has no U+0000, raw or referenced (`encode` would write `&#0;`).
+                    if v.contains('\0') {
+                        return Err(self.malformed("NUL character in a value"));
+                    }
                     self.fields.push((n, v));
                     Depth::InRoot
                 }
@@ -339,6 +343,15 @@ impl<'a> Decoder<'a> {
     }
 
     fn field_name(&mut self, name: &str) -> Result<String, XmlError> {
+        // WeChat's element names are plain identifiers; anything else (`<a//>` reads as `a/`)
+        // could not be written back by `encode` and is no reply of theirs.
+        let plain = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !plain {
+            return Err(self.malformed("element name is not a plain identifier"));
+        }
         if !self.seen.insert(name.to_string()) {
             return Err(XmlError::Duplicate {
                 name: safe_name(name),
@@ -558,6 +571,17 @@ mod tests {
             ("<xml><a>&nbsp;</a></xml>", |e| {
                 matches!(e, XmlError::Entity { .. })
             }),
+            // Found by fuzzing: neither could be encoded back.
+            ("<xml><a//></xml>", |e| {
+                matches!(e, XmlError::Malformed { .. })
+            }),
+            ("<xml><9a>1</9a></xml>", |e| {
+                matches!(e, XmlError::Malformed { .. })
+            }),
+            (
+                "<xml><a>x\u{0}y</a></xml>",
+                |e| matches!(e, XmlError::Malformed { reason, .. } if reason.contains("NUL")),
+            ),
             (
                 "<xml><a><b>1</b></a></xml>",
                 |e| matches!(e, XmlError::Nested { name, .. } if name == "b"),
