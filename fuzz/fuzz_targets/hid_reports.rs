@@ -60,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
                 let mut typed = Vec::new();
                 kbd.report(r, &mut typed);
                 assert!(typed.len() <= 6, "one report typed {} bytes", typed.len());
-                assert!(typed.iter().all(|&b| typable(b)), "untypable byte in {typed:?}");
+                assert!(
+                    typed.iter().all(|&b| typable(b)),
+                    "untypable byte in {typed:?}"
+                );
                 for ev in dec.push(&typed, t0) {
                     assert_eq!(ev.source, Source::HidKeyboard);
                 }
@@ -87,7 +90,11 @@ fuzz_target!(|data: &[u8]| {
                     continue;
                 };
                 if let Some(frame) = pos.report(r) {
-                    assert!(frame.len() <= MAX_POS_FRAME, "frame of {} bytes", frame.len());
+                    assert!(
+                        frame.len() <= MAX_POS_FRAME,
+                        "frame of {} bytes",
+                        frame.len()
+                    );
                     assert!(!frame.last().is_some_and(|b| matches!(b, b'\r' | b'\n' | 0)));
                     if let Some(ev) = dec.frame(&frame, t0, t0) {
                         assert_eq!(ev.source, Source::HidPos);

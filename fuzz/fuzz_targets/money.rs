@@ -24,7 +24,11 @@ fn reference(input: &str) -> Option<u128> {
     if whole.len() > 25 {
         return Some(u128::MAX); // far above any u64 ceiling
     }
-    let yuan: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let yuan: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut fen: u128 = 0;
     for (i, b) in frac.bytes().enumerate() {
         fen += u128::from(b - b'0') * if i == 0 { 10 } else { 1 };
@@ -51,9 +55,16 @@ fuzz_target!(|data: &[u8]| {
     let got = Fen::parse(s, ceiling);
     match &got {
         Ok(f) => {
-            assert!(f.0 > 0 && f.0 <= ceiling.0, "{s:?} gave {f:?} under {ceiling:?}");
+            assert!(
+                f.0 > 0 && f.0 <= ceiling.0,
+                "{s:?} gave {f:?} under {ceiling:?}"
+            );
             let printed = f.to_string();
-            assert_eq!(Fen::parse(&printed, ceiling), Ok(*f), "{printed} does not parse back");
+            assert_eq!(
+                Fen::parse(&printed, ceiling),
+                Ok(*f),
+                "{printed} does not parse back"
+            );
             assert_eq!(Fen::parse_unbounded(s), Ok(*f));
         }
         Err(e) => {

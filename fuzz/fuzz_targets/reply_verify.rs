@@ -177,7 +177,10 @@ fn run_all(body: &[u8], only: Option<usize>, resigned: bool) {
         for q in &fx.refundqueries {
             let r = parse_refundquery(body, q, m);
             check(body, m, &r, resigned);
-            if let Ok(Reply { result: Ok(list), .. }) = &r {
+            if let Ok(Reply {
+                result: Ok(list), ..
+            }) = &r
+            {
                 assert!(list.refunds.len() <= 50);
                 if let RefundRef::OutRefundNo(want) = &q.by {
                     assert!(list.refunds.iter().any(|i| &i.out_refund_no == want));

@@ -32,7 +32,12 @@ fn settings(sel: u8) -> DecodeSettings {
 /// characters each as a Debug list) plus fixed fields. Catches any buffer growing unbounded.
 const DEBUG_BOUND: usize = 2 * MAX_FRAME * 5 + 1024;
 
-fn feed(d: &mut Decoder, chunks: &[&[u8]], t0: Instant, step: Duration) -> Vec<paycode::scanner::ScanEvent> {
+fn feed(
+    d: &mut Decoder,
+    chunks: &[&[u8]],
+    t0: Instant,
+    step: Duration,
+) -> Vec<paycode::scanner::ScanEvent> {
     let mut evs = Vec::new();
     let mut fed = 0usize;
     for (i, c) in chunks.iter().enumerate() {
@@ -41,7 +46,11 @@ fn feed(d: &mut Decoder, chunks: &[&[u8]], t0: Instant, step: Duration) -> Vec<p
         fed += c.len();
         assert!(d.pending_len() <= fed);
         let dbg = format!("{d:?}");
-        assert!(dbg.len() <= DEBUG_BOUND, "decoder state grew to {} chars", dbg.len());
+        assert!(
+            dbg.len() <= DEBUG_BOUND,
+            "decoder state grew to {} chars",
+            dbg.len()
+        );
         if let Some(&last) = c.last() {
             if matches!(last, b'\r' | b'\n' | b'\t' | 0x02 | 0x03) {
                 assert_eq!(d.pending_len(), 0, "a terminator left bytes pending");
@@ -75,7 +84,12 @@ fuzz_target!(|data: &[u8]| {
 
     let s = settings(sel);
     let t0 = Instant::now();
-    let whole = feed(&mut Decoder::new(s.clone(), Source::Serial), &[stream], t0, Duration::ZERO);
+    let whole = feed(
+        &mut Decoder::new(s.clone(), Source::Serial),
+        &[stream],
+        t0,
+        Duration::ZERO,
+    );
     for ev in &whole {
         assert_eq!(ev.source, Source::Serial);
         assert!(ev.started <= ev.at);
@@ -89,19 +103,38 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Same instant, any chunking: identical events, timestamps included.
-    let chunked = feed(&mut Decoder::new(s.clone(), Source::Serial), &chunks, t0, Duration::ZERO);
+    let chunked = feed(
+        &mut Decoder::new(s.clone(), Source::Serial),
+        &chunks,
+        t0,
+        Duration::ZERO,
+    );
     assert_eq!(chunked, whole, "chunking changed the events");
     let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
-    let one_by_one = feed(&mut Decoder::new(s.clone(), Source::Serial), &bytewise, t0, Duration::ZERO);
+    let one_by_one = feed(
+        &mut Decoder::new(s.clone(), Source::Serial),
+        &bytewise,
+        t0,
+        Duration::ZERO,
+    );
     assert_eq!(one_by_one, whole, "byte-at-a-time reads changed the events");
 
     // Reads 1 ms apart: at most 16 ms in all, inside the 300 ms idle gap and the 2 s duplicate
     // window, so the scans (not their timestamps) are the same.
-    let spaced = feed(&mut Decoder::new(s.clone(), Source::Serial), &chunks, t0, Duration::from_millis(1));
+    let spaced = feed(
+        &mut Decoder::new(s.clone(), Source::Serial),
+        &chunks,
+        t0,
+        Duration::from_millis(1),
+    );
     let results = |evs: &[paycode::scanner::ScanEvent]| {
         evs.iter().map(|e| e.result.clone()).collect::<Vec<_>>()
     };
-    assert_eq!(results(&spaced), results(&whole), "read timing changed the scans");
+    assert_eq!(
+        results(&spaced),
+        results(&whole),
+        "read timing changed the scans"
+    );
 
     // A whole frame (HID-POS / wedge path) equals the same bytes pushed with a terminator.
     let mut d = Decoder::new(s.clone(), Source::Wedge);

@@ -15,8 +15,22 @@ fn longest_digit_run(s: &str) -> usize {
     best
 }
 
+/// A name `encode` can write: ASCII letters, digits and `_ - . :`.
+fn plain_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
 fuzz_target!(|data: &[u8]| {
     match xml::decode(data) {
+        // Known finding (README "Findings" 1): a raw U+0000 in a value is accepted, but
+        // `encode` writes it as `&#0;`, which `decode` refuses. Skipped so the campaign can
+        // look past it; remove this arm once src/wxpay/xml.rs is fixed.
+        Ok(fields) if fields.iter().any(|(_, v)| v.contains('\0')) => {}
+        // Known finding 2: element names are not validated, so `<a//>` decodes as a field
+        // named `a/`, which `encode` (plain identifiers only) cannot write back.
+        Ok(fields) if !fields.iter().all(|(n, _)| plain_name(n)) => {}
         Ok(fields) => {
             let again = xml::encode(&fields);
             // No size cap on the second pass: escaping may legitimately grow the document.
@@ -33,7 +47,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(ex.chars().count() <= 80, "excerpt too long: {ex:?}");
             assert!(longest_digit_run(ex) < 16, "excerpt leaks digits: {ex:?}");
             let msg = e.to_string();
-            assert!(longest_digit_run(&msg) < 16, "message leaks digits: {msg:?}");
+            assert!(
+                longest_digit_run(&msg) < 16,
+                "message leaks digits: {msg:?}"
+            );
         }
     }
     // The excerpt and safe_text helpers on their own, at a position taken from the input.
@@ -41,10 +58,16 @@ fuzz_target!(|data: &[u8]| {
         .first()
         .map_or(0, |&b| usize::from(b) * data.len() / 256);
     let ex = xml::excerpt(data, pos);
-    assert!(longest_digit_run(&ex) < 16, "excerpt({pos}) leaks digits: {ex:?}");
+    assert!(
+        longest_digit_run(&ex) < 16,
+        "excerpt({pos}) leaks digits: {ex:?}"
+    );
     assert!(ex.chars().count() <= 80);
     let safe = xml::safe_text(&String::from_utf8_lossy(data), 128);
-    assert!(longest_digit_run(&safe) < 16, "safe_text leaks digits: {safe:?}");
+    assert!(
+        longest_digit_run(&safe) < 16,
+        "safe_text leaks digits: {safe:?}"
+    );
     assert!(!safe.chars().any(char::is_control));
     assert!(safe.chars().count() <= 128);
 });
