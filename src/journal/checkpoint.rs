@@ -28,10 +28,24 @@ impl Journal {
         event: EventLine<'_>,
         at_ms: i64,
     ) -> Result<(), JournalError> {
+        self.write_state(out_trade_no, state, t, Some(flow), event, at_ms)
+    }
+
+    /// The one place a sale's state changes: the row (keeping the flow summary when `flow` is
+    /// `None`) and its event line in a single transaction.
+    pub(super) fn write_state(
+        &mut self,
+        out_trade_no: &str,
+        state: SaleState,
+        t: &Transition,
+        flow: Option<&str>,
+        event: EventLine<'_>,
+        at_ms: i64,
+    ) -> Result<(), JournalError> {
         let tx = self.conn.transaction()?;
         let id = sale_id(&tx, out_trade_no)?;
         tx.execute(
-            "UPDATE sales SET state = ?2, updated_ms = ?3, flow = ?4,
+            "UPDATE sales SET state = ?2, updated_ms = ?3, flow = COALESCE(?4, flow),
                 transaction_id = COALESCE(?5, transaction_id),
                 bank_type = COALESCE(?6, bank_type),
                 cash_fee = COALESCE(?7, cash_fee),

@@ -180,34 +180,12 @@ impl Journal {
         t: &Transition,
         at_ms: i64,
     ) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
-        let id = sale_id(&tx, out_trade_no)?;
-        tx.execute(
-            "UPDATE sales SET state = ?2, updated_ms = ?3,
-                transaction_id = COALESCE(?4, transaction_id),
-                bank_type = COALESCE(?5, bank_type),
-                cash_fee = COALESCE(?6, cash_fee),
-                err_code = COALESCE(?7, err_code),
-                message = COALESCE(?8, message)
-             WHERE id = ?1",
-            params![
-                id,
-                state.as_str(),
-                at_ms,
-                t.transaction_id,
-                t.bank_type,
-                t.cash_fee.map(|f| f.0 as i64),
-                t.err_code,
-                t.message
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO events (sale_id, at_ms, kind, detail, err_code)
-             VALUES (?1, ?2, 'state', ?3, ?4)",
-            params![id, at_ms, state.as_str(), t.err_code],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let event = super::EventLine {
+            kind: "state",
+            detail: state.as_str(),
+            err_code: t.err_code.as_deref(),
+        };
+        self.write_state(out_trade_no, state, t, None, event, at_ms)
     }
 
     /// Append one request/outcome line to a sale's event log (never the code or the key).
