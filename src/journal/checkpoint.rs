@@ -42,7 +42,7 @@ impl Journal {
         event: EventLine<'_>,
         at_ms: i64,
     ) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_tx()?;
         let id = sale_id(&tx, out_trade_no)?;
         tx.execute(
             "UPDATE sales SET state = ?2, updated_ms = ?3, flow = COALESCE(?4, flow),

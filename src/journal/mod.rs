@@ -117,7 +117,15 @@ impl Journal {
             .map_err(open_err)?;
         // Switching a new file to WAL needs a moment alone with it; SQLite reports a concurrent
         // first open as "locked" without consulting the busy handler, so wait it out here.
-        retry_while_locked(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(open_err)?;
+        // Only a new file needs the switch; an existing WAL journal is left alone so a reader
+        // opened beside a running sale never competes for the lock.
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            retry_while_locked(|| conn.pragma_update(None, "journal_mode", "WAL"))
+                .map_err(open_err)?;
+        }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -137,6 +145,13 @@ impl Journal {
         };
         schema::migrate(&mut j.conn, path)?;
         Ok(j)
+    }
+
+    /// Every write starts IMMEDIATE: the lock is taken up front, where the busy timeout applies,
+    /// instead of on a read-to-write upgrade that SQLite fails at once when another process wrote.
+    fn write_tx(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
     }
 
     /// Where the journal lives (for diagnostics).

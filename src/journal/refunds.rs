@@ -96,7 +96,7 @@ impl Journal {
         reason: &str,
         at_ms: i64,
     ) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_tx()?;
         let id = sale_id(&tx, out_trade_no)?;
         let n = tx.execute(
             "INSERT INTO refunds (sale_id, out_refund_no, refund_fee, reason, state,
@@ -129,7 +129,7 @@ impl Journal {
         err_code: Option<&str>,
         at_ms: i64,
     ) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_tx()?;
         let n = tx.execute(
             "UPDATE refunds SET state = ?2, updated_ms = ?3,
                 refund_id = COALESCE(?4, refund_id), err_code = COALESCE(?5, err_code)

@@ -145,7 +145,7 @@ pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
 impl Journal {
     /// Commit a sale's intent. Must succeed before the micropay request is sent.
     pub fn insert_intent(&mut self, s: &NewSale, at_ms: i64) -> Result<(), JournalError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write_tx()?;
         let inserted = tx.execute(
             "INSERT INTO sales (out_trade_no, total_fee, code_fp, code_masked, device_info,
                                 created_ms, updated_ms, state)

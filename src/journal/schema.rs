@@ -54,13 +54,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refunds_sale ON refunds(sale_id);",
 ];
 
-/// Bring the schema up to date; refuse a journal written by a newer build. The version is read
-/// inside an IMMEDIATE transaction, so two processes opening a new journal at once (a `history`
-/// beside a `pay`) migrate it exactly once instead of racing to create the same tables.
+/// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal
+/// is only read, so a `history` opened beside a running `pay` never takes the write lock. A
+/// migration re-reads the version inside an IMMEDIATE transaction, so two processes opening a new
+/// journal at once migrate it exactly once instead of racing to create the same tables.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), JournalError> {
     let known = MIGRATIONS.len() as i64;
+    let version =
+        |c: &Connection| c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
+    let seen = version(conn)?;
+    if seen == known {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let found = version(&tx)?;
     if found > known {
         return Err(JournalError::TooNew {
             path: path.to_path_buf(),
