@@ -291,14 +291,13 @@ async fn client_settings(
         ConfigEndpoint::Url(u) => (None, ClientSettings::new(u.clone())),
         ConfigEndpoint::Simulator => {
             let mut ss = SimSettings::from_config(config);
+            let data_dir = config.journal.path.parent().unwrap_or(Path::new("."));
+            // Every process on this data directory shares one simulated WeChat (store.rs), so a
+            // later `query`, `refund` or `recover` sees the orders an earlier `pay` made.
+            ss.store = Some(data_dir.join("simulator").join("ledger.log"));
             let mut tls_files = None;
             if ss.tls {
-                let dir = config
-                    .journal
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join("simulator-tls");
+                let dir = data_dir.join("simulator-tls");
                 ss.authority = Some(crate::simulator::CertAuthority::write_dir(
                     &dir, &ss.mch_id,
                 )?);

@@ -10,12 +10,14 @@ pub mod cli;
 #[cfg(test)]
 mod core_tests;
 pub mod ledger;
+pub mod oplog;
 mod payment;
 mod refund;
 pub mod reply;
 pub mod rules;
 pub mod scenario;
 pub mod server;
+pub mod store;
 #[cfg(test)]
 mod testkit;
 pub mod tls;
@@ -56,6 +58,8 @@ pub struct SimSettings {
     pub time_scale: u32,
     /// Reuse this CA (so certificates written earlier stay valid); a fresh one if `None`.
     pub authority: Option<CertAuthority>,
+    /// Share state with other processes through this log (`store.rs`); memory only if `None`.
+    pub store: Option<std::path::PathBuf>,
 }
 
 impl SimSettings {
@@ -71,6 +75,7 @@ impl SimSettings {
             refund_delay: Duration::from_secs(5),
             time_scale: 1,
             authority: None,
+            store: None,
         }
     }
 
@@ -111,6 +116,13 @@ pub enum SimError {
     Tls(String),
     #[error("simulator: invalid API key: {0}")]
     Key(String),
+    #[error(
+        "simulator: cannot use its shared log {path}: {source}; check the data directory's permissions and free space"
+    )]
+    Store {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("simulator: cannot use certificate directory {path}: {source}")]
     CertDir {
         path: std::path::PathBuf,

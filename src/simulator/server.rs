@@ -2,9 +2,11 @@
 //! each request to the pure core, sleeps the answer's delay and writes (or drops) it.
 
 use super::ledger::{AdminError, Sim, SimTime, TradeState};
-use super::reply::render;
+use super::oplog::{Op, Outcome, apply, scrub};
+use super::reply::{Body as ReplyBody, SimReply, render};
 use super::rules::{Endpoint, is_secapi};
 use super::scenario::{Fault, scenarios};
+use super::store::Store;
 use super::tls::{CertAuthority, server_config};
 use super::view::LedgerView;
 use super::{SimError, SimSettings};
@@ -22,27 +24,77 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use crate::wxpay::sign::ApiKey;
 use tower::ServiceExt;
 
 /// Largest request body accepted (WeChat's requests are a few hundred bytes).
 const MAX_REQUEST: usize = 64 * 1024;
 
+/// The simulator and, when it shares state with other processes, its log.
+struct Core {
+    sim: Sim,
+    store: Option<Store>,
+}
+
 /// The shared simulator behind every connection.
 struct Shared {
-    sim: Mutex<Sim>,
+    core: Mutex<Core>,
     start: Instant,
     time_scale: u32,
 }
 
 impl Shared {
-    fn sim(&self) -> MutexGuard<'_, Sim> {
+    fn core(&self) -> MutexGuard<'_, Core> {
         // A panic while holding the lock leaves consistent data (every mutation is one step).
-        self.sim.lock().unwrap_or_else(PoisonError::into_inner)
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Simulated time: real time since start × `time_scale`.
-    fn now(&self) -> SimTime {
+    /// Simulated time of this process alone: real time since start × `time_scale`.
+    fn local_now(&self) -> SimTime {
         self.start.elapsed().saturating_mul(self.time_scale.max(1))
+    }
+
+    /// Apply one change (and log it when the state is shared).
+    fn run(&self, op: Op) -> Outcome {
+        let mut core = self.core();
+        let Core { sim, store } = &mut *core;
+        match store {
+            Some(st) => st.run(sim, &op, self.time_scale),
+            None => apply(sim, &op, self.local_now()),
+        }
+    }
+
+    /// One WeChat request; with a shared log its payment code is replaced first (`oplog::scrub`).
+    fn request(&self, ep: Endpoint, post: bool, body: &[u8]) -> (SimReply, ApiKey) {
+        let (key, shared) = {
+            let core = self.core();
+            (core.sim.settings().merchant.key.clone(), core.store.is_some())
+        };
+        let op = if shared {
+            scrub(ep, post, body, &key)
+        } else {
+            Op::Request {
+                ep,
+                post,
+                body: body.to_vec(),
+            }
+        };
+        match self.run(op) {
+            Outcome::Reply(r) => (r, key),
+            // `apply` answers a request with a reply; anything else is a bug, answered as 500.
+            _ => (SimReply::now(ReplyBody::Http500), key),
+        }
+    }
+
+    /// Look at (and lazily advance) the state as of now, caught up with other processes.
+    fn view<R>(&self, f: impl FnOnce(&mut Sim, SimTime) -> R) -> R {
+        let mut core = self.core();
+        let Core { sim, store } = &mut *core;
+        let now = match store {
+            Some(st) => st.refresh(sim, self.time_scale),
+            None => self.local_now(),
+        };
+        f(sim, now)
     }
 
     /// Real time to wait for a simulated delay.
@@ -80,30 +132,31 @@ impl fmt::Debug for RunningSim {
 impl RunningSim {
     /// Simulated time now.
     pub fn now(&self) -> SimTime {
-        self.shared.now()
+        self.shared.view(|_, now| now)
     }
 
     /// Every order and the totals (same as `GET /__sim/ledger`).
     pub fn ledger(&self) -> LedgerView {
-        let now = self.now();
-        self.shared.sim().ledger(now)
+        self.shared.view(|sim, now| sim.ledger(now))
     }
 
     /// Trainer: the customer confirms the password for this order now.
     pub fn confirm(&self, out_trade_no: &str) -> Result<TradeState, AdminError> {
-        let now = self.now();
-        self.shared.sim().confirm(out_trade_no, now)
+        admin(self.shared.run(Op::Confirm(out_trade_no.to_string())))
     }
 
     /// Trainer: the customer closes the password box for this order now.
     pub fn cancel(&self, out_trade_no: &str) -> Result<TradeState, AdminError> {
-        let now = self.now();
-        self.shared.sim().cancel(out_trade_no, now)
+        admin(self.shared.run(Op::Cancel(out_trade_no.to_string())))
     }
 
     /// Queue a fault for the next `count` requests (to `endpoint` only, if given).
     pub fn add_fault(&self, fault: Fault, count: u32, endpoint: Option<Endpoint>) {
-        self.shared.sim().add_fault(fault, count, endpoint);
+        self.shared.run(Op::Fault {
+            fault,
+            count,
+            endpoint,
+        });
     }
 
     /// Stop accepting, close open connections and wait for the server task.
@@ -115,6 +168,15 @@ impl RunningSim {
     }
 }
 
+/// A trainer action's result out of an [`Outcome`].
+fn admin(out: Outcome) -> Result<TradeState, AdminError> {
+    match out {
+        Outcome::Admin(r) => r,
+        // `apply` answers a trainer action with its result; nothing else reaches here.
+        _ => Err(AdminError::NoOrder(String::new())),
+    }
+}
+
 impl Drop for RunningSim {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
@@ -123,11 +185,20 @@ impl Drop for RunningSim {
 
 /// Start a simulator (HTTP, or HTTPS with mTLS on `/secapi/*` when `settings.tls`).
 pub async fn start(settings: SimSettings) -> Result<RunningSim, SimError> {
-    let epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let (sim, store) = match &settings.store {
+        Some(path) => {
+            let (store, sim) = Store::open(path, &settings)?;
+            (sim, Some(store))
+        }
+        None => {
+            let epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            (Sim::new(settings.core(epoch)), None)
+        }
+    };
     let shared = Arc::new(Shared {
-        sim: Mutex::new(Sim::new(settings.core(epoch))),
+        core: Mutex::new(Core { sim, store }),
         start: Instant::now(),
         time_scale: settings.time_scale.max(1),
     });
@@ -284,8 +355,7 @@ fn json(status: StatusCode, v: &impl serde::Serialize) -> Response<Body> {
 }
 
 async fn ledger(State(s): State<Arc<Shared>>) -> Response<Body> {
-    let now = s.now();
-    let view = s.sim().ledger(now);
+    let view = s.view(|sim, now| sim.ledger(now));
     json(StatusCode::OK, &view)
 }
 
@@ -310,14 +380,12 @@ fn admin_result(no: &str, r: Result<TradeState, AdminError>) -> Response<Body> {
 }
 
 async fn confirm(State(s): State<Arc<Shared>>, Path(no): Path<String>) -> Response<Body> {
-    let now = s.now();
-    let r = s.sim().confirm(&no, now);
+    let r = admin(s.run(Op::Confirm(no.clone())));
     admin_result(&no, r)
 }
 
 async fn cancel(State(s): State<Arc<Shared>>, Path(no): Path<String>) -> Response<Body> {
-    let now = s.now();
-    let r = s.sim().cancel(&no, now);
+    let r = admin(s.run(Op::Cancel(no.clone())));
     admin_result(&no, r)
 }
 
@@ -357,12 +425,13 @@ async fn fault(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Respons
             None => return bad(AdminError::UnknownEndpoint(name.to_string()).to_string()),
         },
     };
-    let mut sim = s.sim();
-    sim.add_fault(kind, req.count, endpoint);
-    json(
-        StatusCode::OK,
-        &serde_json::json!({ "queued": sim.pending_faults() }),
-    )
+    s.run(Op::Fault {
+        fault: kind,
+        count: req.count,
+        endpoint,
+    });
+    let queued = s.view(|sim, _| sim.pending_faults().to_vec());
+    json(StatusCode::OK, &serde_json::json!({ "queued": queued }))
 }
 
 /// Every WeChat path (any method: non-POST gets REQUIRE_POST_METHOD).
@@ -377,12 +446,7 @@ async fn wechat(State(s): State<Arc<Shared>>, req: Request<Body>) -> Response<Bo
             return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
         }
     };
-    let now = s.now();
-    let (reply, key) = {
-        let mut sim = s.sim();
-        let reply = sim.handle_request(ep, is_post, &body, now);
-        (reply, sim.settings().merchant.key.clone())
-    };
+    let (reply, key) = s.request(ep, is_post, &body);
     let out = render(&reply, &key);
     if !out.delay.is_zero() {
         tokio::time::sleep(s.real(out.delay)).await;
