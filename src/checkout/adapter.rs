@@ -69,16 +69,9 @@ pub fn orderquery(r: &Result<api::Reply<api::OrderState>, ReplyError>) -> Reply 
                 err_code: biz.err_code.clone(),
             },
             Ok(st) => {
-                let state = match &st.trade_state {
-                    api::TradeState::Success => flow::TradeState::Success,
-                    api::TradeState::Refund => flow::TradeState::Refund,
-                    api::TradeState::NotPay => flow::TradeState::NotPay,
-                    api::TradeState::Closed => flow::TradeState::Closed,
-                    api::TradeState::Revoked => flow::TradeState::Revoked,
-                    api::TradeState::UserPaying => flow::TradeState::UserPaying,
-                    api::TradeState::PayError => flow::TradeState::PayError,
-                    api::TradeState::Accept => flow::TradeState::Accept,
-                    api::TradeState::Other(s) => {
+                let state = match flow::TradeState::try_from(&st.trade_state) {
+                    Ok(state) => state,
+                    Err(s) => {
                         return Reply::Unknown {
                             why: format!("orderquery: unknown trade_state {s}"),
                         };
