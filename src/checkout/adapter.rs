@@ -9,17 +9,6 @@ use super::flow::{self, Reply};
 use crate::wxpay::api::{self, ReplyError};
 use crate::wxpay::client::TransportError;
 
-/// The flow's bucket for an api error class.
-pub fn class(c: api::ErrClass) -> flow::ErrClass {
-    match c {
-        api::ErrClass::Unknown => flow::ErrClass::Unknown,
-        api::ErrClass::Rescan => flow::ErrClass::Rescan,
-        api::ErrClass::Failed => flow::ErrClass::Failed,
-        api::ErrClass::Duplicate => flow::ErrClass::Duplicate,
-        api::ErrClass::Setup => flow::ErrClass::Setup,
-    }
-}
-
 /// The flow's view of a verified payment.
 pub fn payment(p: &api::Payment) -> flow::Payment {
     flow::Payment {
@@ -53,7 +42,7 @@ pub fn micropay(r: &Result<api::Reply<api::Payment>, ReplyError>) -> Reply {
             },
             Err(biz) => Reply::MicropayFail {
                 err_code: biz.err_code.clone(),
-                class: class(biz.class),
+                class: biz.class,
             },
         },
     }
