@@ -9,17 +9,6 @@ use super::flow::{self, Reply};
 use crate::wxpay::api::{self, ReplyError};
 use crate::wxpay::client::TransportError;
 
-/// The flow's bucket for an api error class.
-pub fn class(c: api::ErrClass) -> flow::ErrClass {
-    match c {
-        api::ErrClass::Unknown => flow::ErrClass::Unknown,
-        api::ErrClass::Rescan => flow::ErrClass::Rescan,
-        api::ErrClass::Failed => flow::ErrClass::Failed,
-        api::ErrClass::Duplicate => flow::ErrClass::Duplicate,
-        api::ErrClass::Setup => flow::ErrClass::Setup,
-    }
-}
-
 /// The flow's view of a verified payment.
 pub fn payment(p: &api::Payment) -> flow::Payment {
     flow::Payment {
@@ -53,7 +42,7 @@ pub fn micropay(r: &Result<api::Reply<api::Payment>, ReplyError>) -> Reply {
             },
             Err(biz) => Reply::MicropayFail {
                 err_code: biz.err_code.clone(),
-                class: class(biz.class),
+                class: biz.class,
             },
         },
     }
@@ -69,16 +58,9 @@ pub fn orderquery(r: &Result<api::Reply<api::OrderState>, ReplyError>) -> Reply 
                 err_code: biz.err_code.clone(),
             },
             Ok(st) => {
-                let state = match &st.trade_state {
-                    api::TradeState::Success => flow::TradeState::Success,
-                    api::TradeState::Refund => flow::TradeState::Refund,
-                    api::TradeState::NotPay => flow::TradeState::NotPay,
-                    api::TradeState::Closed => flow::TradeState::Closed,
-                    api::TradeState::Revoked => flow::TradeState::Revoked,
-                    api::TradeState::UserPaying => flow::TradeState::UserPaying,
-                    api::TradeState::PayError => flow::TradeState::PayError,
-                    api::TradeState::Accept => flow::TradeState::Accept,
-                    api::TradeState::Other(s) => {
+                let state = match flow::TradeState::try_from(&st.trade_state) {
+                    Ok(state) => state,
+                    Err(s) => {
                         return Reply::Unknown {
                             why: format!("orderquery: unknown trade_state {s}"),
                         };

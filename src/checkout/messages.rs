@@ -5,105 +5,10 @@ use super::flow::Final;
 use super::progress::{Outcome, Progress};
 use crate::config::Language;
 
-/// Plain words for a not-charged reason, by WeChat err_code or trade state: (English, Chinese).
-const REASONS: &[(&str, &str, &str)] = &[
-    (
-        "NOTENOUGH",
-        "insufficient balance — ask for another card or payment method",
-        "余额不足 — 请顾客更换银行卡或其他支付方式",
-    ),
-    (
-        "AUTHCODEEXPIRE",
-        "the payment code has expired — ask the customer to refresh the code",
-        "付款码已过期 — 请顾客刷新付款码",
-    ),
-    (
-        "AUTH_CODE_ERROR",
-        "the payment code is not valid — ask the customer to refresh the code",
-        "付款码无效 — 请顾客刷新付款码",
-    ),
-    (
-        "AUTH_CODE_INVALID",
-        "the payment code is not valid — ask the customer to refresh the code",
-        "付款码无效 — 请顾客刷新付款码",
-    ),
-    (
-        "NOTSUPORTCARD",
-        "this card cannot be used here — ask for another card or payment method",
-        "不支持该卡 — 请顾客更换银行卡或其他支付方式",
-    ),
-    (
-        "BUYER_MISMATCH",
-        "the code belongs to another buyer — scan the customer's own fresh code",
-        "付款码与买家不符 — 请扫描顾客本人的新付款码",
-    ),
-    (
-        "TRADE_ERROR",
-        "declined by WeChat risk control — ask for another payment method",
-        "被微信风控拦截 — 请顾客使用其他支付方式",
-    ),
-    (
-        "PAYERROR",
-        "the customer cancelled (closed the password box) or the payment failed",
-        "顾客取消了支付(关闭了密码框)或支付失败",
-    ),
-    (
-        "REVOKED",
-        "WeChat cancelled the order before it was paid",
-        "订单未支付,已被微信撤销",
-    ),
-    (
-        "CLOSED",
-        "the order was closed before it was paid",
-        "订单未支付,已关闭",
-    ),
-    (
-        "ORDERCLOSED",
-        "the order was closed before it was paid",
-        "订单未支付,已关闭",
-    ),
-    (
-        "ORDERREVERSED",
-        "the order was cancelled before it was paid",
-        "订单未支付,已撤销",
-    ),
-    (
-        "ORDERNOTEXIST",
-        "the payment never reached WeChat",
-        "该支付请求未到达微信支付",
-    ),
-    (
-        "CANCELLED",
-        "cancelled before anything was sent",
-        "在发送前已取消",
-    ),
-];
-
-/// Codes that mean our own setup is wrong (PROTOCOL.md §5 SETUP class).
-fn is_setup(code: &str) -> bool {
-    crate::wxpay::api::classify(code) == crate::wxpay::api::ErrClass::Setup
-}
-
-/// Why a sale was not charged, in plain words.
+/// Why a sale was not charged and what to do, in one phrase ("insufficient balance — ask for …").
 pub fn reason(err_code: &str, lang: Language) -> String {
-    if let Some((_, en, zh)) = REASONS.iter().find(|(c, _, _)| *c == err_code) {
-        return pick(lang, en, zh).to_string();
-    }
-    if is_setup(err_code) {
-        return match lang {
-            Language::En => format!(
-                "WeChat Pay refused the request because of a setup problem ({err_code}) — \
-                 run `paycode check` and fix the merchant settings"
-            ),
-            Language::Zh => format!(
-                "微信支付因配置问题拒绝了请求({err_code})— 请运行 `paycode check` 并修正商户配置"
-            ),
-        };
-    }
-    match lang {
-        Language::En => format!("WeChat Pay answered {err_code}"),
-        Language::Zh => format!("微信支付返回 {err_code}"),
-    }
+    let w = super::reasons::not_charged(err_code, lang);
+    format!("{} — {}", w.why, w.todo)
 }
 
 /// The result line for the cashier.
@@ -116,21 +21,11 @@ pub fn text(outcome: &Outcome, lang: Language) -> String {
         (Final::Paid(p), Language::Zh) => {
             format!("支付成功 ¥{amount} — 微信支付单号 {}", p.transaction_id)
         }
-        (Final::Failed { err_code, rescan }, Language::En) => {
-            let then = if *rescan {
-                "Ask for a fresh payment code and scan again."
-            } else {
-                "Nothing was taken; start a new sale if the customer still wants to pay."
-            };
-            format!("NOT CHARGED ¥{amount} — {}. {then}", reason(err_code, lang))
+        (Final::Failed { err_code, .. }, Language::En) => {
+            format!("NOT CHARGED ¥{amount} — {}.", reason(err_code, lang))
         }
-        (Final::Failed { err_code, rescan }, Language::Zh) => {
-            let then = if *rescan {
-                "请顾客刷新付款码后重新扫码。"
-            } else {
-                "未扣款;如顾客仍要付款,请重新发起收款。"
-            };
-            format!("未扣款 ¥{amount} — {}。{then}", reason(err_code, lang))
+        (Final::Failed { err_code, .. }, Language::Zh) => {
+            format!("未扣款 ¥{amount} — {}。", reason(err_code, lang))
         }
         (Final::Reversed { refunded: false }, Language::En) => format!(
             "REVERSED ¥{amount} — the payment was cancelled and the customer was not charged. \
@@ -208,13 +103,6 @@ pub fn progress(p: &Progress, lang: Language) -> String {
     }
 }
 
-fn pick<'a>(lang: Language, en: &'a str, zh: &'a str) -> &'a str {
-    match lang {
-        Language::En => en,
-        Language::Zh => zh,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,15 +139,15 @@ mod tests {
                     rescan: true,
                 },
                 "insufficient balance — ask for another card or payment method",
-                "余额不足",
+                "余额不足 — 请顾客更换银行卡或其他付款方式",
             ),
             (
                 Final::Failed {
                     err_code: "AUTHCODEEXPIRE".into(),
                     rescan: true,
                 },
-                "ask the customer to refresh the code",
-                "刷新付款码",
+                "the payment code has expired — ask the customer to refresh the code and scan again",
+                "付款码已过期 — 请顾客刷新付款码后重新扫描",
             ),
             (
                 Final::Reversed { refunded: false },
@@ -289,18 +177,25 @@ mod tests {
     }
 
     #[test]
-    fn reasons_cover_rescan_setup_and_unknown_codes() {
+    fn a_not_charged_line_says_why_and_what_to_do() {
+        let o = outcome(Final::Failed {
+            err_code: "NOTENOUGH".into(),
+            rescan: true,
+        });
+        assert_eq!(
+            text(&o, Language::En),
+            "NOT CHARGED ¥12.34 — insufficient balance — ask for another card or payment method."
+        );
+        assert_eq!(
+            text(&o, Language::Zh),
+            "未扣款 ¥12.34 — 余额不足 — 请顾客更换银行卡或其他付款方式。"
+        );
         assert!(reason("SIGNERROR", Language::En).contains("paycode check"));
-        assert!(reason("SIGNERROR", Language::Zh).contains("配置"));
-        assert_eq!(reason("XYZ", Language::En), "WeChat Pay answered XYZ");
-        for code in [
-            "NOTENOUGH",
-            "AUTHCODEEXPIRE",
-            "AUTH_CODE_INVALID",
-            "NOTSUPORTCARD",
-        ] {
-            assert!(!reason(code, Language::Zh).contains(code), "{code}");
-        }
+        assert!(reason("XYZ", Language::En).contains("(XYZ)"));
+    }
+
+    #[test]
+    fn progress_counts_down_in_both_languages() {
         let p = Progress::WaitingForPassword {
             out_trade_no: "T".into(),
             remaining: std::time::Duration::from_millis(12_400),

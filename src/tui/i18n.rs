@@ -86,22 +86,6 @@ texts! {
         "请勿交付商品。系统会继续核实,该笔交易保留在待处理列表(F3)。";
     UnresolvedCheckApp => "Check the merchant app before accepting another payment from this customer",
         "再次收款前请先在商户平台核对该顾客的付款";
-    // Not-charged reasons (WeChat err_code → plain words) and what to do
-    ReasonCodeExpired => "The payment code expired", "付款码已过期";
-    ReasonCodeInvalid => "The payment code is not valid", "付款码无效";
-    ReasonNotEnough => "Insufficient balance", "余额不足";
-    ReasonCardNotSupported => "The customer's card is not supported", "不支持顾客所选的银行卡";
-    ReasonBuyerMismatch => "The code belongs to a different payer than the first attempt", "与首次付款的顾客不是同一人";
-    ReasonRiskControl => "WeChat refused the payment (risk control)", "微信风控拒绝了本次交易";
-    ReasonOrderClosed => "The order was closed", "订单已关闭";
-    ReasonPasswordClosed => "The customer closed the password box", "顾客关闭了密码输入框";
-    ReasonCancelled => "Cancelled before it was sent", "发送前已取消";
-    ReasonSetup => "The till's WeChat Pay settings were refused; no money moved", "本机微信支付配置被拒绝,未发生扣款";
-    ReasonOther => "WeChat did not charge the customer ({0})", "微信未扣款({0})";
-    DoRefreshCode => "Ask the customer to refresh the code and scan again", "请顾客刷新付款码后重新扫描";
-    DoOtherMethod => "Ask for another card or payment method", "请顾客更换银行卡或其他付款方式";
-    DoStartAgain => "Start the sale again", "请重新发起收款";
-    DoCallSupport => "Call the manager: check [merchant] settings with `paycode check`", "请联系店长:用 `paycode check` 检查 [merchant] 配置";
     // Status line
     ScannerOk => "Scanner: connected", "扫码枪:已连接";
     ScannerDown => "Scanner: disconnected", "扫码枪:已断开";

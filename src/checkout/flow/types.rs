@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::millis::Millis;
 use crate::money::Fen;
+use crate::wxpay::api;
 
 /// What the runner must send next; it builds the XML with the sale's one `out_trade_no`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,8 +32,14 @@ pub struct Payment {
 /// Our bucket for a micropay `err_code` (PROTOCOL.md §5), shared with the protocol layer.
 pub use crate::wxpay::api::ErrClass;
 
-/// orderquery `trade_state` (PROTOCOL.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// orderquery `trade_state` (PROTOCOL.md §6): [`api::TradeState`] without its `Other(String)`.
+///
+/// Narrower on purpose: a state this build does not know is an unknown outcome, and the flow
+/// has exactly one way to say that, [`Reply::Unknown`]. The adapter turns `Other` into it (via
+/// `TryFrom`), so each rule matches the eight known states exhaustively and no rule needs an
+/// "`Other` behaves like `Unknown`" arm kept in step with the others. `Copy` keeps the rules and
+/// the table tests simple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TradeState {
     /// Paid.
     Success,
@@ -52,22 +59,26 @@ pub enum TradeState {
     Accept,
 }
 
-impl TradeState {
-    /// Parse the wire value; anything unlisted is `None` (the adapter reports it as Unknown).
-    pub fn from_wire(s: &str) -> Option<TradeState> {
-        Some(match s {
-            "SUCCESS" => Self::Success,
-            "REFUND" => Self::Refund,
-            "NOTPAY" => Self::NotPay,
-            "CLOSED" => Self::Closed,
-            "REVOKED" => Self::Revoked,
-            "USERPAYING" => Self::UserPaying,
-            "PAYERROR" => Self::PayError,
-            "ACCEPT" => Self::Accept,
-            _ => return None,
+impl TryFrom<&api::TradeState> for TradeState {
+    /// The state this build does not know, as WeChat sent it (sanitised by the api layer).
+    type Error = String;
+
+    fn try_from(s: &api::TradeState) -> Result<Self, String> {
+        Ok(match s {
+            api::TradeState::Success => Self::Success,
+            api::TradeState::Refund => Self::Refund,
+            api::TradeState::NotPay => Self::NotPay,
+            api::TradeState::Closed => Self::Closed,
+            api::TradeState::Revoked => Self::Revoked,
+            api::TradeState::UserPaying => Self::UserPaying,
+            api::TradeState::PayError => Self::PayError,
+            api::TradeState::Accept => Self::Accept,
+            api::TradeState::Other(other) => return Err(other.clone()),
         })
     }
+}
 
+impl TradeState {
     /// The wire value.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,8 +12,6 @@ mod sale;
 mod status;
 mod waiting;
 
-pub use result::failed_words;
-
 use super::app::{App, Level, Screen, Stage};
 use super::i18n::{T, tr};
 use ratatui::Frame;

@@ -2,10 +2,10 @@
 
 use super::big_or_plain;
 use crate::checkout::flow::Final;
+use crate::checkout::reasons::not_charged;
 use crate::money::Fen;
 use crate::tui::app::{App, SaleResult};
 use crate::tui::i18n::{T, tr, trf};
-use crate::wxpay::api::{ErrClass, classify};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -17,22 +17,13 @@ pub fn rescan(r: &SaleResult) -> bool {
     matches!(r.result, Final::Failed { rescan: true, .. })
 }
 
-/// A not-charged `err_code` in plain words and what to do about it.
-pub fn failed_words(err_code: &str) -> (T, T) {
-    match err_code {
-        "AUTHCODEEXPIRE" => (T::ReasonCodeExpired, T::DoRefreshCode),
-        "AUTH_CODE_ERROR" | "AUTH_CODE_INVALID" => (T::ReasonCodeInvalid, T::DoRefreshCode),
-        "NOTENOUGH" => (T::ReasonNotEnough, T::DoOtherMethod),
-        "NOTSUPORTCARD" => (T::ReasonCardNotSupported, T::DoOtherMethod),
-        "BUYER_MISMATCH" => (T::ReasonBuyerMismatch, T::DoRefreshCode),
-        "TRADE_ERROR" => (T::ReasonRiskControl, T::DoOtherMethod),
-        "ORDERCLOSED" | "ORDERREVERSED" | "CLOSED" | "REVOKED" => {
-            (T::ReasonOrderClosed, T::DoStartAgain)
-        }
-        "PAYERROR" => (T::ReasonPasswordClosed, T::DoStartAgain),
-        "CANCELLED" => (T::ReasonCancelled, T::DoStartAgain),
-        code if classify(code) == ErrClass::Setup => (T::ReasonSetup, T::DoCallSupport),
-        _ => (T::ReasonOther, T::DoStartAgain),
+/// `s` with its first letter upper-case: the shared reason table is written to be read
+/// mid-sentence, the screen shows each part as its own line.
+fn line_case(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -84,14 +75,9 @@ pub fn draw(app: &App, r: &SaleResult, f: &mut Frame, area: Rect) {
             lines.push(Line::raw(trf(lang, T::TransactionId, &[&p.transaction_id])));
         }
         Final::Failed { err_code, .. } => {
-            let (why, todo) = failed_words(err_code);
-            let why = if why == T::ReasonOther {
-                trf(lang, why, &[err_code])
-            } else {
-                tr(lang, why).to_string()
-            };
-            lines.push(Line::styled(why, bold));
-            lines.push(Line::styled(format!("→ {}", tr(lang, todo)), bold));
+            let w = not_charged(err_code, lang);
+            lines.push(Line::styled(line_case(&w.why), bold));
+            lines.push(Line::styled(format!("→ {}", line_case(&w.todo)), bold));
         }
         Final::Reversed { refunded } => {
             let t = if *refunded {

@@ -205,12 +205,14 @@ fn every_trade_state_after_userpaying() {
     ];
     for (trade_state, queries, requests, outcome) in cases {
         let name = trade_state.as_str();
-        assert_eq!(TradeState::from_wire(name), Some(trade_state));
+        let wire = crate::wxpay::api::TradeState::from_wire(name);
+        assert_eq!(TradeState::try_from(&wire), Ok(trade_state));
         let run = run(Script::micropay(fail("USERPAYING", ErrClass::Unknown)).queries(queries));
         assert_eq!(run.requests, requests, "{name}");
         assert_eq!(run.outcome, outcome, "{name}");
     }
-    assert_eq!(TradeState::from_wire("SUCCESS "), None);
+    let odd = crate::wxpay::api::TradeState::from_wire("SUCCESS ");
+    assert!(TradeState::try_from(&odd).is_err());
 }
 
 #[test]
