@@ -95,7 +95,16 @@ pub fn scrub(ep: Endpoint, post: bool, body: &[u8], key: &ApiKey) -> Op {
     };
     let mut out: Fields = fields
         .iter()
-        .map(|(n, v)| (n, if n == "auth_code" { replaced.as_str() } else { v }))
+        .map(|(n, v)| {
+            (
+                n,
+                if n == "auth_code" {
+                    replaced.as_str()
+                } else {
+                    v
+                },
+            )
+        })
         .collect();
     if let (true, Some(t)) = (signed_ok, st) {
         let fresh = sign(out.iter(), key, t);
@@ -286,7 +295,12 @@ mod tests {
         ];
         let good = sign(f.iter().copied(), &key(), SignType::HmacSha256);
         f.push(("sign", &good));
-        let Op::Request { body, .. } = scrub(Endpoint::Micropay, true, encode(f.iter().copied()).as_bytes(), &key()) else {
+        let Op::Request { body, .. } = scrub(
+            Endpoint::Micropay,
+            true,
+            encode(f.iter().copied()).as_bytes(),
+            &key(),
+        ) else {
             panic!("a decodable body stays a request");
         };
         let text = String::from_utf8(body).unwrap();
@@ -297,7 +311,12 @@ mod tests {
 
         f.pop();
         f.push(("sign", "00FF"));
-        let Op::Request { body, .. } = scrub(Endpoint::Micropay, true, encode(f.iter().copied()).as_bytes(), &key()) else {
+        let Op::Request { body, .. } = scrub(
+            Endpoint::Micropay,
+            true,
+            encode(f.iter().copied()).as_bytes(),
+            &key(),
+        ) else {
             panic!("a decodable body stays a request");
         };
         let out = decode(&body).unwrap();

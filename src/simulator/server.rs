@@ -10,6 +10,7 @@ use super::store::Store;
 use super::tls::{CertAuthority, server_config};
 use super::view::LedgerView;
 use super::{SimError, SimSettings};
+use crate::wxpay::sign::ApiKey;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -24,7 +25,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use crate::wxpay::sign::ApiKey;
 use tower::ServiceExt;
 
 /// Largest request body accepted (WeChat's requests are a few hundred bytes).
@@ -68,7 +68,10 @@ impl Shared {
     fn request(&self, ep: Endpoint, post: bool, body: &[u8]) -> (SimReply, ApiKey) {
         let (key, shared) = {
             let core = self.core();
-            (core.sim.settings().merchant.key.clone(), core.store.is_some())
+            (
+                core.sim.settings().merchant.key.clone(),
+                core.store.is_some(),
+            )
         };
         let op = if shared {
             scrub(ep, post, body, &key)

@@ -119,7 +119,10 @@ impl Store {
 
     /// An empty simulator on this log's epoch.
     fn fresh_sim(&self) -> Sim {
-        Sim::new(self.settings.core(i64::try_from(self.epoch_ms / 1000).unwrap_or(0)))
+        Sim::new(
+            self.settings
+                .core(i64::try_from(self.epoch_ms / 1000).unwrap_or(0)),
+        )
     }
 
     /// Simulated time now, by the wall clock: shared by every process on the log.

@@ -1,0 +1,195 @@
+//! The shipped config.toml (`base_url = "simulator"`): every `paycode` process runs its own
+//! in-process simulator, and they share one simulated WeChat through the log in the data
+//! directory. A later `query`, `refund` or `recover` sees what an earlier `pay` did; a killed
+//! `pay` is recovered against the same orders; a used code stays used.
+#![allow(clippy::unwrap_used)]
+
+use paycode::journal::{Journal, SaleState};
+use paycode::simulator::{SimSettings, scenario::by_key};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The shipped config with quick checkout timings and this password timeout.
+fn write_config(dir: &Path, password_timeout: &str) {
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")).unwrap();
+    let mut text = shipped;
+    for (from, to) in [
+        (
+            "first_query_after = \"5s\"",
+            "first_query_after = \"100ms\"",
+        ),
+        ("query_interval = \"5s\"", "query_interval = \"100ms\""),
+        (
+            "reverse_not_before = \"15s\"",
+            "reverse_not_before = \"200ms\"",
+        ),
+        ("reverse_backoff = \"2s\"", "reverse_backoff = \"50ms\""),
+        (
+            "unknown_query_after = \"2s\"",
+            "unknown_query_after = \"50ms\"",
+        ),
+    ] {
+        assert!(text.contains(from), "config.toml no longer has {from}");
+        text = text.replace(from, to);
+    }
+    let pt = "password_timeout = \"30s\"";
+    assert!(text.contains(pt));
+    text = text.replace(pt, &format!("password_timeout = \"{password_timeout}\""));
+    assert!(text.contains("base_url = \"simulator\""));
+    std::fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+fn paycode(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paycode"));
+    c.current_dir(dir)
+        .args(args)
+        .env_remove("PAYCODE_CONFIG")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out: Output = paycode(dir, args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        format!("{stdout}\n{stderr}"),
+    )
+}
+
+fn code(scenario: &str, serial: u64) -> String {
+    paycode::simulator::code_for(by_key(scenario).unwrap(), serial)
+}
+
+#[test]
+fn later_processes_see_the_orders_of_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "30s");
+
+    let paid_code = code("normal", 7_001);
+    let (rc, v, all) = run(
+        d,
+        &["pay", "--amount", "30.00", "--code", &paid_code, "--json"],
+    );
+    assert_eq!((rc, v["status"].as_str()), (0, Some("paid")), "{all}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+
+    // Another process asks the (shared) simulated WeChat about it.
+    let (rc, q, all) = run(d, &["query", &no, "--json"]);
+    assert_eq!(
+        (rc, q["wechat"].as_str(), q["status"].as_str()),
+        (0, Some("SUCCESS"), Some("paid")),
+        "{all}"
+    );
+
+    // And refunds part of it.
+    let (rc, r, all) = run(
+        d,
+        &["refund", &no, "--amount", "10.00", "--no-wait", "--json"],
+    );
+    assert!(matches!(rc, 0 | 2), "{all}");
+    assert_eq!(r["refund_fee"], 1000, "{all}");
+
+    // The same code in a new process (the till's own duplicate-scan guard switched off) is a
+    // used code at the simulated WeChat, not a second charge.
+    let shipped_window = "duplicate_scan_window = \"3s\"";
+    let cfg = std::fs::read_to_string(d.join("config.toml")).unwrap();
+    assert!(cfg.contains(shipped_window));
+    let cfg = cfg.replace(shipped_window, "duplicate_scan_window = \"0ms\"");
+    std::fs::write(d.join("config.toml"), cfg).unwrap();
+    let (rc, again, all) = run(
+        d,
+        &["pay", "--amount", "30.00", "--code", &paid_code, "--json"],
+    );
+    assert_eq!((rc, again["status"].as_str()), (1, Some("failed")), "{all}");
+    assert_eq!(again["err_code"], "AUTHCODEEXPIRE");
+
+    // The simulated WeChat, rebuilt here from the same log, agrees with the journal.
+    let ledger = ledger_of(d);
+    let order = ledger.orders.iter().find(|o| o.out_trade_no == no).unwrap();
+    assert_eq!((order.charged, order.refunds.len()), (3000, 1));
+    let charged: u64 = ledger.orders.iter().map(|o| o.charged).sum();
+    assert_eq!(charged, 3000, "one charge in all");
+
+    let log = std::fs::read_to_string(d.join("data/simulator/ledger.log")).unwrap();
+    assert!(
+        !log.contains(&paid_code),
+        "no full code in the simulator log"
+    );
+}
+
+#[test]
+fn a_killed_pay_is_recovered_against_the_same_simulated_wechat() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "60s");
+    let journal = d.join("data/paycode.db");
+
+    let mut child = paycode(
+        d,
+        &[
+            "pay",
+            "--amount",
+            "21.00",
+            "--code",
+            &code("password_never", 7_002),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    let no = loop {
+        let open = Journal::open(&journal)
+            .ok()
+            .and_then(|j| j.unfinished().ok())
+            .unwrap_or_default();
+        if let Some(s) = open.iter().find(|s| s.state == SaleState::Submitted) {
+            break s.out_trade_no.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "hang guard: no USERPAYING sale journaled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // The customer never pays; recovery with a short timeout reverses the same order.
+    write_config(d, "1s");
+    let (rc, v, all) = run(d, &["recover", "--json"]);
+    assert_eq!(rc, 0, "{all}");
+    assert_eq!(v["recovered"][0]["out_trade_no"], no.as_str(), "{all}");
+    assert_eq!(v["recovered"][0]["status"], "reversed", "{all}");
+
+    let ledger = ledger_of(d);
+    let order = ledger.orders.iter().find(|o| o.out_trade_no == no).unwrap();
+    assert_eq!(order.state, "REVOKED");
+    assert_eq!(order.charged, 0);
+    assert_eq!(
+        order.requests.get("micropay"),
+        Some(&1),
+        "never a second charge"
+    );
+    assert!(order.requests.get("reverse").is_some_and(|n| *n >= 1));
+}
+
+/// The ledger of the data directory's simulator, opened on its log like another process would.
+fn ledger_of(d: &Path) -> paycode::simulator::LedgerView {
+    let cfg = paycode::config::load(&d.join("config.toml")).unwrap();
+    let mut s = SimSettings::from_config(&cfg);
+    s.store = Some(d.join("data/simulator/ledger.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { paycode::simulator::start(s).await.unwrap().ledger() })
+}
