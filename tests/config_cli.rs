@@ -85,3 +85,59 @@ fn inline_api_key_exits_3_without_echoing_it() {
     assert!(stderr.contains("[merchant] api_key"), "{stderr}");
     assert!(!stderr.contains("192006250b4c"), "{stderr}");
 }
+
+/// `paycode check` reads the expiry of a `.p12` certificate (WeChat's legacy RC2-40 format) and
+/// names a wrong password without showing it.
+#[test]
+fn check_reads_the_expiry_of_a_p12_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/p12/apiclient_cert.p12");
+    let p12 = dir.path().join("apiclient_cert.p12");
+    std::fs::copy(fixture, &p12).unwrap();
+    std::fs::set_permissions(&p12, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
+             [wechat]\nbase_url = \"https://127.0.0.1:9\"\nconnect_timeout = \"200ms\"\n\
+             p12_file = \"{}\"\n[journal]\npath = \"{}\"\n",
+            p12.display(),
+            dir.path().join("data/paycode.db").display()
+        ),
+    )
+    .unwrap();
+    let check = |password: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycode"));
+        cmd.arg("--config").arg(&file).arg("check");
+        for var in ["PAYCODE_API_KEY", "PAYCODE_P12_PASSWORD", "PAYCODE_CONFIG"] {
+            cmd.env_remove(var);
+        }
+        cmd.env("PAYCODE_API_KEY", KEY);
+        if let Some(p) = password {
+            cmd.env("PAYCODE_P12_PASSWORD", p);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+    // The password defaults to the mch_id, as WeChat issues it.
+    let (code, stdout) = check(None);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("certificate"))
+        .unwrap_or_else(|| panic!("no certificate line: {stdout}"));
+    assert!(
+        line.starts_with("OK") && line.contains("valid for"),
+        "{line}"
+    );
+    assert_eq!(code, Some(1), "the API host is unreachable: {stdout}");
+
+    let (_, stdout) = check(Some("not-the-password"));
+    let line = stdout.lines().find(|l| l.contains("certificate")).unwrap();
+    assert!(
+        line.starts_with("FAIL") && line.contains("apiclient_cert.p12"),
+        "{line}"
+    );
+    assert!(!stdout.contains("not-the-password"), "{stdout}");
+}

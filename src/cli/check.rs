@@ -2,7 +2,7 @@
 //! Config, secret file permissions, certificate expiry, API reachability and latency, the key
 //! (a signed reply verifies), and clock skew against the server's `Date` header.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -61,11 +61,37 @@ impl Line {
 /// Days from `now_unix` until the first certificate of `pem` expires (negative: expired).
 pub(crate) fn cert_days_left(pem: &[u8], now_unix: i64) -> Result<i64, String> {
     let (_, block) = x509_parser::pem::parse_x509_pem(pem).map_err(|e| format!("not PEM: {e}"))?;
-    let cert = block
-        .parse_x509()
+    der_days_left(&block.contents, now_unix)
+}
+
+/// Days from `now_unix` until the DER certificate `der` expires (negative: expired).
+fn der_days_left(der: &[u8], now_unix: i64) -> Result<i64, String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     let not_after = cert.validity().not_after.timestamp();
     Ok((not_after - now_unix).div_euclid(86_400))
+}
+
+/// The client certificate file of `identity` and the days until it expires, PEM or `.p12`
+/// (shown by `paycode check` and the TUI's diagnostics screen).
+pub(crate) fn identity_days_left(
+    identity: &ClientIdentity,
+    now_unix: i64,
+) -> (PathBuf, Result<i64, String>) {
+    match identity {
+        ClientIdentity::Pem { cert_file, .. } => (
+            cert_file.clone(),
+            std::fs::read(cert_file)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| cert_days_left(&pem, now_unix)),
+        ),
+        ClientIdentity::P12 { file, password, .. } => (
+            file.clone(),
+            crate::wxpay::client::p12_certificate(file, password.expose())
+                .map_err(|e| e.to_string())
+                .and_then(|der| der_days_left(&der, now_unix)),
+        ),
+    }
 }
 
 /// Seconds the server's clock is ahead of ours (`Date: Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -132,42 +158,31 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
 }
 
 fn certificate(cfg: &Config, now: i64) -> Line {
-    match &cfg.wechat.identity {
-        None => Line::ok(
+    let Some(identity) = &cfg.wechat.identity else {
+        return Line::ok(
             "certificate",
             "no client certificate configured (simulator or loopback)",
-        ),
-        Some(ClientIdentity::P12 { file, .. }) => Line::ok(
+        );
+    };
+    let (file, days) = identity_days_left(identity, now);
+    let file = file.display();
+    match days {
+        Err(e) => Line::fail(
             "certificate",
-            format!(
-                "{} (.p12: expiry not read; convert to PEM to have it checked)",
-                file.display()
-            ),
+            format!("{file}: {e}"),
+            "download the API certificate again from the merchant platform",
         ),
-        Some(ClientIdentity::Pem { cert_file, .. }) => match std::fs::read(cert_file)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| cert_days_left(&pem, now))
-        {
-            Err(e) => Line::fail(
-                "certificate",
-                format!("{}: {e}", cert_file.display()),
-                "download apiclient_cert.pem again from the merchant platform",
-            ),
-            Ok(d) if d < 0 => Line::fail(
-                "certificate",
-                format!("{} expired {} days ago", cert_file.display(), -d),
-                "apply for a new API certificate in the merchant platform",
-            ),
-            Ok(d) if d < CERT_WARN_DAYS => Line::fail(
-                "certificate",
-                format!("{} expires in {d} days", cert_file.display()),
-                "renew the API certificate in the merchant platform now",
-            ),
-            Ok(d) => Line::ok(
-                "certificate",
-                format!("{} valid for {d} more days", cert_file.display()),
-            ),
-        },
+        Ok(d) if d < 0 => Line::fail(
+            "certificate",
+            format!("{file} expired {} days ago", -d),
+            "apply for a new API certificate in the merchant platform",
+        ),
+        Ok(d) if d < CERT_WARN_DAYS => Line::fail(
+            "certificate",
+            format!("{file} expires in {d} days"),
+            "renew the API certificate in the merchant platform now",
+        ),
+        Ok(d) => Line::ok("certificate", format!("{file} valid for {d} more days")),
     }
 }
 

@@ -12,7 +12,6 @@ use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
-use crate::config::ClientIdentity;
 use crate::journal::RefundState;
 use crate::money::Fen;
 use crate::wxpay::api::{OrderQueryRequest, OrderRef};
@@ -369,18 +368,10 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
             crate::config::Endpoint::Url(u) => u.clone(),
             crate::config::Endpoint::Simulator => "simulator".into(),
         });
-    let cert_days = match &cfg.wechat.identity {
-        None => None,
-        Some(ClientIdentity::P12 { file, .. }) => Some(Err(format!(
-            "{} (.p12: see `paycode check`)",
-            file.display()
-        ))),
-        Some(ClientIdentity::Pem { cert_file, .. }) => Some(
-            std::fs::read(cert_file)
-                .map_err(|e| format!("{}: {e}", cert_file.display()))
-                .and_then(|pem| crate::cli::cert_days_left(&pem, now_unix)),
-        ),
-    };
+    let cert_days = cfg.wechat.identity.as_ref().map(|id| {
+        let (file, days) = crate::cli::identity_days_left(id, now_unix);
+        days.map_err(|e| format!("{}: {e}", file.display()))
+    });
     DiagInfo {
         api_latency: Some(api_latency),
         api_host,

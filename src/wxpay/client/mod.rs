@@ -16,6 +16,7 @@ pub use error::{ClientError, TransportError};
 use error::{Phase, classify, excerpt};
 use host::Host;
 pub use host::local_ip_towards;
+pub(crate) use tls::p12_certificate;
 
 /// The WeChat Pay v2 endpoints a store terminal uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

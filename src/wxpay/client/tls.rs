@@ -115,6 +115,15 @@ fn load_certs(
     Ok(certs)
 }
 
+/// The merchant certificate (DER) inside a `.p12`, for its expiry date (`paycode check`).
+pub(crate) fn p12_certificate(path: &Path, password: &str) -> Result<Vec<u8>, ClientError> {
+    let (certs, _) = load_pkcs12(path, password)?;
+    Ok(certs
+        .first()
+        .map(|c| c.as_ref().to_vec())
+        .unwrap_or_default())
+}
+
 /// Reads WeChat's `apiclient_cert.p12` (legacy RC2-40 / 3DES encryption; password = mch_id).
 fn load_pkcs12(
     path: &Path,
