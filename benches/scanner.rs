@@ -8,6 +8,7 @@
 //!    /proc/self/stat, against the same process with no reader.
 //!
 //! No floats: ratios are printed as integer percent.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use paycode::scanner::config::SerialConfig;
 use paycode::scanner::{DecodeSettings, Decoder, ScannerMsg, Source, serial};

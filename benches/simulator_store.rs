@@ -2,6 +2,7 @@
 //! request applied in memory vs through the log (lock, catch up, append), and the replay a new
 //! process does at start-up, against applying the same operations in memory.
 //! Run: `cargo bench --bench simulator_store`.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use paycode::config::SIMULATOR_DEMO_KEY;
 use paycode::simulator::oplog::{Op, apply, scrub};

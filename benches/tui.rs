@@ -3,6 +3,7 @@
 //! Time of one `Terminal::draw` (layout + widgets + buffer diff) into ratatui's TestBackend at
 //! 80×24 and 200×60, for the busiest screens in both languages; p50 / p99 / max over 2 000
 //! frames each, in microseconds (integers, no floats).
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use paycode::checkout::flow::{Final, Payment};
 use paycode::config::Language;

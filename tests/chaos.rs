@@ -4,6 +4,7 @@
 //! must agree (tests/chaos_support/invariants.rs).
 //!
 //! `PAYCODE_CHAOS_SEEDS=100000` runs more seeds; `PAYCODE_CHAOS_SEED=N` replays one.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(clippy::unwrap_used)]
 
 mod chaos_support;

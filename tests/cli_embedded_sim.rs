@@ -2,6 +2,7 @@
 //! in-process simulator, and they share one simulated WeChat through the log in the data
 //! directory. A later `query`, `refund` or `recover` sees what an earlier `pay` did; a killed
 //! `pay` is recovered against the same orders; a used code stays used.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(clippy::unwrap_used)]
 
 use paycode::journal::{Journal, SaleState};

@@ -4,6 +4,7 @@
 //! the invariants (tests/chaos_support/invariants.rs).
 //!
 //! `PAYCODE_CRASH_ITERATIONS=500` runs more; `PAYCODE_CRASH_SEED=N` replays one iteration.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(clippy::unwrap_used)]
 
 mod chaos_support;

@@ -2,6 +2,7 @@
 //! fast key burst, see PAID; a password sale shows the countdown and ends PAID when the customer
 //! confirms; Esc during the wait (confirmed) ends REVERSED; afterwards the journal and the
 //! simulator ledger agree. Skipped, with the reason printed, when tmux is not installed.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(clippy::unwrap_used)]
 
 mod checkout_support;

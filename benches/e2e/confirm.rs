@@ -7,6 +7,7 @@
 //! scales, the round trip and journal commits after the send do not. The journal commit just
 //! before each send is inside the scaled part, so the conversion overstates by up to
 //! (scale − 1) × that commit; the real-time subset (same seeds, scale 1) measures the error.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use std::collections::HashMap;
 use std::path::Path;

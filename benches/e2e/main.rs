@@ -10,6 +10,7 @@
 //!
 //! Every figure prints its absolute values, its ratio to a baseline measured in this process,
 //! and the load average. No floats: ratios are integer percent.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 mod confirm;
 mod scan;

@@ -6,6 +6,7 @@
 //! The hook: the simulator stamps each order with its simulated clock when the request body is
 //! in; run at time_scale 1000, the ledger's `created_ms` is real microseconds since the
 //! simulator started, and `RunningSim::now()` read beside `Instant::now()` anchors that clock.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -1,6 +1,7 @@
 //! What every e2e measurement needs: a simulator on loopback, tills pointed at it (each with its
 //! own journal on the real disk, so `synchronous=FULL` costs what it costs at a till), and the
 //! bare loopback HTTP baseline (std sockets, no framework) the figures are divided by.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -74,7 +74,7 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
                 );
             }
         },
-        None => OffsetDateTime::now_utc().to_offset(BEIJING).date(),
+        None => today_in_beijing(),
     };
     let journal = match Journal::open(&cfg.journal.path) {
         Ok(j) => j,
@@ -155,6 +155,12 @@ fn sale_json(s: &Sale) -> serde_json::Value {
         "code": s.code_masked,
         "device_info": s.device_info,
     })
+}
+
+/// The default `--date`: today in Beijing, WeChat's business day.
+#[allow(clippy::disallowed_methods)] // IO edge: the command's default reads the clock
+fn today_in_beijing() -> time::Date {
+    OffsetDateTime::now_utc().to_offset(BEIJING).date()
 }
 
 #[cfg(test)]

@@ -229,6 +229,7 @@ impl Decoder {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests start the virtual clock anywhere
 mod tests {
     use super::*;
 

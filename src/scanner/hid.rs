@@ -4,6 +4,7 @@
 //!
 //! A keyboard-mode scanner read here still types into the console as well (hidraw is not
 //! exclusive); see udev/README.md for which mode the installer should choose.
+#![allow(clippy::disallowed_methods)] // IO edge: the HID reader thread stamps reports with the clock.
 
 use super::config::{HidConfig, HidMode};
 use super::hid_report::{BootKeyboard, HidPos, PosLayout};

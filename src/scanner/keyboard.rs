@@ -139,6 +139,7 @@ impl Wedge {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests start the virtual clock anywhere
 mod tests {
     use super::*;
     use crate::authcode::AuthCodeError;

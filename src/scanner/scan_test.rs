@@ -1,6 +1,7 @@
 //! `paycode scan-test`: open the configured scanners and print every scan (masked code, valid
 //! or why not, wallet, source, latency) and every status change, live, until Ctrl-C. In a
 //! terminal the keyboard wedge is tested too (raw mode; Esc or Ctrl-C ends it).
+#![allow(clippy::disallowed_methods)] // IO edge: `paycode scan-test` is a live IO loop.
 
 use super::keyboard::{Key, KeyDecision, Wedge};
 use super::{ScanEvent, ScannerConfig, ScannerMsg};

@@ -1,5 +1,6 @@
 //! The IO edge: axum on hyper over TCP or TLS. It reads the clock, decodes nothing itself, hands
 //! each request to the pure core, sleeps the answer's delay and writes (or drops) it.
+#![allow(clippy::disallowed_methods)] // IO edge: the server edge is where simulated time is read from the clock.
 
 use super::ledger::{AdminError, Sim, SimTime, TradeState};
 use super::oplog::{Op, Outcome, apply, scrub};

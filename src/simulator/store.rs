@@ -7,6 +7,7 @@
 //!
 //! The log starts over (the old one kept as `*.old`) when the merchant, key or `[simulator]`
 //! behaviour changed, when this build cannot read it, or once it is `MAX_AGE` old.
+#![allow(clippy::disallowed_methods)] // IO edge: the shared log maps wall time to simulated time.
 
 use super::ledger::{Sim, SimTime};
 use super::oplog::{Op, Outcome, apply, from_line, to_line};

@@ -3,6 +3,7 @@
 //! `App::update(msg, now)`, the returned commands are performed, and the screen is redrawn.
 //! With no countdown running and no held wedge keys there is no timer: the loop sleeps until
 //! something happens (no busy redraw).
+#![allow(clippy::disallowed_methods)] // IO edge: the runtime loop feeds `now` to the pure `update`.
 
 use super::app::{App, Cmd, Key, Msg, Pin, Settings, SimInfo, Words};
 use super::terminal::TerminalGuard;

@@ -1,6 +1,7 @@
 //! The till's side of the runtime: one task owns the `Till` and performs the app's commands in
 //! order (sale, history, pending, refund, diagnostics), sending results back as `Msg`s. It runs
 //! start-up recovery before anything else and retries the pending list while idle.
+#![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
     DiagInfo, HistoryData, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate, SaleResult,

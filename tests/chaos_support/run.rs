@@ -1,6 +1,7 @@
 //! Runs one seed's plan in process: a fresh simulator and journal, the sales with their faults,
 //! cancels, customer actions and aborted futures (in-process kills), restarts with recovery, and
 //! at the end the invariant check.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! Shared harness for the checkout/CLI integration tests: a real simulator on a loopback port
 //! (sped up), a temp config/data directory, and `paycode` run as a subprocess against both.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(clippy::unwrap_used, dead_code)]
 
 pub mod proxy;

@@ -1,4 +1,5 @@
 //! Helpers shared by the TUI tests: an app on virtual time, key typing and wedge bursts.
+#![allow(clippy::disallowed_methods)] // tests and benches drive real time
 #![allow(dead_code)]
 
 use paycode::config::Language;
