@@ -6,6 +6,7 @@ pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
 pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
 pub mod progress; // Progress events and the Outcome of a sale
+pub mod reconcile; // end-of-day: the journal against WeChat's statement (pure)
 pub mod reasons; // why a sale was not charged and what to do, by err_code (CLI and TUI)
 pub mod recovery; // resume unfinished sales at start-up; the pending list and its retries
 pub mod refund; // refunds: number committed first, reused on retry, followed to the end

@@ -1,0 +1,292 @@
+//! End-of-day reconciliation: the journal's sales and refunds of one day against WeChat's
+//! statement (downloadbill) of that day. Pure: the caller reads both sides.
+//!
+//! The statement lists a payment on the day it was paid and a refund (or a reverse of a paid
+//! order) on the day it was asked for, so both sides are compared as the day's movements per
+//! order: money WeChat took, money it gave back.
+
+use crate::journal::{Refund, RefundState, Sale, SaleState};
+use crate::money::Fen;
+use crate::wxpay::api::{Bill, ReplyError};
+use std::collections::BTreeMap;
+
+/// One order's movements on the statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Statement {
+    /// Paid on the day (SUCCESS rows).
+    pub paid: Fen,
+    /// Refunds and reverses asked for on the day (REFUND rows), whatever their status.
+    pub refunded: Fen,
+    /// WeChat's transaction id, when a row names it.
+    pub transaction_id: Option<String>,
+}
+
+/// The statement's rows folded per `out_trade_no`.
+pub fn statement_orders(bill: &Bill) -> Result<BTreeMap<String, Statement>, ReplyError> {
+    let col = |name: &'static str| {
+        bill.column(name)
+            .ok_or_else(|| ReplyError::Missing {
+                field: name.to_string(),
+            })
+    };
+    let (no, state, txn) = (col("商户订单号")?, col("交易状态")?, col("微信订单号")?);
+    let mut out: BTreeMap<String, Statement> = BTreeMap::new();
+    for (i, row) in bill.rows.iter().enumerate() {
+        let cell = |c: usize| row.get(c).map_or("", |s| s.trim());
+        let entry = out.entry(cell(no).to_string()).or_default();
+        if !cell(txn).is_empty() && cell(txn) != "0" {
+            entry.transaction_id = Some(cell(txn).to_string());
+        }
+        match cell(state) {
+            "REFUND" | "REVOKED" if bill.column("申请退款金额").is_some() => {
+                entry.refunded = Fen(entry.refunded.0 + bill.amount(i, "申请退款金额")?.0);
+            }
+            "REFUND" | "REVOKED" => {
+                entry.refunded = Fen(entry.refunded.0 + bill.amount(i, "退款金额")?.0);
+            }
+            _ => {
+                // Newer statements carry the order amount (coupons included); older ones only
+                // the settled amount and the coupon part.
+                let paid = match bill.column("订单金额") {
+                    Some(_) => bill.amount(i, "订单金额")?,
+                    None => {
+                        Fen(bill.amount(i, "应结订单金额")?.0 + bill.amount(i, "代金券金额")?.0)
+                    }
+                };
+                entry.paid = Fen(entry.paid.0 + paid.0);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the comparison found for one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Both sides tell the same story.
+    Agrees,
+    /// Not final in the journal and nothing at WeChat yet: `paycode recover` settles it.
+    Unsettled(SaleState),
+    /// WeChat took money for a sale the journal does not hold as paid.
+    ChargedNotPaid(SaleState),
+    /// WeChat took money for an order this till has no record of.
+    UnknownOrder,
+    /// The journal holds the sale as paid; the statement has no payment for it.
+    PaidNotCharged,
+    /// Both hold it as paid, for different amounts.
+    AmountDiffers { journal: Fen, wechat: Fen },
+    /// The refunds (or the reverse) of the day differ.
+    RefundDiffers { journal: Fen, wechat: Fen },
+}
+
+impl Finding {
+    /// True when someone has to act.
+    pub fn is_difference(&self) -> bool {
+        !matches!(self, Self::Agrees | Self::Unsettled(_))
+    }
+
+    /// Stable name for JSON.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Agrees => "agrees",
+            Self::Unsettled(_) => "unsettled",
+            Self::ChargedNotPaid(_) => "charged_not_paid",
+            Self::UnknownOrder => "unknown_order",
+            Self::PaidNotCharged => "paid_not_charged",
+            Self::AmountDiffers { .. } => "amount_differs",
+            Self::RefundDiffers { .. } => "refund_differs",
+        }
+    }
+
+    /// What was found and what to do, in English.
+    pub fn en(&self, no: &str) -> String {
+        match self {
+            Self::Agrees => format!("{no}: agrees"),
+            Self::Unsettled(s) => format!(
+                "{no}: still {} in the journal and not on the statement — `paycode recover` settles it",
+                s.as_str()
+            ),
+            Self::ChargedNotPaid(s) => format!(
+                "{no}: WeChat charged the customer but the journal says {} — run `paycode query {no}`, then hand over the goods or refund",
+                s.as_str()
+            ),
+            Self::UnknownOrder => format!(
+                "{no}: WeChat charged the customer for an order this till has no record of — check the other tills and the merchant platform; refund it there if no goods were handed over"
+            ),
+            Self::PaidNotCharged => format!(
+                "{no}: paid in the journal but not on this day's statement — run `paycode query {no}` (a sale paid around midnight is on the next day's statement)"
+            ),
+            Self::AmountDiffers { journal, wechat } => format!(
+                "{no}: journal ¥{journal}, WeChat ¥{wechat} — check the sale in the merchant platform"
+            ),
+            Self::RefundDiffers { journal, wechat } => format!(
+                "{no}: refunds today: journal ¥{journal}, WeChat ¥{wechat} — check the refunds in the merchant platform"
+            ),
+        }
+    }
+
+    /// What was found and what to do, in Chinese.
+    pub fn zh(&self, no: &str) -> String {
+        let state = |s: &SaleState| crate::checkout::settle::zh_state(*s);
+        match self {
+            Self::Agrees => format!("{no}:一致"),
+            Self::Unsettled(s) => format!(
+                "{no}:账本中仍为{},对账单中没有 — 运行 `paycode recover` 处理",
+                state(s)
+            ),
+            Self::ChargedNotPaid(s) => format!(
+                "{no}:微信已扣款,但账本为{} — 运行 `paycode query {no}` 后交付商品或退款",
+                state(s)
+            ),
+            Self::UnknownOrder => format!(
+                "{no}:微信已扣款,但本收银台没有这笔订单 — 请核对其他收银台和商户平台;如未交付商品,请在商户平台退款"
+            ),
+            Self::PaidNotCharged => format!(
+                "{no}:账本为已支付,但当天对账单中没有这笔付款 — 运行 `paycode query {no}`(零点前后支付的订单在次日对账单中)"
+            ),
+            Self::AmountDiffers { journal, wechat } => {
+                format!("{no}:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对")
+            }
+            Self::RefundDiffers { journal, wechat } => format!(
+                "{no}:当天退款:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对退款"
+            ),
+        }
+    }
+}
+
+/// One order in the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub out_trade_no: String,
+    pub finding: Finding,
+}
+
+/// The whole day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Every order either side knows for the day, differences first.
+    pub lines: Vec<Line>,
+    /// Paid in the journal (sales of the day now held as paid).
+    pub journal_paid: Fen,
+    /// Refunds asked for in the journal on the day (not failed or closed).
+    pub journal_refunded: Fen,
+    /// Paid on the statement.
+    pub wechat_paid: Fen,
+    /// Refunds and reverses on the statement.
+    pub wechat_refunded: Fen,
+}
+
+impl Report {
+    /// Orders someone has to look at.
+    pub fn differences(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| l.finding.is_difference())
+            .count()
+    }
+}
+
+/// Compare the day. `sales`: the journal's sales created on the day; `refunds`: the journal's
+/// refunds asked for on the day; `elsewhere`: journal sales of other days that the statement
+/// names (a sale started before midnight and paid after it).
+pub fn reconcile(
+    sales: &[Sale],
+    refunds: &[Refund],
+    elsewhere: &[Sale],
+    statement: &BTreeMap<String, Statement>,
+) -> Report {
+    let mut journal_refunds: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in refunds.iter().filter(|r| counts(r.state)) {
+        *journal_refunds.entry(r.out_trade_no.as_str()).or_default() += r.refund_fee.0;
+    }
+    let by_no: BTreeMap<&str, &Sale> = sales
+        .iter()
+        .chain(elsewhere)
+        .map(|s| (s.out_trade_no.as_str(), s))
+        .collect();
+    let today: BTreeMap<&str, &Sale> = sales
+        .iter()
+        .map(|s| (s.out_trade_no.as_str(), s))
+        .collect();
+    let mut orders: Vec<&str> = today.keys().copied().collect();
+    orders.extend(statement.keys().map(String::as_str));
+    orders.extend(journal_refunds.keys().copied());
+    orders.sort_unstable();
+    orders.dedup();
+
+    let none = Statement::default();
+    let mut report = Report::default();
+    for no in orders {
+        let w = statement.get(no).unwrap_or(&none);
+        let j_refund = Fen(journal_refunds.get(no).copied().unwrap_or(0));
+        let sale = by_no.get(no).copied();
+        let paid_today = today.contains_key(no);
+        let finding = judge(sale, paid_today, w, j_refund);
+        if let Some(s) = sale.filter(|_| paid_today) {
+            if s.state == SaleState::Paid {
+                report.journal_paid = Fen(report.journal_paid.0 + s.total_fee.0);
+            }
+        }
+        report.journal_refunded = Fen(report.journal_refunded.0 + j_refund.0);
+        report.wechat_paid = Fen(report.wechat_paid.0 + w.paid.0);
+        report.wechat_refunded = Fen(report.wechat_refunded.0 + w.refunded.0);
+        report.lines.push(Line {
+            out_trade_no: no.to_string(),
+            finding,
+        });
+    }
+    report
+        .lines
+        .sort_by_key(|l| (!l.finding.is_difference(), l.out_trade_no.clone()));
+    report
+}
+
+/// A refund that moved (or is moving) money.
+fn counts(s: RefundState) -> bool {
+    !matches!(s, RefundState::Closed | RefundState::Refused)
+}
+
+fn judge(sale: Option<&Sale>, of_today: bool, w: &Statement, j_refund: Fen) -> Finding {
+    let Some(sale) = sale else {
+        return if w.paid.0 > w.refunded.0 {
+            Finding::UnknownOrder
+        } else {
+            Finding::Agrees
+        };
+    };
+    // A sale of another day only contributes what the statement shows today.
+    let journal_paid = match sale.state {
+        SaleState::Paid if of_today => sale.total_fee,
+        SaleState::Paid => w.paid,
+        _ => Fen(0),
+    };
+    match sale.state {
+        SaleState::Paid if w.paid.0 == 0 && journal_paid.0 > 0 => return Finding::PaidNotCharged,
+        SaleState::Paid if w.paid != journal_paid => {
+            return Finding::AmountDiffers {
+                journal: journal_paid,
+                wechat: w.paid,
+            };
+        }
+        // A reverse gives back everything it took: charged and refunded nets to nothing.
+        SaleState::Reversed if w.paid.0 > 0 && w.refunded != w.paid => {
+            return Finding::ChargedNotPaid(sale.state);
+        }
+        SaleState::Reversed => return Finding::Agrees,
+        SaleState::Failed if w.paid.0 > 0 => return Finding::ChargedNotPaid(sale.state),
+        SaleState::Failed => return Finding::Agrees,
+        s if !s.is_final() && w.paid.0 > 0 => return Finding::ChargedNotPaid(s),
+        s if !s.is_final() => return Finding::Unsettled(s),
+        _ => {}
+    }
+    if j_refund != w.refunded {
+        return Finding::RefundDiffers {
+            journal: j_refund,
+            wechat: w.refunded,
+        };
+    }
+    Finding::Agrees
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+use super::*;
+use crate::wxpay::api::parse_downloadbill;
+
+fn sale(no: &str, fen: u64, state: SaleState) -> Sale {
+    Sale {
+        out_trade_no: no.into(),
+        total_fee: Fen(fen),
+        code_fp: "fp".into(),
+        code_masked: "13************0001".into(),
+        device_info: "till-1".into(),
+        created_ms: 0,
+        updated_ms: 0,
+        state,
+        transaction_id: None,
+        bank_type: None,
+        cash_fee: None,
+        err_code: None,
+        message: None,
+    }
+}
+
+fn refund(no: &str, fen: u64, state: RefundState) -> Refund {
+    Refund {
+        out_trade_no: no.into(),
+        out_refund_no: format!("{no}R1"),
+        refund_fee: Fen(fen),
+        reason: String::new(),
+        state,
+        refund_id: None,
+        err_code: None,
+        created_ms: 0,
+        updated_ms: 0,
+    }
+}
+
+fn st(paid: u64, refunded: u64) -> Statement {
+    Statement {
+        paid: Fen(paid),
+        refunded: Fen(refunded),
+        transaction_id: None,
+    }
+}
+
+fn finding(sales: &[Sale], refunds: &[Refund], w: &[(&str, Statement)]) -> Vec<(String, Finding)> {
+    let statement = w.iter().map(|(n, s)| (n.to_string(), s.clone())).collect();
+    reconcile(sales, refunds, &[], &statement)
+        .lines
+        .into_iter()
+        .map(|l| (l.out_trade_no, l.finding))
+        .collect()
+}
+
+#[test]
+fn every_journal_state_against_every_statement_shape() {
+    use Finding::*;
+    use SaleState as S;
+    let cases: Vec<(S, Statement, Finding)> = vec![
+        (S::Paid, st(1000, 0), Agrees),
+        (S::Paid, st(0, 0), PaidNotCharged),
+        (
+            S::Paid,
+            st(900, 0),
+            AmountDiffers {
+                journal: Fen(1000),
+                wechat: Fen(900),
+            },
+        ),
+        (S::Failed, st(0, 0), Agrees),
+        (S::Failed, st(1000, 0), ChargedNotPaid(S::Failed)),
+        (S::Reversed, st(0, 0), Agrees),
+        (S::Reversed, st(1000, 1000), Agrees),
+        (S::Reversed, st(1000, 0), ChargedNotPaid(S::Reversed)),
+        (S::Unresolved, st(0, 0), Unsettled(S::Unresolved)),
+        (S::Submitted, st(1000, 0), ChargedNotPaid(S::Submitted)),
+        (S::Intent, st(0, 0), Unsettled(S::Intent)),
+    ];
+    for (state, w, want) in cases {
+        let got = finding(&[sale("T1", 1000, state)], &[], &[("T1", w.clone())]);
+        assert_eq!(got, vec![("T1".to_string(), want.clone())], "{state:?} {w:?}");
+    }
+}
+
+#[test]
+fn unknown_orders_refunds_and_totals() {
+    let sales = [
+        sale("A", 3000, SaleState::Paid),
+        sale("B", 500, SaleState::Failed),
+    ];
+    let refunds = [
+        refund("A", 1000, RefundState::Success),
+        refund("A", 700, RefundState::Refused), // moved no money
+    ];
+    let statement: BTreeMap<String, Statement> = [
+        ("A".to_string(), st(3000, 1000)),
+        ("Z".to_string(), st(800, 0)),
+    ]
+    .into();
+    let r = reconcile(&sales, &refunds, &[], &statement);
+    assert_eq!(r.differences(), 1);
+    assert_eq!(r.lines[0].out_trade_no, "Z", "differences first");
+    assert_eq!(r.lines[0].finding, Finding::UnknownOrder);
+    assert_eq!((r.journal_paid, r.wechat_paid), (Fen(3000), Fen(3800)));
+    assert_eq!((r.journal_refunded, r.wechat_refunded), (Fen(1000), Fen(1000)));
+
+    // A refund the statement does not have.
+    let statement: BTreeMap<String, Statement> = [("A".to_string(), st(3000, 0))].into();
+    let r = reconcile(&sales, &refunds, &[], &statement);
+    assert_eq!(
+        r.lines[0].finding,
+        Finding::RefundDiffers {
+            journal: Fen(1000),
+            wechat: Fen(0)
+        }
+    );
+}
+
+#[test]
+fn a_sale_from_before_midnight_is_matched_not_unknown() {
+    let yesterday = [sale("Y", 1200, SaleState::Paid)];
+    let statement: BTreeMap<String, Statement> = [("Y".to_string(), st(1200, 0))].into();
+    let r = reconcile(&[], &[], &yesterday, &statement);
+    assert_eq!(r.lines[0].finding, Finding::Agrees);
+    assert_eq!(r.journal_paid, Fen(0), "counted on its own day");
+    // A refund today of yesterday's sale.
+    let refunds = [refund("Y", 200, RefundState::Processing)];
+    let statement: BTreeMap<String, Statement> = [("Y".to_string(), st(0, 200))].into();
+    let r = reconcile(&[], &refunds, &yesterday, &statement);
+    assert_eq!(r.differences(), 0, "{r:?}");
+}
+
+#[test]
+fn every_finding_has_both_languages_and_names_the_order() {
+    let all = [
+        Finding::Agrees,
+        Finding::Unsettled(SaleState::Unresolved),
+        Finding::ChargedNotPaid(SaleState::Failed),
+        Finding::UnknownOrder,
+        Finding::PaidNotCharged,
+        Finding::AmountDiffers {
+            journal: Fen(1),
+            wechat: Fen(2),
+        },
+        Finding::RefundDiffers {
+            journal: Fen(1),
+            wechat: Fen(2),
+        },
+    ];
+    for f in all {
+        let (en, zh) = (f.en("T9"), f.zh("T9"));
+        assert!(en.contains("T9") && zh.contains("T9"), "{en} / {zh}");
+        assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+        if f.is_difference() {
+            assert!(en.contains(" — "), "says what to do: {en}");
+        }
+    }
+}
+
+#[test]
+fn statement_rows_fold_per_order() {
+    let bill = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n\
+`2026-11-27 10:00:00,`wx1,`100,`0,`till-1,`4200001,`A,`o1,`MICROPAY,`SUCCESS,`OTHERS,`CNY,`30.00,`0.00,`0,`0,`0.00,`0.00,`,`,`Goods,`,`0.18,`0.60%,`30.00,`0.00,`\r\n\
+`2026-11-27 11:00:00,`wx1,`100,`0,`till-1,`4200001,`A,`o1,`MICROPAY,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`5000,`AR1,`10.00,`0.00,`ORIGINAL,`SUCCESS,`Goods,`,`0.06,`0.60%,`0.00,`10.00,`\r\n\
+总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n\
+`2,`30.00,`10.00,`0.00,`0.12,`30.00,`10.00\r\n";
+    let parsed = parse_downloadbill(bill.as_bytes()).unwrap();
+    let orders = statement_orders(&parsed).unwrap();
+    assert_eq!(orders.len(), 1);
+    let a = &orders["A"];
+    assert_eq!((a.paid, a.refunded), (Fen(3000), Fen(1000)));
+    assert_eq!(a.transaction_id.as_deref(), Some("4200001"));
+}
