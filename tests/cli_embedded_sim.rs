@@ -194,3 +194,149 @@ fn ledger_of(d: &Path) -> paycode::simulator::LedgerView {
         .unwrap();
     rt.block_on(async { paycode::simulator::start(s).await.unwrap().ledger() })
 }
+
+/// The Beijing date of a journal sale, for `--date` (the test may straddle midnight).
+fn day_of(d: &Path, no: &str) -> String {
+    let j = Journal::open(&d.join("data/paycode.db")).unwrap();
+    let ms = j.sale(no).unwrap().unwrap().created_ms;
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    t.date().to_string()
+}
+
+#[test]
+fn reconcile_finds_what_the_journal_missed_and_agrees_after_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "60s");
+
+    // A paid sale with a partial refund, and a declined one.
+    let (rc, v, all) = run(
+        d,
+        &[
+            "pay",
+            "--amount",
+            "30.00",
+            "--code",
+            &code("normal", 7_101),
+            "--json",
+        ],
+    );
+    assert_eq!(rc, 0, "{all}");
+    let paid = v["out_trade_no"].as_str().unwrap().to_string();
+    let (rc, _, all) = run(d, &["refund", &paid, "--amount", "5.00", "--json"]);
+    assert_eq!(rc, 0, "{all}");
+    let (rc, _, all) = run(
+        d,
+        &[
+            "pay",
+            "--amount",
+            "8.00",
+            "--code",
+            &code("notenough", 7_102),
+            "--json",
+        ],
+    );
+    assert_eq!(rc, 1, "{all}");
+    let day = day_of(d, &paid);
+
+    let (rc, r, all) = run(d, &["reconcile", "--date", &day, "--json"]);
+    assert_eq!((rc, r["status"].as_str()), (0, Some("agrees")), "{all}");
+    assert_eq!(
+        (r["journal_paid"].as_u64(), r["wechat_paid"].as_u64()),
+        (Some(3000), Some(3000))
+    );
+    assert_eq!(
+        (
+            r["journal_refunded"].as_u64(),
+            r["wechat_refunded"].as_u64()
+        ),
+        (Some(500), Some(500))
+    );
+
+    // The customer pays while paycode is down: WeChat has the money, the journal does not know.
+    let mut child = paycode(
+        d,
+        &[
+            "pay",
+            "--amount",
+            "21.00",
+            "--code",
+            &code("password_never", 7_103),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let journal = d.join("data/paycode.db");
+    let started = Instant::now();
+    let waiting = loop {
+        let open = Journal::open(&journal)
+            .ok()
+            .and_then(|j| j.unfinished().ok())
+            .unwrap_or_default();
+        if let Some(s) = open.iter().find(|s| s.state == SaleState::Submitted) {
+            break s.out_trade_no.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "hang guard");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    confirm_at_the_simulator(d, &waiting);
+
+    let (rc, r, all) = run(d, &["reconcile", "--date", &day, "--json"]);
+    assert_eq!(
+        (rc, r["status"].as_str()),
+        (1, Some("differences")),
+        "{all}"
+    );
+    let first = &r["orders"][0];
+    assert_eq!(first["out_trade_no"], waiting.as_str(), "{all}");
+    assert_eq!(first["finding"], "charged_not_paid");
+    assert!(
+        first["message"].as_str().unwrap().contains("paycode query"),
+        "{first}"
+    );
+
+    // Recovery settles it; then both sides agree again.
+    let (rc, v, all) = run(d, &["recover", "--json"]);
+    assert_eq!(
+        (rc, v["recovered"][0]["status"].as_str()),
+        (0, Some("paid")),
+        "{all}"
+    );
+    let (rc, r, all) = run(d, &["reconcile", "--date", &day]);
+    assert_eq!(rc, 0, "{all}");
+    assert!(
+        all.contains("all agree") && all.contains("全部一致"),
+        "{all}"
+    );
+    assert_eq!(r, serde_json::Value::Null, "text output without --json");
+}
+
+/// The trainer confirms the password at the data directory's simulator (another process's view).
+fn confirm_at_the_simulator(d: &Path, no: &str) {
+    let cfg = paycode::config::load(&d.join("config.toml")).unwrap();
+    let mut s = SimSettings::from_config(&cfg);
+    s.store = Some(d.join("data/simulator/ledger.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sim = paycode::simulator::start(s).await.unwrap();
+        sim.confirm(no).unwrap();
+    });
+}
+
+#[test]
+fn reconcile_refuses_a_bad_date() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "30s");
+    let (rc, v, all) = run(dir.path(), &["reconcile", "--date", "27.11.2026", "--json"]);
+    assert_eq!((rc, v["status"].as_str()), (3, Some("rejected")), "{all}");
+    assert!(v["message"].as_str().unwrap().contains("YYYY-MM-DD"));
+}

@@ -6,12 +6,13 @@ pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
 pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
 pub mod progress; // Progress events and the Outcome of a sale
-pub mod reconcile; // end-of-day: the journal against WeChat's statement (pure)
 pub mod reasons; // why a sale was not charged and what to do, by err_code (CLI and TUI)
+pub mod reconcile; // end-of-day: the journal against WeChat's statement (pure)
 pub mod recovery; // resume unfinished sales at start-up; the pending list and its retries
 pub mod refund; // refunds: number committed first, reused on retry, followed to the end
 pub mod runner; // drives one sale: guards, intent, poll → journal → send → on_reply
 pub mod settle; // query or reverse one sale by hand
+pub mod statement; // fetch WeChat's statement of a day (downloadbill) for reconcile
 pub mod till; // everything a sale needs, built from the config
 
 pub use progress::{Outcome, Progress, Status};

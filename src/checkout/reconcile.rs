@@ -24,10 +24,9 @@ pub struct Statement {
 /// The statement's rows folded per `out_trade_no`.
 pub fn statement_orders(bill: &Bill) -> Result<BTreeMap<String, Statement>, ReplyError> {
     let col = |name: &'static str| {
-        bill.column(name)
-            .ok_or_else(|| ReplyError::Missing {
-                field: name.to_string(),
-            })
+        bill.column(name).ok_or_else(|| ReplyError::Missing {
+            field: name.to_string(),
+        })
     };
     let (no, state, txn) = (col("商户订单号")?, col("交易状态")?, col("微信订单号")?);
     let mut out: BTreeMap<String, Statement> = BTreeMap::new();
@@ -147,9 +146,9 @@ impl Finding {
             Self::AmountDiffers { journal, wechat } => {
                 format!("{no}:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对")
             }
-            Self::RefundDiffers { journal, wechat } => format!(
-                "{no}:当天退款:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对退款"
-            ),
+            Self::RefundDiffers { journal, wechat } => {
+                format!("{no}:当天退款:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对退款")
+            }
         }
     }
 }
@@ -204,10 +203,7 @@ pub fn reconcile(
         .chain(elsewhere)
         .map(|s| (s.out_trade_no.as_str(), s))
         .collect();
-    let today: BTreeMap<&str, &Sale> = sales
-        .iter()
-        .map(|s| (s.out_trade_no.as_str(), s))
-        .collect();
+    let today: BTreeMap<&str, &Sale> = sales.iter().map(|s| (s.out_trade_no.as_str(), s)).collect();
     let mut orders: Vec<&str> = today.keys().copied().collect();
     orders.extend(statement.keys().map(String::as_str));
     orders.extend(journal_refunds.keys().copied());

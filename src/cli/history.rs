@@ -159,7 +159,7 @@ fn sale_json(s: &Sale) -> serde_json::Value {
 
 /// The default `--date`: today in Beijing, WeChat's business day.
 #[allow(clippy::disallowed_methods)] // IO edge: the command's default reads the clock
-fn today_in_beijing() -> time::Date {
+pub(crate) fn today_in_beijing() -> time::Date {
     OffsetDateTime::now_utc().to_offset(BEIJING).date()
 }
 

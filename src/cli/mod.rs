@@ -5,6 +5,7 @@ pub(crate) use check::{clock_skew, identity_days_left}; // also shown on the TUI
 mod history;
 mod output;
 mod pay;
+mod reconcile;
 mod refund;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,8 @@ pub enum Command {
     Refund(refund::RefundArgs),
     /// Sales of one Beijing-time day with totals by state.
     History(history::HistoryArgs),
+    /// Compare this till's journal with WeChat's statement of a day: exit 0 agrees, 1 differences.
+    Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
     Recover(pay::JsonArg),
     /// Check config, secret file permissions, certificate expiry, clock skew and API reachability.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reverse(args)) => pay::reverse(&cli.config, &args),
         Some(Command::Refund(args)) => refund::run(&cli.config, &args),
         Some(Command::History(args)) => history::run(&cli.config, &args),
+        Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),
         Some(Command::Scanners) => scanner_command(&cli.config, |cfg| {

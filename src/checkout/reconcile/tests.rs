@@ -76,7 +76,11 @@ fn every_journal_state_against_every_statement_shape() {
     ];
     for (state, w, want) in cases {
         let got = finding(&[sale("T1", 1000, state)], &[], &[("T1", w.clone())]);
-        assert_eq!(got, vec![("T1".to_string(), want.clone())], "{state:?} {w:?}");
+        assert_eq!(
+            got,
+            vec![("T1".to_string(), want.clone())],
+            "{state:?} {w:?}"
+        );
     }
 }
 
@@ -100,7 +104,10 @@ fn unknown_orders_refunds_and_totals() {
     assert_eq!(r.lines[0].out_trade_no, "Z", "differences first");
     assert_eq!(r.lines[0].finding, Finding::UnknownOrder);
     assert_eq!((r.journal_paid, r.wechat_paid), (Fen(3000), Fen(3800)));
-    assert_eq!((r.journal_refunded, r.wechat_refunded), (Fen(1000), Fen(1000)));
+    assert_eq!(
+        (r.journal_refunded, r.wechat_refunded),
+        (Fen(1000), Fen(1000))
+    );
 
     // A refund the statement does not have.
     let statement: BTreeMap<String, Statement> = [("A".to_string(), st(3000, 0))].into();
@@ -148,7 +155,10 @@ fn every_finding_has_both_languages_and_names_the_order() {
     for f in all {
         let (en, zh) = (f.en("T9"), f.zh("T9"));
         assert!(en.contains("T9") && zh.contains("T9"), "{en} / {zh}");
-        assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{zh}"
+        );
         if f.is_difference() {
             assert!(en.contains(" — "), "says what to do: {en}");
         }

@@ -11,7 +11,7 @@ mod orderquery;
 mod refund;
 mod reverse;
 
-pub use bill::{Bill, BillType, DownloadBillRequest, parse_downloadbill, yuan_to_fen};
+pub use bill::{Bill, BillType, DownloadBillRequest, MAX_BILL, parse_downloadbill, yuan_to_fen};
 pub use micropay::{Coupon, MicropayRequest, Payment, parse_micropay};
 pub use orderquery::{OrderQueryRequest, OrderRef, OrderState, TradeState, parse_orderquery};
 pub use refund::{

@@ -336,15 +336,16 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let ok = (200..300).contains(&status);
+        // A day's statement is CSV and may be long; every XML reply keeps the configured cap.
+        let limit = match ep {
+            Endpoint::DownloadBill => crate::wxpay::api::MAX_BILL.max(self.max_reply_bytes),
+            _ => self.max_reply_bytes,
+        };
         let too_large = || TransportError::TooLarge {
             host: host.name.clone(),
-            limit: self.max_reply_bytes,
+            limit,
         };
-        if ok
-            && resp
-                .content_length()
-                .is_some_and(|n| n > self.max_reply_bytes as u64)
-        {
+        if ok && resp.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
         // Stream the body and stop at the cap: a hostile or broken server cannot make us buffer more.
@@ -355,7 +356,7 @@ impl Client {
             .await
             .map_err(|e| classify(&e, &host.name, Phase::Body, self.timeout))?
         {
-            let room = self.max_reply_bytes - body.len();
+            let room = limit - body.len();
             if chunk.len() > room {
                 body.extend_from_slice(&chunk[..room]);
                 truncated = true;

@@ -1,0 +1,74 @@
+//! Fetch WeChat's statement of one day for this terminal (`/pay/downloadbill`). The IO edge of
+//! reconciliation; `reconcile.rs` compares.
+
+use super::reconcile::{Statement, statement_orders};
+use super::runner::nonce;
+use super::till::Till;
+use crate::wxpay::api::{BillType, DownloadBillRequest, ReplyError, parse_downloadbill};
+use crate::wxpay::client::Endpoint;
+use std::collections::BTreeMap;
+use time::Date;
+
+/// Why the statement could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    /// WeChat has not finished the day's statement yet (try later).
+    #[error(
+        "WeChat's statement for {0} is not ready yet (it is published after about 10:00 the next day); try again later"
+    )]
+    NotReady(Date),
+    /// The request could not be built (bad device_info in the config).
+    #[error("cannot ask for the statement: {0}")]
+    Request(#[from] crate::wxpay::api::RequestError),
+    /// No usable answer; nothing changed anywhere, so it can simply be retried.
+    #[error("no statement from WeChat: {0}; check the network and try again")]
+    Transport(#[from] crate::wxpay::client::TransportError),
+    /// The journal could not be read.
+    #[error("{0}")]
+    Journal(#[from] crate::journal::JournalError),
+    /// An answer that is not a statement.
+    #[error("WeChat's answer is not a statement: {0}")]
+    Reply(#[from] ReplyError),
+}
+
+impl StatementError {
+    /// The same problem in Simplified Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::NotReady(d) => {
+                format!("微信 {d} 的对账单尚未生成(次日约 10:00 后提供),请稍后再试")
+            }
+            Self::Request(e) => format!("无法请求对账单:{}", e.zh()),
+            Self::Transport(e) => format!("未能从微信取得对账单:{};请检查网络后重试", e.zh()),
+            Self::Journal(e) => e.zh(),
+            Self::Reply(e) => format!("微信的应答不是对账单:{}", e.zh()),
+        }
+    }
+}
+
+/// The statement of `day` for this terminal's `device_info`, folded per order. A day without
+/// any trade at WeChat ("No Bill Exist") is an empty statement.
+pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>, StatementError> {
+    let req = DownloadBillRequest {
+        bill_date: format!(
+            "{:04}{:02}{:02}",
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        ),
+        bill_type: BillType::All,
+        device_info: Some(till.config().merchant.device_info.clone()),
+    };
+    let xml = req.to_xml(till.merchant(), &nonce())?;
+    let raw = till.client().post(Endpoint::DownloadBill, xml).await?;
+    match parse_downloadbill(&raw.body) {
+        Ok(bill) => Ok(statement_orders(&bill)?),
+        Err(ReplyError::ProtocolFail { return_msg }) if return_msg.contains("No Bill Exist") => {
+            Ok(BTreeMap::new())
+        }
+        Err(ReplyError::ProtocolFail { return_msg }) if return_msg.contains("Bill Creating") => {
+            Err(StatementError::NotReady(day))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,151 @@
+//! `paycode reconcile [--date YYYY-MM-DD] [--json]`: this till's journal against WeChat's
+//! statement of one Beijing-time day. Exit 0 everything agrees, 1 differences to look at,
+//! 2 the statement could not be had (retry later), 3 refused (bad date or config).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+use time::Duration as Days;
+
+use super::history::{day_bounds, parse_day, today_in_beijing};
+use super::{output, with_till};
+use crate::checkout::reconcile::{Report, reconcile};
+use crate::checkout::statement::{StatementError, fetch};
+use crate::checkout::till::Till;
+
+/// `paycode reconcile` arguments.
+#[derive(clap::Args, Debug)]
+pub struct ReconcileArgs {
+    /// The Beijing-time day, YYYY-MM-DD (default: yesterday; today with the simulator).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// One JSON object: totals and every order with its finding.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `paycode reconcile`.
+pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
+    with_till(config, args.json, |till| async move {
+        let json = args.json;
+        let today = today_in_beijing();
+        let day = match &args.date {
+            Some(s) => match parse_day(s) {
+                Some(d) => d,
+                None => {
+                    return output::rejected(
+                        json,
+                        &format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+                        &format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                        None,
+                    );
+                }
+            },
+            None if till.is_simulated() => today,
+            None => today - Days::days(1),
+        };
+        // The simulator serves the current day; WeChat publishes a day's statement the next
+        // morning, and an empty answer for today would read as "nothing was paid".
+        if day >= today && !till.is_simulated() {
+            let yesterday = today - Days::days(1);
+            return output::rejected(
+                json,
+                &format!(
+                    "WeChat publishes the statement of {day} after about 10:00 the next day: reconcile {yesterday} or earlier (--date)"
+                ),
+                &format!(
+                    "微信在次日约 10:00 后才提供 {day} 的对账单:请对账 {yesterday} 或更早的日期(--date)"
+                ),
+                None,
+            );
+        }
+        match compare(&till, day).await {
+            Ok(report) => print(&till, day, &report, json),
+            Err(e) => {
+                let code = match e {
+                    StatementError::Request(_) => super::REFUSED,
+                    _ => 2,
+                };
+                output::refusal(json, &e.to_string(), &e.zh(), None, code)
+            }
+        }
+    })
+}
+
+/// Read both sides of `day` and compare them.
+async fn compare(till: &Till, day: time::Date) -> Result<Report, StatementError> {
+    let statement = fetch(till, day).await?;
+    let journal = till.journal();
+    let (from, to) = day_bounds(day);
+    let sales = journal.sales_between(from, to)?;
+    let refunds = journal.refunds_between(from, to)?;
+    let mut elsewhere = Vec::new();
+    for no in statement.keys() {
+        if !sales.iter().any(|s| &s.out_trade_no == no) {
+            if let Some(s) = journal.sale(no)? {
+                elsewhere.push(s);
+            }
+        }
+    }
+    Ok(reconcile(&sales, &refunds, &elsewhere, &statement))
+}
+
+fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
+    let device = &till.config().merchant.device_info;
+    let diffs = r.differences();
+    if json {
+        let orders: Vec<_> = r
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "out_trade_no": l.out_trade_no,
+                    "finding": l.finding.key(),
+                    "difference": l.finding.is_difference(),
+                    "message": l.finding.en(&l.out_trade_no),
+                    "message_zh": l.finding.zh(&l.out_trade_no),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "status": if diffs == 0 { "agrees" } else { "differences" },
+                "date": day.to_string(),
+                "device_info": device,
+                "journal_paid": r.journal_paid.0,
+                "journal_refunded": r.journal_refunded.0,
+                "wechat_paid": r.wechat_paid.0,
+                "wechat_refunded": r.wechat_refunded.0,
+                "differences": diffs,
+                "orders": orders,
+            })
+        );
+    } else {
+        println!(
+            "reconcile {day} ({device}): journal paid ¥{} refunded ¥{} · WeChat paid ¥{} refunded ¥{}",
+            r.journal_paid, r.journal_refunded, r.wechat_paid, r.wechat_refunded
+        );
+        println!(
+            "对账 {day}({device}):账本 收款 ¥{} 退款 ¥{} · 微信 收款 ¥{} 退款 ¥{}",
+            r.journal_paid, r.journal_refunded, r.wechat_paid, r.wechat_refunded
+        );
+        for l in &r.lines {
+            let tag = if l.finding.is_difference() {
+                "DIFF"
+            } else {
+                "ok  "
+            };
+            println!("{tag}  {}", l.finding.en(&l.out_trade_no));
+            println!("      {}", l.finding.zh(&l.out_trade_no));
+        }
+        let n = r.lines.len();
+        if diffs == 0 {
+            println!("{n} order(s), all agree / {n} 笔订单,全部一致");
+        } else {
+            println!("{diffs} of {n} order(s) need a look / {n} 笔订单中 {diffs} 笔需要核对");
+        }
+    }
+    ExitCode::from(if diffs == 0 { 0 } else { 1 })
+}
