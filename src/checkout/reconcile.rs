@@ -218,10 +218,8 @@ pub fn reconcile(
         let sale = by_no.get(no).copied();
         let paid_today = today.contains_key(no);
         let finding = judge(sale, paid_today, w, j_refund);
-        if let Some(s) = sale.filter(|_| paid_today) {
-            if s.state == SaleState::Paid {
-                report.journal_paid = Fen(report.journal_paid.0 + s.total_fee.0);
-            }
+        if let Some(s) = sale.filter(|s| paid_today && s.state == SaleState::Paid) {
+            report.journal_paid = Fen(report.journal_paid.0 + s.total_fee.0);
         }
         report.journal_refunded = Fen(report.journal_refunded.0 + j_refund.0);
         report.wechat_paid = Fen(report.wechat_paid.0 + w.paid.0);

@@ -82,10 +82,10 @@ async fn compare(till: &Till, day: time::Date) -> Result<Report, StatementError>
     let refunds = journal.refunds_between(from, to)?;
     let mut elsewhere = Vec::new();
     for no in statement.keys() {
-        if !sales.iter().any(|s| &s.out_trade_no == no) {
-            if let Some(s) = journal.sale(no)? {
-                elsewhere.push(s);
-            }
+        if !sales.iter().any(|s| &s.out_trade_no == no)
+            && let Some(s) = journal.sale(no)?
+        {
+            elsewhere.push(s);
         }
     }
     Ok(reconcile(&sales, &refunds, &elsewhere, &statement))
