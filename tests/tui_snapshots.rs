@@ -311,6 +311,46 @@ fn other_screens() {
         h.key(Key::Down);
         h.key(Key::Enter);
     });
+    snap("history_reconcile", false, |h| {
+        use paycode::checkout::reconcile::{Finding, Line, Report};
+        h.key(Key::F(2));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::F(8));
+        let d = time::macros::date!(2026 - 01 - 02);
+        let report = Report {
+            lines: vec![
+                Line {
+                    out_trade_no: "till-1-20260102114500002".into(),
+                    finding: Finding::ChargedNotPaid(SaleState::Unresolved),
+                },
+                Line {
+                    out_trade_no: "till-1-20260102103000001".into(),
+                    finding: Finding::Agrees,
+                },
+            ],
+            journal_paid: Fen(1250),
+            journal_refunded: Fen(0),
+            wechat_paid: Fen(4250),
+            wechat_refunded: Fen(0),
+        };
+        h.send_after(5, Msg::Reconciled(d, Ok(report)));
+    });
+    snap("history_reconcile_failed", false, |h| {
+        h.key(Key::F(2));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::F(8));
+        let d = time::macros::date!(2026 - 01 - 02);
+        h.send_after(
+            5,
+            Msg::Reconciled(
+                d,
+                Err(paycode::tui::app::Words::new(
+                    "WeChat's statement for 2026-01-02 is not ready yet; try again later",
+                    "微信 2026-01-02 的对账单尚未生成,请稍后再试",
+                )),
+            ),
+        );
+    });
     snap("history_empty", false, |h| {
         h.key(Key::F(2));
         h.send_after(

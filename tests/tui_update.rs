@@ -412,6 +412,55 @@ fn history_day_navigation_detail_and_export() {
 }
 
 #[test]
+fn history_reconcile_panel_runs_answers_and_closes() {
+    use paycode::checkout::reconcile::{Finding, Line, Report};
+    use paycode::tui::app::Reconcile;
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(2));
+    h.send_after(10, Msg::History(day()));
+    let d = time::macros::date!(2026 - 01 - 02);
+    assert_eq!(h.key(Key::F(8)), vec![Cmd::Reconcile(d)]);
+    assert_eq!(h.app.history.reconcile, Some(Reconcile::Running(d)));
+    assert_eq!(
+        h.key(Key::F(8)),
+        vec![],
+        "no second run while one is running"
+    );
+    assert_eq!(
+        h.key(Key::Left),
+        vec![],
+        "the panel is in front of the list"
+    );
+
+    // An answer about another day (the cashier moved on) is dropped.
+    let report = Report {
+        lines: vec![Line {
+            out_trade_no: "A1".into(),
+            finding: Finding::PaidNotCharged,
+        }],
+        ..Report::default()
+    };
+    h.send_after(
+        10,
+        Msg::Reconciled(d.next_day().unwrap(), Ok(report.clone())),
+    );
+    assert_eq!(h.app.history.reconcile, Some(Reconcile::Running(d)));
+    h.send_after(10, Msg::Reconciled(d, Ok(report.clone())));
+    assert_eq!(
+        h.app.history.reconcile,
+        Some(Reconcile::Done(d, Ok(report)))
+    );
+
+    // F8 runs it again; Esc closes the panel first, then leaves the screen.
+    assert_eq!(h.key(Key::F(8)), vec![Cmd::Reconcile(d)]);
+    h.key(Key::Esc);
+    assert_eq!(h.app.history.reconcile, None);
+    assert_eq!(h.app.screen, Screen::History);
+    h.key(Key::Esc);
+    assert_eq!(h.app.screen, Screen::Sale);
+}
+
+#[test]
 fn pending_query_and_reverse_with_confirm() {
     let mut h = Harness::new(Language::En);
     assert_eq!(h.key(Key::F(3)), vec![Cmd::LoadPending]);

@@ -1,7 +1,7 @@
 //! Fetch WeChat's statement of one day for this terminal (`/pay/downloadbill`). The IO edge of
 //! reconciliation; `reconcile.rs` compares.
 
-use super::reconcile::{Statement, statement_orders};
+use super::reconcile::{Report, Statement, reconcile, statement_orders};
 use super::runner::nonce;
 use super::till::Till;
 use crate::wxpay::api::{BillType, DownloadBillRequest, ReplyError, parse_downloadbill};
@@ -12,6 +12,11 @@ use time::Date;
 /// Why the statement could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum StatementError {
+    /// WeChat publishes a day's statement the next morning; today's would read as "nothing paid".
+    #[error(
+        "WeChat publishes the statement of {0} after about 10:00 the next day: reconcile {1} or earlier"
+    )]
+    NotPublished(Date, Date),
     /// WeChat has not finished the day's statement yet (try later).
     #[error(
         "WeChat's statement for {0} is not ready yet (it is published after about 10:00 the next day); try again later"
@@ -35,6 +40,9 @@ impl StatementError {
     /// The same problem in Simplified Chinese.
     pub fn zh(&self) -> String {
         match self {
+            Self::NotPublished(d, y) => {
+                format!("微信在次日约 10:00 后才提供 {d} 的对账单:请对账 {y} 或更早的日期")
+            }
             Self::NotReady(d) => {
                 format!("微信 {d} 的对账单尚未生成(次日约 10:00 后提供),请稍后再试")
             }
@@ -43,6 +51,16 @@ impl StatementError {
             Self::Journal(e) => e.zh(),
             Self::Reply(e) => format!("微信的应答不是对账单:{}", e.zh()),
         }
+    }
+}
+
+/// Refuse a day WeChat cannot have a statement for yet (the simulator serves the current day).
+pub fn check_day(day: Date, today: Date, simulated: bool) -> Result<(), StatementError> {
+    match today.previous_day() {
+        Some(yesterday) if day >= today && !simulated => {
+            Err(StatementError::NotPublished(day, yesterday))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -72,3 +90,28 @@ pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>
         Err(e) => Err(e.into()),
     }
 }
+
+/// Read both sides of `day` (the statement, then the journal) and compare them.
+pub async fn compare_day(till: &Till, day: Date) -> Result<Report, StatementError> {
+    let statement = fetch(till, day).await?;
+    let journal = till.journal();
+    let start = day.midnight().assume_offset(BEIJING).unix_timestamp() * 1000;
+    let (from, to) = (start, start + 86_400_000);
+    let sales = journal.sales_between(from, to)?;
+    let refunds = journal.refunds_between(from, to)?;
+    let mut elsewhere = Vec::new();
+    for no in statement.keys() {
+        if !sales.iter().any(|s| &s.out_trade_no == no)
+            && let Some(s) = journal.sale(no)?
+        {
+            elsewhere.push(s);
+        }
+    }
+    Ok(reconcile(&sales, &refunds, &elsewhere, &statement))
+}
+
+/// WeChat's business day is Beijing time, UTC+8 all year.
+const BEIJING: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => time::UtcOffset::UTC,
+};

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use serde_json::json;
 use time::Duration as Days;
 
-use super::history::{day_bounds, parse_day, today_in_beijing};
+use super::history::{parse_day, today_in_beijing};
 use super::{output, with_till};
-use crate::checkout::reconcile::{Report, reconcile};
-use crate::checkout::statement::{StatementError, fetch};
+use crate::checkout::reconcile::Report;
+use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::till::Till;
 
 /// `paycode reconcile` arguments.
@@ -45,22 +45,15 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
             None if till.is_simulated() => today,
             None => today - Days::days(1),
         };
-        // The simulator serves the current day; WeChat publishes a day's statement the next
-        // morning, and an empty answer for today would read as "nothing was paid".
-        if day >= today && !till.is_simulated() {
-            let yesterday = today - Days::days(1);
+        if let Err(e) = check_day(day, today, till.is_simulated()) {
             return output::rejected(
                 json,
-                &format!(
-                    "WeChat publishes the statement of {day} after about 10:00 the next day: reconcile {yesterday} or earlier (--date)"
-                ),
-                &format!(
-                    "微信在次日约 10:00 后才提供 {day} 的对账单:请对账 {yesterday} 或更早的日期(--date)"
-                ),
+                &format!("{e} (--date)"),
+                &format!("{}(--date)", e.zh()),
                 None,
             );
         }
-        match compare(&till, day).await {
+        match compare_day(&till, day).await {
             Ok(report) => print(&till, day, &report, json),
             Err(e) => {
                 let code = match e {
@@ -71,24 +64,6 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
             }
         }
     })
-}
-
-/// Read both sides of `day` and compare them.
-async fn compare(till: &Till, day: time::Date) -> Result<Report, StatementError> {
-    let statement = fetch(till, day).await?;
-    let journal = till.journal();
-    let (from, to) = day_bounds(day);
-    let sales = journal.sales_between(from, to)?;
-    let refunds = journal.refunds_between(from, to)?;
-    let mut elsewhere = Vec::new();
-    for no in statement.keys() {
-        if !sales.iter().any(|s| &s.out_trade_no == no)
-            && let Some(s) = journal.sale(no)?
-        {
-            elsewhere.push(s);
-        }
-    }
-    Ok(reconcile(&sales, &refunds, &elsewhere, &statement))
 }
 
 fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {

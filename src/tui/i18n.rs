@@ -39,8 +39,8 @@ texts! {
     KeysResult => "Enter next sale", "Enter 下一笔";
     KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
     KeysBack => "Esc back to sale", "Esc 返回收款";
-    KeysHistory => "←/→ day · ↑/↓ select · Enter detail · F7 export CSV · Esc back",
-        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 导出 CSV · Esc 返回";
+    KeysHistory => "←/→ day · ↑/↓ select · Enter detail · F7 CSV · F8 reconcile · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 导出 CSV · F8 对账 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
@@ -124,6 +124,12 @@ texts! {
     StateUnresolved => "unresolved", "未明";
     StateOpen => "in progress", "处理中";
     Exported => "Exported to {0}", "已导出到 {0}";
+    ReconcileTitle => "Reconcile {0} with WeChat's statement · F8 again · Esc close", "与微信对账单核对 {0} · F8 重新核对 · Esc 关闭";
+    ReconcileRunning => "Fetching WeChat's statement of the day…", "正在获取微信当天的对账单…";
+    ReconcileFailed => "Cannot reconcile: {0}", "无法对账:{0}";
+    ReconcileAgree => "All {0} orders agree with WeChat", "{0} 笔订单与微信全部一致";
+    ReconcileDiffs => "{0} of {1} orders need a look", "{1} 笔订单中有 {0} 笔需要核对";
+    ReconcileTotals => "Journal: paid ¥{0}, refunded ¥{1} · WeChat: paid ¥{2}, refunded ¥{3}", "账本:收款 ¥{0},退款 ¥{1} · 微信:收款 ¥{2},退款 ¥{3}";
     ExportFailed => "Export failed: {0}", "导出失败:{0}";
     DetailTitle => "Sale detail", "交易详情";
     // Pending

@@ -192,6 +192,7 @@ async fn ui_loop(
                 }
                 Cmd::LoadHistory(d) => Job::History(d),
                 Cmd::ExportCsv(d) => Job::Export(d),
+                Cmd::Reconcile(d) => Job::Reconcile(d),
                 Cmd::LoadPending => Job::Pending,
                 Cmd::QueryPending(no) => Job::Query(no),
                 Cmd::ReversePending(no) => Job::Reverse(no),

@@ -12,6 +12,7 @@ use crate::authcode::AuthCode;
 use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
+use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
 use crate::journal::RefundState;
 use crate::money::Fen;
@@ -36,6 +37,8 @@ pub enum Job {
     },
     History(Option<Date>),
     Export(Date),
+    /// Reconcile a day with WeChat's statement.
+    Reconcile(Date),
     Pending,
     Query(String),
     Reverse(String),
@@ -176,6 +179,14 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             }
         }
         Job::Export(day) => send(tx, Msg::Exported(export_day(till, day))),
+        Job::Reconcile(day) => {
+            let words = |e: StatementError| Words::new(e.to_string(), e.zh());
+            let r = match check_day(day, today(), till.is_simulated()) {
+                Ok(()) => compare_day(till, day).await.map_err(words),
+                Err(e) => Err(words(e)),
+            };
+            send(tx, Msg::Reconciled(day, r));
+        }
         Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
         Job::Query(no) => {
             let result = match query_sale(till, &no).await {

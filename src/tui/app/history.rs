@@ -1,6 +1,7 @@
 //! The history screen: a day's sales, totals, detail and CSV export.
 
-use super::{Cmd, Key};
+use super::{Cmd, Key, Words};
+use crate::checkout::reconcile::Report;
 use crate::journal::{DayTotals, Sale, SaleState};
 use crate::money::Fen;
 use time::Date;
@@ -28,6 +29,17 @@ pub struct HistoryView {
     pub selected: usize,
     /// The detail of the selected sale is open.
     pub detail: bool,
+    /// The reconciliation panel (F8), while it runs and after.
+    pub reconcile: Option<Reconcile>,
+}
+
+/// The day's reconciliation with WeChat's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconcile {
+    /// Fetching the statement of this day.
+    Running(Date),
+    /// Done: the report, or why there is none.
+    Done(Date, Result<Report, Words>),
 }
 
 impl HistoryView {
@@ -39,7 +51,17 @@ impl HistoryView {
     pub(super) fn load(&mut self, data: HistoryData) {
         self.selected = self.selected.min(data.sales.len().saturating_sub(1));
         self.detail = false;
+        if self.date() != Some(data.date) {
+            self.reconcile = None;
+        }
         self.data = Some(data);
+    }
+
+    /// A reconciliation answered; kept only if it is still about the day on screen.
+    pub(super) fn reconciled(&mut self, day: Date, r: Result<Report, Words>) {
+        if self.reconcile == Some(Reconcile::Running(day)) {
+            self.reconcile = Some(Reconcile::Done(day, r));
+        }
     }
 
     /// The selected sale.
@@ -50,6 +72,18 @@ impl HistoryView {
     pub(super) fn key(&mut self, k: Key, out: &mut Vec<Cmd>) {
         let Some(data) = &self.data else { return };
         let n = data.sales.len();
+        if self.reconcile.is_some() {
+            // The panel is in front: Esc closes it, F8 runs it again; nothing else reaches the list.
+            match k {
+                Key::Esc => self.reconcile = None,
+                Key::F(8) if !matches!(self.reconcile, Some(Reconcile::Running(_))) => {
+                    self.reconcile = Some(Reconcile::Running(data.date));
+                    out.push(Cmd::Reconcile(data.date));
+                }
+                _ => {}
+            }
+            return;
+        }
         match k {
             Key::Left | Key::Char('-') => {
                 if let Some(d) = data.date.previous_day() {
@@ -68,6 +102,11 @@ impl HistoryView {
             Key::Enter if n > 0 => self.detail = !self.detail,
             Key::Esc => self.detail = false,
             Key::F(7) => out.push(Cmd::ExportCsv(data.date)),
+            Key::F(8) => {
+                self.detail = false;
+                self.reconcile = Some(Reconcile::Running(data.date));
+                out.push(Cmd::Reconcile(data.date));
+            }
             _ => {}
         }
     }

@@ -11,7 +11,7 @@ mod sale;
 mod types;
 
 pub use entry::{Entry, Field};
-pub use history::{HistoryData, HistoryView, beijing_clock, paid_by_hour};
+pub use history::{HistoryData, HistoryView, Reconcile, beijing_clock, paid_by_hour};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
@@ -48,6 +48,8 @@ pub enum Msg {
     History(HistoryData),
     /// A CSV export finished: the file written, or why not.
     Exported(Result<String, Words>),
+    /// The day's reconciliation with WeChat's statement finished, or why it could not run.
+    Reconciled(Date, Result<crate::checkout::reconcile::Report, Words>),
     /// The pending (unresolved) list.
     Pending(Vec<crate::journal::Sale>),
     /// A pending sale's query or reverse ended.
@@ -78,6 +80,8 @@ pub enum Cmd {
     LoadHistory(Option<Date>),
     /// Write that day's sales as CSV.
     ExportCsv(Date),
+    /// Compare that day's journal with WeChat's statement.
+    Reconcile(Date),
     /// Load the pending list.
     LoadPending,
     /// Ask WeChat about a pending sale now.
@@ -222,6 +226,7 @@ impl App {
                 self.refund.candidates_from(&h);
                 self.history.load(h);
             }
+            Msg::Reconciled(day, r) => self.history.reconciled(day, r),
             Msg::Exported(r) => {
                 self.notice = Some(match r {
                     Ok(path) => Notice::info(NoticeText::Tf(T::Exported, vec![path])),
@@ -324,7 +329,7 @@ impl App {
         match self.screen {
             Screen::Sale => self.sale_key(k, out),
             Screen::History => {
-                if k == Key::Esc && !self.history.detail {
+                if k == Key::Esc && !self.history.detail && self.history.reconcile.is_none() {
                     self.screen = Screen::Sale;
                 } else {
                     self.history.key(k, out);

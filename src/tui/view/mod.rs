@@ -6,6 +6,7 @@ mod diagnostics;
 mod history;
 mod overlay;
 mod pending;
+mod reconcile;
 mod refund;
 mod result;
 mod sale;
@@ -62,7 +63,10 @@ pub fn view(app: &App, f: &mut Frame) {
             Stage::Waiting(w) => waiting::draw(app, w, f, body),
             Stage::Result(r) => result::draw(app, r, f, body),
         },
-        Screen::History => history::draw(app, f, body),
+        Screen::History => {
+            history::draw(app, f, body);
+            reconcile::draw(app, f, body);
+        }
         Screen::Pending => pending::draw(app, f, body),
         Screen::Refund => refund::draw(app, f, body),
         Screen::Diagnostics => diagnostics::draw(app, f, body),
