@@ -443,6 +443,21 @@ fn other_screens() {
     snap("help_simulator_scenarios", true, |h| {
         h.key(Key::Char('?'));
     });
+    snap("settled_in_the_background", false, |h| {
+        h.send_after(
+            1,
+            Msg::PendingSettled {
+                resolved: vec![SaleResult {
+                    out_trade_no: "till-1-20260101180000001".into(),
+                    total_fee: Fen(1250),
+                    result: paid(),
+                    transaction_id: None,
+                    cash_fee: None,
+                }],
+                still_pending: 0,
+            },
+        );
+    });
     snap("recovery_running", false, |h| {
         h.send_after(1, Msg::Recovery(RecoveryReport::default()));
     });
@@ -468,6 +483,7 @@ fn other_screens() {
                 ],
                 still_pending: 1,
                 done: true,
+                background: false,
             }),
         );
     });

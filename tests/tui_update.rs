@@ -559,6 +559,7 @@ fn recovery_report_is_shown_until_enter_and_an_empty_one_is_only_a_notice() {
             resolved: vec![],
             still_pending: 0,
             done: true,
+            background: false,
         }),
     );
     assert!(h.app.recovery.is_none());
@@ -569,6 +570,7 @@ fn recovery_report_is_shown_until_enter_and_an_empty_one_is_only_a_notice() {
             resolved: vec![result(Final::Reversed { refunded: true })],
             still_pending: 1,
             done: true,
+            background: false,
         }),
     );
     // Keys do not reach the sale screen until the report is dismissed.
@@ -578,6 +580,57 @@ fn recovery_report_is_shown_until_enter_and_an_empty_one_is_only_a_notice() {
     assert!(h.app.recovery.is_none());
     h.type_str("5");
     assert_eq!(h.app.entry.amount, "5");
+}
+
+#[test]
+fn a_pending_sale_settled_as_paid_in_the_background_is_reported_after_the_running_sale() {
+    let mut h = Harness::new(Language::En);
+    // Settled not charged: only a notice (the cashier already kept the goods).
+    let out = h.send_after(
+        1,
+        Msg::PendingSettled {
+            resolved: vec![result(Final::Reversed { refunded: false })],
+            still_pending: 0,
+        },
+    );
+    assert_eq!(out, vec![Cmd::LoadPending]);
+    assert!(h.app.recovery.is_none());
+    assert_eq!(
+        notice(&h),
+        Some(NoticeText::Tf(T::SettledQuiet, vec!["1".into()]))
+    );
+
+    // Settled PAID while a sale is running: held back, then shown when the sale ends.
+    started(&mut h);
+    let out = h.send_after(
+        1,
+        Msg::PendingSettled {
+            resolved: vec![result(Final::Paid(Payment {
+                transaction_id: "4200000001202601021234567890".into(),
+                total_fee: Fen(1250),
+                time_end: "20260102101512".into(),
+            }))],
+            still_pending: 0,
+        },
+    );
+    assert_eq!(out, vec![Cmd::LoadPending, Cmd::Bell]);
+    assert!(h.app.recovery.is_none(), "not over the waiting screen");
+    h.send_after(
+        5,
+        Msg::Sale(Progress::Done(result(Final::Failed {
+            err_code: "NOTENOUGH".into(),
+            rescan: true,
+        }))),
+    );
+    let shown = h.app.recovery.clone().expect("shown once the sale ended");
+    assert!(shown.background && shown.done);
+    assert_eq!(shown.resolved.len(), 1);
+    // Keys wait until it has been read.
+    let before = h.app.entry.amount.clone();
+    h.type_str("5");
+    assert_eq!(h.app.entry.amount, before);
+    h.key(Key::Enter);
+    assert!(h.app.recovery.is_none());
 }
 
 #[test]

@@ -103,6 +103,10 @@ texts! {
     RecoveryNone => "No unfinished sales", "没有未完成的交易";
     RecoveryRunning => "Resolving unfinished sales with WeChat…", "正在向微信核实未完成的交易…";
     RecoveryStillPending => "{0} sale(s) still unresolved: see Pending (F3)", "仍有 {0} 笔未明交易:见待处理(F3)";
+    SettledTitle => "Pending sales settled by WeChat", "待处理交易已由微信确认";
+    SettledPaidHint => "The customer WAS charged: hand over the goods, or refund it (F4)", "顾客已被扣款:请交付商品,或为其退款(F4)";
+    SettledQuiet => "{0} pending sale(s) settled: not charged", "{0} 笔待处理交易已确认:未扣款";
+    ReportFirst => "Read the report and press Enter first", "请先阅读报告并按 Enter";
     PressEnter => "Press Enter to continue", "按 Enter 继续";
     // History
     HistoryTitle => "Sales on {0}", "{0} 的流水";

@@ -104,6 +104,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
             resolved: list.iter().map(|r| result_of(&r.outcome)).collect(),
             still_pending: pending(&till).map_or(0, |p| p.len()),
             done: true,
+            background: false,
         },
         Err(e) => {
             send(&tx, Msg::JournalFailed(Words::new(e.to_string(), e.zh())));
@@ -131,7 +132,12 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 if let Ok(done) = crate::checkout::retry_pending(&mut till, &mut schedule, now, |_| {}).await
                     && !done.is_empty()
                 {
-                    send(&tx, Msg::Pending(pending(&till).unwrap_or_default()));
+                    let list = pending(&till).unwrap_or_default();
+                    send(&tx, Msg::PendingSettled {
+                        resolved: done.iter().map(|r| result_of(&r.outcome)).collect(),
+                        still_pending: list.len(),
+                    });
+                    send(&tx, Msg::Pending(list));
                 }
                 continue;
             }

@@ -52,6 +52,11 @@ pub enum Msg {
     Reconciled(Date, Result<crate::checkout::reconcile::Report, Words>),
     /// The pending (unresolved) list.
     Pending(Vec<crate::journal::Sale>),
+    /// The background retry settled pending sales (the cashier was told "do not hand over").
+    PendingSettled {
+        resolved: Vec<SaleResult>,
+        still_pending: usize,
+    },
     /// A pending sale's query or reverse ended.
     PendingDone {
         out_trade_no: String,
@@ -133,6 +138,8 @@ pub struct App {
     pub help: bool,
     /// Start-up recovery report, shown until dismissed.
     pub recovery: Option<RecoveryReport>,
+    /// A background settlement report held back until the running sale ends.
+    pub settled_later: Option<RecoveryReport>,
     /// Latest status per scanner source.
     pub scanners: Vec<StatusEvent>,
     /// Latest network probe.
@@ -164,6 +171,7 @@ impl App {
             notice: None,
             help: false,
             recovery: None,
+            settled_later: None,
             scanners: Vec::new(),
             network: NetHealth::Unknown,
             journal_error: None,
@@ -199,6 +207,43 @@ impl App {
         matches!(self.stage, Stage::Waiting(_))
     }
 
+    /// Pending sales settled in the background. A sale that turned out PAID was last shown as
+    /// "do not hand over the goods", so it gets the modal report (after the running sale, if
+    /// any); sales that ended not charged only confirm what the cashier was told.
+    fn pending_settled(&mut self, resolved: Vec<SaleResult>, still: usize, out: &mut Vec<Cmd>) {
+        out.push(Cmd::LoadPending);
+        let paid = resolved
+            .iter()
+            .filter(|r| matches!(r.result, crate::checkout::flow::Final::Paid(_)))
+            .count();
+        if paid == 0 {
+            if !resolved.is_empty() {
+                self.notice = Some(Notice::info(NoticeText::Tf(
+                    T::SettledQuiet,
+                    vec![resolved.len().to_string()],
+                )));
+            }
+            return;
+        }
+        out.push(Cmd::Bell);
+        let mut report = self.settled_later.take().unwrap_or(RecoveryReport {
+            done: true,
+            background: true,
+            ..RecoveryReport::default()
+        });
+        report.resolved.extend(resolved);
+        report.still_pending = still;
+        self.settled_later = Some(report);
+        self.show_settled();
+    }
+
+    /// Put a held-back settlement report in front once nothing else is.
+    fn show_settled(&mut self) {
+        if !self.busy() && self.recovery.is_none() {
+            self.recovery = self.settled_later.take();
+        }
+    }
+
     /// Apply one message at time `now`; return the effects to perform.
     pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
         self.now = now;
@@ -222,6 +267,10 @@ impl App {
                 self.notice = Some(Notice::info(NoticeText::T(T::RecoveryNone)));
             }
             Msg::Recovery(r) => self.recovery = Some(r),
+            Msg::PendingSettled {
+                resolved,
+                still_pending,
+            } => self.pending_settled(resolved, still_pending, &mut out),
             Msg::History(h) => {
                 self.refund.candidates_from(&h);
                 self.history.load(h);
@@ -250,6 +299,9 @@ impl App {
                 }
                 self.notice = Some(Notice::error(NoticeText::Words(why)));
             }
+        }
+        if self.settled_later.is_some() {
+            self.show_settled();
         }
         out
     }

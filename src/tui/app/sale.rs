@@ -133,8 +133,13 @@ impl App {
 
     /// A scan from any source, whatever the focus.
     pub(super) fn scan(&mut self, ev: ScanEvent, out: &mut Vec<Cmd>) {
-        if self.recovery.is_some() {
-            self.notice = Some(Notice::warn(NoticeText::T(T::RecoveryRunning)));
+        if let Some(r) = &self.recovery {
+            let why = if r.done {
+                T::ReportFirst
+            } else {
+                T::RecoveryRunning
+            };
+            self.notice = Some(Notice::warn(NoticeText::T(why)));
             return;
         }
         let amount = match &self.stage {

@@ -173,6 +173,8 @@ pub struct RecoveryReport {
     pub still_pending: usize,
     /// False while recovery is still running.
     pub done: bool,
+    /// Settled later by the background retry of the pending list, not at start-up.
+    pub background: bool,
 }
 
 /// Figures for the diagnostics screen (collected by the runtime).

@@ -23,12 +23,24 @@ pub fn recovery(app: &App, f: &mut Frame) {
         lines.push(Line::raw(tr(lang, T::RecoveryNone)));
     }
     for s in &r.resolved {
-        lines.push(Line::raw(format!(
-            "{}  ¥{}  {}",
-            s.out_trade_no,
-            s.total_fee,
-            tr(lang, final_word(&s.result))
-        )));
+        let paid = matches!(s.result, crate::checkout::flow::Final::Paid(_));
+        let style = if paid {
+            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::styled(
+            format!(
+                "{}  ¥{}  {}",
+                s.out_trade_no,
+                s.total_fee,
+                tr(lang, final_word(&s.result))
+            ),
+            style,
+        ));
+        if paid && r.background {
+            lines.push(Line::raw(format!("  {}", tr(lang, T::SettledPaidHint))));
+        }
     }
     if r.still_pending > 0 {
         lines.push(Line::styled(
@@ -52,7 +64,17 @@ pub fn recovery(app: &App, f: &mut Frame) {
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
-                .title(format!(" {} ", tr(lang, T::RecoveryTitle)))
+                .title(format!(
+                    " {} ",
+                    tr(
+                        lang,
+                        if r.background {
+                            T::SettledTitle
+                        } else {
+                            T::RecoveryTitle
+                        }
+                    )
+                ))
                 .border_style(Style::new().fg(Color::Cyan)),
         ),
         area,
