@@ -18,13 +18,13 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[tokio::test]
-async fn standalone_server_prints_the_banner_and_serves() {
-    let dir = tempfile::tempdir().unwrap();
+/// Start `paycode simulate` on a free port with `extra` arguments; the server and its banner.
+fn launch(dir: &std::path::Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_paycode"))
         .arg("--config")
-        .arg(dir.path().join("absent.toml"))
+        .arg(dir.join("absent.toml"))
         .args(["simulate", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env_remove("PAYCODE_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,19 +47,80 @@ async fn standalone_server_prints_the_banner_and_serves() {
     })
     .join()
     .unwrap();
+    (child, banner)
+}
+
+fn url_of(banner: &[String]) -> String {
+    banner
+        .iter()
+        .find_map(|l| l.strip_prefix("base_url  "))
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn with_log_the_ledger_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ledger.log");
+    let log_arg = log.to_str().unwrap();
+    install_ring();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let post = |url: String, body: String| {
+        let http = http.clone();
+        async move {
+            let r = http.post(url).body(body).send().await.unwrap();
+            verified(
+                &r.text().await.unwrap(),
+                paycode::wxpay::sign::SignType::Md5,
+            )
+        }
+    };
+    let no = order_no("LOG");
+    let (first, banner) = launch(dir.path(), &["--log", log_arg]);
+    assert!(
+        banner.iter().any(|l| l.contains("kept across restarts")),
+        "{banner:?}"
+    );
+    let url = url_of(&banner);
+    let paid = post(
+        format!("{url}/pay/micropay"),
+        signed_body(
+            &micropay_pairs(&no, &code("normal"), "100"),
+            paycode::wxpay::sign::SignType::Md5,
+        ),
+    )
+    .await;
+    assert_eq!(paid.get("result_code"), Some("SUCCESS"));
+    drop(first);
+
+    let (_second, banner) = launch(dir.path(), &["--log", log_arg]);
+    let url = url_of(&banner);
+    let q = post(
+        format!("{url}/pay/orderquery"),
+        signed_body(
+            &[("out_trade_no", no.as_str())],
+            paycode::wxpay::sign::SignType::Md5,
+        ),
+    )
+    .await;
+    assert_eq!(q.get("trade_state"), Some("SUCCESS"), "{q:?}");
+    assert_eq!(q.get("transaction_id"), paid.get("transaction_id"));
+}
+
+#[tokio::test]
+async fn standalone_server_prints_the_banner_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, banner) = launch(dir.path(), &[]);
     let text = banner.join("\n");
     assert!(text.contains("SIMULATOR — no real money"), "{text}");
     assert!(text.contains("模拟器"), "{text}");
     assert!(text.contains("mch_id    1000000001"), "{text}");
+    assert!(text.contains("ledger    in memory"), "{text}");
     assert!(
         text.contains("13 0001 xxxxxxxxxxxx"),
         "scenario table shown: {text}"
     );
-    let url = banner
-        .iter()
-        .find_map(|l| l.strip_prefix("base_url  "))
-        .unwrap()
-        .to_string();
+    let url = url_of(&banner);
     assert!(url.starts_with("http://127.0.0.1:"));
 
     install_ring();

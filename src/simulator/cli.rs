@@ -21,6 +21,10 @@ pub struct SimulateArgs {
     /// CA already there. Without --listen/--tls: write and exit; otherwise serve HTTPS with it.
     #[arg(long, value_name = "DIR")]
     pub write_certs: Option<PathBuf>,
+    /// Keep the ledger in FILE across restarts (an append-only log; codes stored as stand-ins).
+    /// Point it at `data/simulator/ledger.log` to share the in-process simulator's ledger.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// Default standalone address.
@@ -57,6 +61,7 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
         settings.tls = true;
     }
     settings.tls |= args.tls;
+    settings.store = args.log.clone();
     settings.listen = match args.listen {
         Some(a) => a,
         None => match DEFAULT_LISTEN.parse() {
@@ -103,6 +108,10 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
             format!("api key   {source}"),
         ];
         text.extend(tls_line);
+        text.push(match &args.log {
+            Some(f) => format!("ledger    {} (kept across restarts)", f.display()),
+            None => "ledger    in memory (--log FILE keeps it across restarts)".to_string(),
+        });
         text.push("admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{out_trade_no}  POST /__sim/cancel/{out_trade_no}  POST /__sim/fault".into());
         text.push("\nscenarios (digits 3–6 of the payment code):".into());
         text.extend(scenario_lines(Language::En).into_iter().map(|l| format!("  {l}")));
