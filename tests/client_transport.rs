@@ -112,25 +112,29 @@ const FIFTY_MB: u64 = 50 * 1024 * 1024;
 
 #[tokio::test]
 async fn oversize_body_without_length_stops_at_the_cap() {
-    let server = TestServer::http(Behaviour::Flood {
-        total: FIFTY_MB,
-        declare_length: false,
-    })
-    .await;
-    let c = client(&server.url());
-    let err = guard(c.post(Endpoint::DownloadBill, XML.into()))
-        .await
-        .expect_err("too large");
-    assert!(
-        matches!(err, TransportError::TooLarge { limit: 65536, .. }),
-        "{err:?}"
-    );
-    // The client hung up: the server could only push what the socket buffers hold.
-    let written = server.flood_finished().await;
-    assert!(
-        written < FIFTY_MB / 2,
-        "server wrote {written} bytes: body not abandoned"
-    );
+    // XML replies stop at the configured cap; a day's statement (CSV) at 16 MiB.
+    for (ep, cap) in [
+        (Endpoint::Micropay, 65_536),
+        (Endpoint::DownloadBill, paycode::wxpay::api::MAX_BILL),
+    ] {
+        let server = TestServer::http(Behaviour::Flood {
+            total: FIFTY_MB,
+            declare_length: false,
+        })
+        .await;
+        let c = client(&server.url());
+        let err = guard(c.post(ep, XML.into())).await.expect_err("too large");
+        assert!(
+            matches!(err, TransportError::TooLarge { limit, .. } if limit == cap),
+            "{ep:?}: {err:?}"
+        );
+        // The client hung up: the server could only push what the socket buffers hold.
+        let written = server.flood_finished().await;
+        assert!(
+            written < FIFTY_MB / 2,
+            "{ep:?}: server wrote {written} bytes: body not abandoned"
+        );
+    }
 }
 
 #[tokio::test]
