@@ -67,6 +67,51 @@ fn code(scenario: &str, serial: u64) -> String {
     paycode::simulator::code_for(by_key(scenario).unwrap(), serial)
 }
 
+/// `paycode pay --json` of `amount` with a fresh code of `scenario`.
+fn pay(d: &Path, amount: &str, scenario: &str, serial: u64) -> (i32, serde_json::Value, String) {
+    run(
+        d,
+        &[
+            "pay",
+            "--amount",
+            amount,
+            "--code",
+            &code(scenario, serial),
+            "--json",
+        ],
+    )
+}
+
+/// Start a password sale that is never confirmed, wait until WeChat's USERPAYING is journaled,
+/// then SIGKILL the process; the sale's order number.
+fn kill_while_waiting(d: &Path, serial: u64) -> String {
+    let journal = d.join("data/paycode.db");
+    let pay_code = code("password_never", serial);
+    let mut child = paycode(d, &["pay", "--amount", "21.00", "--code", &pay_code])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let no = loop {
+        let open = Journal::open(&journal)
+            .ok()
+            .and_then(|j| j.unfinished().ok())
+            .unwrap_or_default();
+        if let Some(s) = open.iter().find(|s| s.state == SaleState::Submitted) {
+            break s.out_trade_no.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "hang guard: no USERPAYING sale journaled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    no
+}
+
 #[test]
 fn later_processes_see_the_orders_of_earlier_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,39 +175,8 @@ fn a_killed_pay_is_recovered_against_the_same_simulated_wechat() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_config(d, "60s");
-    let journal = d.join("data/paycode.db");
 
-    let mut child = paycode(
-        d,
-        &[
-            "pay",
-            "--amount",
-            "21.00",
-            "--code",
-            &code("password_never", 7_002),
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let started = Instant::now();
-    let no = loop {
-        let open = Journal::open(&journal)
-            .ok()
-            .and_then(|j| j.unfinished().ok())
-            .unwrap_or_default();
-        if let Some(s) = open.iter().find(|s| s.state == SaleState::Submitted) {
-            break s.out_trade_no.clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "hang guard: no USERPAYING sale journaled"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let no = kill_while_waiting(d, 7_002);
 
     // The customer never pays; recovery with a short timeout reverses the same order.
     write_config(d, "1s");
@@ -212,32 +226,12 @@ fn reconcile_finds_what_the_journal_missed_and_agrees_after_recovery() {
     write_config(d, "60s");
 
     // A paid sale with a partial refund, and a declined one.
-    let (rc, v, all) = run(
-        d,
-        &[
-            "pay",
-            "--amount",
-            "30.00",
-            "--code",
-            &code("normal", 7_101),
-            "--json",
-        ],
-    );
+    let (rc, v, all) = pay(d, "30.00", "normal", 7_101);
     assert_eq!(rc, 0, "{all}");
     let paid = v["out_trade_no"].as_str().unwrap().to_string();
     let (rc, _, all) = run(d, &["refund", &paid, "--amount", "5.00", "--json"]);
     assert_eq!(rc, 0, "{all}");
-    let (rc, _, all) = run(
-        d,
-        &[
-            "pay",
-            "--amount",
-            "8.00",
-            "--code",
-            &code("notenough", 7_102),
-            "--json",
-        ],
-    );
+    let (rc, _, all) = pay(d, "8.00", "notenough", 7_102);
     assert_eq!(rc, 1, "{all}");
     let day = day_of(d, &paid);
 
@@ -256,35 +250,7 @@ fn reconcile_finds_what_the_journal_missed_and_agrees_after_recovery() {
     );
 
     // The customer pays while paycode is down: WeChat has the money, the journal does not know.
-    let mut child = paycode(
-        d,
-        &[
-            "pay",
-            "--amount",
-            "21.00",
-            "--code",
-            &code("password_never", 7_103),
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let journal = d.join("data/paycode.db");
-    let started = Instant::now();
-    let waiting = loop {
-        let open = Journal::open(&journal)
-            .ok()
-            .and_then(|j| j.unfinished().ok())
-            .unwrap_or_default();
-        if let Some(s) = open.iter().find(|s| s.state == SaleState::Submitted) {
-            break s.out_trade_no.clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "hang guard");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let waiting = kill_while_waiting(d, 7_103);
     confirm_at_the_simulator(d, &waiting);
 
     let (rc, r, all) = run(d, &["reconcile", "--date", &day, "--json"]);
