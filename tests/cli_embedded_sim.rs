@@ -197,8 +197,8 @@ fn a_killed_pay_is_recovered_against_the_same_simulated_wechat() {
     assert!(order.requests.get("reverse").is_some_and(|n| *n >= 1));
 }
 
-/// The ledger of the data directory's simulator, opened on its log like another process would.
-fn ledger_of(d: &Path) -> paycode::simulator::LedgerView {
+/// Run `f` on the data directory's simulator, opened on its log like another process would.
+fn at_the_simulator<R>(d: &Path, f: impl FnOnce(&paycode::simulator::RunningSim) -> R) -> R {
     let cfg = paycode::config::load(&d.join("config.toml")).unwrap();
     let mut s = SimSettings::from_config(&cfg);
     s.store = Some(d.join("data/simulator/ledger.log"));
@@ -206,7 +206,13 @@ fn ledger_of(d: &Path) -> paycode::simulator::LedgerView {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async { paycode::simulator::start(s).await.unwrap().ledger() })
+    let sim = rt.block_on(paycode::simulator::start(s)).unwrap();
+    f(&sim)
+}
+
+/// The ledger of the data directory's simulator.
+fn ledger_of(d: &Path) -> paycode::simulator::LedgerView {
+    at_the_simulator(d, |sim| sim.ledger())
 }
 
 /// The Beijing date of a journal sale, for `--date` (the test may straddle midnight).
@@ -285,17 +291,7 @@ fn reconcile_finds_what_the_journal_missed_and_agrees_after_recovery() {
 
 /// The trainer confirms the password at the data directory's simulator (another process's view).
 fn confirm_at_the_simulator(d: &Path, no: &str) {
-    let cfg = paycode::config::load(&d.join("config.toml")).unwrap();
-    let mut s = SimSettings::from_config(&cfg);
-    s.store = Some(d.join("data/simulator/ledger.log"));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let sim = paycode::simulator::start(s).await.unwrap();
-        sim.confirm(no).unwrap();
-    });
+    at_the_simulator(d, |sim| sim.confirm(no).unwrap());
 }
 
 #[test]
