@@ -302,3 +302,56 @@ fn reconcile_refuses_a_bad_date() {
     assert_eq!((rc, v["status"].as_str()), (3, Some("rejected")), "{all}");
     assert!(v["message"].as_str().unwrap().contains("YYYY-MM-DD"));
 }
+
+/// A sale the journal wrongly holds as not charged while WeChat has the money: reconcile names
+/// it, `query` corrects it to paid (the customer was charged), and it can then be refunded.
+#[test]
+fn query_corrects_a_failed_sale_that_wechat_reports_paid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "30s");
+    let (rc, v, all) = pay(d, "12.00", "normal", 7_201);
+    assert_eq!(rc, 0, "{all}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let day = day_of(d, &no);
+    // The wrong inference, written the way the runner writes a final state.
+    let mut j = Journal::open(&d.join("data/paycode.db")).unwrap();
+    j.transition(&no, SaleState::Failed, &Default::default(), 0)
+        .unwrap();
+    drop(j);
+
+    let (rc, r, all) = run(d, &["reconcile", "--date", &day, "--json"]);
+    assert_eq!(rc, 1, "{all}");
+    assert_eq!(r["orders"][0]["finding"], "charged_not_paid", "{all}");
+
+    let (rc, q, all) = run(d, &["query", &no, "--json"]);
+    assert_eq!(rc, 0, "{all}");
+    assert_eq!(
+        (
+            q["journal_before"].as_str(),
+            q["journal"].as_str(),
+            q["corrected"].as_bool()
+        ),
+        (Some("failed"), Some("paid"), Some(true)),
+        "{all}"
+    );
+    assert!(
+        q["message"]
+            .as_str()
+            .unwrap()
+            .contains("Hand over the goods, or refund")
+    );
+    let (rc, _, all) = run(d, &["reconcile", "--date", &day]);
+    assert_eq!(rc, 0, "{all}");
+    let (rc, r, all) = run(d, &["refund", &no, "--no-wait", "--json"]);
+    assert!(matches!(rc, 0 | 2), "{all}");
+    assert_eq!(r["refund_fee"], 1200);
+
+    // A sale that really was not charged stays as it is.
+    let (rc, v, all) = pay(d, "8.00", "notenough", 7_202);
+    assert_eq!(rc, 1, "{all}");
+    let failed = v["out_trade_no"].as_str().unwrap();
+    let (rc, q, all) = run(d, &["query", failed, "--json"]);
+    assert_eq!((rc, q["journal"].as_str()), (1, Some("failed")), "{all}");
+    assert!(q.get("corrected").is_none());
+}

@@ -60,7 +60,10 @@ pub struct QueryAnswer {
 }
 
 /// Ask WeChat once about `out_trade_no`; a final answer settles an open sale in the journal.
-/// Final sales are never changed (refunds are tracked on their own).
+/// Final sales keep their state (refunds are tracked on their own), with one exception: a sale
+/// the journal holds as not charged (`failed`) that WeChat reports paid, verified and for the
+/// same amount, is corrected to paid — the customer's money was taken and must show up (so it
+/// can be handed over or refunded). `paycode reconcile` points at exactly this case.
 pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnswer, SettleError> {
     let row = till
         .journal
@@ -102,15 +105,20 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
         .and_then(|j| serde_json::from_str(&j).ok());
     let before = row.state;
     let mut after = row.state;
+    let corrects = row.state == SaleState::Failed && matches!(settled, Some(Final::Paid(_)));
     match settled {
-        Some(result) if !row.state.is_final() => {
+        Some(result) if !row.state.is_final() || corrects => {
             let outcome = Outcome {
                 out_trade_no: row.out_trade_no.clone(),
                 total_fee: row.total_fee,
                 transaction_id: payment.as_ref().map(|p| p.transaction_id.clone()),
                 bank_type: payment.as_ref().and_then(|p| p.bank_type.clone()),
                 cash_fee: payment.as_ref().map(|p| p.cash_fee),
-                note: Some(format!("settled by paycode query: {line}")),
+                note: Some(if corrects {
+                    format!("corrected by paycode query: the journal said failed; WeChat: {line}")
+                } else {
+                    format!("settled by paycode query: {line}")
+                }),
                 result: result.clone(),
             };
             let mut s = summary.unwrap_or(Summary {
@@ -143,7 +151,14 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
                 }
                 .into());
             }
-            tracing::info!(out_trade_no, state = state.as_str(), "settled by query");
+            if corrects {
+                tracing::warn!(
+                    out_trade_no,
+                    "journal said failed; WeChat says paid: corrected"
+                );
+            } else {
+                tracing::info!(out_trade_no, state = state.as_str(), "settled by query");
+            }
             after = state;
         }
         _ => {

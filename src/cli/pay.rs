@@ -10,6 +10,7 @@ use crate::authcode::AuthCode;
 use crate::checkout::settle::{self, SettleError, zh_state};
 use crate::checkout::{Progress, Status, Till, messages, recover as recover_sales, run_sale};
 use crate::config::Language;
+use crate::journal::SaleState;
 use crate::money::Fen;
 
 /// `paycode pay` arguments.
@@ -159,6 +160,11 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
                     v["journal_before"] = json!(a.before.as_str());
                     v["journal"] = json!(a.after.as_str());
                     v["wechat"] = json!(a.wechat);
+                    if corrected(&a) {
+                        v["corrected"] = json!(true);
+                        v["message"] = json!(CORRECTED_EN);
+                        v["message_zh"] = json!(CORRECTED_ZH);
+                    }
                     println!("{v}");
                 } else {
                     println!(
@@ -179,12 +185,26 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
                         println!("{}", messages::text(o, Language::Zh));
                         println!("{}", messages::text(o, Language::En));
                     }
+                    if corrected(&a) {
+                        println!("{CORRECTED_ZH}");
+                        println!("{CORRECTED_EN}");
+                    }
                 }
                 ExitCode::from(code)
             }
         }
     })
 }
+
+/// WeChat reported a sale paid that the journal held as not charged (`settle::query_sale`).
+fn corrected(a: &settle::QueryAnswer) -> bool {
+    a.before == SaleState::Failed && a.after == SaleState::Paid
+}
+
+const CORRECTED_EN: &str = "The journal said NOT CHARGED, but WeChat took the customer's money: \
+     the sale is now recorded as PAID. Hand over the goods, or refund it (`paycode refund`).";
+const CORRECTED_ZH: &str =
+    "账本曾记为未扣款,但微信已扣款:本笔已更正为已支付。请交付商品,或为顾客退款(`paycode refund`)。";
 
 /// `paycode reverse <out_trade_no>`.
 pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {
