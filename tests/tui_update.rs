@@ -461,6 +461,71 @@ fn history_reconcile_panel_runs_answers_and_closes() {
 }
 
 #[test]
+fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_do() {
+    use paycode::journal::SaleState;
+    use paycode::tui::app::QueriedSale;
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(2));
+    h.send_after(10, Msg::History(day()));
+    h.key(Key::Down);
+    assert_eq!(h.key(Key::F(9)), vec![Cmd::QuerySale("A2".into())]);
+    let d = time::macros::date!(2026 - 01 - 02);
+    let out = h.send_after(
+        10,
+        Msg::HistoryQueried {
+            out_trade_no: "A2".into(),
+            result: Ok(QueriedSale {
+                wechat: "SUCCESS".into(),
+                before: SaleState::Failed,
+                after: SaleState::Paid,
+            }),
+        },
+    );
+    assert_eq!(out, vec![Cmd::LoadHistory(Some(d))], "the day is reloaded");
+    let n = h.app.notice.clone().unwrap();
+    assert_eq!(n.text, NoticeText::Tf(T::QueryCorrected, vec!["A2".into()]));
+    assert!(
+        n.text
+            .render(Language::En)
+            .contains("hand over the goods, or refund")
+    );
+    assert!(n.text.render(Language::Zh).contains("请交付商品"));
+
+    // An unchanged answer is plain information in both languages; a failure names the reason.
+    h.send_after(
+        10,
+        Msg::HistoryQueried {
+            out_trade_no: "A1".into(),
+            result: Ok(QueriedSale {
+                wechat: "SUCCESS".into(),
+                before: SaleState::Paid,
+                after: SaleState::Paid,
+            }),
+        },
+    );
+    let n = h.app.notice.clone().unwrap();
+    assert_eq!(
+        n.text.render(Language::En),
+        "A1: WeChat SUCCESS — journal paid → paid"
+    );
+    assert_eq!(
+        n.text.render(Language::Zh),
+        "A1:微信 SUCCESS — 账本 已支付 → 已支付"
+    );
+    h.send_after(
+        10,
+        Msg::HistoryQueried {
+            out_trade_no: "A1".into(),
+            result: Err(Words::new("cannot connect", "无法连接")),
+        },
+    );
+    assert_eq!(
+        h.app.notice.clone().unwrap().text.render(Language::Zh),
+        "未能查询微信:无法连接"
+    );
+}
+
+#[test]
 fn pending_query_and_reverse_with_confirm() {
     let mut h = Harness::new(Language::En);
     assert_eq!(h.key(Key::F(3)), vec![Cmd::LoadPending]);

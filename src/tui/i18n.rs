@@ -39,8 +39,8 @@ texts! {
     KeysResult => "Enter next sale", "Enter 下一笔";
     KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
     KeysBack => "Esc back to sale", "Esc 返回收款";
-    KeysHistory => "←/→ day · ↑/↓ select · Enter detail · F7 CSV · F8 reconcile · Esc back",
-        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 导出 CSV · F8 对账 · Esc 返回";
+    KeysHistory => "←/→ day · ↑/↓ pick · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
@@ -128,6 +128,8 @@ texts! {
     StateUnresolved => "unresolved", "未明";
     StateOpen => "in progress", "处理中";
     Exported => "Exported to {0}", "已导出到 {0}";
+    QueryFailed => "Could not ask WeChat: {0}", "未能查询微信:{0}";
+    QueryCorrected => "{0}: WeChat says PAID although the journal said not charged — corrected to paid. The customer WAS charged: hand over the goods, or refund (F4)", "{0}:账本曾记为未扣款,但微信显示已支付 — 已更正为已支付。顾客已被扣款:请交付商品,或退款(F4)";
     ReconcileTitle => "Reconcile {0} with WeChat's statement · F8 again · Esc close", "与微信对账单核对 {0} · F8 重新核对 · Esc 关闭";
     ReconcileRunning => "Fetching WeChat's statement of the day…", "正在获取微信当天的对账单…";
     ReconcileFailed => "Cannot reconcile: {0}", "无法对账:{0}";

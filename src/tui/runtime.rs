@@ -195,6 +195,7 @@ async fn ui_loop(
                 Cmd::Reconcile(d) => Job::Reconcile(d),
                 Cmd::LoadPending => Job::Pending,
                 Cmd::QueryPending(no) => Job::Query(no),
+                Cmd::QuerySale(no) => Job::QueryHistory(no),
                 Cmd::ReversePending(no) => Job::Reverse(no),
                 Cmd::Refund {
                     out_trade_no,

@@ -4,8 +4,8 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
-    DiagInfo, HistoryData, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate, SaleResult,
-    Words,
+    DiagInfo, HistoryData, Msg, NetHealth, Progress, QueriedSale, RecoveryReport, RefundUpdate,
+    SaleResult, Words,
 };
 use super::export;
 use crate::authcode::AuthCode;
@@ -39,6 +39,8 @@ pub enum Job {
     Export(Date),
     /// Reconcile a day with WeChat's statement.
     Reconcile(Date),
+    /// Ask WeChat about one sale of the history screen.
+    QueryHistory(String),
     Pending,
     Query(String),
     Reverse(String),
@@ -192,6 +194,23 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 Err(e) => Err(words(e)),
             };
             send(tx, Msg::Reconciled(day, r));
+        }
+        Job::QueryHistory(no) => {
+            let result = query_sale(till, &no)
+                .await
+                .map(|a| QueriedSale {
+                    wechat: a.wechat,
+                    before: a.before,
+                    after: a.after,
+                })
+                .map_err(|e| Words::new(e.to_string(), e.zh()));
+            send(
+                tx,
+                Msg::HistoryQueried {
+                    out_trade_no: no,
+                    result,
+                },
+            );
         }
         Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
         Job::Query(no) => {

@@ -1,9 +1,10 @@
 //! The history screen: a day's sales, totals, detail and CSV export.
 
-use super::{Cmd, Key, Words};
+use super::{Cmd, Key, Notice, NoticeText, Words};
 use crate::checkout::reconcile::Report;
 use crate::journal::{DayTotals, Sale, SaleState};
 use crate::money::Fen;
+use crate::tui::i18n::T;
 use time::Date;
 
 /// Beijing time is UTC+8 all year (no daylight saving).
@@ -31,6 +32,43 @@ pub struct HistoryView {
     pub detail: bool,
     /// The reconciliation panel (F8), while it runs and after.
     pub reconcile: Option<Reconcile>,
+}
+
+/// WeChat's answer about one sale (F9 on the history screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueriedSale {
+    /// WeChat's trade_state, or why there was none.
+    pub wechat: String,
+    /// The journal state before and after the answer.
+    pub before: SaleState,
+    pub after: SaleState,
+}
+
+/// The notice for a history query: a correction to PAID is a warning that says what to do.
+pub(super) fn queried_notice(no: &str, r: Result<QueriedSale, Words>) -> Notice {
+    match r {
+        Err(why) => Notice::error(NoticeText::Failed(T::QueryFailed, why)),
+        Ok(q) if q.before == SaleState::Failed && q.after == SaleState::Paid => {
+            Notice::warn(NoticeText::Tf(T::QueryCorrected, vec![no.to_string()]))
+        }
+        Ok(q) => {
+            let zh = crate::checkout::settle::zh_state;
+            Notice::info(NoticeText::Words(Words::new(
+                format!(
+                    "{no}: WeChat {} — journal {} → {}",
+                    q.wechat,
+                    q.before.as_str(),
+                    q.after.as_str()
+                ),
+                format!(
+                    "{no}:微信 {} — 账本 {} → {}",
+                    q.wechat,
+                    zh(q.before),
+                    zh(q.after)
+                ),
+            )))
+        }
+    }
 }
 
 /// The day's reconciliation with WeChat's statement.
@@ -102,6 +140,11 @@ impl HistoryView {
             Key::Enter if n > 0 => self.detail = !self.detail,
             Key::Esc => self.detail = false,
             Key::F(7) => out.push(Cmd::ExportCsv(data.date)),
+            Key::F(9) if n > 0 => {
+                if let Some(s) = data.sales.get(self.selected) {
+                    out.push(Cmd::QuerySale(s.out_trade_no.clone()));
+                }
+            }
             Key::F(8) => {
                 self.detail = false;
                 self.reconcile = Some(Reconcile::Running(data.date));

@@ -11,7 +11,7 @@ mod sale;
 mod types;
 
 pub use entry::{Entry, Field};
-pub use history::{HistoryData, HistoryView, Reconcile, beijing_clock, paid_by_hour};
+pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock, paid_by_hour};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
@@ -48,6 +48,11 @@ pub enum Msg {
     History(HistoryData),
     /// A CSV export finished: the file written, or why not.
     Exported(Result<String, Words>),
+    /// WeChat's answer about one sale asked from the history screen (F9).
+    HistoryQueried {
+        out_trade_no: String,
+        result: Result<QueriedSale, Words>,
+    },
     /// The day's reconciliation with WeChat's statement finished, or why it could not run.
     Reconciled(Date, Result<crate::checkout::reconcile::Report, Words>),
     /// The pending (unresolved) list.
@@ -87,6 +92,8 @@ pub enum Cmd {
     ExportCsv(Date),
     /// Compare that day's journal with WeChat's statement.
     Reconcile(Date),
+    /// Ask WeChat about one sale of the history screen (settles or corrects it in the journal).
+    QuerySale(String),
     /// Load the pending list.
     LoadPending,
     /// Ask WeChat about a pending sale now.
@@ -276,6 +283,13 @@ impl App {
                 self.history.load(h);
             }
             Msg::Reconciled(day, r) => self.history.reconciled(day, r),
+            Msg::HistoryQueried {
+                out_trade_no,
+                result,
+            } => {
+                self.notice = Some(history::queried_notice(&out_trade_no, result));
+                out.push(Cmd::LoadHistory(self.history.date()));
+            }
             Msg::Exported(r) => {
                 self.notice = Some(match r {
                     Ok(path) => Notice::info(NoticeText::Tf(T::Exported, vec![path])),
