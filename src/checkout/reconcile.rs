@@ -97,60 +97,96 @@ impl Finding {
         }
     }
 
-    /// What was found and what to do, in English.
+    /// What was found and what to do, in English, for the CLI.
     pub fn en(&self, no: &str) -> String {
-        match self {
-            Self::Agrees => format!("{no}: agrees"),
-            Self::Unsettled(s) => format!(
-                "{no}: still {} in the journal and not on the statement — `paycode recover` settles it",
-                s.as_str()
-            ),
-            Self::ChargedNotPaid(s) => format!(
-                "{no}: WeChat charged the customer but the journal says {} — run `paycode query {no}`, then hand over the goods or refund",
-                s.as_str()
-            ),
-            Self::UnknownOrder => format!(
-                "{no}: WeChat charged the customer for an order this till has no record of — check the other tills and the merchant platform; refund it there if no goods were handed over"
-            ),
-            Self::PaidNotCharged => format!(
-                "{no}: paid in the journal but not on this day's statement — run `paycode query {no}` (a sale paid around midnight is on the next day's statement)"
-            ),
-            Self::AmountDiffers { journal, wechat } => format!(
-                "{no}: journal ¥{journal}, WeChat ¥{wechat} — check the sale in the merchant platform"
-            ),
-            Self::RefundDiffers { journal, wechat } => format!(
-                "{no}: refunds today: journal ¥{journal}, WeChat ¥{wechat} — check the refunds in the merchant platform"
-            ),
-        }
+        self.words(no, Surface::Cli, false)
     }
 
-    /// What was found and what to do, in Chinese.
+    /// What was found and what to do, in Chinese, for the CLI.
     pub fn zh(&self, no: &str) -> String {
-        let state = |s: &SaleState| crate::checkout::settle::zh_state(*s);
-        match self {
-            Self::Agrees => format!("{no}:一致"),
-            Self::Unsettled(s) => format!(
-                "{no}:账本中仍为{},对账单中没有 — 运行 `paycode recover` 处理",
+        self.words(no, Surface::Cli, true)
+    }
+
+    /// What was found and what to do, where the reader can act on it (`zh`: Chinese).
+    pub fn words(&self, no: &str, at: Surface, zh: bool) -> String {
+        let (query, recover) = match (at, zh) {
+            (Surface::Cli, false) => (
+                format!("run `paycode query {no}`"),
+                "`paycode recover` settles it".to_string(),
+            ),
+            (Surface::Cli, true) => (
+                format!("运行 `paycode query {no}`"),
+                "运行 `paycode recover` 处理".to_string(),
+            ),
+            (Surface::Tui, false) => (
+                "press Esc, select it in the list and press F9".to_string(),
+                "the pending retry settles it (F3)".to_string(),
+            ),
+            (Surface::Tui, true) => (
+                "按 Esc 后在列表中选中该笔并按 F9 查询".to_string(),
+                "待处理重试会处理(F3)".to_string(),
+            ),
+        };
+        let state = |s: &SaleState| {
+            if zh {
+                crate::checkout::settle::zh_state(*s).to_string()
+            } else {
+                s.as_str().to_string()
+            }
+        };
+        match (self, zh) {
+            (Self::Agrees, false) => format!("{no}: agrees"),
+            (Self::Agrees, true) => format!("{no}:一致"),
+            (Self::Unsettled(s), false) => format!(
+                "{no}: still {} in the journal and not on the statement — {recover}",
                 state(s)
             ),
-            Self::ChargedNotPaid(s) => format!(
-                "{no}:微信已扣款,但账本为{} — 运行 `paycode query {no}` 后交付商品或退款",
+            (Self::Unsettled(s), true) => {
+                format!("{no}:账本中仍为{},对账单中没有 — {recover}", state(s))
+            }
+            (Self::ChargedNotPaid(s), false) => format!(
+                "{no}: WeChat charged the customer but the journal says {} — {query}, then hand over the goods or refund",
                 state(s)
             ),
-            Self::UnknownOrder => format!(
+            (Self::ChargedNotPaid(s), true) => format!(
+                "{no}:微信已扣款,但账本为{} — {query},然后交付商品或退款",
+                state(s)
+            ),
+            (Self::UnknownOrder, false) => format!(
+                "{no}: WeChat charged the customer for an order this till has no record of — check the other tills and the merchant platform; refund it there if no goods were handed over"
+            ),
+            (Self::UnknownOrder, true) => format!(
                 "{no}:微信已扣款,但本收银台没有这笔订单 — 请核对其他收银台和商户平台;如未交付商品,请在商户平台退款"
             ),
-            Self::PaidNotCharged => format!(
-                "{no}:账本为已支付,但当天对账单中没有这笔付款 — 运行 `paycode query {no}`(零点前后支付的订单在次日对账单中)"
+            (Self::PaidNotCharged, false) => format!(
+                "{no}: paid in the journal but not on this day's statement — {query} (a sale paid around midnight is on the next day's statement)"
             ),
-            Self::AmountDiffers { journal, wechat } => {
+            (Self::PaidNotCharged, true) => format!(
+                "{no}:账本为已支付,但当天对账单中没有这笔付款 — {query}(零点前后支付的订单在次日对账单中)"
+            ),
+            (Self::AmountDiffers { journal, wechat }, false) => format!(
+                "{no}: journal ¥{journal}, WeChat ¥{wechat} — check the sale in the merchant platform"
+            ),
+            (Self::AmountDiffers { journal, wechat }, true) => {
                 format!("{no}:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对")
             }
-            Self::RefundDiffers { journal, wechat } => {
+            (Self::RefundDiffers { journal, wechat }, false) => format!(
+                "{no}: refunds today: journal ¥{journal}, WeChat ¥{wechat} — check the refunds in the merchant platform"
+            ),
+            (Self::RefundDiffers { journal, wechat }, true) => {
                 format!("{no}:当天退款:账本 ¥{journal},微信 ¥{wechat} — 请在商户平台核对退款")
             }
         }
     }
+}
+
+/// Where a finding is read: the advice names what the reader can do there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `paycode reconcile`: name the commands.
+    Cli,
+    /// The cashier screen's reconcile panel: name the keys.
+    Tui,
 }
 
 /// One order in the report.

@@ -153,15 +153,25 @@ fn every_finding_has_both_languages_and_names_the_order() {
         },
     ];
     for f in all {
-        let (en, zh) = (f.en("T9"), f.zh("T9"));
-        assert!(en.contains("T9") && zh.contains("T9"), "{en} / {zh}");
-        assert!(
-            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-            "{zh}"
-        );
-        if f.is_difference() {
-            assert!(en.contains(" — "), "says what to do: {en}");
+        for at in [Surface::Cli, Surface::Tui] {
+            let (en, zh) = (f.words("T9", at, false), f.words("T9", at, true));
+            assert!(en.contains("T9") && zh.contains("T9"), "{en} / {zh}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            if f.is_difference() {
+                assert!(en.contains(" — "), "says what to do: {en}");
+            }
+            // The cashier screen never sends the reader to a command line.
+            if at == Surface::Tui {
+                assert!(
+                    !en.contains("paycode") && !zh.contains("paycode"),
+                    "{en} / {zh}"
+                );
+            }
         }
+        assert_eq!(f.en("T9"), f.words("T9", Surface::Cli, false));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The reconciliation panel over the history screen (F8): WeChat's statement against the journal
 //! for the day on screen, differences first, each with what to do.
 
+use crate::checkout::reconcile::Surface;
 use crate::config::Language;
 use crate::tui::app::{App, Reconcile};
 use crate::tui::i18n::{T, tr, trf};
@@ -59,10 +60,9 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 Line::raw(""),
             ];
             for l in &report.lines {
-                let text = match lang {
-                    Language::En => l.finding.en(&l.out_trade_no),
-                    Language::Zh => l.finding.zh(&l.out_trade_no),
-                };
+                let text = l
+                    .finding
+                    .words(&l.out_trade_no, Surface::Tui, lang == Language::Zh);
                 let style = if l.finding.is_difference() {
                     Style::new().fg(Color::Red)
                 } else {
