@@ -100,14 +100,14 @@ fn minimal_file_gets_every_documented_default() {
     assert!(cfg.wechat.identity.is_none());
     let c = &cfg.checkout;
     assert_eq!(c.max_amount, Fen(1_000_000));
-    assert_eq!(c.first_query_after, Duration::from_secs(5));
-    assert_eq!(c.query_interval, Duration::from_secs(5));
-    assert_eq!(c.password_timeout, Duration::from_secs(30));
-    assert_eq!(c.reverse_not_before, Duration::from_secs(15));
-    assert_eq!(c.reverse_max_attempts, 10);
-    assert_eq!(c.reverse_backoff, Duration::from_secs(2));
-    assert_eq!(c.unknown_query_after, Duration::from_secs(2));
-    assert_eq!(c.notexist_rounds, 3);
+    assert_eq!(c.policy.first_query_after, Duration::from_secs(5));
+    assert_eq!(c.policy.query_interval, Duration::from_secs(5));
+    assert_eq!(c.policy.password_timeout, Duration::from_secs(30));
+    assert_eq!(c.policy.reverse_not_before, Duration::from_secs(15));
+    assert_eq!(c.policy.reverse_max_attempts, 10);
+    assert_eq!(c.policy.reverse_backoff, Duration::from_secs(2));
+    assert_eq!(c.policy.unknown_query_after, Duration::from_secs(2));
+    assert_eq!(c.policy.notexist_rounds, 3);
     assert_eq!(c.duplicate_scan_window, Duration::from_secs(3));
     assert_eq!(cfg.ui.language, Language::Zh);
     assert!(cfg.ui.bell);
@@ -178,7 +178,10 @@ fn production_config_resolves_every_section() {
         other => panic!("expected the PEM pair, got {other:?}"),
     }
     assert_eq!(cfg.checkout.max_amount, Fen(200_050));
-    assert_eq!(cfg.checkout.reverse_backoff, Duration::from_millis(1500));
+    assert_eq!(
+        cfg.checkout.policy.reverse_backoff,
+        Duration::from_millis(1500)
+    );
     assert_eq!(cfg.checkout.duplicate_scan_window, Duration::ZERO);
     assert_eq!(cfg.journal.path, Path::new("/var/lib/paycode/paycode.db"));
     assert_eq!(cfg.journal.log_dir, d.join("logs"));

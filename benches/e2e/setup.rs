@@ -54,16 +54,16 @@ log_dir = "logs"
         .expect("bench config");
     let c = &mut cfg.checkout;
     if let Some((first, interval)) = schedule {
-        c.first_query_after = first;
-        c.query_interval = interval;
+        c.policy.first_query_after = first;
+        c.policy.query_interval = interval;
     }
     for d in [
-        &mut c.first_query_after,
-        &mut c.query_interval,
-        &mut c.password_timeout,
-        &mut c.reverse_not_before,
-        &mut c.reverse_backoff,
-        &mut c.unknown_query_after,
+        &mut c.policy.first_query_after,
+        &mut c.policy.query_interval,
+        &mut c.policy.password_timeout,
+        &mut c.policy.reverse_not_before,
+        &mut c.policy.reverse_backoff,
+        &mut c.policy.unknown_query_after,
     ] {
         *d /= scale.max(1);
     }

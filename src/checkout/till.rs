@@ -129,7 +129,7 @@ impl Till {
     /// Lock and open the journal, build the client, seed order numbers from the journal and
     /// (simulator mode) start the in-process simulator. Sends nothing to WeChat.
     pub async fn open(config: Config) -> Result<Till, TillError> {
-        let policy = policy_of(&config);
+        let policy = config.checkout.policy.clone();
         policy.check()?;
         let journal_path = config.journal.path.clone();
         let lock = lock_journal(&journal_path)?;
@@ -225,21 +225,6 @@ impl Till {
             en: format!("payments disabled: {e}"),
             zh: format!("已暂停收款:{}", e.zh()),
         });
-    }
-}
-
-/// The flow policy from `[checkout]`.
-pub fn policy_of(config: &Config) -> Policy {
-    let c = &config.checkout;
-    Policy {
-        first_query_after: c.first_query_after,
-        query_interval: c.query_interval,
-        password_timeout: c.password_timeout,
-        reverse_not_before: c.reverse_not_before,
-        reverse_max_attempts: c.reverse_max_attempts,
-        reverse_backoff: c.reverse_backoff,
-        unknown_query_after: c.unknown_query_after,
-        notexist_rounds: c.notexist_rounds,
     }
 }
 

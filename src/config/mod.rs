@@ -14,6 +14,7 @@ mod validate;
 pub use error::ConfigError;
 pub use secrets::{Password, SecretEnv, SecretSource, private_mode_problem};
 
+use crate::checkout::flow::Policy;
 use crate::money::Fen;
 use crate::scanner::ScannerConfig;
 use crate::wxpay::sign::{ApiKey, SignType};
@@ -137,27 +138,14 @@ pub struct WechatConfig {
     pub identity: Option<ClientIdentity>,
 }
 
-/// `[checkout]`: timing of the sale flow (PROTOCOL.md §8). `Default` is the documented default.
+/// `[checkout]`: the sale flow's timing (`flow::Policy`, PROTOCOL.md §8) plus the till's own
+/// guards. `Default` is the documented default; the timing defaults live in `Policy` only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutConfig {
     /// Largest amount one sale may charge.
     pub max_amount: Fen,
-    /// First orderquery after a USERPAYING reply.
-    pub first_query_after: Duration,
-    /// Pause between orderqueries.
-    pub query_interval: Duration,
-    /// Give up waiting for the customer (measured from submit) and reverse.
-    pub password_timeout: Duration,
-    /// Never reverse sooner than this after submit.
-    pub reverse_not_before: Duration,
-    /// Reverse attempts before the sale goes on the unresolved list.
-    pub reverse_max_attempts: u32,
-    /// Pause between reverse attempts.
-    pub reverse_backoff: Duration,
-    /// First orderquery after SYSTEMERROR / BANKERROR / a transport failure.
-    pub unknown_query_after: Duration,
-    /// ORDERNOTEXIST answers tolerated after an unknown submit before concluding "not sent".
-    pub notexist_rounds: u32,
+    /// When to query, when to reverse and how hard to retry (the keys of the same names).
+    pub policy: Policy,
     /// The same code scanned again within this window is ignored (0s: off).
     pub duplicate_scan_window: Duration,
 }
@@ -166,14 +154,7 @@ impl Default for CheckoutConfig {
     fn default() -> Self {
         Self {
             max_amount: Fen(1_000_000),
-            first_query_after: Duration::from_secs(5),
-            query_interval: Duration::from_secs(5),
-            password_timeout: Duration::from_secs(30),
-            reverse_not_before: Duration::from_secs(15),
-            reverse_max_attempts: 10,
-            reverse_backoff: Duration::from_secs(2),
-            unknown_query_after: Duration::from_secs(2),
-            notexist_rounds: 3,
+            policy: Policy::default(),
             duplicate_scan_window: Duration::from_secs(3),
         }
     }

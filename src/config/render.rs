@@ -71,18 +71,34 @@ pub(crate) fn render(cfg: &Config) -> String {
 
     o.push_str("\n[checkout]\n");
     kv(&mut o, "max_amount", &quote(&c.max_amount.to_string()));
-    kv(&mut o, "first_query_after", &dur(c.first_query_after));
-    kv(&mut o, "query_interval", &dur(c.query_interval));
-    kv(&mut o, "password_timeout", &dur(c.password_timeout));
-    kv(&mut o, "reverse_not_before", &dur(c.reverse_not_before));
+    kv(
+        &mut o,
+        "first_query_after",
+        &dur(c.policy.first_query_after),
+    );
+    kv(&mut o, "query_interval", &dur(c.policy.query_interval));
+    kv(&mut o, "password_timeout", &dur(c.policy.password_timeout));
+    kv(
+        &mut o,
+        "reverse_not_before",
+        &dur(c.policy.reverse_not_before),
+    );
     kv(
         &mut o,
         "reverse_max_attempts",
-        &c.reverse_max_attempts.to_string(),
+        &c.policy.reverse_max_attempts.to_string(),
     );
-    kv(&mut o, "reverse_backoff", &dur(c.reverse_backoff));
-    kv(&mut o, "unknown_query_after", &dur(c.unknown_query_after));
-    kv(&mut o, "notexist_rounds", &c.notexist_rounds.to_string());
+    kv(&mut o, "reverse_backoff", &dur(c.policy.reverse_backoff));
+    kv(
+        &mut o,
+        "unknown_query_after",
+        &dur(c.policy.unknown_query_after),
+    );
+    kv(
+        &mut o,
+        "notexist_rounds",
+        &c.policy.notexist_rounds.to_string(),
+    );
     kv(
         &mut o,
         "duplicate_scan_window",

@@ -115,16 +115,17 @@ pub(crate) struct RawCheckout {
 impl Default for RawCheckout {
     fn default() -> Self {
         let d = CheckoutConfig::default();
+        let p = d.policy;
         Self {
             max_amount: d.max_amount,
-            first_query_after: d.first_query_after,
-            query_interval: d.query_interval,
-            password_timeout: d.password_timeout,
-            reverse_not_before: d.reverse_not_before,
-            reverse_max_attempts: d.reverse_max_attempts,
-            reverse_backoff: d.reverse_backoff,
-            unknown_query_after: d.unknown_query_after,
-            notexist_rounds: d.notexist_rounds,
+            first_query_after: p.first_query_after,
+            query_interval: p.query_interval,
+            password_timeout: p.password_timeout,
+            reverse_not_before: p.reverse_not_before,
+            reverse_max_attempts: p.reverse_max_attempts,
+            reverse_backoff: p.reverse_backoff,
+            unknown_query_after: p.unknown_query_after,
+            notexist_rounds: p.notexist_rounds,
             duplicate_scan_window: d.duplicate_scan_window,
         }
     }

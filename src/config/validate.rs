@@ -9,6 +9,7 @@ use super::{
     CheckoutConfig, Config, ConfigError, Endpoint, JournalConfig, MerchantConfig, SIMULATOR_APPID,
     SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
 };
+use crate::checkout::flow::Policy;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -252,14 +253,16 @@ fn checkout(raw: &RawCheckout, ctx: &Ctx<'_>) -> Result<CheckoutConfig, ConfigEr
     }
     Ok(CheckoutConfig {
         max_amount: raw.max_amount,
-        first_query_after: raw.first_query_after,
-        query_interval: raw.query_interval,
-        password_timeout: raw.password_timeout,
-        reverse_not_before: raw.reverse_not_before,
-        reverse_max_attempts: raw.reverse_max_attempts,
-        reverse_backoff: raw.reverse_backoff,
-        unknown_query_after: raw.unknown_query_after,
-        notexist_rounds: raw.notexist_rounds,
+        policy: Policy {
+            first_query_after: raw.first_query_after,
+            query_interval: raw.query_interval,
+            password_timeout: raw.password_timeout,
+            reverse_not_before: raw.reverse_not_before,
+            reverse_max_attempts: raw.reverse_max_attempts,
+            reverse_backoff: raw.reverse_backoff,
+            unknown_query_after: raw.unknown_query_after,
+            notexist_rounds: raw.notexist_rounds,
+        },
         duplicate_scan_window: raw.duplicate_scan_window,
     })
 }

@@ -68,7 +68,7 @@ pub fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
         language: cfg.ui.language,
         bell: cfg.ui.bell,
         max_amount: cfg.checkout.max_amount,
-        password_timeout: cfg.checkout.password_timeout,
+        password_timeout: cfg.checkout.policy.password_timeout,
         simulator: simulated.then(|| SimInfo {
             scenarios_en: crate::simulator::scenario_lines(Language::En),
             scenarios_zh: crate::simulator::scenario_lines(Language::Zh),

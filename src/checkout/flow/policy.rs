@@ -26,7 +26,8 @@ pub struct Policy {
 
 impl Default for Policy {
     /// PROTOCOL.md §8: first query 5 s after USERPAYING, every 5 s, reverse at 30 s but never
-    /// before 15 s; a short pause after an unknown outcome; about 10 reverse tries.
+    /// before 15 s; a short pause after an unknown outcome; 10 reverse tries 2 s apart and more.
+    /// These are also `[checkout]`'s documented defaults (config.toml).
     fn default() -> Self {
         Policy {
             first_query_after: Duration::from_secs(5),
@@ -34,7 +35,7 @@ impl Default for Policy {
             password_timeout: Duration::from_secs(30),
             reverse_not_before: Duration::from_secs(15),
             reverse_max_attempts: 10,
-            reverse_backoff: Duration::from_secs(1),
+            reverse_backoff: Duration::from_secs(2),
             unknown_query_after: Duration::from_secs(2),
             notexist_rounds: 3,
         }

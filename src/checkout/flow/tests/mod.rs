@@ -12,6 +12,15 @@ use super::*;
 
 pub(super) use Request::{Micropay as M, OrderQuery as Q, Reverse as R};
 
+/// The policy the tables are written against: the defaults, with reverse retries 1 s apart so
+/// the expected times read as whole seconds after the first reverse.
+pub(super) fn table_policy() -> Policy {
+    Policy {
+        reverse_backoff: std::time::Duration::from_secs(1),
+        ..Policy::default()
+    }
+}
+
 /// Expected requests with their virtual times in ms.
 pub(super) type Requests = Vec<(u64, Request)>;
 
@@ -139,7 +148,7 @@ fn next(replies: &mut VecDeque<Reply>) -> Reply {
 /// A new sale at t=0 with the default policy, run against `script`.
 pub(super) fn run(script: Script) -> Run {
     drive(
-        Sale::new(Policy::default(), FEE, Millis(0)),
+        Sale::new(table_policy(), FEE, Millis(0)),
         0,
         None,
         script.server(),

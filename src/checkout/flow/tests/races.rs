@@ -128,7 +128,7 @@ fn reverse_error_that_cannot_be_retried_lets_the_query_decide() {
 
 #[test]
 fn cancel_before_reverse_not_before_waits_for_it() {
-    let sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let sale = Sale::new(table_policy(), FEE, Millis(0));
     let run = drive(sale, 0, Some(3000), userpaying().server());
     assert_eq!(run.requests, [(0, M), (15_000, R), (15_000, Q)]);
     assert_eq!(run.outcome, Final::Reversed { refunded: false });
@@ -137,7 +137,7 @@ fn cancel_before_reverse_not_before_waits_for_it() {
 
 #[test]
 fn cancel_after_reverse_not_before_reverses_at_once() {
-    let sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let sale = Sale::new(table_policy(), FEE, Millis(0));
     let run = drive(sale, 0, Some(17_000), userpaying().server());
     assert_eq!(
         run.requests,
@@ -154,7 +154,7 @@ fn cancel_after_reverse_not_before_reverses_at_once() {
 
 #[test]
 fn cancel_before_the_micropay_is_sent_sends_nothing() {
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     sale.cancel(Millis(0));
     assert_eq!(sale.poll(Millis(0)), Step::Done(failed("CANCELLED", false)));
     assert_eq!(sale.resume_point(), None);
@@ -163,7 +163,7 @@ fn cancel_before_the_micropay_is_sent_sends_nothing() {
 #[test]
 fn cancel_while_micropay_in_flight() {
     // A Paid that arrives after the cancel is reversed (refunded), not reported as paid.
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     assert_eq!(sale.poll(Millis(0)), Step::Send(M));
     sale.cancel(Millis(1000));
     assert_eq!(sale.poll(Millis(1000)), Step::AwaitingReply);
@@ -183,7 +183,7 @@ fn cancel_while_micropay_in_flight() {
     assert_eq!(run.outcome, Final::Reversed { refunded: true });
 
     // A definite "not charged" after the cancel needs no reverse.
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     sale.poll(Millis(0));
     sale.cancel(Millis(500));
     sale.on_reply(Millis(600), fail("NOTENOUGH", ErrClass::Rescan));
@@ -196,7 +196,7 @@ fn cancel_while_micropay_in_flight() {
 #[test]
 fn cancel_does_not_skip_the_query_after_a_setup_error() {
     // A misconfigured till must say "failed", not reverse into Unresolved.
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     sale.poll(Millis(0));
     sale.on_reply(Millis(100), fail("SIGNERROR", ErrClass::Setup));
     sale.cancel(Millis(100));
@@ -261,7 +261,7 @@ fn trusted_notexist_is_void_when_the_order_turns_out_paid() {
 fn many_notexist_rounds_run_into_the_deadline() {
     let policy = Policy {
         notexist_rounds: 100,
-        ..Policy::default()
+        ..table_policy()
     };
     let script = Script::micropay(unknown("timeout"))
         .queries(vec![Reply::QueryNotExist])
@@ -303,7 +303,7 @@ fn run_refunded(query: Reply) -> Run {
 #[test]
 fn waiting_screen_sees_phase_deadline_and_queries() {
     // Created at 0, sent at 1 s: the deadlines count from the send.
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     assert_eq!(sale.phase(), Phase::Submitting);
     assert_eq!(sale.deadline(), None);
     assert_eq!(sale.poll(Millis(1000)), Step::Send(M));
@@ -344,7 +344,7 @@ fn waiting_screen_sees_phase_deadline_and_queries() {
 
 #[test]
 fn stray_and_early_calls_change_nothing() {
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     // A reply with nothing outstanding is ignored, including a "paid".
     sale.on_reply(Millis(0), paid());
     assert_eq!(sale.poll(Millis(0)), Step::Send(M));

@@ -6,7 +6,7 @@ const LATER: u64 = 600_000;
 
 fn resumed(point: ResumePoint, submitted_at: u64, now: u64, script: Script) -> Run {
     let sale = Sale::resume(
-        Policy::default(),
+        table_policy(),
         FEE,
         Millis(submitted_at),
         point,
@@ -141,7 +141,7 @@ fn resumed_reverse_checks_first_then_continues_with_a_fresh_budget() {
 
 #[test]
 fn resume_point_follows_the_sale() {
-    let mut sale = Sale::new(Policy::default(), FEE, Millis(0));
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     // Before the first send the journal must already assume the micropay may go out.
     assert_eq!(sale.resume_point(), Some(ResumePoint::Submitted));
     sale.poll(Millis(0));
