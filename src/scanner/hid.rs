@@ -8,7 +8,7 @@
 
 use super::config::{HidConfig, HidMode};
 use super::hid_report::{BootKeyboard, HidPos, PosLayout};
-use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal};
+use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal, supervise};
 use super::status::{NodeKind, Status};
 use super::{DecodeSettings, Decoder, ScannerMsg, Source};
 use hidapi::{DeviceInfo, HidApi, HidDevice, HidError};
@@ -97,45 +97,30 @@ fn open(api: &HidApi, path: &str) -> Result<HidDevice, Status> {
 fn run(cfg: &HidConfig, decode: DecodeSettings, tx: Sender<ScannerMsg>, stop: &StopSignal) {
     let initial = source_for(cfg.mode, cfg.usage_page.unwrap_or(0));
     let mut out = Outbox::new(tx, initial, NodeKind::Hidraw);
-    let mut backoff = Backoff::new(cfg.reconnect_min.0, cfg.reconnect_max.0);
     let mut api: Option<HidApi> = None;
-    while !stop.stopped() {
-        let attempt = match api.as_mut() {
-            Some(a) => Ok(a),
-            None => HidApi::new()
-                .map(|a| api.insert(a))
-                .map_err(|e| Status::Failed {
+    supervise(
+        &mut out,
+        Backoff::new(cfg.reconnect_min.0, cfg.reconnect_max.0),
+        stop,
+        |out| {
+            let a = match api.as_mut() {
+                Some(a) => a,
+                None => api.insert(HidApi::new().map_err(|e| Status::Failed {
                     path: "hidapi".into(),
                     message: e.to_string(),
-                }),
-        }
-        .and_then(|a| {
+                })?),
+            };
             let (path, source) = find(a, cfg)?;
-            open(a, &path).map(|d| (path, source, d))
-        });
-        let (path, source, dev) = match attempt {
-            Ok(x) => x,
-            Err(status) => {
-                if !out.status(status) || stop.sleep(backoff.next_delay()) {
-                    return;
-                }
-                continue;
-            }
-        };
-        backoff.reset();
-        out.set_source(source);
-        if !out.status(Status::Connected { path }) {
-            return;
-        }
-        let mut reports = Reports::new(source, decode.clone());
-        let Some(reason) = read_until_gone(&dev, &mut reports, &mut out, stop) else {
-            return;
-        };
-        drop(dev);
-        if !out.status(Status::Disconnected { reason }) || stop.sleep(backoff.next_delay()) {
-            return;
-        }
-    }
+            let dev = open(a, &path)?;
+            // Statuses from now on name the kind of device found.
+            out.set_source(source);
+            Ok((path, (source, dev)))
+        },
+        // A fresh report decoder per connection: nothing half-read survives an unplug.
+        |(source, dev), out| {
+            read_until_gone(&dev, &mut Reports::new(source, decode.clone()), out, stop)
+        },
+    );
 }
 
 /// Report decoding for one connection: report decoder + shared frame decoder.

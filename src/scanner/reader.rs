@@ -69,6 +69,41 @@ impl StopSignal {
     }
 }
 
+/// The life of a reader thread, shared by serial and HID: `connect` (resolve and open; it may
+/// set the reported source), report Connected, `read` until the device is gone (returns why;
+/// `None`: stop), report Disconnected, back off, again — until stopped or the receiver is gone.
+/// Every failed connect is reported (statuses are de-duplicated) and waited out with backoff.
+pub(crate) fn supervise<C>(
+    out: &mut Outbox,
+    mut backoff: Backoff,
+    stop: &StopSignal,
+    mut connect: impl FnMut(&mut Outbox) -> Result<(String, C), Status>,
+    mut read: impl FnMut(C, &mut Outbox) -> Option<String>,
+) {
+    while !stop.stopped() {
+        let (path, conn) = match connect(out) {
+            Ok(x) => x,
+            Err(status) => {
+                if !out.status(status) || stop.sleep(backoff.next_delay()) {
+                    return;
+                }
+                continue;
+            }
+        };
+        backoff.reset();
+        if !out.status(Status::Connected { path }) {
+            return;
+        }
+        let Some(reason) = read(conn, out) else {
+            return;
+        };
+        // Wait before reopening: right after an unplug the stale node may still exist.
+        if !out.status(Status::Disconnected { reason }) || stop.sleep(backoff.next_delay()) {
+            return;
+        }
+    }
+}
+
 /// Exponential reconnect delay: `min`, doubling up to `max`; reset on a successful connect.
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
@@ -159,6 +194,65 @@ mod tests {
         assert_eq!(got, vec![ms(1000), ms(2000), ms(4000), ms(5000), ms(5000)]);
         b.reset();
         assert_eq!(b.next_delay(), ms(1000));
+    }
+
+    /// Not found twice (reported once), connected, unplugged, reconnected; the reader ends when
+    /// the receiver goes away. The statuses tell the cashier each step.
+    #[test]
+    fn supervise_reports_each_step_and_reconnects() {
+        let (tx, rx) = mpsc::channel::<ScannerMsg>();
+        let (_keep, stop_rx) = mpsc::channel::<()>();
+        let stop = StopSignal(stop_rx);
+        let mut out = Outbox::new(tx, Source::Serial, NodeKind::Tty);
+        let mut attempts = 0;
+        let mut reads = 0;
+        let handle = std::thread::spawn(move || {
+            supervise(
+                &mut out,
+                Backoff::new(Duration::from_millis(1), Duration::from_millis(2)),
+                &stop,
+                |_| {
+                    attempts += 1;
+                    if attempts <= 2 {
+                        Err(Status::NotFound {
+                            wanted: "/dev/scanner".into(),
+                        })
+                    } else {
+                        Ok((format!("/dev/ttyACM{attempts}"), attempts))
+                    }
+                },
+                |conn, _| {
+                    reads += 1;
+                    // The second connection's reader is told the receiver went away.
+                    (reads == 1).then(|| format!("unplugged #{conn}"))
+                },
+            );
+        });
+        let statuses: Vec<Status> = rx
+            .iter()
+            .map(|m| match m {
+                ScannerMsg::Status(ev) => ev.status,
+                ScannerMsg::Scan(ev) => panic!("no scans here: {ev:?}"),
+            })
+            .collect();
+        handle.join().unwrap();
+        assert_eq!(
+            statuses,
+            vec![
+                Status::NotFound {
+                    wanted: "/dev/scanner".into()
+                },
+                Status::Connected {
+                    path: "/dev/ttyACM3".into()
+                },
+                Status::Disconnected {
+                    reason: "unplugged #3".into()
+                },
+                Status::Connected {
+                    path: "/dev/ttyACM4".into()
+                },
+            ]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the serial reader thread stamps bytes with the clock.
 
 use super::config::{Parity, SerialConfig};
-use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal};
+use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal, supervise};
 use super::status::{NodeKind, Status};
 use super::{DecodeSettings, Decoder, ScannerMsg, Source};
 use serialport::{ClearBuffer, DataBits, FlowControl, SerialPort, StopBits};
@@ -97,31 +97,19 @@ pub fn open_error_status(e: &serialport::Error, path: &str) -> Status {
 fn run(cfg: &SerialConfig, decode: DecodeSettings, tx: Sender<ScannerMsg>, stop: &StopSignal) {
     let mut out = Outbox::new(tx, Source::Serial, NodeKind::Tty);
     let mut decoder = Decoder::new(decode, Source::Serial);
-    let mut backoff = Backoff::new(cfg.reconnect_min.0, cfg.reconnect_max.0);
-    while !stop.stopped() {
-        let opened = resolve(cfg).and_then(|path| open(cfg, &path).map(|p| (path, p)));
-        let (path, port) = match opened {
-            Ok(x) => x,
-            Err(status) => {
-                if !out.status(status) || stop.sleep(backoff.next_delay()) {
-                    return;
-                }
-                continue;
-            }
-        };
-        backoff.reset();
-        if !out.status(Status::Connected { path }) {
-            return;
-        }
-        let Some(reason) = read_until_gone(port, &mut decoder, &mut out, stop) else {
-            return;
-        };
-        decoder.discard_partial();
-        // Wait before reopening: right after an unplug the stale node may still exist.
-        if !out.status(Status::Disconnected { reason }) || stop.sleep(backoff.next_delay()) {
-            return;
-        }
-    }
+    supervise(
+        &mut out,
+        Backoff::new(cfg.reconnect_min.0, cfg.reconnect_max.0),
+        stop,
+        // The USB VID:PID is resolved again on every reconnect: a replugged scanner can come
+        // back as another ttyACM.
+        |_| resolve(cfg).and_then(|path| open(cfg, &path).map(|p| (path, p))),
+        |port, out| {
+            let gone = read_until_gone(port, &mut decoder, out, stop);
+            decoder.discard_partial();
+            gone
+        },
+    );
 }
 
 /// Read until the port is gone (returns why) or the reader must stop (returns None).
