@@ -3,80 +3,8 @@
 
 use crate::wxpay::sign::{ApiKey, SignType, verify};
 use crate::wxpay::xml::Fields;
-use serde::Serialize;
 
-/// A simulated WeChat Pay endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Endpoint {
-    /// `/pay/micropay`
-    Micropay,
-    /// `/pay/orderquery`
-    OrderQuery,
-    /// `/secapi/pay/reverse` (client certificate required over TLS)
-    Reverse,
-    /// `/secapi/pay/refund` (client certificate required over TLS)
-    Refund,
-    /// `/pay/refundquery`
-    RefundQuery,
-    /// `/pay/downloadbill`
-    DownloadBill,
-}
-
-/// The prefix of WeChat's sandbox; every path is also served under it.
-pub const SANDBOX_PREFIX: &str = "/xdc/apiv2sandbox";
-
-impl Endpoint {
-    /// Every endpoint, in a fixed order.
-    pub const ALL: [Endpoint; 6] = [
-        Self::Micropay,
-        Self::OrderQuery,
-        Self::Reverse,
-        Self::Refund,
-        Self::RefundQuery,
-        Self::DownloadBill,
-    ];
-
-    /// The path, without the sandbox prefix.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Micropay => "/pay/micropay",
-            Self::OrderQuery => "/pay/orderquery",
-            Self::Reverse => "/secapi/pay/reverse",
-            Self::Refund => "/secapi/pay/refund",
-            Self::RefundQuery => "/pay/refundquery",
-            Self::DownloadBill => "/pay/downloadbill",
-        }
-    }
-
-    /// Short name used as a key in the ledger's request counts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Micropay => "micropay",
-            Self::OrderQuery => "orderquery",
-            Self::Reverse => "reverse",
-            Self::Refund => "refund",
-            Self::RefundQuery => "refundquery",
-            Self::DownloadBill => "downloadbill",
-        }
-    }
-
-    /// The endpoint served at `path` (with or without the sandbox prefix).
-    pub fn from_path(path: &str) -> Option<Self> {
-        let p = path.strip_prefix(SANDBOX_PREFIX).unwrap_or(path);
-        Self::ALL.into_iter().find(|e| e.path() == p)
-    }
-
-    /// Parse a short name (`micropay`, `reverse`, …).
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
-    }
-
-    /// Whether WeChat requires the merchant's client certificate here.
-    pub fn needs_client_cert(self) -> bool {
-        matches!(self, Self::Reverse | Self::Refund)
-    }
-}
+pub use crate::wxpay::endpoint::{Endpoint, SANDBOX_PREFIX};
 
 /// True if `path` (with or without the sandbox prefix) is under `/secapi/`.
 pub fn is_secapi(path: &str) -> bool {

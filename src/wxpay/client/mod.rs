@@ -19,71 +19,7 @@ use host::Host;
 pub use host::local_ip_towards;
 pub(crate) use tls::p12_certificate;
 
-/// The WeChat Pay v2 endpoints a store terminal uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `/pay/micropay`: charge a scanned payment code.
-    Micropay,
-    /// `/pay/orderquery`: state of an order.
-    OrderQuery,
-    /// `/secapi/pay/reverse`: cancel (撤销) an unfinished or unknown micropay.
-    Reverse,
-    /// `/secapi/pay/refund`: refund a paid order.
-    Refund,
-    /// `/pay/refundquery`: refund progress.
-    RefundQuery,
-    /// `/pay/downloadbill`: next-day statement.
-    DownloadBill,
-}
-
-impl Endpoint {
-    /// Every endpoint, in `index` order.
-    pub const ALL: [Endpoint; 6] = [
-        Endpoint::Micropay,
-        Endpoint::OrderQuery,
-        Endpoint::Reverse,
-        Endpoint::Refund,
-        Endpoint::RefundQuery,
-        Endpoint::DownloadBill,
-    ];
-
-    /// The path below the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::Micropay => "/pay/micropay",
-            Endpoint::OrderQuery => "/pay/orderquery",
-            Endpoint::Reverse => "/secapi/pay/reverse",
-            Endpoint::Refund => "/secapi/pay/refund",
-            Endpoint::RefundQuery => "/pay/refundquery",
-            Endpoint::DownloadBill => "/pay/downloadbill",
-        }
-    }
-
-    /// True for `/secapi/*`: the merchant certificate must be presented (mutual TLS).
-    pub fn needs_client_cert(self) -> bool {
-        self.path().starts_with("/secapi/")
-    }
-
-    /// True when a retry on the backup host is safe: queries and reverse are idempotent. Never
-    /// micropay or refund (a blind re-submit on another host must be decided by the caller).
-    pub fn may_use_backup(self) -> bool {
-        matches!(
-            self,
-            Endpoint::OrderQuery | Endpoint::Reverse | Endpoint::RefundQuery
-        )
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Endpoint::Micropay => 0,
-            Endpoint::OrderQuery => 1,
-            Endpoint::Reverse => 2,
-            Endpoint::Refund => 3,
-            Endpoint::RefundQuery => 4,
-            Endpoint::DownloadBill => 5,
-        }
-    }
-}
+pub use crate::wxpay::endpoint::Endpoint;
 
 /// The merchant API certificate for mutual TLS.
 #[derive(Clone)]
