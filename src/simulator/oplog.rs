@@ -200,7 +200,7 @@ pub fn to_line(op: &Op, now: SimTime) -> Option<String> {
             count,
             endpoint,
         } => {
-            let (kind, ms) = fault_kind(*fault);
+            let (kind, ms) = fault.kind();
             LineOp::Fault {
                 kind: kind.into(),
                 ms,
@@ -241,21 +241,6 @@ pub fn from_line(line: &str) -> Option<(Op, SimTime)> {
         },
     };
     Some((op, Duration::from_millis(l.t)))
-}
-
-/// The `kind`/`ms` pair [`Fault::from_kind`] reads.
-fn fault_kind(f: Fault) -> (&'static str, u64) {
-    match f {
-        Fault::Delay(d) => ("delay", u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-        Fault::Drop => ("drop", 0),
-        Fault::Http500 => ("http500", 0),
-        Fault::Html => ("html", 0),
-        Fault::SystemError => ("systemerror", 0),
-        Fault::BankError => ("bankerror", 0),
-        Fault::WrongSign => ("wrong_sign", 0),
-        Fault::Recall => ("recall", 0),
-        Fault::DropBefore => ("drop_before", 0),
-    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,21 @@ impl Fault {
             _ => return None,
         })
     }
+
+    /// The `kind`/`ms` pair [`Fault::from_kind`] reads back (the shared log stores faults so).
+    pub fn kind(self) -> (&'static str, u64) {
+        match self {
+            Self::Delay(d) => ("delay", u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            Self::Drop => ("drop", 0),
+            Self::Http500 => ("http500", 0),
+            Self::Html => ("html", 0),
+            Self::SystemError => ("systemerror", 0),
+            Self::BankError => ("bankerror", 0),
+            Self::WrongSign => ("wrong_sign", 0),
+            Self::Recall => ("recall", 0),
+            Self::DropBefore => ("drop_before", 0),
+        }
+    }
 }
 
 /// How a scenario's micropay goes.
