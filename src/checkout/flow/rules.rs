@@ -195,10 +195,14 @@ impl Sale {
         self.schedule(Request::Reverse, at);
     }
 
+    /// Reverse calls made in this run (a resumed sale gets a fresh budget).
+    fn reverses_this_run(&self) -> u32 {
+        self.reverse_attempts
+            .saturating_sub(self.attempts_before_run)
+    }
+
     fn retry_reverse(&mut self, now: Millis) {
-        let made = self
-            .reverse_attempts
-            .saturating_sub(self.attempts_before_run);
+        let made = self.reverses_this_run();
         if made >= self.policy.reverse_max_attempts {
             return self.give_up();
         }
@@ -210,25 +214,11 @@ impl Sale {
     }
 
     fn give_up(&mut self) {
-        let made = self
-            .reverse_attempts
-            .saturating_sub(self.attempts_before_run);
+        let made = self.reverses_this_run();
         let last = self.problem.clone().unwrap_or_default();
         let why = format!("reverse not confirmed after {made} attempts; last: {last}");
         self.note(why.clone());
-        match &self.mode {
-            Mode::Reversing {
-                closing: Some(err_code),
-            } => {
-                // Already known not charged; the reverse only closed the loop.
-                let err_code = err_code.clone();
-                self.finish(Final::Failed {
-                    err_code,
-                    rescan: false,
-                });
-            }
-            _ => self.finish(Final::Unresolved { why }),
-        }
+        self.finish_not_charged(Final::Unresolved { why });
     }
 
     fn paid(&mut self, now: Millis, payment: Payment) {
@@ -240,6 +230,8 @@ impl Sale {
         }
     }
 
+    /// End with `otherwise`, unless the reverse was only closing an order already known not
+    /// charged: then it is that refusal (the reverse closed the loop, nothing was taken).
     fn finish_not_charged(&mut self, otherwise: Final) {
         match &self.mode {
             Mode::Reversing {
