@@ -54,12 +54,7 @@ fn kill_9_while_waiting_for_the_password_then_recover() {
         assert_eq!(v["recovered"][0]["status"], want.0);
         let s = h.sale(&no);
         assert_eq!(s.state.as_str(), want.0);
-        let order = h
-            .ledger()
-            .orders
-            .into_iter()
-            .find(|o| o.out_trade_no == no)
-            .unwrap();
+        let order = h.order(&no);
         assert_eq!(
             order.requests.get("micropay"),
             Some(&1),
@@ -126,11 +121,7 @@ fn query_reverse_refund_history_json_and_exit_codes() {
     let refunds = h.journal().refunds_of(&paid).unwrap();
     assert_eq!(refunds.len(), 2);
     let ledger = h.ledger();
-    let order = ledger
-        .orders
-        .iter()
-        .find(|o| o.out_trade_no == paid)
-        .unwrap();
+    let order = ledger.order(&paid).unwrap();
     assert_eq!(order.refunds.len(), 2);
 
     // reverse: refused for a not-charged sale; a recent paid sale is reversed (refunded)

@@ -158,7 +158,7 @@ fn later_processes_see_the_orders_of_earlier_ones() {
 
     // The simulated WeChat, rebuilt here from the same log, agrees with the journal.
     let ledger = ledger_of(d);
-    let order = ledger.orders.iter().find(|o| o.out_trade_no == no).unwrap();
+    let order = ledger.order(&no).unwrap();
     assert_eq!((order.charged, order.refunds.len()), (3000, 1));
     let charged: u64 = ledger.orders.iter().map(|o| o.charged).sum();
     assert_eq!(charged, 3000, "one charge in all");
@@ -186,7 +186,7 @@ fn a_killed_pay_is_recovered_against_the_same_simulated_wechat() {
     assert_eq!(v["recovered"][0]["status"], "reversed", "{all}");
 
     let ledger = ledger_of(d);
-    let order = ledger.orders.iter().find(|o| o.out_trade_no == no).unwrap();
+    let order = ledger.order(&no).unwrap();
     assert_eq!(order.state, "REVOKED");
     assert_eq!(order.charged, 0);
     assert_eq!(

@@ -49,12 +49,7 @@ fn password_confirmed_in_time_is_paid_without_reverse() {
             .iter()
             .any(|e| e.err_code.as_deref() == Some("USERPAYING"))
     );
-    let order = h
-        .ledger()
-        .orders
-        .into_iter()
-        .find(|o| o.out_trade_no == no)
-        .unwrap();
+    let order = h.order(&no);
     assert_eq!(order.requests.get("reverse"), None);
     assert!(order.requests.get("orderquery").copied().unwrap_or(0) >= 1);
     h.assert_ledger_agrees();
@@ -79,12 +74,7 @@ fn never_confirmed_is_reversed_and_not_charged() {
         "{}",
         r.stderr
     );
-    let order = h
-        .ledger()
-        .orders
-        .into_iter()
-        .find(|o| o.out_trade_no == no(&v))
-        .unwrap();
+    let order = h.order(&no(&v));
     assert_eq!(order.charged, 0);
     assert!(order.requests.get("reverse").copied().unwrap_or(0) >= 1);
     assert_eq!(h.sale(&no(&v)).state, SaleState::Reversed);
@@ -205,12 +195,7 @@ fn reverse_recall_twice_then_reversed() {
         "{}",
         r.stdout
     );
-    let order = h
-        .ledger()
-        .orders
-        .into_iter()
-        .find(|o| o.out_trade_no == no(&v))
-        .unwrap();
+    let order = h.order(&no(&v));
     assert_eq!(order.requests.get("reverse"), Some(&3));
     assert_eq!(order.charged, 0);
     h.assert_ledger_agrees();

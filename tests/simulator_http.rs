@@ -185,7 +185,7 @@ async fn idempotent_retries_and_single_use_codes() {
     let l = ledger(&http, &sim).await;
     assert_eq!(l.totals.charged, 500, "charged once");
     assert_eq!(l.totals.paid_orders, 1);
-    let o = l.orders.iter().find(|o| o.out_trade_no == no).unwrap();
+    let o = l.order(&no).unwrap();
     assert_eq!(o.requests.get("micropay"), Some(&3));
 }
 
@@ -292,7 +292,7 @@ async fn timed_customers_with_accelerated_time() {
     wait_state(&http, &sim, &a, "SUCCESS").await;
     wait_state(&http, &sim, &b, "PAYERROR").await;
     let l = ledger(&http, &sim).await;
-    let pa = l.orders.iter().find(|o| o.out_trade_no == a).unwrap();
+    let pa = l.order(&a).unwrap();
     assert_eq!(
         pa.paid_ms,
         Some(pa.created_ms + 10_000),

@@ -50,15 +50,7 @@ async fn https_with_client_certificate_pays_reverses_and_refunds() {
     assert_eq!(trade_state(&http, &sim, &unpaid).await, "REVOKED");
     let l = ledger(&http, &sim).await;
     assert_eq!(l.totals.charged, 700);
-    assert_eq!(
-        l.orders
-            .iter()
-            .find(|o| o.out_trade_no == unpaid)
-            .unwrap()
-            .requests
-            .get("reverse"),
-        Some(&1)
-    );
+    assert_eq!(l.order(&unpaid).unwrap().requests.get("reverse"), Some(&1));
 }
 
 #[tokio::test]

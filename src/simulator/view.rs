@@ -4,6 +4,13 @@ use super::ledger::{Sim, SimTime};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+impl LedgerView {
+    /// The order named `out_trade_no`.
+    pub fn order(&self, out_trade_no: &str) -> Option<&OrderView> {
+        self.orders.iter().find(|o| o.out_trade_no == out_trade_no)
+    }
+}
+
 impl Sim {
     /// Every order and the totals, as of `now`.
     pub fn ledger(&mut self, now: SimTime) -> LedgerView {

@@ -395,7 +395,7 @@ impl Harness {
         let fee = paycode::money::Fen(v["total_fee"].as_u64().unwrap());
         assert_eq!(fee, s.total_fee, "{no}: shown amount");
         let yuan = format!("¥{fee}");
-        let order = ledger.orders.iter().find(|o| o.out_trade_no == no);
+        let order = ledger.order(no);
         let charged = order.map_or(0, |o| o.charged);
         let (state, en_start, zh_start) = match status {
             "paid" => (SaleState::Paid, "PAID ", "支付成功 "),
@@ -452,9 +452,8 @@ impl Harness {
     /// The ledger's entry for one order (panics if WeChat never saw it).
     pub fn order(&self, no: &str) -> paycode::simulator::OrderView {
         self.ledger()
-            .orders
-            .into_iter()
-            .find(|o| o.out_trade_no == no)
+            .order(no)
+            .cloned()
             .unwrap_or_else(|| panic!("{no} not in the ledger"))
     }
 

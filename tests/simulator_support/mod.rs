@@ -173,9 +173,8 @@ pub async fn order(
 ) -> paycode::simulator::OrderView {
     ledger(http, sim)
         .await
-        .orders
-        .into_iter()
-        .find(|o| o.out_trade_no == no)
+        .order(no)
+        .cloned()
         .unwrap_or_else(|| panic!("{no} not in the ledger"))
 }
 
