@@ -86,28 +86,36 @@ fn inline_api_key_exits_3_without_echoing_it() {
     assert!(!stderr.contains("192006250b4c"), "{stderr}");
 }
 
+/// A live-mode config (an https:// WeChat host that does not answer: TEST-NET-1, not loopback,
+/// which paycode would take for a local simulator) with the committed
+/// legacy `.p12` merchant certificate (password: the mch_id); the config file's path.
+fn live_config(dir: &Path) -> std::path::PathBuf {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/p12/apiclient_cert.p12");
+    let p12 = dir.join("apiclient_cert.p12");
+    std::fs::copy(fixture, &p12).unwrap();
+    std::fs::set_permissions(&p12, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = dir.join("config.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
+             [wechat]\nbase_url = \"https://192.0.2.1:9\"\nconnect_timeout = \"200ms\"\n\
+             p12_file = \"{}\"\n[journal]\npath = \"{}\"\n",
+            p12.display(),
+            dir.join("data/paycode.db").display()
+        ),
+    )
+    .unwrap();
+    file
+}
+
 /// `paycode check` reads the expiry of a `.p12` certificate (WeChat's legacy RC2-40 format) and
 /// names a wrong password without showing it.
 #[test]
 fn check_reads_the_expiry_of_a_p12_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/p12/apiclient_cert.p12");
-    let p12 = dir.path().join("apiclient_cert.p12");
-    std::fs::copy(fixture, &p12).unwrap();
-    std::fs::set_permissions(&p12, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let file = dir.path().join("config.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
-             [wechat]\nbase_url = \"https://127.0.0.1:9\"\nconnect_timeout = \"200ms\"\n\
-             p12_file = \"{}\"\n[journal]\npath = \"{}\"\n",
-            p12.display(),
-            dir.path().join("data/paycode.db").display()
-        ),
-    )
-    .unwrap();
+    let file = live_config(dir.path());
     let check = |password: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycode"));
         cmd.arg("--config").arg(&file).arg("check");
@@ -140,4 +148,46 @@ fn check_reads_the_expiry_of_a_p12_certificate() {
         "{line}"
     );
     assert!(!stdout.contains("not-the-password"), "{stdout}");
+}
+
+/// Live mode: reconciling today is refused before anything is sent (WeChat has no statement
+/// yet, and an empty one would read as "nothing was paid"); an unreachable host is exit 2 with
+/// what to do; both in English and Chinese.
+#[test]
+#[allow(clippy::disallowed_methods)] // "today" must be the binary's real today
+fn reconcile_in_live_mode_refuses_today_and_names_an_unreachable_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = live_config(dir.path());
+    let reconcile = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycode"));
+        cmd.arg("--config").arg(&file).arg("reconcile").args(extra);
+        for var in ["PAYCODE_P12_PASSWORD", "PAYCODE_CONFIG"] {
+            cmd.env_remove(var);
+        }
+        cmd.env("PAYCODE_API_KEY", KEY);
+        let out = cmd.output().unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date();
+    let (code, stdout, stderr) = reconcile(&["--date", &today.to_string(), "--json"]);
+    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        v["message"].as_str().unwrap().contains("the next day"),
+        "{v}"
+    );
+    assert!(v["message_zh"].as_str().unwrap().contains("次日"), "{v}");
+
+    // Yesterday (the default) goes to WeChat, which does not answer.
+    let (code, stdout, stderr) = reconcile(&["--json"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["status"], "unavailable", "{v}");
+    assert!(
+        stderr.contains("check the network and try again"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("请检查网络后重试"), "{stderr}");
 }

@@ -32,7 +32,9 @@ pub enum StatementError {
     #[error("{0}")]
     Journal(#[from] crate::journal::JournalError),
     /// An answer that is not a statement.
-    #[error("WeChat's answer is not a statement: {0}")]
+    #[error(
+        "WeChat's answer is not a statement: {0}; try again later, and run `paycode check` if it persists"
+    )]
     Reply(#[from] ReplyError),
 }
 
@@ -49,7 +51,10 @@ impl StatementError {
             Self::Request(e) => format!("无法请求对账单:{}", e.zh()),
             Self::Transport(e) => format!("未能从微信取得对账单:{};请检查网络后重试", e.zh()),
             Self::Journal(e) => e.zh(),
-            Self::Reply(e) => format!("微信的应答不是对账单:{}", e.zh()),
+            Self::Reply(e) => format!(
+                "微信的应答不是对账单:{};请稍后重试,如仍失败请运行 `paycode check`",
+                e.zh()
+            ),
         }
     }
 }
@@ -115,3 +120,27 @@ const BEIJING: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
     Ok(o) => o,
     Err(_) => time::UtcOffset::UTC,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn live_mode_refuses_today_and_later_the_simulator_does_not() {
+        let today = date!(2026 - 11 - 27);
+        assert!(check_day(date!(2026 - 11 - 26), today, false).is_ok());
+        for day in [today, date!(2026 - 11 - 28)] {
+            let e = check_day(day, today, false).unwrap_err();
+            assert!(
+                matches!(e, StatementError::NotPublished(d, y) if d == day && y == date!(2026 - 11 - 26))
+            );
+            assert!(
+                e.to_string().contains("reconcile 2026-11-26 or earlier"),
+                "{e}"
+            );
+            assert!(e.zh().contains("2026-11-26"), "{}", e.zh());
+        }
+        assert!(check_day(today, today, true).is_ok());
+    }
+}

@@ -43,6 +43,20 @@ pub(crate) fn rejected(json: bool, en: &str, zh: &str, total_fee: Option<Fen>) -
     refusal(json, en, zh, total_fee, REFUSED)
 }
 
+/// Nothing could be learned, nothing changed; retry later (exit 2): JSON `status =
+/// "unavailable"` or two stderr lines.
+pub(crate) fn unavailable(json: bool, en: &str, zh: &str) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            json!({"status": "unavailable", "message": en, "message_zh": zh})
+        );
+    }
+    eprintln!("paycode: {en}");
+    eprintln!("paycode:{zh}");
+    ExitCode::from(2)
+}
+
 /// A refusal with a chosen exit status.
 pub(crate) fn refusal(
     json: bool,

@@ -55,13 +55,10 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
         }
         match compare_day(&till, day).await {
             Ok(report) => print(&till, day, &report, json),
-            Err(e) => {
-                let code = match e {
-                    StatementError::Request(_) => super::REFUSED,
-                    _ => 2,
-                };
-                output::refusal(json, &e.to_string(), &e.zh(), None, code)
+            Err(e @ StatementError::Request(_)) => {
+                output::rejected(json, &e.to_string(), &e.zh(), None)
             }
+            Err(e) => output::unavailable(json, &e.to_string(), &e.zh()),
         }
     })
 }
