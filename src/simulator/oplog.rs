@@ -40,6 +40,16 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The operation as a shared log keeps it: a request's body [`scrub`]bed, the rest as is.
+    pub fn scrubbed(self, key: &ApiKey) -> Op {
+        match self {
+            Op::Request { ep, post, body } => scrub(ep, post, &body, key),
+            other => other,
+        }
+    }
+}
+
 /// What applying an [`Op`] answered.
 #[derive(Debug)]
 pub enum Outcome {

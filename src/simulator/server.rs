@@ -3,7 +3,7 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the server edge is where simulated time is read from the clock.
 
 use super::ledger::{AdminError, Sim, SimTime, TradeState};
-use super::oplog::{Op, Outcome, apply, scrub};
+use super::oplog::{Op, Outcome, apply};
 use super::reply::{Body as ReplyBody, SimReply, render};
 use super::rules::{Endpoint, is_secapi};
 use super::scenario::{Fault, scenarios};
@@ -60,28 +60,18 @@ impl Shared {
         let mut core = self.core();
         let Core { sim, store } = &mut *core;
         match store {
-            Some(st) => st.run(sim, &op, self.time_scale),
+            Some(st) => st.run(sim, op, self.time_scale),
             None => apply(sim, &op, self.local_now()),
         }
     }
 
-    /// One WeChat request; with a shared log its payment code is replaced first (`oplog::scrub`).
+    /// One WeChat request (a shared log scrubs its payment code, `Store::run`).
     fn request(&self, ep: Endpoint, post: bool, body: &[u8]) -> (SimReply, ApiKey) {
-        let (key, shared) = {
-            let core = self.core();
-            (
-                core.sim.settings().merchant.key.clone(),
-                core.store.is_some(),
-            )
-        };
-        let op = if shared {
-            scrub(ep, post, body, &key)
-        } else {
-            Op::Request {
-                ep,
-                post,
-                body: body.to_vec(),
-            }
+        let key = self.core().sim.settings().merchant.key.clone();
+        let op = Op::Request {
+            ep,
+            post,
+            body: body.to_vec(),
         };
         match self.run(op) {
             Outcome::Reply(r) => (r, key),

@@ -132,15 +132,18 @@ impl Store {
         since.saturating_mul(scale.max(1)).max(self.last)
     }
 
-    /// Catch up, apply `op` at the shared simulated time, append it. An IO failure is logged and
-    /// the answer still given: the simulator serves this process even if the log is unwritable.
-    pub fn run(&mut self, sim: &mut Sim, op: &Op, scale: u32) -> Outcome {
+    /// Catch up, apply `op` at the shared simulated time, append it. A request is scrubbed first
+    /// (no full payment code on disk) and handled as scrubbed, so every process sees the same
+    /// stand-in. An IO failure is logged and the answer still given: the simulator serves this
+    /// process even if the log is unwritable.
+    pub fn run(&mut self, sim: &mut Sim, op: Op, scale: u32) -> Outcome {
+        let op = op.scrubbed(&self.settings.key);
         if let Err(e) = self.sync(sim) {
             tracing::warn!("simulator log {}: {e}", self.path.display());
         }
         let now = self.now(scale);
-        let out = apply(sim, op, now);
-        if let Err(e) = self.append(op, now) {
+        let out = apply(sim, &op, now);
+        if let Err(e) = self.append(&op, now) {
             tracing::warn!("simulator log {}: cannot append: {e}", self.path.display());
         }
         let _ = self.file.unlock();
@@ -271,7 +274,6 @@ fn wall_ms() -> u64 {
 mod tests {
     use super::*;
     use crate::config::SimulatorConfig;
-    use crate::simulator::oplog::scrub;
     use crate::simulator::rules::Endpoint;
     use crate::simulator::scenario::{Fault, code_for, scenarios};
     use crate::simulator::testkit::{KEY, req};
@@ -296,7 +298,7 @@ mod tests {
     }
 
     /// One random change: requests of every endpoint (some garbage), trainer actions, faults.
-    fn random_op(rng: &mut Rng, key: &ApiKey) -> Op {
+    fn random_op(rng: &mut Rng) -> Op {
         let no = format!("T{}", rng.below(12));
         let fee = (1 + rng.below(3) * 50_000).to_string();
         let table = scenarios();
@@ -352,14 +354,17 @@ mod tests {
         };
         let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let body = encode(req(&borrowed).iter());
-        scrub(ep, true, body.as_bytes(), key)
+        Op::Request {
+            ep,
+            post: true,
+            body: body.into_bytes(),
+        }
     }
 
     /// Whatever the mix of requests, faults and trainer actions, a simulator rebuilt from the log
     /// alone is the simulator that wrote it.
     #[test]
     fn replay_rebuilds_the_same_simulator_for_many_seeds() {
-        let key = ApiKey::new(KEY).unwrap();
         let (mut orders, mut charged, mut refunded) = (0, 0, 0);
         for seed in 1..=60u64 {
             let dir = tempfile::tempdir().unwrap();
@@ -368,8 +373,8 @@ mod tests {
             let (mut store, mut live) = Store::open(&path, &s).unwrap();
             let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
             for _ in 0..80 {
-                let op = random_op(&mut rng, &key);
-                store.run(&mut live, &op, 1);
+                let op = random_op(&mut rng);
+                store.run(&mut live, op, 1);
             }
             let (_, mut rebuilt) = Store::open(&path, &s).unwrap();
             let later = store.last + Duration::from_secs(3600);
