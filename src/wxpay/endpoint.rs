@@ -81,6 +81,15 @@ impl Endpoint {
         matches!(self, Self::OrderQuery | Self::Reverse | Self::RefundQuery)
     }
 
+    /// Largest reply to read: the configured cap for XML replies; a day's statement is CSV and
+    /// may be far longer, up to [`crate::wxpay::api::MAX_BILL`].
+    pub fn reply_cap(self, xml_cap: usize) -> usize {
+        match self {
+            Self::DownloadBill => crate::wxpay::api::MAX_BILL.max(xml_cap),
+            _ => xml_cap,
+        }
+    }
+
     /// Position in [`Endpoint::ALL`], for per-endpoint tables.
     pub(crate) fn index(self) -> usize {
         self as usize

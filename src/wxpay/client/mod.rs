@@ -272,11 +272,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let ok = (200..300).contains(&status);
-        // A day's statement is CSV and may be long; every XML reply keeps the configured cap.
-        let limit = match ep {
-            Endpoint::DownloadBill => crate::wxpay::api::MAX_BILL.max(self.max_reply_bytes),
-            _ => self.max_reply_bytes,
-        };
+        let limit = ep.reply_cap(self.max_reply_bytes);
         let too_large = || TransportError::TooLarge {
             host: host.name.clone(),
             limit,
