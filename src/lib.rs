@@ -2,6 +2,7 @@
 //!
 //! Module map (see ARCHITECTURE.md for the data flow):
 pub mod authcode; // AuthCode newtype: 18 digits, prefix 10–15, masked Display, wallet detection
+pub mod beijing; // WeChat's business day: UTC+8, a day's bounds
 pub mod checkout; // the sale: pure flow, runner, recovery
 pub mod cli; // clap command tree and dispatch
 pub mod config; // config.toml schema, validation, secrets from env/file

@@ -6,7 +6,7 @@ mod tui_common;
 
 use paycode::checkout::flow::{Final, Payment};
 use paycode::config::Language;
-use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
+use paycode::journal::{Sale, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::status::NodeKind;
 use paycode::scanner::{Source, Status, StatusEvent};
@@ -125,25 +125,6 @@ fn day() -> HistoryData {
                 t + 3_840_000,
             ),
         ],
-        totals: DayTotals {
-            by_state: vec![
-                StateTotal {
-                    state: SaleState::Failed,
-                    count: 1,
-                    total_fee: Fen(800),
-                },
-                StateTotal {
-                    state: SaleState::Paid,
-                    count: 2,
-                    total_fee: Fen(4250),
-                },
-                StateTotal {
-                    state: SaleState::Reversed,
-                    count: 1,
-                    total_fee: Fen(45_000),
-                },
-            ],
-        },
     }
 }
 
@@ -358,7 +339,6 @@ fn other_screens() {
             Msg::History(HistoryData {
                 date: time::macros::date!(2026 - 01 - 03),
                 sales: vec![],
-                totals: DayTotals::default(),
             }),
         );
     });

@@ -7,7 +7,7 @@ mod tui_common;
 use paycode::authcode::AuthCode;
 use paycode::checkout::flow::{Final, Payment};
 use paycode::config::Language;
-use paycode::journal::{DayTotals, Sale, SaleState, StateTotal};
+use paycode::journal::{Sale, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::{ScanError, ScanEvent, Source};
 use paycode::tui::app::Words;
@@ -365,20 +365,6 @@ fn day() -> HistoryData {
             sale("A2", 800, SaleState::Failed, t + 60_000),
             sale("A3", 3000, SaleState::Paid, t + 3_600_000),
         ],
-        totals: DayTotals {
-            by_state: vec![
-                StateTotal {
-                    state: SaleState::Failed,
-                    count: 1,
-                    total_fee: Fen(800),
-                },
-                StateTotal {
-                    state: SaleState::Paid,
-                    count: 2,
-                    total_fee: Fen(4250),
-                },
-            ],
-        },
     }
 }
 

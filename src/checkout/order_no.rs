@@ -4,14 +4,11 @@
 //! seeded from the journal at start-up (so a clock that jumps back cannot repeat a number).
 //! The journal's UNIQUE constraint is the last line of defence.
 
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// Longest device prefix kept in an order number (17 digits follow; WeChat allows 32).
 pub const DEVICE_PREFIX_MAX: usize = 15;
-const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(o) => o,
-    Err(_) => UtcOffset::UTC,
-};
+use crate::beijing::OFFSET as BEIJING;
 
 /// Hands out strictly increasing order numbers for one till.
 #[derive(Debug, Clone)]

@@ -100,8 +100,7 @@ pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>
 pub async fn compare_day(till: &Till, day: Date) -> Result<Report, StatementError> {
     let statement = fetch(till, day).await?;
     let journal = till.journal();
-    let start = day.midnight().assume_offset(BEIJING).unix_timestamp() * 1000;
-    let (from, to) = (start, start + 86_400_000);
+    let (from, to) = crate::beijing::day_bounds(day);
     let sales = journal.sales_between(from, to)?;
     let refunds = journal.refunds_between(from, to)?;
     let mut elsewhere = Vec::new();
@@ -114,12 +113,6 @@ pub async fn compare_day(till: &Till, day: Date) -> Result<Report, StatementErro
     }
     Ok(reconcile(&sales, &refunds, &elsewhere, &statement))
 }
-
-/// WeChat's business day is Beijing time, UTC+8 all year.
-const BEIJING: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
-    Ok(o) => o,
-    Err(_) => time::UtcOffset::UTC,
-};
 
 #[cfg(test)]
 mod tests {

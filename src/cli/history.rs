@@ -5,15 +5,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use super::{load, output};
-use crate::journal::{Journal, Sale};
+use crate::journal::{DayTotals, Journal, Sale};
 
-const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
-    Ok(o) => o,
-    Err(_) => UtcOffset::UTC,
-};
+use crate::beijing::{OFFSET as BEIJING, day_bounds};
 
 /// `paycode history` arguments.
 #[derive(clap::Args, Debug)]
@@ -27,12 +24,6 @@ pub struct HistoryArgs {
     /// CSV of the day's sales.
     #[arg(long)]
     pub csv: bool,
-}
-
-/// `[from, to)` Unix milliseconds of a Beijing-time day.
-pub(crate) fn day_bounds(day: Date) -> (i64, i64) {
-    let start = day.midnight().assume_offset(BEIJING).unix_timestamp() * 1000;
-    (start, start + 86_400_000)
 }
 
 /// Parse `YYYY-MM-DD`.
@@ -81,13 +72,11 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
     };
     let (from, to) = day_bounds(day);
-    let (sales, totals) = match journal
-        .sales_between(from, to)
-        .and_then(|s| Ok((s, journal.totals_between(from, to)?)))
-    {
+    let sales = match journal.sales_between(from, to) {
         Ok(v) => v,
         Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
     };
+    let totals = DayTotals::of(&sales);
     if args.json {
         let list: Vec<_> = sales.iter().map(sale_json).collect();
         let by_state: Vec<_> = totals

@@ -19,6 +19,27 @@ pub struct DayTotals {
 }
 
 impl DayTotals {
+    /// Count and amount per state of `sales`, one row per state present, by state name (the
+    /// history screen and `paycode history` both show these).
+    pub fn of(sales: &[Sale]) -> DayTotals {
+        let mut by_state: Vec<StateTotal> = Vec::new();
+        for s in sales {
+            match by_state.iter_mut().find(|t| t.state == s.state) {
+                Some(t) => {
+                    t.count += 1;
+                    t.total_fee = Fen(t.total_fee.0 + s.total_fee.0);
+                }
+                None => by_state.push(StateTotal {
+                    state: s.state,
+                    count: 1,
+                    total_fee: s.total_fee,
+                }),
+            }
+        }
+        by_state.sort_by_key(|t| t.state.as_str());
+        DayTotals { by_state }
+    }
+
     /// Money actually taken: the sum of paid sales.
     pub fn paid(&self) -> Fen {
         self.by_state
@@ -38,25 +59,6 @@ impl Journal {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([from_ms, to_ms], sale_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Count and amount per state for sales created in `[from_ms, to_ms)`.
-    pub fn totals_between(&self, from_ms: i64, to_ms: i64) -> Result<DayTotals, JournalError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT state, COUNT(*), SUM(total_fee) FROM sales
-             WHERE created_ms >= ?1 AND created_ms < ?2 GROUP BY state ORDER BY state",
-        )?;
-        let rows = stmt.query_map([from_ms, to_ms], |r| {
-            let state: String = r.get(0)?;
-            Ok(StateTotal {
-                state: SaleState::from_db(&state).unwrap_or(SaleState::Unresolved),
-                count: r.get::<_, i64>(1)?.max(0) as u64,
-                total_fee: Fen(r.get::<_, i64>(2)?.max(0) as u64),
-            })
-        })?;
-        Ok(DayTotals {
-            by_state: rows.collect::<Result<_, _>>()?,
-        })
     }
 }
 
@@ -87,7 +89,7 @@ mod tests {
             j.insert_intent(&s, at).unwrap();
             j.transition(no, st, &Transition::default(), at).unwrap();
         }
-        let t = j.totals_between(0, 1_000).unwrap();
+        let t = DayTotals::of(&j.sales_between(0, 1_000).unwrap());
         assert_eq!(t.paid(), Fen(350));
         let failed = t.by_state.iter().find(|x| x.state == SaleState::Failed);
         assert_eq!(failed.map(|x| (x.count, x.total_fee)), Some((1, Fen(999))));

@@ -1,26 +1,7 @@
-//! Beijing-day bounds and the CSV export of a day's sales (pure: text in, text out).
+//! The CSV export of a day's sales (pure: text in, text out).
 
 use crate::journal::Sale;
-use time::{Date, UtcOffset};
-
-/// Beijing time (UTC+8, no daylight saving).
-const BEIJING_SECS: i32 = 8 * 3600;
-
-/// `[from, to)` Unix milliseconds of a Beijing-time day.
-pub fn day_bounds(day: Date) -> (i64, i64) {
-    let offset = UtcOffset::from_whole_seconds(BEIJING_SECS).unwrap_or(UtcOffset::UTC);
-    let start = day.midnight().assume_offset(offset).unix_timestamp() * 1000;
-    (start, start + 86_400_000)
-}
-
-/// The Beijing-time day of a Unix-milliseconds instant.
-pub fn beijing_day(unix_ms: i64) -> Date {
-    let offset = UtcOffset::from_whole_seconds(BEIJING_SECS).unwrap_or(UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(offset)
-        .date()
-}
+use time::Date;
 
 /// The day's sales as CSV (same columns as `paycode history --csv`; codes masked).
 pub fn csv(day: Date, sales: &[Sale]) -> String {
@@ -47,17 +28,6 @@ mod tests {
     use super::*;
     use crate::journal::SaleState;
     use crate::money::Fen;
-
-    #[test]
-    fn day_bounds_are_beijing_midnights() {
-        let d = time::macros::date!(2026 - 01 - 02);
-        let (from, to) = day_bounds(d);
-        // 2026-01-02 00:00 +08:00 = 2026-01-01 16:00 UTC.
-        assert_eq!(from, 1_767_283_200_000);
-        assert_eq!(to - from, 86_400_000);
-        assert_eq!(beijing_day(from), d);
-        assert_eq!(beijing_day(from - 1), d.previous_day().unwrap());
-    }
 
     #[test]
     fn csv_has_header_and_masked_codes() {

@@ -95,7 +95,7 @@ pub fn progress_of(p: RunnerProgress) -> Option<Progress> {
 
 fn today() -> Date {
     let ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    export::beijing_day(ms)
+    crate::beijing::day_of(ms)
 }
 
 /// Run the till task until the job channel closes.
@@ -169,20 +169,10 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
         }
         Job::History(date) => {
             let day = date.unwrap_or_else(today);
-            let (from, to) = export::day_bounds(day);
+            let (from, to) = crate::beijing::day_bounds(day);
             let j = till.journal();
-            match j
-                .sales_between(from, to)
-                .and_then(|s| Ok((s, j.totals_between(from, to)?)))
-            {
-                Ok((sales, totals)) => send(
-                    tx,
-                    Msg::History(HistoryData {
-                        date: day,
-                        sales,
-                        totals,
-                    }),
-                ),
+            match j.sales_between(from, to) {
+                Ok(sales) => send(tx, Msg::History(HistoryData { date: day, sales })),
                 Err(e) => send(tx, Msg::Exported(Err(Words::new(e.to_string(), e.zh())))),
             }
         }
@@ -335,7 +325,7 @@ fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
 }
 
 fn export_day(till: &Till, day: Date) -> Result<String, Words> {
-    let (from, to) = export::day_bounds(day);
+    let (from, to) = crate::beijing::day_bounds(day);
     let sales = till
         .journal()
         .sales_between(from, to)

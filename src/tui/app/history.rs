@@ -17,8 +17,13 @@ pub struct HistoryData {
     pub date: Date,
     /// Its sales, oldest first.
     pub sales: Vec<Sale>,
-    /// Count and amount per state.
-    pub totals: DayTotals,
+}
+
+impl HistoryData {
+    /// Count and amount per state, from the sales.
+    pub fn totals(&self) -> DayTotals {
+        DayTotals::of(&self.sales)
+    }
 }
 
 /// History screen state.

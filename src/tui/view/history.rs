@@ -21,6 +21,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         );
         return;
     };
+    let totals = data.totals();
     let [list, side] =
         Layout::horizontal([Constraint::Min(46), Constraint::Length(30)]).areas(area);
     let title = format!(
@@ -68,13 +69,13 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
 
     let [paid_area, by_state, by_hour] = Layout::vertical([
         Constraint::Length(2),
-        Constraint::Length(2 + data.totals.by_state.len().min(8) as u16),
+        Constraint::Length(2 + totals.by_state.len().min(8) as u16),
         Constraint::Min(0),
     ])
     .areas(Block::bordered().inner(side));
     f.render_widget(Block::bordered(), side);
     f.render_widget(
-        Paragraph::new(trf(lang, T::TotalPaid, &[&data.totals.paid().to_string()]))
+        Paragraph::new(trf(lang, T::TotalPaid, &[&totals.paid().to_string()]))
             .style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
         paid_area,
     );
@@ -84,7 +85,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         Constraint::Min(8),
     ];
     let underline = Style::new().add_modifier(Modifier::UNDERLINED);
-    let state_rows = data.totals.by_state.iter().map(|t| {
+    let state_rows = totals.by_state.iter().map(|t| {
         Row::new(vec![
             tr(lang, state_word(t.state)).to_string(),
             t.count.to_string(),
