@@ -4,6 +4,9 @@
 // Fixture helpers outside #[test] fns: a broken fixture should panic.
 #![allow(clippy::unwrap_used)]
 
+mod example_merchant;
+use example_merchant::merchant;
+
 use paycode::authcode::AuthCode;
 use paycode::money::Fen;
 use paycode::wxpay::api::{
@@ -12,19 +15,6 @@ use paycode::wxpay::api::{
 };
 use paycode::wxpay::sign::{self, ApiKey, SignType};
 use paycode::wxpay::xml::{self, XmlError};
-
-const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
-
-fn merchant(t: SignType) -> Merchant {
-    Merchant {
-        appid: "wxd930ea5d5a258f4f".into(),
-        mch_id: "10000100".into(),
-        sub_appid: None,
-        sub_mch_id: None,
-        key: ApiKey::new(KEY).unwrap(),
-        sign_type: t,
-    }
-}
 
 fn sp_merchant(t: SignType) -> Merchant {
     Merchant {

@@ -5,27 +5,18 @@
 
 mod support;
 
+mod example_merchant;
+use example_merchant::{KEY, merchant};
+
 use paycode::authcode::AuthCode;
 use paycode::money::Fen;
-use paycode::wxpay::api::{self, Merchant, MicropayRequest, ReplyError};
+use paycode::wxpay::api::{self, MicropayRequest, ReplyError};
 use paycode::wxpay::client::{Client, ClientSettings, Endpoint};
 use paycode::wxpay::sign::{self, ApiKey, SignType};
 use paycode::wxpay::xml;
 use support::{Behaviour, TestServer, guard};
 
-const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 const CODE: &str = "134567890123454321";
-
-fn merchant(t: SignType) -> Merchant {
-    Merchant {
-        appid: "wxd930ea5d5a258f4f".into(),
-        mch_id: "10000100".into(),
-        sub_appid: None,
-        sub_mch_id: None,
-        key: ApiKey::new(KEY).unwrap(),
-        sign_type: t,
-    }
-}
 
 fn request() -> MicropayRequest {
     MicropayRequest {
