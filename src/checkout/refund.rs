@@ -3,14 +3,13 @@
 
 use std::time::Duration;
 
-use super::runner::nonce;
 use super::till::Till;
 use crate::journal::{JournalError, Refund, RefundState, SaleState};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
 };
-use crate::wxpay::client::Endpoint;
+use crate::wxpay::call::CallError;
 
 /// Refund request attempts on retryable answers before leaving it for a later retry.
 const SEND_ATTEMPTS: u32 = 5;
@@ -106,8 +105,10 @@ pub async fn refund(
             }
             let no = format!("{out_trade_no}R{}", existing.len() + 1);
             // Built before committing so a bad reason is refused with nothing stored.
-            request(&row.out_trade_no, &no, row.total_fee, fee, reason)
-                .to_xml(&till.merchant, &nonce())?;
+            crate::wxpay::call::check(
+                &till.merchant,
+                &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
+            )?;
             let at = till.clock.unix_ms();
             till.journal
                 .insert_refund(out_trade_no, &no, fee, reason, at)?;
@@ -159,14 +160,13 @@ async fn send(
             out_refund_no: r.out_refund_no.clone(),
             attempt,
         });
-        let xml = req.to_xml(&till.merchant, &nonce())?;
-        let answer = till.client.post(Endpoint::Refund, xml).await;
-        let (state, refund_id, err_code) = match answer {
-            Err(e) => {
+        let (state, refund_id, err_code) = match till.call(&req).await {
+            Err(CallError::Request(e)) => return Err(e.into()),
+            Err(CallError::Transport(e)) => {
                 tracing::warn!(out_refund_no = %r.out_refund_no, error = %e, "refund: no reply");
                 (None, None, None)
             }
-            Ok(raw) => match api::parse_refund(&raw.body, &req, &till.merchant) {
+            Ok(a) => match a.answer {
                 Ok(reply) => match reply.result {
                     Ok(acc) => (Some(RefundState::Processing), Some(acc.refund_id), None),
                     Err(biz)
@@ -227,9 +227,12 @@ async fn follow(
             out_refund_no: r.out_refund_no.clone(),
             queries,
         });
-        let xml = req.to_xml(&till.merchant, &nonce())?;
-        if let Ok(raw) = till.client.post(Endpoint::RefundQuery, xml).await
-            && let Ok(reply) = api::parse_refundquery(&raw.body, &req, &till.merchant)
+        let called = till.call(&req).await;
+        if let Err(CallError::Request(e)) = called {
+            return Err(e.into());
+        }
+        if let Ok(a) = called
+            && let Ok(reply) = a.answer
             && let Ok(list) = reply.result
             && let Some(item) = list
                 .refunds

@@ -16,8 +16,9 @@ use crate::authcode::AuthCode;
 use crate::journal::{EventLine, JournalError, NewSale, SaleState, Transition};
 use crate::money::Fen;
 use crate::wxpay::api::{
-    self, MicropayRequest, OrderQueryRequest, OrderRef, RequestError, ReverseRequest,
+    self, Call, MicropayRequest, OrderQueryRequest, OrderRef, RequestError, ReverseRequest,
 };
+use crate::wxpay::call::{Answered, CallError};
 use crate::wxpay::client::Endpoint;
 
 /// A sale refused or stopped. Everything but `Stopped` happened before anything was sent.
@@ -182,7 +183,7 @@ pub async fn run_sale_cancellable(
         no_credit: false,
     };
     // Build once before the intent so a bad setting is refused with nothing journaled.
-    req.to_xml(&till.merchant, &nonce())?;
+    crate::wxpay::call::check(&till.merchant, &req)?;
     let intent = NewSale {
         out_trade_no: out_trade_no.clone(),
         total_fee: amount,
@@ -336,9 +337,9 @@ fn request_name(r: Request) -> &'static str {
 
 fn endpoint_of(r: Request) -> Endpoint {
     match r {
-        Request::Micropay => Endpoint::Micropay,
-        Request::OrderQuery => Endpoint::OrderQuery,
-        Request::Reverse => Endpoint::Reverse,
+        Request::Micropay => MicropayRequest::ENDPOINT,
+        Request::OrderQuery => OrderQueryRequest::ENDPOINT,
+        Request::Reverse => ReverseRequest::ENDPOINT,
     }
 }
 
@@ -482,74 +483,58 @@ fn progress_of(sale: &Sale, ctx: &SaleCtx, now: super::flow::Millis) -> Option<P
     })
 }
 
-/// 32 hex characters from the OS random source.
-pub(super) fn nonce() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
-}
-
 /// Send one request and map the answer; also returns the verified payment of a paid answer.
 pub(super) async fn exchange(
     till: &Till,
     ctx: &SaleCtx,
     request: Request,
 ) -> (Reply, Option<api::Payment>) {
-    let m = &till.merchant;
     let order = OrderRef::OutTradeNo(ctx.out_trade_no.clone());
-    let unknown = |why: String| (Reply::Unknown { why }, None);
     match request {
         Request::Micropay => {
             let Some(req) = &ctx.micropay else {
-                return unknown("a resumed sale cannot send a micropay".into());
+                let why = "a resumed sale cannot send a micropay".into();
+                return (Reply::Unknown { why }, None);
             };
-            let xml = match req.to_xml(m, &nonce()) {
-                Ok(x) => x,
-                Err(e) => return unknown(format!("request not built: {e}")),
-            };
-            match till.client.post(Endpoint::Micropay, xml).await {
-                Err(e) => (adapter::transport(&e), None),
-                Ok(raw) => {
-                    let parsed = api::parse_micropay(&raw.body, req, m);
-                    let payment = parsed.as_ref().ok().and_then(|r| r.result.clone().ok());
-                    (adapter::micropay(&parsed), payment)
-                }
-            }
+            answer(till.call(req).await, |a| {
+                let payment = a.as_ref().ok().and_then(|r| r.result.clone().ok());
+                (adapter::micropay(a), payment)
+            })
         }
         Request::OrderQuery => {
             let req = OrderQueryRequest {
                 order,
                 expect_total_fee: Some(ctx.total_fee),
             };
-            let xml = match req.to_xml(m, &nonce()) {
-                Ok(x) => x,
-                Err(e) => return unknown(format!("request not built: {e}")),
-            };
-            match till.client.post(Endpoint::OrderQuery, xml).await {
-                Err(e) => (adapter::transport(&e), None),
-                Ok(raw) => {
-                    let parsed = api::parse_orderquery(&raw.body, &req, m);
-                    let payment = parsed
-                        .as_ref()
-                        .ok()
-                        .and_then(|r| r.result.as_ref().ok())
-                        .and_then(|s| s.payment.clone());
-                    (adapter::orderquery(&parsed), payment)
-                }
-            }
+            answer(till.call(&req).await, |a| {
+                let payment = a
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| r.result.as_ref().ok())
+                    .and_then(|s| s.payment.clone());
+                (adapter::orderquery(a), payment)
+            })
         }
-        Request::Reverse => {
-            let req = ReverseRequest { order };
-            let xml = match req.to_xml(m, &nonce()) {
-                Ok(x) => x,
-                Err(e) => return unknown(format!("request not built: {e}")),
-            };
-            match till.client.post(Endpoint::Reverse, xml).await {
-                Err(e) => (adapter::transport(&e), None),
-                Ok(raw) => (
-                    adapter::reverse(&api::parse_reverse(&raw.body, &req, m)),
-                    None,
-                ),
-            }
-        }
+        Request::Reverse => answer(till.call(&ReverseRequest { order }).await, |a| {
+            (adapter::reverse(a), None)
+        }),
+    }
+}
+
+/// A call's result as a flow reply: no reply is unknown (the transport may have delivered it).
+fn answer<T>(
+    called: Result<Answered<T>, CallError>,
+    verified: impl FnOnce(&Result<T, api::ReplyError>) -> (Reply, Option<api::Payment>),
+) -> (Reply, Option<api::Payment>) {
+    match called {
+        Ok(a) => verified(&a.answer),
+        Err(CallError::Transport(e)) => (adapter::transport(&e), None),
+        Err(CallError::Request(e)) => (
+            Reply::Unknown {
+                why: format!("request not built: {e}"),
+            },
+            None,
+        ),
     }
 }
 
@@ -580,7 +565,5 @@ mod tests {
         };
         assert_eq!(busy.exit_code(), 3);
         assert!(!busy.zh().is_empty());
-        assert_eq!(nonce().len(), 32);
-        assert_ne!(nonce(), nonce());
     }
 }

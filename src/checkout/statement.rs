@@ -2,10 +2,9 @@
 //! reconciliation; `reconcile.rs` compares.
 
 use super::reconcile::{Report, Statement, reconcile, statement_orders};
-use super::runner::nonce;
 use super::till::Till;
-use crate::wxpay::api::{BillType, DownloadBillRequest, ReplyError, parse_downloadbill};
-use crate::wxpay::client::Endpoint;
+use crate::wxpay::api::{BillType, DownloadBillRequest, ReplyError};
+use crate::wxpay::call::CallError;
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -82,9 +81,11 @@ pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>
         bill_type: BillType::All,
         device_info: Some(till.config().merchant.device_info.clone()),
     };
-    let xml = req.to_xml(till.merchant(), &nonce())?;
-    let raw = till.client().post(Endpoint::DownloadBill, xml).await?;
-    match parse_downloadbill(&raw.body) {
+    let answered = till.call(&req).await.map_err(|e| match e {
+        CallError::Request(e) => StatementError::Request(e),
+        CallError::Transport(e) => StatementError::Transport(e),
+    })?;
+    match answered.answer {
         Ok(bill) => Ok(statement_orders(&bill)?),
         Err(ReplyError::ProtocolFail { return_msg }) if return_msg.contains("No Bill Exist") => {
             Ok(BTreeMap::new())

@@ -12,7 +12,8 @@ use super::order_no::OrderNumbers;
 use crate::config::{ClientIdentity, Config, Endpoint as ConfigEndpoint};
 use crate::journal::{Journal, JournalError};
 use crate::simulator::{RunningSim, SimError, SimSettings};
-use crate::wxpay::api::Merchant;
+use crate::wxpay::api::{Call, Merchant};
+use crate::wxpay::call::{Answered, CallError};
 use crate::wxpay::client::{Client, ClientError, ClientSettings, Identity, local_ip_towards};
 
 /// Why a till could not be set up. Nothing was sent; each message names the fix.
@@ -213,6 +214,11 @@ impl Till {
         &self.client
     }
 
+    /// Send a typed request to its endpoint and verify the reply (see [`crate::wxpay::call`]).
+    pub async fn call<R: Call>(&self, req: &R) -> Result<Answered<R::Answer>, CallError> {
+        crate::wxpay::call::call(&self.client, &self.merchant, req).await
+    }
+
     /// The merchant identity requests are signed with.
     pub fn merchant(&self) -> &Merchant {
         &self.merchant
@@ -308,25 +314,25 @@ async fn client_settings(
     if w.ca_file.is_some() {
         s.extra_root_ca = w.ca_file.clone();
     }
-    match &w.identity {
-        Some(ClientIdentity::Pem {
+    s.identity = w.identity.as_ref().map(identity_of);
+    Ok((sim, s))
+}
+
+/// The client's TLS identity for a configured one.
+pub(super) fn identity_of(id: &ClientIdentity) -> Identity {
+    match id {
+        ClientIdentity::Pem {
             cert_file,
             key_file,
-        }) => {
-            s.identity = Some(Identity::PemPair {
-                cert: cert_file.clone(),
-                key: key_file.clone(),
-            });
-        }
-        Some(ClientIdentity::P12 { file, password, .. }) => {
-            s.identity = Some(Identity::Pkcs12 {
-                path: file.clone(),
-                password: password.expose().to_string(),
-            });
-        }
-        None => {}
+        } => Identity::PemPair {
+            cert: cert_file.clone(),
+            key: key_file.clone(),
+        },
+        ClientIdentity::P12 { file, password, .. } => Identity::Pkcs12 {
+            path: file.clone(),
+            password: password.expose().to_string(),
+        },
     }
-    Ok((sim, s))
 }
 
 /// How long until `at`, from `now` (zero when past).

@@ -2,15 +2,14 @@
 //! Config, secret file permissions, certificate expiry, API reachability and latency, the key
 //! (a signed reply verifies), and clock skew against the server's `Date` header.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use time::PrimitiveDateTime;
-
+use crate::checkout::health::probe;
 use crate::config::{ClientIdentity, Config, SecretSource, private_mode_problem};
-use crate::wxpay::api::{OrderQueryRequest, OrderRef, ReplyError, parse_orderquery};
-use crate::wxpay::client::Endpoint;
+use crate::wxpay::api::ReplyError;
+use crate::wxpay::call::CallError;
 
 /// Largest clock difference to WeChat's servers accepted (order times and statements).
 const MAX_SKEW_SECS: i64 = 60;
@@ -56,51 +55,6 @@ impl Line {
             )
         }
     }
-}
-
-/// Days from `now_unix` until the first certificate of `pem` expires (negative: expired).
-pub(crate) fn cert_days_left(pem: &[u8], now_unix: i64) -> Result<i64, String> {
-    let (_, block) = x509_parser::pem::parse_x509_pem(pem).map_err(|e| format!("not PEM: {e}"))?;
-    der_days_left(&block.contents, now_unix)
-}
-
-/// Days from `now_unix` until the DER certificate `der` expires (negative: expired).
-fn der_days_left(der: &[u8], now_unix: i64) -> Result<i64, String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der)
-        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
-    let not_after = cert.validity().not_after.timestamp();
-    Ok((not_after - now_unix).div_euclid(86_400))
-}
-
-/// The client certificate file of `identity` and the days until it expires, PEM or `.p12`
-/// (shown by `paycode check` and the TUI's diagnostics screen).
-pub(crate) fn identity_days_left(
-    identity: &ClientIdentity,
-    now_unix: i64,
-) -> (PathBuf, Result<i64, String>) {
-    match identity {
-        ClientIdentity::Pem { cert_file, .. } => (
-            cert_file.clone(),
-            std::fs::read(cert_file)
-                .map_err(|e| e.to_string())
-                .and_then(|pem| cert_days_left(&pem, now_unix)),
-        ),
-        ClientIdentity::P12 { file, password, .. } => (
-            file.clone(),
-            crate::wxpay::client::p12_certificate(file, password.expose())
-                .map_err(|e| e.to_string())
-                .and_then(|der| der_days_left(&der, now_unix)),
-        ),
-    }
-}
-
-/// Seconds the server's clock is ahead of ours (`Date: Sun, 06 Nov 1994 08:49:37 GMT`).
-pub(crate) fn clock_skew(date_header: &str, now_unix: i64) -> Option<i64> {
-    let fmt = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let t = PrimitiveDateTime::parse(date_header.trim(), &fmt).ok()?;
-    Some(t.assume_utc().unix_timestamp() - now_unix)
 }
 
 #[allow(clippy::disallowed_methods)] // IO edge: `check` compares against the local clock
@@ -159,13 +113,12 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
 }
 
 fn certificate(cfg: &Config, now: i64) -> Line {
-    let Some(identity) = &cfg.wechat.identity else {
+    let Some((file, days)) = crate::checkout::health::certificate(cfg, now) else {
         return Line::ok(
             "certificate",
             "no client certificate configured (simulator or loopback)",
         );
     };
-    let (file, days) = identity_days_left(identity, now);
     let file = file.display();
     match days {
         Err(e) => Line::fail(
@@ -231,18 +184,13 @@ fn remote(cfg: Config) -> Vec<Line> {
         if till.is_simulated() {
             eprintln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
         }
-        let req = OrderQueryRequest {
-            order: OrderRef::OutTradeNo("paycodecheck0".into()),
-            expect_total_fee: None,
-        };
-        let nonce = hex::encode(rand::random::<[u8; 16]>());
-        let xml = match req.to_xml(till.merchant(), &nonce) {
-            Ok(x) => x,
-            Err(e) => return vec![Line::fail("api", e.to_string(), "fix [merchant]")],
-        };
-        let raw = match till.client().post(Endpoint::OrderQuery, xml).await {
-            Ok(r) => r,
-            Err(e) => {
+        let health = probe(&till, now_unix()).await;
+        let elapsed = match health.api {
+            Ok(d) => d,
+            Err(CallError::Request(e)) => {
+                return vec![Line::fail("api", e.to_string(), "fix [merchant]")];
+            }
+            Err(CallError::Transport(e)) => {
                 return vec![Line::fail(
                     "api",
                     format!("unreachable: {e}"),
@@ -252,41 +200,36 @@ fn remote(cfg: Config) -> Vec<Line> {
         };
         let mut out = vec![Line::ok(
             "api",
-            format!("reachable, {} ms round trip", raw.elapsed.as_millis()),
+            format!("reachable, {} ms round trip", elapsed.as_millis()),
         )];
-        out.push(match parse_orderquery(&raw.body, &req, till.merchant()) {
-            Ok(_) => Line::ok("key", "replies verify with the configured API key"),
-            Err(ReplyError::BadSignature) => Line::fail(
+        out.push(match health.key {
+            Some(Ok(())) => Line::ok("key", "replies verify with the configured API key"),
+            Some(Err(ReplyError::BadSignature)) => Line::fail(
                 "key",
                 "the reply signature does not verify",
                 "set the APIv2 key from the merchant platform (PAYCODE_API_KEY or api_key_file)",
             ),
-            Err(ReplyError::ProtocolFail { return_msg }) => Line::fail(
+            Some(Err(ReplyError::ProtocolFail { return_msg })) => Line::fail(
                 "key",
                 format!("WeChat refused the request: {return_msg}"),
                 "check appid, mch_id, sign_type and the API key",
             ),
-            Err(e) => Line::fail("key", e.to_string(), "check base_url points at WeChat Pay"),
+            Some(Err(e)) => Line::fail("key", e.to_string(), "check base_url points at WeChat Pay"),
+            None => Line::fail("key", "no reply to verify", "check base_url"),
         });
-        out.push(
-            match raw
-                .server_date
-                .as_deref()
-                .and_then(|d| clock_skew(d, now_unix()))
-            {
-                None => Line::fail(
-                    "clock",
-                    "the server sent no usable Date header",
-                    "check base_url",
-                ),
-                Some(s) if s.abs() > MAX_SKEW_SECS => Line::fail(
-                    "clock",
-                    format!("this machine is {} s off the server", -s),
-                    "enable time sync (timedatectl set-ntp true)",
-                ),
-                Some(s) => Line::ok("clock", format!("within {} s of the server", s.abs())),
-            },
-        );
+        out.push(match health.clock_skew_secs {
+            None => Line::fail(
+                "clock",
+                "the server sent no usable Date header",
+                "check base_url",
+            ),
+            Some(s) if s.abs() > MAX_SKEW_SECS => Line::fail(
+                "clock",
+                format!("this machine is {} s off the server", -s),
+                "enable time sync (timedatectl set-ntp true)",
+            ),
+            Some(s) => Line::ok("clock", format!("within {} s of the server", s.abs())),
+        });
         out
     })
 }
@@ -294,27 +237,6 @@ fn remote(cfg: Config) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn certificate_days_and_clock_skew() {
-        let mut params = rcgen::CertificateParams::new(vec!["x".to_string()]).unwrap();
-        params.not_after = rcgen::date_time_ymd(2030, 1, 1);
-        let key = rcgen::KeyPair::generate().unwrap();
-        let pem = params.self_signed(&key).unwrap().pem();
-        // 2029-12-22 00:00 UTC: 10 days left.
-        assert_eq!(cert_days_left(pem.as_bytes(), 1_892_592_000), Ok(10));
-        assert!(cert_days_left(pem.as_bytes(), 1_893_456_000 + 86_400).unwrap() < 0);
-        assert!(cert_days_left(b"junk", 0).is_err());
-        assert_eq!(
-            clock_skew("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777),
-            Some(0)
-        );
-        assert_eq!(
-            clock_skew("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_700),
-            Some(77)
-        );
-        assert_eq!(clock_skew("yesterday", 0), None);
-    }
 
     #[test]
     fn lines_render_with_the_fix() {

@@ -1,7 +1,6 @@
 //! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
 //! their own files; this one holds what they share (config, runtime, till, output).
 mod check;
-pub(crate) use check::{clock_skew, identity_days_left}; // also shown on the TUI diagnostics screen
 mod history;
 mod output;
 mod pay;

@@ -16,8 +16,6 @@ use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
 use crate::journal::RefundState;
 use crate::money::Fen;
-use crate::wxpay::api::{OrderQueryRequest, OrderRef};
-use crate::wxpay::client::Endpoint;
 use std::time::{Duration, Instant};
 use time::Date;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -360,26 +358,10 @@ async fn probe(till: &Till, tx: &Outbox) -> Option<Duration> {
 }
 
 async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
-    // One orderquery of an order that does not exist: harmless, signed, and its reply carries
-    // the server's Date header (the same probe as `paycode check`).
-    let req = OrderQueryRequest {
-        order: OrderRef::OutTradeNo("paycodediag0".into()),
-        expect_total_fee: None,
-    };
-    let nonce = hex::encode(rand::random::<[u8; 16]>());
     let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
-    let (api_latency, clock_skew_secs) = match req.to_xml(till.merchant(), &nonce) {
-        Err(e) => (Err(e.to_string()), None),
-        Ok(xml) => match till.client().post(Endpoint::OrderQuery, xml).await {
-            Ok(raw) => (
-                Ok(raw.elapsed),
-                raw.server_date
-                    .as_deref()
-                    .and_then(|d| crate::cli::clock_skew(d, now_unix)),
-            ),
-            Err(e) => (Err(e.to_string()), None),
-        },
-    };
+    let health = crate::checkout::health::probe(till, now_unix).await;
+    let api_latency = health.api.map_err(|e| e.to_string());
+    let clock_skew_secs = health.clock_skew_secs;
     send(
         tx,
         Msg::Network(match &api_latency {
@@ -395,10 +377,9 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
             crate::config::Endpoint::Url(u) => u.clone(),
             crate::config::Endpoint::Simulator => "simulator".into(),
         });
-    let cert_days = cfg.wechat.identity.as_ref().map(|id| {
-        let (file, days) = crate::cli::identity_days_left(id, now_unix);
-        days.map_err(|e| format!("{}: {e}", file.display()))
-    });
+    let cert_days = health
+        .certificate
+        .map(|(file, days)| days.map_err(|e| format!("{}: {e}", file.display())));
     DiagInfo {
         api_latency: Some(api_latency),
         api_host,

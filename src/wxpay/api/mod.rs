@@ -1,4 +1,4 @@
-//! Typed requests and verified replies per endpoint (PROTOCOL.md §4–§9).
+//! Typed requests and verified replies per endpoint (docs/protocol.md §4–§10).
 //!
 //! Pure: a request is built into an XML string from values (the nonce is a parameter); a reply
 //! body is decoded, its signature verified, its echo fields matched to the request, and only then
@@ -6,12 +6,14 @@
 //! checkout engine treats as "outcome unknown" (query), never as success.
 
 mod bill;
+mod call;
 mod micropay;
 mod orderquery;
 mod refund;
 mod reverse;
 
 pub use bill::{Bill, BillType, DownloadBillRequest, MAX_BILL, parse_downloadbill, yuan_to_fen};
+pub use call::Call;
 pub use micropay::{Coupon, MicropayRequest, Payment, parse_micropay};
 pub use orderquery::{OrderQueryRequest, OrderRef, OrderState, TradeState, parse_orderquery};
 pub use refund::{
@@ -23,22 +25,6 @@ pub use reverse::{Reversal, ReverseRequest, parse_reverse};
 use super::sign::{self, ApiKey, SignType};
 use super::xml::{self, Fields, XmlError};
 use crate::money::Fen;
-
-/// Endpoint paths (PROTOCOL.md §1); the client prefixes the host.
-pub mod path {
-    /// Charge a scanned payment code.
-    pub const MICROPAY: &str = "/pay/micropay";
-    /// State of an order.
-    pub const ORDERQUERY: &str = "/pay/orderquery";
-    /// Cancel an unfinished or unknown micropay (mutual TLS).
-    pub const REVERSE: &str = "/secapi/pay/reverse";
-    /// Refund a paid order (mutual TLS).
-    pub const REFUND: &str = "/secapi/pay/refund";
-    /// Refund progress.
-    pub const REFUNDQUERY: &str = "/pay/refundquery";
-    /// Next-day statement (CSV).
-    pub const DOWNLOADBILL: &str = "/pay/downloadbill";
-}
 
 /// The merchant identity every request carries, with the key that signs it.
 #[derive(Debug, Clone)]
@@ -53,7 +39,7 @@ pub struct Merchant {
     pub sign_type: SignType,
 }
 
-/// What an `err_code` means for the sale (PROTOCOL.md §5 table).
+/// What an `err_code` means for the sale (docs/protocol.md §5 table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ErrClass {
     /// Result unknown: query, never show failure.
@@ -213,7 +199,7 @@ pub fn signed_xml<'a>(
 /// Longest remote free text kept (`return_msg`, `err_code_des`).
 const REMOTE_TEXT_MAX: usize = 128;
 
-/// Alphabet of order and refund numbers (PROTOCOL.md §4).
+/// Alphabet of order and refund numbers (docs/protocol.md §4, §9).
 const ID_ALPHABET: &str = "digits, letters and _ - | *";
 
 // ---- request side -------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! whole-request timeouts, a reply size cap, failover to the backup host for idempotent queries.
 #![allow(clippy::disallowed_methods)] // IO edge: the HTTP edge measures round trips.
 mod error;
+mod expiry;
 mod host;
 mod tls;
 
@@ -15,9 +16,9 @@ use reqwest::header::{CONTENT_TYPE, DATE, HeaderValue};
 
 pub use error::{ClientError, TransportError};
 use error::{Phase, classify, excerpt};
+pub use expiry::cert_days_left;
 use host::Host;
 pub use host::local_ip_towards;
-pub(crate) use tls::p12_certificate;
 
 pub use crate::wxpay::endpoint::Endpoint;
 
@@ -103,6 +104,25 @@ pub struct RawReply {
     pub server_date: Option<String>,
     /// Time from the call to the end of the body, failover included.
     pub elapsed: Duration,
+}
+
+impl RawReply {
+    /// Seconds the server's clock is ahead of `now_unix`, from its `Date` header.
+    pub fn clock_skew(&self, now_unix: i64) -> Option<i64> {
+        self.server_date
+            .as_deref()
+            .and_then(|d| clock_skew(d, now_unix))
+    }
+}
+
+/// Seconds a server's clock is ahead of ours, from its HTTP `Date` header
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn clock_skew(date_header: &str, now_unix: i64) -> Option<i64> {
+    let fmt = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let t = time::PrimitiveDateTime::parse(date_header.trim(), &fmt).ok()?;
+    Some(t.assume_utc().unix_timestamp() - now_unix)
 }
 
 /// The WeChat Pay HTTP client: cheap to share behind an `Arc`, connections are pooled.
@@ -336,6 +356,19 @@ fn build_pool(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn clock_skew_from_the_date_header() {
+        assert_eq!(
+            clock_skew("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777),
+            Some(0)
+        );
+        assert_eq!(
+            clock_skew("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_700),
+            Some(77)
+        );
+        assert_eq!(clock_skew("yesterday", 0), None);
+    }
+
     use super::*;
 
     #[test]
