@@ -1,4 +1,4 @@
-//! The customer's payment code (付款码): 18 ASCII digits with prefix 10–15 (PROTOCOL.md §10).
+//! The customer's payment code (付款码): 18 ASCII digits with prefix 10–15 (docs/protocol.md §11).
 //!
 //! A code is a single-use bearer credential, so `Display` and `Debug` show only the first 2 and
 //! the last 4 digits; the full value leaves this type only through [`AuthCode::reveal`], which is
@@ -74,7 +74,7 @@ impl AuthCodeError {
     }
 }
 
-/// Guess the wallet of an all-digit string by prefix and length (PROTOCOL.md §10).
+/// Guess the wallet of an all-digit string by prefix and length (docs/protocol.md §11).
 pub fn wallet_of(digits: &str) -> Wallet {
     let prefix: u32 = digits.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
     let len = digits.len();

@@ -1,4 +1,4 @@
-//! Seeded chaos (issue 7 item 2, RELIABILITY.md §6 row 22): every seed is a schedule of sales
+//! Seeded chaos (issue 7 item 2, docs/reliability.md §10): every seed is a schedule of sales
 //! with faults, cancels, customer actions, in-process kills and restarts from the journal; after
 //! each seed the simulator's ledger, the journal, the pending list and what the cashier was told
 //! must agree (tests/chaos_support/invariants.rs).

@@ -1,4 +1,4 @@
-//! Crash loop (issue 7 item 3, RELIABILITY.md §5 step 5): the real `paycode pay` against an
+//! Crash loop (issue 7 item 3, docs/reliability.md §10): the real `paycode pay` against an
 //! in-test simulator, killed with SIGKILL at a seeded random moment (before, during and after
 //! submit, while waiting, while reversing); then `paycode recover` until nothing is open; then
 //! the invariants (tests/chaos_support/invariants.rs).

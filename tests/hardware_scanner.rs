@@ -1,6 +1,6 @@
-//! Tier 4 (DESIGN.md): a real scan gun on this machine, with a person scanning, unplugging and
-//! replugging it when asked. Always compiled (so it cannot rot) but ignored unless built with the
-//! `hardware-tests` feature:
+//! Tier 4, hardware (README.md, Evidence): a real scan gun on this machine, with a person
+//! scanning, unplugging and replugging it when asked. Always compiled (so it cannot rot) but
+//! ignored unless built with the `hardware-tests` feature:
 //!
 //! ```sh
 //! PAYCODE_HW_SERIAL=/dev/serial/by-id/usb-…  # or PAYCODE_HW_SERIAL_USB=1eab:8306

@@ -19,7 +19,7 @@ use paycode::wxpay::api::{
 use paycode::wxpay::sign::{self, ApiKey, SignType};
 use paycode::wxpay::xml::{self, Fields};
 
-/// The documented test key (PROTOCOL.md §2 example), as in tests/protocol_replies.rs.
+/// The documented test key (docs/protocol.md §2 example), as in tests/protocol_replies.rs.
 const KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 
 struct Fixture {

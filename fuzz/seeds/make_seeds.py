@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the committed seed corpora in fuzz/seeds/<target>/ (run from anywhere).
 
-Replies are signed like PROTOCOL.md §2 with the documented test key; the signer is checked
+Replies are signed like docs/protocol.md §2 with the documented test key; the signer is checked
 against the official example vector before anything is written.
 """
 import hashlib

@@ -1,9 +1,9 @@
 //! Verified `wxpay::api` replies (or transport failures) → the flow's `Reply`. Pure: the runner
 //! parses the body with the endpoint's `parse_*` and hands the result here.
 //!
-//! The mapping keeps DESIGN.md's rule "unknown is a state": anything unverified, unparsable or
-//! unexpected becomes `Reply::Unknown`, which the flow answers with a query — never paid, never
-//! failed.
+//! The mapping keeps the rule "unknown is a state" (docs/reliability.md §2): anything
+//! unverified, unparsable or unexpected becomes `Reply::Unknown`, which the flow answers with a
+//! query — never paid, never failed.
 
 use super::flow::{self, Reply};
 use crate::wxpay::api::{self, ReplyError};

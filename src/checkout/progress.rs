@@ -67,7 +67,7 @@ impl Status {
         }
     }
 
-    /// The headless CLI's exit status (DESIGN.md): 0 paid, 1 not charged, 2 unresolved.
+    /// The CLI's exit status (docs/reliability.md §1): 0 paid, 1 not charged, 2 unresolved.
     pub fn exit_code(self) -> u8 {
         match self {
             Self::Paid => 0,

@@ -231,8 +231,8 @@ mod tests {
 
     #[test]
     fn every_not_charged_class_code_has_its_own_words() {
-        // The RESCAN and FAILED classes of PROTOCOL.md §5, and the trade states that end a sale
-        // Failed: none may fall through to the generic wording.
+        // The RESCAN and FAILED classes of docs/protocol.md §5, and the trade states that end a
+        // sale Failed: none may fall through to the generic wording.
         let codes = [
             "AUTHCODEEXPIRE",
             "AUTH_CODE_ERROR",

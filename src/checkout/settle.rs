@@ -7,7 +7,7 @@ use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_tran
 use super::till::Till;
 use crate::journal::{EventLine, JournalError, SaleState};
 
-/// Reverse only within WeChat's window; older paid sales need a refund (PROTOCOL.md §7).
+/// Reverse only within WeChat's window; older paid sales need a refund (docs/protocol.md §7).
 pub const REVERSE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Why a manual query or reverse was not done.

@@ -10,8 +10,8 @@ use crate::checkout::{Outcome, messages};
 use crate::config::Language;
 use crate::money::Fen;
 
-/// The `--json` object of a sale outcome (DESIGN.md: status, out_trade_no, transaction_id,
-/// total_fee, err_code, message; plus rescan, bank_type, cash_fee, message_zh).
+/// The `--json` object of a sale outcome (README.md, Commands: status, out_trade_no,
+/// transaction_id, total_fee, err_code, message; plus rescan, bank_type, cash_fee, message_zh).
 pub(crate) fn outcome_json(o: &Outcome) -> Value {
     json!({
         "status": o.status().as_str(),

@@ -138,7 +138,7 @@ pub struct WechatConfig {
     pub identity: Option<ClientIdentity>,
 }
 
-/// `[checkout]`: the sale flow's timing (`flow::Policy`, PROTOCOL.md §8) plus the till's own
+/// `[checkout]`: the sale flow's timing (`flow::Policy`, docs/protocol.md §8) plus the till's own
 /// guards. `Default` is the documented default; the timing defaults live in `Policy` only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutConfig {

@@ -1,4 +1,4 @@
-//! downloadbill (PROTOCOL.md §9): the CSV statement of one simulated (Beijing) day.
+//! downloadbill (docs/protocol.md §10): the CSV statement of one simulated (Beijing) day.
 //! Unlike the real service the simulator serves the current day too, so a trainer can
 //! reconcile straight away.
 

@@ -1,9 +1,9 @@
 //! Local WeChat Pay v2 simulator: the same paths, XML, signatures and codes as the real service
-//! (PROTOCOL.md), scripted customers chosen by the payment code, faults on demand and a ledger.
+//! (docs/protocol.md), scripted customers chosen by the payment code, faults on demand, a ledger.
 //!
 //! `ledger`, `payment`, `refund`, `bill`, `rules`, `reply` and `scenario` are the pure core
 //! (time is a parameter); `server` and `tls` are the IO edge; `cli` is `paycode simulate`.
-//! See README.md in this directory for the scenario table and the admin endpoints.
+//! docs/simulator.md has the scenario table, the faults, the admin endpoints and the shared log.
 
 mod bill;
 pub mod cli;

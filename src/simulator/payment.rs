@@ -1,4 +1,4 @@
-//! micropay, orderquery and reverse (PROTOCOL.md §4–§7) on the pure core.
+//! micropay, orderquery and reverse (docs/protocol.md §4–§7) on the pure core.
 
 use super::ledger::{Order, Sim, SimTime, TradeState};
 use super::reply::SimReply;

@@ -1,4 +1,4 @@
-//! refund and refundquery (PROTOCOL.md §9) on the pure core.
+//! refund and refundquery (docs/protocol.md §9) on the pure core.
 
 use super::ledger::{RefundRec, Sim, SimTime, TradeState};
 use super::payment::kv;

@@ -1,5 +1,5 @@
-//! Protocol rules every endpoint shares (PROTOCOL.md §1–§4): paths, the signature, merchant ids,
-//! and the value checks that give `PARAM_ERROR`. Pure.
+//! Protocol rules every endpoint shares (docs/protocol.md §1–§4): paths, the signature, merchant
+//! ids, and the value checks that give `PARAM_ERROR`. Pure.
 
 use crate::wxpay::sign::{ApiKey, SignType, verify};
 use crate::wxpay::xml::Fields;

@@ -1,4 +1,4 @@
-//! WeChat Pay v2 signatures (PROTOCOL.md §2): MD5 and HMAC-SHA256 over the sorted,
+//! WeChat Pay v2 signatures (docs/protocol.md §2): MD5 and HMAC-SHA256 over the sorted,
 //! non-empty fields plus `&key=…`, with a constant-time verify.
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -7,7 +7,7 @@ use sha2::Sha256;
 use std::fmt;
 use subtle::ConstantTimeEq;
 
-/// Sign `fields` (PROTOCOL.md §2): drop `sign` and empty values, sort by name in byte order,
+/// Sign `fields` (docs/protocol.md §2): drop `sign` and empty values, sort by name in byte order,
 /// join `name=value` with `&`, append `&key=…`, hash, uppercase hex.
 /// The signing string is fed to the hash piecewise and never materialised.
 pub fn sign<'a>(

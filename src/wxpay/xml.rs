@@ -1,4 +1,4 @@
-//! Flat `<xml>` documents (PROTOCOL.md §3): one level of elements under an `xml` root.
+//! Flat `<xml>` documents (docs/protocol.md §3): one level of elements under an `xml` root.
 //!
 //! Decoding treats every reply as hostile: DOCTYPE, custom entities, nesting, duplicates,
 //! oversized or truncated bodies are refused with a typed error. quick-xml never loads a DTD or

@@ -1,4 +1,4 @@
-//! The invariant checker (RELIABILITY.md §5): the simulator's ledger against the journal and
+//! The invariant checker (docs/reliability.md §9): the simulator's ledger against the journal and
 //! against what the cashier was told. Pure: it takes the two records and returns every broken
 //! rule as a sentence, so a failing seed can print all of them at once.
 

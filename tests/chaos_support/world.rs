@@ -33,7 +33,7 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// In-process chaos: PROTOCOL.md §8's default timings ÷500, and customers ×500 (a 30 s
+    /// In-process chaos: docs/protocol.md §8's default timings ÷500, and customers ×500 (a 30 s
     /// password timeout is 60 ms), so a sale takes tens of milliseconds of mostly waiting.
     pub fn chaos(auto_revoke: bool) -> Timing {
         Timing {

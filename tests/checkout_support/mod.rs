@@ -307,7 +307,7 @@ language = "en"
 }
 
 impl Harness {
-    /// The fault matrix's invariants, checked after every row (RELIABILITY.md §5–§6):
+    /// The fault matrix's invariants, checked after every row (docs/reliability.md §9):
     /// - the ledger and the journal agree: every order WeChat saw has a journal row with the same
     ///   amount, and every PAID row has a charge on WeChat's side with the same transaction id;
     /// - at most one net charge per sale: one micropay per order number at most, charged ≤
@@ -499,7 +499,7 @@ impl Harness {
     }
 }
 
-/// The exit status `paycode pay` must give for a status (DESIGN.md).
+/// The exit status `paycode pay` must give for a status (docs/reliability.md §1).
 pub fn exit_code_for(status: &str) -> i32 {
     match status {
         "paid" => 0,

@@ -96,8 +96,8 @@ impl Proxy {
     }
 }
 
-/// An edit for [`Tamper::Resign`]: the reply becomes a business `SYSTEMERROR` (PROTOCOL.md §5):
-/// only the envelope fields stay.
+/// An edit for [`Tamper::Resign`]: the reply becomes a business `SYSTEMERROR`
+/// (docs/protocol.md §5): only the envelope fields stay.
 pub fn systemerror(f: &mut Fields) {
     let keep = [
         "return_code",

@@ -1,5 +1,5 @@
-//! The merchant of PROTOCOL.md §2's documented example (appid, mch_id and test key), shared by
-//! the protocol tests that sign and verify with it.
+//! The merchant of docs/protocol.md §2's documented example (appid, mch_id and test key), shared
+//! by the protocol tests that sign and verify with it.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use paycode::wxpay::api::Merchant;

@@ -1,6 +1,7 @@
 //! The pure sale state machine: micropay → orderquery polling → reverse → final
-//! (PROTOCOL.md §5–8, RELIABILITY.md §1.6). No IO, no clock, no randomness: the runner calls
-//! `poll(now)` for the next step, performs it, and reports the result with `on_reply(now, …)`.
+//! (docs/protocol.md §5–§8, docs/reliability.md §4). No IO, no clock, no randomness: the
+//! runner calls `poll(now)` for the next step, performs it, and reports the result with
+//! `on_reply(now, …)`.
 //!
 //! Safety rules it keeps: one micropay per sale for life (an unknown outcome is queried, never
 //! resubmitted); Paid only on a confirmed payment of exactly the sale's amount; never a reverse

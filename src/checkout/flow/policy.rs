@@ -1,4 +1,4 @@
-//! The timing numbers of a sale (PROTOCOL.md §8). Defaults are paycode's; all are configurable
+//! The timing numbers of a sale (docs/protocol.md §8). Defaults are paycode's; all are configurable
 //! and the tests run them on virtual time.
 
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// PROTOCOL.md §8: first query 5 s after USERPAYING, every 5 s, reverse at 30 s but never
+    /// docs/protocol.md §8: first query 5 s after USERPAYING, every 5 s, reverse at 30 s but never
     /// before 15 s; a short pause after an unknown outcome; 10 reverse tries 2 s apart and more.
     /// These are also `[checkout]`'s documented defaults (config.toml).
     fn default() -> Self {

@@ -1,10 +1,10 @@
-//! The rules of PROTOCOL.md §5–8 as transitions: what each answer leads to next.
+//! The rules of docs/protocol.md §5–§8 as transitions: what each answer leads to next.
 
 use std::time::Duration;
 
 use super::{ErrClass, Final, Millis, Mode, Payment, Reply, Request, Sale, State, TradeState};
 
-/// Reverse `err_code`s worth another call (PROTOCOL.md §7); others go to the query.
+/// Reverse `err_code`s worth another call (docs/protocol.md §7); others go to the query.
 const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"];
 
 impl Sale {

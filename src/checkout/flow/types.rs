@@ -29,10 +29,10 @@ pub struct Payment {
     pub time_end: String,
 }
 
-/// Our bucket for a micropay `err_code` (PROTOCOL.md §5), shared with the protocol layer.
+/// Our bucket for a micropay `err_code` (docs/protocol.md §5), shared with the protocol layer.
 pub use crate::wxpay::api::ErrClass;
 
-/// orderquery `trade_state` (PROTOCOL.md §6): [`api::TradeState`] without its `Other(String)`.
+/// orderquery `trade_state` (docs/protocol.md §6): [`api::TradeState`] without its `Other(String)`.
 ///
 /// Narrower on purpose: a state this build does not know is an unknown outcome, and the flow
 /// has exactly one way to say that, [`Reply::Unknown`]. The adapter turns `Other` into it (via

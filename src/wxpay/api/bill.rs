@@ -1,4 +1,4 @@
-//! `/pay/downloadbill` (PROTOCOL.md §9): the next-day statement, CSV text (unsigned).
+//! `/pay/downloadbill` (docs/protocol.md §10): the next-day statement, CSV text (unsigned).
 
 use super::{Body, Merchant, ReplyError, RequestError, check_token, invalid, is_date8};
 use crate::money::Fen;

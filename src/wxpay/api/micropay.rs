@@ -1,4 +1,4 @@
-//! `/pay/micropay` (PROTOCOL.md §4–§5): charge a scanned payment code.
+//! `/pay/micropay` (docs/protocol.md §4–§5): charge a scanned payment code.
 
 use std::net::IpAddr;
 

@@ -1,4 +1,4 @@
-//! `/pay/orderquery` (PROTOCOL.md §6): the state of an order.
+//! `/pay/orderquery` (docs/protocol.md §6): the state of an order.
 
 use super::micropay::Payment;
 use super::{
@@ -87,7 +87,7 @@ impl TradeState {
         }
     }
 
-    /// True for states that will not change by waiting (PROTOCOL.md §6 table).
+    /// True for states that will not change by waiting (docs/protocol.md §6 table).
     pub fn is_final(&self) -> bool {
         matches!(
             self,

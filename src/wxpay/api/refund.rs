@@ -1,4 +1,4 @@
-//! `/secapi/pay/refund` and `/pay/refundquery` (PROTOCOL.md §9).
+//! `/secapi/pay/refund` and `/pay/refundquery` (docs/protocol.md §9).
 
 use super::orderquery::OrderRef;
 use super::{

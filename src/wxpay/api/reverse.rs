@@ -1,4 +1,4 @@
-//! `/secapi/pay/reverse` (PROTOCOL.md §7): cancel an unfinished or unknown micropay.
+//! `/secapi/pay/reverse` (docs/protocol.md §7): cancel an unfinished or unknown micropay.
 
 use super::orderquery::OrderRef;
 use super::{Body, Merchant, Reply, ReplyError, RequestError, invalid, nonempty, verify_reply};

@@ -95,7 +95,7 @@ fn reverse_that_always_fails_is_unresolved_after_max_attempts() {
 
 #[test]
 fn systemerror_everywhere_ends_unresolved() {
-    // RELIABILITY.md §6 row 7: micropay and every query SYSTEMERROR, reverse fails too.
+    // FAULTS.md rows 7 and 7b: micropay and every query SYSTEMERROR, reverse fails too.
     let run = run(Script::micropay(fail("SYSTEMERROR", ErrClass::Unknown))
         .queries(vec![Reply::QueryError {
             err_code: "SYSTEMERROR".into(),
