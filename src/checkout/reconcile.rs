@@ -129,7 +129,7 @@ impl Finding {
         };
         let state = |s: &SaleState| {
             if zh {
-                crate::checkout::settle::zh_state(*s).to_string()
+                s.zh().to_string()
             } else {
                 s.as_str().to_string()
             }

@@ -210,7 +210,7 @@ pub async fn reverse_sale(
                 ),
                 zh: format!(
                     "交易 {out_trade_no} 已是{}:顾客未被扣款,无需撤销",
-                    zh_state(row.state)
+                    row.state.zh()
                 ),
             });
         }
@@ -257,17 +257,4 @@ pub async fn reverse_sale(
         micropay: None,
     };
     Ok(drive(till, &ctx, sale, &CancelToken::new(), progress).await?)
-}
-
-/// Chinese name of a journal state.
-pub fn zh_state(s: SaleState) -> &'static str {
-    match s {
-        SaleState::Intent => "待发送",
-        SaleState::Submitted => "已提交",
-        SaleState::Reversing => "撤销中",
-        SaleState::Paid => "已支付",
-        SaleState::Failed => "未扣款",
-        SaleState::Reversed => "已撤销",
-        SaleState::Unresolved => "结果未明",
-    }
 }

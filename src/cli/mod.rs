@@ -1,5 +1,6 @@
 //! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
 //! their own files; this one holds what they share (config, runtime, till, output).
+mod cashier;
 mod check;
 mod history;
 mod output;
@@ -91,7 +92,7 @@ pub fn main() -> ExitCode {
         Some(Command::ScanTest) => {
             scanner_command(&cli.config, |cfg| crate::scanner::scan_test::run(&cfg))
         }
-        None => crate::tui::run(&cli.config),
+        None => cashier::run(&cli.config),
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{lang, load, logging, open_till, output, runtime, with_till};
 use crate::authcode::AuthCode;
-use crate::checkout::settle::{self, SettleError, zh_state};
+use crate::checkout::settle::{self, SettleError};
 use crate::checkout::{Progress, Status, Till, messages, recover as recover_sales, run_sale};
 use crate::config::Language;
 use crate::journal::SaleState;
@@ -178,8 +178,8 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
                         "{}:微信 {} — 账本 {} → {}",
                         args.out_trade_no,
                         a.wechat,
-                        zh_state(a.before),
-                        zh_state(a.after)
+                        a.before.zh(),
+                        a.after.zh()
                     );
                     if let Some(o) = &a.outcome {
                         println!("{}", messages::text(o, Language::Zh));

@@ -24,6 +24,19 @@ pub enum SaleState {
 }
 
 impl SaleState {
+    /// The state's name in Chinese (the English one is [`SaleState::as_str`]).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Intent => "待发送",
+            Self::Submitted => "已提交",
+            Self::Reversing => "撤销中",
+            Self::Paid => "已支付",
+            Self::Failed => "未扣款",
+            Self::Reversed => "已撤销",
+            Self::Unresolved => "结果未明",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Intent => "intent",

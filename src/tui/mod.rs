@@ -1,5 +1,6 @@
 //! The cashier terminal UI: pure state (`app`), drawing (`view`), words (`i18n`), and the one
-//! runtime loop (`runtime`, with the till task in `worker`) that performs effects.
+//! runtime loop (`runtime`, with the till task in `worker`) that performs effects. The screen's
+//! bootstrap (terminal check, config, logging, the till) is the composition root's: `cli::cashier`.
 
 pub mod app;
 pub mod export;
@@ -9,4 +10,4 @@ pub mod terminal;
 pub mod view;
 pub mod worker;
 
-pub use runtime::run;
+pub use runtime::event_loop;

@@ -5,15 +5,14 @@
 //! something happens (no busy redraw).
 #![allow(clippy::disallowed_methods)] // IO edge: the runtime loop feeds `now` to the pure `update`.
 
-use super::app::{App, Cmd, Key, Msg, Pin, Settings, SimInfo, Words};
+use super::app::{App, Cmd, Key, Msg, Settings};
 use super::terminal::TerminalGuard;
 use super::worker::{self, Job, Outbox};
 use crate::checkout::{CancelToken, Till};
-use crate::config::{Config, Language};
+use crate::config::Config;
 use crate::scanner::{ScannerMsg, Wedge};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::io::Write;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,89 +43,9 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
     })
 }
 
-/// The app's settings from the configuration (and the simulator's scenario table).
-pub fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
-    let manager_pin = match &cfg.ui.manager_pin_file {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Words::new(
-                    format!(
-                        "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
-                        path.display()
-                    ),
-                    format!(
-                        "无法读取店长密码文件 {}:{e};请修正 [ui] manager_pin_file",
-                        path.display()
-                    ),
-                )
-            })?;
-            Some(Pin(text.trim().to_string()))
-        }
-    };
-    Ok(Settings {
-        language: cfg.ui.language,
-        bell: cfg.ui.bell,
-        max_amount: cfg.checkout.max_amount,
-        password_timeout: cfg.checkout.policy.password_timeout,
-        simulator: simulated.then(|| SimInfo {
-            scenarios_en: crate::simulator::scenario_lines(Language::En),
-            scenarios_zh: crate::simulator::scenario_lines(Language::Zh),
-        }),
-        manager_pin,
-    })
-}
-
-/// `paycode` with no subcommand: open the till, run recovery, then the cashier screen.
-pub fn run(config_path: &std::path::Path) -> ExitCode {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        // Scripts and POS integrations land here: point them at the headless commands.
-        eprintln!(
-            "paycode: the cashier screen needs a terminal. Headless commands: pay, query, \
-             reverse, refund, history, recover, check, config, simulate, scanners, scan-test \
-             (paycode --help)."
-        );
-        eprintln!(
-            "paycode:收银界面需要在终端中运行。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
-        );
-        return ExitCode::from(3);
-    }
-    let cfg = match crate::cli::load(config_path, false) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let _log = crate::cli::logging(&cfg);
-    let rt = match crate::cli::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let till = match rt.block_on(Till::open(cfg.clone())) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("paycode: {e}\npaycode:{}", e.zh());
-            return ExitCode::from(3);
-        }
-    };
-    let settings = match settings_of(&cfg, till.is_simulated()) {
-        Ok(s) => s,
-        Err(w) => {
-            eprintln!("paycode: {}\npaycode:{}", w.en, w.zh);
-            return ExitCode::from(3);
-        }
-    };
-    let result = rt.block_on(event_loop(cfg, till, settings));
-    // Reader threads and the input thread stop when their handles drop here.
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("paycode: terminal error: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io::Result<()> {
+/// Run the cashier screen on `till` until the cashier quits (start-up recovery first, in the
+/// worker). The caller has opened the till and checked that there is a terminal.
+pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io::Result<()> {
     let (tx, rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
     let (job_tx, job_rx) = mpsc::unbounded_channel::<Job>();
     // The till is not `Sync`, so its task runs on this thread beside the UI loop (join, not

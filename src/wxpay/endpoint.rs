@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+/// Largest statement accepted (one till's day is far smaller).
+pub const MAX_BILL: usize = 16 * 1024 * 1024;
+
 /// The prefix of WeChat's sandbox; the simulator also serves every path under it.
 pub const SANDBOX_PREFIX: &str = "/xdc/apiv2sandbox";
 
@@ -82,10 +85,10 @@ impl Endpoint {
     }
 
     /// Largest reply to read: the configured cap for XML replies; a day's statement is CSV and
-    /// may be far longer, up to [`crate::wxpay::api::MAX_BILL`].
+    /// may be far longer, up to [`MAX_BILL`].
     pub fn reply_cap(self, xml_cap: usize) -> usize {
         match self {
-            Self::DownloadBill => crate::wxpay::api::MAX_BILL.max(xml_cap),
+            Self::DownloadBill => MAX_BILL.max(xml_cap),
             _ => xml_cap,
         }
     }

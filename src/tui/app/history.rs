@@ -57,7 +57,7 @@ pub(super) fn queried_notice(no: &str, r: Result<QueriedSale, Words>) -> Notice 
             Notice::warn(NoticeText::Tf(T::QueryCorrected, vec![no.to_string()]))
         }
         Ok(q) => {
-            let zh = crate::checkout::settle::zh_state;
+            let zh = crate::journal::SaleState::zh;
             Notice::info(NoticeText::Words(Words::new(
                 format!(
                     "{no}: WeChat {} — journal {} → {}",

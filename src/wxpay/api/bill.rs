@@ -103,8 +103,7 @@ pub fn yuan_to_fen(s: &str) -> Option<Fen> {
     Fen::parse_unbounded(s).ok()
 }
 
-/// Largest statement accepted (one till's day is far smaller).
-pub const MAX_BILL: usize = 16 * 1024 * 1024;
+pub use crate::wxpay::endpoint::MAX_BILL;
 
 /// Parse a downloadbill reply: CSV on success, `return_code=FAIL` XML otherwise
 /// ("No Bill Exist", "Bill Creating") as [`ReplyError::ProtocolFail`].

@@ -1,0 +1,92 @@
+//! `paycode` with no subcommand: check for a terminal, load the config, start logging and the
+//! runtime, open the till, then hand all of it to the cashier screen's event loop.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::REFUSED;
+use crate::checkout::Till;
+use crate::config::{Config, Language};
+use crate::tui::app::{Pin, Settings, SimInfo, Words};
+
+/// Open the till, run recovery, then the cashier screen.
+pub fn run(config_path: &Path) -> ExitCode {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        // Scripts and POS integrations land here: point them at the headless commands.
+        eprintln!(
+            "paycode: the cashier screen needs a terminal. Headless commands: pay, query, \
+             reverse, refund, history, recover, check, config, simulate, scanners, scan-test \
+             (paycode --help)."
+        );
+        eprintln!(
+            "paycode:收银界面需要在终端中运行。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
+        );
+        return ExitCode::from(REFUSED);
+    }
+    let cfg = match super::load(config_path, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let _log = super::logging(&cfg);
+    let rt = match super::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let till = match rt.block_on(Till::open(cfg.clone())) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("paycode: {e}\npaycode:{}", e.zh());
+            return ExitCode::from(REFUSED);
+        }
+    };
+    let settings = match settings_of(&cfg, till.is_simulated()) {
+        Ok(s) => s,
+        Err(w) => {
+            eprintln!("paycode: {}\npaycode:{}", w.en, w.zh);
+            return ExitCode::from(REFUSED);
+        }
+    };
+    let result = rt.block_on(crate::tui::event_loop(cfg, till, settings));
+    // Reader threads and the input thread stop when their handles drop here.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paycode: terminal error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The app's settings from the configuration (and the simulator's scenario table).
+fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
+    let manager_pin = match &cfg.ui.manager_pin_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Words::new(
+                    format!(
+                        "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
+                        path.display()
+                    ),
+                    format!(
+                        "无法读取店长密码文件 {}:{e};请修正 [ui] manager_pin_file",
+                        path.display()
+                    ),
+                )
+            })?;
+            Some(Pin(text.trim().to_string()))
+        }
+    };
+    Ok(Settings {
+        language: cfg.ui.language,
+        bell: cfg.ui.bell,
+        max_amount: cfg.checkout.max_amount,
+        password_timeout: cfg.checkout.policy.password_timeout,
+        simulator: simulated.then(|| SimInfo {
+            scenarios_en: crate::simulator::scenario_lines(Language::En),
+            scenarios_zh: crate::simulator::scenario_lines(Language::Zh),
+        }),
+        manager_pin,
+    })
+}
