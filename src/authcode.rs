@@ -4,6 +4,7 @@
 //! the last 4 digits; the full value leaves this type only through [`AuthCode::reveal`], which is
 //! crate-private and used by the request builder and the keyed fingerprint.
 
+use crate::words::Bilingual;
 use std::fmt;
 
 /// Length of a WeChat Pay payment code.
@@ -50,9 +51,8 @@ pub enum AuthCodeError {
     WrongPrefix { prefix: String },
 }
 
-impl AuthCodeError {
-    /// The same refusal in Simplified Chinese, for the cashier's screen.
-    pub fn zh(&self) -> String {
+impl Bilingual for AuthCodeError {
+    fn zh(&self) -> String {
         match self {
             Self::Empty => "未输入付款码:请扫描顾客的付款码".into(),
             Self::NotDigits { position } => {

@@ -1,6 +1,7 @@
 //! Money as integer fen (分). Amounts are typed by the cashier as yuan strings ("12.34") and
 //! sent to WeChat as integer fen; no floating point is involved anywhere.
 
+use crate::words::Bilingual;
 use std::fmt;
 
 /// An amount in fen (1 yuan = 100 fen). Serializes as a plain integer of fen.
@@ -41,9 +42,8 @@ pub enum MoneyError {
     OverCeiling { given: String, ceiling: Fen },
 }
 
-impl MoneyError {
-    /// The same refusal in Simplified Chinese, for the cashier's screen.
-    pub fn zh(&self) -> String {
+impl Bilingual for MoneyError {
+    fn zh(&self) -> String {
         match self {
             Self::Empty => "未输入金额:请输入元为单位的金额,例如 12.34".into(),
             Self::Negative => "不接受负数金额:请输入应收金额,例如 12.34".into(),

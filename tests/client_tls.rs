@@ -3,6 +3,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use paycode::words::Bilingual;
 use paycode::wxpay::client::{
     Client, ClientError, ClientSettings, Endpoint, Identity, TransportError,
 };

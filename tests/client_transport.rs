@@ -3,6 +3,7 @@ mod support;
 
 use std::time::Duration;
 
+use paycode::words::Bilingual;
 use paycode::wxpay::client::{
     Client, ClientError, ClientSettings, Endpoint, HostUsed, TransportError, local_ip_towards,
 };

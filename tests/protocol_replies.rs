@@ -9,6 +9,7 @@ use example_merchant::merchant;
 
 use paycode::authcode::AuthCode;
 use paycode::money::Fen;
+use paycode::words::Bilingual;
 use paycode::wxpay::api::{
     ErrClass, Merchant, MicropayRequest, OrderQueryRequest, OrderRef, ReplyError, TradeState,
     classify, parse_micropay, parse_orderquery, signed_xml,

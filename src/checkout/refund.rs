@@ -1,6 +1,7 @@
 //! Refunds of paid sales: the `out_refund_no` is committed before the request and reused on
 //! every retry (WeChat's idempotency key for refunds), then refundquery follows it to the end.
 
+use crate::words::Bilingual;
 use std::time::Duration;
 
 use super::till::Till;
@@ -27,9 +28,8 @@ pub enum RefundError {
     Journal(#[from] JournalError),
 }
 
-impl RefundError {
-    /// The same message in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for RefundError {
+    fn zh(&self) -> String {
         match self {
             Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
             Self::Refused { zh, .. } => zh.clone(),

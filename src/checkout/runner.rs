@@ -2,6 +2,7 @@
 //! loop against the WeChat Pay client. The only place where the clock, the journal and the
 //! network meet for a sale; the decisions are the flow's.
 
+use crate::words::{Bilingual, Words};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use crate::wxpay::client::Endpoint;
 #[derive(Debug, thiserror::Error)]
 pub enum SaleError {
     #[error("{0}")]
-    PaymentsDisabled(String),
+    PaymentsDisabled(Words),
     #[error(
         "sale {out_trade_no} is still unfinished; it must be settled first (run `paycode recover`)"
     )]
@@ -52,10 +53,21 @@ pub enum SaleError {
 }
 
 impl SaleError {
-    /// The same message in Simplified Chinese.
-    pub fn zh(&self) -> String {
+    /// True when a request may have reached WeChat (the sale is open in the journal).
+    pub fn sent_something(&self) -> bool {
+        matches!(self, Self::Stopped { .. })
+    }
+
+    /// The headless CLI's exit status: 2 when the sale is open, else 3 (refused before sending).
+    pub fn exit_code(&self) -> u8 {
+        if self.sent_something() { 2 } else { 3 }
+    }
+}
+
+impl Bilingual for SaleError {
+    fn zh(&self) -> String {
         match self {
-            Self::PaymentsDisabled(zh) => zh.clone(),
+            Self::PaymentsDisabled(w) => w.zh.clone(),
             Self::Busy { out_trade_no } => {
                 format!("交易 {out_trade_no} 尚未完成,须先处理(运行 `paycode recover`)")
             }
@@ -75,16 +87,6 @@ impl SaleError {
                 source.zh()
             ),
         }
-    }
-
-    /// True when a request may have reached WeChat (the sale is open in the journal).
-    pub fn sent_something(&self) -> bool {
-        matches!(self, Self::Stopped { .. })
-    }
-
-    /// The headless CLI's exit status: 2 when the sale is open, else 3 (refused before sending).
-    pub fn exit_code(&self) -> u8 {
-        if self.sent_something() { 2 } else { 3 }
     }
 }
 
@@ -141,7 +143,7 @@ pub async fn run_sale_cancellable(
     progress: impl FnMut(Progress),
 ) -> Result<Outcome, SaleError> {
     if let Some(d) = &till.disabled {
-        return Err(SaleError::PaymentsDisabled(format!("{} / {}", d.en, d.zh)));
+        return Err(SaleError::PaymentsDisabled(d.clone()));
     }
     let max = till.config.checkout.max_amount;
     if amount.0 == 0 || amount > max {

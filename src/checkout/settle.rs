@@ -6,6 +6,7 @@ use super::progress::{Outcome, Progress};
 use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
 use super::till::Till;
 use crate::journal::{EventLine, JournalError, SaleState};
+use crate::words::Bilingual;
 
 /// Reverse only within WeChat's window; older paid sales need a refund (docs/protocol.md §7).
 pub const REVERSE_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -22,20 +23,21 @@ pub enum SettleError {
 }
 
 impl SettleError {
-    /// The same message in Simplified Chinese.
-    pub fn zh(&self) -> String {
-        match self {
-            Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
-            Self::Refused { zh, .. } => zh.clone(),
-            Self::Sale(e) => e.zh(),
-        }
-    }
-
     /// Exit status: 2 if a sale was left open mid-way, else 3 (nothing done).
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Sale(e) => e.exit_code(),
             _ => 3,
+        }
+    }
+}
+
+impl Bilingual for SettleError {
+    fn zh(&self) -> String {
+        match self {
+            Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
+            Self::Refused { zh, .. } => zh.clone(),
+            Self::Sale(e) => e.zh(),
         }
     }
 }
@@ -195,7 +197,7 @@ pub async fn reverse_sale(
     progress: impl FnMut(Progress),
 ) -> Result<Outcome, SettleError> {
     if let Some(d) = &till.disabled {
-        return Err(SaleError::PaymentsDisabled(format!("{} / {}", d.en, d.zh)).into());
+        return Err(SaleError::PaymentsDisabled(d.clone()).into());
     }
     let row = till
         .journal

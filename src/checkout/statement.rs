@@ -3,6 +3,7 @@
 
 use super::reconcile::{Report, Statement, reconcile, statement_orders};
 use super::till::Till;
+use crate::words::Bilingual;
 use crate::wxpay::api::{BillType, DownloadBillRequest, ReplyError};
 use crate::wxpay::call::CallError;
 use std::collections::BTreeMap;
@@ -37,9 +38,8 @@ pub enum StatementError {
     Reply(#[from] ReplyError),
 }
 
-impl StatementError {
-    /// The same problem in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for StatementError {
+    fn zh(&self) -> String {
         match self {
             Self::NotPublished(d, y) => {
                 format!("微信在次日约 10:00 后才提供 {d} 的对账单:请对账 {y} 或更早的日期")

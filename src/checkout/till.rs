@@ -2,6 +2,7 @@
 //! the journal (with its one-process lock), order numbers, the flow policy, this till's device id
 //! and IP, the clock, and — with `base_url = "simulator"` — the in-process simulator.
 
+use crate::words::{Bilingual, Words};
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -39,9 +40,8 @@ pub enum TillError {
     Policy(#[from] PolicyError),
 }
 
-impl TillError {
-    /// The same problem in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for TillError {
+    fn zh(&self) -> String {
         match self {
             Self::Locked { journal, .. } => format!(
                 "另一个 paycode 进程正在使用账本 {}:请先关闭它(同一时间只能有一个进程收款)",
@@ -93,13 +93,6 @@ impl Clock {
     }
 }
 
-/// Why payments are switched off in this process (a journal write failed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Disabled {
-    pub en: String,
-    pub zh: String,
-}
-
 /// One till: build it with [`Till::open`], then `run_sale`, `recover`, `pending`.
 pub struct Till {
     pub(super) config: Config,
@@ -110,7 +103,8 @@ pub struct Till {
     pub(super) policy: Policy,
     pub(super) ip: IpAddr,
     pub(super) clock: Clock,
-    pub(super) disabled: Option<Disabled>,
+    /// Why payments are switched off in this process (a journal write failed).
+    pub(super) disabled: Option<Words>,
     sim: Option<RunningSim>,
     _lock: File,
 }
@@ -195,7 +189,7 @@ impl Till {
     }
 
     /// Why payments are disabled in this process, if they are.
-    pub fn payments_disabled(&self) -> Option<&Disabled> {
+    pub fn payments_disabled(&self) -> Option<&Words> {
         self.disabled.as_ref()
     }
 
@@ -227,10 +221,10 @@ impl Till {
     /// Stop taking payments in this process after a journal write failed.
     pub(super) fn disable(&mut self, e: &JournalError) {
         tracing::error!(error = %e, "journal write failed: payments disabled");
-        self.disabled = Some(Disabled {
-            en: format!("payments disabled: {e}"),
-            zh: format!("已暂停收款:{}", e.zh()),
-        });
+        self.disabled = Some(Words::new(
+            format!("payments disabled: {e}"),
+            format!("已暂停收款:{}", e.zh()),
+        ));
     }
 }
 

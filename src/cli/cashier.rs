@@ -1,6 +1,7 @@
 //! `paycode` with no subcommand: check for a terminal, load the config, start logging and the
 //! runtime, open the till, then hand all of it to the cashier screen's event loop.
 
+use crate::words::Bilingual;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;

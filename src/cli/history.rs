@@ -1,6 +1,7 @@
 //! `paycode history [--date YYYY-MM-DD] [--json|--csv]`: one Beijing-time day from the journal,
 //! read without taking the till's lock (it never writes).
 
+use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -59,8 +60,10 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
             None => {
                 return output::rejected(
                     args.json,
-                    &format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
-                    &format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                    &Words::new(
+                        format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+                        format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                    ),
                     None,
                 );
             }
@@ -69,12 +72,12 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
     };
     let journal = match Journal::open(&cfg.journal.path) {
         Ok(j) => j,
-        Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
+        Err(e) => return output::rejected(args.json, &e.words(), None),
     };
     let (from, to) = day_bounds(day);
     let sales = match journal.sales_between(from, to) {
         Ok(v) => v,
-        Err(e) => return output::rejected(args.json, &e.to_string(), &e.zh(), None),
+        Err(e) => return output::rejected(args.json, &e.words(), None),
     };
     let totals = DayTotals::of(&sales);
     if args.json {

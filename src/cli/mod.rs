@@ -8,6 +8,7 @@ mod pay;
 mod reconcile;
 mod refund;
 
+use crate::words::{Bilingual, Words};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -139,8 +140,10 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Config, ExitCode> {
     crate::config::load(path).map_err(|e| {
         output::rejected(
             json,
-            &format!("invalid configuration: {e}"),
-            "配置无效,请按提示修正",
+            &Words::new(
+                format!("invalid configuration: {e}"),
+                "配置无效,请按提示修正",
+            ),
             None,
         )
     })
@@ -172,7 +175,7 @@ pub(crate) async fn open_till(cfg: Config, json: bool) -> Result<Till, ExitCode>
 }
 
 fn till_error(e: &TillError, json: bool) -> ExitCode {
-    output::rejected(json, &e.to_string(), &e.zh(), None)
+    output::rejected(json, &e.words(), None)
 }
 
 /// Start file logging in the configured log directory (kept until the command ends).

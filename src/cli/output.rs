@@ -9,6 +9,7 @@ use super::REFUSED;
 use crate::checkout::{Outcome, messages};
 use crate::config::Language;
 use crate::money::Fen;
+use crate::words::Words;
 
 /// The `--json` object of a sale outcome (README.md, Commands: status, out_trade_no,
 /// transaction_id, total_fee, err_code, message; plus rescan, bank_type, cash_fee, message_zh).
@@ -39,13 +40,14 @@ pub(crate) fn outcome(o: &Outcome, json: bool) -> ExitCode {
 }
 
 /// A refusal before anything was sent (exit 3): JSON `status = "rejected"` or two stderr lines.
-pub(crate) fn rejected(json: bool, en: &str, zh: &str, total_fee: Option<Fen>) -> ExitCode {
-    refusal(json, en, zh, total_fee, REFUSED)
+pub(crate) fn rejected(json: bool, why: &Words, total_fee: Option<Fen>) -> ExitCode {
+    refusal(json, why, total_fee, REFUSED)
 }
 
 /// Nothing could be learned, nothing changed; retry later (exit 2): JSON `status =
 /// "unavailable"` or two stderr lines.
-pub(crate) fn unavailable(json: bool, en: &str, zh: &str) -> ExitCode {
+pub(crate) fn unavailable(json: bool, why: &Words) -> ExitCode {
+    let Words { en, zh } = why;
     if json {
         println!(
             "{}",
@@ -58,13 +60,8 @@ pub(crate) fn unavailable(json: bool, en: &str, zh: &str) -> ExitCode {
 }
 
 /// A refusal with a chosen exit status.
-pub(crate) fn refusal(
-    json: bool,
-    en: &str,
-    zh: &str,
-    total_fee: Option<Fen>,
-    code: u8,
-) -> ExitCode {
+pub(crate) fn refusal(json: bool, why: &Words, total_fee: Option<Fen>, code: u8) -> ExitCode {
+    let Words { en, zh } = why;
     if json {
         println!(
             "{}",

@@ -1,5 +1,6 @@
 //! `paycode pay`, `query`, `reverse`, `recover`: sales against the same journal as the TUI.
 
+use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -75,13 +76,7 @@ async fn recover_first(till: &mut Till, json: bool) -> Result<(), ExitCode> {
             }
             Ok(())
         }
-        Err(e) => Err(output::refusal(
-            json,
-            &e.to_string(),
-            &e.zh(),
-            None,
-            e.exit_code(),
-        )),
+        Err(e) => Err(output::refusal(json, &e.words(), None, e.exit_code())),
     }
 }
 
@@ -96,8 +91,10 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         Err(e) => {
             return output::rejected(
                 args.json,
-                &format!("--amount {:?}: {e}", args.amount),
-                &format!("--amount {:?}:{}", args.amount, e.zh()),
+                &Words::new(
+                    format!("--amount {:?}: {e}", args.amount),
+                    format!("--amount {:?}:{}", args.amount, e.zh()),
+                ),
                 None,
             );
         }
@@ -107,8 +104,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         Err(e) => {
             return output::rejected(
                 args.json,
-                &format!("--code: {e}"),
-                &format!("--code:{}", e.zh()),
+                &Words::new(format!("--code: {e}"), format!("--code:{}", e.zh())),
                 Some(amount),
             );
         }
@@ -130,7 +126,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         let l = lang(till.config());
         match run_sale(&mut till, amount, code, printer(l)).await {
             Ok(o) => output::outcome(&o, json),
-            Err(e) => output::refusal(json, &e.to_string(), &e.zh(), Some(amount), e.exit_code()),
+            Err(e) => output::refusal(json, &e.words(), Some(amount), e.exit_code()),
         }
     })
 }
@@ -224,7 +220,7 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
         let json = args.json;
         let mut done = match recover_sales(&mut till, printer(l)).await {
             Ok(d) => d,
-            Err(e) => return output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code()),
+            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
         };
         let mut schedule = crate::checkout::RetrySchedule::new(
             std::time::Duration::from_secs(30),
@@ -233,7 +229,7 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
         let now = till.clock().now();
         match crate::checkout::retry_pending(&mut till, &mut schedule, now, printer(l)).await {
             Ok(more) => done.extend(more),
-            Err(e) => return output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code()),
+            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
         }
         let unresolved = done
             .iter()
@@ -266,5 +262,5 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
 }
 
 fn settle_error(e: &SettleError, json: bool) -> ExitCode {
-    output::refusal(json, &e.to_string(), &e.zh(), None, e.exit_code())
+    output::refusal(json, &e.words(), None, e.exit_code())
 }

@@ -2,6 +2,7 @@
 //! statement of one Beijing-time day. Exit 0 everything agrees, 1 differences to look at,
 //! 2 the statement could not be had (retry later), 3 refused (bad date or config).
 
+use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -36,8 +37,10 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
                 None => {
                     return output::rejected(
                         json,
-                        &format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
-                        &format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                        &Words::new(
+                            format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+                            format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+                        ),
                         None,
                     );
                 }
@@ -48,17 +51,14 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
         if let Err(e) = check_day(day, today, till.is_simulated()) {
             return output::rejected(
                 json,
-                &format!("{e} (--date)"),
-                &format!("{}(--date)", e.zh()),
+                &Words::new(format!("{e} (--date)"), format!("{}(--date)", e.zh())),
                 None,
             );
         }
         match compare_day(&till, day).await {
             Ok(report) => print(&till, day, &report, json),
-            Err(e @ StatementError::Request(_)) => {
-                output::rejected(json, &e.to_string(), &e.zh(), None)
-            }
-            Err(e) => output::unavailable(json, &e.to_string(), &e.zh()),
+            Err(e @ StatementError::Request(_)) => output::rejected(json, &e.words(), None),
+            Err(e) => output::unavailable(json, &e.words()),
         }
     })
 }

@@ -1,5 +1,6 @@
 //! `paycode refund <out_trade_no> [--amount] [--reason] [--no-wait] [--json]`.
 
+use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -44,8 +45,10 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                 Err(e) => {
                     return output::rejected(
                         json,
-                        &format!("--amount {s:?}: {e}"),
-                        &format!("--amount {s:?}:{}", e.zh()),
+                        &Words::new(
+                            format!("--amount {s:?}: {e}"),
+                            format!("--amount {s:?}:{}", e.zh()),
+                        ),
                         None,
                     );
                 }
@@ -72,31 +75,15 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
         )
         .await
         {
-            Err(e) => output::rejected(json, &e.to_string(), &e.zh(), None),
+            Err(e) => output::rejected(json, &e.words(), None),
             Ok(o) => {
                 let r = &o.refund;
-                let (code, en, zh) = match r.state {
-                    RefundState::Success => (0, "refunded", "退款成功"),
-                    RefundState::Processing => (
-                        2,
-                        "accepted, still processing at WeChat (check again later)",
-                        "已受理,微信处理中(稍后再查)",
-                    ),
-                    RefundState::Requested => (
-                        2,
-                        "not confirmed yet; run the same command again (the refund number is reused)",
-                        "尚未确认;请再次运行相同命令(将沿用同一退款单号)",
-                    ),
-                    RefundState::Closed => {
-                        (1, "closed by WeChat: nothing refunded", "退款已关闭:未退款")
-                    }
-                    RefundState::Change => (
-                        1,
-                        "refund to the bank card failed: handle it in the merchant platform",
-                        "退款到银行卡失败:请在商户平台处理",
-                    ),
-                    RefundState::Refused => (1, "refused by WeChat", "微信拒绝退款"),
+                let code = match r.state {
+                    RefundState::Success => 0,
+                    RefundState::Processing | RefundState::Requested => 2,
+                    RefundState::Closed | RefundState::Change | RefundState::Refused => 1,
                 };
+                let Words { en, zh } = r.state.words();
                 if json {
                     println!(
                         "{}",

@@ -169,26 +169,7 @@ pub struct JournalConfig {
     pub log_dir: PathBuf,
 }
 
-/// Cashier screen language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    /// Simplified Chinese.
-    #[default]
-    Zh,
-    /// English.
-    En,
-}
-
-impl Language {
-    /// The config-file spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Zh => "zh",
-            Self::En => "en",
-        }
-    }
-}
+pub use crate::words::Language;
 
 /// `[ui]`
 #[derive(Debug, Clone, PartialEq, Eq)]

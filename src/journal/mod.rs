@@ -16,6 +16,7 @@ pub use history::{DayTotals, StateTotal};
 pub use refunds::{Refund, RefundState};
 pub use sales::{Event, NewSale, Sale, SaleState, Transition};
 
+use crate::words::Bilingual;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -49,9 +50,8 @@ pub enum JournalError {
     NoSuchSale(String),
 }
 
-impl JournalError {
-    /// The cashier-facing summary in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for JournalError {
+    fn zh(&self) -> String {
         match self {
             Self::Open { path, .. } => {
                 format!("无法打开账本 {}:请检查目录是否存在且可写", path.display())

@@ -4,6 +4,7 @@
 use super::sales::sale_id;
 use super::{Journal, JournalError};
 use crate::money::Fen;
+use crate::words::Words;
 use rusqlite::params;
 
 /// Where a refund stands.
@@ -46,6 +47,29 @@ impl RefundState {
             "refused" => Self::Refused,
             _ => Self::Requested,
         }
+    }
+
+    /// What this state means for the cashier, in both languages (the CLI and the cashier
+    /// screen say the same).
+    pub fn words(self) -> Words {
+        let (en, zh) = match self {
+            Self::Success => ("refunded", "退款成功"),
+            Self::Processing => (
+                "accepted, still processing at WeChat (check again later with `paycode refund`)",
+                "已受理,微信处理中(稍后用 `paycode refund` 再查)",
+            ),
+            Self::Requested => (
+                "not confirmed yet; run the same refund again (the refund number is reused)",
+                "尚未确认;请再次发起同一笔退款(将沿用同一退款单号)",
+            ),
+            Self::Closed => ("closed by WeChat: nothing refunded", "退款已关闭:未退款"),
+            Self::Change => (
+                "refund to the bank card failed: handle it in the merchant platform",
+                "退款到银行卡失败:请在商户平台处理",
+            ),
+            Self::Refused => ("refused by WeChat", "微信拒绝退款"),
+        };
+        Words::new(en, zh)
     }
 
     /// True while WeChat may still move money for this refund.

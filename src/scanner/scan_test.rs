@@ -6,6 +6,7 @@
 use super::keyboard::{Key, KeyDecision, Wedge};
 use super::{ScanEvent, ScannerConfig, ScannerMsg};
 use crate::authcode::AuthCodeError;
+use crate::words::Bilingual;
 use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};

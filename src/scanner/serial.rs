@@ -152,6 +152,7 @@ fn read_until_gone(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::words::Bilingual;
 
     #[test]
     fn open_errors_map_to_statuses_with_fixes() {

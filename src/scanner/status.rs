@@ -1,6 +1,7 @@
 //! Connection states of a scanner reader, worded for the installer with the fix included.
 
 use super::Source;
+use crate::words::Bilingual;
 use std::fmt;
 use std::io;
 use std::time::Instant;
@@ -99,9 +100,8 @@ pub struct StatusEvent {
     pub at: Instant,
 }
 
-impl StatusEvent {
-    /// The message in Simplified Chinese for the cashier's status bar / scan-test.
-    pub fn zh(&self) -> String {
+impl Bilingual for StatusEvent {
+    fn zh(&self) -> String {
         let src = self.source.zh();
         match &self.status {
             Status::Connected { path } => format!("扫码枪已连接({src},{path})"),

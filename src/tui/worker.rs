@@ -16,6 +16,7 @@ use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
 use crate::journal::RefundState;
 use crate::money::Fen;
+use crate::words::Bilingual;
 use std::time::{Duration, Instant};
 use time::Date;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -107,7 +108,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
             background: false,
         },
         Err(e) => {
-            send(&tx, Msg::JournalFailed(Words::new(e.to_string(), e.zh())));
+            send(&tx, Msg::JournalFailed(e.words()));
             RecoveryReport {
                 done: true,
                 ..RecoveryReport::default()
@@ -116,7 +117,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
     };
     send(&tx, Msg::Recovery(report));
     if let Some(d) = till.payments_disabled() {
-        send(&tx, Msg::JournalFailed(Words::new(&d.en, &d.zh)));
+        send(&tx, Msg::JournalFailed(d.clone()));
     }
     probe(&till, &tx).await;
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
@@ -171,12 +172,12 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             let j = till.journal();
             match j.sales_between(from, to) {
                 Ok(sales) => send(tx, Msg::History(HistoryData { date: day, sales })),
-                Err(e) => send(tx, Msg::Exported(Err(Words::new(e.to_string(), e.zh())))),
+                Err(e) => send(tx, Msg::Exported(Err(e.words()))),
             }
         }
         Job::Export(day) => send(tx, Msg::Exported(export_day(till, day))),
         Job::Reconcile(day) => {
-            let words = |e: StatementError| Words::new(e.to_string(), e.zh());
+            let words = |e: StatementError| e.words();
             let r = match check_day(day, today(), till.is_simulated()) {
                 Ok(()) => compare_day(till, day).await.map_err(words),
                 Err(e) => Err(words(e)),
@@ -191,7 +192,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                     before: a.before,
                     after: a.after,
                 })
-                .map_err(|e| Words::new(e.to_string(), e.zh()));
+                .map_err(|e| e.words());
             send(
                 tx,
                 Msg::HistoryQueried {
@@ -209,7 +210,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                         format!("仍未结束:微信返回 {}", a.wechat),
                     )
                 }),
-                Err(e) => Err(Words::new(e.to_string(), e.zh())),
+                Err(e) => Err(e.words()),
             };
             send(
                 tx,
@@ -223,7 +224,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             let result = reverse_sale(till, &no, |_| {})
                 .await
                 .map(|o| result_of(&o))
-                .map_err(|e| Words::new(e.to_string(), e.zh()));
+                .map_err(|e| e.words());
             send(
                 tx,
                 Msg::PendingDone {
@@ -252,41 +253,24 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             )
             .await;
             let update = match res {
-                Ok(o) => match o.refund.state {
-                    RefundState::Success => RefundUpdate::Succeeded(o.refund.refund_fee),
-                    RefundState::Requested | RefundState::Processing => {
-                        RefundUpdate::Failed(Words::new(
-                            format!(
-                                "WeChat has not confirmed refund {} yet; check it later with `paycode refund`",
-                                o.refund.out_refund_no
-                            ),
-                            format!(
-                                "微信尚未确认退款 {};请稍后用 `paycode refund` 查看",
-                                o.refund.out_refund_no
-                            ),
-                        ))
-                    }
-                    other => {
-                        let (en, zh) = match other {
-                            RefundState::Closed => (
-                                "WeChat closed it, nothing was refunded",
-                                "微信已关闭该退款,未退任何款项",
-                            ),
-                            RefundState::Change => (
-                                "the refund to the bank card failed: handle it in the merchant platform",
-                                "退回银行卡失败:请在商户平台处理",
-                            ),
-                            _ => ("WeChat refused it", "微信拒绝了该退款"),
-                        };
-                        let code = o.refund.err_code.as_deref().unwrap_or("");
-                        let no = &o.refund.out_refund_no;
-                        RefundUpdate::Failed(Words::new(
-                            format!("refund {no}: {en} {code}"),
-                            format!("退款 {no}:{zh} {code}"),
-                        ))
-                    }
-                },
-                Err(e) => RefundUpdate::Failed(Words::new(e.to_string(), e.zh())),
+                Ok(o) if o.refund.state == RefundState::Success => {
+                    RefundUpdate::Succeeded(o.refund.refund_fee)
+                }
+                Ok(o) => {
+                    let r = &o.refund;
+                    let said = r.state.words();
+                    let code = r
+                        .err_code
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default();
+                    let no = &r.out_refund_no;
+                    RefundUpdate::Failed(Words::new(
+                        format!("refund {no}: {}{code}", said.en),
+                        format!("退款 {no}:{}{code}", said.zh),
+                    ))
+                }
+                Err(e) => RefundUpdate::Failed(e.words()),
             };
             send(tx, Msg::Refund(update));
         }
@@ -299,7 +283,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
 
 /// A refused or stopped sale: back to entry with the reason, or unresolved if it was sent.
 fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
-    let words = Words::new(e.to_string(), e.zh());
+    let words = e.words();
     if let SaleError::Stopped { out_trade_no, .. } = e {
         send(tx, Msg::JournalFailed(words.clone()));
         send(
@@ -327,7 +311,7 @@ fn export_day(till: &Till, day: Date) -> Result<String, Words> {
     let sales = till
         .journal()
         .sales_between(from, to)
-        .map_err(|e| Words::new(e.to_string(), e.zh()))?;
+        .map_err(|e| e.words())?;
     let dir = till.config().journal.log_dir.with_file_name("exports");
     let path = dir.join(format!("paycode-{day}.csv"));
     std::fs::create_dir_all(&dir)

@@ -1,6 +1,7 @@
 //! The timing numbers of a sale (docs/protocol.md §8). Defaults are paycode's; all are configurable
 //! and the tests run them on virtual time.
 
+use crate::words::Bilingual;
 use std::time::Duration;
 
 /// When to query, when to give up waiting and reverse, and how hard to retry the reverse.
@@ -58,9 +59,8 @@ pub enum PolicyError {
     TimeoutBeforeFirstQuery { timeout_ms: u128, first_ms: u128 },
 }
 
-impl PolicyError {
-    /// The same refusal in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for PolicyError {
+    fn zh(&self) -> String {
         match self {
             Self::ZeroQueryInterval => {
                 "query_interval 至少为 1ms(它决定查单的间隔);例如设为 \"5s\"".into()

@@ -5,6 +5,7 @@ use crate::config::Language;
 use crate::money::MoneyError;
 use crate::scanner::StatusEvent;
 use crate::tui::i18n::{T, tr, trf};
+use crate::words::Bilingual;
 
 /// How the notice is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

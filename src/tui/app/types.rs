@@ -7,30 +7,7 @@ use crate::scanner;
 use std::fmt;
 use std::time::Duration;
 
-/// A message from outside the app (runner errors, IO failures) in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Words {
-    pub en: String,
-    pub zh: String,
-}
-
-impl Words {
-    /// Both wordings.
-    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Words {
-        Words {
-            en: en.into(),
-            zh: zh.into(),
-        }
-    }
-
-    /// The wording in `lang`.
-    pub fn get(&self, lang: Language) -> &str {
-        match lang {
-            Language::En => &self.en,
-            Language::Zh => &self.zh,
-        }
-    }
-}
+pub use crate::words::Words;
 
 /// A key press as the app sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 use crate::tui::app::App;
 use crate::tui::i18n::{T, tr, trf};
+use crate::words::Bilingual;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

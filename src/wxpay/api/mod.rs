@@ -25,6 +25,7 @@ pub use reverse::{Reversal, ReverseRequest, parse_reverse};
 use super::sign::{self, ApiKey, SignType};
 use super::xml::{self, Fields, XmlError};
 use crate::money::Fen;
+use crate::words::Bilingual;
 
 /// The merchant identity every request carries, with the key that signs it.
 #[derive(Debug, Clone)]
@@ -122,9 +123,8 @@ pub enum RequestError {
     SubAppidWithoutSubMch,
 }
 
-impl RequestError {
-    /// The same refusal in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for RequestError {
+    fn zh(&self) -> String {
         match self {
             Self::Empty { field } => format!("{field} 为空:请填写"),
             Self::TooLong { field, len, max } => {
@@ -166,9 +166,10 @@ impl ReplyError {
     pub fn outcome_unknown(&self) -> bool {
         !matches!(self, Self::ProtocolFail { .. })
     }
+}
 
-    /// The same problem in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for ReplyError {
+    fn zh(&self) -> String {
         match self {
             Self::Xml(e) => format!("应答无法解析:{e}"),
             Self::ProtocolFail { return_msg } => format!("微信支付在协议层拒绝了请求:{return_msg}"),

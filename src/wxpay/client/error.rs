@@ -1,4 +1,5 @@
 //! Client construction errors and transport errors, with the classification of reqwest failures.
+use crate::words::Bilingual;
 use std::error::Error as StdError;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,9 +57,8 @@ pub enum ClientError {
     Build { reason: String },
 }
 
-impl ClientError {
-    /// The message in Simplified Chinese (the English `Display` carries the exact paths and commands).
-    pub fn zh(&self) -> String {
+impl Bilingual for ClientError {
+    fn zh(&self) -> String {
         match self {
             Self::BadUrl { setting, url, .. } => {
                 format!(
@@ -147,9 +147,10 @@ impl TransportError {
     pub(crate) fn allows_failover(&self) -> bool {
         matches!(self, Self::Connect { .. } | Self::Timeout { .. })
     }
+}
 
-    /// The message in Simplified Chinese.
-    pub fn zh(&self) -> String {
+impl Bilingual for TransportError {
+    fn zh(&self) -> String {
         match self {
             Self::Connect { host, .. } => format!("无法连接 {host}（请求未发出）"),
             Self::Tls { host, .. } => format!("与 {host} 的安全连接失败（证书问题，请求未发出）"),
