@@ -470,6 +470,12 @@ fn merchant_and_wechat_value_table() {
             Some("[merchant] device_info"),
         ),
         ("[merchant]\ndevice_info = \"t_1-A\"", None),
+        // Order numbers keep 15 characters of it: two tills must not share a prefix.
+        (
+            "[merchant]\ndevice_info = \"store-0001-till-1\"",
+            Some("[merchant] device_info"),
+        ),
+        ("[merchant]\ndevice_info = \"store-001-till1\"", None),
         (
             "[merchant]\ndevice_info = \"123456789012345678901234567890123\"",
             Some("[merchant] device_info"),

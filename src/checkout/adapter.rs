@@ -51,6 +51,10 @@ pub fn micropay(r: &Result<api::Reply<api::Payment>, ReplyError>) -> Reply {
 /// An orderquery answer. A trade state this build does not know is an unknown outcome.
 pub fn orderquery(r: &Result<api::Reply<api::OrderState>, ReplyError>) -> Reply {
     match r {
+        // Signed by WeChat, for this number, with another amount: another order owns it.
+        Err(ReplyError::Mismatch { field }) if field == "total_fee" => Reply::NotOurs {
+            why: "orderquery total_fee differs from the sale".into(),
+        },
         Err(e) => untrusted(e),
         Ok(reply) => match &reply.result {
             Err(biz) if biz.err_code == "ORDERNOTEXIST" => Reply::QueryNotExist,
@@ -133,6 +137,7 @@ pub fn describe(r: &Reply) -> (String, Option<String>) {
             Some(err_code.clone()),
         ),
         Reply::ProtocolRejected { return_msg } => (format!("return_code=FAIL {return_msg}"), None),
+        Reply::NotOurs { why } => (format!("orderquery not this sale's order: {why}"), None),
         Reply::Unknown { why } => (format!("unknown outcome: {why}"), None),
     }
 }
@@ -302,11 +307,12 @@ mod tests {
                 err_code: "SYSTEMERROR".into()
             }
         );
-        // A paid answer for a different amount is a mismatch: unknown, not paid.
+        // A verified paid answer for a different amount is another order under this number:
+        // never paid, never reversed.
         let mut wrong_fee: Vec<(&str, &str)> = paid.clone();
         wrong_fee.retain(|(k, _)| *k != "total_fee");
         wrong_fee.push(("total_fee", "99"));
-        assert!(matches!(run(&wrong_fee), Reply::Unknown { .. }));
+        assert!(matches!(run(&wrong_fee), Reply::NotOurs { .. }));
     }
 
     #[test]

@@ -44,6 +44,16 @@ const FIX_SETUP: Text = Text {
     zh: "请联系店长:运行 `paycode check` 并修正 [merchant] 配置",
 };
 
+const FIX_DEVICE: Text = Text {
+    en: "call the manager: give every till its own [merchant] device_info (run `paycode config`), then start a new sale",
+    zh: "请联系店长:为每台收银机设置不同的 [merchant] device_info(运行 `paycode config` 查看),然后重新发起收款",
+};
+/// Why for a number another order holds (two tills with one `device_info`, docs/reliability.md).
+const NUMBER_TAKEN: Text = Text {
+    en: "this order number is already used by another order at WeChat — another till probably has the same [merchant] device_info; the customer was not charged",
+    zh: "该商户订单号已被微信支付的另一笔订单使用——可能有另一台收银机使用了相同的 [merchant] device_info;顾客未被扣款",
+};
+
 /// err_code (or trade state, or `CANCELLED`) → why, what to do.
 const TABLE: &[(&str, Text, Text)] = &[
     (
@@ -143,6 +153,8 @@ const TABLE: &[(&str, Text, Text)] = &[
         },
         START_AGAIN,
     ),
+    ("ORDERPAID", NUMBER_TAKEN, FIX_DEVICE),
+    ("OUT_TRADE_NO_USED", NUMBER_TAKEN, FIX_DEVICE),
     (
         "ORDERNOTEXIST",
         Text {
@@ -248,6 +260,8 @@ mod tests {
             "PAYERROR",
             "ORDERNOTEXIST",
             "CANCELLED",
+            "ORDERPAID",
+            "OUT_TRADE_NO_USED",
         ];
         for code in codes {
             for lang in LANGS {
@@ -262,6 +276,7 @@ mod tests {
         for (code, _, todo) in TABLE {
             let want: &[Text] = match classify(code) {
                 ErrClass::Rescan => &[REFRESH_CODE, OTHER_CARD],
+                ErrClass::Duplicate => &[FIX_DEVICE],
                 _ => &[OTHER_METHOD, START_AGAIN],
             };
             assert!(want.contains(todo), "{code}");

@@ -10,6 +10,7 @@ use super::{
     SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
 };
 use crate::checkout::flow::Policy;
+use crate::checkout::order_no::DEVICE_PREFIX_MAX;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -349,9 +350,11 @@ fn merchant_ids(raw: &RawMerchant, simulator: bool, ctx: &Ctx<'_>) -> Result<Ids
     Ok((appid, mch_id, sub_appid, sub_mch_id))
 }
 
-/// `device_info`: 1 to 32 of `[0-9A-Za-z_-]` (sent on every request, filters the statement).
+/// `device_info`: 1 to 15 of `[0-9A-Za-z_-]` (sent on every request, filters the statement).
+/// Order numbers carry it whole before a 17-digit stamp (WeChat allows 32), so two tills with
+/// different ids can never share a number; a longer id would be cut and could collide.
 fn check_device_info(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
-    let fix = "use up to 32 letters, digits, '_' or '-', like \"till-1\"";
+    let fix = "use up to 15 letters, digits, '_' or '-', different on every till, like \"till-1\" (order numbers carry it whole)";
     if let Some((i, c)) = v
         .chars()
         .enumerate()
@@ -361,7 +364,7 @@ fn check_device_info(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
         return Err(ctx.err("merchant", "device_info", problem, fix));
     }
     let n = v.chars().count();
-    if n == 0 || n > 32 {
+    if n == 0 || n > DEVICE_PREFIX_MAX {
         return Err(ctx.err("merchant", "device_info", format!("{n} characters"), fix));
     }
     Ok(())

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use super::{ErrClass, Final, Millis, Mode, Payment, Reply, Request, Sale, State, TradeState};
 
+/// The err_code a sale ends with when a verified query shows its number is another order's.
+pub(crate) const TAKEN: &str = "OUT_TRADE_NO_USED";
+
 /// Reverse `err_code`s worth another call (docs/protocol.md §7); others go to the query.
 const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"];
 
@@ -37,9 +40,11 @@ impl Sale {
                         err_code,
                         rescan: false,
                     }),
+                    // paycode sends one micropay per number, so a duplicate answer means the
+                    // number is another order's (two tills with one device_info): that order
+                    // is never queried, adopted or reversed, and nothing was charged here.
                     ErrClass::Duplicate => {
-                        self.note(format!("micropay {err_code}: the query decides"));
-                        self.keep_polling(now, Duration::ZERO);
+                        self.number_taken(format!("micropay {err_code}"), err_code)
                     }
                     ErrClass::Setup => self.query_to_be_sure(now, err_code),
                     ErrClass::Unknown => {
@@ -107,6 +112,7 @@ impl Sale {
                     }
                 }
             }
+            Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
             Reply::QueryNotExist => {
                 self.notexist_seen += 1;
                 self.note(format!("orderquery ORDERNOTEXIST ×{}", self.notexist_seen));
@@ -166,6 +172,7 @@ impl Sale {
                 err_code: "ORDERNOTEXIST".into(),
                 rescan: false,
             }),
+            Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
             other => {
                 // Reverse is idempotent: calling it again is the safe way to ask once more.
                 self.note(other.label());
@@ -245,6 +252,17 @@ impl Sale {
             }
             _ => self.finish(otherwise),
         }
+    }
+
+    /// The order number belongs to another order: end not charged, touch that order no more.
+    fn number_taken(&mut self, why: String, err_code: String) {
+        self.note(format!(
+            "{why}: order number already used by another order (another till with the same device_info?)"
+        ));
+        self.finish(Final::Failed {
+            err_code,
+            rescan: false,
+        });
     }
 
     fn set_closing(&mut self, closing: Option<String>) {

@@ -116,6 +116,9 @@ pub enum Reply {
     ReverseFail { err_code: String, recall: bool },
     /// `return_code=FAIL`: the request was refused at protocol level.
     ProtocolRejected { return_msg: String },
+    /// A verified orderquery for this order number that is not this sale's order (another
+    /// amount): the number is taken by another order, so this sale's micropay charged nothing.
+    NotOurs { why: String },
     /// Transport failure, timeout, garbage, bad signature or mismatched reply.
     Unknown { why: String },
 }
@@ -134,6 +137,7 @@ impl Reply {
                 format!("reverse {err_code} recall={}", yn(*recall))
             }
             Self::ProtocolRejected { return_msg } => format!("return_code=FAIL {return_msg}"),
+            Self::NotOurs { why } => format!("orderquery: not this sale's order: {why}"),
             Self::Unknown { why } => format!("unknown outcome: {why}"),
         }
     }

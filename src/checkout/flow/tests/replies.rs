@@ -72,18 +72,26 @@ fn every_micropay_answer() {
             Final::Paid(payment(FEE)),
         ),
         (
-            "ORDERPAID: query at once",
+            "ORDERPAID: another order's number, never queried or adopted",
             Script::micropay(fail("ORDERPAID", ErrClass::Duplicate))
                 .queries(vec![state(TradeState::Success)]),
-            vec![(0, M), (0, Q)],
-            Final::Paid(payment(FEE)),
+            vec![(0, M)],
+            failed("ORDERPAID", false),
         ),
         (
-            "OUT_TRADE_NO_USED on a closed order: not charged",
+            "OUT_TRADE_NO_USED: not charged, never queried or reversed",
             Script::micropay(fail("OUT_TRADE_NO_USED", ErrClass::Duplicate))
                 .queries(vec![state(TradeState::Closed)]),
-            vec![(0, M), (0, Q)],
-            failed("CLOSED", false),
+            vec![(0, M)],
+            failed("OUT_TRADE_NO_USED", false),
+        ),
+        (
+            "a verified query for another amount: the number is taken, never reversed",
+            Script::micropay(unknown("read timeout")).queries(vec![Reply::NotOurs {
+                why: "orderquery total_fee differs".into(),
+            }]),
+            vec![(0, M), (2000, Q)],
+            failed("OUT_TRADE_NO_USED", false),
         ),
         (
             "RESCAN: failed with the rescan hint",

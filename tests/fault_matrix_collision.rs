@@ -1,0 +1,134 @@
+//! Fault matrix, one order number at two tills (FAULTS.md rows 26–27): a till whose config was
+//! copied from another (same `device_info`) hands out the number the other till already used.
+//! WeChat answers its only micropay ORDERPAID; the order under that number is the other till's,
+//! so it is never adopted (another customer's payment shown as this sale's) and never reversed
+//! (the other customer's money returned behind the other cashier's back).
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::Harness;
+use paycode::journal::{EventLine, Journal, NewSale, SaleState, Transition};
+use paycode::money::Fen;
+use std::path::{Path, PathBuf};
+
+/// The harness's `device_info`.
+const DEVICE: &str = "till-7";
+/// A number far in the future: both journals hand out the one after it next.
+const SEED_STAMP: &str = "20990101000000000";
+
+/// A second till on the same simulator with a copy of the first till's config (own directory,
+/// own journal, same `device_info`).
+fn copied_till(h: &Harness) -> PathBuf {
+    let dir = h.config_path().parent().unwrap().join("till2");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("config.toml");
+    std::fs::copy(h.config_path(), &cfg).unwrap();
+    cfg
+}
+
+/// Put a finished sale numbered `DEVICE + SEED_STAMP` in the journal of the till configured at
+/// `config`, so that its next order number is known.
+fn seed(config: &Path) {
+    let path = config.parent().unwrap().join("data/paycode.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut j = Journal::open(&path).unwrap();
+    let no = format!("{DEVICE}{SEED_STAMP}");
+    let sale = NewSale {
+        out_trade_no: no.clone(),
+        total_fee: Fen(1),
+        code_fp: "seed".into(),
+        code_masked: "1345**********6789".into(),
+        device_info: DEVICE.into(),
+    };
+    j.insert_intent(&sale, 0).unwrap();
+    let t = Transition {
+        err_code: Some("SEED".into()),
+        ..Transition::default()
+    };
+    let event = EventLine {
+        kind: "flow",
+        detail: "seeded by the test",
+        err_code: None,
+    };
+    j.checkpoint(&no, SaleState::Failed, &t, "{}", event, 0)
+        .unwrap();
+}
+
+/// `paycode pay` at the till configured at `config`.
+fn pay_at(h: &Harness, config: &Path, amount: &str, code: &str) -> serde_json::Value {
+    let out = h
+        .command(&[
+            "pay",
+            &format!("--amount={amount}"),
+            "--code",
+            code,
+            "--json",
+        ])
+        .env("PAYCODE_CONFIG", config)
+        .current_dir(config.parent().unwrap())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Till 1 sells at `first`, then the copied till 2 at `second` under the same order number.
+fn collide(first: &str, second: &str) -> (Harness, serde_json::Value, serde_json::Value) {
+    let h = Harness::new();
+    let till2 = copied_till(&h);
+    seed(&h.config_path());
+    seed(&till2);
+    let one = pay_at(&h, &h.config_path(), first, &h.code("normal"));
+    assert_eq!(one["status"], "paid", "{one}");
+    let two = pay_at(&h, &till2, second, &h.code("normal"));
+    assert_eq!(
+        one["out_trade_no"], two["out_trade_no"],
+        "the staging collides: {one} {two}"
+    );
+    (h, one, two)
+}
+
+/// What both rows check: till 2 is told "not charged" with the cause, the order stays till 1's
+/// paid order, and till 2 never reversed it.
+fn assert_other_till_untouched(h: &Harness, one: &serde_json::Value, two: &serde_json::Value) {
+    assert_eq!(two["status"], "failed", "never adopted: {two}");
+    assert_ne!(two["transaction_id"], one["transaction_id"], "{two}");
+    let msg = two["message"].as_str().unwrap();
+    assert!(msg.contains("device_info"), "names the likely cause: {msg}");
+    assert!(
+        two["message_zh"].as_str().unwrap().contains("device_info"),
+        "{two}"
+    );
+    let no = one["out_trade_no"].as_str().unwrap();
+    let order = h.order(no);
+    assert_eq!(
+        order.state, "SUCCESS",
+        "till 1's sale stays paid: {order:?}"
+    );
+    assert_eq!(order.charged, order.amount, "{order:?}");
+    assert_eq!(order.refunded, 0, "{order:?}");
+    assert_eq!(
+        order.requests.get("reverse"),
+        None,
+        "no till reverses another till's order: {order:?}"
+    );
+    assert_eq!(order.requests.get("micropay"), Some(&2), "{order:?}");
+    // The second customer was charged nothing anywhere.
+    let l = h.ledger();
+    assert_eq!(l.orders.len(), 1, "{l:?}");
+    assert_eq!(l.totals.charged, order.amount, "{l:?}");
+}
+
+#[test]
+fn copied_till_with_the_same_amount_never_adopts_the_other_tills_payment() {
+    let (h, one, two) = collide("5.00", "5.00");
+    assert_other_till_untouched(&h, &one, &two);
+}
+
+#[test]
+fn copied_till_with_another_amount_never_reverses_the_other_tills_sale() {
+    let (h, one, two) = collide("5.00", "7.00");
+    assert_other_till_untouched(&h, &one, &two);
+}
