@@ -358,8 +358,8 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
         .simulator()
         .map(|s| s.base_url.clone())
         .unwrap_or_else(|| match &cfg.wechat.base_url {
-            crate::config::Endpoint::Url(u) => u.clone(),
-            crate::config::Endpoint::Simulator => "simulator".into(),
+            crate::config::BaseUrl::Url(u) => u.clone(),
+            crate::config::BaseUrl::Simulator => "simulator".into(),
         });
     let cert_days = health
         .certificate
