@@ -6,7 +6,7 @@ mod tui_common;
 
 use paycode::checkout::flow::{Final, Payment};
 use paycode::config::Language;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::status::NodeKind;
 use paycode::scanner::{Source, Status, StatusEvent};
@@ -82,8 +82,8 @@ fn paid() -> Final {
     })
 }
 
-fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
-    Sale {
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(fee),
         code_fp: "fp".into(),

@@ -7,7 +7,7 @@ mod tui_common;
 use paycode::authcode::AuthCode;
 use paycode::checkout::flow::{Final, Payment};
 use paycode::config::Language;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::{ScanError, ScanEvent, Source};
 use paycode::tui::app::Words;
@@ -336,8 +336,8 @@ fn journal_failure_refuses_new_sales() {
     ));
 }
 
-fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
-    Sale {
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(fee),
         code_fp: "fp".into(),

@@ -2,7 +2,7 @@
 
 use super::{Cmd, Key, Notice, NoticeText, Words};
 use crate::checkout::reconcile::Report;
-use crate::journal::{DayTotals, Sale, SaleState};
+use crate::journal::{DayTotals, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::tui::i18n::T;
 use time::Date;
@@ -16,7 +16,7 @@ pub struct HistoryData {
     /// The Beijing-time day.
     pub date: Date,
     /// Its sales, oldest first.
-    pub sales: Vec<Sale>,
+    pub sales: Vec<SaleRow>,
 }
 
 impl HistoryData {
@@ -108,7 +108,7 @@ impl HistoryView {
     }
 
     /// The selected sale.
-    pub fn selected_sale(&self) -> Option<&Sale> {
+    pub fn selected_sale(&self) -> Option<&SaleRow> {
         self.data.as_ref()?.sales.get(self.selected)
     }
 
@@ -172,7 +172,7 @@ pub fn beijing_clock(ms: i64) -> String {
 }
 
 /// Paid sales per Beijing hour: (count, amount).
-pub fn paid_by_hour(sales: &[Sale]) -> [(u64, Fen); 24] {
+pub fn paid_by_hour(sales: &[SaleRow]) -> [(u64, Fen); 24] {
     let mut hours = [(0u64, Fen(0)); 24];
     for s in sales.iter().filter(|s| s.state == SaleState::Paid) {
         let h = &mut hours[beijing_hour(s.created_ms)];

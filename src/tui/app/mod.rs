@@ -56,7 +56,7 @@ pub enum Msg {
     /// The day's reconciliation with WeChat's statement finished, or why it could not run.
     Reconciled(Date, Result<crate::checkout::reconcile::Report, Words>),
     /// The pending (unresolved) list.
-    Pending(Vec<crate::journal::Sale>),
+    Pending(Vec<crate::journal::SaleRow>),
     /// The background retry settled pending sales (the cashier was told "do not hand over").
     PendingSettled {
         resolved: Vec<SaleResult>,

@@ -1,7 +1,7 @@
 //! The pending screen: unresolved sales with query-now and reverse actions.
 
 use super::{Cmd, Key, SaleResult};
-use crate::journal::Sale;
+use crate::journal::SaleRow;
 
 /// An action running on a pending sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum PendingAction {
 #[derive(Debug, Clone, Default)]
 pub struct PendingView {
     /// Unresolved sales (`None` until loaded).
-    pub list: Option<Vec<Sale>>,
+    pub list: Option<Vec<SaleRow>>,
     pub selected: usize,
     /// Asking "reverse this order?".
     pub confirm: Option<String>,
@@ -25,7 +25,7 @@ pub struct PendingView {
 }
 
 impl PendingView {
-    pub(super) fn load(&mut self, list: Vec<Sale>) {
+    pub(super) fn load(&mut self, list: Vec<SaleRow>) {
         self.selected = self.selected.min(list.len().saturating_sub(1));
         self.list = Some(list);
     }

@@ -2,7 +2,7 @@
 
 use super::{Cmd, Key, Notice, NoticeText, Settings};
 use crate::config::Language;
-use crate::journal::{Sale, SaleState};
+use crate::journal::{SaleRow, SaleState};
 use crate::money::{Fen, MoneyError};
 use crate::tui::i18n::{T, tr};
 
@@ -68,7 +68,7 @@ pub enum RefundUpdate {
 #[derive(Debug, Clone, Default)]
 pub struct RefundView {
     /// Paid sales that can be refunded.
-    pub candidates: Vec<Sale>,
+    pub candidates: Vec<SaleRow>,
     pub selected: usize,
     pub step: RefundStep,
     /// Refund amount as typed (empty: full).
@@ -98,7 +98,7 @@ impl RefundView {
     }
 
     /// The chosen sale.
-    pub fn chosen(&self) -> Option<&Sale> {
+    pub fn chosen(&self) -> Option<&SaleRow> {
         self.candidates.get(self.selected)
     }
 
