@@ -15,7 +15,7 @@ pub mod status;
 
 pub use config::ScannerConfig;
 pub use decoder::{DecodeSettings, Decoder};
-pub use keyboard::{Key, KeyDecision, Wedge};
+pub use keyboard::{KeyDecision, Wedge, WedgeKey};
 pub use reader::ReaderHandle;
 pub use status::{Status, StatusEvent};
 

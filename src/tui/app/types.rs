@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use crate::words::Words;
 
-/// A key press as the app sees it.
+/// A terminal key press as the app sees it; the wedge's narrower view is [`scanner::WedgeKey`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Char(char),
@@ -31,24 +31,24 @@ pub enum Key {
 
 impl Key {
     /// The wedge detector's view of this key; `None` for keys it never holds (navigation).
-    pub(super) fn to_wedge(self) -> Option<scanner::Key> {
+    pub(super) fn to_wedge(self) -> Option<scanner::WedgeKey> {
         Some(match self {
-            Key::Char(c) => scanner::Key::Char(c),
-            Key::Enter => scanner::Key::Enter,
-            Key::Tab => scanner::Key::Tab,
-            Key::Backspace => scanner::Key::Backspace,
+            Key::Char(c) => scanner::WedgeKey::Char(c),
+            Key::Enter => scanner::WedgeKey::Enter,
+            Key::Tab => scanner::WedgeKey::Tab,
+            Key::Backspace => scanner::WedgeKey::Backspace,
             _ => return None,
         })
     }
 
     /// A key released by the wedge; `current` stands for its `Other` (only ever the key just fed).
-    pub(super) fn from_wedge(k: scanner::Key, current: Key) -> Key {
+    pub(super) fn from_wedge(k: scanner::WedgeKey, current: Key) -> Key {
         match k {
-            scanner::Key::Char(c) => Key::Char(c),
-            scanner::Key::Enter => Key::Enter,
-            scanner::Key::Tab => Key::Tab,
-            scanner::Key::Backspace => Key::Backspace,
-            scanner::Key::Other => current,
+            scanner::WedgeKey::Char(c) => Key::Char(c),
+            scanner::WedgeKey::Enter => Key::Enter,
+            scanner::WedgeKey::Tab => Key::Tab,
+            scanner::WedgeKey::Backspace => Key::Backspace,
+            scanner::WedgeKey::Other => current,
         }
     }
 }
