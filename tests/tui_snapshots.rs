@@ -9,7 +9,7 @@ use paycode::config::Language;
 use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::status::NodeKind;
-use paycode::scanner::{Source, Status, StatusEvent};
+use paycode::scanner::{ScannerStatus, Source, StatusEvent};
 use paycode::tui::app::Words;
 use paycode::tui::app::{
     App, DiagInfo, HistoryData, Key, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate,
@@ -128,7 +128,7 @@ fn day() -> HistoryData {
     }
 }
 
-fn scanner(h: &mut Harness, status: Status) {
+fn scanner(h: &mut Harness, status: ScannerStatus) {
     let at = h.now();
     h.send_after(
         1,
@@ -152,7 +152,7 @@ fn sale_entry() {
         h.key(Key::Enter);
         scanner(
             h,
-            Status::Connected {
+            ScannerStatus::Connected {
                 path: "/dev/ttyACM0".into(),
             },
         );
@@ -174,7 +174,7 @@ fn sale_entry() {
     snap("sale_scanner_unplugged", false, |h| {
         scanner(
             h,
-            Status::Disconnected {
+            ScannerStatus::Disconnected {
                 reason: "device went away".into(),
             },
         );
@@ -403,7 +403,7 @@ fn other_screens() {
     snap("diagnostics", true, |h| {
         scanner(
             h,
-            Status::PermissionDenied {
+            ScannerStatus::PermissionDenied {
                 path: "/dev/ttyACM0".into(),
             },
         );
