@@ -6,14 +6,15 @@ mod tui_common;
 
 use paycode::authcode::AuthCode;
 use paycode::checkout::flow::{Final, Payment};
+use paycode::checkout::{Outcome, Progress};
 use paycode::config::Language;
 use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::{ScanError, ScanEvent, Source};
 use paycode::tui::app::Words;
 use paycode::tui::app::{
-    Cmd, Field, HistoryData, Key, Msg, NoticeText, Progress, RefundStep, RefundUpdate, SaleResult,
-    Screen, Stage, WaitPhase,
+    Cmd, Field, HistoryData, Key, Msg, NoticeText, RefundStep, RefundUpdate, Screen, Stage,
+    WaitPhase,
 };
 use paycode::tui::i18n::T;
 use std::time::Duration;
@@ -30,13 +31,15 @@ fn notice(h: &Harness) -> Option<NoticeText> {
     h.app.notice.as_ref().map(|n| n.text.clone())
 }
 
-fn result(r: Final) -> SaleResult {
-    SaleResult {
+fn result(r: Final) -> Outcome {
+    Outcome {
         out_trade_no: "till-1-20260101120000001".into(),
         total_fee: Fen(1250),
         result: r,
         transaction_id: None,
+        bank_type: None,
         cash_fee: None,
+        note: None,
     }
 }
 
@@ -180,6 +183,7 @@ fn countdown_follows_the_runner() {
     let cmds = h.send_after(
         100,
         Msg::Sale(Progress::WaitingForPassword {
+            out_trade_no: "till-1-1".into(),
             remaining: Duration::from_secs(25),
             queries: 1,
         }),
@@ -199,7 +203,13 @@ fn countdown_follows_the_runner() {
     h.idle(300);
     assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(700)));
     // Once the runner stops reporting a deadline (reversing), there is no timer at all.
-    h.send_after(1, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    h.send_after(
+        1,
+        Msg::Sale(Progress::Reversing {
+            out_trade_no: "till-1-1".into(),
+            attempt: 1,
+        }),
+    );
     assert_eq!(h.app.deadline(), None);
 }
 
@@ -230,7 +240,13 @@ fn esc_asks_to_confirm_then_cancels() {
     // A second Esc while cancelling does not ask again.
     h.key(Key::Esc);
     assert!(matches!(&h.app.stage, Stage::Waiting(w) if !w.confirm_cancel));
-    h.send_after(10, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    h.send_after(
+        10,
+        Msg::Sale(Progress::Reversing {
+            out_trade_no: "till-1-1".into(),
+            attempt: 1,
+        }),
+    );
     let cmds = h.send_after(
         10,
         Msg::Sale(Progress::Done(result(Final::Reversed { refunded: false }))),

@@ -4,12 +4,11 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
-    DiagInfo, HistoryData, Msg, NetHealth, Progress, QueriedSale, RecoveryReport, RefundUpdate,
-    SaleResult, Words,
+    DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, Words,
 };
 use super::export;
 use crate::authcode::AuthCode;
-use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
+use crate::checkout::progress::{Outcome, Progress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -59,37 +58,9 @@ fn send(tx: &Outbox, msg: Msg) {
     let _ = tx.send((msg, Instant::now()));
 }
 
-/// A runner outcome as the result screen shows it.
-pub fn result_of(o: &Outcome) -> SaleResult {
-    SaleResult {
-        out_trade_no: o.out_trade_no.clone(),
-        total_fee: o.total_fee,
-        result: o.result.clone(),
-        transaction_id: o.transaction_id.clone(),
-        cash_fee: o.cash_fee,
-    }
-}
-
 /// A runner progress event for the waiting screen (`None`: not about the running sale).
-pub fn progress_of(p: RunnerProgress) -> Option<Progress> {
-    Some(match p {
-        RunnerProgress::Recovering { .. } => return None,
-        RunnerProgress::Submitting {
-            out_trade_no,
-            total_fee,
-        } => Progress::Submitting {
-            out_trade_no,
-            total_fee,
-        },
-        RunnerProgress::WaitingForPassword {
-            remaining, queries, ..
-        } => Progress::WaitingForPassword { remaining, queries },
-        RunnerProgress::Querying {
-            remaining, queries, ..
-        } => Progress::Querying { remaining, queries },
-        RunnerProgress::Reversing { attempt, .. } => Progress::Reversing { attempt },
-        RunnerProgress::Done(o) => Progress::Done(result_of(&o)),
-    })
+pub fn progress_of(p: Progress) -> Option<Progress> {
+    (!matches!(p, Progress::Recovering { .. })).then_some(p)
 }
 
 fn today() -> Date {
@@ -102,7 +73,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
     send(&tx, Msg::Recovery(RecoveryReport::default()));
     let report = match recover(&mut till, |_| {}).await {
         Ok(list) => RecoveryReport {
-            resolved: list.iter().map(|r| result_of(&r.outcome)).collect(),
+            resolved: list.into_iter().map(|r| r.outcome).collect(),
             still_pending: pending(&till).map_or(0, |p| p.len()),
             done: true,
             background: false,
@@ -135,7 +106,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 {
                     let list = pending(&till).unwrap_or_default();
                     send(&tx, Msg::PendingSettled {
-                        resolved: done.iter().map(|r| result_of(&r.outcome)).collect(),
+                        resolved: done.into_iter().map(|r| r.outcome).collect(),
                         still_pending: list.len(),
                     });
                     send(&tx, Msg::Pending(list));
@@ -162,7 +133,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             })
             .await;
             match res {
-                Ok(o) => send(tx, Msg::Sale(Progress::Done(result_of(&o)))),
+                Ok(o) => send(tx, Msg::Sale(Progress::Done(o))),
                 Err(e) => sale_error(till, &e, tx),
             }
         }
@@ -204,7 +175,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
         Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
         Job::Query(no) => {
             let result = match query_sale(till, &no).await {
-                Ok(a) => a.outcome.as_ref().map(result_of).ok_or_else(|| {
+                Ok(a) => a.outcome.ok_or_else(|| {
                     Words::new(
                         format!("still open: WeChat says {}", a.wechat),
                         format!("仍未结束:微信返回 {}", a.wechat),
@@ -221,10 +192,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             );
         }
         Job::Reverse(no) => {
-            let result = reverse_sale(till, &no, |_| {})
-                .await
-                .map(|o| result_of(&o))
-                .map_err(|e| e.words());
+            let result = reverse_sale(till, &no, |_| {}).await.map_err(|e| e.words());
             send(
                 tx,
                 Msg::PendingDone {
@@ -288,12 +256,14 @@ fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
         send(tx, Msg::JournalFailed(words.clone()));
         send(
             tx,
-            Msg::Sale(Progress::Done(SaleResult {
+            Msg::Sale(Progress::Done(Outcome {
                 out_trade_no: out_trade_no.clone(),
                 total_fee: Fen(0),
                 result: crate::checkout::flow::Final::Unresolved { why: words.en },
                 transaction_id: None,
+                bank_type: None,
                 cash_fee: None,
+                note: None,
             })),
         );
         return;
@@ -383,29 +353,33 @@ mod tests {
     fn runner_progress_maps_to_the_waiting_screen() {
         let no = || "till-1-1".to_string();
         assert_eq!(
-            progress_of(RunnerProgress::Recovering {
+            progress_of(Progress::Recovering {
                 out_trade_no: no(),
                 total_fee: Fen(1)
             }),
             None
         );
         assert_eq!(
-            progress_of(RunnerProgress::WaitingForPassword {
+            progress_of(Progress::WaitingForPassword {
                 out_trade_no: no(),
                 remaining: Duration::from_secs(7),
                 queries: 3
             }),
             Some(Progress::WaitingForPassword {
+                out_trade_no: no(),
                 remaining: Duration::from_secs(7),
                 queries: 3
             })
         );
         assert_eq!(
-            progress_of(RunnerProgress::Reversing {
+            progress_of(Progress::Reversing {
                 out_trade_no: no(),
                 attempt: 2
             }),
-            Some(Progress::Reversing { attempt: 2 })
+            Some(Progress::Reversing {
+                out_trade_no: no(),
+                attempt: 2
+            })
         );
         let outcome = Outcome {
             out_trade_no: no(),
@@ -417,14 +391,8 @@ mod tests {
             note: None,
         };
         assert_eq!(
-            progress_of(RunnerProgress::Done(outcome)),
-            Some(Progress::Done(SaleResult {
-                out_trade_no: no(),
-                total_fee: Fen(1250),
-                result: Final::Reversed { refunded: true },
-                transaction_id: Some("42".into()),
-                cash_fee: Some(Fen(1000)),
-            }))
+            progress_of(Progress::Done(outcome.clone())),
+            Some(Progress::Done(outcome))
         );
     }
 }

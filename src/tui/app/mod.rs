@@ -16,11 +16,10 @@ pub use notice::{Level, Notice, NoticeText};
 pub use pending::{PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
-pub use types::{
-    DiagInfo, Key, NetHealth, Pin, Progress, RecoveryReport, SaleResult, Settings, SimInfo, Words,
-};
+pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
 
 use crate::authcode::AuthCode;
+use crate::checkout::{Outcome, Progress};
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner::{KeyDecision, ScanEvent, StatusEvent, Wedge};
@@ -59,13 +58,13 @@ pub enum Msg {
     Pending(Vec<crate::journal::SaleRow>),
     /// The background retry settled pending sales (the cashier was told "do not hand over").
     PendingSettled {
-        resolved: Vec<SaleResult>,
+        resolved: Vec<Outcome>,
         still_pending: usize,
     },
     /// A pending sale's query or reverse ended.
     PendingDone {
         out_trade_no: String,
-        result: Result<SaleResult, Words>,
+        result: Result<Outcome, Words>,
     },
     /// The running refund moved on.
     Refund(RefundUpdate),
@@ -217,7 +216,7 @@ impl App {
     /// Pending sales settled in the background. A sale that turned out PAID was last shown as
     /// "do not hand over the goods", so it gets the modal report (after the running sale, if
     /// any); sales that ended not charged only confirm what the cashier was told.
-    fn pending_settled(&mut self, resolved: Vec<SaleResult>, still: usize, out: &mut Vec<Cmd>) {
+    fn pending_settled(&mut self, resolved: Vec<Outcome>, still: usize, out: &mut Vec<Cmd>) {
         out.push(Cmd::LoadPending);
         let paid = resolved
             .iter()

@@ -1,6 +1,7 @@
 //! The pending screen: unresolved sales with query-now and reverse actions.
 
-use super::{Cmd, Key, SaleResult};
+use super::{Cmd, Key};
+use crate::checkout::Outcome;
 use crate::journal::SaleRow;
 
 /// An action running on a pending sale.
@@ -21,7 +22,7 @@ pub struct PendingView {
     /// The action in flight.
     pub busy: Option<PendingAction>,
     /// The last action's order number and result.
-    pub last: Option<(String, Result<SaleResult, super::Words>)>,
+    pub last: Option<(String, Result<Outcome, super::Words>)>,
 }
 
 impl PendingView {
@@ -30,7 +31,7 @@ impl PendingView {
         self.list = Some(list);
     }
 
-    pub(super) fn done(&mut self, no: &str, result: Result<SaleResult, super::Words>) {
+    pub(super) fn done(&mut self, no: &str, result: Result<Outcome, super::Words>) {
         self.busy = None;
         self.last = Some((no.to_string(), result));
     }

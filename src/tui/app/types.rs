@@ -1,6 +1,6 @@
 //! The app's input and settings types (independent of crossterm and of the runner).
 
-use crate::checkout::flow::Final;
+use crate::checkout::Outcome;
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner;
@@ -108,44 +108,11 @@ pub enum NetHealth {
     Down,
 }
 
-/// How a sale ended, with what the result screen shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaleResult {
-    pub out_trade_no: String,
-    pub total_fee: Fen,
-    /// The flow's final state.
-    pub result: Final,
-    pub transaction_id: Option<String>,
-    /// Paid in cash (the rest of `total_fee` came from coupons).
-    pub cash_fee: Option<Fen>,
-}
-
-/// A step of the running sale, as the runner reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    /// The micropay is being sent.
-    Submitting {
-        out_trade_no: String,
-        total_fee: Fen,
-    },
-    /// The customer is entering the password; the reverse comes after `remaining`.
-    WaitingForPassword { remaining: Duration, queries: u32 },
-    /// The outcome is unknown; orderquery settles it (`remaining` until the reverse).
-    Querying {
-        remaining: Option<Duration>,
-        queries: u32,
-    },
-    /// Reversing: `attempt` reverse calls so far.
-    Reversing { attempt: u32 },
-    /// Final.
-    Done(SaleResult),
-}
-
 /// What start-up recovery did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecoveryReport {
     /// Sales it settled.
-    pub resolved: Vec<SaleResult>,
+    pub resolved: Vec<Outcome>,
     /// Sales still unresolved (on the pending list).
     pub still_pending: usize,
     /// False while recovery is still running.
