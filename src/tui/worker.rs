@@ -4,10 +4,10 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
-    DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, Words,
+    DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, TillCmd,
+    Words,
 };
 use super::export;
-use crate::authcode::AuthCode;
 use crate::checkout::progress::{Outcome, Progress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
@@ -25,30 +25,9 @@ const IDLE_EVERY: Duration = Duration::from_secs(30);
 /// How long a refund is followed with refundquery before the screen gives up waiting.
 const REFUND_WAIT: Duration = Duration::from_secs(60);
 
-/// Work for the till task.
-#[derive(Debug)]
-pub enum Job {
-    Sale {
-        amount: Fen,
-        code: AuthCode,
-        cancel: CancelToken,
-    },
-    History(Option<Date>),
-    Export(Date),
-    /// Reconcile a day with WeChat's statement.
-    Reconcile(Date),
-    /// Ask WeChat about one sale of the history screen.
-    QueryHistory(String),
-    Pending,
-    Query(String),
-    Reverse(String),
-    Refund {
-        out_trade_no: String,
-        refund_fee: Fen,
-        reason: String,
-    },
-    Diagnostics,
-}
+/// A command for the till task, with the token that stops it if it is a sale (the runtime keeps
+/// the running sale's to answer `Cmd::CancelSale`).
+pub type Job = (TillCmd, CancelToken);
 
 /// Messages to the UI loop, stamped with when they happened.
 pub type Outbox = UnboundedSender<(Msg, Instant)>;
@@ -114,19 +93,16 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 continue;
             }
         };
-        perform(&mut till, job, &tx).await;
+        let (cmd, cancel) = job;
+        perform(&mut till, cmd, &cancel, &tx).await;
     }
 }
 
-async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
-    match job {
-        Job::Sale {
-            amount,
-            code,
-            cancel,
-        } => {
+async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbox) {
+    match cmd {
+        TillCmd::StartSale { amount, code } => {
             let progress_tx = tx.clone();
-            let res = crate::checkout::run_sale_cancellable(till, amount, code, &cancel, |p| {
+            let res = crate::checkout::run_sale_cancellable(till, amount, code, cancel, |p| {
                 if let Some(p) = progress_of(p) {
                     send(&progress_tx, Msg::Sale(p));
                 }
@@ -137,7 +113,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 Err(e) => sale_error(till, &e, tx),
             }
         }
-        Job::History(date) => {
+        TillCmd::LoadHistory(date) => {
             let day = date.unwrap_or_else(today);
             let (from, to) = crate::beijing::day_bounds(day);
             let j = till.journal();
@@ -146,8 +122,8 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 Err(e) => send(tx, Msg::Exported(Err(e.words()))),
             }
         }
-        Job::Export(day) => send(tx, Msg::Exported(export_day(till, day))),
-        Job::Reconcile(day) => {
+        TillCmd::ExportCsv(day) => send(tx, Msg::Exported(export_day(till, day))),
+        TillCmd::Reconcile(day) => {
             let words = |e: StatementError| e.words();
             let r = match check_day(day, today(), till.is_simulated()) {
                 Ok(()) => compare_day(till, day).await.map_err(words),
@@ -155,7 +131,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             };
             send(tx, Msg::Reconciled(day, r));
         }
-        Job::QueryHistory(no) => {
+        TillCmd::QuerySale(no) => {
             let result = query_sale(till, &no)
                 .await
                 .map(|a| QueriedSale {
@@ -172,8 +148,8 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
-        Job::Query(no) => {
+        TillCmd::LoadPending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
+        TillCmd::QueryPending(no) => {
             let result = match query_sale(till, &no).await {
                 Ok(a) => a.outcome.ok_or_else(|| {
                     Words::new(
@@ -191,7 +167,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Reverse(no) => {
+        TillCmd::ReversePending(no) => {
             let result = reverse_sale(till, &no, |_| {}).await.map_err(|e| e.words());
             send(
                 tx,
@@ -201,10 +177,11 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Refund {
+        TillCmd::Refund {
             out_trade_no,
             refund_fee,
             reason,
+            ..
         } => {
             let progress_tx = tx.clone();
             let res = refund(
@@ -242,7 +219,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             };
             send(tx, Msg::Refund(update));
         }
-        Job::Diagnostics => {
+        TillCmd::LoadDiagnostics => {
             let info = diagnostics(till, tx).await;
             send(tx, Msg::Diagnostics(info));
         }

@@ -1,6 +1,6 @@
 //! The history screen: a day's sales, totals, detail and CSV export.
 
-use super::{Cmd, Key, Notice, NoticeText, Words};
+use super::{Cmd, Key, Notice, NoticeText, TillCmd, Words};
 use crate::checkout::reconcile::Report;
 use crate::journal::{DayTotals, SaleRow, SaleState};
 use crate::money::Fen;
@@ -121,7 +121,7 @@ impl HistoryView {
                 Key::Esc => self.reconcile = None,
                 Key::F(8) if !matches!(self.reconcile, Some(Reconcile::Running(_))) => {
                     self.reconcile = Some(Reconcile::Running(data.date));
-                    out.push(Cmd::Reconcile(data.date));
+                    out.push(Cmd::Till(TillCmd::Reconcile(data.date)));
                 }
                 _ => {}
             }
@@ -131,29 +131,29 @@ impl HistoryView {
             Key::Left | Key::Char('-') => {
                 if let Some(d) = data.date.previous_day() {
                     self.selected = 0;
-                    out.push(Cmd::LoadHistory(Some(d)));
+                    out.push(Cmd::Till(TillCmd::LoadHistory(Some(d))));
                 }
             }
             Key::Right | Key::Char('+') => {
                 if let Some(d) = data.date.next_day() {
                     self.selected = 0;
-                    out.push(Cmd::LoadHistory(Some(d)));
+                    out.push(Cmd::Till(TillCmd::LoadHistory(Some(d))));
                 }
             }
             Key::Up if self.selected > 0 => self.selected -= 1,
             Key::Down if self.selected + 1 < n => self.selected += 1,
             Key::Enter if n > 0 => self.detail = !self.detail,
             Key::Esc => self.detail = false,
-            Key::F(7) => out.push(Cmd::ExportCsv(data.date)),
+            Key::F(7) => out.push(Cmd::Till(TillCmd::ExportCsv(data.date))),
             Key::F(9) if n > 0 => {
                 if let Some(s) = data.sales.get(self.selected) {
-                    out.push(Cmd::QuerySale(s.out_trade_no.clone()));
+                    out.push(Cmd::Till(TillCmd::QuerySale(s.out_trade_no.clone())));
                 }
             }
             Key::F(8) => {
                 self.detail = false;
                 self.reconcile = Some(Reconcile::Running(data.date));
-                out.push(Cmd::Reconcile(data.date));
+                out.push(Cmd::Till(TillCmd::Reconcile(data.date)));
             }
             _ => {}
         }

@@ -1,6 +1,6 @@
 //! The pending screen: unresolved sales with query-now and reverse actions.
 
-use super::{Cmd, Key};
+use super::{Cmd, Key, TillCmd};
 use crate::checkout::Outcome;
 use crate::journal::SaleRow;
 
@@ -48,7 +48,7 @@ impl PendingView {
             match k {
                 Key::Enter => {
                     self.busy = Some(PendingAction::Reversing(no.clone()));
-                    out.push(Cmd::ReversePending(no.clone()));
+                    out.push(Cmd::Till(TillCmd::ReversePending(no.clone())));
                     self.confirm = None;
                 }
                 Key::Esc | Key::Backspace => self.confirm = None,
@@ -63,7 +63,7 @@ impl PendingView {
             Key::Char('1') if self.busy.is_none() => {
                 if let Some(no) = self.selected_no() {
                     self.busy = Some(PendingAction::Querying(no.clone()));
-                    out.push(Cmd::QueryPending(no));
+                    out.push(Cmd::Till(TillCmd::QueryPending(no)));
                 }
             }
             Key::Char('2') if self.busy.is_none() => self.confirm = self.selected_no(),

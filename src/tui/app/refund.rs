@@ -1,6 +1,6 @@
 //! The refund screen: pick a paid sale, amount (full or partial), reason, manager PIN, progress.
 
-use super::{Cmd, Key, Notice, NoticeText, Settings};
+use super::{Cmd, Key, Notice, NoticeText, Settings, TillCmd};
 use crate::config::Language;
 use crate::journal::{SaleRow, SaleState};
 use crate::money::{Fen, MoneyError};
@@ -209,12 +209,12 @@ impl RefundView {
             Language::Zh,
             self.reason.map_or(T::ReasonOtherRefund, Reason::text),
         );
-        out.push(Cmd::Refund {
+        out.push(Cmd::Till(TillCmd::Refund {
             out_trade_no: sale.out_trade_no.clone(),
             total_fee: sale.total_fee,
             refund_fee,
             reason: reason.to_string(),
-        });
+        }));
         self.step = RefundStep::Sending { accepted: false };
     }
 }

@@ -1,6 +1,6 @@
 //! The sale: entry → waiting (countdown, cancel with confirm) → result.
 
-use super::{App, Cmd, Field, Key, Notice, NoticeText, Screen};
+use super::{App, Cmd, Field, Key, Notice, NoticeText, Screen, TillCmd};
 use crate::authcode::AuthCode;
 use crate::checkout::flow::Final;
 use crate::checkout::{Outcome, Progress};
@@ -193,7 +193,7 @@ impl App {
             confirm_cancel: false,
             cancelling: false,
         });
-        out.push(Cmd::StartSale { amount, code });
+        out.push(Cmd::Till(TillCmd::StartSale { amount, code }));
     }
 
     /// The runner reported progress of the running sale.
