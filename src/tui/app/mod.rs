@@ -19,7 +19,7 @@ pub use sale::{Stage, WaitPhase, Waiting};
 pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
 
 use crate::authcode::AuthCode;
-use crate::checkout::{Outcome, Progress};
+use crate::checkout::progress::{Outcome, Progress};
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner::{KeyDecision, ScanEvent, StatusEvent, Wedge};

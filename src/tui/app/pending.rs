@@ -1,7 +1,7 @@
 //! The pending screen: unresolved sales with query-now and reverse actions.
 
 use super::{Cmd, Key, TillCmd};
-use crate::checkout::Outcome;
+use crate::checkout::progress::Outcome;
 use crate::journal::SaleRow;
 
 /// An action running on a pending sale.

@@ -3,7 +3,7 @@
 use super::{App, Cmd, Field, Key, Notice, NoticeText, Screen, TillCmd};
 use crate::authcode::AuthCode;
 use crate::checkout::flow::Final;
-use crate::checkout::{Outcome, Progress};
+use crate::checkout::progress::{Outcome, Progress};
 use crate::money::{Fen, MoneyError};
 use crate::scanner::ScanEvent;
 use crate::tui::i18n::T;

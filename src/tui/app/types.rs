@@ -1,6 +1,6 @@
 //! The app's input and settings types (independent of crossterm and of the runner).
 
-use crate::checkout::Outcome;
+use crate::checkout::progress::Outcome;
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner;

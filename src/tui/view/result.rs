@@ -1,8 +1,8 @@
 //! The result screen: PAID / NOT CHARGED / REVERSED / UNRESOLVED, large, coloured and in words.
 
 use super::big_or_plain;
-use crate::checkout::Outcome;
 use crate::checkout::flow::Final;
+use crate::checkout::progress::Outcome;
 use crate::checkout::reasons::not_charged;
 use crate::money::Fen;
 use crate::tui::app::App;
