@@ -6,10 +6,11 @@
 #![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 use paycode::checkout::flow::{Final, Payment};
+use paycode::checkout::{Outcome, Progress};
 use paycode::config::Language;
 use paycode::money::Fen;
 use paycode::scanner::{DecodeSettings, Wedge};
-use paycode::tui::app::{App, Key, Msg, Progress, SaleResult, Settings};
+use paycode::tui::app::{App, Key, Msg, Settings};
 use paycode::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -50,6 +51,7 @@ fn waiting(lang: Language) -> App {
     a.update(Msg::Key(Key::Enter), at);
     a.update(
         Msg::Sale(Progress::WaitingForPassword {
+            out_trade_no: "till-1-20260102101500001".into(),
             remaining: Duration::from_secs(21),
             queries: 2,
         }),
@@ -62,7 +64,7 @@ fn paid(lang: Language) -> App {
     let mut a = waiting(lang);
     let now = a.now;
     a.update(
-        Msg::Sale(Progress::Done(SaleResult {
+        Msg::Sale(Progress::Done(Outcome {
             out_trade_no: "till-1-20260102101500001".into(),
             total_fee: Fen(12_850),
             result: Final::Paid(Payment {
@@ -71,7 +73,9 @@ fn paid(lang: Language) -> App {
                 time_end: "20260102101512".into(),
             }),
             transaction_id: None,
+            bank_type: None,
             cash_fee: Some(Fen(12_000)),
+            note: None,
         })),
         now,
     );

@@ -17,7 +17,7 @@ use chaos_support::plan::Plan;
 use chaos_support::run::{SeedReport, run};
 use chaos_support::stats::Stats;
 use paycode::checkout::Status;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::simulator::scenario::Fault;
 use paycode::simulator::{LedgerView, OrderView, Totals, scenarios};
@@ -246,8 +246,8 @@ fn ledger(orders: Vec<OrderView>) -> LedgerView {
     }
 }
 
-fn row(no: &str, amount: u64, state: SaleState) -> Sale {
-    Sale {
+fn row(no: &str, amount: u64, state: SaleState) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(amount),
         code_fp: String::new(),
@@ -301,7 +301,13 @@ fn the_checker_passes_agreement_and_names_each_violation() {
         Vec::<String>::new()
     );
 
-    type Case = (&'static str, LedgerView, Vec<Sale>, Vec<String>, Vec<Claim>);
+    type Case = (
+        &'static str,
+        LedgerView,
+        Vec<SaleRow>,
+        Vec<String>,
+        Vec<Claim>,
+    );
     let cases: Vec<Case> = vec![
         (
             "2 micropays",

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use paycode::config::{
-    self, ClientIdentity, Config, ConfigError, Endpoint, Language, SIMULATOR_APPID,
+    self, BaseUrl, ClientIdentity, Config, ConfigError, Language, SIMULATOR_APPID,
     SIMULATOR_DEMO_KEY, SIMULATOR_MCH_ID, SecretEnv, SecretSource,
 };
 use paycode::money::Fen;
@@ -74,7 +74,7 @@ fn shipped_config_is_simulator_mode() {
     let cfg =
         config::from_str_with_env(text, Path::new("/opt/paycode/config.toml"), &no_env()).unwrap();
     assert!(cfg.is_simulator());
-    assert_eq!(cfg.wechat.base_url, Endpoint::Simulator);
+    assert_eq!(cfg.wechat.base_url, BaseUrl::Simulator);
     assert_eq!(cfg.merchant.appid, SIMULATOR_APPID);
     assert_eq!(cfg.merchant.mch_id, SIMULATOR_MCH_ID);
     assert_eq!(cfg.merchant.api_key_source, SecretSource::SimulatorDemo);
@@ -159,7 +159,7 @@ fn production_config_resolves_every_section() {
     let w = &cfg.wechat;
     assert_eq!(
         w.base_url,
-        Endpoint::Url("https://api.mch.weixin.qq.com".into())
+        BaseUrl::Url("https://api.mch.weixin.qq.com".into())
     );
     assert_eq!(
         w.backup_url.as_deref(),
@@ -347,7 +347,7 @@ fn key_file_readable_by_others_is_refused_with_the_chmod_fix() {
     assert_eq!(cfg.merchant.api_key_source, SecretSource::File(path));
     assert_eq!(
         cfg.wechat.base_url,
-        Endpoint::Url("http://127.0.0.1:18080".into())
+        BaseUrl::Url("http://127.0.0.1:18080".into())
     );
 }
 

@@ -13,7 +13,7 @@
 
 use paycode::duration::HumanDuration;
 use paycode::scanner::config::{HidConfig, SerialConfig, UsbId};
-use paycode::scanner::{DecodeSettings, ScannerMsg, Status, hid, serial};
+use paycode::scanner::{DecodeSettings, ScannerMsg, ScannerStatus, hid, serial};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
@@ -31,7 +31,11 @@ fn ask(what: &str) {
 }
 
 /// The next status, skipping scans (a person may scan early).
-fn wait_status(rx: &Receiver<ScannerMsg>, want: impl Fn(&Status) -> bool, what: &str) -> Status {
+fn wait_status(
+    rx: &Receiver<ScannerMsg>,
+    want: impl Fn(&ScannerStatus) -> bool,
+    what: &str,
+) -> ScannerStatus {
     loop {
         match rx.recv_timeout(STEP) {
             Ok(ScannerMsg::Status(s)) if want(&s.status) => return s.status,
@@ -68,19 +72,23 @@ fn wait_scan(rx: &Receiver<ScannerMsg>) {
 
 /// Scan, unplug, replug, scan again: the reader must follow the device through it.
 fn scan_unplug_replug_scan(rx: &Receiver<ScannerMsg>) {
-    wait_status(rx, |s| matches!(s, Status::Connected { .. }), "connection");
+    wait_status(
+        rx,
+        |s| matches!(s, ScannerStatus::Connected { .. }),
+        "connection",
+    );
     ask("scan a WeChat payment code");
     wait_scan(rx);
     ask("unplug the scanner");
     wait_status(
         rx,
-        |s| matches!(s, Status::Disconnected { .. }),
+        |s| matches!(s, ScannerStatus::Disconnected { .. }),
         "disconnect",
     );
     ask("plug the scanner back in");
     wait_status(
         rx,
-        |s| matches!(s, Status::Connected { .. }),
+        |s| matches!(s, ScannerStatus::Connected { .. }),
         "reconnection",
     );
     ask("scan a WeChat payment code again");

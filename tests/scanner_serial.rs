@@ -2,7 +2,7 @@
 //! in a row, unplug and reconnect, and a real permission error (as a non-root user).
 
 use paycode::scanner::config::SerialConfig;
-use paycode::scanner::{DecodeSettings, ScanEvent, ScannerMsg, Status, serial};
+use paycode::scanner::{DecodeSettings, ScanEvent, ScannerMsg, ScannerStatus, serial};
 use serialport::{SerialPort, TTYPort};
 use std::io::Write;
 use std::sync::mpsc::{Receiver, channel};
@@ -37,7 +37,7 @@ fn pty() -> (TTYPort, String) {
     (master, name)
 }
 
-fn next_status(rx: &Receiver<ScannerMsg>) -> Status {
+fn next_status(rx: &Receiver<ScannerMsg>) -> ScannerStatus {
     match rx.recv_timeout(GUARD).expect("status within the guard") {
         ScannerMsg::Status(s) => s.status,
         ScannerMsg::Scan(ev) => panic!("unexpected scan {ev:?}"),
@@ -74,7 +74,10 @@ fn every_terminator_split_writes_and_junk() {
     let (mut master, name) = pty();
     let (tx, rx) = channel();
     let reader = serial::spawn(&cfg(&name), settings(), tx).unwrap();
-    assert_eq!(next_status(&rx), Status::Connected { path: name.clone() });
+    assert_eq!(
+        next_status(&rx),
+        ScannerStatus::Connected { path: name.clone() }
+    );
 
     let terms = ["\r", "\n", "\r\n", "\t"];
     for (i, t) in terms.iter().enumerate() {
@@ -112,7 +115,7 @@ fn a_thousand_scans_in_a_row() {
     let (mut master, name) = pty();
     let (tx, rx) = channel();
     let reader = serial::spawn(&cfg(&name), settings(), tx).unwrap();
-    assert_eq!(next_status(&rx), Status::Connected { path: name });
+    assert_eq!(next_status(&rx), ScannerStatus::Connected { path: name });
     let writer = std::thread::spawn(move || {
         let mut all = Vec::new();
         for i in 0..1000u32 {
@@ -144,7 +147,7 @@ fn unplug_and_reconnect_through_a_symlink() {
     let reader = serial::spawn(&cfg(&link_s), settings(), tx).unwrap();
     assert_eq!(
         next_status(&rx),
-        Status::Connected {
+        ScannerStatus::Connected {
             path: link_s.clone()
         }
     );
@@ -161,11 +164,14 @@ fn unplug_and_reconnect_through_a_symlink() {
     // first also keeps the reader away from a reused /dev/pts number of a concurrent test.)
     std::fs::remove_file(&link).unwrap();
     drop(master);
-    assert!(matches!(next_status(&rx), Status::Disconnected { .. }));
+    assert!(matches!(
+        next_status(&rx),
+        ScannerStatus::Disconnected { .. }
+    ));
     // The old node is gone: not found (retrying with backoff, reported once).
     assert_eq!(
         next_status(&rx),
-        Status::NotFound {
+        ScannerStatus::NotFound {
             wanted: link_s.clone()
         }
     );
@@ -173,7 +179,7 @@ fn unplug_and_reconnect_through_a_symlink() {
     // Replug as a new pty (possibly another number); udev recreates the link.
     let (mut master2, name2) = pty();
     std::os::unix::fs::symlink(&name2, &link).unwrap();
-    assert_eq!(next_status(&rx), Status::Connected { path: link_s });
+    assert_eq!(next_status(&rx), ScannerStatus::Connected { path: link_s });
     master2
         .write_all(format!("{}\r", code(3)).as_bytes())
         .unwrap();
@@ -190,7 +196,7 @@ fn missing_port_is_not_found_and_reader_stops_promptly() {
     let reader = serial::spawn(&c, settings(), tx).unwrap();
     assert_eq!(
         next_status(&rx),
-        Status::NotFound {
+        ScannerStatus::NotFound {
             wanted: "/dev/paycode-no-such-scanner".into()
         }
     );
@@ -211,10 +217,13 @@ fn permission_child() {
     let reader = serial::spawn(&cfg(&path), settings(), tx).unwrap();
     let status = next_status(&rx);
     reader.stop();
-    assert_eq!(status, Status::PermissionDenied { path: path.clone() });
+    assert_eq!(
+        status,
+        ScannerStatus::PermissionDenied { path: path.clone() }
+    );
     assert_eq!(
         paycode::scanner::list::check_access(&path),
-        Err(Status::PermissionDenied { path })
+        Err(ScannerStatus::PermissionDenied { path })
     );
 }
 

@@ -5,15 +5,15 @@
 mod tui_common;
 
 use paycode::checkout::flow::{Final, Payment};
+use paycode::checkout::{Outcome, Progress};
 use paycode::config::Language;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::status::NodeKind;
-use paycode::scanner::{Source, Status, StatusEvent};
+use paycode::scanner::{ScannerStatus, Source, StatusEvent};
 use paycode::tui::app::Words;
 use paycode::tui::app::{
-    App, DiagInfo, HistoryData, Key, Msg, NetHealth, Progress, RecoveryReport, RefundUpdate,
-    SaleResult,
+    App, DiagInfo, HistoryData, Key, Msg, NetHealth, RecoveryReport, RefundUpdate,
 };
 use paycode::tui::view::view;
 use ratatui::Terminal;
@@ -53,6 +53,7 @@ fn password(h: &mut Harness) {
     h.send_after(
         5,
         Msg::Sale(Progress::WaitingForPassword {
+            out_trade_no: "till-1-20260102101500001".into(),
             remaining: Duration::from_secs(21),
             queries: 2,
         }),
@@ -64,12 +65,14 @@ fn done(h: &mut Harness, result: Final, cash: Option<Fen>) {
     let tx = matches!(result, Final::Paid(_)).then(|| "4200000001202601021234567890".to_string());
     h.send_after(
         5,
-        Msg::Sale(Progress::Done(SaleResult {
+        Msg::Sale(Progress::Done(Outcome {
             out_trade_no: "till-1-20260102101500001".into(),
             total_fee: Fen(1250),
             result,
             transaction_id: tx,
+            bank_type: None,
             cash_fee: cash,
+            note: None,
         })),
     );
 }
@@ -82,8 +85,8 @@ fn paid() -> Final {
     })
 }
 
-fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
-    Sale {
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(fee),
         code_fp: "fp".into(),
@@ -128,7 +131,7 @@ fn day() -> HistoryData {
     }
 }
 
-fn scanner(h: &mut Harness, status: Status) {
+fn scanner(h: &mut Harness, status: ScannerStatus) {
     let at = h.now();
     h.send_after(
         1,
@@ -152,7 +155,7 @@ fn sale_entry() {
         h.key(Key::Enter);
         scanner(
             h,
-            Status::Connected {
+            ScannerStatus::Connected {
                 path: "/dev/ttyACM0".into(),
             },
         );
@@ -174,7 +177,7 @@ fn sale_entry() {
     snap("sale_scanner_unplugged", false, |h| {
         scanner(
             h,
-            Status::Disconnected {
+            ScannerStatus::Disconnected {
                 reason: "device went away".into(),
             },
         );
@@ -207,6 +210,7 @@ fn waiting_screens() {
         h.send_after(
             5,
             Msg::Sale(Progress::Querying {
+                out_trade_no: "till-1-20260102101500001".into(),
                 remaining: Some(Duration::from_secs(12)),
                 queries: 4,
             }),
@@ -223,7 +227,13 @@ fn waiting_screens() {
     });
     snap("waiting_reversing", false, |h| {
         password(h);
-        h.send_after(5, Msg::Sale(Progress::Reversing { attempt: 2 }));
+        h.send_after(
+            5,
+            Msg::Sale(Progress::Reversing {
+                out_trade_no: "till-1-20260102101500001".into(),
+                attempt: 2,
+            }),
+        );
     });
 }
 
@@ -403,7 +413,7 @@ fn other_screens() {
     snap("diagnostics", true, |h| {
         scanner(
             h,
-            Status::PermissionDenied {
+            ScannerStatus::PermissionDenied {
                 path: "/dev/ttyACM0".into(),
             },
         );
@@ -427,12 +437,14 @@ fn other_screens() {
         h.send_after(
             1,
             Msg::PendingSettled {
-                resolved: vec![SaleResult {
+                resolved: vec![Outcome {
                     out_trade_no: "till-1-20260101180000001".into(),
                     total_fee: Fen(1250),
                     result: paid(),
                     transaction_id: None,
+                    bank_type: None,
                     cash_fee: None,
+                    note: None,
                 }],
                 still_pending: 0,
             },
@@ -446,19 +458,23 @@ fn other_screens() {
             1,
             Msg::Recovery(RecoveryReport {
                 resolved: vec![
-                    SaleResult {
+                    Outcome {
                         out_trade_no: "till-1-20260101180000001".into(),
                         total_fee: Fen(1250),
                         result: paid(),
                         transaction_id: None,
+                        bank_type: None,
                         cash_fee: None,
+                        note: None,
                     },
-                    SaleResult {
+                    Outcome {
                         out_trade_no: "till-1-20260101180500001".into(),
                         total_fee: Fen(800),
                         result: Final::Reversed { refunded: false },
                         transaction_id: None,
+                        bank_type: None,
                         cash_fee: None,
+                        note: None,
                     },
                 ],
                 still_pending: 1,

@@ -6,37 +6,40 @@ mod tui_common;
 
 use paycode::authcode::AuthCode;
 use paycode::checkout::flow::{Final, Payment};
+use paycode::checkout::{Outcome, Progress};
 use paycode::config::Language;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::money::Fen;
 use paycode::scanner::{ScanError, ScanEvent, Source};
 use paycode::tui::app::Words;
 use paycode::tui::app::{
-    Cmd, Field, HistoryData, Key, Msg, NoticeText, Progress, RefundStep, RefundUpdate, SaleResult,
-    Screen, Stage, WaitPhase,
+    Cmd, Field, HistoryData, Key, Msg, NoticeText, RefundStep, RefundUpdate, Screen, Stage,
+    TillCmd, WaitPhase,
 };
 use paycode::tui::i18n::T;
 use std::time::Duration;
 use tui_common::{CODE, CODE2, Harness};
 
 fn start_cmd(amount: u64, code: &str) -> Cmd {
-    Cmd::StartSale {
+    Cmd::Till(TillCmd::StartSale {
         amount: Fen(amount),
         code: AuthCode::parse(code).unwrap(),
-    }
+    })
 }
 
 fn notice(h: &Harness) -> Option<NoticeText> {
     h.app.notice.as_ref().map(|n| n.text.clone())
 }
 
-fn result(r: Final) -> SaleResult {
-    SaleResult {
+fn result(r: Final) -> Outcome {
+    Outcome {
         out_trade_no: "till-1-20260101120000001".into(),
         total_fee: Fen(1250),
         result: r,
         transaction_id: None,
+        bank_type: None,
         cash_fee: None,
+        note: None,
     }
 }
 
@@ -180,6 +183,7 @@ fn countdown_follows_the_runner() {
     let cmds = h.send_after(
         100,
         Msg::Sale(Progress::WaitingForPassword {
+            out_trade_no: "till-1-1".into(),
             remaining: Duration::from_secs(25),
             queries: 1,
         }),
@@ -199,7 +203,13 @@ fn countdown_follows_the_runner() {
     h.idle(300);
     assert_eq!(h.app.deadline(), Some(h.now() + Duration::from_millis(700)));
     // Once the runner stops reporting a deadline (reversing), there is no timer at all.
-    h.send_after(1, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    h.send_after(
+        1,
+        Msg::Sale(Progress::Reversing {
+            out_trade_no: "till-1-1".into(),
+            attempt: 1,
+        }),
+    );
     assert_eq!(h.app.deadline(), None);
 }
 
@@ -230,7 +240,13 @@ fn esc_asks_to_confirm_then_cancels() {
     // A second Esc while cancelling does not ask again.
     h.key(Key::Esc);
     assert!(matches!(&h.app.stage, Stage::Waiting(w) if !w.confirm_cancel));
-    h.send_after(10, Msg::Sale(Progress::Reversing { attempt: 1 }));
+    h.send_after(
+        10,
+        Msg::Sale(Progress::Reversing {
+            out_trade_no: "till-1-1".into(),
+            attempt: 1,
+        }),
+    );
     let cmds = h.send_after(
         10,
         Msg::Sale(Progress::Done(result(Final::Reversed { refunded: false }))),
@@ -336,8 +352,8 @@ fn journal_failure_refuses_new_sales() {
     ));
 }
 
-fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> Sale {
-    Sale {
+fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(fee),
         code_fp: "fp".into(),
@@ -371,14 +387,19 @@ fn day() -> HistoryData {
 #[test]
 fn history_day_navigation_detail_and_export() {
     let mut h = Harness::new(Language::En);
-    assert_eq!(h.key(Key::F(2)), vec![Cmd::LoadHistory(None)]);
+    assert_eq!(
+        h.key(Key::F(2)),
+        vec![Cmd::Till(TillCmd::LoadHistory(None))]
+    );
     h.send_after(10, Msg::History(day()));
     let d = time::macros::date!(2026 - 01 - 02);
     assert_eq!(
         h.key(Key::Left),
-        vec![Cmd::LoadHistory(Some(d.previous_day().unwrap()))]
+        vec![Cmd::Till(TillCmd::LoadHistory(Some(
+            d.previous_day().unwrap()
+        )))]
     );
-    assert_eq!(h.key(Key::F(7)), vec![Cmd::ExportCsv(d)]);
+    assert_eq!(h.key(Key::F(7)), vec![Cmd::Till(TillCmd::ExportCsv(d))]);
     h.key(Key::Down);
     h.key(Key::Enter);
     assert!(h.app.history.detail);
@@ -405,7 +426,7 @@ fn history_reconcile_panel_runs_answers_and_closes() {
     h.key(Key::F(2));
     h.send_after(10, Msg::History(day()));
     let d = time::macros::date!(2026 - 01 - 02);
-    assert_eq!(h.key(Key::F(8)), vec![Cmd::Reconcile(d)]);
+    assert_eq!(h.key(Key::F(8)), vec![Cmd::Till(TillCmd::Reconcile(d))]);
     assert_eq!(h.app.history.reconcile, Some(Reconcile::Running(d)));
     assert_eq!(
         h.key(Key::F(8)),
@@ -438,7 +459,7 @@ fn history_reconcile_panel_runs_answers_and_closes() {
     );
 
     // F8 runs it again; Esc closes the panel first, then leaves the screen.
-    assert_eq!(h.key(Key::F(8)), vec![Cmd::Reconcile(d)]);
+    assert_eq!(h.key(Key::F(8)), vec![Cmd::Till(TillCmd::Reconcile(d))]);
     h.key(Key::Esc);
     assert_eq!(h.app.history.reconcile, None);
     assert_eq!(h.app.screen, Screen::History);
@@ -454,7 +475,10 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
     h.key(Key::F(2));
     h.send_after(10, Msg::History(day()));
     h.key(Key::Down);
-    assert_eq!(h.key(Key::F(9)), vec![Cmd::QuerySale("A2".into())]);
+    assert_eq!(
+        h.key(Key::F(9)),
+        vec![Cmd::Till(TillCmd::QuerySale("A2".into()))]
+    );
     let d = time::macros::date!(2026 - 01 - 02);
     let out = h.send_after(
         10,
@@ -467,7 +491,11 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
             }),
         },
     );
-    assert_eq!(out, vec![Cmd::LoadHistory(Some(d))], "the day is reloaded");
+    assert_eq!(
+        out,
+        vec![Cmd::Till(TillCmd::LoadHistory(Some(d)))],
+        "the day is reloaded"
+    );
     let n = h.app.notice.clone().unwrap();
     assert_eq!(n.text, NoticeText::Tf(T::QueryCorrected, vec!["A2".into()]));
     assert!(
@@ -514,7 +542,7 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
 #[test]
 fn pending_query_and_reverse_with_confirm() {
     let mut h = Harness::new(Language::En);
-    assert_eq!(h.key(Key::F(3)), vec![Cmd::LoadPending]);
+    assert_eq!(h.key(Key::F(3)), vec![Cmd::Till(TillCmd::LoadPending)]);
     h.send_after(
         10,
         Msg::Pending(vec![
@@ -523,7 +551,10 @@ fn pending_query_and_reverse_with_confirm() {
         ]),
     );
     h.key(Key::Down);
-    assert_eq!(h.key(Key::Char('1')), vec![Cmd::QueryPending("P2".into())]);
+    assert_eq!(
+        h.key(Key::Char('1')),
+        vec![Cmd::Till(TillCmd::QueryPending("P2".into()))]
+    );
     // One action at a time.
     assert!(h.key(Key::Char('2')).is_empty());
     let cmds = h.send_after(
@@ -533,7 +564,7 @@ fn pending_query_and_reverse_with_confirm() {
             result: Err(Words::new("no answer", "无应答")),
         },
     );
-    assert_eq!(cmds, vec![Cmd::LoadPending]);
+    assert_eq!(cmds, vec![Cmd::Till(TillCmd::LoadPending)]);
     assert!(h.key(Key::Char('2')).is_empty());
     assert_eq!(h.app.pending.confirm.as_deref(), Some("P2"));
     assert!(h.key(Key::Esc).is_empty());
@@ -543,13 +574,19 @@ fn pending_query_and_reverse_with_confirm() {
         "Esc closes the question first"
     );
     h.key(Key::Char('2'));
-    assert_eq!(h.key(Key::Enter), vec![Cmd::ReversePending("P2".into())]);
+    assert_eq!(
+        h.key(Key::Enter),
+        vec![Cmd::Till(TillCmd::ReversePending("P2".into()))]
+    );
 }
 
 #[test]
 fn refund_pick_amount_reason_pin() {
     let mut h = Harness::new(Language::En);
-    assert_eq!(h.key(Key::F(4)), vec![Cmd::LoadHistory(None)]);
+    assert_eq!(
+        h.key(Key::F(4)),
+        vec![Cmd::Till(TillCmd::LoadHistory(None))]
+    );
     h.send_after(10, Msg::History(day()));
     assert_eq!(h.app.refund.candidates.len(), 2, "paid sales only");
     h.key(Key::Down);
@@ -575,12 +612,12 @@ fn refund_pick_amount_reason_pin() {
     h.type_str("2468");
     assert_eq!(
         h.key(Key::Enter),
-        vec![Cmd::Refund {
+        vec![Cmd::Till(TillCmd::Refund {
             out_trade_no: "A3".into(),
             total_fee: Fen(3000),
             refund_fee: Fen(500),
             reason: "退货".into(),
-        }]
+        })]
     );
     h.send_after(10, Msg::Refund(RefundUpdate::Accepted));
     assert_eq!(h.app.refund.step, RefundStep::Sending { accepted: true });
@@ -644,7 +681,7 @@ fn a_pending_sale_settled_as_paid_in_the_background_is_reported_after_the_runnin
             still_pending: 0,
         },
     );
-    assert_eq!(out, vec![Cmd::LoadPending]);
+    assert_eq!(out, vec![Cmd::Till(TillCmd::LoadPending)]);
     assert!(h.app.recovery.is_none());
     assert_eq!(
         notice(&h),
@@ -664,7 +701,7 @@ fn a_pending_sale_settled_as_paid_in_the_background_is_reported_after_the_runnin
             still_pending: 0,
         },
     );
-    assert_eq!(out, vec![Cmd::LoadPending, Cmd::Bell]);
+    assert_eq!(out, vec![Cmd::Till(TillCmd::LoadPending), Cmd::Bell]);
     assert!(h.app.recovery.is_none(), "not over the waiting screen");
     h.send_after(
         5,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::flow::{Final, Summary};
-use crate::journal::{Sale as SaleRow, SaleState};
+use crate::journal::{SaleRow, SaleState};
 use crate::money::Fen;
 use crate::wxpay::api::{ErrClass, classify};
 

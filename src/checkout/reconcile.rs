@@ -5,7 +5,7 @@
 //! order) on the day it was asked for, so both sides are compared as the day's movements per
 //! order: money WeChat took, money it gave back.
 
-use crate::journal::{Refund, RefundState, Sale, SaleState};
+use crate::journal::{Refund, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::wxpay::api::{Bill, ReplyError};
 use std::collections::BTreeMap;
@@ -225,21 +225,22 @@ impl Report {
 /// refunds asked for on the day; `elsewhere`: journal sales of other days that the statement
 /// names (a sale started before midnight and paid after it).
 pub fn reconcile(
-    sales: &[Sale],
+    sales: &[SaleRow],
     refunds: &[Refund],
-    elsewhere: &[Sale],
+    elsewhere: &[SaleRow],
     statement: &BTreeMap<String, Statement>,
 ) -> Report {
     let mut journal_refunds: BTreeMap<&str, u64> = BTreeMap::new();
     for r in refunds.iter().filter(|r| counts(r.state)) {
         *journal_refunds.entry(r.out_trade_no.as_str()).or_default() += r.refund_fee.0;
     }
-    let by_no: BTreeMap<&str, &Sale> = sales
+    let by_no: BTreeMap<&str, &SaleRow> = sales
         .iter()
         .chain(elsewhere)
         .map(|s| (s.out_trade_no.as_str(), s))
         .collect();
-    let today: BTreeMap<&str, &Sale> = sales.iter().map(|s| (s.out_trade_no.as_str(), s)).collect();
+    let today: BTreeMap<&str, &SaleRow> =
+        sales.iter().map(|s| (s.out_trade_no.as_str(), s)).collect();
     let mut orders: Vec<&str> = today.keys().copied().collect();
     orders.extend(statement.keys().map(String::as_str));
     orders.extend(journal_refunds.keys().copied());
@@ -276,7 +277,7 @@ fn counts(s: RefundState) -> bool {
     !matches!(s, RefundState::Closed | RefundState::Refused)
 }
 
-fn judge(sale: Option<&Sale>, of_today: bool, w: &Statement, j_refund: Fen) -> Finding {
+fn judge(sale: Option<&SaleRow>, of_today: bool, w: &Statement, j_refund: Fen) -> Finding {
     let Some(sale) = sale else {
         return if w.paid.0 > w.refunded.0 {
             Finding::UnknownOrder

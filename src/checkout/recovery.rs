@@ -10,7 +10,7 @@ use super::flow::{Millis, ResumePoint, Sale, Summary};
 use super::progress::{Outcome, Progress};
 use super::runner::{CancelToken, SaleCtx, SaleError, drive};
 use super::till::Till;
-use crate::journal::{JournalError, Sale as SaleRow, SaleState};
+use crate::journal::{JournalError, SaleRow, SaleState};
 
 /// One sale recovery settled (or left unresolved), and the state it was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::flow::{Millis, Policy, PolicyError};
 use super::order_no::OrderNumbers;
-use crate::config::{ClientIdentity, Config, Endpoint as ConfigEndpoint};
+use crate::config::{BaseUrl, ClientIdentity, Config};
 use crate::journal::{Journal, JournalError};
 use crate::simulator::{RunningSim, SimError, SimSettings};
 use crate::wxpay::api::{Call, Merchant};
@@ -185,7 +185,7 @@ impl Till {
     /// True when payments go to a simulator (in-process, or a loopback `paycode simulate`).
     pub fn is_simulated(&self) -> bool {
         self.sim.is_some()
-            || matches!(&self.config.wechat.base_url, ConfigEndpoint::Url(u) if is_loopback_url(u))
+            || matches!(&self.config.wechat.base_url, BaseUrl::Url(u) if is_loopback_url(u))
     }
 
     /// Why payments are disabled in this process, if they are.
@@ -274,8 +274,8 @@ async fn client_settings(
 ) -> Result<(Option<RunningSim>, ClientSettings), TillError> {
     let w = &config.wechat;
     let (sim, mut s) = match &w.base_url {
-        ConfigEndpoint::Url(u) => (None, ClientSettings::new(u.clone())),
-        ConfigEndpoint::Simulator => {
+        BaseUrl::Url(u) => (None, ClientSettings::new(u.clone())),
+        BaseUrl::Simulator => {
             let mut ss = SimSettings::from_config(config);
             let data_dir = config.journal.path.parent().unwrap_or(Path::new("."));
             // Every process on this data directory shares one simulated WeChat (store.rs), so a

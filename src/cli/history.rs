@@ -9,7 +9,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::{load, output};
-use crate::journal::{DayTotals, Journal, Sale};
+use crate::journal::{DayTotals, Journal, SaleRow};
 
 use crate::beijing::{OFFSET as BEIJING, day_bounds};
 
@@ -134,7 +134,7 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn sale_json(s: &Sale) -> serde_json::Value {
+fn sale_json(s: &SaleRow) -> serde_json::Value {
     json!({
         "out_trade_no": s.out_trade_no,
         "created": beijing_time(s.created_ms),

@@ -4,7 +4,7 @@
 //! `load` is the IO edge (reads the file and the process environment); `from_str_with_env` takes
 //! the environment as a value so tests never touch process state.
 
-mod endpoint;
+mod base_url;
 mod error;
 mod render;
 mod schema;
@@ -55,7 +55,7 @@ pub struct Config {
 impl Config {
     /// True when requests go to the built-in simulator (`[wechat] base_url = "simulator"`).
     pub fn is_simulator(&self) -> bool {
-        self.wechat.base_url == Endpoint::Simulator
+        self.wechat.base_url == BaseUrl::Simulator
     }
 
     /// The settings as TOML-like text for `paycode config`, with every secret hidden.
@@ -89,9 +89,9 @@ pub struct MerchantConfig {
     pub spbill_create_ip: Option<IpAddr>,
 }
 
-/// Where requests go.
+/// Where requests go: the base URL that the endpoint paths ([`crate::wxpay::endpoint`]) join.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
+pub enum BaseUrl {
     /// Start the built-in simulator on a loopback port and use it.
     Simulator,
     /// A base URL without a trailing slash, e.g. `https://api.mch.weixin.qq.com`.
@@ -122,8 +122,8 @@ pub enum ClientIdentity {
 /// `[wechat]`
 #[derive(Debug, Clone)]
 pub struct WechatConfig {
-    /// Primary endpoint.
-    pub base_url: Endpoint,
+    /// Primary base URL.
+    pub base_url: BaseUrl,
     /// Backup host for query/reverse when the primary is unreachable (live mode only).
     pub backup_url: Option<String>,
     /// TCP + TLS connect timeout.

@@ -1,6 +1,6 @@
 //! `paycode config`: the resolved settings as TOML-like text, every secret replaced by its source.
 
-use super::{ClientIdentity, Config, Endpoint};
+use super::{BaseUrl, ClientIdentity, Config};
 use crate::duration::HumanDuration;
 use std::fmt::Write;
 use std::path::Path;
@@ -14,8 +14,8 @@ pub(crate) fn render(cfg: &Config) -> String {
     let c = &cfg.checkout;
     let _ = writeln!(o, "# paycode settings resolved from {}", cfg.file.display());
     let mode = match &w.base_url {
-        Endpoint::Simulator => "built-in simulator (no real money moves)".to_string(),
-        Endpoint::Url(u) => format!("live endpoint {u}"),
+        BaseUrl::Simulator => "built-in simulator (no real money moves)".to_string(),
+        BaseUrl::Url(u) => format!("live endpoint {u}"),
     };
     let _ = writeln!(o, "# mode: {mode}\n\n[merchant]");
     kv(&mut o, "appid", &quote(&m.appid));
@@ -37,8 +37,8 @@ pub(crate) fn render(cfg: &Config) -> String {
 
     o.push_str("\n[wechat]\n");
     let base = match &w.base_url {
-        Endpoint::Simulator => "simulator",
-        Endpoint::Url(u) => u,
+        BaseUrl::Simulator => "simulator",
+        BaseUrl::Url(u) => u,
     };
     kv(&mut o, "base_url", &quote(base));
     opt(&mut o, "backup_url", w.backup_url.as_deref().map(quote));

@@ -1,12 +1,12 @@
 //! From the file shape to `Config`: defaults applied, values and their relations checked, paths
 //! made relative to the config file's directory. Pure except for the secrets step.
 
-use super::endpoint::endpoint;
+use super::base_url::parse_base_url;
 use super::error::Ctx;
 use super::schema::{RawCheckout, RawConfig, RawMerchant, RawSimulator, RawWechat};
 use super::secrets::{self, SecretEnv};
 use super::{
-    CheckoutConfig, Config, ConfigError, Endpoint, JournalConfig, MerchantConfig, SIMULATOR_APPID,
+    BaseUrl, CheckoutConfig, Config, ConfigError, JournalConfig, MerchantConfig, SIMULATOR_APPID,
     SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
 };
 use crate::checkout::flow::Policy;
@@ -29,7 +29,7 @@ pub(crate) fn resolve(
 ) -> Result<Config, ConfigError> {
     let at = |p: &Path| base.join(p);
     let (wechat, https) = wechat(&raw.wechat, ctx)?;
-    let simulator = wechat.base_url == Endpoint::Simulator;
+    let simulator = wechat.base_url == BaseUrl::Simulator;
     let checkout = checkout(&raw.checkout, ctx)?;
     let sim = simulator_section(&raw.simulator, ctx)?;
     let ids = merchant_ids(&raw.merchant, simulator, ctx)?;
@@ -136,13 +136,13 @@ pub(crate) fn resolve(
     })
 }
 
-/// `[wechat]` without the files; also whether the endpoint is https.
+/// `[wechat]` without the files; also whether the base URL is https.
 fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), ConfigError> {
     let base_url =
-        endpoint(&raw.base_url).map_err(|(p, f)| ctx.err("wechat", "base_url", p, &f))?;
+        parse_base_url(&raw.base_url).map_err(|(p, f)| ctx.err("wechat", "base_url", p, &f))?;
     let backup_url = match (&raw.backup_url, &base_url) {
         (None, _) => None,
-        (Some(_), Endpoint::Simulator) => {
+        (Some(_), BaseUrl::Simulator) => {
             return Err(ctx.err(
                 "wechat",
                 "backup_url",
@@ -150,9 +150,9 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
                 "remove backup_url, or set base_url to the primary https:// host",
             ));
         }
-        (Some(u), Endpoint::Url(_)) => match endpoint(u) {
-            Ok(Endpoint::Url(u)) => Some(u),
-            Ok(Endpoint::Simulator) => {
+        (Some(u), BaseUrl::Url(_)) => match parse_base_url(u) {
+            Ok(BaseUrl::Url(u)) => Some(u),
+            Ok(BaseUrl::Simulator) => {
                 return Err(ctx.err(
                     "wechat",
                     "backup_url",
@@ -180,7 +180,7 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
             "leave it at the default 65536 (replies are a few KiB)",
         ));
     }
-    let https = matches!(&base_url, Endpoint::Url(u) if u.starts_with("https://"));
+    let https = matches!(&base_url, BaseUrl::Url(u) if u.starts_with("https://"));
     let max_reply_bytes = usize::try_from(raw.max_reply_bytes).unwrap_or(usize::MAX);
     Ok((
         WechatConfig {

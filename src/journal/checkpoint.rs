@@ -1,7 +1,7 @@
 //! What the checkout runner needs beyond plain transitions: the flow summary stored with every
 //! state change (so a crash can resume exactly), order-number seeding and duplicate-scan lookups.
 
-use super::sales::{SALE_COLUMNS, Sale, SaleState, Transition, sale_from_row, sale_id};
+use super::sales::{SALE_COLUMNS, SaleRow, SaleState, Transition, sale_from_row, sale_id};
 use super::{Journal, JournalError};
 use rusqlite::{OptionalExtension, params};
 
@@ -104,7 +104,7 @@ impl Journal {
         &self,
         code_fp: &str,
         since_ms: i64,
-    ) -> Result<Option<Sale>, JournalError> {
+    ) -> Result<Option<SaleRow>, JournalError> {
         let sql = format!(
             "SELECT {SALE_COLUMNS} FROM sales WHERE code_fp = ?1 AND created_ms >= ?2
              ORDER BY created_ms DESC, id DESC LIMIT 1"

@@ -1,6 +1,6 @@
 //! Read-only queries for history screens, exports and day totals.
 
-use super::sales::{SALE_COLUMNS, Sale, SaleState, sale_from_row};
+use super::sales::{SALE_COLUMNS, SaleRow, SaleState, sale_from_row};
 use super::{Journal, JournalError};
 use crate::money::Fen;
 
@@ -21,7 +21,7 @@ pub struct DayTotals {
 impl DayTotals {
     /// Count and amount per state of `sales`, one row per state present, by state name (the
     /// history screen and `paycode history` both show these).
-    pub fn of(sales: &[Sale]) -> DayTotals {
+    pub fn of(sales: &[SaleRow]) -> DayTotals {
         let mut by_state: Vec<StateTotal> = Vec::new();
         for s in sales {
             match by_state.iter_mut().find(|t| t.state == s.state) {
@@ -51,7 +51,7 @@ impl DayTotals {
 
 impl Journal {
     /// Sales created in `[from_ms, to_ms)`, oldest first.
-    pub fn sales_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Sale>, JournalError> {
+    pub fn sales_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<SaleRow>, JournalError> {
         let sql = format!(
             "SELECT {SALE_COLUMNS} FROM sales WHERE created_ms >= ?1 AND created_ms < ?2
              ORDER BY created_ms, id"

@@ -14,7 +14,7 @@ mod schema;
 pub use checkpoint::EventLine;
 pub use history::{DayTotals, StateTotal};
 pub use refunds::{Refund, RefundState};
-pub use sales::{Event, NewSale, Sale, SaleState, Transition};
+pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
 
 use crate::words::Bilingual;
 use rusqlite::Connection;

@@ -98,9 +98,9 @@ pub struct Event {
     pub err_code: Option<String>,
 }
 
-/// One sale as stored.
+/// One sale as stored in the journal; the sale being run is `checkout::flow::Sale`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sale {
+pub struct SaleRow {
     pub out_trade_no: String,
     pub total_fee: Fen,
     pub code_fp: String,
@@ -134,9 +134,9 @@ pub(super) fn sale_id(
     .ok_or_else(|| JournalError::NoSuchSale(out_trade_no.to_string()))
 }
 
-pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Sale> {
+pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SaleRow> {
     let state: String = r.get(7)?;
-    Ok(Sale {
+    Ok(SaleRow {
         out_trade_no: r.get(0)?,
         total_fee: Fen(r.get::<_, i64>(1)?.max(0) as u64),
         code_fp: r.get(2)?,
@@ -222,7 +222,7 @@ impl Journal {
     }
 
     /// One sale by order number.
-    pub fn sale(&self, out_trade_no: &str) -> Result<Option<Sale>, JournalError> {
+    pub fn sale(&self, out_trade_no: &str) -> Result<Option<SaleRow>, JournalError> {
         let sql = format!("SELECT {SALE_COLUMNS} FROM sales WHERE out_trade_no = ?1");
         Ok(self
             .conn
@@ -231,7 +231,7 @@ impl Journal {
     }
 
     /// Every sale that is not final, oldest first: what recovery must resume.
-    pub fn unfinished(&self) -> Result<Vec<Sale>, JournalError> {
+    pub fn unfinished(&self) -> Result<Vec<SaleRow>, JournalError> {
         let sql = format!(
             "SELECT {SALE_COLUMNS} FROM sales
              WHERE state NOT IN ('paid', 'failed', 'reversed') ORDER BY created_ms, id"

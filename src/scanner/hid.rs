@@ -9,7 +9,7 @@
 use super::config::{HidConfig, HidMode};
 use super::hid_report::{BootKeyboard, HidPos, PosLayout};
 use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal, supervise};
-use super::status::{NodeKind, Status};
+use super::status::{NodeKind, ScannerStatus};
 use super::{DecodeSettings, Decoder, ScannerMsg, Source};
 use hidapi::{DeviceInfo, HidApi, HidDevice, HidError};
 use std::ffi::CString;
@@ -59,17 +59,17 @@ pub fn source_for(mode: HidMode, usage_page: u16) -> Source {
 }
 
 /// Map a hidapi error from opening `path` to a status.
-pub fn open_error_status(e: &HidError, path: &str) -> Status {
+pub fn open_error_status(e: &HidError, path: &str) -> ScannerStatus {
     match e {
         HidError::IoError { error } => {
-            Status::from_open_error(error.kind(), path, &error.to_string())
+            ScannerStatus::from_open_error(error.kind(), path, &error.to_string())
         }
-        other => Status::from_open_error(io::ErrorKind::Other, path, &other.to_string()),
+        other => ScannerStatus::from_open_error(io::ErrorKind::Other, path, &other.to_string()),
     }
 }
 
-fn find(api: &mut HidApi, cfg: &HidConfig) -> Result<(String, Source), Status> {
-    api.refresh_devices().map_err(|e| Status::Failed {
+fn find(api: &mut HidApi, cfg: &HidConfig) -> Result<(String, Source), ScannerStatus> {
+    api.refresh_devices().map_err(|e| ScannerStatus::Failed {
         path: "/sys/class/hidraw".into(),
         message: e.to_string(),
     })?;
@@ -81,13 +81,13 @@ fn find(api: &mut HidApi, cfg: &HidConfig) -> Result<(String, Source), Status> {
                 source_for(cfg.mode, d.usage_page()),
             )
         })
-        .ok_or_else(|| Status::NotFound {
+        .ok_or_else(|| ScannerStatus::NotFound {
             wanted: wanted(cfg),
         })
 }
 
-fn open(api: &HidApi, path: &str) -> Result<HidDevice, Status> {
-    let c = CString::new(path).map_err(|_| Status::Failed {
+fn open(api: &HidApi, path: &str) -> Result<HidDevice, ScannerStatus> {
+    let c = CString::new(path).map_err(|_| ScannerStatus::Failed {
         path: path.into(),
         message: "path contains a NUL byte".into(),
     })?;
@@ -105,7 +105,7 @@ fn run(cfg: &HidConfig, decode: DecodeSettings, tx: Sender<ScannerMsg>, stop: &S
         |out| {
             let a = match api.as_mut() {
                 Some(a) => a,
-                None => api.insert(HidApi::new().map_err(|e| Status::Failed {
+                None => api.insert(HidApi::new().map_err(|e| ScannerStatus::Failed {
                     path: "hidapi".into(),
                     message: e.to_string(),
                 })?),
@@ -209,17 +209,17 @@ mod tests {
         };
         assert_eq!(
             open_error_status(&e, "/dev/hidraw0"),
-            Status::PermissionDenied {
+            ScannerStatus::PermissionDenied {
                 path: "/dev/hidraw0".into()
             }
         );
-        assert!(Status::permission_fix(NodeKind::Hidraw).contains("udev"));
+        assert!(ScannerStatus::permission_fix(NodeKind::Hidraw).contains("udev"));
         let e = HidError::HidApiError {
             message: "boom".into(),
         };
         assert!(matches!(
             open_error_status(&e, "/dev/hidraw0"),
-            Status::Failed { .. }
+            ScannerStatus::Failed { .. }
         ));
     }
 
@@ -276,7 +276,7 @@ mod tests {
         match msg {
             ScannerMsg::Status(ev) => assert_eq!(
                 ev.status,
-                Status::NotFound {
+                ScannerStatus::NotFound {
                     wanted: "USB HID fffe:fffd".into()
                 }
             ),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// A key as the wedge needs it (independent of crossterm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
+pub enum WedgeKey {
     /// A printable character.
     Char(char),
     /// Enter / Return (a scanner's CR suffix).
@@ -30,7 +30,7 @@ pub enum KeyDecision {
     /// Keys are held back; call [`Wedge::poll`] at [`Wedge::deadline`].
     Pending,
     /// Deliver these keys, in order, to the focused field (manual entry).
-    Typed(Vec<Key>),
+    Typed(Vec<WedgeKey>),
     /// A scan: route it to payment wherever the focus is.
     Scan(ScanEvent),
     /// A repeat of the last scan within the duplicate window: nothing to do.
@@ -79,7 +79,7 @@ impl Wedge {
     }
 
     /// Once the gap has passed, release the held keys for the focused field (manual entry).
-    pub fn poll(&mut self, now: Instant) -> Option<Vec<Key>> {
+    pub fn poll(&mut self, now: Instant) -> Option<Vec<WedgeKey>> {
         match self.deadline() {
             Some(d) if now >= d => Some(self.release(None)),
             _ => None,
@@ -87,7 +87,7 @@ impl Wedge {
     }
 
     /// Feed one key press received at `now`.
-    pub fn key(&mut self, key: Key, now: Instant) -> KeyDecision {
+    pub fn key(&mut self, key: WedgeKey, now: Instant) -> KeyDecision {
         let in_burst = self
             .last
             .is_some_and(|t| !self.held.is_empty() && now.saturating_duration_since(t) < self.gap);
@@ -95,17 +95,17 @@ impl Wedge {
             // The held keys were typed by hand; a digit may start a new burst.
             let mut typed = self.release(None);
             match key {
-                Key::Char(c) if c.is_ascii_digit() => self.hold(c, now),
+                WedgeKey::Char(c) if c.is_ascii_digit() => self.hold(c, now),
                 _ => typed.push(key),
             }
             return KeyDecision::Typed(typed);
         }
         match key {
-            Key::Char(c) if c.is_ascii_digit() => {
+            WedgeKey::Char(c) if c.is_ascii_digit() => {
                 self.hold(c, now);
                 KeyDecision::Pending
             }
-            Key::Enter | Key::Tab if self.held.len() >= self.min_len => self.scan(now),
+            WedgeKey::Enter | WedgeKey::Tab if self.held.len() >= self.min_len => self.scan(now),
             _ => KeyDecision::Typed(self.release(Some(key))),
         }
     }
@@ -118,8 +118,8 @@ impl Wedge {
         self.last = Some(now);
     }
 
-    fn release(&mut self, then: Option<Key>) -> Vec<Key> {
-        let mut keys: Vec<Key> = self.held.drain(..).map(Key::Char).collect();
+    fn release(&mut self, then: Option<WedgeKey>) -> Vec<WedgeKey> {
+        let mut keys: Vec<WedgeKey> = self.held.drain(..).map(WedgeKey::Char).collect();
         keys.extend(then);
         self.first = None;
         self.last = None;
@@ -152,7 +152,7 @@ mod tests {
 
     /// Feed `(key, ms since start)` and collect every non-pending decision, polling the deadline
     /// the way the runtime does before each key.
-    fn run(w: &mut Wedge, t0: Instant, keys: &[(Key, u64)], end_ms: u64) -> Vec<KeyDecision> {
+    fn run(w: &mut Wedge, t0: Instant, keys: &[(WedgeKey, u64)], end_ms: u64) -> Vec<KeyDecision> {
         let mut out = Vec::new();
         let mut push = |d: KeyDecision| {
             if d != KeyDecision::Pending {
@@ -172,15 +172,15 @@ mod tests {
         out
     }
 
-    fn burst(s: &str, start: u64, step: u64) -> Vec<(Key, u64)> {
+    fn burst(s: &str, start: u64, step: u64) -> Vec<(WedgeKey, u64)> {
         s.chars()
             .enumerate()
-            .map(|(i, c)| (Key::Char(c), start + i as u64 * step))
+            .map(|(i, c)| (WedgeKey::Char(c), start + i as u64 * step))
             .collect()
     }
 
-    fn chars(s: &str) -> Vec<Key> {
-        s.chars().map(Key::Char).collect()
+    fn chars(s: &str) -> Vec<WedgeKey> {
+        s.chars().map(WedgeKey::Char).collect()
     }
 
     fn scanned(d: &KeyDecision) -> Result<String, AuthCodeError> {
@@ -197,7 +197,11 @@ mod tests {
     #[test]
     fn fast_burst_with_enter_is_a_scan() {
         let t0 = Instant::now();
-        for (step, term) in [(0, Key::Enter), (2, Key::Enter), (49, Key::Tab)] {
+        for (step, term) in [
+            (0, WedgeKey::Enter),
+            (2, WedgeKey::Enter),
+            (49, WedgeKey::Tab),
+        ] {
             let mut w = wedge();
             let mut keys = burst(CODE, 0, step);
             keys.push((term, 17 * step + step.max(5)));
@@ -216,9 +220,9 @@ mod tests {
         let t0 = Instant::now();
         let mut w = wedge();
         let mut keys = burst("1234", 0, 150);
-        keys.push((Key::Enter, 700));
+        keys.push((WedgeKey::Enter, 700));
         let out = run(&mut w, t0, &keys, 10_000);
-        let typed: Vec<Key> = out
+        let typed: Vec<WedgeKey> = out
             .iter()
             .flat_map(|d| match d {
                 KeyDecision::Typed(k) => k.clone(),
@@ -226,7 +230,7 @@ mod tests {
             })
             .collect();
         let mut want = chars("1234");
-        want.push(Key::Enter);
+        want.push(WedgeKey::Enter);
         assert_eq!(typed, want);
         // Each digit is released one gap after it was typed, not held for the whole entry.
         assert_eq!(out.len(), 5);
@@ -249,8 +253,8 @@ mod tests {
         assert_eq!(w.deadline(), None);
         // A late Enter is then just an Enter for the focused field.
         assert_eq!(
-            w.key(Key::Enter, t0 + Duration::from_millis(90)),
-            KeyDecision::Typed(vec![Key::Enter])
+            w.key(WedgeKey::Enter, t0 + Duration::from_millis(90)),
+            KeyDecision::Typed(vec![WedgeKey::Enter])
         );
     }
 
@@ -259,13 +263,13 @@ mod tests {
         let t0 = Instant::now();
         let mut w = wedge();
         let mut keys = burst(CODE, 0, 1);
-        keys.push((Key::Enter, 200)); // no poll in between: the key itself detects the gap
+        keys.push((WedgeKey::Enter, 200)); // no poll in between: the key itself detects the gap
         let mut out = Vec::new();
         for (k, ms) in keys {
             out.push(w.key(k, t0 + Duration::from_millis(ms)));
         }
         let mut want = chars(CODE);
-        want.push(Key::Enter);
+        want.push(WedgeKey::Enter);
         assert_eq!(out.last(), Some(&KeyDecision::Typed(want)));
     }
 
@@ -275,14 +279,14 @@ mod tests {
         let mut w = wedge();
         // Cashier types "12.5" slowly, a scan arrives, then types Backspace.
         let mut keys = vec![
-            (Key::Char('1'), 0),
-            (Key::Char('2'), 180),
-            (Key::Char('.'), 400),
-            (Key::Char('5'), 600),
+            (WedgeKey::Char('1'), 0),
+            (WedgeKey::Char('2'), 180),
+            (WedgeKey::Char('.'), 400),
+            (WedgeKey::Char('5'), 600),
         ];
         keys.extend(burst(CODE, 2000, 3));
-        keys.push((Key::Enter, 2000 + 17 * 3 + 4));
-        keys.push((Key::Backspace, 4000));
+        keys.push((WedgeKey::Enter, 2000 + 17 * 3 + 4));
+        keys.push((WedgeKey::Backspace, 4000));
         let out = run(&mut w, t0, &keys, 10_000);
         let mut typed = Vec::new();
         let mut scans = Vec::new();
@@ -294,7 +298,7 @@ mod tests {
             }
         }
         let mut want = chars("12.5");
-        want.push(Key::Backspace);
+        want.push(WedgeKey::Backspace);
         assert_eq!(typed, want);
         assert_eq!(scans, vec![Ok(CODE.to_string())]);
     }
@@ -305,25 +309,29 @@ mod tests {
         // Fast "12" + Enter (below min_len 8) → typed, Enter included.
         let mut w = wedge();
         let mut keys = burst("12", 0, 1);
-        keys.push((Key::Enter, 3));
+        keys.push((WedgeKey::Enter, 3));
         let out = run(&mut w, t0, &keys, 1000);
         let mut want = chars("12");
-        want.push(Key::Enter);
+        want.push(WedgeKey::Enter);
         assert_eq!(out, vec![KeyDecision::Typed(want)]);
         // A letter inside a fast burst releases the burst with the letter.
         let mut w = wedge();
         let keys = [
-            (Key::Char('1'), 0),
-            (Key::Char('2'), 1),
-            (Key::Char('a'), 2),
-            (Key::Other, 3),
+            (WedgeKey::Char('1'), 0),
+            (WedgeKey::Char('2'), 1),
+            (WedgeKey::Char('a'), 2),
+            (WedgeKey::Other, 3),
         ];
         let out = run(&mut w, t0, &keys, 1000);
         assert_eq!(
             out,
             vec![
-                KeyDecision::Typed(vec![Key::Char('1'), Key::Char('2'), Key::Char('a')]),
-                KeyDecision::Typed(vec![Key::Other])
+                KeyDecision::Typed(vec![
+                    WedgeKey::Char('1'),
+                    WedgeKey::Char('2'),
+                    WedgeKey::Char('a')
+                ]),
+                KeyDecision::Typed(vec![WedgeKey::Other])
             ]
         );
     }
@@ -334,9 +342,9 @@ mod tests {
         let mut w = wedge();
         let alipay = "281234567890123456";
         let mut keys = burst(alipay, 0, 1);
-        keys.push((Key::Enter, 18));
+        keys.push((WedgeKey::Enter, 18));
         keys.extend(burst(alipay, 500, 1));
-        keys.push((Key::Enter, 518));
+        keys.push((WedgeKey::Enter, 518));
         let out = run(&mut w, t0, &keys, 10_000);
         assert_eq!(
             scanned(&out[0]),

@@ -3,7 +3,7 @@
 
 use super::ScannerConfig;
 use super::config::UsbId;
-use super::status::{NodeKind, Status};
+use super::status::{NodeKind, ScannerStatus};
 use std::fmt::Write as _;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
@@ -19,7 +19,7 @@ pub struct SerialEntry {
     /// USB id and product string, for USB ports.
     pub usb: Option<(UsbId, Option<String>)>,
     /// Whether this user can open it.
-    pub access: Result<(), Status>,
+    pub access: Result<(), ScannerStatus>,
     /// It is the configured scanner port.
     pub configured: bool,
 }
@@ -38,7 +38,7 @@ pub struct HidEntry {
     /// hidraw node.
     pub path: String,
     /// Whether this user can open it.
-    pub access: Result<(), Status>,
+    pub access: Result<(), ScannerStatus>,
     /// It is the configured scanner.
     pub configured: bool,
 }
@@ -58,14 +58,14 @@ pub struct Listing {
 
 /// Try to open `path` read-write without side effects (non-blocking, no controlling tty,
 /// no termios changes), and say why not.
-pub fn check_access(path: &str) -> Result<(), Status> {
+pub fn check_access(path: &str) -> Result<(), ScannerStatus> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map(drop)
-        .map_err(|e| Status::from_open_error(e.kind(), path, &e.to_string()))
+        .map_err(|e| ScannerStatus::from_open_error(e.kind(), path, &e.to_string()))
 }
 
 fn canonical(path: &str) -> Option<std::path::PathBuf> {
@@ -146,18 +146,18 @@ pub fn gather(cfg: &ScannerConfig) -> Listing {
     listing
 }
 
-fn access_text(access: &Result<(), Status>, node: NodeKind) -> String {
+fn access_text(access: &Result<(), ScannerStatus>, node: NodeKind) -> String {
     match access {
         Ok(()) => "can open: yes".into(),
-        Err(Status::PermissionDenied { .. }) => {
+        Err(ScannerStatus::PermissionDenied { .. }) => {
             format!(
                 "can open: NO (permission denied) — fix: {}",
-                Status::permission_fix(node)
+                ScannerStatus::permission_fix(node)
             )
         }
-        Err(Status::Busy { .. }) => "can open: busy (another program has it open)".into(),
-        Err(Status::NotFound { .. }) => "can open: NO (the node disappeared)".into(),
-        Err(Status::Failed { message, .. }) => format!("can open: NO ({message})"),
+        Err(ScannerStatus::Busy { .. }) => "can open: busy (another program has it open)".into(),
+        Err(ScannerStatus::NotFound { .. }) => "can open: NO (the node disappeared)".into(),
+        Err(ScannerStatus::Failed { message, .. }) => format!("can open: NO ({message})"),
         Err(other) => format!("can open: NO ({other:?})"),
     }
 }
@@ -284,7 +284,7 @@ mod tests {
                     },
                     Some("HR22".into()),
                 )),
-                access: Err(Status::PermissionDenied {
+                access: Err(ScannerStatus::PermissionDenied {
                     path: "/dev/ttyACM0".into(),
                 }),
                 configured: true,
@@ -327,7 +327,7 @@ mod tests {
     fn access_check_reports_missing_nodes() {
         assert_eq!(
             check_access("/dev/does-not-exist-scanner"),
-            Err(Status::NotFound {
+            Err(ScannerStatus::NotFound {
                 wanted: "/dev/does-not-exist-scanner".into()
             })
         );

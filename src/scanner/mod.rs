@@ -15,9 +15,9 @@ pub mod status;
 
 pub use config::ScannerConfig;
 pub use decoder::{DecodeSettings, Decoder};
-pub use keyboard::{Key, KeyDecision, Wedge};
+pub use keyboard::{KeyDecision, Wedge, WedgeKey};
 pub use reader::ReaderHandle;
-pub use status::{Status, StatusEvent};
+pub use status::{ScannerStatus, StatusEvent};
 
 use crate::authcode::{AuthCode, AuthCodeError};
 use std::fmt;

@@ -1,7 +1,7 @@
 //! What serial and HID reader threads share: the stop signal, backoff, and status de-duplication.
 #![allow(clippy::disallowed_methods)] // IO edge: reader threads stamp what they read with the clock.
 
-use super::status::{NodeKind, Status, StatusEvent};
+use super::status::{NodeKind, ScannerStatus, StatusEvent};
 use super::{ScanEvent, ScannerMsg, Source};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
@@ -77,7 +77,7 @@ pub(crate) fn supervise<C>(
     out: &mut Outbox,
     mut backoff: Backoff,
     stop: &StopSignal,
-    mut connect: impl FnMut(&mut Outbox) -> Result<(String, C), Status>,
+    mut connect: impl FnMut(&mut Outbox) -> Result<(String, C), ScannerStatus>,
     mut read: impl FnMut(C, &mut Outbox) -> Option<String>,
 ) {
     while !stop.stopped() {
@@ -91,14 +91,14 @@ pub(crate) fn supervise<C>(
             }
         };
         backoff.reset();
-        if !out.status(Status::Connected { path }) {
+        if !out.status(ScannerStatus::Connected { path }) {
             return;
         }
         let Some(reason) = read(conn, out) else {
             return;
         };
         // Wait before reopening: right after an unplug the stale node may still exist.
-        if !out.status(Status::Disconnected { reason }) || stop.sleep(backoff.next_delay()) {
+        if !out.status(ScannerStatus::Disconnected { reason }) || stop.sleep(backoff.next_delay()) {
             return;
         }
     }
@@ -138,7 +138,7 @@ pub(crate) struct Outbox {
     tx: Sender<ScannerMsg>,
     source: Source,
     node: NodeKind,
-    last: Option<Status>,
+    last: Option<ScannerStatus>,
 }
 
 impl Outbox {
@@ -152,7 +152,7 @@ impl Outbox {
     }
 
     /// Send a status if it differs from the last one; false if the receiver is gone.
-    pub(crate) fn status(&mut self, status: Status) -> bool {
+    pub(crate) fn status(&mut self, status: ScannerStatus) -> bool {
         if self.last.as_ref() == Some(&status) {
             return true;
         }
@@ -163,7 +163,7 @@ impl Outbox {
             at: Instant::now(),
         };
         match &status {
-            Status::Connected { .. } => tracing::info!("{ev}"),
+            ScannerStatus::Connected { .. } => tracing::info!("{ev}"),
             _ => tracing::warn!("{ev}"),
         }
         self.last = Some(status);
@@ -214,7 +214,7 @@ mod tests {
                 |_| {
                     attempts += 1;
                     if attempts <= 2 {
-                        Err(Status::NotFound {
+                        Err(ScannerStatus::NotFound {
                             wanted: "/dev/scanner".into(),
                         })
                     } else {
@@ -228,7 +228,7 @@ mod tests {
                 },
             );
         });
-        let statuses: Vec<Status> = rx
+        let statuses: Vec<ScannerStatus> = rx
             .iter()
             .map(|m| match m {
                 ScannerMsg::Status(ev) => ev.status,
@@ -239,16 +239,16 @@ mod tests {
         assert_eq!(
             statuses,
             vec![
-                Status::NotFound {
+                ScannerStatus::NotFound {
                     wanted: "/dev/scanner".into()
                 },
-                Status::Connected {
+                ScannerStatus::Connected {
                     path: "/dev/ttyACM3".into()
                 },
-                Status::Disconnected {
+                ScannerStatus::Disconnected {
                     reason: "unplugged #3".into()
                 },
-                Status::Connected {
+                ScannerStatus::Connected {
                     path: "/dev/ttyACM4".into()
                 },
             ]
@@ -262,7 +262,7 @@ mod tests {
             // Would sleep an hour if the stop signal did not wake it.
             let stopped = stop.sleep(Duration::from_secs(3600));
             let mut out = Outbox::new(tx, Source::Serial, NodeKind::Tty);
-            out.status(Status::Disconnected {
+            out.status(ScannerStatus::Disconnected {
                 reason: format!("stopped={stopped}"),
             });
         })
@@ -271,7 +271,7 @@ mod tests {
         match rx.recv().unwrap() {
             ScannerMsg::Status(ev) => assert_eq!(
                 ev.status,
-                Status::Disconnected {
+                ScannerStatus::Disconnected {
                     reason: "stopped=true".into()
                 }
             ),
@@ -283,12 +283,12 @@ mod tests {
     fn repeated_statuses_are_sent_once() {
         let (tx, rx) = mpsc::channel();
         let mut out = Outbox::new(tx, Source::HidPos, NodeKind::Hidraw);
-        let nf = Status::NotFound {
+        let nf = ScannerStatus::NotFound {
             wanted: "1eab:0d10".into(),
         };
         assert!(out.status(nf.clone()));
         assert!(out.status(nf.clone()));
-        assert!(out.status(Status::Connected {
+        assert!(out.status(ScannerStatus::Connected {
             path: "/dev/hidraw0".into()
         }));
         assert!(out.status(nf));

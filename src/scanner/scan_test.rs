@@ -3,7 +3,7 @@
 //! terminal the keyboard wedge is tested too (raw mode; Esc or Ctrl-C ends it).
 #![allow(clippy::disallowed_methods)] // IO edge: `paycode scan-test` is a live IO loop.
 
-use super::keyboard::{Key, KeyDecision, Wedge};
+use super::keyboard::{KeyDecision, Wedge, WedgeKey};
 use super::{ScanEvent, ScannerConfig, ScannerMsg};
 use crate::authcode::AuthCodeError;
 use crate::words::Bilingual;
@@ -45,7 +45,7 @@ pub fn describe_scan(ev: &ScanEvent, now: Instant) -> String {
 
 enum Input {
     Scanner(ScannerMsg),
-    Key(Key, Instant),
+    Key(WedgeKey, Instant),
     Quit,
 }
 
@@ -198,11 +198,11 @@ fn spawn_quit_watch(tx: Sender<Input>, interactive: bool) {
                         let _ = tx.send(Input::Quit);
                         return;
                     }
-                    KeyCode::Char(c) => Key::Char(c),
-                    KeyCode::Enter => Key::Enter,
-                    KeyCode::Tab => Key::Tab,
-                    KeyCode::Backspace => Key::Backspace,
-                    _ => Key::Other,
+                    KeyCode::Char(c) => WedgeKey::Char(c),
+                    KeyCode::Enter => WedgeKey::Enter,
+                    KeyCode::Tab => WedgeKey::Tab,
+                    KeyCode::Backspace => WedgeKey::Backspace,
+                    _ => WedgeKey::Other,
                 };
                 if tx.send(Input::Key(key, at)).is_err() {
                     return;

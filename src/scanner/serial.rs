@@ -5,7 +5,7 @@
 
 use super::config::{Parity, SerialConfig};
 use super::reader::{Backoff, Outbox, READ_TIMEOUT, ReaderHandle, StopSignal, supervise};
-use super::status::{NodeKind, Status};
+use super::status::{NodeKind, ScannerStatus};
 use super::{DecodeSettings, Decoder, ScannerMsg, Source};
 use serialport::{ClearBuffer, DataBits, FlowControl, SerialPort, StopBits};
 use std::io::{self, Read};
@@ -32,15 +32,15 @@ pub fn wanted(cfg: &SerialConfig) -> String {
 }
 
 /// Find the port path now: the configured path as is, or the tty of the USB VID:PID.
-pub fn resolve(cfg: &SerialConfig) -> Result<String, Status> {
+pub fn resolve(cfg: &SerialConfig) -> Result<String, ScannerStatus> {
     if let Some(p) = &cfg.port {
         return Ok(p.clone());
     }
-    let not_found = || Status::NotFound {
+    let not_found = || ScannerStatus::NotFound {
         wanted: wanted(cfg),
     };
     let id = cfg.usb_id.ok_or_else(not_found)?;
-    let ports = serialport::available_ports().map_err(|e| Status::Failed {
+    let ports = serialport::available_ports().map_err(|e| ScannerStatus::Failed {
         path: "/sys/class/tty".into(),
         message: e.to_string(),
     })?;
@@ -55,7 +55,7 @@ pub fn resolve(cfg: &SerialConfig) -> Result<String, Status> {
 }
 
 /// Open `path` raw with the configured line settings and the reader's timeout.
-pub fn open(cfg: &SerialConfig, path: &str) -> Result<Box<dyn SerialPort>, Status> {
+pub fn open(cfg: &SerialConfig, path: &str) -> Result<Box<dyn SerialPort>, ScannerStatus> {
     let data_bits = match cfg.data_bits {
         5 => DataBits::Five,
         6 => DataBits::Six,
@@ -86,11 +86,13 @@ pub fn open(cfg: &SerialConfig, path: &str) -> Result<Box<dyn SerialPort>, Statu
 }
 
 /// Map a serialport open error to a status (pure, so it is testable as root).
-pub fn open_error_status(e: &serialport::Error, path: &str) -> Status {
+pub fn open_error_status(e: &serialport::Error, path: &str) -> ScannerStatus {
     match e.kind() {
-        serialport::ErrorKind::Io(kind) => Status::from_open_error(kind, path, &e.description),
-        serialport::ErrorKind::NoDevice => Status::Busy { path: path.into() },
-        _ => Status::from_open_error(io::ErrorKind::Other, path, &e.description),
+        serialport::ErrorKind::Io(kind) => {
+            ScannerStatus::from_open_error(kind, path, &e.description)
+        }
+        serialport::ErrorKind::NoDevice => ScannerStatus::Busy { path: path.into() },
+        _ => ScannerStatus::from_open_error(io::ErrorKind::Other, path, &e.description),
     }
 }
 
@@ -163,25 +165,25 @@ mod tests {
                     serialport::ErrorKind::Io(io::ErrorKind::PermissionDenied),
                     "Permission denied",
                 ),
-                Status::PermissionDenied { path: p.into() },
+                ScannerStatus::PermissionDenied { path: p.into() },
             ),
             (
                 serialport::Error::new(
                     serialport::ErrorKind::Io(io::ErrorKind::NotFound),
                     "No such file",
                 ),
-                Status::NotFound { wanted: p.into() },
+                ScannerStatus::NotFound { wanted: p.into() },
             ),
             (
                 serialport::Error::new(
                     serialport::ErrorKind::NoDevice,
                     "Unable to acquire exclusive lock on serial port",
                 ),
-                Status::Busy { path: p.into() },
+                ScannerStatus::Busy { path: p.into() },
             ),
             (
                 serialport::Error::new(serialport::ErrorKind::Unknown, "Settings did not apply"),
-                Status::Failed {
+                ScannerStatus::Failed {
                     path: p.into(),
                     message: "Settings did not apply".into(),
                 },
@@ -193,7 +195,7 @@ mod tests {
         let ev = super::super::StatusEvent {
             source: Source::Serial,
             node: NodeKind::Tty,
-            status: Status::PermissionDenied { path: p.into() },
+            status: ScannerStatus::PermissionDenied { path: p.into() },
             at: Instant::now(),
         };
         assert!(ev.to_string().contains("dialout"), "{ev}");
@@ -217,7 +219,7 @@ mod tests {
         };
         assert_eq!(
             resolve(&cfg),
-            Err(Status::NotFound {
+            Err(ScannerStatus::NotFound {
                 wanted: "USB serial fffe:fffd".into()
             })
         );

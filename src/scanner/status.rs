@@ -8,7 +8,7 @@ use std::time::Instant;
 
 /// A reader's connection state; sent only when it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
+pub enum ScannerStatus {
     /// The device is open and being read.
     Connected { path: String },
     /// The device went away (unplugged, EOF, I/O error); the reader keeps retrying.
@@ -32,21 +32,23 @@ pub enum NodeKind {
     Hidraw,
 }
 
-impl Status {
+impl ScannerStatus {
     /// Classify an error from opening `path` (pure, so the mapping is testable as root).
-    pub fn from_open_error(kind: io::ErrorKind, path: &str, message: &str) -> Status {
+    pub fn from_open_error(kind: io::ErrorKind, path: &str, message: &str) -> ScannerStatus {
         match kind {
-            io::ErrorKind::PermissionDenied => Status::PermissionDenied { path: path.into() },
-            io::ErrorKind::NotFound => Status::NotFound {
+            io::ErrorKind::PermissionDenied => {
+                ScannerStatus::PermissionDenied { path: path.into() }
+            }
+            io::ErrorKind::NotFound => ScannerStatus::NotFound {
                 wanted: path.into(),
             },
             io::ErrorKind::ResourceBusy | io::ErrorKind::WouldBlock => {
-                Status::Busy { path: path.into() }
+                ScannerStatus::Busy { path: path.into() }
             }
             _ if message.contains("exclusive lock") || message.contains("busy") => {
-                Status::Busy { path: path.into() }
+                ScannerStatus::Busy { path: path.into() }
             }
-            _ => Status::Failed {
+            _ => ScannerStatus::Failed {
                 path: path.into(),
                 message: message.into(),
             },
@@ -83,7 +85,7 @@ impl Status {
 
     /// Whether scans can arrive in this state.
     pub fn is_connected(&self) -> bool {
-        matches!(self, Status::Connected { .. })
+        matches!(self, ScannerStatus::Connected { .. })
     }
 }
 
@@ -95,7 +97,7 @@ pub struct StatusEvent {
     /// Node kind, to word the permission fix.
     pub node: NodeKind,
     /// The new state.
-    pub status: Status,
+    pub status: ScannerStatus,
     /// When it changed.
     pub at: Instant,
 }
@@ -104,21 +106,21 @@ impl Bilingual for StatusEvent {
     fn zh(&self) -> String {
         let src = self.source.zh();
         match &self.status {
-            Status::Connected { path } => format!("扫码枪已连接({src},{path})"),
-            Status::Disconnected { reason } => {
+            ScannerStatus::Connected { path } => format!("扫码枪已连接({src},{path})"),
+            ScannerStatus::Disconnected { reason } => {
                 format!("扫码枪已断开({src}:{reason});正在重连,可先用键盘输入")
             }
-            Status::NotFound { wanted } => {
+            ScannerStatus::NotFound { wanted } => {
                 format!("未找到扫码枪({src},{wanted}):检查 USB 线和配置;仍可用键盘输入")
             }
-            Status::PermissionDenied { path } => format!(
+            ScannerStatus::PermissionDenied { path } => format!(
                 "无权打开扫码枪 {path}:{}",
-                Status::permission_fix_zh(self.node)
+                ScannerStatus::permission_fix_zh(self.node)
             ),
-            Status::Busy { path } => {
+            ScannerStatus::Busy { path } => {
                 format!("扫码枪 {path} 被其他程序占用:关闭其他 paycode 或串口工具")
             }
-            Status::Failed { path, message } => format!("打开扫码枪 {path} 失败:{message}"),
+            ScannerStatus::Failed { path, message } => format!("打开扫码枪 {path} 失败:{message}"),
         }
     }
 }
@@ -127,27 +129,27 @@ impl fmt::Display for StatusEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let src = self.source;
         match &self.status {
-            Status::Connected { path } => write!(f, "scanner connected ({src}, {path})"),
-            Status::Disconnected { reason } => write!(
+            ScannerStatus::Connected { path } => write!(f, "scanner connected ({src}, {path})"),
+            ScannerStatus::Disconnected { reason } => write!(
                 f,
                 "scanner disconnected ({src}: {reason}); reconnecting, keyboard entry still works"
             ),
-            Status::NotFound { wanted } => write!(
+            ScannerStatus::NotFound { wanted } => write!(
                 f,
                 "scanner not found ({src}, {wanted}): check the USB cable and [scanner] config; \
                  keyboard entry still works"
             ),
-            Status::PermissionDenied { path } => write!(
+            ScannerStatus::PermissionDenied { path } => write!(
                 f,
                 "permission denied opening scanner {path}: {}",
-                Status::permission_fix(self.node)
+                ScannerStatus::permission_fix(self.node)
             ),
-            Status::Busy { path } => write!(
+            ScannerStatus::Busy { path } => write!(
                 f,
                 "scanner {path} is in use by another program: close the other paycode or serial \
                  terminal"
             ),
-            Status::Failed { path, message } => {
+            ScannerStatus::Failed { path, message } => {
                 write!(f, "opening scanner {path} failed: {message}")
             }
         }

@@ -1,7 +1,7 @@
 //! Unit tests of the pure core across endpoints: refunds with virtual time, the statement,
 //! queued faults, raw request decoding and the trainer's controls.
 
-use super::ledger::TradeState;
+use super::ledger::OrderStatus;
 use super::reply::Body;
 use super::rules::Endpoint;
 use super::scenario::Fault;
@@ -297,8 +297,8 @@ fn trainer_confirm_and_cancel() {
     let mut s = sim();
     pay(&mut s, "T1", &code("password_never", 1), "100", secs(0));
     pay(&mut s, "T2", &code("password_never", 2), "100", secs(0));
-    assert_eq!(s.confirm("T1", secs(3)), Ok(TradeState::Success));
-    assert_eq!(s.cancel("T2", secs(3)), Ok(TradeState::PayError));
+    assert_eq!(s.confirm("T1", secs(3)), Ok(OrderStatus::Success));
+    assert_eq!(s.cancel("T2", secs(3)), Ok(OrderStatus::PayError));
     assert!(s.confirm("T1", secs(4)).is_err());
     assert!(s.confirm("NOPE", secs(4)).is_err());
     assert_eq!(query(&mut s, "T1", secs(5)), "SUCCESS");

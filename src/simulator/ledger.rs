@@ -37,9 +37,10 @@ pub struct CoreSettings {
     pub epoch_unix: i64,
 }
 
-/// `trade_state` of an order.
+/// A simulated order's state (its `as_str` is the `trade_state` the simulator reports); the
+/// client-side types are `wxpay::api::TradeState` and `checkout::flow::TradeState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TradeState {
+pub enum OrderStatus {
     /// Waiting for the customer's password.
     UserPaying,
     /// Paid.
@@ -52,7 +53,7 @@ pub enum TradeState {
     Refund,
 }
 
-impl TradeState {
+impl OrderStatus {
     /// The wire value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -101,7 +102,7 @@ pub(crate) struct Order {
     /// The micropay's business parameters, to tell a retry from a different request.
     pub fingerprint: String,
     pub created: SimTime,
-    pub state: TradeState,
+    pub state: OrderStatus,
     pub customer: Customer,
     /// err_code / description of a declined or closed order (for retries and trade_state_desc).
     pub fail: Option<(&'static str, String)>,
@@ -118,7 +119,7 @@ pub(crate) struct Order {
 impl Order {
     /// Apply whatever the customer or WeChat did between the last request and `now`.
     pub fn advance(&mut self, now: SimTime, auto_revoke_after: Duration) {
-        if self.state != TradeState::UserPaying {
+        if self.state != OrderStatus::UserPaying {
             return;
         }
         let revoke_at = self.created + auto_revoke_after;
@@ -132,13 +133,13 @@ impl Order {
                 if pays {
                     self.pay(at);
                 } else {
-                    self.state = TradeState::PayError;
+                    self.state = OrderStatus::PayError;
                     self.closed_at = Some(at);
                     self.fail = Some(("ORDERCLOSED", "用户取消支付".into()));
                 }
             }
             _ if revoke_at <= now => {
-                self.state = TradeState::Revoked;
+                self.state = OrderStatus::Revoked;
                 self.closed_at = Some(revoke_at);
                 self.fail = Some(("ORDERCLOSED", "超时未支付,订单已撤销".into()));
             }
@@ -147,7 +148,7 @@ impl Order {
     }
 
     pub fn pay(&mut self, at: SimTime) {
-        self.state = TradeState::Success;
+        self.state = OrderStatus::Success;
         self.paid_at = Some(at);
     }
 
@@ -178,13 +179,13 @@ impl Order {
 
     pub fn state_desc(&self) -> String {
         match (self.state, &self.fail) {
-            (TradeState::PayError | TradeState::Revoked, Some((_, des))) => des.clone(),
-            (TradeState::UserPaying, _) => "需要用户输入支付密码".into(),
-            (TradeState::Success, _) => "支付成功".into(),
-            (TradeState::Refund, _) if self.reversed_at.is_some() => "已撤销并退款".into(),
-            (TradeState::Refund, _) => "转入退款".into(),
-            (TradeState::PayError, None) => "支付失败".into(),
-            (TradeState::Revoked, None) => "已撤销".into(),
+            (OrderStatus::PayError | OrderStatus::Revoked, Some((_, des))) => des.clone(),
+            (OrderStatus::UserPaying, _) => "需要用户输入支付密码".into(),
+            (OrderStatus::Success, _) => "支付成功".into(),
+            (OrderStatus::Refund, _) if self.reversed_at.is_some() => "已撤销并退款".into(),
+            (OrderStatus::Refund, _) => "转入退款".into(),
+            (OrderStatus::PayError, None) => "支付失败".into(),
+            (OrderStatus::Revoked, None) => "已撤销".into(),
         }
     }
 
@@ -489,16 +490,16 @@ impl Sim {
     }
 
     /// Trainer: the customer types the password now.
-    pub fn confirm(&mut self, out_trade_no: &str, now: SimTime) -> Result<TradeState, AdminError> {
+    pub fn confirm(&mut self, out_trade_no: &str, now: SimTime) -> Result<OrderStatus, AdminError> {
         let o = self.waiting(out_trade_no, now)?;
         o.pay(now);
         Ok(o.state)
     }
 
     /// Trainer: the customer closes the password box now (→ PAYERROR).
-    pub fn cancel(&mut self, out_trade_no: &str, now: SimTime) -> Result<TradeState, AdminError> {
+    pub fn cancel(&mut self, out_trade_no: &str, now: SimTime) -> Result<OrderStatus, AdminError> {
         let o = self.waiting(out_trade_no, now)?;
-        o.state = TradeState::PayError;
+        o.state = OrderStatus::PayError;
         o.closed_at = Some(now);
         o.fail = Some(("ORDERCLOSED", "用户取消支付".into()));
         Ok(o.state)
@@ -508,7 +509,7 @@ impl Sim {
         let o = self
             .order_mut(no, now)
             .ok_or_else(|| AdminError::NoOrder(no.to_string()))?;
-        if o.state == TradeState::UserPaying {
+        if o.state == OrderStatus::UserPaying {
             Ok(o)
         } else {
             Err(AdminError::NotWaiting(no.to_string(), o.state.as_str()))

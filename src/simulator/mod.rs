@@ -23,7 +23,7 @@ mod testkit;
 pub mod tls;
 pub mod view;
 
-pub use ledger::{CoreSettings, Sim, SimTime, TradeState};
+pub use ledger::{CoreSettings, OrderStatus, Sim, SimTime};
 pub use rules::{Endpoint, Merchant};
 pub use scenario::{Scenario, code_for, scenario_of, scenarios};
 pub use server::{RunningSim, start};

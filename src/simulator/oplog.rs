@@ -5,7 +5,7 @@
 //! The core is deterministic, so replaying the same operations at the same simulated times
 //! rebuilds the same state: that is how several paycode processes share one embedded simulator.
 
-use super::ledger::{AdminError, Sim, SimTime, TradeState};
+use super::ledger::{AdminError, OrderStatus, Sim, SimTime};
 use super::reply::SimReply;
 use super::rules::Endpoint;
 use super::scenario::{Fault, scenario_of};
@@ -56,7 +56,7 @@ pub enum Outcome {
     /// The reply to a request.
     Reply(SimReply),
     /// The result of a trainer action.
-    Admin(Result<TradeState, AdminError>),
+    Admin(Result<OrderStatus, AdminError>),
     /// A fault was queued.
     Queued,
 }

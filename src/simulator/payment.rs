@@ -1,6 +1,6 @@
 //! micropay, orderquery and reverse (docs/protocol.md §4–§7) on the pure core.
 
-use super::ledger::{Order, Sim, SimTime, TradeState};
+use super::ledger::{Order, OrderStatus, Sim, SimTime};
 use super::reply::SimReply;
 use super::rules::{Endpoint, fen, ip_ok, missing, order_no_ok, short};
 use super::scenario::{
@@ -138,7 +138,7 @@ impl Sim {
             body: f.get("body").unwrap_or("").to_string(),
             fingerprint,
             created: now,
-            state: TradeState::UserPaying,
+            state: OrderStatus::UserPaying,
             customer: Customer::Never,
             fail: None,
             paid_at: None,
@@ -158,7 +158,7 @@ impl Sim {
             .unwrap_or(0);
         let mut pays_now = false;
         if self.codes.contains_key(code) {
-            order.state = TradeState::PayError;
+            order.state = OrderStatus::PayError;
             order.fail = Some((
                 "AUTHCODEEXPIRE",
                 "二维码已过期,请用户在微信上刷新后再试".into(),
@@ -179,7 +179,7 @@ impl Sim {
                     err_code,
                     err_code_des,
                 } => {
-                    order.state = TradeState::PayError;
+                    order.state = OrderStatus::PayError;
                     order.fail = Some((err_code, err_code_des.into()));
                 }
                 Behaviour::Faulty { fault: k } => {
@@ -207,8 +207,8 @@ impl Sim {
         };
         let reversed = o.reversed_at.is_some();
         let fail: Option<(&str, String)> = match o.state {
-            TradeState::Success | TradeState::Refund if !reversed => None,
-            TradeState::UserPaying => Some(("USERPAYING", "需要用户输入支付密码".into())),
+            OrderStatus::Success | OrderStatus::Refund if !reversed => None,
+            OrderStatus::UserPaying => Some(("USERPAYING", "需要用户输入支付密码".into())),
             _ if reversed => Some(("ORDERREVERSED", "订单已撤销".into())),
             _ => Some(
                 o.fail
@@ -312,9 +312,9 @@ impl Sim {
             o.reversed_at = Some(now);
             if o.paid_at.is_some() {
                 o.reverse_refund = o.amount.saturating_sub(o.refund_requested());
-                o.state = TradeState::Refund;
+                o.state = OrderStatus::Refund;
             } else {
-                o.state = TradeState::Revoked;
+                o.state = OrderStatus::Revoked;
                 o.closed_at.get_or_insert(now);
             }
         }

@@ -1,6 +1,6 @@
 //! refund and refundquery (docs/protocol.md §9) on the pure core.
 
-use super::ledger::{RefundRec, Sim, SimTime, TradeState};
+use super::ledger::{OrderStatus, RefundRec, Sim, SimTime};
 use super::payment::kv;
 use super::reply::SimReply;
 use super::rules::{Endpoint, fen, missing, order_no_ok, short};
@@ -97,7 +97,7 @@ impl Sim {
                     created: now,
                     done_at: now + delay,
                 });
-                o.state = TradeState::Refund;
+                o.state = OrderStatus::Refund;
                 o.refunds.len() - 1
             }
         };

@@ -2,7 +2,7 @@
 //! each request to the pure core, sleeps the answer's delay and writes (or drops) it.
 #![allow(clippy::disallowed_methods)] // IO edge: the server edge is where simulated time is read from the clock.
 
-use super::ledger::{AdminError, Sim, SimTime, TradeState};
+use super::ledger::{AdminError, OrderStatus, Sim, SimTime};
 use super::oplog::{Op, Outcome, apply};
 use super::reply::{Body as ReplyBody, SimReply, render};
 use super::rules::{Endpoint, is_secapi};
@@ -135,12 +135,12 @@ impl RunningSim {
     }
 
     /// Trainer: the customer confirms the password for this order now.
-    pub fn confirm(&self, out_trade_no: &str) -> Result<TradeState, AdminError> {
+    pub fn confirm(&self, out_trade_no: &str) -> Result<OrderStatus, AdminError> {
         admin(self.shared.run(Op::Confirm(out_trade_no.to_string())))
     }
 
     /// Trainer: the customer closes the password box for this order now.
-    pub fn cancel(&self, out_trade_no: &str) -> Result<TradeState, AdminError> {
+    pub fn cancel(&self, out_trade_no: &str) -> Result<OrderStatus, AdminError> {
         admin(self.shared.run(Op::Cancel(out_trade_no.to_string())))
     }
 
@@ -163,7 +163,7 @@ impl RunningSim {
 }
 
 /// A trainer action's result out of an [`Outcome`].
-fn admin(out: Outcome) -> Result<TradeState, AdminError> {
+fn admin(out: Outcome) -> Result<OrderStatus, AdminError> {
     match out {
         Outcome::Admin(r) => r,
         // `apply` answers a trainer action with its result; nothing else reaches here.
@@ -357,7 +357,7 @@ async fn scenario_table() -> Response<Body> {
     json(StatusCode::OK, &scenarios())
 }
 
-fn admin_result(no: &str, r: Result<TradeState, AdminError>) -> Response<Body> {
+fn admin_result(no: &str, r: Result<OrderStatus, AdminError>) -> Response<Body> {
     match r {
         Ok(state) => json(
             StatusCode::OK,

@@ -1,10 +1,10 @@
 //! The CSV export of a day's sales (pure: text in, text out).
 
-use crate::journal::Sale;
+use crate::journal::SaleRow;
 use time::Date;
 
 /// The day's sales as CSV (same columns as `paycode history --csv`; codes masked).
-pub fn csv(day: Date, sales: &[Sale]) -> String {
+pub fn csv(day: Date, sales: &[SaleRow]) -> String {
     let mut out =
         String::from("out_trade_no,created,total_fee,state,transaction_id,err_code,code\n");
     for s in sales {
@@ -32,7 +32,7 @@ mod tests {
     #[test]
     fn csv_has_header_and_masked_codes() {
         let d = time::macros::date!(2026 - 01 - 02);
-        let s = Sale {
+        let s = SaleRow {
             out_trade_no: "till-1-1".into(),
             total_fee: Fen(1250),
             code_fp: "fp".into(),

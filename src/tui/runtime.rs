@@ -5,7 +5,7 @@
 //! something happens (no busy redraw).
 #![allow(clippy::disallowed_methods)] // IO edge: the runtime loop feeds `now` to the pure `update`.
 
-use super::app::{App, Cmd, Key, Msg, Settings};
+use super::app::{App, Cmd, Key, Msg, Settings, TillCmd};
 use super::terminal::TerminalGuard;
 use super::worker::{self, Job, Outbox};
 use crate::checkout::{CancelToken, Till};
@@ -87,48 +87,26 @@ async fn ui_loop(
             cmds.extend(app.update(msg, at));
         }
         for cmd in cmds {
-            let job = match cmd {
+            match cmd {
                 Cmd::Quit => break 'main,
                 Cmd::Bell => {
                     let mut o = std::io::stdout();
                     let _ = o.write_all(b"\x07").and_then(|()| o.flush());
-                    continue;
                 }
                 Cmd::CancelSale => {
                     if let Some(c) = &cancel {
                         c.cancel();
                     }
-                    continue;
                 }
-                Cmd::StartSale { amount, code } => {
+                Cmd::Till(cmd) => {
+                    // Only a sale's token is ever cancelled; the others are never kept.
                     let token = CancelToken::new();
-                    cancel = Some(token.clone());
-                    Job::Sale {
-                        amount,
-                        code,
-                        cancel: token,
+                    if matches!(cmd, TillCmd::StartSale { .. }) {
+                        cancel = Some(token.clone());
                     }
+                    let _ = job_tx.send((cmd, token));
                 }
-                Cmd::LoadHistory(d) => Job::History(d),
-                Cmd::ExportCsv(d) => Job::Export(d),
-                Cmd::Reconcile(d) => Job::Reconcile(d),
-                Cmd::LoadPending => Job::Pending,
-                Cmd::QueryPending(no) => Job::Query(no),
-                Cmd::QuerySale(no) => Job::QueryHistory(no),
-                Cmd::ReversePending(no) => Job::Reverse(no),
-                Cmd::Refund {
-                    out_trade_no,
-                    refund_fee,
-                    reason,
-                    ..
-                } => Job::Refund {
-                    out_trade_no,
-                    refund_fee,
-                    reason,
-                },
-                Cmd::LoadDiagnostics => Job::Diagnostics,
-            };
-            let _ = job_tx.send(job);
+            }
         }
     }
     quit.store(true, Ordering::Relaxed);

@@ -4,12 +4,11 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
-    DiagInfo, HistoryData, Msg, NetHealth, Progress, QueriedSale, RecoveryReport, RefundUpdate,
-    SaleResult, Words,
+    DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, TillCmd,
+    Words,
 };
 use super::export;
-use crate::authcode::AuthCode;
-use crate::checkout::progress::{Outcome, Progress as RunnerProgress};
+use crate::checkout::progress::{Outcome, Progress};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -26,30 +25,9 @@ const IDLE_EVERY: Duration = Duration::from_secs(30);
 /// How long a refund is followed with refundquery before the screen gives up waiting.
 const REFUND_WAIT: Duration = Duration::from_secs(60);
 
-/// Work for the till task.
-#[derive(Debug)]
-pub enum Job {
-    Sale {
-        amount: Fen,
-        code: AuthCode,
-        cancel: CancelToken,
-    },
-    History(Option<Date>),
-    Export(Date),
-    /// Reconcile a day with WeChat's statement.
-    Reconcile(Date),
-    /// Ask WeChat about one sale of the history screen.
-    QueryHistory(String),
-    Pending,
-    Query(String),
-    Reverse(String),
-    Refund {
-        out_trade_no: String,
-        refund_fee: Fen,
-        reason: String,
-    },
-    Diagnostics,
-}
+/// A command for the till task, with the token that stops it if it is a sale (the runtime keeps
+/// the running sale's to answer `Cmd::CancelSale`).
+pub type Job = (TillCmd, CancelToken);
 
 /// Messages to the UI loop, stamped with when they happened.
 pub type Outbox = UnboundedSender<(Msg, Instant)>;
@@ -59,37 +37,9 @@ fn send(tx: &Outbox, msg: Msg) {
     let _ = tx.send((msg, Instant::now()));
 }
 
-/// A runner outcome as the result screen shows it.
-pub fn result_of(o: &Outcome) -> SaleResult {
-    SaleResult {
-        out_trade_no: o.out_trade_no.clone(),
-        total_fee: o.total_fee,
-        result: o.result.clone(),
-        transaction_id: o.transaction_id.clone(),
-        cash_fee: o.cash_fee,
-    }
-}
-
 /// A runner progress event for the waiting screen (`None`: not about the running sale).
-pub fn progress_of(p: RunnerProgress) -> Option<Progress> {
-    Some(match p {
-        RunnerProgress::Recovering { .. } => return None,
-        RunnerProgress::Submitting {
-            out_trade_no,
-            total_fee,
-        } => Progress::Submitting {
-            out_trade_no,
-            total_fee,
-        },
-        RunnerProgress::WaitingForPassword {
-            remaining, queries, ..
-        } => Progress::WaitingForPassword { remaining, queries },
-        RunnerProgress::Querying {
-            remaining, queries, ..
-        } => Progress::Querying { remaining, queries },
-        RunnerProgress::Reversing { attempt, .. } => Progress::Reversing { attempt },
-        RunnerProgress::Done(o) => Progress::Done(result_of(&o)),
-    })
+pub fn progress_of(p: Progress) -> Option<Progress> {
+    (!matches!(p, Progress::Recovering { .. })).then_some(p)
 }
 
 fn today() -> Date {
@@ -102,7 +52,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
     send(&tx, Msg::Recovery(RecoveryReport::default()));
     let report = match recover(&mut till, |_| {}).await {
         Ok(list) => RecoveryReport {
-            resolved: list.iter().map(|r| result_of(&r.outcome)).collect(),
+            resolved: list.into_iter().map(|r| r.outcome).collect(),
             still_pending: pending(&till).map_or(0, |p| p.len()),
             done: true,
             background: false,
@@ -135,7 +85,7 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 {
                     let list = pending(&till).unwrap_or_default();
                     send(&tx, Msg::PendingSettled {
-                        resolved: done.iter().map(|r| result_of(&r.outcome)).collect(),
+                        resolved: done.into_iter().map(|r| r.outcome).collect(),
                         still_pending: list.len(),
                     });
                     send(&tx, Msg::Pending(list));
@@ -143,30 +93,27 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 continue;
             }
         };
-        perform(&mut till, job, &tx).await;
+        let (cmd, cancel) = job;
+        perform(&mut till, cmd, &cancel, &tx).await;
     }
 }
 
-async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
-    match job {
-        Job::Sale {
-            amount,
-            code,
-            cancel,
-        } => {
+async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbox) {
+    match cmd {
+        TillCmd::StartSale { amount, code } => {
             let progress_tx = tx.clone();
-            let res = crate::checkout::run_sale_cancellable(till, amount, code, &cancel, |p| {
+            let res = crate::checkout::run_sale_cancellable(till, amount, code, cancel, |p| {
                 if let Some(p) = progress_of(p) {
                     send(&progress_tx, Msg::Sale(p));
                 }
             })
             .await;
             match res {
-                Ok(o) => send(tx, Msg::Sale(Progress::Done(result_of(&o)))),
+                Ok(o) => send(tx, Msg::Sale(Progress::Done(o))),
                 Err(e) => sale_error(till, &e, tx),
             }
         }
-        Job::History(date) => {
+        TillCmd::LoadHistory(date) => {
             let day = date.unwrap_or_else(today);
             let (from, to) = crate::beijing::day_bounds(day);
             let j = till.journal();
@@ -175,8 +122,8 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 Err(e) => send(tx, Msg::Exported(Err(e.words()))),
             }
         }
-        Job::Export(day) => send(tx, Msg::Exported(export_day(till, day))),
-        Job::Reconcile(day) => {
+        TillCmd::ExportCsv(day) => send(tx, Msg::Exported(export_day(till, day))),
+        TillCmd::Reconcile(day) => {
             let words = |e: StatementError| e.words();
             let r = match check_day(day, today(), till.is_simulated()) {
                 Ok(()) => compare_day(till, day).await.map_err(words),
@@ -184,7 +131,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             };
             send(tx, Msg::Reconciled(day, r));
         }
-        Job::QueryHistory(no) => {
+        TillCmd::QuerySale(no) => {
             let result = query_sale(till, &no)
                 .await
                 .map(|a| QueriedSale {
@@ -201,10 +148,10 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Pending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
-        Job::Query(no) => {
+        TillCmd::LoadPending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
+        TillCmd::QueryPending(no) => {
             let result = match query_sale(till, &no).await {
-                Ok(a) => a.outcome.as_ref().map(result_of).ok_or_else(|| {
+                Ok(a) => a.outcome.ok_or_else(|| {
                     Words::new(
                         format!("still open: WeChat says {}", a.wechat),
                         format!("仍未结束:微信返回 {}", a.wechat),
@@ -220,11 +167,8 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Reverse(no) => {
-            let result = reverse_sale(till, &no, |_| {})
-                .await
-                .map(|o| result_of(&o))
-                .map_err(|e| e.words());
+        TillCmd::ReversePending(no) => {
+            let result = reverse_sale(till, &no, |_| {}).await.map_err(|e| e.words());
             send(
                 tx,
                 Msg::PendingDone {
@@ -233,10 +177,11 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
                 },
             );
         }
-        Job::Refund {
+        TillCmd::Refund {
             out_trade_no,
             refund_fee,
             reason,
+            ..
         } => {
             let progress_tx = tx.clone();
             let res = refund(
@@ -274,7 +219,7 @@ async fn perform(till: &mut Till, job: Job, tx: &Outbox) {
             };
             send(tx, Msg::Refund(update));
         }
-        Job::Diagnostics => {
+        TillCmd::LoadDiagnostics => {
             let info = diagnostics(till, tx).await;
             send(tx, Msg::Diagnostics(info));
         }
@@ -288,12 +233,14 @@ fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
         send(tx, Msg::JournalFailed(words.clone()));
         send(
             tx,
-            Msg::Sale(Progress::Done(SaleResult {
+            Msg::Sale(Progress::Done(Outcome {
                 out_trade_no: out_trade_no.clone(),
                 total_fee: Fen(0),
                 result: crate::checkout::flow::Final::Unresolved { why: words.en },
                 transaction_id: None,
+                bank_type: None,
                 cash_fee: None,
+                note: None,
             })),
         );
         return;
@@ -358,8 +305,8 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
         .simulator()
         .map(|s| s.base_url.clone())
         .unwrap_or_else(|| match &cfg.wechat.base_url {
-            crate::config::Endpoint::Url(u) => u.clone(),
-            crate::config::Endpoint::Simulator => "simulator".into(),
+            crate::config::BaseUrl::Url(u) => u.clone(),
+            crate::config::BaseUrl::Simulator => "simulator".into(),
         });
     let cert_days = health
         .certificate
@@ -383,29 +330,33 @@ mod tests {
     fn runner_progress_maps_to_the_waiting_screen() {
         let no = || "till-1-1".to_string();
         assert_eq!(
-            progress_of(RunnerProgress::Recovering {
+            progress_of(Progress::Recovering {
                 out_trade_no: no(),
                 total_fee: Fen(1)
             }),
             None
         );
         assert_eq!(
-            progress_of(RunnerProgress::WaitingForPassword {
+            progress_of(Progress::WaitingForPassword {
                 out_trade_no: no(),
                 remaining: Duration::from_secs(7),
                 queries: 3
             }),
             Some(Progress::WaitingForPassword {
+                out_trade_no: no(),
                 remaining: Duration::from_secs(7),
                 queries: 3
             })
         );
         assert_eq!(
-            progress_of(RunnerProgress::Reversing {
+            progress_of(Progress::Reversing {
                 out_trade_no: no(),
                 attempt: 2
             }),
-            Some(Progress::Reversing { attempt: 2 })
+            Some(Progress::Reversing {
+                out_trade_no: no(),
+                attempt: 2
+            })
         );
         let outcome = Outcome {
             out_trade_no: no(),
@@ -417,14 +368,8 @@ mod tests {
             note: None,
         };
         assert_eq!(
-            progress_of(RunnerProgress::Done(outcome)),
-            Some(Progress::Done(SaleResult {
-                out_trade_no: no(),
-                total_fee: Fen(1250),
-                result: Final::Reversed { refunded: true },
-                transaction_id: Some("42".into()),
-                cash_fee: Some(Fen(1000)),
-            }))
+            progress_of(Progress::Done(outcome.clone())),
+            Some(Progress::Done(outcome))
         );
     }
 }

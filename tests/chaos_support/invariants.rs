@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use paycode::checkout::Status;
-use paycode::journal::{Sale, SaleState};
+use paycode::journal::{SaleRow, SaleState};
 use paycode::simulator::{LedgerView, OrderView};
 
 /// What the cashier was shown at the end of a sale (run_sale, recover or retry_pending).
@@ -22,7 +22,7 @@ pub struct Claim {
 /// `claims` (in the order they were shown) break; empty when all hold.
 pub fn check(
     ledger: &LedgerView,
-    rows: &[Sale],
+    rows: &[SaleRow],
     pending: &[String],
     claims: &[Claim],
 ) -> Vec<String> {
@@ -32,7 +32,7 @@ pub fn check(
         .iter()
         .map(|o| (o.out_trade_no.as_str(), o))
         .collect();
-    let journal: BTreeMap<&str, &Sale> =
+    let journal: BTreeMap<&str, &SaleRow> =
         rows.iter().map(|s| (s.out_trade_no.as_str(), s)).collect();
     let pending: BTreeSet<&str> = pending.iter().map(String::as_str).collect();
 
@@ -154,7 +154,7 @@ pub fn check(
 /// charged" while the customer is out money, and a final answer is never contradicted later.
 fn check_claims(
     by_no: &BTreeMap<&str, &OrderView>,
-    journal: &BTreeMap<&str, &Sale>,
+    journal: &BTreeMap<&str, &SaleRow>,
     claims: &[Claim],
 ) -> Vec<String> {
     let mut bad = Vec::new();

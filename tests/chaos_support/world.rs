@@ -10,7 +10,7 @@ use paycode::checkout::{Till, TillError};
 use paycode::config::{
     self, Config, SIMULATOR_APPID, SIMULATOR_DEMO_KEY, SIMULATOR_MCH_ID, SecretEnv,
 };
-use paycode::journal::{Journal, Sale};
+use paycode::journal::{Journal, SaleRow};
 use paycode::simulator::{self, LedgerView, RunningSim, SimSettings};
 
 /// The timing of one world. Checkout durations are real time (the till runs on the wall
@@ -183,7 +183,7 @@ language = "en"
     }
 
     /// Every journal row, read through its own connection (as another process would).
-    pub fn rows(&self) -> Vec<Sale> {
+    pub fn rows(&self) -> Vec<SaleRow> {
         let j = Journal::open(&self.journal_path()).unwrap();
         let now = i64::MAX / 2;
         j.sales_between(0, now).unwrap()

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use paycode::config::{SIMULATOR_APPID, SIMULATOR_DEMO_KEY, SIMULATOR_MCH_ID};
-use paycode::journal::{Journal, Sale, SaleState};
+use paycode::journal::{Journal, SaleRow, SaleState};
 use paycode::simulator::{self, LedgerView, RunningSim, SimSettings};
 
 /// Simulated milliseconds per real millisecond: a 10 s password takes 10 ms.
@@ -265,7 +265,7 @@ language = "en"
         Journal::open(&self.journal_path()).unwrap()
     }
 
-    pub fn sale(&self, no: &str) -> Sale {
+    pub fn sale(&self, no: &str) -> SaleRow {
         self.journal().sale(no).unwrap().unwrap()
     }
 

@@ -1,8 +1,8 @@
 use super::*;
 use crate::wxpay::api::parse_downloadbill;
 
-fn sale(no: &str, fen: u64, state: SaleState) -> Sale {
-    Sale {
+fn sale(no: &str, fen: u64, state: SaleState) -> SaleRow {
+    SaleRow {
         out_trade_no: no.into(),
         total_fee: Fen(fen),
         code_fp: "fp".into(),
@@ -41,7 +41,11 @@ fn st(paid: u64, refunded: u64) -> Statement {
     }
 }
 
-fn finding(sales: &[Sale], refunds: &[Refund], w: &[(&str, Statement)]) -> Vec<(String, Finding)> {
+fn finding(
+    sales: &[SaleRow],
+    refunds: &[Refund],
+    w: &[(&str, Statement)],
+) -> Vec<(String, Finding)> {
     let statement = w.iter().map(|(n, s)| (n.to_string(), s.clone())).collect();
     reconcile(sales, refunds, &[], &statement)
         .lines

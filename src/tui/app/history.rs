@@ -1,8 +1,8 @@
 //! The history screen: a day's sales, totals, detail and CSV export.
 
-use super::{Cmd, Key, Notice, NoticeText, Words};
+use super::{Cmd, Key, Notice, NoticeText, TillCmd, Words};
 use crate::checkout::reconcile::Report;
-use crate::journal::{DayTotals, Sale, SaleState};
+use crate::journal::{DayTotals, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::tui::i18n::T;
 use time::Date;
@@ -16,7 +16,7 @@ pub struct HistoryData {
     /// The Beijing-time day.
     pub date: Date,
     /// Its sales, oldest first.
-    pub sales: Vec<Sale>,
+    pub sales: Vec<SaleRow>,
 }
 
 impl HistoryData {
@@ -108,7 +108,7 @@ impl HistoryView {
     }
 
     /// The selected sale.
-    pub fn selected_sale(&self) -> Option<&Sale> {
+    pub fn selected_sale(&self) -> Option<&SaleRow> {
         self.data.as_ref()?.sales.get(self.selected)
     }
 
@@ -121,7 +121,7 @@ impl HistoryView {
                 Key::Esc => self.reconcile = None,
                 Key::F(8) if !matches!(self.reconcile, Some(Reconcile::Running(_))) => {
                     self.reconcile = Some(Reconcile::Running(data.date));
-                    out.push(Cmd::Reconcile(data.date));
+                    out.push(Cmd::Till(TillCmd::Reconcile(data.date)));
                 }
                 _ => {}
             }
@@ -131,29 +131,29 @@ impl HistoryView {
             Key::Left | Key::Char('-') => {
                 if let Some(d) = data.date.previous_day() {
                     self.selected = 0;
-                    out.push(Cmd::LoadHistory(Some(d)));
+                    out.push(Cmd::Till(TillCmd::LoadHistory(Some(d))));
                 }
             }
             Key::Right | Key::Char('+') => {
                 if let Some(d) = data.date.next_day() {
                     self.selected = 0;
-                    out.push(Cmd::LoadHistory(Some(d)));
+                    out.push(Cmd::Till(TillCmd::LoadHistory(Some(d))));
                 }
             }
             Key::Up if self.selected > 0 => self.selected -= 1,
             Key::Down if self.selected + 1 < n => self.selected += 1,
             Key::Enter if n > 0 => self.detail = !self.detail,
             Key::Esc => self.detail = false,
-            Key::F(7) => out.push(Cmd::ExportCsv(data.date)),
+            Key::F(7) => out.push(Cmd::Till(TillCmd::ExportCsv(data.date))),
             Key::F(9) if n > 0 => {
                 if let Some(s) = data.sales.get(self.selected) {
-                    out.push(Cmd::QuerySale(s.out_trade_no.clone()));
+                    out.push(Cmd::Till(TillCmd::QuerySale(s.out_trade_no.clone())));
                 }
             }
             Key::F(8) => {
                 self.detail = false;
                 self.reconcile = Some(Reconcile::Running(data.date));
-                out.push(Cmd::Reconcile(data.date));
+                out.push(Cmd::Till(TillCmd::Reconcile(data.date)));
             }
             _ => {}
         }
@@ -172,7 +172,7 @@ pub fn beijing_clock(ms: i64) -> String {
 }
 
 /// Paid sales per Beijing hour: (count, amount).
-pub fn paid_by_hour(sales: &[Sale]) -> [(u64, Fen); 24] {
+pub fn paid_by_hour(sales: &[SaleRow]) -> [(u64, Fen); 24] {
     let mut hours = [(0u64, Fen(0)); 24];
     for s in sales.iter().filter(|s| s.state == SaleState::Paid) {
         let h = &mut hours[beijing_hour(s.created_ms)];

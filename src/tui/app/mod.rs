@@ -16,11 +16,10 @@ pub use notice::{Level, Notice, NoticeText};
 pub use pending::{PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
-pub use types::{
-    DiagInfo, Key, NetHealth, Pin, Progress, RecoveryReport, SaleResult, Settings, SimInfo, Words,
-};
+pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
 
 use crate::authcode::AuthCode;
+use crate::checkout::progress::{Outcome, Progress};
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner::{KeyDecision, ScanEvent, StatusEvent, Wedge};
@@ -56,16 +55,16 @@ pub enum Msg {
     /// The day's reconciliation with WeChat's statement finished, or why it could not run.
     Reconciled(Date, Result<crate::checkout::reconcile::Report, Words>),
     /// The pending (unresolved) list.
-    Pending(Vec<crate::journal::Sale>),
+    Pending(Vec<crate::journal::SaleRow>),
     /// The background retry settled pending sales (the cashier was told "do not hand over").
     PendingSettled {
-        resolved: Vec<SaleResult>,
+        resolved: Vec<Outcome>,
         still_pending: usize,
     },
     /// A pending sale's query or reverse ended.
     PendingDone {
         out_trade_no: String,
-        result: Result<SaleResult, Words>,
+        result: Result<Outcome, Words>,
     },
     /// The running refund moved on.
     Refund(RefundUpdate),
@@ -82,10 +81,21 @@ pub enum Msg {
 /// Effects for the runtime to perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
-    /// Start a sale (journal first, then micropay); progress comes back as `Msg::Sale`.
-    StartSale { amount: Fen, code: AuthCode },
+    /// Work for the till task (`tui::worker`), done one at a time in order.
+    Till(TillCmd),
     /// The cashier confirmed cancel: stop waiting and reverse.
     CancelSale,
+    /// Ring the bell / play the result sound.
+    Bell,
+    /// Leave the program (restoring the terminal).
+    Quit,
+}
+
+/// What the till task does for the app; results come back as `Msg`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TillCmd {
+    /// Start a sale (journal first, then micropay); progress comes back as `Msg::Sale`.
+    StartSale { amount: Fen, code: AuthCode },
     /// Load a day of history (`None`: today in Beijing time).
     LoadHistory(Option<Date>),
     /// Write that day's sales as CSV.
@@ -109,10 +119,6 @@ pub enum Cmd {
     },
     /// Collect diagnostics figures.
     LoadDiagnostics,
-    /// Ring the bell / play the result sound.
-    Bell,
-    /// Leave the program (restoring the terminal).
-    Quit,
 }
 
 /// Which screen fills the body.
@@ -217,8 +223,8 @@ impl App {
     /// Pending sales settled in the background. A sale that turned out PAID was last shown as
     /// "do not hand over the goods", so it gets the modal report (after the running sale, if
     /// any); sales that ended not charged only confirm what the cashier was told.
-    fn pending_settled(&mut self, resolved: Vec<SaleResult>, still: usize, out: &mut Vec<Cmd>) {
-        out.push(Cmd::LoadPending);
+    fn pending_settled(&mut self, resolved: Vec<Outcome>, still: usize, out: &mut Vec<Cmd>) {
+        out.push(Cmd::Till(TillCmd::LoadPending));
         let paid = resolved
             .iter()
             .filter(|r| matches!(r.result, crate::checkout::flow::Final::Paid(_)))
@@ -288,7 +294,7 @@ impl App {
                 result,
             } => {
                 self.notice = Some(history::queried_notice(&out_trade_no, result));
-                out.push(Cmd::LoadHistory(self.history.date()));
+                out.push(Cmd::Till(TillCmd::LoadHistory(self.history.date())));
             }
             Msg::Exported(r) => {
                 self.notice = Some(match r {
@@ -302,7 +308,7 @@ impl App {
                 result,
             } => {
                 self.pending.done(&out_trade_no, result);
-                out.push(Cmd::LoadPending);
+                out.push(Cmd::Till(TillCmd::LoadPending));
             }
             Msg::Refund(u) => self.refund.update(u),
             Msg::Diagnostics(d) => self.diagnostics = Some(d),
@@ -374,10 +380,13 @@ impl App {
                 self.help = false;
                 self.notice = None;
                 let (screen, cmd) = match n {
-                    2 => (Screen::History, Cmd::LoadHistory(self.history.date())),
-                    3 => (Screen::Pending, Cmd::LoadPending),
-                    4 => (Screen::Refund, Cmd::LoadHistory(None)),
-                    _ => (Screen::Diagnostics, Cmd::LoadDiagnostics),
+                    2 => (
+                        Screen::History,
+                        Cmd::Till(TillCmd::LoadHistory(self.history.date())),
+                    ),
+                    3 => (Screen::Pending, Cmd::Till(TillCmd::LoadPending)),
+                    4 => (Screen::Refund, Cmd::Till(TillCmd::LoadHistory(None))),
+                    _ => (Screen::Diagnostics, Cmd::Till(TillCmd::LoadDiagnostics)),
                 };
                 if screen == Screen::Refund {
                     self.refund.reset();
@@ -417,7 +426,7 @@ impl App {
                 if k == Key::Esc {
                     self.screen = Screen::Sale;
                 } else if k == Key::Enter {
-                    out.push(Cmd::LoadDiagnostics);
+                    out.push(Cmd::Till(TillCmd::LoadDiagnostics));
                 }
             }
         }

@@ -1,7 +1,8 @@
 //! The pending screen: unresolved sales with query-now and reverse actions.
 
-use super::{Cmd, Key, SaleResult};
-use crate::journal::Sale;
+use super::{Cmd, Key, TillCmd};
+use crate::checkout::progress::Outcome;
+use crate::journal::SaleRow;
 
 /// An action running on a pending sale.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,23 +15,23 @@ pub enum PendingAction {
 #[derive(Debug, Clone, Default)]
 pub struct PendingView {
     /// Unresolved sales (`None` until loaded).
-    pub list: Option<Vec<Sale>>,
+    pub list: Option<Vec<SaleRow>>,
     pub selected: usize,
     /// Asking "reverse this order?".
     pub confirm: Option<String>,
     /// The action in flight.
     pub busy: Option<PendingAction>,
     /// The last action's order number and result.
-    pub last: Option<(String, Result<SaleResult, super::Words>)>,
+    pub last: Option<(String, Result<Outcome, super::Words>)>,
 }
 
 impl PendingView {
-    pub(super) fn load(&mut self, list: Vec<Sale>) {
+    pub(super) fn load(&mut self, list: Vec<SaleRow>) {
         self.selected = self.selected.min(list.len().saturating_sub(1));
         self.list = Some(list);
     }
 
-    pub(super) fn done(&mut self, no: &str, result: Result<SaleResult, super::Words>) {
+    pub(super) fn done(&mut self, no: &str, result: Result<Outcome, super::Words>) {
         self.busy = None;
         self.last = Some((no.to_string(), result));
     }
@@ -47,7 +48,7 @@ impl PendingView {
             match k {
                 Key::Enter => {
                     self.busy = Some(PendingAction::Reversing(no.clone()));
-                    out.push(Cmd::ReversePending(no.clone()));
+                    out.push(Cmd::Till(TillCmd::ReversePending(no.clone())));
                     self.confirm = None;
                 }
                 Key::Esc | Key::Backspace => self.confirm = None,
@@ -62,7 +63,7 @@ impl PendingView {
             Key::Char('1') if self.busy.is_none() => {
                 if let Some(no) = self.selected_no() {
                     self.busy = Some(PendingAction::Querying(no.clone()));
-                    out.push(Cmd::QueryPending(no));
+                    out.push(Cmd::Till(TillCmd::QueryPending(no)));
                 }
             }
             Key::Char('2') if self.busy.is_none() => self.confirm = self.selected_no(),

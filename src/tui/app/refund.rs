@@ -1,8 +1,8 @@
 //! The refund screen: pick a paid sale, amount (full or partial), reason, manager PIN, progress.
 
-use super::{Cmd, Key, Notice, NoticeText, Settings};
+use super::{Cmd, Key, Notice, NoticeText, Settings, TillCmd};
 use crate::config::Language;
-use crate::journal::{Sale, SaleState};
+use crate::journal::{SaleRow, SaleState};
 use crate::money::{Fen, MoneyError};
 use crate::tui::i18n::{T, tr};
 
@@ -68,7 +68,7 @@ pub enum RefundUpdate {
 #[derive(Debug, Clone, Default)]
 pub struct RefundView {
     /// Paid sales that can be refunded.
-    pub candidates: Vec<Sale>,
+    pub candidates: Vec<SaleRow>,
     pub selected: usize,
     pub step: RefundStep,
     /// Refund amount as typed (empty: full).
@@ -98,7 +98,7 @@ impl RefundView {
     }
 
     /// The chosen sale.
-    pub fn chosen(&self) -> Option<&Sale> {
+    pub fn chosen(&self) -> Option<&SaleRow> {
         self.candidates.get(self.selected)
     }
 
@@ -209,12 +209,12 @@ impl RefundView {
             Language::Zh,
             self.reason.map_or(T::ReasonOtherRefund, Reason::text),
         );
-        out.push(Cmd::Refund {
+        out.push(Cmd::Till(TillCmd::Refund {
             out_trade_no: sale.out_trade_no.clone(),
             total_fee: sale.total_fee,
             refund_fee,
             reason: reason.to_string(),
-        });
+        }));
         self.step = RefundStep::Sending { accepted: false };
     }
 }

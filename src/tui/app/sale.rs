@@ -1,8 +1,9 @@
 //! The sale: entry → waiting (countdown, cancel with confirm) → result.
 
-use super::{App, Cmd, Field, Key, Notice, NoticeText, Progress, SaleResult, Screen};
+use super::{App, Cmd, Field, Key, Notice, NoticeText, Screen, TillCmd};
 use crate::authcode::AuthCode;
 use crate::checkout::flow::Final;
+use crate::checkout::progress::{Outcome, Progress};
 use crate::money::{Fen, MoneyError};
 use crate::scanner::ScanEvent;
 use crate::tui::i18n::T;
@@ -16,7 +17,7 @@ pub enum Stage {
     /// A sale is running.
     Waiting(Waiting),
     /// The last sale's result, until the cashier moves on.
-    Result(SaleResult),
+    Result(Outcome),
 }
 
 /// What the waiting screen says is happening.
@@ -192,7 +193,7 @@ impl App {
             confirm_cancel: false,
             cancelling: false,
         });
-        out.push(Cmd::StartSale { amount, code });
+        out.push(Cmd::Till(TillCmd::StartSale { amount, code }));
     }
 
     /// The runner reported progress of the running sale.
@@ -217,22 +218,27 @@ impl App {
                 w.amount = total_fee;
                 w.phase = WaitPhase::Submitting;
             }
-            Progress::WaitingForPassword { remaining, queries } => {
+            Progress::WaitingForPassword {
+                remaining, queries, ..
+            } => {
                 w.phase = WaitPhase::Password;
                 w.deadline = Some(now + remaining);
                 w.queries = queries;
             }
-            Progress::Querying { remaining, queries } => {
+            Progress::Querying {
+                remaining, queries, ..
+            } => {
                 w.phase = WaitPhase::Querying;
                 w.deadline = remaining.map(|r| now + r);
                 w.queries = queries;
             }
-            Progress::Reversing { attempt } => {
+            Progress::Reversing { attempt, .. } => {
                 w.phase = WaitPhase::Reversing { attempt };
                 w.deadline = None;
                 w.confirm_cancel = false;
             }
-            Progress::Done(_) => {}
+            // The worker never forwards `Recovering`: it is not about the running sale.
+            Progress::Recovering { .. } | Progress::Done(_) => {}
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The app's input and settings types (independent of crossterm and of the runner).
 
-use crate::checkout::flow::Final;
+use crate::checkout::progress::Outcome;
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner;
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use crate::words::Words;
 
-/// A key press as the app sees it.
+/// A terminal key press as the app sees it; the wedge's narrower view is [`scanner::WedgeKey`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Char(char),
@@ -31,24 +31,24 @@ pub enum Key {
 
 impl Key {
     /// The wedge detector's view of this key; `None` for keys it never holds (navigation).
-    pub(super) fn to_wedge(self) -> Option<scanner::Key> {
+    pub(super) fn to_wedge(self) -> Option<scanner::WedgeKey> {
         Some(match self {
-            Key::Char(c) => scanner::Key::Char(c),
-            Key::Enter => scanner::Key::Enter,
-            Key::Tab => scanner::Key::Tab,
-            Key::Backspace => scanner::Key::Backspace,
+            Key::Char(c) => scanner::WedgeKey::Char(c),
+            Key::Enter => scanner::WedgeKey::Enter,
+            Key::Tab => scanner::WedgeKey::Tab,
+            Key::Backspace => scanner::WedgeKey::Backspace,
             _ => return None,
         })
     }
 
     /// A key released by the wedge; `current` stands for its `Other` (only ever the key just fed).
-    pub(super) fn from_wedge(k: scanner::Key, current: Key) -> Key {
+    pub(super) fn from_wedge(k: scanner::WedgeKey, current: Key) -> Key {
         match k {
-            scanner::Key::Char(c) => Key::Char(c),
-            scanner::Key::Enter => Key::Enter,
-            scanner::Key::Tab => Key::Tab,
-            scanner::Key::Backspace => Key::Backspace,
-            scanner::Key::Other => current,
+            scanner::WedgeKey::Char(c) => Key::Char(c),
+            scanner::WedgeKey::Enter => Key::Enter,
+            scanner::WedgeKey::Tab => Key::Tab,
+            scanner::WedgeKey::Backspace => Key::Backspace,
+            scanner::WedgeKey::Other => current,
         }
     }
 }
@@ -108,44 +108,11 @@ pub enum NetHealth {
     Down,
 }
 
-/// How a sale ended, with what the result screen shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaleResult {
-    pub out_trade_no: String,
-    pub total_fee: Fen,
-    /// The flow's final state.
-    pub result: Final,
-    pub transaction_id: Option<String>,
-    /// Paid in cash (the rest of `total_fee` came from coupons).
-    pub cash_fee: Option<Fen>,
-}
-
-/// A step of the running sale, as the runner reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    /// The micropay is being sent.
-    Submitting {
-        out_trade_no: String,
-        total_fee: Fen,
-    },
-    /// The customer is entering the password; the reverse comes after `remaining`.
-    WaitingForPassword { remaining: Duration, queries: u32 },
-    /// The outcome is unknown; orderquery settles it (`remaining` until the reverse).
-    Querying {
-        remaining: Option<Duration>,
-        queries: u32,
-    },
-    /// Reversing: `attempt` reverse calls so far.
-    Reversing { attempt: u32 },
-    /// Final.
-    Done(SaleResult),
-}
-
 /// What start-up recovery did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecoveryReport {
     /// Sales it settled.
-    pub resolved: Vec<SaleResult>,
+    pub resolved: Vec<Outcome>,
     /// Sales still unresolved (on the pending list).
     pub still_pending: usize,
     /// False while recovery is still running.

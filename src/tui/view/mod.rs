@@ -89,7 +89,7 @@ fn key_hint(app: &App) -> T {
     match (app.screen, &app.stage) {
         (Screen::Sale, Stage::Entry) => T::KeysSale,
         (Screen::Sale, Stage::Waiting(_)) => T::KeysWaiting,
-        (Screen::Sale, Stage::Result(r)) if result::rescan(r) => T::KeysResultRescan,
+        (Screen::Sale, Stage::Result(r)) if r.rescan() => T::KeysResultRescan,
         (Screen::Sale, Stage::Result(_)) => T::KeysResult,
         (Screen::History, _) => T::KeysHistory,
         (Screen::Pending, _) => T::KeysPending,

@@ -2,20 +2,16 @@
 
 use super::big_or_plain;
 use crate::checkout::flow::Final;
+use crate::checkout::progress::Outcome;
 use crate::checkout::reasons::not_charged;
 use crate::money::Fen;
-use crate::tui::app::{App, SaleResult};
+use crate::tui::app::App;
 use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
-
-/// True when a fresh code for the same amount may succeed.
-pub fn rescan(r: &SaleResult) -> bool {
-    matches!(r.result, Final::Failed { rescan: true, .. })
-}
 
 /// `s` with its first letter upper-case: the shared reason table is written to be read
 /// mid-sentence, the screen shows each part as its own line.
@@ -28,7 +24,7 @@ fn line_case(s: &str) -> String {
 }
 
 /// Draw a sale's result into `area`.
-pub fn draw(app: &App, r: &SaleResult, f: &mut Frame, area: Rect) {
+pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
     let lang = app.lang;
     let (word_en, word, color) = match &r.result {
         Final::Paid(_) => ("PAID", T::ResultPaid, Color::Green),

@@ -56,7 +56,8 @@ impl OrderQueryRequest {
     }
 }
 
-/// `trade_state` of an order.
+/// orderquery `trade_state` as WeChat sent it; the flow narrows it to
+/// [`crate::checkout::flow::TradeState`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TradeState {
     Success,

@@ -1,15 +1,15 @@
 //! `[wechat] base_url` / `backup_url`: "simulator", an https:// base URL, or http:// to a
 //! loopback host (a local simulator). Pure string checks, no URL crate.
 
-use super::Endpoint;
+use super::BaseUrl;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// `"simulator"`, an `https://` base URL, or `http://` to a loopback host. (Pure.)
-pub(crate) fn endpoint(s: &str) -> Result<Endpoint, (String, String)> {
+pub(crate) fn parse_base_url(s: &str) -> Result<BaseUrl, (String, String)> {
     let https_fix =
         "write \"simulator\" or an https:// base URL such as https://api.mch.weixin.qq.com";
     if s == "simulator" {
-        return Ok(Endpoint::Simulator);
+        return Ok(BaseUrl::Simulator);
     }
     let (scheme, rest) = match (s.strip_prefix("https://"), s.strip_prefix("http://")) {
         (Some(rest), _) => ("https", rest),
@@ -78,7 +78,7 @@ pub(crate) fn endpoint(s: &str) -> Result<Endpoint, (String, String)> {
                 .into(),
         ));
     }
-    Ok(Endpoint::Url(s.trim_end_matches('/').to_string()))
+    Ok(BaseUrl::Url(s.trim_end_matches('/').to_string()))
 }
 
 enum Host {
@@ -91,41 +91,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoint_table() {
+    fn base_url_table() {
         let ok = [
-            ("simulator", Endpoint::Simulator),
+            ("simulator", BaseUrl::Simulator),
             (
                 "https://api.mch.weixin.qq.com",
-                Endpoint::Url("https://api.mch.weixin.qq.com".into()),
+                BaseUrl::Url("https://api.mch.weixin.qq.com".into()),
             ),
             (
                 "https://api.mch.weixin.qq.com/",
-                Endpoint::Url("https://api.mch.weixin.qq.com".into()),
+                BaseUrl::Url("https://api.mch.weixin.qq.com".into()),
             ),
             (
                 "https://x.example:8443/sandboxnew",
-                Endpoint::Url("https://x.example:8443/sandboxnew".into()),
+                BaseUrl::Url("https://x.example:8443/sandboxnew".into()),
             ),
             (
                 "http://127.0.0.1:8080",
-                Endpoint::Url("http://127.0.0.1:8080".into()),
+                BaseUrl::Url("http://127.0.0.1:8080".into()),
             ),
-            ("http://127.9.9.9", Endpoint::Url("http://127.9.9.9".into())),
+            ("http://127.9.9.9", BaseUrl::Url("http://127.9.9.9".into())),
             (
                 "http://[::1]:9000",
-                Endpoint::Url("http://[::1]:9000".into()),
+                BaseUrl::Url("http://[::1]:9000".into()),
             ),
             (
                 "http://localhost:1",
-                Endpoint::Url("http://localhost:1".into()),
+                BaseUrl::Url("http://localhost:1".into()),
             ),
             (
                 "https://[2001:db8::1]",
-                Endpoint::Url("https://[2001:db8::1]".into()),
+                BaseUrl::Url("https://[2001:db8::1]".into()),
             ),
         ];
         for (input, want) in ok {
-            assert_eq!(endpoint(input), Ok(want), "{input}");
+            assert_eq!(parse_base_url(input), Ok(want), "{input}");
         }
         let bad = [
             ("http://api.mch.weixin.qq.com", "loopback"),
@@ -144,7 +144,7 @@ mod tests {
             ("https://-host", "no valid host"),
         ];
         for (input, want) in bad {
-            let got = endpoint(input);
+            let got = parse_base_url(input);
             assert!(
                 matches!(&got, Err((p, _)) if p.contains(want)),
                 "{input}: {got:?}"
