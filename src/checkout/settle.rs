@@ -5,7 +5,8 @@ use super::flow::{Final, Millis, Reply, Request, ResumePoint, Sale, Summary, Tra
 use super::progress::{Outcome, Progress};
 use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
 use super::till::Till;
-use crate::journal::{EventLine, JournalError, SaleState};
+use crate::journal::{EventLine, JournalError, RefundState, SaleRow, SaleState};
+use crate::money::Fen;
 use crate::words::Bilingual;
 
 /// Reverse only within WeChat's window; older paid sales need a refund (docs/protocol.md §7).
@@ -189,6 +190,34 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
     })
 }
 
+/// A paid sale with a refund that may have moved money is never reversed: WeChat's `REFUND`
+/// state only says that some refund exists, so the reverse's result could not be told apart
+/// from a full refund. The rest goes back with the refund API.
+fn refuse_after_refund(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
+    let refunded: u64 = till
+        .journal
+        .refunds_of(&row.out_trade_no)?
+        .iter()
+        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
+        .map(|r| r.refund_fee.0)
+        .sum();
+    if refunded == 0 {
+        return Ok(());
+    }
+    let (no, total) = (&row.out_trade_no, row.total_fee);
+    let left = Fen(total.0.saturating_sub(refunded));
+    Err(SettleError::Refused {
+        en: format!(
+            "sale {no} already has refunds of ¥{} of its ¥{total}: it cannot be reversed; refund the rest (¥{left}) with `paycode refund {no}`",
+            Fen(refunded)
+        ),
+        zh: format!(
+            "交易 {no} 已退款 ¥{}(共 ¥{total}),不能再撤销;剩余 ¥{left} 请用 `paycode refund {no}` 退款",
+            Fen(refunded)
+        ),
+    })
+}
+
 /// Reverse a sale by hand: open and unresolved sales, or a paid sale younger than 7 days (the
 /// customer is refunded in full). Driven by the flow: query first, retries, confirm query.
 pub async fn reverse_sale(
@@ -226,6 +255,7 @@ pub async fn reverse_sale(
                 ),
             });
         }
+        SaleState::Paid => refuse_after_refund(till, &row)?,
         _ => {}
     }
     let summary: Option<Summary> = till

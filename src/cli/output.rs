@@ -30,8 +30,17 @@ pub(crate) fn outcome_json(o: &Outcome) -> Value {
 
 /// Print an outcome and return its exit status.
 pub(crate) fn outcome(o: &Outcome, json: bool) -> ExitCode {
+    outcome_with(o, json, &[])
+}
+
+/// [`outcome`] with `extra` keys in the JSON object (`pay`'s `recovered`).
+pub(crate) fn outcome_with(o: &Outcome, json: bool, extra: &[(&str, Value)]) -> ExitCode {
     if json {
-        println!("{}", outcome_json(o));
+        let mut v = outcome_json(o);
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        println!("{v}");
     } else {
         println!("{}", messages::text(o, Language::Zh));
         println!("{}", messages::text(o, Language::En));
@@ -61,20 +70,32 @@ pub(crate) fn unavailable(json: bool, why: &Words) -> ExitCode {
 
 /// A refusal with a chosen exit status.
 pub(crate) fn refusal(json: bool, why: &Words, total_fee: Option<Fen>, code: u8) -> ExitCode {
+    refusal_with(json, why, total_fee, code, &[])
+}
+
+/// [`refusal`] with `extra` keys in the JSON object (`pay`'s `recovered`).
+pub(crate) fn refusal_with(
+    json: bool,
+    why: &Words,
+    total_fee: Option<Fen>,
+    code: u8,
+    extra: &[(&str, Value)],
+) -> ExitCode {
     let Words { en, zh } = why;
     if json {
-        println!(
-            "{}",
-            json!({
-                "status": "rejected",
-                "out_trade_no": null,
-                "transaction_id": null,
-                "total_fee": total_fee.map(|f| f.0),
-                "err_code": null,
-                "message": en,
-                "message_zh": zh,
-            })
-        );
+        let mut v = json!({
+            "status": "rejected",
+            "out_trade_no": null,
+            "transaction_id": null,
+            "total_fee": total_fee.map(|f| f.0),
+            "err_code": null,
+            "message": en,
+            "message_zh": zh,
+        });
+        for (k, x) in extra {
+            v[*k] = x.clone();
+        }
+        println!("{v}");
     }
     eprintln!("paycode: {en}");
     eprintln!("paycode:{zh}");

@@ -8,8 +8,11 @@ use serde_json::json;
 
 use super::{lang, load, logging, open_till, output, runtime, with_till};
 use crate::authcode::AuthCode;
+use crate::checkout::flow::Final;
 use crate::checkout::settle::{self, SettleError};
-use crate::checkout::{Progress, Status, Till, messages, recover as recover_sales, run_sale};
+use crate::checkout::{
+    Progress, Recovered, Status, Till, messages, recover as recover_sales, run_sale,
+};
 use crate::config::Language;
 use crate::journal::SaleState;
 use crate::money::Fen;
@@ -61,12 +64,13 @@ fn printer(lang: Language) -> impl FnMut(Progress) {
     }
 }
 
-/// Run recovery before anything else; prints what it settled. Err: the exit status.
-async fn recover_first(till: &mut Till, json: bool) -> Result<(), ExitCode> {
+/// Run recovery before anything else; prints what it settled and returns it. Err: the exit
+/// status.
+async fn recover_first(till: &mut Till, json: bool) -> Result<Vec<Recovered>, ExitCode> {
     let l = lang(till.config());
     match recover_sales(till, printer(l)).await {
         Ok(done) => {
-            for r in done {
+            for r in &done {
                 eprintln!(
                     "recovered {} ({}): {}",
                     r.outcome.out_trade_no,
@@ -74,10 +78,48 @@ async fn recover_first(till: &mut Till, json: bool) -> Result<(), ExitCode> {
                     messages::text(&r.outcome, l)
                 );
             }
-            Ok(())
+            Ok(done)
         }
         Err(e) => Err(output::refusal(json, &e.words(), None, e.exit_code())),
     }
+}
+
+/// The `recovered` list of the JSON contract: each sale recovery settled, with what it was.
+fn recovered_json(done: &[Recovered]) -> serde_json::Value {
+    done.iter()
+        .map(|r| {
+            let mut v = output::outcome_json(&r.outcome);
+            v["was"] = json!(r.was.as_str());
+            v
+        })
+        .collect()
+}
+
+/// A recovered sale where money moved (paid, or charged and refunded): the POS may be about to
+/// charge the same purchase again, so the new sale waits until someone has looked at it.
+fn money_moved(done: &[Recovered]) -> Option<Words> {
+    let moved: Vec<&Recovered> = done
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.outcome.result,
+                Final::Paid(_) | Final::Reversed { refunded: true }
+            )
+        })
+        .collect();
+    let first = moved.first()?;
+    let no = &first.outcome.out_trade_no;
+    let fee = first.outcome.total_fee;
+    let what = messages::text(&first.outcome, Language::En);
+    let what_zh = messages::text(&first.outcome, Language::Zh);
+    Some(Words::new(
+        format!(
+            "not charged: recovery just settled an earlier sale {no} (¥{fee}) that WeChat had moved money for — {what}. It may be this same purchase: check it with the customer before charging again; nothing was sent for this sale"
+        ),
+        format!(
+            "未收款:恢复程序刚处理了之前的交易 {no}(¥{fee}),微信已有资金变动——{what_zh}。可能就是本次购买:请先与顾客核对再重新收款;本笔未发送任何请求"
+        ),
+    ))
 }
 
 /// `paycode pay --amount --code [--json]`.
@@ -120,13 +162,18 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             Ok(t) => t,
             Err(c) => return c,
         };
-        if let Err(c) = recover_first(&mut till, json).await {
-            return c;
+        let done = match recover_first(&mut till, json).await {
+            Ok(d) => d,
+            Err(c) => return c,
+        };
+        let extra = [("recovered", recovered_json(&done))];
+        if let Some(why) = money_moved(&done) {
+            return output::refusal_with(json, &why, Some(amount), super::REFUSED, &extra);
         }
         let l = lang(till.config());
         match run_sale(&mut till, amount, code, printer(l)).await {
-            Ok(o) => output::outcome(&o, json),
-            Err(e) => output::refusal(json, &e.words(), Some(amount), e.exit_code()),
+            Ok(o) => output::outcome_with(&o, json, &extra),
+            Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
         }
     })
 }
@@ -236,14 +283,7 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
             .filter(|r| r.outcome.status() == Status::Unresolved)
             .count();
         if json {
-            let list: Vec<_> = done
-                .iter()
-                .map(|r| {
-                    let mut v = output::outcome_json(&r.outcome);
-                    v["was"] = json!(r.was.as_str());
-                    v
-                })
-                .collect();
+            let list = recovered_json(&done);
             println!("{}", json!({"recovered": list, "unresolved": unresolved}));
         } else if done.is_empty() {
             println!("nothing to recover / 没有需要恢复的交易");

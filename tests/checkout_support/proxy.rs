@@ -34,6 +34,8 @@ pub enum Tamper {
     Edit(fn(&mut Fields)),
     /// Before forwarding, the customer confirms the password for this order (simulator admin).
     ConfirmFirst,
+    /// Forward, then answer this HTTP status with an empty body (a gateway error).
+    Status(u16),
 }
 
 struct Rule {
@@ -221,6 +223,7 @@ async fn serve(
         let ok = match tamper {
             None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
+            Some(Tamper::Status(code)) => reply(&mut io, code, b"").await,
             Some(Tamper::HalfBody) => reply(&mut io, status, &body[..body.len() / 2]).await,
             Some(Tamper::Resign(edit)) => {
                 let mut f = decode(&body).unwrap();

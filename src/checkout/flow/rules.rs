@@ -73,12 +73,23 @@ impl Sale {
     /// An orderquery while waiting for the customer or an unknown outcome.
     pub(super) fn on_poll_query(&mut self, now: Millis, reply: Reply) {
         if let Some(err_code) = self.sure_query.take() {
-            // Only evidence that the order exists keeps the sale open.
-            if !matches!(reply, Reply::QueryState { .. }) {
-                return self.finish(Final::Failed {
-                    err_code,
-                    rescan: false,
-                });
+            match reply {
+                // WeChat itself says there is no such order: the refusal is confirmed.
+                Reply::QueryNotExist => {
+                    return self.finish(Final::Failed {
+                        err_code,
+                        rescan: false,
+                    });
+                }
+                Reply::QueryState { .. } | Reply::NotOurs { .. } => {}
+                // Nothing verified yet (an unsigned refusal proves nothing): the sale stays
+                // open and is asked again, then reversed, never called "not charged" on this.
+                other => {
+                    self.note(format!("{}; still unconfirmed: {err_code}", other.label()));
+                    self.sure_query = Some(err_code);
+                    let again = self.policy.unknown_query_after;
+                    return self.keep_polling(now, again);
+                }
             }
         }
         // At least 1 ms apart so that a zero interval (refused by `Policy::check`) cannot spin.

@@ -146,6 +146,11 @@ fn next(replies: &mut VecDeque<Reply>) -> Reply {
 }
 
 /// A new sale at t=0 with the default policy, run against `script`.
+/// How many `request`s a run sent.
+pub(super) fn count(run: &Run, request: Request) -> usize {
+    run.requests.iter().filter(|(_, r)| *r == request).count()
+}
+
 pub(super) fn run(script: Script) -> Run {
     drive(
         Sale::new(table_policy(), FEE, Millis(0)),

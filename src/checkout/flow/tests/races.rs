@@ -7,10 +7,6 @@ fn userpaying() -> Script {
     Script::micropay(fail("USERPAYING", ErrClass::Unknown))
 }
 
-fn count(run: &Run, request: Request) -> usize {
-    run.requests.iter().filter(|(_, r)| *r == request).count()
-}
-
 #[test]
 fn customer_pays_between_last_query_and_reverse() {
     let run = run(userpaying().confirms(vec![state(TradeState::Refund)]));

@@ -113,13 +113,14 @@ fn every_micropay_answer() {
             failed("SIGNERROR", false),
         ),
         (
-            "SETUP: the one query is refused too, still failed",
+            "SETUP: an unsigned refusal of the query proves nothing; asked again until verified",
             Script::micropay(fail("NOAUTH", ErrClass::Setup)).queries(vec![
                 Reply::ProtocolRejected {
                     return_msg: "签名错误".into(),
                 },
+                Reply::QueryNotExist,
             ]),
-            vec![(0, M), (0, Q)],
+            vec![(0, M), (0, Q), (2000, Q)],
             failed("NOAUTH", false),
         ),
         (
@@ -133,12 +134,12 @@ fn every_micropay_answer() {
             Final::Paid(payment(FEE)),
         ),
         (
-            "return_code=FAIL: one query, then failed",
+            "return_code=FAIL then an unanswered query: open, asked again, failed once verified",
             Script::micropay(Reply::ProtocolRejected {
                 return_msg: "XML格式错误".into(),
             })
-            .queries(vec![unknown("connection reset")]),
-            vec![(0, M), (0, Q)],
+            .queries(vec![unknown("connection reset"), Reply::QueryNotExist]),
+            vec![(0, M), (0, Q), (2000, Q)],
             failed("XML格式错误", false),
         ),
         (
@@ -155,6 +156,24 @@ fn every_micropay_answer() {
         assert_eq!(run.outcome, outcome, "{name}");
         assert_eq!(run.sale.outcome(), Some(&outcome), "{name}");
     }
+}
+
+#[test]
+fn an_unverified_refusal_never_ends_not_charged() {
+    // FAULTS.md row 30: an unsigned return_code=FAIL, then nothing answers: query, reverse,
+    // unresolved — "not charged" is said only on a verified answer.
+    let run = run(Script::micropay(Reply::ProtocolRejected {
+        return_msg: "XML格式错误".into(),
+    })
+    .queries(vec![unknown("HTTP 502")])
+    .reverses(vec![unknown("HTTP 502")]));
+    assert!(
+        matches!(run.outcome, Final::Unresolved { .. }),
+        "{:?}",
+        run.outcome
+    );
+    assert!(count(&run, Q) >= 2, "{:?}", run.requests);
+    assert!(count(&run, R) >= 1, "{:?}", run.requests);
 }
 
 #[test]

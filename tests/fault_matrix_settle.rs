@@ -1,0 +1,135 @@
+//! Fault matrix, settling a sale after the fact (FAULTS.md rows 28–30): the review's defects
+//! where a later command said something WeChat did not verify, or charged again.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::proxy::Tamper;
+use checkout_support::{Harness, Timing, kill_9};
+use paycode::journal::SaleState;
+
+/// Row 28: pay ¥10, refund ¥3, then `reverse`. WeChat's `REFUND` trade state only says that
+/// some refund exists; a reverse would have to return the ¥7 left, and paycode cannot know it
+/// did. Refused locally, naming the fix; the sale stays paid and the rest stays refundable.
+#[test]
+fn reverse_after_a_partial_refund_is_refused_and_the_rest_stays_refundable() {
+    let h = Harness::new();
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let rf = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+
+    let rv = h.run(&["reverse", &no, "--json"]);
+    let j = rv.json();
+    assert_eq!(
+        (rv.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("refund") && msg.contains("7.00"),
+        "says what is left and how: {msg}"
+    );
+    assert!(j["message_zh"].as_str().unwrap().contains("退款"), "{j}");
+    assert_eq!(h.order(&no).requests.get("reverse"), None, "nothing sent");
+    assert_eq!(h.sale(&no).state, SaleState::Paid);
+
+    // The ¥7 left is still refundable, and then nothing is.
+    let rest = h.run(&["refund", &no, "--json"]);
+    let rj = rest.json();
+    assert_eq!(
+        (rj["status"].as_str(), rj["refund_fee"].as_u64()),
+        (Some("success"), Some(700)),
+        "{rj}"
+    );
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (1000, 1000), "{order:?}");
+}
+
+/// Row 29: `pay` is killed while the customer types the password; the customer confirms; the
+/// POS runs `pay` again with a fresh code. Recovery finds the first sale paid: the new charge is
+/// refused (exit 3, naming the sale) and `--json` lists what recovery settled.
+#[test]
+fn pay_after_a_crash_never_charges_again_and_reports_the_recovered_sale() {
+    // Long password timeout: the pay process is surely still waiting when it is killed.
+    let h = Harness::with(Timing {
+        password_timeout: "60s",
+        ..Timing::default()
+    });
+    let code = h.code("password_never");
+    let mut child = h.spawn(&["pay", "--amount=8.80", "--code", &code, "--json"]);
+    let first = h.wait_for_open_sale(&mut child, SaleState::Submitted);
+    kill_9(&mut child);
+    // The customer confirms on the phone while paycode is down.
+    h.sim.confirm(&first).unwrap();
+    assert_eq!(h.order(&first).charged, 880);
+
+    let (r, v) = h.pay("8.80", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (3, Some("rejected")), "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains(&first), "names the recovered sale: {msg}");
+    let recovered = v["recovered"].as_array().expect("recovered list");
+    assert_eq!(recovered.len(), 1, "{v}");
+    assert_eq!(recovered[0]["out_trade_no"], first.as_str());
+    assert_eq!(recovered[0]["status"], "paid");
+    // One charge in all: the second code was never sent.
+    let l = h.ledger();
+    assert_eq!(l.orders.len(), 1, "{l:?}");
+    assert_eq!(l.totals.charged, 880);
+    assert_eq!(h.sale(&first).state, SaleState::Paid);
+
+    // Nothing left to recover: the next sale goes through, with an empty list.
+    let (r, v) = h.pay("8.80", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_eq!(v["recovered"].as_array().map(Vec::len), Some(0), "{v}");
+}
+
+/// Row 30: the micropay reaches WeChat and the customer is charged, but the till reads an
+/// unsigned `return_code=FAIL` (anyone on the path can write one), and every query then gets
+/// HTTP 502. Nothing verified says "not charged": the sale stays open — queried, reversed,
+/// unresolved at worst — and is settled by a verified answer later.
+#[test]
+fn an_unsigned_refusal_then_gateway_errors_is_never_shown_not_charged() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        ..Timing::default()
+    });
+    let p = h.proxy(checkout_support::Opts {
+        password_timeout: "1s",
+        ..checkout_support::Opts::default()
+    });
+    let unsigned = b"<xml><return_code><![CDATA[FAIL]]></return_code>\
+        <return_msg><![CDATA[system busy]]></return_msg></xml>"
+        .to_vec();
+    p.tamper("/pay/micropay", Tamper::Body(unsigned), 1);
+    p.tamper("/pay/orderquery", Tamper::Status(502), 10_000);
+    let (r, v) = h.pay("4.40", &h.code("normal"));
+    assert_ne!(v["status"], "failed", "not charged said unverified: {v}");
+    assert_ne!(v["status"], "reversed", "nothing verified the reverse: {v}");
+    assert_eq!(
+        (r.code, v["status"].as_str()),
+        (2, Some("unresolved")),
+        "{v}"
+    );
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(h.sale(&no).state, SaleState::Unresolved);
+    assert!(
+        h.order(&no).requests.contains_key("reverse"),
+        "the reverse was tried"
+    );
+
+    // Once WeChat answers again, recovery settles it from a verified reply.
+    p.clear();
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(rec.code, 0, "{}\n{}", rec.stdout, rec.stderr);
+    let order = h.order(&no);
+    let state = h.sale(&no).state;
+    assert!(
+        matches!(state, SaleState::Reversed) && order.charged == order.refunded
+            || matches!(state, SaleState::Paid) && order.refunded == 0,
+        "{state:?} {order:?}"
+    );
+    h.assert_ledger_agrees();
+}
