@@ -722,6 +722,37 @@ fn a_pending_sale_settled_as_paid_in_the_background_is_reported_after_the_runnin
 }
 
 #[test]
+fn a_retry_that_settles_nothing_or_refunds_is_never_worded_not_charged() {
+    // FAULTS.md row 31: the background retry of a sale still unresolved changed nothing, and a
+    // charged-then-refunded sale is not "not charged".
+    let mut h = Harness::new(Language::En);
+    let out = h.send_after(
+        1,
+        Msg::PendingSettled {
+            resolved: vec![result(Final::Unresolved {
+                why: "reverse not confirmed".into(),
+            })],
+            still_pending: 1,
+        },
+    );
+    assert!(h.app.recovery.is_none());
+    assert_eq!(notice(&h), None, "nothing was settled: no notice");
+    assert!(!out.contains(&Cmd::Bell));
+    h.send_after(
+        1,
+        Msg::PendingSettled {
+            resolved: vec![result(Final::Reversed { refunded: true })],
+            still_pending: 0,
+        },
+    );
+    let shown = notice(&h).map(|n| n.render(Language::En)).unwrap_or_default();
+    assert!(
+        !shown.contains("not charged") && shown.contains("refunded"),
+        "worded by its real state: {shown:?}"
+    );
+}
+
+#[test]
 fn refused_sale_goes_back_to_entry_with_the_reason() {
     let mut h = Harness::new(Language::Zh);
     started(&mut h);

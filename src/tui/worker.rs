@@ -8,7 +8,7 @@ use super::app::{
     Words,
 };
 use super::export;
-use crate::checkout::progress::{Outcome, Progress};
+use crate::checkout::progress::{Outcome, Progress, Status};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -81,11 +81,16 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
                 probe(&till, &tx).await;
                 let now = till.clock().now();
                 if let Ok(done) = crate::checkout::retry_pending(&mut till, &mut schedule, now, |_| {}).await
-                    && !done.is_empty()
+                    && done.iter().any(|r| r.outcome.status() != Status::Unresolved)
                 {
+                    // Only sales whose state changed are reported.
                     let list = pending(&till).unwrap_or_default();
                     send(&tx, Msg::PendingSettled {
-                        resolved: done.into_iter().map(|r| r.outcome).collect(),
+                        resolved: done
+                            .into_iter()
+                            .map(|r| r.outcome)
+                            .filter(|o| o.status() != Status::Unresolved)
+                            .collect(),
                         still_pending: list.len(),
                     });
                     send(&tx, Msg::Pending(list));

@@ -224,18 +224,30 @@ impl App {
     /// "do not hand over the goods", so it gets the modal report (after the running sale, if
     /// any); sales that ended not charged only confirm what the cashier was told.
     fn pending_settled(&mut self, resolved: Vec<Outcome>, still: usize, out: &mut Vec<Cmd>) {
+        use crate::checkout::flow::Final;
         out.push(Cmd::Till(TillCmd::LoadPending));
+        // A retry that left a sale unresolved settled nothing: it is not reported.
+        let resolved: Vec<Outcome> = resolved
+            .into_iter()
+            .filter(|r| !matches!(r.result, Final::Unresolved { .. }))
+            .collect();
         let paid = resolved
             .iter()
-            .filter(|r| matches!(r.result, crate::checkout::flow::Final::Paid(_)))
+            .filter(|r| matches!(r.result, Final::Paid(_)))
             .count();
         if paid == 0 {
-            if !resolved.is_empty() {
-                self.notice = Some(Notice::info(NoticeText::Tf(
-                    T::SettledQuiet,
-                    vec![resolved.len().to_string()],
-                )));
-            }
+            let refunded = resolved
+                .iter()
+                .filter(|r| matches!(r.result, Final::Reversed { refunded: true }))
+                .count();
+            let not_charged = resolved.len() - refunded;
+            let text = match (not_charged, refunded) {
+                (0, 0) => return,
+                (n, 0) => NoticeText::Tf(T::SettledQuiet, vec![n.to_string()]),
+                (0, r) => NoticeText::Tf(T::SettledRefunded, vec![r.to_string()]),
+                (n, r) => NoticeText::Tf(T::SettledBoth, vec![n.to_string(), r.to_string()]),
+            };
+            self.notice = Some(Notice::info(text));
             return;
         }
         out.push(Cmd::Bell);
