@@ -306,7 +306,7 @@ fn reconcile_refuses_a_bad_date() {
 /// A sale the journal wrongly holds as not charged while WeChat has the money: reconcile names
 /// it, `query` corrects it to paid (the customer was charged), and it can then be refunded.
 #[test]
-fn query_corrects_a_failed_sale_that_wechat_reports_paid() {
+fn a_failed_sale_that_wechat_reports_paid_is_returned_by_query_or_kept_by_accept() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_config(d, "30s");
@@ -324,7 +324,8 @@ fn query_corrects_a_failed_sale_that_wechat_reports_paid() {
     assert_eq!(rc, 1, "{all}");
     assert_eq!(r["orders"][0]["finding"], "charged_not_paid", "{all}");
 
-    let (rc, q, all) = run(d, &["query", &no, "--json"]);
+    // The manager keeps it: the customer is still there (paycode accept).
+    let (rc, q, all) = run(d, &["accept", &no, "--json"]);
     assert_eq!(rc, 0, "{all}");
     assert_eq!(
         (
@@ -339,13 +340,29 @@ fn query_corrects_a_failed_sale_that_wechat_reports_paid() {
         q["message"]
             .as_str()
             .unwrap()
-            .contains("Hand over the goods, or refund")
+            .contains("Hand over the goods")
     );
     let (rc, _, all) = run(d, &["reconcile", "--date", &day]);
     assert_eq!(rc, 0, "{all}");
     let (rc, r, all) = run(d, &["refund", &no, "--no-wait", "--json"]);
     assert!(matches!(rc, 0 | 2), "{all}");
     assert_eq!(r["refund_fee"], 1200);
+
+    // Without the manager: `query` follows the late-payment rule and returns the money.
+    let (rc, v, all) = pay(d, "9.00", "normal", 7_203);
+    assert_eq!(rc, 0, "{all}");
+    let back = v["out_trade_no"].as_str().unwrap().to_string();
+    let mut j = Journal::open(&d.join("data/paycode.db")).unwrap();
+    j.transition(&back, SaleState::Failed, &Default::default(), 0)
+        .unwrap();
+    drop(j);
+    let (rc, q, all) = run(d, &["query", &back, "--json"]);
+    assert_eq!(rc, 1, "{all}");
+    assert_eq!(
+        (q["journal"].as_str(), q["returned"].as_bool()),
+        (Some("reversed"), Some(true)),
+        "{all}"
+    );
 
     // A sale that really was not charged stays as it is.
     let (rc, v, all) = pay(d, "8.00", "notenough", 7_202);

@@ -133,3 +133,59 @@ fn an_unsigned_refusal_then_gateway_errors_is_never_shown_not_charged() {
     );
     h.assert_ledger_agrees();
 }
+
+/// Row 32: a sale ends UNRESOLVED ("do not hand over goods": the reverse never got through),
+/// then the customer's payment completes at WeChat. `query` (also F9 and the pending screen)
+/// follows the same rule as `recover` and the background retry: the money goes back to the
+/// customer. Keeping it instead is the manager's explicit `paycode accept`.
+#[test]
+fn a_late_payment_of_an_unresolved_sale_is_returned_by_query_as_by_recover() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(checkout_support::Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..checkout_support::Opts::default()
+    });
+    let unresolved = |h: &Harness| {
+        p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
+        let (r, v) = h.pay("6.60", &h.code("password_never"));
+        assert_eq!(
+            (r.code, v["status"].as_str()),
+            (2, Some("unresolved")),
+            "{v}"
+        );
+        p.clear();
+        let no = v["out_trade_no"].as_str().unwrap().to_string();
+        // The customer finally types the password.
+        h.sim.confirm(&no).unwrap();
+        assert_eq!(h.order(&no).charged, 660);
+        no
+    };
+
+    let no = unresolved(&h);
+    let q = h.run(&["query", &no, "--json"]);
+    let v = q.json();
+    assert_eq!(v["status"], "reversed", "{v}");
+    assert_eq!(v["returned"], true, "{v}");
+    assert_eq!(h.sale(&no).state, SaleState::Reversed);
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (660, 660), "{order:?}");
+
+    // The manager's choice instead: the customer is still there and takes the goods.
+    let kept = unresolved(&h);
+    let a = h.run(&["accept", &kept, "--json"]);
+    let v = a.json();
+    assert_eq!((a.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_eq!(h.sale(&kept).state, SaleState::Paid);
+    assert_eq!(h.order(&kept).refunded, 0);
+    // Accept never turns a sale WeChat does not have as paid into a paid one.
+    let (_, v) = h.pay("3.00", &h.code("notenough"));
+    let declined = v["out_trade_no"].as_str().unwrap().to_string();
+    let a = h.run(&["accept", &declined, "--json"]);
+    assert_eq!((a.code, a.json()["status"].as_str()), (3, Some("rejected")));
+    assert_eq!(h.sale(&declined).state, SaleState::Failed);
+    h.assert_ledger_agrees();
+}

@@ -488,6 +488,7 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
                 wechat: "SUCCESS".into(),
                 before: SaleState::Failed,
                 after: SaleState::Paid,
+                returned: false,
             }),
         },
     );
@@ -505,6 +506,23 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
     );
     assert!(n.text.render(Language::Zh).contains("请交付商品"));
 
+    // A late payment the query returned: a warning that says so, never "hand over".
+    h.send_after(
+        10,
+        Msg::HistoryQueried {
+            out_trade_no: "A3".into(),
+            result: Ok(QueriedSale {
+                wechat: "SUCCESS".into(),
+                before: SaleState::Unresolved,
+                after: SaleState::Reversed,
+                returned: true,
+            }),
+        },
+    );
+    let n = h.app.notice.clone().unwrap();
+    assert_eq!(n.text, NoticeText::Tf(T::QueryReturned, vec!["A3".into()]));
+    assert!(n.text.render(Language::En).contains("returned it"));
+
     // An unchanged answer is plain information in both languages; a failure names the reason.
     h.send_after(
         10,
@@ -514,6 +532,7 @@ fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_
                 wechat: "SUCCESS".into(),
                 before: SaleState::Paid,
                 after: SaleState::Paid,
+                returned: false,
             }),
         },
     );
@@ -745,7 +764,9 @@ fn a_retry_that_settles_nothing_or_refunds_is_never_worded_not_charged() {
             still_pending: 0,
         },
     );
-    let shown = notice(&h).map(|n| n.render(Language::En)).unwrap_or_default();
+    let shown = notice(&h)
+        .map(|n| n.render(Language::En))
+        .unwrap_or_default();
     assert!(
         !shown.contains("not charged") && shown.contains("refunded"),
         "worded by its real state: {shown:?}"

@@ -60,14 +60,48 @@ pub struct QueryAnswer {
     pub wechat: String,
     /// The outcome when the sale is final (after the query).
     pub outcome: Option<Outcome>,
+    /// WeChat had it paid after the cashier was told not to hand over goods, and the money was
+    /// returned (the late-payment rule).
+    pub returned: bool,
+}
+
+/// What a query may do with the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// `query`, F9, the pending screen: settle an open sale; a late payment is returned.
+    Settle,
+    /// `accept`: the manager keeps a late payment (the customer took the goods after all).
+    Accept,
 }
 
 /// Ask WeChat once about `out_trade_no`; a final answer settles an open sale in the journal.
-/// Final sales keep their state (refunds are tracked on their own), with one exception: a sale
-/// the journal holds as not charged (`failed`) that WeChat reports paid, verified and for the
-/// same amount, is corrected to paid — the customer's money was taken and must show up (so it
-/// can be handed over or refunded). `paycode reconcile` points at exactly this case.
+/// Final sales keep their state (refunds are tracked on their own). A late payment — WeChat has
+/// paid, verified and for the same amount, a sale the cashier was told is not charged or
+/// unresolved ("do not hand over goods") — is returned to the customer, as `recover` and the
+/// background retry do: reversed within WeChat's 7-day window. `accept_sale` keeps it instead.
 pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnswer, SettleError> {
+    ask(till, out_trade_no, Use::Settle).await
+}
+
+/// `paycode accept`: the manager keeps a late payment of a sale held as not charged or
+/// unresolved (the customer is still there and takes the goods). Refused unless WeChat's
+/// verified answer is paid for the sale's amount.
+pub async fn accept_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnswer, SettleError> {
+    ask(till, out_trade_no, Use::Accept).await
+}
+
+/// The sale was shown not charged or unresolved, or was being reversed.
+fn told_not_to_hand_over(state: SaleState) -> bool {
+    matches!(
+        state,
+        SaleState::Failed | SaleState::Unresolved | SaleState::Reversing
+    )
+}
+
+async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAnswer, SettleError> {
+    if let Some(d) = &till.disabled {
+        return Err(SaleError::PaymentsDisabled(d.clone()).into());
+    }
     let row = till
         .journal
         .sale(out_trade_no)?
@@ -108,17 +142,62 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
         .and_then(|j| serde_json::from_str(&j).ok());
     let before = row.state;
     let mut after = row.state;
-    let corrects = row.state == SaleState::Failed && matches!(settled, Some(Final::Paid(_)));
+    let late = told_not_to_hand_over(row.state) && matches!(settled, Some(Final::Paid(_)));
+    if usage == Use::Accept && !late {
+        return Err(SettleError::Refused {
+            en: format!(
+                "sale {out_trade_no} cannot be accepted: WeChat says {wechat}, journal {} — only a sale held as not charged or unresolved that WeChat has as paid can be",
+                row.state.as_str()
+            ),
+            zh: format!(
+                "交易 {out_trade_no} 不能确认收款:微信返回 {wechat},账本为{} — 只有账本记为未扣款或结果未明、而微信已支付的交易才能确认",
+                row.state.zh()
+            ),
+        });
+    }
+    if late && usage == Use::Settle {
+        let detail = format!(
+            "query {line}: paid after the cashier was told not to hand over goods; returning it"
+        );
+        till.journal
+            .record_event(out_trade_no, "query", &detail, err_code.as_deref(), at)?;
+        tracing::warn!(out_trade_no, "late payment: returning it to the customer");
+        if till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS {
+            return Err(SettleError::Refused {
+                en: format!(
+                    "sale {out_trade_no} was paid at WeChat after the cashier was told not to hand over goods, and it is older than 7 days: run `paycode accept {out_trade_no}`, then `paycode refund {out_trade_no}`"
+                ),
+                zh: format!(
+                    "交易 {out_trade_no} 在告知收银员勿交付商品后才在微信支付成功,且已超过 7 天:请运行 `paycode accept {out_trade_no}`,再运行 `paycode refund {out_trade_no}`"
+                ),
+            });
+        }
+        let outcome = drive_reverse(till, &row, |_| {}).await?;
+        let after = till
+            .journal
+            .sale(out_trade_no)?
+            .map_or(row.state, |r| r.state);
+        return Ok(QueryAnswer {
+            before,
+            after,
+            wechat,
+            outcome: Some(outcome),
+            returned: true,
+        });
+    }
     match settled {
-        Some(result) if !row.state.is_final() || corrects => {
+        Some(result) if !row.state.is_final() || late => {
             let outcome = Outcome {
                 out_trade_no: row.out_trade_no.clone(),
                 total_fee: row.total_fee,
                 transaction_id: payment.as_ref().map(|p| p.transaction_id.clone()),
                 bank_type: payment.as_ref().and_then(|p| p.bank_type.clone()),
                 cash_fee: payment.as_ref().map(|p| p.cash_fee),
-                note: Some(if corrects {
-                    format!("corrected by paycode query: the journal said failed; WeChat: {line}")
+                note: Some(if late {
+                    format!(
+                        "accepted as paid by the manager (paycode accept): the journal said {}; WeChat: {line}",
+                        row.state.as_str()
+                    )
                 } else {
                     format!("settled by paycode query: {line}")
                 }),
@@ -154,11 +233,8 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
                 }
                 .into());
             }
-            if corrects {
-                tracing::warn!(
-                    out_trade_no,
-                    "journal said failed; WeChat says paid: corrected"
-                );
+            if late {
+                tracing::warn!(out_trade_no, "late payment accepted as paid by the manager");
             } else {
                 tracing::info!(out_trade_no, state = state.as_str(), "settled by query");
             }
@@ -187,6 +263,7 @@ pub async fn query_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAnsw
         after,
         wechat,
         outcome: Outcome::from_journal(&row, summary.as_ref()),
+        returned: false,
     })
 }
 
@@ -258,6 +335,16 @@ pub async fn reverse_sale(
         SaleState::Paid => refuse_after_refund(till, &row)?,
         _ => {}
     }
+    drive_reverse(till, &row, progress).await
+}
+
+/// Reverse `row` through the flow (query first, retries, confirm query), as `recover` does.
+async fn drive_reverse(
+    till: &mut Till,
+    row: &SaleRow,
+    progress: impl FnMut(Progress),
+) -> Result<Outcome, SettleError> {
+    let out_trade_no = row.out_trade_no.as_str();
     let summary: Option<Summary> = till
         .journal
         .flow(out_trade_no)?

@@ -41,6 +41,8 @@ pub enum Command {
     Pay(pay::PayArgs),
     /// Ask WeChat about one sale; settles it in the journal if WeChat's answer is final.
     Query(pay::OrderArgs),
+    /// Keep a late payment: a sale held as not charged or unresolved that WeChat has as paid.
+    Accept(pay::OrderArgs),
     /// Reverse (撤销) an unresolved or recent sale; a paid sale older than 7 days needs a refund.
     Reverse(pay::OrderArgs),
     /// Refund (part of) a paid sale and follow the refund until it is done.
@@ -82,6 +84,7 @@ pub fn main() -> ExitCode {
         Some(Command::Pay(args)) => pay::pay(&cli.config, &args),
         Some(Command::Query(args)) => pay::query(&cli.config, &args),
         Some(Command::Reverse(args)) => pay::reverse(&cli.config, &args),
+        Some(Command::Accept(args)) => pay::accept(&cli.config, &args),
         Some(Command::Refund(args)) => refund::run(&cli.config, &args),
         Some(Command::History(args)) => history::run(&cli.config, &args),
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),

@@ -180,9 +180,24 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
 
 /// `paycode query <out_trade_no>`.
 pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
+    answer(config, args, false)
+}
+
+/// `paycode accept <out_trade_no>`: keep a late payment as paid (the manager's choice).
+pub fn accept(config: &Path, args: &OrderArgs) -> ExitCode {
+    answer(config, args, true)
+}
+
+/// `query` and `accept`: ask WeChat, print what the journal became.
+fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
     with_till(config, args.json, |mut till| async move {
         let json = args.json;
-        match settle::query_sale(&mut till, &args.out_trade_no).await {
+        let asked = if accept {
+            settle::accept_sale(&mut till, &args.out_trade_no).await
+        } else {
+            settle::query_sale(&mut till, &args.out_trade_no).await
+        };
+        match asked {
             Err(e) => settle_error(&e, json),
             Ok(a) => {
                 let status = a.outcome.as_ref().map(|o| o.status());
@@ -208,6 +223,11 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
                         v["message"] = json!(CORRECTED_EN);
                         v["message_zh"] = json!(CORRECTED_ZH);
                     }
+                    if a.returned {
+                        v["returned"] = json!(true);
+                        v["message"] = json!(RETURNED_EN);
+                        v["message_zh"] = json!(RETURNED_ZH);
+                    }
                     println!("{v}");
                 } else {
                     println!(
@@ -228,6 +248,10 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
                         println!("{}", messages::text(o, Language::Zh));
                         println!("{}", messages::text(o, Language::En));
                     }
+                    if a.returned {
+                        println!("{RETURNED_ZH}");
+                        println!("{RETURNED_EN}");
+                    }
                     if corrected(&a) {
                         println!("{CORRECTED_ZH}");
                         println!("{CORRECTED_EN}");
@@ -239,15 +263,20 @@ pub fn query(config: &Path, args: &OrderArgs) -> ExitCode {
     })
 }
 
-/// WeChat reported a sale paid that the journal held as not charged (`settle::query_sale`).
+/// A late payment the manager accepted (`paycode accept`).
 fn corrected(a: &settle::QueryAnswer) -> bool {
-    a.before == SaleState::Failed && a.after == SaleState::Paid
+    matches!(a.before, SaleState::Failed | SaleState::Unresolved) && a.after == SaleState::Paid
 }
 
-const CORRECTED_EN: &str = "The journal said NOT CHARGED, but WeChat took the customer's money: \
-     the sale is now recorded as PAID. Hand over the goods, or refund it (`paycode refund`).";
+const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this sale, which was \
+     held as not charged or unresolved; it is now recorded as PAID. Hand over the goods.";
 const CORRECTED_ZH: &str =
-    "账本曾记为未扣款,但微信已扣款:本笔已更正为已支付。请交付商品,或为顾客退款(`paycode refund`)。";
+    "已确认收款:该笔曾记为未扣款或结果未明,但微信已扣款;现记为已支付。请交付商品。";
+const RETURNED_EN: &str = "WeChat took the customer's money after the cashier was told not to hand \
+     over goods: paycode returned it (reversed). To keep such a payment instead, a manager runs \
+     `paycode accept` before it is returned.";
+const RETURNED_ZH: &str = "告知收银员勿交付商品后,微信才扣款成功:paycode 已将款项退回顾客(撤销)。\
+     如需保留此类付款,店长须在退回前运行 `paycode accept`。";
 
 /// `paycode reverse <out_trade_no>`.
 pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {

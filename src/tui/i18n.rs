@@ -131,6 +131,7 @@ texts! {
     StateOpen => "in progress", "处理中";
     Exported => "Exported to {0}", "已导出到 {0}";
     QueryFailed => "Could not ask WeChat: {0}", "未能查询微信:{0}";
+    QueryReturned => "{0}: WeChat took the customer's money after the cashier was told not to hand over goods — paycode returned it (reversed). Do not hand over goods for it", "{0}:告知勿交付商品后微信才扣款 — paycode 已将款项退回顾客(撤销)。请勿为此交付商品";
     QueryCorrected => "{0}: WeChat says PAID although the journal said not charged — corrected to paid. The customer WAS charged: hand over the goods, or refund (F4)", "{0}:账本曾记为未扣款,但微信显示已支付 — 已更正为已支付。顾客已被扣款:请交付商品,或退款(F4)";
     ReconcileTitle => "Reconcile {0} with WeChat's statement · F8 again · Esc close", "与微信对账单核对 {0} · F8 重新核对 · Esc 关闭";
     ReconcileRunning => "Fetching WeChat's statement of the day…", "正在获取微信当天的对账单…";

@@ -143,6 +143,7 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
                     wechat: a.wechat,
                     before: a.before,
                     after: a.after,
+                    returned: a.returned,
                 })
                 .map_err(|e| e.words());
             send(

@@ -36,6 +36,8 @@ pub enum Tamper {
     ConfirmFirst,
     /// Forward, then answer this HTTP status with an empty body (a gateway error).
     Status(u16),
+    /// Do not forward: answer this HTTP status with an empty body (WeChat never sees it).
+    Unreached(u16),
 }
 
 struct Rule {
@@ -216,6 +218,12 @@ async fn serve(
                 .unwrap();
             assert_eq!(status, 200, "the customer could not confirm {no}");
         }
+        if let Some(Tamper::Unreached(code)) = tamper {
+            if !reply(&mut io, code, b"").await {
+                return;
+            }
+            continue;
+        }
         let Some((status, body)) = upstream_call(upstream, "POST", &req.path, &req.body).await
         else {
             return; // the simulator dropped it: so does the proxy
@@ -223,7 +231,7 @@ async fn serve(
         let ok = match tamper {
             None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
-            Some(Tamper::Status(code)) => reply(&mut io, code, b"").await,
+            Some(Tamper::Status(code) | Tamper::Unreached(code)) => reply(&mut io, code, b"").await,
             Some(Tamper::HalfBody) => reply(&mut io, status, &body[..body.len() / 2]).await,
             Some(Tamper::Resign(edit)) => {
                 let mut f = decode(&body).unwrap();

@@ -47,12 +47,15 @@ pub struct QueriedSale {
     /// The journal state before and after the answer.
     pub before: SaleState,
     pub after: SaleState,
+    /// A late payment the query returned to the customer (the late-payment rule).
+    pub returned: bool,
 }
 
 /// The notice for a history query: a correction to PAID is a warning that says what to do.
 pub(super) fn queried_notice(no: &str, r: Result<QueriedSale, Words>) -> Notice {
     match r {
         Err(why) => Notice::error(NoticeText::Failed(T::QueryFailed, why)),
+        Ok(q) if q.returned => Notice::warn(NoticeText::Tf(T::QueryReturned, vec![no.to_string()])),
         Ok(q) if q.before == SaleState::Failed && q.after == SaleState::Paid => {
             Notice::warn(NoticeText::Tf(T::QueryCorrected, vec![no.to_string()]))
         }
