@@ -451,6 +451,30 @@ fn checkout_relations_table() {
     }
 }
 
+/// Live mode (a real WeChat host): reversing sooner than WeChat's 15 s floor is refused, the
+/// simulator (built in or on loopback) keeps test-speed timings (FAULTS.md row 33).
+#[test]
+fn live_mode_refuses_a_reverse_before_fifteen_seconds() {
+    let dir = production_dir(0o600);
+    let path = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (value, refused) in [("0s", true), ("14999ms", true), ("15s", false)] {
+        let edited = text.replace(
+            "reverse_not_before = \"15s\"",
+            &format!("reverse_not_before = \"{value}\""),
+        );
+        std::fs::write(&path, edited).unwrap();
+        match config::load(&path) {
+            Ok(_) => assert!(!refused, "{value} accepted in live mode"),
+            Err(e) => {
+                assert!(refused, "{value}: {e}");
+                assert_eq!(e.key, "[checkout] reverse_not_before", "{e}");
+                assert!(e.to_string().contains("15s"), "{e}");
+            }
+        }
+    }
+}
+
 /// Merchant and wechat values other than the fixtures above.
 #[test]
 fn merchant_and_wechat_value_table() {

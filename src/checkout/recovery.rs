@@ -97,6 +97,7 @@ pub async fn resume(
         till.disable(&e);
         return Err(SaleError::Stopped {
             out_trade_no: row.out_trade_no.clone(),
+            total_fee: row.total_fee,
             source: e,
         });
     }

@@ -48,6 +48,8 @@ pub enum SaleError {
     )]
     Stopped {
         out_trade_no: String,
+        /// The sale's amount, so the screen shows what is at stake.
+        total_fee: Fen,
         source: JournalError,
     },
 }
@@ -82,6 +84,7 @@ impl Bilingual for SaleError {
             Self::Stopped {
                 out_trade_no,
                 source,
+                ..
             } => format!(
                 "交易 {out_trade_no} 进行中账本写入失败:{}。已暂停收款。该笔结果未明:请勿交付商品;修复磁盘后重启 paycode,将自动恢复该笔交易",
                 source.zh()
@@ -384,6 +387,7 @@ fn stop(till: &mut Till, ctx: &SaleCtx, e: JournalError) -> SaleError {
     till.disable(&e);
     SaleError::Stopped {
         out_trade_no: ctx.out_trade_no.clone(),
+        total_fee: ctx.total_fee,
         source: e,
     }
 }
@@ -557,6 +561,7 @@ mod tests {
     fn sale_errors_have_exit_codes_and_both_languages() {
         let stopped = SaleError::Stopped {
             out_trade_no: "T".into(),
+            total_fee: Fen(1),
             source: JournalError::NoSuchSale("T".into()),
         };
         assert_eq!(stopped.exit_code(), 2);

@@ -229,6 +229,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
                 till.disable(&e);
                 return Err(SaleError::Stopped {
                     out_trade_no: out_trade_no.into(),
+                    total_fee: row.total_fee,
                     source: e,
                 }
                 .into());

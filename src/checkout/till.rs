@@ -184,8 +184,7 @@ impl Till {
 
     /// True when payments go to a simulator (in-process, or a loopback `paycode simulate`).
     pub fn is_simulated(&self) -> bool {
-        self.sim.is_some()
-            || matches!(&self.config.wechat.base_url, BaseUrl::Url(u) if is_loopback_url(u))
+        self.sim.is_some() || self.config.wechat.base_url.is_simulated()
     }
 
     /// Why payments are disabled in this process, if they are.
@@ -226,18 +225,6 @@ impl Till {
             format!("已暂停收款:{}", e.zh()),
         ));
     }
-}
-
-/// `http://127.0.0.1:…`, `http://localhost:…`, `http://[::1]:…`: a local simulator.
-pub fn is_loopback_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .unwrap_or("");
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    host == "localhost"
-        || rest.starts_with("[::1]")
-        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An exclusive lock on `<journal>.lock`, held for the till's life; the OS drops it when the
@@ -337,15 +324,6 @@ pub(super) fn until(at: Millis, now: Millis) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_urls() {
-        assert!(is_loopback_url("http://127.0.0.1:8900"));
-        assert!(is_loopback_url("http://localhost:1/x"));
-        assert!(is_loopback_url("http://[::1]:80"));
-        assert!(!is_loopback_url("https://api.mch.weixin.qq.com"));
-        assert!(!is_loopback_url("simulator"));
-    }
 
     #[test]
     fn journal_lock_is_exclusive_and_released_on_drop() {

@@ -86,9 +86,41 @@ enum Host {
     Name(String),
 }
 
+impl BaseUrl {
+    /// True for the built-in simulator or one on this machine (`paycode simulate`): no real
+    /// money, so test-speed timings are allowed.
+    pub fn is_simulated(&self) -> bool {
+        match self {
+            BaseUrl::Simulator => true,
+            BaseUrl::Url(u) => is_loopback_url(u),
+        }
+    }
+}
+
+/// `http://127.0.0.1:…`, `http://localhost:…`, `http://[::1]:…`: a local simulator.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or("");
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    host == "localhost"
+        || rest.starts_with("[::1]")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_urls() {
+        assert!(is_loopback_url("http://127.0.0.1:8900"));
+        assert!(is_loopback_url("http://localhost:1/x"));
+        assert!(is_loopback_url("http://[::1]:80"));
+        assert!(!is_loopback_url("https://api.mch.weixin.qq.com"));
+        assert!(!is_loopback_url("simulator"));
+    }
 
     #[test]
     fn base_url_table() {

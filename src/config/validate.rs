@@ -30,7 +30,7 @@ pub(crate) fn resolve(
     let at = |p: &Path| base.join(p);
     let (wechat, https) = wechat(&raw.wechat, ctx)?;
     let simulator = wechat.base_url == BaseUrl::Simulator;
-    let checkout = checkout(&raw.checkout, ctx)?;
+    let checkout = checkout(&raw.checkout, !wechat.base_url.is_simulated(), ctx)?;
     let sim = simulator_section(&raw.simulator, ctx)?;
     let ids = merchant_ids(&raw.merchant, simulator, ctx)?;
     let spbill_create_ip = spbill_ip(raw.merchant.spbill_create_ip.as_deref(), ctx)?;
@@ -197,8 +197,23 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
 }
 
 /// `[checkout]` values and the relations between them.
-fn checkout(raw: &RawCheckout, ctx: &Ctx<'_>) -> Result<CheckoutConfig, ConfigError> {
+/// WeChat refuses (or may not yet have) a reverse sooner than this after the micropay.
+const LIVE_REVERSE_FLOOR: Duration = Duration::from_secs(15);
+
+/// `[checkout]`; `live`: the base URL is a real WeChat host, not a simulator.
+fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConfig, ConfigError> {
     let c = "checkout";
+    if live && raw.reverse_not_before < LIVE_REVERSE_FLOOR {
+        return Err(ctx.err(
+            c,
+            "reverse_not_before",
+            format!(
+                "{} is sooner than WeChat's 15s floor for reversing a payment-code order",
+                show(raw.reverse_not_before)
+            ),
+            "use 15s or more (shorter values are for the simulator only)",
+        ));
+    }
     positive(raw.query_interval, c, "query_interval", "\"5s\"", ctx)?;
     positive(raw.password_timeout, c, "password_timeout", "\"30s\"", ctx)?;
     positive(raw.reverse_backoff, c, "reverse_backoff", "\"2s\"", ctx)?;

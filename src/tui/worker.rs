@@ -14,7 +14,6 @@ use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
 use crate::journal::RefundState;
-use crate::money::Fen;
 use crate::words::Bilingual;
 use std::time::{Duration, Instant};
 use time::Date;
@@ -235,13 +234,18 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
 /// A refused or stopped sale: back to entry with the reason, or unresolved if it was sent.
 fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
     let words = e.words();
-    if let SaleError::Stopped { out_trade_no, .. } = e {
+    if let SaleError::Stopped {
+        out_trade_no,
+        total_fee,
+        ..
+    } = e
+    {
         send(tx, Msg::JournalFailed(words.clone()));
         send(
             tx,
             Msg::Sale(Progress::Done(Outcome {
                 out_trade_no: out_trade_no.clone(),
-                total_fee: Fen(0),
+                total_fee: *total_fee,
                 result: crate::checkout::flow::Final::Unresolved { why: words.en },
                 transaction_id: None,
                 bank_type: None,
@@ -331,6 +335,7 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
 mod tests {
     use super::*;
     use crate::checkout::flow::Final;
+    use crate::money::Fen;
 
     #[test]
     fn runner_progress_maps_to_the_waiting_screen() {
