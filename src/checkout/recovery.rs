@@ -10,7 +10,7 @@ use super::flow::{Millis, ResumePoint, Sale, Summary};
 use super::progress::{Outcome, Progress};
 use super::runner::{CancelToken, SaleCtx, SaleError, drive};
 use super::till::Till;
-use crate::journal::{JournalError, SaleRow, SaleState};
+use crate::journal::{JournalError, SaleRow, SaleState, Transition};
 
 /// One sale recovery settled (or left unresolved), and the state it was found in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +68,29 @@ pub async fn retry_pending(
         out.push(r);
     }
     Ok(out)
+}
+
+/// After a background retry was dropped for a new sale: the sales among `retried` it left open
+/// go back to the pending list (unresolved, resumed by reversing later, like any pending sale);
+/// final ones are not touched. An interrupted request may have reached WeChat, which the
+/// reverse answers: it is idempotent.
+pub fn park(till: &mut Till, retried: &[String]) -> Result<(), JournalError> {
+    for no in retried {
+        let Some(row) = till.journal.sale(no)? else {
+            continue;
+        };
+        if row.state.is_final() || row.state == SaleState::Unresolved {
+            continue;
+        }
+        let t = Transition {
+            message: Some("background retry interrupted by a new sale; retried later".into()),
+            ..Transition::default()
+        };
+        let at = till.clock.unix_ms();
+        till.journal.transition(no, SaleState::Unresolved, &t, at)?;
+        tracing::info!(out_trade_no = %no, "background retry interrupted: back on the pending list");
+    }
+    Ok(())
 }
 
 /// Resume one open or unresolved sale from the journal.

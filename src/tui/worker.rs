@@ -9,6 +9,7 @@ use super::app::{
 };
 use super::export;
 use crate::checkout::progress::{Outcome, Progress, Status};
+use crate::checkout::recovery::park;
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -47,7 +48,17 @@ fn today() -> Date {
 }
 
 /// Run the till task until the job channel closes.
-pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
+pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox) {
+    run_every(till, jobs, tx, IDLE_EVERY).await;
+}
+
+/// [`run`] with the idle pause between background retries as a parameter.
+pub async fn run_every(
+    mut till: Till,
+    mut jobs: UnboundedReceiver<Job>,
+    tx: Outbox,
+    idle: Duration,
+) {
     send(&tx, Msg::Recovery(RecoveryReport::default()));
     let report = match recover(&mut till, |_| {}).await {
         Ok(list) => RecoveryReport {
@@ -69,36 +80,65 @@ pub async fn run(mut till: Till, mut jobs: UnboundedReceiver<Job>, tx: Outbox) {
         send(&tx, Msg::JournalFailed(d.clone()));
     }
     probe(&till, &tx).await;
-    let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
+    let mut schedule = RetrySchedule::new(idle, Duration::from_secs(600));
     loop {
         let job = tokio::select! {
-            job = jobs.recv() => match job {
-                Some(j) => j,
-                None => return,
-            },
-            _ = tokio::time::sleep(IDLE_EVERY) => {
-                probe(&till, &tx).await;
-                let now = till.clock().now();
-                if let Ok(done) = crate::checkout::retry_pending(&mut till, &mut schedule, now, |_| {}).await
-                    && done.iter().any(|r| r.outcome.status() != Status::Unresolved)
-                {
-                    // Only sales whose state changed are reported.
-                    let list = pending(&till).unwrap_or_default();
-                    send(&tx, Msg::PendingSettled {
-                        resolved: done
-                            .into_iter()
-                            .map(|r| r.outcome)
-                            .filter(|o| o.status() != Status::Unresolved)
-                            .collect(),
-                        still_pending: list.len(),
-                    });
-                    send(&tx, Msg::Pending(list));
+            job = jobs.recv() => job,
+            () = tokio::time::sleep(idle) => {
+                // Background work yields to the cashier: a command that arrives meanwhile
+                // drops it at once (a scan never waits behind a retry, network down or not),
+                // and the sales it left open go back to the pending list.
+                let retrying: Vec<String> = pending(&till)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| r.out_trade_no)
+                    .collect();
+                let interrupted = tokio::select! {
+                    biased;
+                    job = jobs.recv() => Some(job),
+                    () = background(&mut till, &mut schedule, &tx) => None,
+                };
+                match interrupted {
+                    None => continue,
+                    Some(job) => {
+                        if let Err(e) = park(&mut till, &retrying) {
+                            send(&tx, Msg::JournalFailed(e.words()));
+                        }
+                        job
+                    }
                 }
-                continue;
             }
         };
+        let Some(job) = job else { return };
         let (cmd, cancel) = job;
         perform(&mut till, cmd, &cancel, &tx).await;
+    }
+}
+
+/// The idle work: probe the network, retry the pending sales that are due, report those whose
+/// state changed.
+async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) {
+    probe(till, tx).await;
+    let now = till.clock().now();
+    if let Ok(done) = crate::checkout::retry_pending(till, schedule, now, |_| {}).await
+        && done
+            .iter()
+            .any(|r| r.outcome.status() != Status::Unresolved)
+    {
+        // Only sales whose state changed are reported.
+        let list = pending(till).unwrap_or_default();
+        send(
+            tx,
+            Msg::PendingSettled {
+                resolved: done
+                    .into_iter()
+                    .map(|r| r.outcome)
+                    .filter(|o| o.status() != Status::Unresolved)
+                    .collect(),
+                still_pending: list.len(),
+            },
+        );
+        send(tx, Msg::Pending(list));
     }
 }
 

@@ -38,6 +38,8 @@ pub enum Tamper {
     Status(u16),
     /// Do not forward: answer this HTTP status with an empty body (WeChat never sees it).
     Unreached(u16),
+    /// Do not forward, never answer: a black-holed request (the client times out).
+    Hang,
 }
 
 struct Rule {
@@ -218,6 +220,10 @@ async fn serve(
                 .unwrap();
             assert_eq!(status, 200, "the customer could not confirm {no}");
         }
+        if let Some(Tamper::Hang) = tamper {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return;
+        }
         if let Some(Tamper::Unreached(code)) = tamper {
             if !reply(&mut io, code, b"").await {
                 return;
@@ -232,6 +238,7 @@ async fn serve(
             None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
             Some(Tamper::Status(code) | Tamper::Unreached(code)) => reply(&mut io, code, b"").await,
+            Some(Tamper::Hang) => return,
             Some(Tamper::HalfBody) => reply(&mut io, status, &body[..body.len() / 2]).await,
             Some(Tamper::Resign(edit)) => {
                 let mut f = decode(&body).unwrap();

@@ -1,0 +1,103 @@
+//! The cashier screen's till task (`tui::worker`) against the simulator through a proxy: a new
+//! sale never waits behind the background retry of a pending sale (FAULTS.md row 34).
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::proxy::Tamper;
+use checkout_support::{Harness, Opts, Timing};
+use paycode::authcode::AuthCode;
+use paycode::checkout::{CancelToken, Progress, Status, Till};
+use paycode::config::SIMULATOR_DEMO_KEY;
+use paycode::config::SecretEnv;
+use paycode::journal::SaleState;
+use paycode::money::Fen;
+use paycode::tui::app::{Msg, TillCmd};
+use paycode::tui::worker;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const REVERSE: &str = "/secapi/pay/reverse";
+
+#[test]
+fn a_scan_is_not_held_behind_a_black_holed_background_retry() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..Opts::default()
+    });
+    // A pending sale: its reverse never reached WeChat.
+    p.tamper(REVERSE, Tamper::Unreached(502), 10_000);
+    let (r, v) = h.pay("6.60", &h.code("password_never"));
+    assert_eq!(
+        (r.code, v["status"].as_str()),
+        (2, Some("unresolved")),
+        "{v}"
+    );
+    let pending = v["out_trade_no"].as_str().unwrap().to_string();
+    p.clear();
+    // Now the network to WeChat black-holes the retry's reverse.
+    p.tamper(REVERSE, Tamper::Hang, 10_000);
+
+    let text = std::fs::read_to_string(h.config_path()).unwrap();
+    let env = SecretEnv {
+        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
+        p12_password: None,
+    };
+    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let reverses = || p.seen().iter().filter(|s| s.ends_with(REVERSE)).count();
+    let before = reverses();
+    let code = AuthCode::parse(&h.code("normal")).unwrap();
+
+    let (paid, reverses_then) = h.rt.block_on(async {
+        let till = Till::open(cfg).await.unwrap();
+        let (job_tx, job_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+        let w = worker::run_every(till, job_rx, tx, Duration::from_millis(10));
+        let cashier = async {
+            // The background retry is under way: its reverse hangs at the proxy.
+            while reverses() == before {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let sale = TillCmd::StartSale {
+                amount: Fen(880),
+                code,
+            };
+            job_tx.send((sale, CancelToken::new())).unwrap();
+            let done = loop {
+                match rx.recv().await.unwrap().0 {
+                    Msg::Sale(Progress::Done(o)) => break o,
+                    _ => continue,
+                }
+            };
+            let seen = reverses();
+            drop(job_tx);
+            (done, seen)
+        };
+        let ((), out) = tokio::join!(w, cashier);
+        out
+    });
+    assert_eq!(paid.status(), Status::Paid, "{paid:?}");
+    assert_eq!(
+        reverses_then,
+        before + 1,
+        "the sale ran while the retry's first reverse still hung"
+    );
+    // The interrupted retry left its sale on the pending list, to be retried later.
+    let j = h.journal();
+    assert_eq!(
+        j.sale(&pending).unwrap().unwrap().state,
+        SaleState::Unresolved
+    );
+    assert!(
+        j.events(&pending)
+            .unwrap()
+            .iter()
+            .any(|e| e.detail.contains("unresolved")),
+        "parked with an event"
+    );
+}
