@@ -132,3 +132,48 @@ fn copied_till_with_another_amount_never_reverses_the_other_tills_sale() {
     let (h, one, two) = collide("5.00", "7.00");
     assert_other_till_untouched(&h, &one, &two);
 }
+
+/// Row 35: after the collision, the copied till's `query`, `accept`, `refund` and `reverse` of
+/// that number never take over, keep, refund or reverse the other till's order (the review
+/// found `query` "correcting" it to paid with the other customer's transaction, then `refund`
+/// returning the other customer's money).
+#[test]
+fn the_copied_till_never_takes_over_the_other_tills_order_afterwards() {
+    let (h, one, two) = collide("5.00", "5.00");
+    let till2 = h.config_path().parent().unwrap().join("till2/config.toml");
+    let no = two["out_trade_no"].as_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = h
+            .command(args)
+            .env("PAYCODE_CONFIG", &till2)
+            .current_dir(till2.parent().unwrap())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code().unwrap_or(-1), stdout)
+    };
+    for cmd in ["query", "accept", "refund", "reverse"] {
+        let (code, out) = run(&[cmd, no, "--json"]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_ne!(v["status"], "paid", "{cmd}: {v}");
+        assert_ne!(v["status"], "reversed", "{cmd}: {v}");
+        assert_ne!(v["status"], "success", "{cmd}: {v}");
+        assert!(code == 1 || code == 3, "{cmd} exit {code}: {v}");
+    }
+    // The end-of-day check names it as the other till's order, not "charged, hand over".
+    let (code, out) = run(&["reconcile", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let finding = v["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["out_trade_no"] == no)
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(finding["finding"], "other_tills_order", "{v}");
+    assert_eq!(code, 1, "a difference someone must act on: {v}");
+    let j =
+        paycode::journal::Journal::open(&till2.parent().unwrap().join("data/paycode.db")).unwrap();
+    assert_eq!(j.sale(no).unwrap().unwrap().state, SaleState::Failed);
+    assert!(j.refunds_of(no).unwrap().is_empty());
+    assert_other_till_untouched(&h, &one, &two);
+}

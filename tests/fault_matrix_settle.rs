@@ -189,3 +189,75 @@ fn a_late_payment_of_an_unresolved_sale_is_returned_by_query_as_by_recover() {
     assert_eq!(h.sale(&declined).state, SaleState::Failed);
     h.assert_ledger_agrees();
 }
+
+/// Row 36: a partial refund is applied at WeChat, but the till reads a signed `BANKERROR` (not
+/// in WeChat's refund err_code table) — or an unsigned `return_code=FAIL`. The refund stays open
+/// (never marked refused on an answer that cannot be trusted), so `reverse` is still refused and
+/// the same refund number settles it later.
+#[test]
+fn an_untrusted_refund_answer_leaves_the_refund_open_and_reverse_refused() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.add_fault(Fault::BankError, 1, Some(Endpoint::Refund));
+    let rf = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    let j = rf.json();
+    assert_ne!(
+        j["status"], "refused",
+        "an answer outside the table is not a refusal: {j}"
+    );
+    assert_eq!(h.order(&no).refunded, 300, "WeChat did refund");
+
+    let rv = h.run(&["reverse", &no, "--json"]);
+    assert_eq!(
+        (rv.code, rv.json()["status"].as_str()),
+        (3, Some("rejected")),
+        "{}",
+        rv.stdout
+    );
+    assert_eq!(h.order(&no).requests.get("reverse"), None);
+
+    // The same number settles it; then the rest goes back, and nothing more.
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let a = again.json();
+    assert_eq!(
+        (a["status"].as_str(), a["out_refund_no"].as_str()),
+        (Some("success"), Some(format!("{no}R1").as_str())),
+        "{a}"
+    );
+    let rest = h.run(&["refund", &no, "--json"]);
+    assert_eq!(rest.json()["refund_fee"], 700, "{}", rest.stdout);
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (1000, 1000), "{order:?}");
+}
+
+/// Row 37: a refund made outside this journal (the merchant platform) leaves WeChat's trade
+/// state `REFUND` — "some refund exists". `reverse` of that paid sale is refused instead of
+/// reading it as "refunded in full", and the sale stays paid.
+#[test]
+fn reverse_after_a_refund_made_elsewhere_is_refused() {
+    let h = Harness::new();
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let rf = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+    // As if it had been done in the merchant platform: this journal knows nothing of it.
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    db.execute("DELETE FROM refunds", []).unwrap();
+    drop(db);
+
+    let rv = h.run(&["reverse", &no, "--json"]);
+    let j = rv.json();
+    assert_eq!(
+        (rv.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    assert!(j["message"].as_str().unwrap().contains("refund"), "{j}");
+    assert_eq!(h.sale(&no).state, SaleState::Paid);
+    assert_eq!(h.order(&no).requests.get("reverse"), None);
+}

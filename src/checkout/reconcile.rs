@@ -70,6 +70,9 @@ pub enum Finding {
     ChargedNotPaid(SaleState),
     /// WeChat took money for an order this till has no record of.
     UnknownOrder,
+    /// This till's sale ended "number taken" (ORDERPAID / OUT_TRADE_NO_USED): the payment
+    /// WeChat has under the number is another till's (the same `device_info`), not this one's.
+    OtherTillsOrder,
     /// The journal holds the sale as paid; the statement has no payment for it.
     PaidNotCharged,
     /// Both hold it as paid, for different amounts.
@@ -91,6 +94,7 @@ impl Finding {
             Self::Unsettled(_) => "unsettled",
             Self::ChargedNotPaid(_) => "charged_not_paid",
             Self::UnknownOrder => "unknown_order",
+            Self::OtherTillsOrder => "other_tills_order",
             Self::PaidNotCharged => "paid_not_charged",
             Self::AmountDiffers { .. } => "amount_differs",
             Self::RefundDiffers { .. } => "refund_differs",
@@ -151,6 +155,12 @@ impl Finding {
             (Self::ChargedNotPaid(s), true) => format!(
                 "{no}:微信已扣款,但账本为{} — {query},然后交付商品或退款",
                 state(s)
+            ),
+            (Self::OtherTillsOrder, false) => format!(
+                "{no}: the payment WeChat has under this number is another till's order (the same [merchant] device_info); this till's sale was not charged — do not query, refund or reverse it here; give every till its own device_info"
+            ),
+            (Self::OtherTillsOrder, true) => format!(
+                "{no}:微信该订单号下的付款属于另一台收银机(相同的 [merchant] device_info);本收银台的交易未扣款 — 请勿在此查询、退款或撤销;请为每台收银机设置不同的 device_info"
             ),
             (Self::UnknownOrder, false) => format!(
                 "{no}: WeChat charged the customer for an order this till has no record of — check the other tills and the merchant platform; refund it there if no goods were handed over"
@@ -304,6 +314,9 @@ fn judge(sale: Option<&SaleRow>, of_today: bool, w: &Statement, j_refund: Fen) -
             return Finding::ChargedNotPaid(sale.state);
         }
         SaleState::Reversed => return Finding::Agrees,
+        SaleState::Failed if w.paid.0 > 0 && number_taken(sale.err_code.as_deref()) => {
+            return Finding::OtherTillsOrder;
+        }
         SaleState::Failed if w.paid.0 > 0 => return Finding::ChargedNotPaid(sale.state),
         SaleState::Failed => return Finding::Agrees,
         s if !s.is_final() && w.paid.0 > 0 => return Finding::ChargedNotPaid(s),
@@ -317,6 +330,13 @@ fn judge(sale: Option<&SaleRow>, of_today: bool, w: &Statement, j_refund: Fen) -
         };
     }
     Finding::Agrees
+}
+
+/// The sale ended because its order number is another order's (a duplicate answer to its only
+/// micropay, or a verified query for another amount): that order is never this till's.
+pub fn number_taken(err_code: Option<&str>) -> bool {
+    err_code
+        .is_some_and(|c| crate::wxpay::api::classify(c) == crate::wxpay::api::ErrClass::Duplicate)
 }
 
 #[cfg(test)]

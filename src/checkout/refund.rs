@@ -12,6 +12,22 @@ use crate::wxpay::api::{
 };
 use crate::wxpay::call::CallError;
 
+/// The refund err_codes that say no refund was made (WeChat's table for `/secapi/pay/refund`,
+/// docs/protocol.md §9). Any other answer leaves the refund open under the same number.
+const REFUSALS: [&str; 11] = [
+    "TRADE_OVERDUE",
+    "ERROR",
+    "USER_ACCOUNT_ABNORMAL",
+    "NOTENOUGH",
+    "INVALID_TRANSACTIONID",
+    "PARAM_ERROR",
+    "APPID_NOT_EXIST",
+    "MCHID_NOT_EXIST",
+    "REQUIRE_POST_METHOD",
+    "SIGNERROR",
+    "XML_FORMAT_ERROR",
+];
+
 /// Refund request attempts on retryable answers before leaving it for a later retry.
 const SEND_ATTEMPTS: u32 = 5;
 
@@ -169,15 +185,16 @@ async fn send(
             Ok(a) => match a.answer {
                 Ok(reply) => match reply.result {
                     Ok(acc) => (Some(RefundState::Processing), Some(acc.refund_id), None),
-                    Err(biz)
-                        if matches!(biz.err_code.as_str(), "SYSTEMERROR" | "BIZERR_NEED_RETRY") =>
-                    {
-                        (None, None, Some(biz.err_code))
+                    Err(biz) if REFUSALS.contains(&biz.err_code.as_str()) => {
+                        (Some(RefundState::Refused), None, Some(biz.err_code))
                     }
-                    Err(biz) => (Some(RefundState::Refused), None, Some(biz.err_code)),
+                    // Retry codes, and codes outside WeChat's table: the refund may exist.
+                    Err(biz) => (None, None, Some(biz.err_code)),
                 },
+                // Unsigned: anyone on the path can write it, so it proves nothing.
                 Err(ReplyError::ProtocolFail { return_msg }) => {
-                    (Some(RefundState::Refused), None, Some(return_msg))
+                    tracing::warn!(out_refund_no = %r.out_refund_no, %return_msg, "refund: unverified refusal");
+                    (None, None, None)
                 }
                 Err(e) => {
                     tracing::warn!(out_refund_no = %r.out_refund_no, error = %e, "refund: untrusted reply");

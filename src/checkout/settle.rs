@@ -3,6 +3,7 @@
 
 use super::flow::{Final, Millis, Reply, Request, ResumePoint, Sale, Summary, TradeState};
 use super::progress::{Outcome, Progress};
+use super::reconcile::number_taken;
 use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
 use super::till::Till;
 use crate::journal::{EventLine, JournalError, RefundState, SaleRow, SaleState};
@@ -106,6 +107,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         .journal
         .sale(out_trade_no)?
         .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+    refuse_other_tills_order(&row)?;
     let ctx = SaleCtx {
         out_trade_no: row.out_trade_no.clone(),
         total_fee: row.total_fee,
@@ -268,6 +270,23 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
     })
 }
 
+/// A sale that ended "number taken": what WeChat holds under the number is another till's order,
+/// so this till never queries it into its journal, keeps, refunds or reverses it.
+fn refuse_other_tills_order(row: &SaleRow) -> Result<(), SettleError> {
+    if !(row.state == SaleState::Failed && number_taken(row.err_code.as_deref())) {
+        return Ok(());
+    }
+    let no = &row.out_trade_no;
+    Err(SettleError::Refused {
+        en: format!(
+            "sale {no} was not charged: WeChat answered that its order number is already used — the order under {no} is another till's (the same [merchant] device_info), so this till does not touch it; give every till its own device_info"
+        ),
+        zh: format!(
+            "交易 {no} 未扣款:微信答复该订单号已被使用 — {no} 下的订单属于另一台收银机(相同的 [merchant] device_info),本收银台不会处理它;请为每台收银机设置不同的 device_info"
+        ),
+    })
+}
+
 /// A paid sale with a refund that may have moved money is never reversed: WeChat's `REFUND`
 /// state only says that some refund exists, so the reverse's result could not be told apart
 /// from a full refund. The rest goes back with the refund API.
@@ -292,6 +311,35 @@ fn refuse_after_refund(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
         zh: format!(
             "交易 {no} 已退款 ¥{}(共 ¥{total}),不能再撤销;剩余 ¥{left} 请用 `paycode refund {no}` 退款",
             Fen(refunded)
+        ),
+    })
+}
+
+/// A paid sale that WeChat shows as `REFUND` has a refund made somewhere (the merchant platform,
+/// another tool): how much is left cannot be known from the trade state, so no reverse.
+async fn refuse_if_refunded_at_wechat(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
+    let ctx = SaleCtx {
+        out_trade_no: row.out_trade_no.clone(),
+        total_fee: row.total_fee,
+        micropay: None,
+    };
+    let (reply, _) = exchange(till, &ctx, Request::OrderQuery).await;
+    if !matches!(
+        reply,
+        Reply::QueryState {
+            state: TradeState::Refund,
+            ..
+        }
+    ) {
+        return Ok(());
+    }
+    let no = &row.out_trade_no;
+    Err(SettleError::Refused {
+        en: format!(
+            "sale {no} already has a refund at WeChat that this till did not make (the merchant platform?): it cannot be reversed; check the refunds there, then refund the rest with `paycode refund {no} --amount …`"
+        ),
+        zh: format!(
+            "交易 {no} 在微信已有一笔并非本收银台发起的退款(商户平台?):不能撤销;请先在商户平台核对退款,再用 `paycode refund {no} --amount …` 退还剩余金额"
         ),
     })
 }
@@ -333,7 +381,10 @@ pub async fn reverse_sale(
                 ),
             });
         }
-        SaleState::Paid => refuse_after_refund(till, &row)?,
+        SaleState::Paid => {
+            refuse_after_refund(till, &row)?;
+            refuse_if_refunded_at_wechat(till, &row).await?;
+        }
         _ => {}
     }
     drive_reverse(till, &row, progress).await
