@@ -1,5 +1,6 @@
-//! The cashier screen's till task (`tui::worker`) against the simulator through a proxy: a new
-//! sale never waits behind the background retry of a pending sale (FAULTS.md row 34).
+//! The cashier screen's till task in process against the simulator (through a proxy): a new sale
+//! never waits behind the background retry of a pending sale (FAULTS.md row 34), and the
+//! cashier's cancel survives a crash before the reverse (row 38).
 #![allow(clippy::unwrap_used)]
 
 mod checkout_support;
@@ -100,4 +101,76 @@ fn a_scan_is_not_held_behind_a_black_holed_background_retry() {
             .any(|e| e.detail.contains("unresolved")),
         "parked with an event"
     );
+}
+
+/// Row 38 (adversarial review F3): the cashier presses Esc ("cancelling"), and paycode dies
+/// before the reverse is due (WeChat's 15 s floor); the customer then confirms. Restarted, the
+/// sale is still reversed — the customer is refunded, as without the crash.
+#[test]
+fn a_cancel_survives_a_crash_before_the_reverse() {
+    let h = Harness::with(Timing {
+        password_timeout: "60s",
+        ..Timing::default()
+    });
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "reverse_not_before = \"50ms\"",
+        "reverse_not_before = \"2s\"",
+    );
+    std::fs::write(h.config_path(), &text).unwrap();
+    let env = SecretEnv {
+        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
+        p12_password: None,
+    };
+    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let code = AuthCode::parse(&h.code("password_never")).unwrap();
+    let journal = h.journal_path();
+    let state_of_open = move || {
+        let j = paycode::journal::Journal::open(&journal).ok()?;
+        j.unfinished()
+            .ok()?
+            .first()
+            .map(|s| (s.out_trade_no.clone(), s.state))
+    };
+    let no = h.rt.block_on(async {
+        let mut till = Till::open(cfg).await.unwrap();
+        let cancel = CancelToken::new();
+        let sale =
+            paycode::checkout::run_sale_cancellable(&mut till, Fen(3100), code, &cancel, |_| {});
+        let cashier = async {
+            // The customer sees the password box: the USERPAYING reply is journaled.
+            let no = loop {
+                if let Some((no, SaleState::Submitted)) = state_of_open() {
+                    break no;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            };
+            cancel.cancel();
+            // "Cancelling…" is on screen; paycode dies before the reverse is due.
+            for _ in 0..200 {
+                if matches!(state_of_open(), Some((_, SaleState::Reversing))) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            no
+        };
+        // Dropping the sale future is the in-process kill.
+        tokio::select! {
+            _ = sale => panic!("the sale must still be waiting for the reverse"),
+            no = cashier => no,
+        }
+    });
+    assert_eq!(
+        h.order(&no).requests.get("reverse"),
+        None,
+        "killed before it"
+    );
+    h.sim.confirm(&no).unwrap();
+    assert_eq!(h.order(&no).charged, 3100);
+    let r = h.run(&["recover", "--json"]);
+    let v = r.json();
+    assert_eq!(v["recovered"][0]["status"], "reversed", "{v}");
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (3100, 3100), "{order:?}");
+    h.assert_ledger_agrees();
 }

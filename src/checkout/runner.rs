@@ -238,6 +238,12 @@ pub(super) async fn drive(
             cancel_applied = true;
             tracing::info!(out_trade_no = %ctx.out_trade_no, "cashier cancelled: reversing when allowed");
             sale.cancel(now);
+            // Journaled before the wait for the reverse: a crash in between still reverses.
+            if sale.outcome().is_none() {
+                let state = SaleState::Reversing;
+                let t = Transition::default();
+                checkpoint(till, ctx, &sale, state, &t, "cashier cancelled", None)?;
+            }
         }
         match sale.poll(now) {
             Step::Done(result) => {

@@ -190,6 +190,21 @@ fn cancel_while_micropay_in_flight() {
 }
 
 #[test]
+fn a_cancelled_sale_resumes_by_reversing_after_a_crash() {
+    // FAULTS.md row 38: the cashier cancelled while a query was in flight; a crash before the
+    // reverse must not turn the resumed sale back into plain polling (it would end PAID).
+    let mut sale = Sale::new(table_policy(), FEE, Millis(0));
+    sale.poll(Millis(0));
+    sale.on_reply(Millis(100), fail("USERPAYING", ErrClass::Unknown));
+    assert_eq!(sale.poll(Millis(5100)), Step::Send(Q));
+    sale.cancel(Millis(5150));
+    assert!(matches!(
+        sale.summary().resume,
+        Some(ResumePoint::Reversing { .. })
+    ));
+}
+
+#[test]
 fn cancel_does_not_skip_the_query_after_a_setup_error() {
     // A misconfigured till must say "failed", not reverse into Unresolved.
     let mut sale = Sale::new(table_policy(), FEE, Millis(0));
