@@ -418,6 +418,8 @@ fn checkout_relations_table() {
     let rows: &[(&str, Option<&str>)] = &[
         ("query_interval = \"0s\"", Some("query_interval")),
         ("reverse_backoff = \"0ms\"", Some("reverse_backoff")),
+        ("reverse_backoff = \"100h\"", Some("reverse_backoff")),
+        ("reverse_backoff = \"10s\"", None),
         ("password_timeout = \"0s\"", Some("password_timeout")),
         ("password_timeout = \"3m\"", Some("password_timeout")),
         ("first_query_after = \"30s\"", Some("first_query_after")),

@@ -197,6 +197,9 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
 }
 
 /// `[checkout]` values and the relations between them.
+/// Longest pause between reverse calls accepted (the flow doubles it up to 4×).
+const MAX_REVERSE_BACKOFF: Duration = Duration::from_secs(10);
+
 /// WeChat refuses (or may not yet have) a reverse sooner than this after the micropay.
 const LIVE_REVERSE_FLOOR: Duration = Duration::from_secs(15);
 
@@ -217,6 +220,18 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
     positive(raw.query_interval, c, "query_interval", "\"5s\"", ctx)?;
     positive(raw.password_timeout, c, "password_timeout", "\"30s\"", ctx)?;
     positive(raw.reverse_backoff, c, "reverse_backoff", "\"2s\"", ctx)?;
+    if raw.reverse_backoff > MAX_REVERSE_BACKOFF {
+        return Err(ctx.err(
+            c,
+            "reverse_backoff",
+            format!(
+                "{} is longer than {}: the reverse loop (up to 4× this between calls) would hold the till for minutes",
+                show(raw.reverse_backoff),
+                show(MAX_REVERSE_BACKOFF)
+            ),
+            "use 1s to 5s",
+        ));
+    }
     if raw.password_timeout > MAX_PASSWORD_TIMEOUT {
         return Err(ctx.err(
             c,
