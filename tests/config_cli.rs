@@ -99,7 +99,7 @@ fn live_config(dir: &Path) -> std::path::PathBuf {
     std::fs::write(
         &file,
         format!(
-            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
+            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\ndevice_info = \"till-9\"\n\
              [wechat]\nbase_url = \"https://192.0.2.1:9\"\nconnect_timeout = \"200ms\"\n\
              p12_file = \"{}\"\n[journal]\npath = \"{}\"\n",
             p12.display(),

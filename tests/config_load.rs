@@ -201,7 +201,7 @@ fn production_config_resolves_every_section() {
 fn p12_identity_takes_its_password_from_the_environment_or_the_mch_id() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let text = "[merchant]\nappid = \"wx1\"\nmch_id = \"1230000109\"\n\
+    let text = "[merchant]\nappid = \"wx1\"\nmch_id = \"1230000109\"\ndevice_info = \"till-1\"\n\
                 [wechat]\nbase_url = \"https://api.mch.weixin.qq.com\"\np12_file = \"c.p12\"\n";
     write(&d.join("c.p12"), "\u{30}\u{82}binary", 0o600);
     let file = d.join("config.toml");
@@ -475,6 +475,22 @@ fn live_mode_refuses_a_reverse_before_fifteen_seconds() {
             }
         }
     }
+}
+
+/// Live mode: a till without its own `device_info` is refused (two such tills would share the
+/// default and so their order numbers); the simulator keeps the default (review finding).
+#[test]
+fn live_mode_needs_an_explicit_device_info() {
+    let dir = production_dir(0o600);
+    let path = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("device_info = \"store7-till2\"\n"));
+    std::fs::write(&path, text.replace("device_info = \"store7-till2\"\n", "")).unwrap();
+    let e = config::load(&path).unwrap_err();
+    assert_eq!(e.key, "[merchant] device_info", "{e}");
+    assert!(e.to_string().contains("every till"), "{e}");
+    let sim = config::from_str_with_env("[merchant]\n", Path::new("/x/c.toml"), &no_env()).unwrap();
+    assert_eq!(sim.merchant.device_info, "till-1");
 }
 
 /// Merchant and wechat values other than the fixtures above.

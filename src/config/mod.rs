@@ -81,7 +81,7 @@ pub struct MerchantConfig {
     pub api_key: ApiKey,
     /// Where the key came from, for `paycode config`.
     pub api_key_source: SecretSource,
-    /// Terminal id sent as `device_info` (≤32 of `[0-9A-Za-z_-]`).
+    /// Terminal id sent as `device_info` (≤15 of `[0-9A-Za-z_-]`; order numbers carry it whole).
     pub device_info: String,
     /// Goods description sent as `body` (≤127 characters).
     pub body: String,

@@ -34,7 +34,8 @@ pub(crate) struct RawMerchant {
     pub sub_mch_id: Option<String>,
     pub sign_type: SignType,
     pub api_key_file: Option<PathBuf>,
-    pub device_info: String,
+    /// `None`: not in the file (the simulator's default; live mode refuses it).
+    pub device_info: Option<String>,
     pub body: String,
     pub spbill_create_ip: Option<String>,
 }
@@ -48,7 +49,7 @@ impl Default for RawMerchant {
             sub_mch_id: None,
             sign_type: SignType::Md5,
             api_key_file: None,
-            device_info: "till-1".into(),
+            device_info: None,
             body: "Store-Goods".into(),
             spbill_create_ip: None,
         }

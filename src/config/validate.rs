@@ -34,7 +34,9 @@ pub(crate) fn resolve(
     let sim = simulator_section(&raw.simulator, ctx)?;
     let ids = merchant_ids(&raw.merchant, simulator, ctx)?;
     let spbill_create_ip = spbill_ip(raw.merchant.spbill_create_ip.as_deref(), ctx)?;
-    check_device_info(&raw.merchant.device_info, ctx)?;
+    if let Some(v) = raw.merchant.device_info.as_deref() {
+        check_device_info(v, ctx)?;
+    }
     check_body(&raw.merchant.body, ctx)?;
     let journal = JournalConfig {
         path: at(&non_empty_path(&raw.journal.path, "journal", "path", ctx)?),
@@ -105,6 +107,12 @@ pub(crate) fn resolve(
     })?;
 
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
+    // Last, so a live config's other problems are named first.
+    let device_info = device_info(
+        raw.merchant.device_info,
+        wechat.base_url.is_simulated(),
+        ctx,
+    )?;
     Ok(Config {
         file: ctx.file.to_path_buf(),
         merchant: MerchantConfig {
@@ -115,7 +123,7 @@ pub(crate) fn resolve(
             sign_type: raw.merchant.sign_type,
             api_key,
             api_key_source,
-            device_info: raw.merchant.device_info,
+            device_info,
             body: raw.merchant.body,
             spbill_create_ip,
         },
@@ -378,6 +386,21 @@ fn merchant_ids(raw: &RawMerchant, simulator: bool, ctx: &Ctx<'_>) -> Result<Ids
         ));
     }
     Ok((appid, mch_id, sub_appid, sub_mch_id))
+}
+
+/// The till's id: required in live mode (two tills left at the default would share it, and so
+/// their order numbers); the simulator's default is `till-1`.
+fn device_info(v: Option<String>, simulated: bool, ctx: &Ctx<'_>) -> Result<String, ConfigError> {
+    match v {
+        Some(v) => Ok(v),
+        None if simulated => Ok("till-1".into()),
+        None => Err(ctx.err(
+            "merchant",
+            "device_info",
+            "is missing: with a real WeChat host every till needs its own id".to_string(),
+            "set device_info = \"till-1\" (a different one on every till, at most 15 characters)",
+        )),
+    }
 }
 
 /// `device_info`: 1 to 15 of `[0-9A-Za-z_-]` (sent on every request, filters the statement).
