@@ -114,7 +114,7 @@ fn minimal_file_gets_every_documented_default() {
     let s = &cfg.simulator;
     assert!(!s.tls);
     assert_eq!(s.no_password_limit, Fen(100_000));
-    assert_eq!(s.daily_no_password_count, 5);
+    assert_eq!(s.daily_no_password_count, 10);
     assert_eq!(s.auto_revoke_after, Duration::from_secs(45));
     assert_eq!(s.reply_delay, Duration::ZERO);
     assert_eq!(cfg.journal.log_dir, fixture_path("data/logs"));

@@ -261,3 +261,25 @@ fn reverse_after_a_refund_made_elsewhere_is_refused() {
     assert_eq!(h.sale(&no).state, SaleState::Paid);
     assert_eq!(h.order(&no).requests.get("reverse"), None);
 }
+
+/// Row 40: a till with the longest `device_info` (15 characters) has 32-character order numbers,
+/// so its refund numbers are longer than 32. WeChat allows `out_refund_no` up to 64 characters;
+/// the simulator refused 33+, so such a till could never refund.
+#[test]
+fn a_till_with_a_fifteen_character_id_can_refund() {
+    let h = Harness::new();
+    let text = std::fs::read_to_string(h.config_path()).unwrap().replace(
+        "device_info = \"till-7\"",
+        "device_info = \"store-001-till1\"",
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+    let (r, v) = h.pay("12.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(no.len(), 32, "{no}");
+    let rf = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    let j = rf.json();
+    assert_eq!(j["status"], "success", "{j}");
+    assert_eq!(j["out_refund_no"].as_str().map(str::len), Some(34), "{j}");
+    assert_eq!(h.order(&no).refunded, 200);
+}

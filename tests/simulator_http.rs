@@ -222,16 +222,17 @@ async fn password_rule_and_trainer_controls() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 
-    // Daily count: one owner, five no-password payments, the sixth needs the password.
+    // Daily count (WeChat's current pages: 10): one owner, ten no-password payments, the
+    // eleventh needs the password.
     let base = serial() % 10_000 + 5_000_000;
     let normal = paycode::simulator::scenario::by_key("normal").unwrap();
-    for k in 0..6u64 {
+    for k in 0..11u64 {
         let c = paycode::simulator::code_for(normal, base + k * 10_000);
         let no = order_no("D");
         let f = micropay(&http, &sim, &no, &c, "100").await;
-        let want = if k < 5 { None } else { Some("USERPAYING") };
+        let want = if k < 10 { None } else { Some("USERPAYING") };
         assert_eq!(f.get("err_code"), want, "payment {k}");
-        if k == 5 {
+        if k == 10 {
             let r = http
                 .post(format!("{}/__sim/cancel/{no}", sim.base_url))
                 .send()
@@ -242,7 +243,7 @@ async fn password_rule_and_trainer_controls() {
         }
     }
     let l = ledger(&http, &sim).await;
-    assert_eq!(l.totals.charged, 100_001 + 500);
+    assert_eq!(l.totals.charged, 100_001 + 1000);
 }
 
 #[tokio::test]

@@ -202,7 +202,7 @@ impl Default for SimulatorConfig {
         Self {
             tls: false,
             no_password_limit: Fen(100_000),
-            daily_no_password_count: 5,
+            daily_no_password_count: 10,
             auto_revoke_after: Duration::from_secs(45),
             reply_delay: Duration::ZERO,
         }

@@ -3,7 +3,7 @@
 use super::ledger::{OrderStatus, RefundRec, Sim, SimTime};
 use super::payment::kv;
 use super::reply::SimReply;
-use super::rules::{Endpoint, fen, missing, order_no_ok, short};
+use super::rules::{Endpoint, fen, missing, refund_no_ok, short};
 use crate::wxpay::sign::SignType;
 use crate::wxpay::xml::Fields;
 use std::time::Duration;
@@ -34,11 +34,11 @@ impl Sim {
                 "total_fee 与 refund_fee 必须是正整数(单位:分)",
             );
         };
-        if !order_no_ok(out_refund_no) {
+        if !refund_no_ok(out_refund_no) {
             return fail(
                 self,
                 "PARAM_ERROR",
-                "out_refund_no 须为 1–32 位字母、数字或 _-|*",
+                "out_refund_no 须为 1–64 位字母、数字或 _-|*@",
             );
         }
         if !short(f.get("refund_desc").unwrap_or(""), 80) {

@@ -90,7 +90,15 @@ pub fn fen(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// `out_trade_no` / `out_refund_no`: 1–32 of `[0-9A-Za-z_-|*]`.
+/// `out_refund_no`: 1–64 of `[0-9A-Za-z_-|*@]` (WeChat's refund page, docs/protocol.md §9).
+pub fn refund_no_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b))
+}
+
+/// `out_trade_no`: 1–32 of `[0-9A-Za-z_-|*]`.
 pub fn order_no_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
@@ -165,6 +173,9 @@ mod tests {
     #[test]
     fn order_numbers() {
         assert!(order_no_ok("PC20261127-0001|a*b_c"));
+        assert!(refund_no_ok(&format!("{}R1@x", "a".repeat(32))));
+        assert!(!refund_no_ok(&"a".repeat(65)));
+        assert!(!order_no_ok(&"a".repeat(33)));
         assert!(!order_no_ok(""));
         assert!(!order_no_ok("has space"));
         assert!(!order_no_ok(&"a".repeat(33)));
