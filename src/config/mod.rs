@@ -195,6 +195,9 @@ pub struct SimulatorConfig {
     pub auto_revoke_after: Duration,
     /// Delay before every reply.
     pub reply_delay: Duration,
+    /// A reverse of an order WeChat never saw answers SUCCESS (WeChat's global POS guide) instead
+    /// of ORDERNOTEXIST; the documentation is not of one mind, so the simulator offers both.
+    pub unknown_reverse_succeeds: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -205,6 +208,7 @@ impl Default for SimulatorConfig {
             daily_no_password_count: 10,
             auto_revoke_after: Duration::from_secs(45),
             reply_delay: Duration::ZERO,
+            unknown_reverse_succeeds: false,
         }
     }
 }

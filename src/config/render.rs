@@ -135,6 +135,11 @@ pub(crate) fn render(cfg: &Config) -> String {
     );
     kv(&mut o, "auto_revoke_after", &dur(s.auto_revoke_after));
     kv(&mut o, "reply_delay", &dur(s.reply_delay));
+    kv(
+        &mut o,
+        "unknown_reverse_succeeds",
+        &s.unknown_reverse_succeeds.to_string(),
+    );
     o
 }
 

@@ -180,6 +180,7 @@ pub(crate) struct RawSimulator {
     pub auto_revoke_after: Duration,
     #[serde(deserialize_with = "duration")]
     pub reply_delay: Duration,
+    pub unknown_reverse_succeeds: bool,
 }
 
 impl Default for RawSimulator {
@@ -191,6 +192,7 @@ impl Default for RawSimulator {
             daily_no_password_count: d.daily_no_password_count,
             auto_revoke_after: d.auto_revoke_after,
             reply_delay: d.reply_delay,
+            unknown_reverse_succeeds: d.unknown_reverse_succeeds,
         }
     }
 }

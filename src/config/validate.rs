@@ -320,6 +320,7 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         daily_no_password_count: raw.daily_no_password_count,
         auto_revoke_after: raw.auto_revoke_after,
         reply_delay: raw.reply_delay,
+        unknown_reverse_succeeds: raw.unknown_reverse_succeeds,
     })
 }
 

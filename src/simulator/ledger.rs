@@ -33,6 +33,8 @@ pub struct CoreSettings {
     pub refund_delay: Duration,
     /// Added to every answer.
     pub reply_delay: Duration,
+    /// A reverse of an unknown order answers SUCCESS instead of ORDERNOTEXIST.
+    pub unknown_reverse_succeeds: bool,
     /// Unix seconds at `SimTime` zero (for `time_end`, bill dates, the daily count).
     pub epoch_unix: i64,
 }

@@ -99,6 +99,7 @@ impl SimSettings {
             auto_revoke_after: self.behaviour.auto_revoke_after,
             refund_delay: self.refund_delay,
             reply_delay: self.behaviour.reply_delay,
+            unknown_reverse_succeeds: self.behaviour.unknown_reverse_succeeds,
             epoch_unix,
         }
     }

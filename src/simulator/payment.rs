@@ -281,6 +281,17 @@ impl Sim {
         self.answer(f, st, None, extra)
     }
 
+    /// A reverse of an order that does not exist: ORDERNOTEXIST, or SUCCESS as WeChat's global
+    /// POS guide describes (docs/simulator.md §5).
+    fn reverse_unknown(&mut self, f: &Fields, st: SignType) -> SimReply {
+        let recall = vec![kv("recall", "N")];
+        if self.cfg.unknown_reverse_succeeds {
+            self.answer(f, st, None, recall)
+        } else {
+            self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall)
+        }
+    }
+
     /// `/secapi/pay/reverse`: closes an unpaid order, refunds a paid one; idempotent.
     pub(crate) fn reverse(&mut self, f: &Fields, st: SignType, now: SimTime) -> SimReply {
         let recall = |s: &str| vec![kv("recall", s)];
@@ -289,7 +300,7 @@ impl Sim {
             return self.answer(f, st, Some(("LACK_PARAMS", des)), recall("N"));
         }
         let Some(i) = self.find(f) else {
-            return self.answer(f, st, Some(("ORDERNOTEXIST", "订单不存在")), recall("N"));
+            return self.reverse_unknown(f, st);
         };
         let after = self.cfg.auto_revoke_after;
         let admin_recall = self
@@ -439,6 +450,30 @@ mod tests {
         );
         let again = pay(&mut s, "R1", &code("password_never", 1), "100", secs(23));
         assert_eq!(again.get("err_code"), Some("ORDERREVERSED"));
+    }
+
+    #[test]
+    fn reverse_of_an_unknown_order_either_way() {
+        let mut s = sim();
+        let r = s.handle(
+            Endpoint::Reverse,
+            &req(&[("out_trade_no", "NONE")]),
+            secs(1),
+        );
+        assert_eq!(r.get("err_code"), Some("ORDERNOTEXIST"));
+        let mut cfg = s.settings().clone();
+        cfg.unknown_reverse_succeeds = true;
+        let mut s = Sim::new(cfg);
+        let r = s.handle(
+            Endpoint::Reverse,
+            &req(&[("out_trade_no", "NONE")]),
+            secs(1),
+        );
+        assert_eq!(
+            (r.get("result_code"), r.get("recall")),
+            (Some("SUCCESS"), Some("N"))
+        );
+        assert_eq!(s.ledger(secs(2)).orders.len(), 0, "nothing was created");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn sim() -> Sim {
         auto_revoke_after: Duration::from_secs(45),
         refund_delay: Duration::from_secs(5),
         reply_delay: Duration::ZERO,
+        unknown_reverse_succeeds: false,
         epoch_unix: EPOCH,
     })
 }

@@ -62,6 +62,8 @@ pub struct Plan {
     pub seed: u64,
     /// "WeChat" revokes unpaid orders by itself (45 simulated seconds).
     pub auto_revoke: bool,
+    /// A reverse of an order WeChat never saw answers SUCCESS (the other documented variant).
+    pub unknown_reverse_succeeds: bool,
     pub sales: Vec<SalePlan>,
 }
 
@@ -163,9 +165,12 @@ impl Plan {
                 }
             })
             .collect();
+        // Drawn last, so the schedules of earlier seeds stay as they were.
+        let unknown_reverse_succeeds = rng.chance(1, 2);
         Plan {
             seed,
             auto_revoke,
+            unknown_reverse_succeeds,
             sales,
         }
     }

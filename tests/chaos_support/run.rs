@@ -66,7 +66,13 @@ fn claim(o: &Outcome) -> Claim {
 /// Run `plan` on a fresh world.
 pub async fn run(plan: &Plan) -> SeedReport {
     let started = std::time::Instant::now();
-    let world = Arc::new(World::start(Timing::chaos(plan.auto_revoke)).await);
+    let world = Arc::new(
+        World::start(Timing::chaos(
+            plan.auto_revoke,
+            plan.unknown_reverse_succeeds,
+        ))
+        .await,
+    );
     let mut r = Runner {
         world,
         claims: Vec::new(),

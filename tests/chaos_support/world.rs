@@ -20,6 +20,8 @@ pub struct Timing {
     pub time_scale: u32,
     /// Whether "WeChat" revokes an unpaid order by itself after 45 simulated seconds.
     pub auto_revoke: bool,
+    /// Whether a reverse of an unknown order answers SUCCESS (else ORDERNOTEXIST).
+    pub unknown_reverse_succeeds: bool,
     pub connect_timeout: &'static str,
     pub read_timeout: &'static str,
     pub first_query_after: &'static str,
@@ -35,10 +37,11 @@ pub struct Timing {
 impl Timing {
     /// In-process chaos: docs/protocol.md §8's default timings ÷500, and customers ×500 (a 30 s
     /// password timeout is 60 ms), so a sale takes tens of milliseconds of mostly waiting.
-    pub fn chaos(auto_revoke: bool) -> Timing {
+    pub fn chaos(auto_revoke: bool, unknown_reverse_succeeds: bool) -> Timing {
         Timing {
             time_scale: 500,
             auto_revoke,
+            unknown_reverse_succeeds,
             connect_timeout: "40ms",
             read_timeout: "40ms",
             first_query_after: "10ms",
@@ -57,6 +60,7 @@ impl Timing {
         Timing {
             time_scale: 200,
             auto_revoke: true,
+            unknown_reverse_succeeds: false,
             connect_timeout: "500ms",
             read_timeout: "300ms",
             first_query_after: "20ms",
@@ -103,6 +107,7 @@ impl World {
         if !timing.auto_revoke {
             s.behaviour.auto_revoke_after = Duration::from_secs(365 * 24 * 3600);
         }
+        s.behaviour.unknown_reverse_succeeds = timing.unknown_reverse_succeeds;
         let sim = simulator::start(s).await.unwrap();
         let dir = temp_dir();
         let w = World { sim, dir, timing };
