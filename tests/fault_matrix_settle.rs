@@ -283,3 +283,25 @@ fn a_till_with_a_fifteen_character_id_can_refund() {
     assert_eq!(j["out_refund_no"].as_str().map(str::len), Some(34), "{j}");
     assert_eq!(h.order(&no).refunded, 200);
 }
+
+/// Row 42: WeChat promises orderquery's payment fields for SUCCESS only; a reversed paid order
+/// queried as `REFUND` may carry just `out_trade_no` and `trade_state`. `reverse` of a recent
+/// paid sale still ends REVERSED (refunded), not in doubt.
+#[test]
+fn a_bare_refund_state_still_confirms_the_reverse() {
+    let h = Harness::with_sim(Timing::default(), |s| s.behaviour.bare_refund_state = true);
+    let (r, v) = h.pay("2.50", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let rv = h.run(&["reverse", &no, "--json"]);
+    let j = rv.json();
+    assert_eq!(
+        (rv.code, j["status"].as_str()),
+        (1, Some("reversed")),
+        "{j}"
+    );
+    assert_eq!(h.sale(&no).state, SaleState::Reversed);
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (250, 250), "{order:?}");
+    h.assert_ledger_agrees();
+}

@@ -198,6 +198,9 @@ pub struct SimulatorConfig {
     /// A reverse of an order WeChat never saw answers SUCCESS (WeChat's global POS guide) instead
     /// of ORDERNOTEXIST; the documentation is not of one mind, so the simulator offers both.
     pub unknown_reverse_succeeds: bool,
+    /// orderquery of a refunded order answers only `out_trade_no` and `trade_state=REFUND` (the
+    /// payment fields are promised for SUCCESS only).
+    pub bare_refund_state: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -209,6 +212,7 @@ impl Default for SimulatorConfig {
             auto_revoke_after: Duration::from_secs(45),
             reply_delay: Duration::ZERO,
             unknown_reverse_succeeds: false,
+            bare_refund_state: false,
         }
     }
 }

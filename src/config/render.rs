@@ -140,6 +140,11 @@ pub(crate) fn render(cfg: &Config) -> String {
         "unknown_reverse_succeeds",
         &s.unknown_reverse_succeeds.to_string(),
     );
+    kv(
+        &mut o,
+        "bare_refund_state",
+        &s.bare_refund_state.to_string(),
+    );
     o
 }
 

@@ -181,6 +181,7 @@ pub(crate) struct RawSimulator {
     #[serde(deserialize_with = "duration")]
     pub reply_delay: Duration,
     pub unknown_reverse_succeeds: bool,
+    pub bare_refund_state: bool,
 }
 
 impl Default for RawSimulator {
@@ -193,6 +194,7 @@ impl Default for RawSimulator {
             auto_revoke_after: d.auto_revoke_after,
             reply_delay: d.reply_delay,
             unknown_reverse_succeeds: d.unknown_reverse_succeeds,
+            bare_refund_state: d.bare_refund_state,
         }
     }
 }

@@ -321,6 +321,7 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         auto_revoke_after: raw.auto_revoke_after,
         reply_delay: raw.reply_delay,
         unknown_reverse_succeeds: raw.unknown_reverse_succeeds,
+        bare_refund_state: raw.bare_refund_state,
     })
 }
 

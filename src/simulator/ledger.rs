@@ -35,6 +35,8 @@ pub struct CoreSettings {
     pub reply_delay: Duration,
     /// A reverse of an unknown order answers SUCCESS instead of ORDERNOTEXIST.
     pub unknown_reverse_succeeds: bool,
+    /// orderquery of a refunded order carries only `out_trade_no` and `trade_state`.
+    pub bare_refund_state: bool,
     /// Unix seconds at `SimTime` zero (for `time_end`, bill dates, the daily count).
     pub epoch_unix: i64,
 }

@@ -100,6 +100,7 @@ impl SimSettings {
             refund_delay: self.refund_delay,
             reply_delay: self.behaviour.reply_delay,
             unknown_reverse_succeeds: self.behaviour.unknown_reverse_succeeds,
+            bare_refund_state: self.behaviour.bare_refund_state,
             epoch_unix,
         }
     }

@@ -268,7 +268,12 @@ impl Sim {
             kv("trade_state", o.state.as_str()),
             kv("trade_state_desc", o.state_desc()),
         ];
-        if o.paid_at.is_some() {
+        if self.cfg.bare_refund_state && o.state == OrderStatus::Refund {
+            extra = vec![
+                kv("trade_state", o.state.as_str()),
+                kv("out_trade_no", &o.out_trade_no),
+            ];
+        } else if o.paid_at.is_some() {
             extra.extend(self.paid_fields(i));
         } else {
             extra.extend([

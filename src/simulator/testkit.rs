@@ -27,6 +27,7 @@ pub fn sim() -> Sim {
         refund_delay: Duration::from_secs(5),
         reply_delay: Duration::ZERO,
         unknown_reverse_succeeds: false,
+        bare_refund_state: false,
         epoch_unix: EPOCH,
     })
 }

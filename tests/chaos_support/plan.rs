@@ -64,6 +64,8 @@ pub struct Plan {
     pub auto_revoke: bool,
     /// A reverse of an order WeChat never saw answers SUCCESS (the other documented variant).
     pub unknown_reverse_succeeds: bool,
+    /// orderquery of a refunded order carries only the order and its state.
+    pub bare_refund_state: bool,
     pub sales: Vec<SalePlan>,
 }
 
@@ -167,10 +169,12 @@ impl Plan {
             .collect();
         // Drawn last, so the schedules of earlier seeds stay as they were.
         let unknown_reverse_succeeds = rng.chance(1, 2);
+        let bare_refund_state = rng.chance(1, 2);
         Plan {
             seed,
             auto_revoke,
             unknown_reverse_succeeds,
+            bare_refund_state,
             sales,
         }
     }

@@ -70,6 +70,7 @@ pub async fn run(plan: &Plan) -> SeedReport {
         World::start(Timing::chaos(
             plan.auto_revoke,
             plan.unknown_reverse_succeeds,
+            plan.bare_refund_state,
         ))
         .await,
     );

@@ -22,6 +22,8 @@ pub struct Timing {
     pub auto_revoke: bool,
     /// Whether a reverse of an unknown order answers SUCCESS (else ORDERNOTEXIST).
     pub unknown_reverse_succeeds: bool,
+    /// Whether orderquery of a refunded order carries only the order and its state.
+    pub bare_refund_state: bool,
     pub connect_timeout: &'static str,
     pub read_timeout: &'static str,
     pub first_query_after: &'static str,
@@ -37,11 +39,16 @@ pub struct Timing {
 impl Timing {
     /// In-process chaos: docs/protocol.md §8's default timings ÷500, and customers ×500 (a 30 s
     /// password timeout is 60 ms), so a sale takes tens of milliseconds of mostly waiting.
-    pub fn chaos(auto_revoke: bool, unknown_reverse_succeeds: bool) -> Timing {
+    pub fn chaos(
+        auto_revoke: bool,
+        unknown_reverse_succeeds: bool,
+        bare_refund_state: bool,
+    ) -> Timing {
         Timing {
             time_scale: 500,
             auto_revoke,
             unknown_reverse_succeeds,
+            bare_refund_state,
             connect_timeout: "40ms",
             read_timeout: "40ms",
             first_query_after: "10ms",
@@ -61,6 +68,7 @@ impl Timing {
             time_scale: 200,
             auto_revoke: true,
             unknown_reverse_succeeds: false,
+            bare_refund_state: false,
             connect_timeout: "500ms",
             read_timeout: "300ms",
             first_query_after: "20ms",
@@ -108,6 +116,7 @@ impl World {
             s.behaviour.auto_revoke_after = Duration::from_secs(365 * 24 * 3600);
         }
         s.behaviour.unknown_reverse_succeeds = timing.unknown_reverse_succeeds;
+        s.behaviour.bare_refund_state = timing.bare_refund_state;
         let sim = simulator::start(s).await.unwrap();
         let dir = temp_dir();
         let w = World { sim, dir, timing };

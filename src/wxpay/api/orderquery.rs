@@ -128,7 +128,11 @@ pub fn parse_orderquery(
         Err(biz) => Err(biz),
         Ok(()) => {
             let trade_state = TradeState::from_wire(req(&f, "trade_state")?);
-            let payment = if trade_state.was_paid() {
+            // WeChat promises the payment fields for SUCCESS only: a REFUND reply may carry just
+            // the order and its state, and then has no payment to check.
+            let bare_refund =
+                trade_state == TradeState::Refund && opt(&f, "transaction_id").is_none();
+            let payment = if trade_state.was_paid() && !bare_refund {
                 if let OrderRef::OutTradeNo(v) = &req_.order {
                     must_equal(&f, "out_trade_no", v)?;
                 }
@@ -234,6 +238,29 @@ mod tests {
             assert_eq!(s.trade_state.is_final(), fin, "{wire}");
             assert_eq!(s.payment.is_some(), state.was_paid(), "{wire}");
         }
+    }
+
+    #[test]
+    fn a_refund_reply_may_carry_only_the_order_and_its_state() {
+        // WeChat promises the payment fields for SUCCESS only (FAULTS.md row 42).
+        let m = merchant(SignType::Md5);
+        let bare = [
+            ("result_code", "SUCCESS"),
+            ("trade_state", "REFUND"),
+            ("out_trade_no", "T1"),
+        ];
+        let s = parse_orderquery(&reply(&m, &bare), &q(), &m)
+            .unwrap()
+            .result
+            .unwrap();
+        assert_eq!((s.trade_state, s.payment), (TradeState::Refund, None));
+        // SUCCESS without them is not trusted.
+        let success = [
+            ("result_code", "SUCCESS"),
+            ("trade_state", "SUCCESS"),
+            ("out_trade_no", "T1"),
+        ];
+        assert!(parse_orderquery(&reply(&m, &success), &q(), &m).is_err());
     }
 
     #[test]
