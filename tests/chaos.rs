@@ -261,6 +261,7 @@ fn row(no: &str, amount: u64, state: SaleState) -> SaleRow {
         cash_fee: None,
         err_code: None,
         message: None,
+        attach: None,
     }
 }
 

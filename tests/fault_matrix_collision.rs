@@ -8,6 +8,7 @@
 mod checkout_support;
 
 use checkout_support::Harness;
+use checkout_support::proxy::Tamper;
 use paycode::journal::{EventLine, Journal, NewSale, SaleState, Transition};
 use paycode::money::Fen;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ fn seed(config: &Path) {
         code_fp: "seed".into(),
         code_masked: "1345**********6789".into(),
         device_info: DEVICE.into(),
+        attach: None,
     };
     j.insert_intent(&sale, 0).unwrap();
     let t = Transition {
@@ -176,4 +178,44 @@ fn the_copied_till_never_takes_over_the_other_tills_order_afterwards() {
     assert_eq!(j.sale(no).unwrap().unwrap().state, SaleState::Failed);
     assert!(j.refunds_of(no).unwrap().is_empty());
     assert_other_till_untouched(&h, &one, &two);
+}
+
+/// Row 43 (second review): till 1's micropay never reached WeChat (it ended not charged, or
+/// unresolved); then the copied till 2 charged its own customer under the same number. WeChat's
+/// verified query now shows that number paid, for the same amount — but it is till 2's order.
+/// Till 1's `query`, `accept` and `recover` never return, keep or refund it: each sale carries
+/// its own tag in `attach`, checked on every query.
+#[test]
+fn a_number_another_till_paid_later_is_never_returned_or_kept() {
+    let h = Harness::new();
+    let till2 = copied_till(&h);
+    seed(&h.config_path());
+    seed(&till2);
+    let p = h.proxy(checkout_support::Opts::default());
+    // Till 1's micropay is lost before WeChat.
+    p.tamper("/pay/micropay", Tamper::Unreached(502), 1);
+    let one = pay_at(&h, &h.config_path(), "5.00", &h.code("normal"));
+    assert_eq!(one["status"], "failed", "{one}");
+    let two = pay_at(&h, &till2, "5.00", &h.code("normal"));
+    assert_eq!(two["status"], "paid", "{two}");
+    assert_eq!(one["out_trade_no"], two["out_trade_no"]);
+    let no = one["out_trade_no"].as_str().unwrap();
+    for cmd in ["query", "accept", "recover"] {
+        let args: Vec<&str> = if cmd == "recover" {
+            vec![cmd, "--json"]
+        } else {
+            vec![cmd, no, "--json"]
+        };
+        let r = h.run(&args);
+        let v = r.json();
+        assert_ne!(v["status"], "paid", "{cmd}: {v}");
+        assert_ne!(v["returned"], true, "{cmd}: {v}");
+        let order = h.order(no);
+        assert_eq!(
+            (order.charged, order.refunded, order.requests.get("reverse")),
+            (500, 0, None),
+            "{cmd} touched till 2's order: {order:?}"
+        );
+    }
+    assert_eq!(h.sale(no).state, SaleState::Failed);
 }

@@ -367,6 +367,7 @@ fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
         cash_fee: None,
         err_code: None,
         message: None,
+        attach: None,
     }
 }
 

@@ -48,6 +48,27 @@ pub fn micropay(r: &Result<api::Reply<api::Payment>, ReplyError>) -> Reply {
     }
 }
 
+/// An orderquery answer for a sale tagged `tag`: a paid answer whose `attach` is not the tag is
+/// another order under this number (a till with a copied config), never this sale's.
+pub fn orderquery_of(
+    r: &Result<api::Reply<api::OrderState>, ReplyError>,
+    tag: Option<&str>,
+) -> Reply {
+    let paid = r
+        .as_ref()
+        .ok()
+        .and_then(|reply| reply.result.as_ref().ok())
+        .and_then(|s| s.payment.as_ref());
+    if let (Some(tag), Some(p)) = (tag, paid)
+        && p.attach.as_deref() != Some(tag)
+    {
+        return Reply::NotOurs {
+            why: "orderquery attach is not this sale's tag".into(),
+        };
+    }
+    orderquery(r)
+}
+
 /// An orderquery answer. A trade state this build does not know is an unknown outcome.
 pub fn orderquery(r: &Result<api::Reply<api::OrderState>, ReplyError>) -> Reply {
     match r {
@@ -313,6 +334,23 @@ mod tests {
         wrong_fee.retain(|(k, _)| *k != "total_fee");
         wrong_fee.push(("total_fee", "99"));
         assert!(matches!(run(&wrong_fee), Reply::NotOurs { .. }));
+        // The sale's own tag: a paid answer without it, or with another, is another till's.
+        let tagged = |fields: &[(&str, &str)], tag| {
+            orderquery_of(&parse_orderquery(&reply(&m, fields), &q, &m), Some(tag))
+        };
+        let mut ours: Vec<(&str, &str)> = paid.clone();
+        ours.push(("attach", "paycode-1"));
+        assert!(matches!(
+            tagged(&ours, "paycode-1"),
+            Reply::QueryState { .. }
+        ));
+        assert!(matches!(tagged(&ours, "paycode-2"), Reply::NotOurs { .. }));
+        assert!(matches!(tagged(&paid, "paycode-1"), Reply::NotOurs { .. }));
+        // Unpaid states carry no payment to check.
+        assert!(matches!(
+            tagged(&state("USERPAYING"), "paycode-1"),
+            Reply::QueryState { .. }
+        ));
     }
 
     #[test]

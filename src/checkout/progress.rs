@@ -179,6 +179,7 @@ mod tests {
             cash_fee: None,
             err_code: Some("NOTENOUGH".into()),
             message: Some(REFUNDED_NOTE.into()),
+            attach: None,
         }
     }
 

@@ -139,6 +139,7 @@ pub async fn resume(
         out_trade_no: row.out_trade_no.clone(),
         total_fee: row.total_fee,
         micropay: None,
+        tag: row.attach.clone(),
     };
     let outcome = drive(till, &ctx, sale, &CancelToken::new(), &mut *progress).await?;
     Ok(Recovered {

@@ -175,6 +175,7 @@ pub async fn run_sale_cancellable(
         }
     }
     let out_trade_no = till.numbers.next(now_ms);
+    let tag = sale_tag();
     let c = &till.config.merchant;
     let req = MicropayRequest {
         out_trade_no: out_trade_no.clone(),
@@ -183,7 +184,7 @@ pub async fn run_sale_cancellable(
         body: c.body.clone(),
         spbill_create_ip: till.ip,
         device_info: Some(c.device_info.clone()),
-        attach: None,
+        attach: Some(tag.clone()),
         goods_tag: None,
         no_credit: false,
     };
@@ -195,6 +196,7 @@ pub async fn run_sale_cancellable(
         code_fp,
         code_masked: code.masked(),
         device_info: c.device_info.clone(),
+        attach: Some(tag.clone()),
     };
     if let Err(e) = till.journal.insert_intent(&intent, now_ms) {
         till.disable(&e);
@@ -206,8 +208,18 @@ pub async fn run_sale_cancellable(
         out_trade_no,
         total_fee: amount,
         micropay: Some(req),
+        tag: Some(tag),
     };
     drive(till, &ctx, sale, cancel, progress).await
+}
+
+/// A fresh tag for one sale, sent as `attach` and stored with the intent: an order under the
+/// same number that does not carry it is another till's (a copied config), never this sale's.
+fn sale_tag() -> String {
+    format!(
+        "paycode-{}",
+        crate::wxpay::call::nonce().get(..16).unwrap_or("")
+    )
 }
 
 /// What the loop needs to build requests for one sale.
@@ -216,6 +228,8 @@ pub(super) struct SaleCtx {
     pub total_fee: Fen,
     /// `None` for a resumed sale: it can never send a micropay again.
     pub micropay: Option<MicropayRequest>,
+    /// The sale's `attach` tag, checked on every paid query answer (`None`: an older sale).
+    pub tag: Option<String>,
 }
 
 /// The poll → checkpoint → send → on_reply loop until the flow is final.
@@ -524,7 +538,7 @@ pub(super) async fn exchange(
                     .ok()
                     .and_then(|r| r.result.as_ref().ok())
                     .and_then(|s| s.payment.clone());
-                (adapter::orderquery(a), payment)
+                (adapter::orderquery_of(a, ctx.tag.as_deref()), payment)
             })
         }
         Request::Reverse => answer(till.call(&ReverseRequest { order }).await, |a| {

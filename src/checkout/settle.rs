@@ -112,6 +112,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         out_trade_no: row.out_trade_no.clone(),
         total_fee: row.total_fee,
         micropay: None,
+        tag: row.attach.clone(),
     };
     let (reply, payment) = exchange(till, &ctx, Request::OrderQuery).await;
     let (line, err_code) = super::adapter::describe(&reply);
@@ -322,6 +323,7 @@ async fn refuse_if_refunded_at_wechat(till: &Till, row: &SaleRow) -> Result<(), 
         out_trade_no: row.out_trade_no.clone(),
         total_fee: row.total_fee,
         micropay: None,
+        tag: row.attach.clone(),
     };
     let (reply, _) = exchange(till, &ctx, Request::OrderQuery).await;
     if !matches!(
@@ -426,6 +428,7 @@ async fn drive_reverse(
         out_trade_no: row.out_trade_no.clone(),
         total_fee: row.total_fee,
         micropay: None,
+        tag: row.attach.clone(),
     };
     Ok(drive(till, &ctx, sale, &CancelToken::new(), progress).await?)
 }

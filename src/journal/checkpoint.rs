@@ -138,6 +138,7 @@ mod tests {
             code_fp: fp.into(),
             code_masked: "13************4321".into(),
             device_info: "till-1".into(),
+            attach: None,
         }
     }
 

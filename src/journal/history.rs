@@ -85,6 +85,7 @@ mod tests {
                 code_fp: "fp".into(),
                 code_masked: "m".into(),
                 device_info: "d".into(),
+                attach: None,
             };
             j.insert_intent(&s, at).unwrap();
             j.transition(no, st, &Transition::default(), at).unwrap();

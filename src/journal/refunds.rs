@@ -215,6 +215,7 @@ mod tests {
             code_fp: "fp".into(),
             code_masked: "m".into(),
             device_info: "d".into(),
+            attach: None,
         };
         j.insert_intent(&s, 1).unwrap();
         j.transition("T1", SaleState::Paid, &Transition::default(), 2)

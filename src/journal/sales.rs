@@ -77,6 +77,8 @@ pub struct NewSale {
     pub code_fp: String,
     pub code_masked: String,
     pub device_info: String,
+    /// The sale's tag, sent as `attach` (`None` for sales written before tags existed).
+    pub attach: Option<String>,
 }
 
 /// A state change plus whatever the reply taught us.
@@ -114,11 +116,13 @@ pub struct SaleRow {
     pub cash_fee: Option<Fen>,
     pub err_code: Option<String>,
     pub message: Option<String>,
+    /// The tag its micropay carried as `attach`, if any.
+    pub attach: Option<String>,
 }
 
 pub(super) const SALE_COLUMNS: &str =
     "out_trade_no, total_fee, code_fp, code_masked, device_info, created_ms,
-     updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message";
+     updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message, attach";
 
 /// The row id of a sale, or `NoSuchSale`.
 pub(super) fn sale_id(
@@ -152,6 +156,7 @@ pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SaleRow> 
         cash_fee: r.get::<_, Option<i64>>(10)?.map(|v| Fen(v.max(0) as u64)),
         err_code: r.get(11)?,
         message: r.get(12)?,
+        attach: r.get(13)?,
     })
 }
 
@@ -161,8 +166,8 @@ impl Journal {
         let tx = self.write_tx()?;
         let inserted = tx.execute(
             "INSERT INTO sales (out_trade_no, total_fee, code_fp, code_masked, device_info,
-                                created_ms, updated_ms, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'intent')
+                                created_ms, updated_ms, state, attach)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'intent', ?7)
              ON CONFLICT(out_trade_no) DO NOTHING",
             params![
                 s.out_trade_no,
@@ -170,7 +175,8 @@ impl Journal {
                 s.code_fp,
                 s.code_masked,
                 s.device_info,
-                at_ms
+                at_ms,
+                s.attach
             ],
         )?;
         if inserted == 0 {
@@ -270,6 +276,7 @@ mod tests {
             code_fp: "fp".into(),
             code_masked: "13************4321".into(),
             device_info: "till-1".into(),
+            attach: None,
         }
     }
 

@@ -52,6 +52,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sales_device ON sales(device_info, out_trade_no);
     ALTER TABLE refunds ADD COLUMN err_code TEXT;
     CREATE INDEX refunds_sale ON refunds(sale_id);",
+    // 3: the sale's own tag, sent as the micropay's `attach` and checked on every query (an
+    // order under the same number without it is another till's).
+    "ALTER TABLE sales ADD COLUMN attach TEXT;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal

@@ -46,6 +46,7 @@ mod tests {
             cash_fee: None,
             err_code: None,
             message: None,
+            attach: None,
         };
         assert_eq!(
             csv(d, &[s]),

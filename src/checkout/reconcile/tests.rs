@@ -16,6 +16,7 @@ fn sale(no: &str, fen: u64, state: SaleState) -> SaleRow {
         cash_fee: None,
         err_code: None,
         message: None,
+        attach: None,
     }
 }
 
