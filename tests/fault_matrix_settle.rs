@@ -8,17 +8,28 @@ use checkout_support::proxy::Tamper;
 use checkout_support::{Harness, Timing, kill_9};
 use paycode::journal::SaleState;
 
+/// A normal customer pays `amount`; the sale's order number.
+fn paid_sale(h: &Harness, amount: &str) -> String {
+    let (r, v) = h.pay(amount, &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    v["out_trade_no"].as_str().unwrap().to_string()
+}
+
+/// [`paid_sale`], then a partial refund of `refund` that WeChat confirms.
+fn paid_then_refunded(h: &Harness, amount: &str, refund: &str) -> String {
+    let no = paid_sale(h, amount);
+    let rf = h.run(&["refund", &no, "--amount", refund, "--json"]);
+    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+    no
+}
+
 /// Row 28: pay ¥10, refund ¥3, then `reverse`. WeChat's `REFUND` trade state only says that
 /// some refund exists; a reverse would have to return the ¥7 left, and paycode cannot know it
 /// did. Refused locally, naming the fix; the sale stays paid and the rest stays refundable.
 #[test]
 fn reverse_after_a_partial_refund_is_refused_and_the_rest_stays_refundable() {
     let h = Harness::new();
-    let (r, v) = h.pay("10.00", &h.code("normal"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
-    let rf = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
-    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+    let no = paid_then_refunded(&h, "10.00", "3.00");
 
     let rv = h.run(&["reverse", &no, "--json"]);
     let j = rv.json();
@@ -199,9 +210,7 @@ fn an_untrusted_refund_answer_leaves_the_refund_open_and_reverse_refused() {
     use paycode::simulator::scenario::Fault;
     use paycode::wxpay::endpoint::Endpoint;
     let h = Harness::new();
-    let (r, v) = h.pay("10.00", &h.code("normal"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let no = paid_sale(&h, "10.00");
     h.sim.add_fault(Fault::BankError, 1, Some(Endpoint::Refund));
     let rf = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
     let j = rf.json();
@@ -240,11 +249,7 @@ fn an_untrusted_refund_answer_leaves_the_refund_open_and_reverse_refused() {
 #[test]
 fn reverse_after_a_refund_made_elsewhere_is_refused() {
     let h = Harness::new();
-    let (r, v) = h.pay("10.00", &h.code("normal"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
-    let rf = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
-    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+    let no = paid_then_refunded(&h, "10.00", "3.00");
     // As if it had been done in the merchant platform: this journal knows nothing of it.
     let db = rusqlite::Connection::open(h.journal_path()).unwrap();
     db.execute("DELETE FROM refunds", []).unwrap();
@@ -273,9 +278,7 @@ fn a_till_with_a_fifteen_character_id_can_refund() {
         "device_info = \"store-001-till1\"",
     );
     std::fs::write(h.config_path(), text).unwrap();
-    let (r, v) = h.pay("12.00", &h.code("normal"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let no = paid_sale(&h, "12.00");
     assert_eq!(no.len(), 32, "{no}");
     let rf = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
     let j = rf.json();
@@ -290,9 +293,7 @@ fn a_till_with_a_fifteen_character_id_can_refund() {
 #[test]
 fn a_bare_refund_state_still_confirms_the_reverse() {
     let h = Harness::with_sim(Timing::default(), |s| s.behaviour.bare_refund_state = true);
-    let (r, v) = h.pay("2.50", &h.code("normal"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let no = paid_sale(&h, "2.50");
     let rv = h.run(&["reverse", &no, "--json"]);
     let j = rv.json();
     assert_eq!(
