@@ -135,12 +135,7 @@ pub async fn resume(
         point,
         till.clock.now(),
     );
-    let ctx = SaleCtx {
-        out_trade_no: row.out_trade_no.clone(),
-        total_fee: row.total_fee,
-        micropay: None,
-        tag: row.attach.clone(),
-    };
+    let ctx = SaleCtx::of(row);
     let outcome = drive(till, &ctx, sale, &CancelToken::new(), &mut *progress).await?;
     Ok(Recovered {
         was: row.state,

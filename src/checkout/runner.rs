@@ -14,7 +14,7 @@ use super::flow::{Final, Phase, Reply, Request, Sale, Step, Summary};
 use super::progress::{NOT_CHARGED_NOTE, Outcome, Progress, REFUNDED_NOTE};
 use super::till::{Till, until};
 use crate::authcode::AuthCode;
-use crate::journal::{EventLine, JournalError, NewSale, SaleState, Transition};
+use crate::journal::{EventLine, JournalError, NewSale, SaleRow, SaleState, Transition};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, Call, MicropayRequest, OrderQueryRequest, OrderRef, RequestError, ReverseRequest,
@@ -230,6 +230,18 @@ pub(super) struct SaleCtx {
     pub micropay: Option<MicropayRequest>,
     /// The sale's `attach` tag, checked on every paid query answer (`None`: an older sale).
     pub tag: Option<String>,
+}
+
+impl SaleCtx {
+    /// A sale already in the journal: it never sends a micropay again.
+    pub(super) fn of(row: &SaleRow) -> SaleCtx {
+        SaleCtx {
+            out_trade_no: row.out_trade_no.clone(),
+            total_fee: row.total_fee,
+            micropay: None,
+            tag: row.attach.clone(),
+        }
+    }
 }
 
 /// The poll → checkpoint → send → on_reply loop until the flow is final.

@@ -108,12 +108,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         .sale(out_trade_no)?
         .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
     refuse_other_tills_order(&row)?;
-    let ctx = SaleCtx {
-        out_trade_no: row.out_trade_no.clone(),
-        total_fee: row.total_fee,
-        micropay: None,
-        tag: row.attach.clone(),
-    };
+    let ctx = SaleCtx::of(&row);
     let (reply, payment) = exchange(till, &ctx, Request::OrderQuery).await;
     let (line, err_code) = super::adapter::describe(&reply);
     let at = till.clock.unix_ms();
@@ -319,12 +314,7 @@ fn refuse_after_refund(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
 /// A paid sale that WeChat shows as `REFUND` has a refund made somewhere (the merchant platform,
 /// another tool): how much is left cannot be known from the trade state, so no reverse.
 async fn refuse_if_refunded_at_wechat(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
-    let ctx = SaleCtx {
-        out_trade_no: row.out_trade_no.clone(),
-        total_fee: row.total_fee,
-        micropay: None,
-        tag: row.attach.clone(),
-    };
+    let ctx = SaleCtx::of(row);
     let (reply, _) = exchange(till, &ctx, Request::OrderQuery).await;
     if !matches!(
         reply,
@@ -424,11 +414,6 @@ async fn drive_reverse(
         ResumePoint::Reversing { attempts },
         till.clock.now(),
     );
-    let ctx = SaleCtx {
-        out_trade_no: row.out_trade_no.clone(),
-        total_fee: row.total_fee,
-        micropay: None,
-        tag: row.attach.clone(),
-    };
+    let ctx = SaleCtx::of(row);
     Ok(drive(till, &ctx, sale, &CancelToken::new(), progress).await?)
 }

@@ -247,12 +247,9 @@ impl Sale {
     pub fn resume_point(&self) -> Option<ResumePoint> {
         match (&self.state, &self.mode) {
             (State::Done(_), _) => None,
-            // The cashier was told "cancelling": after a crash it is still reversed.
             (_, Mode::Polling) if !self.cancelled => Some(ResumePoint::Submitted),
-            (_, Mode::Polling) => Some(ResumePoint::Reversing {
-                attempts: self.reverse_attempts,
-            }),
-            (_, Mode::Reversing { .. }) => Some(ResumePoint::Reversing {
+            // Reversing, or told "cancelling": after a crash it is still reversed.
+            _ => Some(ResumePoint::Reversing {
                 attempts: self.reverse_attempts,
             }),
         }
