@@ -426,6 +426,7 @@ fn orderquery_paid_and_waiting() {
     let q = OrderQueryRequest {
         order: OrderRef::OutTradeNo("20250131120000-0001".into()),
         expect_total_fee: Some(Fen(2500)),
+        expect_attach: None,
     };
     let mut paid = paid_fields();
     paid.push(("trade_state", "SUCCESS"));

@@ -66,10 +66,12 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
             OrderQueryRequest {
                 order: OrderRef::OutTradeNo("20250131120000-0001".into()),
                 expect_total_fee: Some(Fen(2500)),
+                expect_attach: None,
             },
             OrderQueryRequest {
                 order: OrderRef::TransactionId("4200002345202501311234567890".into()),
                 expect_total_fee: None,
+                expect_attach: None,
             },
         ],
         reverse: ReverseRequest {

@@ -48,33 +48,18 @@ pub fn micropay(r: &Result<api::Reply<api::Payment>, ReplyError>) -> Reply {
     }
 }
 
-/// An orderquery answer for a sale tagged `tag`: a paid answer whose `attach` is not the tag is
-/// another order under this number (a till with a copied config), never this sale's.
-pub fn orderquery_of(
-    r: &Result<api::Reply<api::OrderState>, ReplyError>,
-    tag: Option<&str>,
-) -> Reply {
-    let paid = r
-        .as_ref()
-        .ok()
-        .and_then(|reply| reply.result.as_ref().ok())
-        .and_then(|s| s.payment.as_ref());
-    if let (Some(tag), Some(p)) = (tag, paid)
-        && p.attach.as_deref() != Some(tag)
-    {
-        return Reply::NotOurs {
-            why: "orderquery attach is not this sale's tag".into(),
-        };
-    }
-    orderquery(r)
-}
-
 /// An orderquery answer. A trade state this build does not know is an unknown outcome.
 pub fn orderquery(r: &Result<api::Reply<api::OrderState>, ReplyError>) -> Reply {
     match r {
-        // Signed by WeChat, for this number, with another amount: another order owns it.
-        Err(ReplyError::Mismatch { field }) if field == "total_fee" => Reply::NotOurs {
-            why: "orderquery total_fee differs from the sale".into(),
+        // Signed by WeChat, for this number, with another amount or without the sale's tag:
+        // another order owns it.
+        Err(ReplyError::Mismatch { field }) if field == "total_fee" || field == "attach" => {
+            Reply::NotOurs {
+                why: format!("orderquery {field} is not this sale's"),
+            }
+        }
+        Err(ReplyError::Missing { field }) if field == "attach" => Reply::NotOurs {
+            why: "orderquery paid answer without this sale's tag".into(),
         },
         Err(e) => untrusted(e),
         Ok(reply) => match &reply.result {
@@ -286,6 +271,7 @@ mod tests {
         let q = OrderQueryRequest {
             order: OrderRef::OutTradeNo("T1".into()),
             expect_total_fee: Some(Fen(100)),
+            expect_attach: None,
         };
         let run =
             |fields: &[(&str, &str)]| orderquery(&parse_orderquery(&reply(&m, fields), &q, &m));
@@ -335,8 +321,12 @@ mod tests {
         wrong_fee.push(("total_fee", "99"));
         assert!(matches!(run(&wrong_fee), Reply::NotOurs { .. }));
         // The sale's own tag: a paid answer without it, or with another, is another till's.
-        let tagged = |fields: &[(&str, &str)], tag| {
-            orderquery_of(&parse_orderquery(&reply(&m, fields), &q, &m), Some(tag))
+        let tagged = |fields: &[(&str, &str)], tag: &str| {
+            let q = OrderQueryRequest {
+                expect_attach: Some(tag.into()),
+                ..q.clone()
+            };
+            orderquery(&parse_orderquery(&reply(&m, fields), &q, &m))
         };
         let mut ours: Vec<(&str, &str)> = paid.clone();
         ours.push(("attach", "paycode-1"));

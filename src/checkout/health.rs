@@ -32,6 +32,7 @@ pub async fn probe(till: &Till, now_unix: i64) -> Health {
     let req = OrderQueryRequest {
         order: OrderRef::OutTradeNo(PROBE_ORDER.into()),
         expect_total_fee: None,
+        expect_attach: None,
     };
     let certificate = certificate(till.config(), now_unix);
     match till.call(&req).await {

@@ -543,6 +543,7 @@ pub(super) async fn exchange(
             let req = OrderQueryRequest {
                 order,
                 expect_total_fee: Some(ctx.total_fee),
+                expect_attach: ctx.tag.clone(),
             };
             answer(till.call(&req).await, |a| {
                 let payment = a
@@ -550,7 +551,7 @@ pub(super) async fn exchange(
                     .ok()
                     .and_then(|r| r.result.as_ref().ok())
                     .and_then(|s| s.payment.clone());
-                (adapter::orderquery_of(a, ctx.tag.as_deref()), payment)
+                (adapter::orderquery(a), payment)
             })
         }
         Request::Reverse => answer(till.call(&ReverseRequest { order }).await, |a| {

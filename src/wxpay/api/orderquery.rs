@@ -45,6 +45,9 @@ pub struct OrderQueryRequest {
     pub order: OrderRef,
     /// The amount the terminal charged; not sent, but a paid reply must show it.
     pub expect_total_fee: Option<Fen>,
+    /// The sale's tag, sent as the micropay's `attach`; not sent here, but a paid reply must
+    /// carry it (without it, the order under this number is another till's).
+    pub expect_attach: Option<String>,
 }
 
 impl OrderQueryRequest {
@@ -141,6 +144,9 @@ pub fn parse_orderquery(
                     echo_fen(&f, "total_fee", t)?;
                     req(&f, "total_fee")?;
                 }
+                if let Some(tag) = &req_.expect_attach {
+                    must_equal(&f, "attach", tag)?;
+                }
                 Some(Payment::from_fields(&f)?)
             } else {
                 None
@@ -170,6 +176,7 @@ mod tests {
         OrderQueryRequest {
             order: OrderRef::OutTradeNo("T1".into()),
             expect_total_fee: Some(Fen(100)),
+            expect_attach: None,
         }
     }
 
@@ -192,6 +199,7 @@ mod tests {
         let by_tx = OrderQueryRequest {
             order: OrderRef::TransactionId("4200000001".into()),
             expect_total_fee: None,
+            expect_attach: None,
         };
         let f = xml::decode(by_tx.to_xml(&m, "n").unwrap().as_bytes()).unwrap();
         assert_eq!(
@@ -201,6 +209,7 @@ mod tests {
         let bad = OrderQueryRequest {
             order: OrderRef::OutTradeNo("bad no".into()),
             expect_total_fee: None,
+            expect_attach: None,
         };
         assert!(bad.to_xml(&m, "n").is_err());
     }
