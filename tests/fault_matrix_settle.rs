@@ -306,3 +306,56 @@ fn a_bare_refund_state_still_confirms_the_reverse() {
     assert_eq!((order.charged, order.refunded), (250, 250), "{order:?}");
     h.assert_ledger_agrees();
 }
+
+/// Row 44: a late payment of an unresolved sale older than WeChat's 7-day reverse window. `query`
+/// cannot reverse it: it sends no reverse and says what to do (`accept`, then `refund`); those
+/// two return the money.
+#[test]
+fn a_late_payment_past_the_reverse_window_is_refused_with_what_to_do() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(checkout_support::Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..checkout_support::Opts::default()
+    });
+    p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
+    let (_, v) = h.pay("4.00", &h.code("password_never"));
+    assert_eq!(v["status"], "unresolved", "{v}");
+    p.clear();
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.confirm(&no).unwrap();
+    // Eight days old by the till's clock.
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    let eight_days_ms = 8 * 24 * 3600 * 1000_i64;
+    db.execute(
+        "UPDATE sales SET created_ms = created_ms - ?1 WHERE out_trade_no = ?2",
+        rusqlite::params![eight_days_ms, no],
+    )
+    .unwrap();
+    drop(db);
+
+    let q = h.run(&["query", &no, "--json"]);
+    let j = q.json();
+    assert_eq!((q.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("paycode accept") && msg.contains("paycode refund"),
+        "{msg}"
+    );
+    assert_eq!(
+        h.order(&no).requests.get("reverse"),
+        None,
+        "nothing sent past the window"
+    );
+    assert_eq!(h.sale(&no).state, SaleState::Unresolved);
+
+    let a = h.run(&["accept", &no, "--json"]);
+    assert_eq!(a.json()["status"], "paid", "{}", a.stdout);
+    let rf = h.run(&["refund", &no, "--json"]);
+    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (400, 400), "{order:?}");
+}

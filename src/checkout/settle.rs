@@ -91,6 +91,11 @@ pub async fn accept_sale(till: &mut Till, out_trade_no: &str) -> Result<QueryAns
     ask(till, out_trade_no, Use::Accept).await
 }
 
+/// WeChat no longer reverses `row` (older than 7 days by the till's clock): a refund, then.
+fn past_reverse_window(till: &Till, row: &SaleRow) -> bool {
+    till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS
+}
+
 /// The sale was shown not charged or unresolved, or was being reversed.
 fn told_not_to_hand_over(state: SaleState) -> bool {
     matches!(
@@ -160,7 +165,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         till.journal
             .record_event(out_trade_no, "query", &detail, err_code.as_deref(), at)?;
         tracing::warn!(out_trade_no, "late payment: returning it to the customer");
-        if till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS {
+        if past_reverse_window(till, &row) {
             return Err(SettleError::Refused {
                 en: format!(
                     "sale {out_trade_no} was paid at WeChat after the cashier was told not to hand over goods, and it is older than 7 days: run `paycode accept {out_trade_no}`, then `paycode refund {out_trade_no}`"
@@ -363,7 +368,7 @@ pub async fn reverse_sale(
                 ),
             });
         }
-        SaleState::Paid if till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS => {
+        SaleState::Paid if past_reverse_window(till, &row) => {
             return Err(SettleError::Refused {
                 en: format!(
                     "sale {out_trade_no} was paid more than 7 days ago; WeChat no longer reverses it — use `paycode refund {out_trade_no}`"
