@@ -96,6 +96,48 @@ fn past_reverse_window(till: &Till, row: &SaleRow) -> bool {
     till.clock.unix_ms() - row.created_ms > REVERSE_WINDOW_MS
 }
 
+/// The late-payment rule for `query`: a sale the cashier was told not to hand over that WeChat
+/// now has as paid goes back to the customer (reversed, as `recover` does); past WeChat's
+/// reverse window only `accept` + `refund` can, and the refusal says so.
+async fn return_late_payment(
+    till: &mut Till,
+    row: &SaleRow,
+    line: &str,
+    err_code: Option<&str>,
+    wechat: String,
+) -> Result<QueryAnswer, SettleError> {
+    let out_trade_no = row.out_trade_no.as_str();
+    let at = till.clock.unix_ms();
+    let detail = format!(
+        "query {line}: paid after the cashier was told not to hand over goods; returning it"
+    );
+    till.journal
+        .record_event(out_trade_no, "query", &detail, err_code, at)?;
+    tracing::warn!(out_trade_no, "late payment: returning it to the customer");
+    if past_reverse_window(till, row) {
+        return Err(SettleError::Refused {
+            en: format!(
+                "sale {out_trade_no} was paid at WeChat after the cashier was told not to hand over goods, and it is older than 7 days: run `paycode accept {out_trade_no}`, then `paycode refund {out_trade_no}`"
+            ),
+            zh: format!(
+                "交易 {out_trade_no} 在告知收银员勿交付商品后才在微信支付成功,且已超过 7 天:请运行 `paycode accept {out_trade_no}`,再运行 `paycode refund {out_trade_no}`"
+            ),
+        });
+    }
+    let outcome = drive_reverse(till, row, |_| {}).await?;
+    let after = till
+        .journal
+        .sale(out_trade_no)?
+        .map_or(row.state, |r| r.state);
+    Ok(QueryAnswer {
+        before: row.state,
+        after,
+        wechat,
+        outcome: Some(outcome),
+        returned: true,
+    })
+}
+
 /// The sale was shown not charged or unresolved, or was being reversed.
 fn told_not_to_hand_over(state: SaleState) -> bool {
     matches!(
@@ -159,34 +201,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         });
     }
     if late && usage == Use::Settle {
-        let detail = format!(
-            "query {line}: paid after the cashier was told not to hand over goods; returning it"
-        );
-        till.journal
-            .record_event(out_trade_no, "query", &detail, err_code.as_deref(), at)?;
-        tracing::warn!(out_trade_no, "late payment: returning it to the customer");
-        if past_reverse_window(till, &row) {
-            return Err(SettleError::Refused {
-                en: format!(
-                    "sale {out_trade_no} was paid at WeChat after the cashier was told not to hand over goods, and it is older than 7 days: run `paycode accept {out_trade_no}`, then `paycode refund {out_trade_no}`"
-                ),
-                zh: format!(
-                    "交易 {out_trade_no} 在告知收银员勿交付商品后才在微信支付成功,且已超过 7 天:请运行 `paycode accept {out_trade_no}`,再运行 `paycode refund {out_trade_no}`"
-                ),
-            });
-        }
-        let outcome = drive_reverse(till, &row, |_| {}).await?;
-        let after = till
-            .journal
-            .sale(out_trade_no)?
-            .map_or(row.state, |r| r.state);
-        return Ok(QueryAnswer {
-            before,
-            after,
-            wechat,
-            outcome: Some(outcome),
-            returned: true,
-        });
+        return return_late_payment(till, &row, &line, err_code.as_deref(), wechat).await;
     }
     match settled {
         Some(result) if !row.state.is_final() || late => {
