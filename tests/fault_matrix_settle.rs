@@ -145,12 +145,8 @@ fn an_unsigned_refusal_then_gateway_errors_is_never_shown_not_charged() {
     h.assert_ledger_agrees();
 }
 
-/// Row 32: a sale ends UNRESOLVED ("do not hand over goods": the reverse never got through),
-/// then the customer's payment completes at WeChat. `query` (also F9 and the pending screen)
-/// follows the same rule as `recover` and the background retry: the money goes back to the
-/// customer. Keeping it instead is the manager's explicit `paycode accept`.
-#[test]
-fn a_late_payment_of_an_unresolved_sale_is_returned_by_query_as_by_recover() {
+/// A till whose reverses are short-lived and, through the proxy, can be kept from WeChat.
+fn reverse_blocked() -> (Harness, checkout_support::proxy::Proxy) {
     let h = Harness::with(Timing {
         password_timeout: "1s",
         reverse_max_attempts: 2,
@@ -160,22 +156,35 @@ fn a_late_payment_of_an_unresolved_sale_is_returned_by_query_as_by_recover() {
         reverse_max_attempts: 2,
         ..checkout_support::Opts::default()
     });
-    let unresolved = |h: &Harness| {
-        p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
-        let (r, v) = h.pay("6.60", &h.code("password_never"));
-        assert_eq!(
-            (r.code, v["status"].as_str()),
-            (2, Some("unresolved")),
-            "{v}"
-        );
-        p.clear();
-        let no = v["out_trade_no"].as_str().unwrap().to_string();
-        // The customer finally types the password.
-        h.sim.confirm(&no).unwrap();
-        assert_eq!(h.order(&no).charged, 660);
-        no
-    };
+    (h, p)
+}
 
+/// A sale that ends UNRESOLVED (its reverse never reaches WeChat), then the customer types the
+/// password: WeChat has it paid. Its order number.
+fn paid_late(h: &Harness, p: &checkout_support::proxy::Proxy, amount: &str) -> String {
+    p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
+    let (r, v) = h.pay(amount, &h.code("password_never"));
+    assert_eq!(
+        (r.code, v["status"].as_str()),
+        (2, Some("unresolved")),
+        "{v}"
+    );
+    p.clear();
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.confirm(&no).unwrap();
+    let fen = paycode::money::Fen::parse(amount, paycode::money::Fen(u64::MAX)).unwrap();
+    assert_eq!(h.order(&no).charged, fen.0, "WeChat has it paid");
+    no
+}
+
+/// Row 32: a sale ends UNRESOLVED ("do not hand over goods": the reverse never got through),
+/// then the customer's payment completes at WeChat. `query` (also F9 and the pending screen)
+/// follows the same rule as `recover` and the background retry: the money goes back to the
+/// customer. Keeping it instead is the manager's explicit `paycode accept`.
+#[test]
+fn a_late_payment_of_an_unresolved_sale_is_returned_by_query_as_by_recover() {
+    let (h, p) = reverse_blocked();
+    let unresolved = |h: &Harness| paid_late(h, &p, "6.60");
     let no = unresolved(&h);
     let q = h.run(&["query", &no, "--json"]);
     let v = q.json();
@@ -312,21 +321,8 @@ fn a_bare_refund_state_still_confirms_the_reverse() {
 /// two return the money.
 #[test]
 fn a_late_payment_past_the_reverse_window_is_refused_with_what_to_do() {
-    let h = Harness::with(Timing {
-        password_timeout: "1s",
-        reverse_max_attempts: 2,
-    });
-    let p = h.proxy(checkout_support::Opts {
-        password_timeout: "1s",
-        reverse_max_attempts: 2,
-        ..checkout_support::Opts::default()
-    });
-    p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
-    let (_, v) = h.pay("4.00", &h.code("password_never"));
-    assert_eq!(v["status"], "unresolved", "{v}");
-    p.clear();
-    let no = v["out_trade_no"].as_str().unwrap().to_string();
-    h.sim.confirm(&no).unwrap();
+    let (h, p) = reverse_blocked();
+    let no = paid_late(&h, &p, "4.00");
     // Eight days old by the till's clock.
     let db = rusqlite::Connection::open(h.journal_path()).unwrap();
     let eight_days_ms = 8 * 24 * 3600 * 1000_i64;
