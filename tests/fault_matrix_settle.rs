@@ -316,42 +316,104 @@ fn a_bare_refund_state_still_confirms_the_reverse() {
     h.assert_ledger_agrees();
 }
 
-/// Row 44: a late payment of an unresolved sale older than WeChat's 7-day reverse window. `query`
-/// cannot reverse it: it sends no reverse and says what to do (`accept`, then `refund`); those
-/// two return the money.
+/// Eight simulated days later: WeChat's 7-day reverse window is over for every order so far.
+fn past_the_reverse_window(h: &Harness) {
+    h.sim.advance(std::time::Duration::from_secs(8 * 24 * 3600));
+}
+
+/// The money of a late payment went back through the refund API: one refund of the whole
+/// amount, and nothing more is sent on the next try.
+fn returned_by_one_refund(h: &Harness, no: &str, fen: u64) {
+    let order = h.order(no);
+    assert_eq!(order.refunds.len(), 1, "{order:?}");
+    assert_eq!(order.refunds[0].fee, fen, "{order:?}");
+    assert_eq!(order.refunded + order.refund_pending, fen, "{order:?}");
+    let refunds = h.journal().refunds_of(no).unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].out_refund_no, order.refunds[0].out_refund_no);
+    assert_eq!(h.sale(no).state, SaleState::Paid, "charged, then refunded");
+    let before = h.order(no).requests.clone();
+    let again = h.run(&["recover", "--json"]);
+    assert_eq!(
+        again.json()["recovered"],
+        serde_json::json!([]),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(h.order(no).requests, before, "nothing more sent");
+}
+
+/// Row 44: a late payment of an unresolved sale older than WeChat's 7-day reverse window. The
+/// reverse answers REVERSE_EXPIRE; `query` returns the money with the refund API instead (one
+/// stable `out_refund_no`), and says so.
 #[test]
-fn a_late_payment_past_the_reverse_window_is_refused_with_what_to_do() {
+fn a_late_payment_past_the_reverse_window_is_refunded_by_query() {
     let (h, p) = reverse_blocked();
     let no = paid_late(&h, &p, "4.00");
-    // Eight days old by the till's clock.
-    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
-    let eight_days_ms = 8 * 24 * 3600 * 1000_i64;
-    db.execute(
-        "UPDATE sales SET created_ms = created_ms - ?1 WHERE out_trade_no = ?2",
-        rusqlite::params![eight_days_ms, no],
-    )
-    .unwrap();
-    drop(db);
+    past_the_reverse_window(&h);
 
     let q = h.run(&["query", &no, "--json"]);
     let j = q.json();
-    assert_eq!((q.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
-    let msg = j["message"].as_str().unwrap();
-    assert!(
-        msg.contains("paycode accept") && msg.contains("paycode refund"),
-        "{msg}"
-    );
-    assert_eq!(
-        h.order(&no).requests.get("reverse"),
-        None,
-        "nothing sent past the window"
-    );
-    assert_eq!(h.sale(&no).state, SaleState::Unresolved);
+    assert_eq!((q.code, j["status"].as_str()), (1, Some("reversed")), "{j}");
+    assert_eq!(j["returned"], true, "{j}");
+    assert!(j["message"].as_str().unwrap().contains("refund"), "{j}");
+    returned_by_one_refund(&h, &no, 400);
+}
 
-    let a = h.run(&["accept", &no, "--json"]);
-    assert_eq!(a.json()["status"], "paid", "{}", a.stdout);
-    let rf = h.run(&["refund", &no, "--json"]);
-    assert_eq!(rf.json()["status"], "success", "{}", rf.stdout);
+/// Row 45: the same late payment met by `recover` (and the background retry, which runs the
+/// same code). It looped reverse → REVERSE_EXPIRE → query SUCCESS → reverse on every retry,
+/// forever, and `refund` refused it as not paid. Now: returned by one refund.
+#[test]
+fn a_late_payment_past_the_reverse_window_is_refunded_by_recover() {
+    let (h, p) = reverse_blocked();
+    let no = paid_late(&h, &p, "4.00");
+    past_the_reverse_window(&h);
+
+    let r = h.run(&["recover", "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["unresolved"].as_u64()), (0, Some(0)), "{j}");
+    let item = &j["recovered"][0];
+    assert_eq!(item["out_trade_no"], no.as_str(), "{j}");
+    assert_eq!(item["status"], "reversed", "{j}");
+    let msg = item["message"].as_str().unwrap();
+    assert!(msg.contains("refund") && msg.contains("4.00"), "{msg}");
+    assert!(
+        h.order(&no).requests.get("reverse").copied().unwrap_or(0) <= 2,
+        "{:?}",
+        h.order(&no).requests
+    );
+    returned_by_one_refund(&h, &no, 400);
+}
+
+/// Row 46: the refund of a late payment past the reverse window gets no answer. The sale stays
+/// unresolved (never "refunded" on an answer WeChat did not give) and the next retry sends the
+/// same `out_refund_no` again: one refund, never two.
+#[test]
+fn a_late_refund_without_an_answer_stays_unresolved_and_is_resent_under_its_number() {
+    let (h, p) = reverse_blocked();
+    let no = paid_late(&h, &p, "2.50");
+    past_the_reverse_window(&h);
+    p.tamper("/secapi/pay/refund", Tamper::Unreached(502), 10_000);
+
+    let r = h.run(&["recover", "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["unresolved"].as_u64()), (2, Some(1)), "{j}");
+    assert_eq!(j["recovered"][0]["status"], "unresolved", "{j}");
+    assert_eq!(h.sale(&no).state, SaleState::Unresolved);
+    let refunds = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(h.order(&no).refunds.len(), 0, "nothing reached WeChat");
+
+    p.clear();
+    let r = h.run(&["recover", "--json"]);
+    assert_eq!(
+        r.json()["recovered"][0]["status"],
+        "reversed",
+        "{}",
+        r.stdout
+    );
     let order = h.order(&no);
-    assert_eq!((order.charged, order.refunded), (400, 400), "{order:?}");
+    assert_eq!(order.refunds.len(), 1, "{order:?}");
+    assert_eq!(order.refunds[0].out_refund_no, refunds[0].out_refund_no);
+    returned_by_one_refund(&h, &no, 250);
 }

@@ -98,7 +98,8 @@ impl Outcome {
         match self.result {
             Final::Paid(_) => Status::Paid,
             Final::Failed { .. } => Status::Failed,
-            Final::Reversed { .. } => Status::Reversed,
+            // Charged and refunded, as a reverse of a paid order: not paid, nothing owed.
+            Final::Reversed { .. } | Final::Refunded(_) => Status::Reversed,
             Final::Unresolved { .. } => Status::Unresolved,
         }
     }
@@ -121,12 +122,19 @@ impl Outcome {
     pub fn from_journal(row: &SaleRow, flow: Option<&Summary>) -> Option<Outcome> {
         let stored = flow.and_then(|s| s.outcome.clone());
         let result = match (row.state, stored) {
-            (SaleState::Paid, Some(f @ Final::Paid(_))) => f,
-            (SaleState::Paid, _) => Final::Paid(super::flow::Payment {
-                transaction_id: row.transaction_id.clone().unwrap_or_default(),
-                total_fee: row.total_fee,
-                time_end: String::new(),
-            }),
+            (SaleState::Paid, Some(f @ (Final::Paid(_) | Final::Refunded(_)))) => f,
+            (SaleState::Paid, _) => {
+                let p = super::flow::Payment {
+                    transaction_id: row.transaction_id.clone().unwrap_or_default(),
+                    total_fee: row.total_fee,
+                    time_end: String::new(),
+                };
+                if row.message.as_deref() == Some(RETURNED_BY_REFUND_NOTE) {
+                    Final::Refunded(p)
+                } else {
+                    Final::Paid(p)
+                }
+            }
             (SaleState::Failed, Some(f @ Final::Failed { .. })) => f,
             (SaleState::Failed, _) => {
                 let err_code = row.err_code.clone().unwrap_or_default();
@@ -157,6 +165,10 @@ impl Outcome {
 
 /// The journal `message` of a reversed sale whose customer had been charged (then refunded).
 pub(crate) const REFUNDED_NOTE: &str = "charged and refunded by the reverse";
+/// The journal `message` of a paid sale whose payment came too late to reverse and went back
+/// through the refund API (the sale is charged, and its refund is in the journal's refunds).
+pub(crate) const RETURNED_BY_REFUND_NOTE: &str =
+    "paid after the cashier was told not to hand over goods, past the reverse window: refunded";
 /// The journal `message` of a reversed sale that was never charged.
 pub(crate) const NOT_CHARGED_NOTE: &str = "not charged";
 

@@ -5,7 +5,7 @@ use crate::words::Bilingual;
 use std::time::Duration;
 
 use super::till::Till;
-use crate::journal::{JournalError, Refund, RefundState, SaleState};
+use crate::journal::{JournalError, Refund, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
@@ -95,6 +95,44 @@ pub async fn refund(
             zh: format!("交易 {out_trade_no} 未支付成功,无可退款项"),
         });
     }
+    let (mut refund, reused) = open_or_new(till, &row, amount, reason)?;
+    if refund.state == RefundState::Requested {
+        send(till, &mut refund, row.total_fee, &mut progress).await?;
+    }
+    if let Some(limit) = wait {
+        follow(till, &mut refund, limit, &mut progress).await?;
+    }
+    Ok(RefundOutcome { refund, reused })
+}
+
+/// The reason sent with the refund of a late payment (WeChat shows it to the customer).
+const LATE_PAYMENT_REASON: &str = "收银台已取消该笔交易,款项原路退回";
+
+/// A late payment past WeChat's reverse window (the flow's `Final::Refunded`): refund the whole
+/// amount of `row`, a sale the cashier was told not to hand over and that WeChat verified paid.
+/// Not a manager's refund, so `row` need not be paid in the journal. An open refund of it is
+/// sent again under its own number; WeChat's answer is in the returned refund's state.
+pub(super) async fn return_late_payment(
+    till: &mut Till,
+    row: &SaleRow,
+) -> Result<Refund, RefundError> {
+    let (mut refund, _) = open_or_new(till, row, None, LATE_PAYMENT_REASON)?;
+    if refund.state == RefundState::Requested {
+        send(till, &mut refund, row.total_fee, &mut |_| {}).await?;
+    }
+    Ok(refund)
+}
+
+/// The refund to send for `row`: an open one for this amount (same number: WeChat's
+/// idempotency key), else a new number for `amount` (default: all that is left), committed to
+/// the journal before anything is sent. The flag says which.
+fn open_or_new(
+    till: &mut Till,
+    row: &SaleRow,
+    amount: Option<Fen>,
+    reason: &str,
+) -> Result<(Refund, bool), RefundError> {
+    let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
     let taken: u64 = existing
         .iter()
@@ -106,7 +144,7 @@ pub async fn refund(
         .iter()
         .find(|r| r.state.is_open() && amount.is_none_or(|a| a == r.refund_fee))
         .cloned();
-    let (mut refund, reused) = match reuse {
+    Ok(match reuse {
         Some(r) => (r, true),
         None => {
             let fee = amount.unwrap_or(left);
@@ -136,14 +174,7 @@ pub async fn refund(
                 .ok_or_else(|| JournalError::NoSuchSale(no.clone()))?;
             (r, false)
         }
-    };
-    if refund.state == RefundState::Requested {
-        send(till, &mut refund, row.total_fee, &mut progress).await?;
-    }
-    if let Some(limit) = wait {
-        follow(till, &mut refund, limit, &mut progress).await?;
-    }
-    Ok(RefundOutcome { refund, reused })
+    })
 }
 
 fn request(no: &str, refund_no: &str, total: Fen, fee: Fen, reason: &str) -> RefundRequest {

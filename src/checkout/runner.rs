@@ -11,10 +11,14 @@ use tokio::sync::watch;
 use super::adapter;
 use super::fingerprint::fingerprint;
 use super::flow::{Final, Phase, Reply, Request, Sale, Step, Summary};
-use super::progress::{NOT_CHARGED_NOTE, Outcome, Progress, REFUNDED_NOTE};
+use super::progress::{
+    NOT_CHARGED_NOTE, Outcome, Progress, REFUNDED_NOTE, RETURNED_BY_REFUND_NOTE,
+};
 use super::till::{Till, until};
 use crate::authcode::AuthCode;
-use crate::journal::{EventLine, JournalError, NewSale, SaleRow, SaleState, Transition};
+use crate::journal::{
+    EventLine, JournalError, NewSale, RefundState, SaleRow, SaleState, Transition,
+};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, Call, MicropayRequest, OrderQueryRequest, OrderRef, RequestError, ReverseRequest,
@@ -342,6 +346,9 @@ pub(super) async fn drive(
                     err_code: err_code.clone(),
                     ..Transition::default()
                 };
+                if matches!(sale.outcome(), Some(Final::Refunded(_))) {
+                    send_late_refund(till, ctx, &mut sale).await?;
+                }
                 if let Some(result) = sale.outcome().cloned() {
                     let outcome = outcome_of(ctx, result, paid.as_ref(), sale.summary());
                     commit_final(till, ctx, &sale, &outcome, &detail)?;
@@ -415,6 +422,49 @@ fn commit_final(
     checkpoint(till, ctx, sale, state, &t, detail, err_code.as_deref())
 }
 
+/// The flow found a late payment past WeChat's reverse window (`Final::Refunded`): refund the
+/// whole amount (its number committed first). The outcome stands once WeChat accepted the
+/// refund; otherwise the sale is unresolved and the next retry sends the same refund again.
+async fn send_late_refund(
+    till: &mut Till,
+    ctx: &SaleCtx,
+    sale: &mut Sale,
+) -> Result<(), SaleError> {
+    let row = till
+        .journal
+        .sale(&ctx.out_trade_no)
+        .map_err(|e| stop(till, ctx, e))?
+        .ok_or_else(|| {
+            stop(
+                till,
+                ctx,
+                JournalError::NoSuchSale(ctx.out_trade_no.clone()),
+            )
+        })?;
+    tracing::warn!(out_trade_no = %ctx.out_trade_no, "late payment past the reverse window: refunding it");
+    let why = match super::refund::return_late_payment(till, &row).await {
+        Ok(r) if matches!(r.state, RefundState::Processing | RefundState::Success) => {
+            let at = till.clock.unix_ms();
+            let detail = format!("late payment returned by refund {}", r.out_refund_no);
+            till.journal
+                .record_event(&ctx.out_trade_no, "refund", &detail, None, at)
+                .map_err(|e| stop(till, ctx, e))?;
+            return Ok(());
+        }
+        Ok(r) => format!(
+            "paid too late to reverse; refund {} is {} ({}): retried",
+            r.out_refund_no,
+            r.state.as_str(),
+            r.err_code.as_deref().unwrap_or("no answer")
+        ),
+        Err(super::refund::RefundError::Journal(e)) => return Err(stop(till, ctx, e)),
+        Err(e) => format!("paid too late to reverse; the refund was not sent: {e}"),
+    };
+    tracing::warn!(out_trade_no = %ctx.out_trade_no, %why, "late payment not refunded yet");
+    sale.refund_not_accepted(why);
+    Ok(())
+}
+
 fn stop(till: &mut Till, ctx: &SaleCtx, e: JournalError) -> SaleError {
     till.disable(&e);
     SaleError::Stopped {
@@ -433,6 +483,16 @@ pub(super) fn final_transition(o: &Outcome) -> (SaleState, Transition) {
                 transaction_id: Some(p.transaction_id.clone()),
                 bank_type: o.bank_type.clone(),
                 cash_fee: o.cash_fee,
+                ..Transition::default()
+            },
+        ),
+        Final::Refunded(p) => (
+            SaleState::Paid,
+            Transition {
+                transaction_id: Some(p.transaction_id.clone()),
+                bank_type: o.bank_type.clone(),
+                cash_fee: o.cash_fee,
+                message: Some(RETURNED_BY_REFUND_NOTE.into()),
                 ..Transition::default()
             },
         ),

@@ -97,8 +97,8 @@ fn past_reverse_window(till: &Till, row: &SaleRow) -> bool {
 }
 
 /// The late-payment rule for `query`: a sale the cashier was told not to hand over that WeChat
-/// now has as paid goes back to the customer (reversed, as `recover` does); past WeChat's
-/// reverse window only `accept` + `refund` can, and the refusal says so.
+/// now has as paid goes back to the customer as `recover` does it: reversed, or past WeChat's
+/// 7-day window (its reverse answers REVERSE_EXPIRE) refunded in full.
 async fn return_late_payment(
     till: &mut Till,
     row: &SaleRow,
@@ -114,27 +114,20 @@ async fn return_late_payment(
     till.journal
         .record_event(out_trade_no, "query", &detail, err_code, at)?;
     tracing::warn!(out_trade_no, "late payment: returning it to the customer");
-    if past_reverse_window(till, row) {
-        return Err(SettleError::Refused {
-            en: format!(
-                "sale {out_trade_no} was paid at WeChat after the cashier was told not to hand over goods, and it is older than 7 days: run `paycode accept {out_trade_no}`, then `paycode refund {out_trade_no}`"
-            ),
-            zh: format!(
-                "交易 {out_trade_no} 在告知收银员勿交付商品后才在微信支付成功,且已超过 7 天:请运行 `paycode accept {out_trade_no}`,再运行 `paycode refund {out_trade_no}`"
-            ),
-        });
-    }
     let outcome = drive_reverse(till, row, |_| {}).await?;
     let after = till
         .journal
         .sale(out_trade_no)?
         .map_or(row.state, |r| r.state);
+    // Said only when it happened: the reverse (or past WeChat's window, the refund) may not
+    // have got through, and then the sale is still unresolved.
+    let returned = outcome.status() == super::Status::Reversed;
     Ok(QueryAnswer {
         before: row.state,
         after,
         wechat,
         outcome: Some(outcome),
-        returned: true,
+        returned,
     })
 }
 

@@ -103,7 +103,7 @@ fn money_moved(done: &[Recovered]) -> Option<Words> {
         .filter(|r| {
             matches!(
                 r.outcome.result,
-                Final::Paid(_) | Final::Reversed { refunded: true }
+                Final::Paid(_) | Final::Reversed { refunded: true } | Final::Refunded(_)
             )
         })
         .collect();
@@ -201,6 +201,11 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
             Err(e) => settle_error(&e, json),
             Ok(a) => {
                 let status = a.outcome.as_ref().map(|o| o.status());
+                let refunded = a
+                    .outcome
+                    .as_ref()
+                    .is_some_and(|o| matches!(o.result, Final::Refunded(_)));
+                let returned = returned_words(refunded);
                 let code = status.map_or(2, Status::exit_code);
                 if json {
                     let mut v = match &a.outcome {
@@ -225,8 +230,8 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                     }
                     if a.returned {
                         v["returned"] = json!(true);
-                        v["message"] = json!(RETURNED_EN);
-                        v["message_zh"] = json!(RETURNED_ZH);
+                        v["message"] = json!(returned.en);
+                        v["message_zh"] = json!(returned.zh);
                     }
                     println!("{v}");
                 } else {
@@ -249,8 +254,8 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         println!("{}", messages::text(o, Language::En));
                     }
                     if a.returned {
-                        println!("{RETURNED_ZH}");
-                        println!("{RETURNED_EN}");
+                        println!("{}", returned.zh);
+                        println!("{}", returned.en);
                     }
                     if corrected(&a) {
                         println!("{CORRECTED_ZH}");
@@ -272,11 +277,29 @@ const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this 
      held as not charged or unresolved; it is now recorded as PAID. Hand over the goods.";
 const CORRECTED_ZH: &str =
     "已确认收款:该笔曾记为未扣款或结果未明,但微信已扣款;现记为已支付。请交付商品。";
-const RETURNED_EN: &str = "WeChat took the customer's money after the cashier was told not to hand \
-     over goods: paycode returned it (reversed). To keep such a payment instead, a manager runs \
-     `paycode accept` before it is returned.";
-const RETURNED_ZH: &str = "告知收银员勿交付商品后,微信才扣款成功:paycode 已将款项退回顾客(撤销)。\
-     如需保留此类付款,店长须在退回前运行 `paycode accept`。";
+/// What `query` says when the late-payment rule returned the money; `refunded`: past WeChat's
+/// reverse window, by the refund API.
+fn returned_words(refunded: bool) -> Words {
+    let (how_en, how_zh) = if refunded {
+        (
+            "refunded in full: too late to reverse",
+            "已全额退款:已过撤销期限",
+        )
+    } else {
+        ("reversed", "撤销")
+    };
+    Words::new(
+        format!(
+            "WeChat took the customer's money after the cashier was told not to hand over goods: \
+             paycode returned it ({how_en}). To keep such a payment instead, a manager runs \
+             `paycode accept` before it is returned."
+        ),
+        format!(
+            "告知收银员勿交付商品后,微信才扣款成功:paycode 已将款项退回顾客({how_zh})。\
+             如需保留此类付款,店长须在退回前运行 `paycode accept`。"
+        ),
+    )
+}
 
 /// `paycode reverse <out_trade_no>`.
 pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {

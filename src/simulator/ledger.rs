@@ -237,6 +237,8 @@ pub struct Sim {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) requests: BTreeMap<&'static str, u64>,
     seq: u64,
+    /// Simulated time skipped by the trainer (`Op::Advance`), added to every reading.
+    skipped: Duration,
 }
 
 impl Sim {
@@ -251,7 +253,18 @@ impl Sim {
             faults: Vec::new(),
             requests: BTreeMap::new(),
             seq: 0,
+            skipped: Duration::ZERO,
         }
+    }
+
+    /// `now` as this simulator sees it: with the skipped time added.
+    pub fn shifted(&self, now: SimTime) -> SimTime {
+        now.saturating_add(self.skipped)
+    }
+
+    /// Trainer: jump simulated time forward by `by` (orders age, windows pass).
+    pub fn skip(&mut self, by: Duration) {
+        self.skipped = self.skipped.saturating_add(by);
     }
 
     /// The settings it runs with.

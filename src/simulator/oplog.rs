@@ -38,6 +38,8 @@ pub enum Op {
         count: u32,
         endpoint: Option<Endpoint>,
     },
+    /// Trainer: move simulated time forward (days in a test, e.g. past the reverse window).
+    Advance(Duration),
 }
 
 impl Op {
@@ -63,6 +65,7 @@ pub enum Outcome {
 
 /// Apply `op` to `sim` at simulated time `now`.
 pub fn apply(sim: &mut Sim, op: &Op, now: SimTime) -> Outcome {
+    let now = sim.shifted(now);
     match op {
         Op::Request { ep, post, body } => Outcome::Reply(sim.handle_request(*ep, *post, body, now)),
         // Not a POST with an empty body: refused before decoding, so only the count moves —
@@ -76,6 +79,10 @@ pub fn apply(sim: &mut Sim, op: &Op, now: SimTime) -> Outcome {
             endpoint,
         } => {
             sim.add_fault(*fault, *count, *endpoint);
+            Outcome::Queued
+        }
+        Op::Advance(by) => {
+            sim.skip(*by);
             Outcome::Queued
         }
     }
@@ -189,6 +196,9 @@ enum LineOp {
         count: u32,
         endpoint: Option<String>,
     },
+    Advance {
+        ms: u64,
+    },
 }
 
 /// `op` at `now` as one JSON line (no newline). `None` only for a body that is not UTF-8, which
@@ -218,6 +228,9 @@ pub fn to_line(op: &Op, now: SimTime) -> Option<String> {
                 endpoint: endpoint.map(|e| e.name().into()),
             }
         }
+        Op::Advance(by) => LineOp::Advance {
+            ms: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
+        },
     };
     let t = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
     serde_json::to_string(&Line { t, op }).ok()
@@ -249,6 +262,7 @@ pub fn from_line(line: &str) -> Option<(Op, SimTime)> {
                 None => None,
             },
         },
+        LineOp::Advance { ms } => Op::Advance(Duration::from_millis(ms)),
     };
     Some((op, Duration::from_millis(l.t)))
 }

@@ -88,6 +88,7 @@ impl Shared {
             Some(st) => st.refresh(sim, self.time_scale),
             None => self.local_now(),
         };
+        let now = sim.shifted(now);
         f(sim, now)
     }
 
@@ -132,6 +133,11 @@ impl RunningSim {
     /// Every order and the totals (same as `GET /__sim/ledger`).
     pub fn ledger(&self) -> LedgerView {
         self.shared.view(|sim, now| sim.ledger(now))
+    }
+
+    /// Trainer: move simulated time forward by `by` (same as `POST /__sim/advance`).
+    pub fn advance(&self, by: Duration) {
+        self.shared.run(Op::Advance(by));
     }
 
     /// Trainer: the customer confirms the password for this order now.
@@ -339,6 +345,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/confirm/{no}", post(confirm))
         .route("/__sim/cancel/{no}", post(cancel))
         .route("/__sim/fault", post(fault))
+        .route("/__sim/advance", post(advance))
         .fallback(wechat)
         .with_state(shared)
 }
@@ -426,6 +433,33 @@ async fn fault(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Respons
     });
     let queued = s.view(|sim, _| sim.pending_faults().to_vec());
     json(StatusCode::OK, &serde_json::json!({ "queued": queued }))
+}
+
+/// `POST /__sim/advance` body: how far to move simulated time.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceRequest {
+    #[serde(default)]
+    days: u64,
+    #[serde(default)]
+    secs: u64,
+}
+
+async fn advance(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Response<Body> {
+    let req: AdvanceRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = format!("body must be JSON like {{\"days\":8}} or {{\"secs\":90}}: {e}");
+            return json(StatusCode::BAD_REQUEST, &serde_json::json!({ "error": e }));
+        }
+    };
+    let by = Duration::from_secs(req.days.saturating_mul(86_400).saturating_add(req.secs));
+    s.run(Op::Advance(by));
+    let now = s.view(|_, now| now);
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "advanced_secs": by.as_secs(), "now_secs": now.as_secs() }),
+    )
 }
 
 /// Every WeChat path (any method: non-POST gets REQUIRE_POST_METHOD).

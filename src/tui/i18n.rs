@@ -81,6 +81,7 @@ texts! {
     OrderNo => "Order: {0}", "订单号:{0}";
     ReversedRefunded => "The customer was charged and has been refunded", "顾客已扣款,已原路退回";
     ReversedNotCharged => "The customer was not charged", "顾客未被扣款";
+    RefundedLate => "Paid too late to reverse: a refund of the whole amount went to the customer", "扣款过晚无法撤销:已向顾客全额退款";
     ReversedWhatToDo => "Start again if the customer still wants to pay", "如顾客仍要付款,请重新收款";
     UnresolvedBody => "Do NOT hand over goods. paycode keeps checking; the sale stays on the pending list (F3).",
         "请勿交付商品。系统会继续核实,该笔交易保留在待处理列表(F3)。";

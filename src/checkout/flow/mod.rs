@@ -40,6 +40,9 @@ pub struct Sale {
     sure_query: Option<String>,
     /// The last definite answer was USERPAYING (password box open).
     password_box: bool,
+    /// WeChat answered the reverse REVERSE_EXPIRE: past its 7-day window only a refund returns
+    /// a payment.
+    reverse_expired: bool,
     cancelled: bool,
     problem: Option<String>,
 }
@@ -119,6 +122,7 @@ impl Sale {
             notexist_seen: 0,
             sure_query: None,
             password_box: false,
+            reverse_expired: false,
             cancelled: false,
             problem: None,
         }
@@ -235,6 +239,15 @@ impl Sale {
     }
 
     /// The outcome once final.
+    /// The refund a `Final::Refunded` asked for was not accepted by WeChat (no answer, refused,
+    /// abnormal): the sale is unresolved, and a later retry sends it again.
+    pub fn refund_not_accepted(&mut self, why: String) {
+        if matches!(self.state, State::Done(Final::Refunded(_))) {
+            self.problem = Some(why.clone());
+            self.state = State::Done(Final::Unresolved { why });
+        }
+    }
+
     pub fn outcome(&self) -> Option<&Final> {
         match &self.state {
             State::Done(outcome) => Some(outcome),

@@ -10,6 +10,9 @@ pub(crate) const TAKEN: &str = "OUT_TRADE_NO_USED";
 /// Reverse `err_code`s worth another call (docs/protocol.md §7); others go to the query.
 const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"];
 
+/// The reverse answer for an order older than WeChat's 7-day reverse window.
+const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
+
 impl Sale {
     /// The micropay answered: paid, definitely not, or open (query).
     pub(super) fn on_micropay(&mut self, now: Millis, reply: Reply) {
@@ -151,6 +154,7 @@ impl Sale {
                 if !recall && !REVERSE_RETRY_CODES.contains(&err_code.as_str()) =>
             {
                 // ORDERNOTEXIST, REVERSE_EXPIRE, …: retrying will not help; the query decides.
+                self.reverse_expired |= err_code == REVERSE_EXPIRE;
                 self.note(format!("reverse {err_code}"));
                 self.schedule(Request::OrderQuery, now);
             }
@@ -164,11 +168,23 @@ impl Sale {
     /// The query after a reverse (or on resuming a reverse): is the order closed for good?
     pub(super) fn on_confirm_query(&mut self, now: Millis, reply: Reply) {
         match reply {
-            Reply::QueryState { state, .. } => match state {
+            Reply::QueryState { state, payment } => match state {
                 TradeState::Revoked | TradeState::Closed | TradeState::PayError => {
                     self.finish_not_charged(Final::Reversed { refunded: false });
                 }
                 TradeState::Refund => self.finish(Final::Reversed { refunded: true }),
+                // Verified paid for this amount and no longer reversible: a refund returns it.
+                TradeState::Success if self.reverse_expired => match payment {
+                    Some(p) if p.total_fee == self.total_fee => self.finish(Final::Refunded(p)),
+                    other => {
+                        let why = match &other {
+                            Some(p) => self.fee_mismatch("orderquery", p),
+                            None => "orderquery SUCCESS without payment details".into(),
+                        };
+                        self.note(why);
+                        self.give_up();
+                    }
+                },
                 TradeState::Success
                 | TradeState::UserPaying
                 | TradeState::NotPay

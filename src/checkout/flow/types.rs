@@ -158,6 +158,11 @@ pub enum Final {
     Failed { err_code: String, rescan: bool },
     /// Reversed: not charged, or charged and refunded (`refunded`).
     Reversed { refunded: bool },
+    /// Charged after the cashier was told not to hand over goods, and past WeChat's 7-day
+    /// reverse window: the whole amount goes back to the customer through the refund API.
+    /// The flow ends here; the runner sends the refund and keeps this outcome only once WeChat
+    /// accepted it (else the sale stays unresolved and is retried).
+    Refunded(Payment),
     /// The outcome could not be settled: do not hand over goods; check the merchant app.
     Unresolved { why: String },
 }

@@ -238,7 +238,12 @@ impl App {
         if paid == 0 {
             let refunded = resolved
                 .iter()
-                .filter(|r| matches!(r.result, Final::Reversed { refunded: true }))
+                .filter(|r| {
+                    matches!(
+                        r.result,
+                        Final::Reversed { refunded: true } | Final::Refunded(_)
+                    )
+                })
                 .count();
             let not_charged = resolved.len() - refunded;
             let text = match (not_charged, refunded) {

@@ -81,7 +81,7 @@ pub(crate) fn final_word(f: &Final) -> T {
     match f {
         Final::Paid(_) => T::ResultPaid,
         Final::Failed { .. } => T::ResultNotCharged,
-        Final::Reversed { .. } => T::ResultReversed,
+        Final::Reversed { .. } | Final::Refunded(_) => T::ResultReversed,
         Final::Unresolved { .. } => T::ResultUnresolved,
     }
 }

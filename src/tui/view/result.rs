@@ -29,7 +29,9 @@ pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
     let (word_en, word, color) = match &r.result {
         Final::Paid(_) => ("PAID", T::ResultPaid, Color::Green),
         Final::Failed { .. } => ("NOT CHARGED", T::ResultNotCharged, Color::Red),
-        Final::Reversed { .. } => ("REVERSED", T::ResultReversed, Color::Yellow),
+        Final::Reversed { .. } | Final::Refunded(_) => {
+            ("REVERSED", T::ResultReversed, Color::Yellow)
+        }
         Final::Unresolved { .. } => ("UNRESOLVED", T::ResultUnresolved, Color::Magenta),
     };
     let block = Block::bordered()
@@ -82,6 +84,10 @@ pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
                 T::ReversedNotCharged
             };
             lines.push(Line::styled(tr(lang, t), bold));
+            lines.push(Line::raw(format!("→ {}", tr(lang, T::ReversedWhatToDo))));
+        }
+        Final::Refunded(_) => {
+            lines.push(Line::styled(tr(lang, T::RefundedLate), bold));
             lines.push(Line::raw(format!("→ {}", tr(lang, T::ReversedWhatToDo))));
         }
         Final::Unresolved { why } => {

@@ -141,6 +141,7 @@ fn check_seed(seed: u64) -> Final {
     let mut requests: Vec<(Millis, Request)> = Vec::new();
     let mut confirmed: Vec<Payment> = Vec::new();
     let mut refund_seen = false;
+    let mut expired_seen = false;
     let mut rescan_seen = false;
 
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap();
@@ -184,6 +185,9 @@ fn check_seed(seed: u64) -> Final {
                         class: ErrClass::Rescan,
                         ..
                     } => rescan_seen = true,
+                    Reply::ReverseFail { err_code, .. } if err_code == "REVERSE_EXPIRE" => {
+                        expired_seen = true
+                    }
                     _ => {}
                 }
                 let latency = rng.below(3000);
@@ -228,6 +232,15 @@ fn check_seed(seed: u64) -> Final {
             );
         }
         Final::Reversed { refunded: true } => assert!(refund_seen, "seed {seed}"),
+        // Only a verified payment of this amount, after a reverse WeChat refused as expired.
+        Final::Refunded(p) => {
+            assert_eq!(p.total_fee, FEE, "seed {seed}");
+            assert!(
+                confirmed.contains(p),
+                "seed {seed}: Refunded without a Paid reply"
+            );
+            assert!(expired_seen, "seed {seed}: Refunded without REVERSE_EXPIRE");
+        }
         Final::Failed { rescan: true, .. } => assert!(rescan_seen, "seed {seed}"),
         _ => {}
     }
@@ -238,16 +251,18 @@ fn check_seed(seed: u64) -> Final {
 
 #[test]
 fn random_schedules_keep_the_invariants() {
-    // [paid, failed, reversed, unresolved]: the schedules must reach every kind of ending.
-    let mut endings = [0u32; 4];
+    // [paid, failed, reversed, unresolved, refunded]: every kind of ending must be reached.
+    let mut endings = [0u32; 5];
     for seed in 0..5000 {
         let slot = match check_seed(seed) {
             Final::Paid(_) => 0,
             Final::Failed { .. } => 1,
             Final::Reversed { .. } => 2,
             Final::Unresolved { .. } => 3,
+            Final::Refunded(_) => 4,
         };
         endings[slot] += 1;
     }
-    assert!(endings.iter().all(|&n| n > 100), "{endings:?}");
+    assert!(endings[..4].iter().all(|&n| n > 100), "{endings:?}");
+    assert!(endings[4] > 0, "{endings:?}");
 }

@@ -117,7 +117,17 @@ fn reverse_error_that_cannot_be_retried_lets_the_query_decide() {
     let run = run(userpaying()
         .reverses(vec![reverse_fail("REVERSE_EXPIRE", false)])
         .confirms(vec![state(TradeState::Success)]));
-    // A paid order that cannot be reversed: keep trying, then Unresolved, never Reversed.
+    // Paid and too old to reverse: no more reverses, the whole amount goes back by refund.
+    assert_eq!(count(&run, R), 1);
+    assert!(matches!(run.outcome, Final::Refunded(ref p) if p.total_fee == FEE));
+}
+
+#[test]
+fn reverse_refused_for_another_reason_keeps_trying_then_gives_up() {
+    let run = run(userpaying()
+        .reverses(vec![reverse_fail("ORDERNOTEXIST", false)])
+        .confirms(vec![state(TradeState::Success)]));
+    // A paid order whose reverse keeps failing: keep trying, then Unresolved, never Reversed.
     assert_eq!(count(&run, R), 10);
     assert!(matches!(run.outcome, Final::Unresolved { .. }));
 }
