@@ -523,6 +523,47 @@ async fn reverse_over_plain_http() {
 }
 
 #[tokio::test]
+async fn advancing_simulated_time_ends_the_reverse_window() {
+    let sim = started(false).await;
+    let http = client(&sim, false);
+    let old = order_no("A");
+    micropay(&http, &sim, &old, &code("normal"), "100").await;
+    let advance = |body: &'static str| {
+        http.post(format!("{}/__sim/advance", sim.base_url))
+            .body(body)
+            .send()
+    };
+    let bad = advance(r#"{"weeks":1}"#).await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    assert!(bad.text().await.unwrap().contains("days"));
+    let ok = advance(r#"{"days":8}"#).await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let v: serde_json::Value = serde_json::from_str(&ok.text().await.unwrap()).unwrap();
+    assert_eq!(v["advanced_secs"], 8 * 86_400);
+    assert!(v["now_secs"].as_u64().unwrap() >= 8 * 86_400, "{v}");
+    let f = call(
+        &http,
+        &sim,
+        "/secapi/pay/reverse",
+        &[("out_trade_no", &old)],
+    )
+    .await;
+    assert_eq!(f.get("err_code"), Some("REVERSE_EXPIRE"));
+    assert_eq!(trade_state(&http, &sim, &old).await, "SUCCESS");
+    // An order made after the jump is young again.
+    let young = order_no("Y");
+    micropay(&http, &sim, &young, &code("normal"), "100").await;
+    let f = call(
+        &http,
+        &sim,
+        "/secapi/pay/reverse",
+        &[("out_trade_no", &young)],
+    )
+    .await;
+    assert_eq!(f.get("result_code"), Some("SUCCESS"));
+}
+
+#[tokio::test]
 async fn refunds_refundquery_and_statement() {
     let mut s = settings(false);
     s.refund_delay = Duration::ZERO;

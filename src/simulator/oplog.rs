@@ -363,6 +363,7 @@ mod tests {
                 count: 3,
                 endpoint: None,
             },
+            Op::Advance(Duration::from_secs(8 * 86_400)),
         ];
         for (i, op) in ops.iter().enumerate() {
             let now = Duration::from_millis(1000 + i as u64);
@@ -371,6 +372,13 @@ mod tests {
             assert_eq!(from_line(&line), Some((op.clone(), now)), "{line}");
         }
         assert_eq!(from_line("{\"t\":1,\"op\":\"teleport\"}"), None);
+        assert_eq!(
+            from_line("{\"t\":1,\"op\":\"advance\",\"ms\":5}"),
+            Some((
+                Op::Advance(Duration::from_millis(5)),
+                Duration::from_millis(1)
+            ))
+        );
         assert_eq!(from_line("not json"), None);
     }
 }
