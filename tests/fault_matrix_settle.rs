@@ -6,7 +6,7 @@ mod checkout_support;
 
 use checkout_support::proxy::Tamper;
 use checkout_support::{Harness, Timing, kill_9};
-use paycode::journal::SaleState;
+use paycode::journal::{RefundState, SaleState};
 
 /// A normal customer pays `amount`; the sale's order number.
 fn paid_sale(h: &Harness, amount: &str) -> String {
@@ -416,4 +416,67 @@ fn a_late_refund_without_an_answer_stays_unresolved_and_is_resent_under_its_numb
     assert_eq!(order.refunds.len(), 1, "{order:?}");
     assert_eq!(order.refunds[0].out_refund_no, refunds[0].out_refund_no);
     returned_by_one_refund(&h, &no, 250);
+}
+
+/// Row 47: a refund whose answer paycode could not verify stays open under its number; before
+/// any new `out_refund_no` of that sale a refundquery asks WeChat about it. Found: it is
+/// recorded and the new refund goes ahead. Not found: the new one is refused, naming the open
+/// refund and how to send it again (same number), so no number is ever abandoned.
+#[test]
+fn a_new_refund_first_asks_wechat_about_an_unverified_one() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    // WeChat made the refund; every answer to it was BANKERROR (outside the refusal table).
+    let no = paid_sale(&h, "10.00");
+    h.sim.add_fault(Fault::BankError, 5, Some(Endpoint::Refund));
+    h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    let r1 = format!("{no}R1");
+    let state = |h: &Harness, no: &str, r: &str| {
+        let rs = h.journal().refunds_of(no).unwrap();
+        rs.iter().find(|x| x.out_refund_no == r).map(|x| x.state)
+    };
+    assert_eq!(state(&h, &no, &r1), Some(RefundState::Requested));
+    let queries = h.requests("refundquery");
+    let two = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    assert_eq!(two.json()["status"], "success", "{}", two.stdout);
+    assert!(h.requests("refundquery") > queries, "asked about R1 first");
+    assert_ne!(
+        state(&h, &no, &r1),
+        Some(RefundState::Requested),
+        "R1 recorded"
+    );
+    assert_eq!(h.order(&no).refunded, 500);
+
+    // This refund never reached WeChat: a new number is refused until it is settled.
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let proxy = h.proxy(checkout_support::Opts::default());
+    proxy.tamper("/secapi/pay/refund", Tamper::Unreached(502), 10_000);
+    h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    proxy.clear();
+    let r1 = format!("{no}R1");
+    assert_eq!(state(&h, &no, &r1), Some(RefundState::Requested));
+    let two = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    let j = two.json();
+    assert_eq!(
+        (two.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    let msg = j["message"].as_str().unwrap();
+    assert!(msg.contains(&r1) && msg.contains("--amount 3.00"), "{msg}");
+    assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 1);
+    assert_eq!(h.order(&no).refunds.len(), 0, "nothing refunded");
+    // Sending the open one again (same number) works; then the 2.00 goes ahead.
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(
+        again.json()["out_refund_no"],
+        r1.as_str(),
+        "{}",
+        again.stdout
+    );
+    let two = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    assert_eq!(two.json()["status"], "success", "{}", two.stdout);
+    assert_eq!(h.order(&no).refunded, 500);
 }

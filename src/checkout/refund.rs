@@ -95,6 +95,7 @@ pub async fn refund(
             zh: format!("交易 {out_trade_no} 未支付成功,无可退款项"),
         });
     }
+    settle_unverified(till, &row, amount).await?;
     let (mut refund, reused) = open_or_new(till, &row, amount, reason)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut progress).await?;
@@ -265,9 +266,6 @@ async fn follow(
 ) -> Result<(), RefundError> {
     let start = till.clock.now();
     let interval = till.policy.query_interval.max(Duration::from_millis(1));
-    let req = RefundQueryRequest {
-        by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
-    };
     let mut queries = 0;
     while r.state.is_open() && till.clock.now().since(start) <= limit {
         queries += 1;
@@ -275,41 +273,84 @@ async fn follow(
             out_refund_no: r.out_refund_no.clone(),
             queries,
         });
-        let called = till.call(&req).await;
-        if let Err(CallError::Request(e)) = called {
-            return Err(e.into());
-        }
-        if let Ok(a) = called
-            && let Ok(reply) = a.answer
-            && let Ok(list) = reply.result
-            && let Some(item) = list
-                .refunds
-                .iter()
-                .find(|i| i.out_refund_no == r.out_refund_no)
-        {
-            let state = match item.refund_status {
-                RefundStatus::Success => Some(RefundState::Success),
-                RefundStatus::RefundClose => Some(RefundState::Closed),
-                RefundStatus::Change => Some(RefundState::Change),
-                RefundStatus::Processing | RefundStatus::Other(_) => {
-                    (r.state == RefundState::Requested).then_some(RefundState::Processing)
-                }
-            };
-            if let Some(state) = state {
-                let at = till.clock.unix_ms();
-                till.journal.update_refund(
-                    &r.out_refund_no,
-                    state,
-                    Some(&item.refund_id),
-                    None,
-                    at,
-                )?;
-                r.state = state;
-                r.refund_id = Some(item.refund_id.clone());
-            }
-        }
+        ask_once(till, r).await?;
         if r.state.is_open() {
             tokio::time::sleep(interval).await;
+        }
+    }
+    Ok(())
+}
+
+/// One refundquery for `r`; a verified answer that names it is recorded. Anything else (no
+/// reply, unsigned, REFUNDNOTEXIST) leaves it as it was.
+async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<(), RefundError> {
+    let req = RefundQueryRequest {
+        by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
+    };
+    let called = till.call(&req).await;
+    if let Err(CallError::Request(e)) = called {
+        return Err(e.into());
+    }
+    if let Ok(a) = called
+        && let Ok(reply) = a.answer
+        && let Ok(list) = reply.result
+        && let Some(item) = list
+            .refunds
+            .iter()
+            .find(|i| i.out_refund_no == r.out_refund_no)
+    {
+        let state = match item.refund_status {
+            RefundStatus::Success => Some(RefundState::Success),
+            RefundStatus::RefundClose => Some(RefundState::Closed),
+            RefundStatus::Change => Some(RefundState::Change),
+            RefundStatus::Processing | RefundStatus::Other(_) => {
+                (r.state == RefundState::Requested).then_some(RefundState::Processing)
+            }
+        };
+        if let Some(state) = state {
+            let at = till.clock.unix_ms();
+            till.journal
+                .update_refund(&r.out_refund_no, state, Some(&item.refund_id), None, at)?;
+            r.state = state;
+            r.refund_id = Some(item.refund_id.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Before a new `out_refund_no` of `row`: ask WeChat about each of its refunds whose answer was
+/// never verified (still `requested`), so that no number is abandoned. One WeChat still does
+/// not confirm refuses the new refund, naming it and how to send it again under its number.
+async fn settle_unverified(
+    till: &mut Till,
+    row: &SaleRow,
+    amount: Option<Fen>,
+) -> Result<(), RefundError> {
+    let unverified: Vec<Refund> = till
+        .journal
+        .refunds_of(&row.out_trade_no)?
+        .into_iter()
+        .filter(|r| r.state == RefundState::Requested)
+        .collect();
+    // This request resends one of them (same number): nothing new is numbered.
+    if unverified
+        .iter()
+        .any(|r| amount.is_none_or(|a| a == r.refund_fee))
+    {
+        return Ok(());
+    }
+    for mut r in unverified {
+        ask_once(till, &mut r).await?;
+        if r.state == RefundState::Requested {
+            let (no, rno, fee) = (&row.out_trade_no, &r.out_refund_no, r.refund_fee);
+            return Err(RefundError::Refused {
+                en: format!(
+                    "refund {rno} of ¥{fee} has no verified answer from WeChat yet: send it again first with `paycode refund {no} --amount {fee}` (same refund number, never refunded twice); a new refund is not started while it is open"
+                ),
+                zh: format!(
+                    "退款 {rno}(¥{fee})尚未得到微信确认:请先用 `paycode refund {no} --amount {fee}` 重新发送(同一退款单号,不会重复退款);在它完成前不会发起新的退款"
+                ),
+            });
         }
     }
     Ok(())
