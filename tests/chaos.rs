@@ -262,6 +262,7 @@ fn row(no: &str, amount: u64, state: SaleState) -> SaleRow {
         err_code: None,
         message: None,
         attach: None,
+        pos_ref: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn seed(config: &Path) {
         code_masked: "1345**********6789".into(),
         device_info: DEVICE.into(),
         attach: None,
+        pos_ref: None,
     };
     j.insert_intent(&sale, 0).unwrap();
     let t = Transition {

@@ -101,6 +101,7 @@ fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
         err_code: (state == SaleState::Failed).then(|| "NOTENOUGH".into()),
         message: (state == SaleState::Unresolved).then(|| "reverse: no answer".into()),
         attach: None,
+        pos_ref: None,
     }
 }
 

@@ -368,6 +368,7 @@ fn sale(no: &str, fee: u64, state: SaleState, created_ms: i64) -> SaleRow {
         err_code: None,
         message: None,
         attach: None,
+        pos_ref: None,
     }
 }
 

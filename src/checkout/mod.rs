@@ -6,6 +6,7 @@ pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod health; // one probe for `check` and diagnostics: reachability, key, clock skew, certificate
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
 pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
+pub mod pos_ref; // the POS's order id (`pay --ref`): at most one charged sale per ref (pure)
 pub mod progress; // Progress events and the Outcome of a sale
 pub mod reasons; // why a sale was not charged and what to do, by err_code (CLI and TUI)
 pub mod reconcile; // end-of-day: the journal against WeChat's statement (pure)
@@ -18,5 +19,7 @@ pub mod till; // everything a sale needs, built from the config
 
 pub use progress::{Outcome, Progress, Status};
 pub use recovery::{Recovered, RetrySchedule, pending, recover, retry_pending};
-pub use runner::{CancelToken, SaleError, run_sale, run_sale_cancellable};
+pub use runner::{
+    CancelToken, RefSale, SaleError, run_sale, run_sale_cancellable, run_sale_for_ref,
+};
 pub use till::{Till, TillError};

@@ -192,6 +192,7 @@ mod tests {
             err_code: Some("NOTENOUGH".into()),
             message: Some(REFUNDED_NOTE.into()),
             attach: None,
+            pos_ref: None,
         }
     }
 

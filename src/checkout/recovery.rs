@@ -17,6 +17,8 @@ use crate::journal::{JournalError, SaleRow, SaleState, Transition};
 pub struct Recovered {
     pub was: SaleState,
     pub outcome: Outcome,
+    /// The POS order id the sale was made for (`pay --ref`), if any.
+    pub pos_ref: Option<String>,
 }
 
 /// Resume every open sale (intent, submitted, reversing), oldest first. Unresolved sales are
@@ -140,6 +142,7 @@ pub async fn resume(
     Ok(Recovered {
         was: row.state,
         outcome,
+        pos_ref: row.pos_ref.clone(),
     })
 }
 

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use super::adapter;
 use super::fingerprint::fingerprint;
 use super::flow::{Final, Phase, Reply, Request, Sale, Step, Summary};
+use super::pos_ref::{self, PosRef, RefCheck};
 use super::progress::{
     NOT_CHARGED_NOTE, Outcome, Progress, REFUNDED_NOTE, RETURNED_BY_REFUND_NOTE,
 };
@@ -45,6 +46,14 @@ pub enum SaleError {
     BadAmount { amount: Fen, max: Fen },
     #[error("cannot build the payment request: {0}; fix [merchant] in the config")]
     Request(#[from] RequestError),
+    #[error(
+        "--ref {pos_ref} is the POS order of sale {out_trade_no} for ¥{amount}: a ref is never charged for another amount; check the POS order, or give the new order its own ref; nothing was sent"
+    )]
+    RefAmount {
+        pos_ref: String,
+        out_trade_no: String,
+        amount: Fen,
+    },
     #[error("{0}; nothing was sent")]
     Journal(JournalError),
     #[error(
@@ -84,6 +93,13 @@ impl Bilingual for SaleError {
                 format!("金额 ¥{amount} 不允许:须在 ¥0.01 与 ¥{max} 之间([checkout] max_amount)")
             }
             Self::Request(e) => format!("无法生成支付请求:{};请修正配置中的 [merchant]", e.zh()),
+            Self::RefAmount {
+                pos_ref,
+                out_trade_no,
+                amount,
+            } => format!(
+                "--ref {pos_ref} 是交易 {out_trade_no}(¥{amount})的 POS 订单:同一订单号不会按其他金额收款;请核对 POS 订单,或为新订单使用新的 ref;未发送任何请求"
+            ),
             Self::Journal(e) => format!("{};未发送任何请求", e.zh()),
             Self::Stopped {
                 out_trade_no,
@@ -139,6 +155,69 @@ pub async fn run_sale(
     run_sale_cancellable(till, amount, code, &CancelToken::new(), progress).await
 }
 
+/// How [`run_sale_for_ref`] answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefSale {
+    pub outcome: Outcome,
+    /// The ref's earlier sale (paid, or unresolved), not a new charge.
+    pub existing: bool,
+}
+
+/// One sale for the POS's order id `pos_ref` (`pay --ref`): when the ref already has a paid or
+/// unsettled sale, that sale is the answer and nothing is sent; a ref of another amount is
+/// refused; otherwise a new charge under a new order number, recorded with the ref.
+pub async fn run_sale_for_ref(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    pos_ref: &PosRef,
+    progress: impl FnMut(Progress),
+) -> Result<RefSale, SaleError> {
+    let earlier = till
+        .journal
+        .sales_with_ref(pos_ref.as_str())
+        .map_err(SaleError::Journal)?;
+    match pos_ref::check(&earlier, amount) {
+        RefCheck::Charge => {
+            let outcome = start(
+                till,
+                amount,
+                code,
+                Some(pos_ref),
+                &CancelToken::new(),
+                progress,
+            )
+            .await?;
+            Ok(RefSale {
+                outcome,
+                existing: false,
+            })
+        }
+        RefCheck::Existing(row) => {
+            let summary: Option<Summary> = till
+                .journal
+                .flow(&row.out_trade_no)
+                .map_err(SaleError::Journal)?
+                .and_then(|j| serde_json::from_str(&j).ok());
+            tracing::info!(out_trade_no = %row.out_trade_no, "ref already has a sale: answered with it");
+            match Outcome::from_journal(&row, summary.as_ref()) {
+                Some(outcome) => Ok(RefSale {
+                    outcome,
+                    existing: true,
+                }),
+                None => Err(SaleError::Busy {
+                    out_trade_no: row.out_trade_no,
+                }),
+            }
+        }
+        RefCheck::OtherAmount(row) => Err(SaleError::RefAmount {
+            pos_ref: pos_ref.as_str().to_string(),
+            out_trade_no: row.out_trade_no,
+            amount: row.total_fee,
+        }),
+    }
+}
+
 /// Charge `code` for `amount`. Guards first (payments enabled, journal readable, no open sale,
 /// not a duplicate scan, amount within limits, request buildable), then the intent is committed
 /// and only then the micropay is sent.
@@ -146,6 +225,18 @@ pub async fn run_sale_cancellable(
     till: &mut Till,
     amount: Fen,
     code: AuthCode,
+    cancel: &CancelToken,
+    progress: impl FnMut(Progress),
+) -> Result<Outcome, SaleError> {
+    start(till, amount, code, None, cancel, progress).await
+}
+
+/// [`run_sale_cancellable`], recording the POS's order id when there is one.
+async fn start(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    pos_ref: Option<&PosRef>,
     cancel: &CancelToken,
     progress: impl FnMut(Progress),
 ) -> Result<Outcome, SaleError> {
@@ -201,6 +292,7 @@ pub async fn run_sale_cancellable(
         code_masked: code.masked(),
         device_info: c.device_info.clone(),
         attach: Some(tag.clone()),
+        pos_ref: pos_ref.map(|r| r.as_str().to_string()),
     };
     if let Err(e) = till.journal.insert_intent(&intent, now_ms) {
         till.disable(&e);

@@ -146,6 +146,7 @@ fn sale_json(s: &SaleRow) -> serde_json::Value {
         "err_code": s.err_code,
         "code": s.code_masked,
         "device_info": s.device_info,
+        "ref": s.pos_ref,
     })
 }
 

@@ -9,9 +9,11 @@ use serde_json::json;
 use super::{lang, load, logging, open_till, output, runtime, with_till};
 use crate::authcode::AuthCode;
 use crate::checkout::flow::Final;
+use crate::checkout::pos_ref::PosRef;
 use crate::checkout::settle::{self, SettleError};
 use crate::checkout::{
     Progress, Recovered, Status, Till, messages, recover as recover_sales, run_sale,
+    run_sale_for_ref,
 };
 use crate::config::Language;
 use crate::journal::SaleState;
@@ -26,6 +28,10 @@ pub struct PayArgs {
     /// The customer's 18-digit payment code (as scanned).
     #[arg(long)]
     pub code: String,
+    /// The POS's own order id: the same ref is never charged twice — a retry answers with its
+    /// sale (paid, or not settled yet) and a ref of another amount is refused.
+    #[arg(long = "ref", value_name = "POS_ORDER_ID")]
+    pub pos_ref: Option<String>,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -96,10 +102,13 @@ fn recovered_json(done: &[Recovered]) -> serde_json::Value {
 }
 
 /// A recovered sale where money moved (paid, or charged and refunded): the POS may be about to
-/// charge the same purchase again, so the new sale waits until someone has looked at it.
-fn money_moved(done: &[Recovered]) -> Option<Words> {
+/// charge the same purchase again, so the new sale waits until someone has looked at it. With
+/// `--ref`, a sale of another ref is another purchase and one of this ref answers for itself:
+/// only a sale without a ref can hide the same purchase.
+fn money_moved(done: &[Recovered], pos_ref: Option<&PosRef>) -> Option<Words> {
     let moved: Vec<&Recovered> = done
         .iter()
+        .filter(|r| pos_ref.is_none() || r.pos_ref.is_none())
         .filter(|r| {
             matches!(
                 r.outcome.result,
@@ -151,6 +160,10 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             );
         }
     };
+    let pos_ref = match args.pos_ref.as_deref().map(PosRef::parse).transpose() {
+        Ok(r) => r,
+        Err(e) => return output::rejected(args.json, &e.words(), Some(amount)),
+    };
     let _log = logging(&cfg);
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -166,13 +179,32 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             Ok(d) => d,
             Err(c) => return c,
         };
-        let extra = [("recovered", recovered_json(&done))];
-        if let Some(why) = money_moved(&done) {
+        let mut extra = vec![("recovered", recovered_json(&done))];
+        if let Some(why) = money_moved(&done, pos_ref.as_ref()) {
             return output::refusal_with(json, &why, Some(amount), super::REFUSED, &extra);
         }
         let l = lang(till.config());
-        match run_sale(&mut till, amount, code, printer(l)).await {
-            Ok(o) => output::outcome_with(&o, json, &extra),
+        let Some(pos_ref) = pos_ref else {
+            return match run_sale(&mut till, amount, code, printer(l)).await {
+                Ok(o) => output::outcome_with(&o, json, &extra),
+                Err(e) => {
+                    output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra)
+                }
+            };
+        };
+        extra.push(("ref", json!(pos_ref.as_str())));
+        match run_sale_for_ref(&mut till, amount, code, &pos_ref, printer(l)).await {
+            Ok(s) => {
+                if s.existing && !json {
+                    eprintln!(
+                        "--ref {} already has sale {}: nothing was sent / 该 ref 已有交易,未发送任何请求",
+                        pos_ref.as_str(),
+                        s.outcome.out_trade_no
+                    );
+                }
+                extra.push(("existing", json!(s.existing)));
+                output::outcome_with(&s.outcome, json, &extra)
+            }
             Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
         }
     })

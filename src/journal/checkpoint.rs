@@ -139,6 +139,7 @@ mod tests {
             code_masked: "13************4321".into(),
             device_info: "till-1".into(),
             attach: None,
+            pos_ref: None,
         }
     }
 

@@ -86,6 +86,7 @@ mod tests {
                 code_masked: "m".into(),
                 device_info: "d".into(),
                 attach: None,
+                pos_ref: None,
             };
             j.insert_intent(&s, at).unwrap();
             j.transition(no, st, &Transition::default(), at).unwrap();

@@ -216,6 +216,7 @@ mod tests {
             code_masked: "m".into(),
             device_info: "d".into(),
             attach: None,
+            pos_ref: None,
         };
         j.insert_intent(&s, 1).unwrap();
         j.transition("T1", SaleState::Paid, &Transition::default(), 2)

@@ -79,6 +79,8 @@ pub struct NewSale {
     pub device_info: String,
     /// The sale's tag, sent as `attach` (`None` for sales written before tags existed).
     pub attach: Option<String>,
+    /// The POS's order id this sale is for (`pay --ref`), if it gave one.
+    pub pos_ref: Option<String>,
 }
 
 /// A state change plus whatever the reply taught us.
@@ -118,11 +120,13 @@ pub struct SaleRow {
     pub message: Option<String>,
     /// The tag its micropay carried as `attach`, if any.
     pub attach: Option<String>,
+    /// The POS's order id (`pay --ref`), if any.
+    pub pos_ref: Option<String>,
 }
 
 pub(super) const SALE_COLUMNS: &str =
     "out_trade_no, total_fee, code_fp, code_masked, device_info, created_ms,
-     updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message, attach";
+     updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message, attach, pos_ref";
 
 /// The row id of a sale, or `NoSuchSale`.
 pub(super) fn sale_id(
@@ -157,6 +161,7 @@ pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SaleRow> 
         err_code: r.get(11)?,
         message: r.get(12)?,
         attach: r.get(13)?,
+        pos_ref: r.get(14)?,
     })
 }
 
@@ -166,8 +171,8 @@ impl Journal {
         let tx = self.write_tx()?;
         let inserted = tx.execute(
             "INSERT INTO sales (out_trade_no, total_fee, code_fp, code_masked, device_info,
-                                created_ms, updated_ms, state, attach)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'intent', ?7)
+                                created_ms, updated_ms, state, attach, pos_ref)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'intent', ?7, ?8)
              ON CONFLICT(out_trade_no) DO NOTHING",
             params![
                 s.out_trade_no,
@@ -176,7 +181,8 @@ impl Journal {
                 s.code_masked,
                 s.device_info,
                 at_ms,
-                s.attach
+                s.attach,
+                s.pos_ref
             ],
         )?;
         if inserted == 0 {
@@ -236,6 +242,14 @@ impl Journal {
             .optional()?)
     }
 
+    /// The sales made for one POS order id (`pay --ref`), oldest first.
+    pub fn sales_with_ref(&self, pos_ref: &str) -> Result<Vec<SaleRow>, JournalError> {
+        let sql = format!("SELECT {SALE_COLUMNS} FROM sales WHERE pos_ref = ?1 ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([pos_ref], sale_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every sale that is not final, oldest first: what recovery must resume.
     pub fn unfinished(&self) -> Result<Vec<SaleRow>, JournalError> {
         let sql = format!(
@@ -277,6 +291,7 @@ mod tests {
             code_masked: "13************4321".into(),
             device_info: "till-1".into(),
             attach: None,
+            pos_ref: None,
         }
     }
 

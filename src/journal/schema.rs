@@ -55,6 +55,9 @@ const MIGRATIONS: &[&str] = &[
     // 3: the sale's own tag, sent as the micropay's `attach` and checked on every query (an
     // order under the same number without it is another till's).
     "ALTER TABLE sales ADD COLUMN attach TEXT;",
+    // 4: the POS's own order id (`pay --ref`), the idempotency key: at most one paid sale each.
+    "ALTER TABLE sales ADD COLUMN pos_ref TEXT;
+    CREATE INDEX sales_pos_ref ON sales(pos_ref) WHERE pos_ref IS NOT NULL;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal

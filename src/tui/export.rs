@@ -47,6 +47,7 @@ mod tests {
             err_code: None,
             message: None,
             attach: None,
+            pos_ref: None,
         };
         assert_eq!(
             csv(d, &[s]),

@@ -17,6 +17,7 @@ fn sale(no: &str, fen: u64, state: SaleState) -> SaleRow {
         err_code: None,
         message: None,
         attach: None,
+        pos_ref: None,
     }
 }
 
