@@ -379,6 +379,14 @@ fn other_screens() {
         h.send_after(5, Msg::Pending(pending()));
         h.key(Key::Char('2'));
     });
+    snap("pending_confirm_accept_wrong_pin", false, |h| {
+        h.key(Key::F(3));
+        h.send_after(5, Msg::Pending(pending()));
+        h.key(Key::Char('3'));
+        h.type_str("13");
+        h.key(Key::Enter);
+        h.type_str("24");
+    });
     snap("pending_empty", false, |h| {
         h.key(Key::F(3));
         h.send_after(5, Msg::Pending(vec![]));

@@ -587,7 +587,10 @@ fn pending_query_and_reverse_with_confirm() {
     );
     assert_eq!(cmds, vec![Cmd::Till(TillCmd::LoadPending)]);
     assert!(h.key(Key::Char('2')).is_empty());
-    assert_eq!(h.app.pending.confirm.as_deref(), Some("P2"));
+    assert_eq!(
+        h.app.pending.confirm.as_ref().map(|c| c.no.as_str()),
+        Some("P2")
+    );
     assert!(h.key(Key::Esc).is_empty());
     assert_eq!(
         h.app.screen,
@@ -599,6 +602,45 @@ fn pending_query_and_reverse_with_confirm() {
         h.key(Key::Enter),
         vec![Cmd::Till(TillCmd::ReversePending("P2".into()))]
     );
+}
+
+#[test]
+fn pending_accept_keeps_a_late_payment_after_a_question_and_the_manager_pin() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(3));
+    h.send_after(
+        10,
+        Msg::Pending(vec![sale("P1", 500, SaleState::Unresolved, 0)]),
+    );
+    // 3: accept (keep it as paid); asks first, then the manager PIN (2468 in these settings).
+    assert!(h.key(Key::Char('3')).is_empty());
+    assert!(h.app.pending.confirm.is_some());
+    assert!(h.key(Key::Enter).is_empty(), "no PIN typed");
+    assert!(h.app.pending.confirm.is_some(), "still asking");
+    h.type_str("1111");
+    assert!(h.key(Key::Enter).is_empty(), "wrong PIN");
+    h.type_str("2468");
+    assert_eq!(
+        h.key(Key::Enter),
+        vec![Cmd::Till(TillCmd::AcceptPending("P1".into()))]
+    );
+    assert_eq!(
+        h.app.pending.busy,
+        Some(paycode::tui::app::PendingAction::Accepting("P1".into()))
+    );
+    assert!(h.app.pending.confirm.is_none());
+    // Esc while asking closes the question, not the screen.
+    h.send_after(
+        10,
+        Msg::PendingDone {
+            out_trade_no: "P1".into(),
+            result: Err(Words::new("cannot be accepted", "不能确认收款")),
+        },
+    );
+    h.key(Key::Char('3'));
+    h.key(Key::Esc);
+    assert!(h.app.pending.confirm.is_none());
+    assert_eq!(h.app.screen, Screen::Pending);
 }
 
 #[test]

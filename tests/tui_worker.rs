@@ -174,3 +174,58 @@ fn a_cancel_survives_a_crash_before_the_reverse() {
     assert_eq!((order.charged, order.refunded), (3100, 3100), "{order:?}");
     h.assert_ledger_agrees();
 }
+
+/// The pending screen's accept (key 3): a sale left unresolved, then paid by the customer, is
+/// kept as paid by the till task (the manager's `paycode accept`), before the background retry
+/// would have returned it.
+#[test]
+fn the_pending_screens_accept_keeps_a_late_payment() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..Opts::default()
+    });
+    p.tamper(REVERSE, Tamper::Unreached(502), 10_000);
+    let (_, v) = h.pay("3.30", &h.code("password_never"));
+    assert_eq!(v["status"], "unresolved", "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    p.clear();
+    h.sim.confirm(&no).unwrap();
+
+    let text = std::fs::read_to_string(h.config_path()).unwrap();
+    let env = SecretEnv {
+        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
+        p12_password: None,
+    };
+    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let result = h.rt.block_on(async {
+        let till = Till::open(cfg).await.unwrap();
+        let (job_tx, job_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+        // Background retries an hour apart: only the manager's action runs.
+        let w = worker::run_every(till, job_rx, tx, Duration::from_secs(3600));
+        let manager = async {
+            job_tx
+                .send((TillCmd::AcceptPending(no.clone()), CancelToken::new()))
+                .unwrap();
+            let done = loop {
+                if let Msg::PendingDone { result, .. } = rx.recv().await.unwrap().0 {
+                    break result;
+                }
+            };
+            drop(job_tx);
+            done
+        };
+        let ((), out) = tokio::join!(w, manager);
+        out
+    });
+    let outcome = result.unwrap();
+    assert_eq!(outcome.status(), Status::Paid, "{outcome:?}");
+    assert_eq!(h.sale(&no).state, SaleState::Paid);
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (330, 0), "{order:?}");
+}

@@ -41,7 +41,7 @@ texts! {
     KeysBack => "Esc back to sale", "Esc 返回收款";
     KeysHistory => "←/→ day · ↑/↓ pick · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
         "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
-    KeysPending => "↑/↓ select · 1 query now · 2 reverse · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · Esc 返回";
+    KeysPending => "↑/↓ select · 1 query now · 2 reverse · 3 accept (keep as paid) · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · 3 确认收款 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
     CodeLabel => "Payment code (scan, or type 18 digits)", "付款码(扫描,或输入 18 位数字)";
@@ -149,6 +149,9 @@ texts! {
     PendingQuerying => "Asking WeChat about {0}…", "正在查询 {0}…";
     PendingReversing => "Reversing {0}…", "正在撤销 {0}…";
     ConfirmReverse => "Reverse {0}? Enter: yes · Esc: no", "撤销 {0}?Enter:确认 · Esc:取消";
+    ConfirmAccept => "Keep {0} as PAID? Only if WeChat has it paid and the customer takes the goods; otherwise paycode returns the money. Enter: yes · Esc: no", "将 {0} 确认为已支付?仅当微信已扣款且顾客取走商品时;否则 paycode 会退回款项。Enter:确认 · Esc:取消";
+    AcceptPin => "Manager PIN: {0}", "店长密码:{0}";
+    PendingAccepting => "Asking WeChat before keeping {0}…", "正在向微信核实后确认 {0}…";
     // Refund
     RefundPick => "Pick a paid sale (↑/↓, Enter)", "选择一笔已支付的交易(↑/↓,Enter)";
     RefundNoSales => "No paid sales today to refund", "今天没有可退款的已支付交易";

@@ -11,7 +11,7 @@ use super::export;
 use crate::checkout::progress::{Outcome, Progress, Status};
 use crate::checkout::recovery::park;
 use crate::checkout::refund::{RefundProgress, refund};
-use crate::checkout::settle::{query_sale, reverse_sale};
+use crate::checkout::settle::{accept_sale, query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
 use crate::journal::RefundState;
@@ -196,6 +196,24 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
         TillCmd::LoadPending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
         TillCmd::QueryPending(no) => {
             let result = match query_sale(till, &no).await {
+                Ok(a) => a.outcome.ok_or_else(|| {
+                    Words::new(
+                        format!("still open: WeChat says {}", a.wechat),
+                        format!("仍未结束:微信返回 {}", a.wechat),
+                    )
+                }),
+                Err(e) => Err(e.words()),
+            };
+            send(
+                tx,
+                Msg::PendingDone {
+                    out_trade_no: no,
+                    result,
+                },
+            );
+        }
+        TillCmd::AcceptPending(no) => {
+            let result = match accept_sale(till, &no).await {
                 Ok(a) => a.outcome.ok_or_else(|| {
                     Words::new(
                         format!("still open: WeChat says {}", a.wechat),

@@ -13,7 +13,7 @@ mod types;
 pub use entry::{Entry, Field};
 pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock, paid_by_hour};
 pub use notice::{Level, Notice, NoticeText};
-pub use pending::{PendingAction, PendingView};
+pub use pending::{Ask, Confirm, PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
 pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
@@ -110,6 +110,8 @@ pub enum TillCmd {
     QueryPending(String),
     /// Reverse a pending sale.
     ReversePending(String),
+    /// Keep a pending sale's late payment as paid (the manager's `paycode accept`).
+    AcceptPending(String),
     /// Refund part or all of a paid sale.
     Refund {
         out_trade_no: String,
@@ -431,7 +433,7 @@ impl App {
                 if k == Key::Esc && self.pending.confirm.is_none() {
                     self.screen = Screen::Sale;
                 } else {
-                    self.pending.key(k, out);
+                    self.pending.key(k, &self.settings, out);
                 }
             }
             Screen::Refund => {

@@ -2,7 +2,7 @@
 
 use super::{band, state_word};
 use crate::checkout::flow::Final;
-use crate::tui::app::{App, PendingAction, beijing_clock};
+use crate::tui::app::{App, Ask, PendingAction, beijing_clock};
 use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -55,6 +55,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let status = match (&p.busy, &p.last) {
         (Some(PendingAction::Querying(no)), _) => trf(lang, T::PendingQuerying, &[no]),
         (Some(PendingAction::Reversing(no)), _) => trf(lang, T::PendingReversing, &[no]),
+        (Some(PendingAction::Accepting(no)), _) => trf(lang, T::PendingAccepting, &[no]),
         (None, Some((no, Ok(r)))) => format!("{no}: {}", tr(lang, final_word(&r.result))),
         (None, Some((no, Err(e)))) => format!("{no}: {}", e.get(lang)),
         (None, None) => String::new(),
@@ -65,11 +66,29 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         foot,
     );
-    if let Some(no) = &p.confirm {
-        let popup = band(area, 3);
+    if let Some(c) = &p.confirm {
+        let mut text = vec![Line::raw(match c.ask {
+            Ask::Reverse => trf(lang, T::ConfirmReverse, &[&c.no]),
+            Ask::Accept => trf(lang, T::ConfirmAccept, &[&c.no]),
+        })];
+        if c.ask == Ask::Accept && app.settings.manager_pin.is_some() {
+            let dots = "•".repeat(c.pin.len());
+            text.push(Line::raw(trf(lang, T::AcceptPin, &[&dots])));
+            if c.pin_wrong {
+                text.push(Line::styled(
+                    tr(lang, T::RefundPinWrong),
+                    Style::new().fg(Color::LightRed),
+                ));
+            }
+        }
+        // Tall enough for the wrapped question (a word may wrap early: one line to spare).
+        let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
+        let rows: usize = text.iter().map(|l| l.width().div_ceil(inner_w).max(1)).sum();
+        let popup = band(area, u16::try_from(rows + 3).unwrap_or(u16::MAX));
         f.render_widget(Clear, popup);
         f.render_widget(
-            Paragraph::new(trf(lang, T::ConfirmReverse, &[no]))
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
                 .block(Block::bordered().border_style(Style::new().fg(Color::LightRed))),
             popup,
         );
