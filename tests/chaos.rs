@@ -189,6 +189,7 @@ fn plans_are_a_function_of_the_seed_and_cover_the_schedule_space() {
                     Fault::WrongSign => "wrong_sign",
                     Fault::Recall => "recall",
                     Fault::DropBefore => "drop_before",
+                    Fault::FalseDecline => "false_decline",
                 });
             }
             crashes += u32::from(s.crash_at.is_some());
@@ -204,7 +205,7 @@ fn plans_are_a_function_of_the_seed_and_cover_the_schedule_space() {
         scenarios().len(),
         "every customer scenario"
     );
-    assert_eq!(fault_kinds.len(), 9, "every fault kind: {fault_kinds:?}");
+    assert_eq!(fault_kinds.len(), 10, "every fault kind: {fault_kinds:?}");
     assert!(crashes > 0 && cancels > 0 && eager > 0 && recovery_crashes > 0);
 }
 
@@ -272,6 +273,16 @@ fn said(no: &str, status: Status, refunded: bool) -> Claim {
         status,
         transaction_id: (status == Status::Paid).then(|| format!("tx-{no}")),
         refunded,
+        by_refund: false,
+        definite: false,
+    }
+}
+
+/// A `said` of WeChat's own signed refusal (NOTENOUGH and the like).
+fn declined(no: &str) -> Claim {
+    Claim {
+        definite: true,
+        ..said(no, Status::Failed, false)
     }
 }
 
@@ -300,6 +311,17 @@ fn the_checker_passes_agreement_and_names_each_violation() {
     ];
     assert_eq!(
         check(&good_ledger, &good_rows, &pend, &good_claims),
+        Vec::<String>::new()
+    );
+    // A signed refusal that hid a payment, returned when the order was closed later: the
+    // later report stands.
+    assert_eq!(
+        check(
+            &ledger(vec![order("F0006", 100, "REFUND", 100, 100)]),
+            &[row("F0006", 100, SaleState::Reversed)],
+            &[],
+            &[declined("F0006"), said("F0006", Status::Reversed, true)],
+        ),
         Vec::<String>::new()
     );
 
@@ -414,6 +436,13 @@ fn the_checker_passes_agreement_and_names_each_violation() {
                 said("A0001", Status::Failed, false),
                 said("A0001", Status::Paid, false),
             ],
+        ),
+        (
+            "cashier told failed but the journal says",
+            ledger(vec![order("A0001", 100, "REFUND", 100, 100)]),
+            vec![row("A0001", 100, SaleState::Reversed)],
+            vec![],
+            vec![declined("A0001")],
         ),
     ];
     for (want, l, rows, pend, claims) in cases {

@@ -127,7 +127,17 @@ fn claims_of(stdout: &str) -> Vec<Claim> {
                 transaction_id: o["transaction_id"].as_str().map(str::to_string),
                 refunded: o["message"]
                     .as_str()
-                    .is_some_and(|m| m.contains("has been refunded")),
+                    .is_some_and(|m| m.contains("has been refunded") || m.contains("REFUNDED")),
+                by_refund: o["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("REFUNDED")),
+                definite: o["err_code"].as_str().is_some_and(|c| {
+                    matches!(
+                        paycode::wxpay::api::classify(c),
+                        paycode::wxpay::api::ErrClass::Rescan
+                            | paycode::wxpay::api::ErrClass::Failed
+                    )
+                }),
             })
         })
         .collect()

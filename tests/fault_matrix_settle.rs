@@ -480,3 +480,68 @@ fn a_new_refund_first_asks_wechat_about_an_unverified_one() {
     assert_eq!(two.json()["status"], "success", "{}", two.stdout);
     assert_eq!(h.order(&no).refunded, 500);
 }
+
+/// Row 52: a signed NOTENOUGH although the payment went through (WeChat's global guide: a
+/// business failure can hide a success). The cashier is told at once ("ask for another card");
+/// the sale is closed later without holding the till: a query finds it paid, the reverse
+/// returns the money, and the report says charged and refunded. A true decline is closed by one
+/// query and never touched again.
+#[test]
+fn a_decline_that_hid_a_payment_is_closed_later_and_the_money_returned() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (r, v) = h.pay("5.00", &h.code("normal"));
+    assert_eq!(
+        (r.code, v["err_code"].as_str()),
+        (1, Some("NOTENOUGH")),
+        "{v}"
+    );
+    let hidden = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(h.order(&hidden).charged, 500, "WeChat took the money");
+    let (r, v) = h.pay("3.00", &h.code("notenough"));
+    assert_eq!(r.code, 1, "{v}");
+    let declined = v["out_trade_no"].as_str().unwrap().to_string();
+
+    let rec = h.run(&["recover", "--json"]);
+    let j = rec.json();
+    let list = j["recovered"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "only the sale whose state changed: {j}");
+    assert_eq!(list[0]["out_trade_no"], hidden.as_str(), "{j}");
+    assert_eq!(list[0]["status"], "reversed", "{j}");
+    assert!(
+        list[0]["message"].as_str().unwrap().contains("refunded"),
+        "{j}"
+    );
+    let order = h.order(&hidden);
+    assert_eq!((order.charged, order.refunded), (500, 500), "{order:?}");
+    assert_eq!(h.sale(&hidden).state, SaleState::Reversed);
+
+    let d = h.order(&declined);
+    assert_eq!(
+        d.requests.get("orderquery"),
+        Some(&1),
+        "one confirming query: {d:?}"
+    );
+    assert_eq!(
+        d.requests.get("reverse"),
+        None,
+        "a verified PAYERROR needs no reverse"
+    );
+    assert_eq!(h.sale(&declined).state, SaleState::Failed);
+    // Closed once: nothing more is sent for either.
+    let before = (h.order(&hidden).requests, h.order(&declined).requests);
+    let again = h.run(&["recover", "--json"]);
+    assert_eq!(
+        again.json()["recovered"],
+        serde_json::json!([]),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        (h.order(&hidden).requests, h.order(&declined).requests),
+        before
+    );
+}

@@ -18,7 +18,9 @@ pub mod statement; // fetch WeChat's statement of a day (downloadbill) for recon
 pub mod till; // everything a sale needs, built from the config
 
 pub use progress::{Outcome, Progress, Status};
-pub use recovery::{Recovered, RetrySchedule, pending, recover, retry_pending};
+pub use recovery::{
+    Recovered, RetrySchedule, close_failures, failures_to_close, pending, recover, retry_pending,
+};
 pub use runner::{
     CancelToken, RefSale, SaleError, run_sale, run_sale_cancellable, run_sale_for_ref,
 };

@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::flow::{Millis, ResumePoint, Sale, Summary};
+use super::flow::closing::{self, Closing};
+use super::flow::{Millis, Request, ResumePoint, Sale, Summary};
 use super::progress::{Outcome, Progress};
-use super::runner::{CancelToken, SaleCtx, SaleError, drive};
+use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange};
 use super::till::Till;
 use crate::journal::{JournalError, SaleRow, SaleState, Transition};
 
@@ -93,6 +94,127 @@ pub fn park(till: &mut Till, retried: &[String]) -> Result<(), JournalError> {
         tracing::info!(out_trade_no = %no, "background retry interrupted: back on the pending list");
     }
     Ok(())
+}
+
+/// How far back definite failures are closed: WeChat's reverse window.
+const CLOSE_WITHIN_MS: i64 = super::settle::REVERSE_WINDOW_MS;
+
+/// The sales that ended not charged on the micropay's own answer and are not closed yet (no
+/// verified query since), of the last 7 days: [`close_failures`] asks WeChat about them.
+pub fn failures_to_close(till: &Till) -> Result<Vec<SaleRow>, JournalError> {
+    let now = till.clock.unix_ms();
+    let mut out = Vec::new();
+    for row in till
+        .journal
+        .sales_between(now.saturating_sub(CLOSE_WITHIN_MS), i64::MAX)?
+        .into_iter()
+        .filter(|r| r.state == SaleState::Failed)
+    {
+        let summary: Option<Summary> = till
+            .journal
+            .flow(&row.out_trade_no)?
+            .and_then(|j| serde_json::from_str(&j).ok());
+        let open = summary.as_ref().is_some_and(closing::needs_closing);
+        if open
+            && !till
+                .journal
+                .events(&row.out_trade_no)?
+                .iter()
+                .any(|e| e.kind == CLOSED)
+        {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// The event that marks a definite failure closed.
+const CLOSED: &str = "closed";
+
+/// Close the definite failures due at `now` by `schedule` (docs/protocol.md §5): one
+/// orderquery each; verified not charged closes it as it is; paid or still open is reversed
+/// (the late-payment rule: the cashier was told "not charged"); no verified answer waits for
+/// the next round. Returns the sales whose state changed. Never holds the till: the cashier
+/// screen runs it in its interruptible background retry.
+pub async fn close_failures(
+    till: &mut Till,
+    schedule: &mut RetrySchedule,
+    now: Millis,
+    mut progress: impl FnMut(Progress),
+) -> Result<Vec<Recovered>, SaleError> {
+    let rows = failures_to_close(till).map_err(SaleError::Journal)?;
+    let nos: Vec<String> = rows.iter().map(|r| r.out_trade_no.clone()).collect();
+    let due = schedule.due(&nos, now);
+    let mut out = Vec::new();
+    for row in rows.iter().filter(|r| due.contains(&r.out_trade_no)) {
+        let no = row.out_trade_no.as_str();
+        let (reply, _) = exchange(till, &SaleCtx::of(row), Request::OrderQuery).await;
+        let (line, err_code) = super::adapter::describe(&reply);
+        let at = till.clock.unix_ms();
+        let journal_err = |till: &mut Till, e| SaleError::Stopped {
+            out_trade_no: no.to_string(),
+            total_fee: row.total_fee,
+            source: {
+                till.disable(&e);
+                e
+            },
+        };
+        match closing::after_query(&reply) {
+            Closing::Closed => {
+                let detail = format!("closing query {line}: verified closed");
+                if let Err(e) =
+                    till.journal
+                        .record_event(no, CLOSED, &detail, err_code.as_deref(), at)
+                {
+                    return Err(journal_err(till, e));
+                }
+                schedule.settled(no);
+            }
+            Closing::Later => schedule.failed_again(no, till.clock.now()),
+            Closing::Reverse if at < row.created_ms + floor_ms(till) => {
+                schedule.failed_again(no, till.clock.now());
+            }
+            Closing::Reverse => {
+                let detail = format!(
+                    "closing query {line}: the order is not closed although the cashier was told not charged; reversing it"
+                );
+                tracing::warn!(out_trade_no = no, %line, "a definite failure is not closed at WeChat: reversing");
+                if let Err(e) =
+                    till.journal
+                        .record_event(no, "closing", &detail, err_code.as_deref(), at)
+                {
+                    return Err(journal_err(till, e));
+                }
+                let outcome = match super::settle::drive_reverse(
+                    till,
+                    row,
+                    "reverse: closing a definite failure",
+                    &mut progress,
+                )
+                .await
+                {
+                    Ok(o) => o,
+                    Err(super::settle::SettleError::Sale(e)) => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(out_trade_no = no, error = %e, "closing reverse refused");
+                        continue;
+                    }
+                };
+                schedule.settled(no);
+                out.push(Recovered {
+                    was: row.state,
+                    outcome,
+                    pos_ref: row.pos_ref.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// WeChat's floor before a reverse, as the till's policy has it.
+fn floor_ms(till: &Till) -> i64 {
+    i64::try_from(till.policy.reverse_not_before.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Resume one open or unresolved sale from the journal.

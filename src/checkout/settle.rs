@@ -114,7 +114,7 @@ async fn return_late_payment(
     till.journal
         .record_event(out_trade_no, "query", &detail, err_code, at)?;
     tracing::warn!(out_trade_no, "late payment: returning it to the customer");
-    let outcome = drive_reverse(till, row, |_| {}).await?;
+    let outcome = drive_reverse(till, row, "reverse: returning a late payment", |_| {}).await?;
     let after = till
         .journal
         .sale(out_trade_no)?
@@ -392,13 +392,14 @@ pub async fn reverse_sale(
         }
         _ => {}
     }
-    drive_reverse(till, &row, progress).await
+    drive_reverse(till, &row, "reverse requested by hand", progress).await
 }
 
 /// Reverse `row` through the flow (query first, retries, confirm query), as `recover` does.
-async fn drive_reverse(
+pub(super) async fn drive_reverse(
     till: &mut Till,
     row: &SaleRow,
+    why: &str,
     progress: impl FnMut(Progress),
 ) -> Result<Outcome, SettleError> {
     let out_trade_no = row.out_trade_no.as_str();
@@ -413,13 +414,8 @@ async fn drive_reverse(
             s.submitted_at
         });
     let at = till.clock.unix_ms();
-    till.journal.record_event(
-        out_trade_no,
-        "reverse",
-        "reverse requested by hand",
-        None,
-        at,
-    )?;
+    till.journal
+        .record_event(out_trade_no, "reverse", why, None, at)?;
     let sale = Sale::resume(
         till.policy.clone(),
         row.total_fee,

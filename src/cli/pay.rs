@@ -344,7 +344,8 @@ pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {
     })
 }
 
-/// `paycode recover`: resume open sales, then retry every pending one once.
+/// `paycode recover`: resume open sales, retry every pending one once, and close the definite
+/// failures WeChat has not confirmed closed yet.
 pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
     with_till(config, args.json, |mut till| async move {
         let l = lang(till.config());
@@ -359,6 +360,10 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
         );
         let now = till.clock().now();
         match crate::checkout::retry_pending(&mut till, &mut schedule, now, printer(l)).await {
+            Ok(more) => done.extend(more),
+            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
+        }
+        match crate::checkout::close_failures(&mut till, &mut schedule, now, printer(l)).await {
             Ok(more) => done.extend(more),
             Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
         }

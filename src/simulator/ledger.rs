@@ -480,6 +480,9 @@ impl Sim {
             Fault::BankError => {
                 reply = self.answer(f, st, Some(("BANKERROR", "银行系统异常")), vec![]);
             }
+            Fault::FalseDecline => {
+                reply = self.answer(f, st, Some(("NOTENOUGH", "余额不足")), vec![]);
+            }
             Fault::WrongSign => {
                 if let Body::Signed { wrong_sign, .. } = &mut reply.body {
                     *wrong_sign = true;

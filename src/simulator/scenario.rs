@@ -45,6 +45,9 @@ pub enum Fault {
     Recall,
     /// Close the connection without an answer and without applying the request.
     DropBefore,
+    /// A signed `NOTENOUGH` refusal after the request was applied: WeChat's global POS guide
+    /// warns that a `result_code=FAIL` may in rare cases hide a success (docs/simulator.md §3).
+    FalseDecline,
 }
 
 /// When a queued fault strikes.
@@ -80,6 +83,7 @@ impl Fault {
             "wrong_sign" => Self::WrongSign,
             "recall" => Self::Recall,
             "drop_before" => Self::DropBefore,
+            "false_decline" => Self::FalseDecline,
             _ => return None,
         })
     }
@@ -96,6 +100,7 @@ impl Fault {
             Self::WrongSign => ("wrong_sign", 0),
             Self::Recall => ("recall", 0),
             Self::DropBefore => ("drop_before", 0),
+            Self::FalseDecline => ("false_decline", 0),
         }
     }
 }

@@ -13,7 +13,9 @@ use crate::checkout::recovery::park;
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::checkout::settle::{accept_sale, query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
-use crate::checkout::{CancelToken, RetrySchedule, SaleError, Till, pending, recover};
+use crate::checkout::{
+    CancelToken, RetrySchedule, SaleError, Till, failures_to_close, pending, recover,
+};
 use crate::journal::RefundState;
 use crate::words::Bilingual;
 use std::time::{Duration, Instant};
@@ -88,9 +90,11 @@ pub async fn run_every(
                 // Background work yields to the cashier: a command that arrives meanwhile
                 // drops it at once (a scan never waits behind a retry, network down or not),
                 // and the sales it left open go back to the pending list.
+                // The failures being closed too: a reverse of one may be cut short.
                 let retrying: Vec<String> = pending(&till)
                     .unwrap_or_default()
                     .into_iter()
+                    .chain(failures_to_close(&till).unwrap_or_default())
                     .map(|r| r.out_trade_no)
                     .collect();
                 let interrupted = tokio::select! {
@@ -120,10 +124,18 @@ pub async fn run_every(
 async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) {
     probe(till, tx).await;
     let now = till.clock().now();
-    if let Ok(done) = crate::checkout::retry_pending(till, schedule, now, |_| {}).await
-        && done
-            .iter()
-            .any(|r| r.outcome.status() != Status::Unresolved)
+    let mut done = crate::checkout::retry_pending(till, schedule, now, |_| {})
+        .await
+        .unwrap_or_default();
+    // A definite failure WeChat has not confirmed closed: asked about, reversed if need be.
+    done.extend(
+        crate::checkout::close_failures(till, schedule, now, |_| {})
+            .await
+            .unwrap_or_default(),
+    );
+    if done
+        .iter()
+        .any(|r| r.outcome.status() != Status::Unresolved)
     {
         // Only sales whose state changed are reported.
         let list = pending(till).unwrap_or_default();

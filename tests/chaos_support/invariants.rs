@@ -14,8 +14,13 @@ pub struct Claim {
     pub out_trade_no: String,
     pub status: Status,
     pub transaction_id: Option<String>,
-    /// The outcome said "charged and refunded" (Reversed { refunded: true }).
+    /// The outcome said "charged and refunded" (Reversed { refunded: true }, or Refunded).
     pub refunded: bool,
+    /// Returned through the refund API past the reverse window: the journal keeps it paid.
+    pub by_refund: bool,
+    /// Not charged on WeChat's own signed refusal (a Rescan or Failed code): WeChat's guide
+    /// warns it can hide a payment, which closing the order later returns.
+    pub definite: bool,
 }
 
 /// Every rule `ledger`, `rows` (the whole journal), `pending` (the till's pending list) and
@@ -159,8 +164,18 @@ fn check_claims(
 ) -> Vec<String> {
     let mut bad = Vec::new();
     let mut final_seen: BTreeMap<&str, Status> = BTreeMap::new();
-    for c in claims {
+    for (i, c) in claims.iter().enumerate() {
         let no = c.out_trade_no.as_str();
+        // A signed refusal later found hiding a payment: the later report (closing the order
+        // returned the money) is what counts, and is checked in its turn.
+        let reopened = c.status == Status::Failed
+            && c.definite
+            && claims[i + 1..]
+                .iter()
+                .any(|l| l.out_trade_no == c.out_trade_no);
+        if reopened {
+            continue;
+        }
         let order = by_no.get(no);
         let net = order.map_or(0, |o| o.charged.saturating_sub(o.refunded));
         let charged = order.map_or(0, |o| o.charged);
@@ -205,6 +220,7 @@ fn check_claims(
             let want = match c.status {
                 Status::Paid => SaleState::Paid,
                 Status::Failed => SaleState::Failed,
+                Status::Reversed if c.by_refund => SaleState::Paid,
                 Status::Reversed => SaleState::Reversed,
                 Status::Unresolved => SaleState::Unresolved,
             };

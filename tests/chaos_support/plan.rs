@@ -71,7 +71,7 @@ pub struct Plan {
 
 /// The fault kinds the simulator knows, `delay` with a simulated length.
 fn fault(rng: &mut Rng) -> Fault {
-    match rng.below(9) {
+    match rng.below(10) {
         // Simulated time (÷500 real): short, around the policy's waits, past the 80 ms
         // request timeout.
         0 => Fault::Delay(Duration::from_millis(match rng.below(3) {
@@ -86,6 +86,7 @@ fn fault(rng: &mut Rng) -> Fault {
         5 => Fault::BankError,
         6 => Fault::WrongSign,
         7 => Fault::Recall,
+        8 => Fault::FalseDecline,
         _ => Fault::DropBefore,
     }
 }

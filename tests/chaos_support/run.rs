@@ -9,8 +9,8 @@ use std::time::Duration;
 use paycode::authcode::AuthCode;
 use paycode::checkout::flow::Final;
 use paycode::checkout::{
-    CancelToken, Outcome, Progress, Recovered, RetrySchedule, SaleError, Status, Till, pending,
-    recover, retry_pending, run_sale_cancellable,
+    CancelToken, Outcome, Progress, Recovered, RetrySchedule, SaleError, Status, Till,
+    close_failures, failures_to_close, pending, recover, retry_pending, run_sale_cancellable,
 };
 use paycode::journal::SaleState;
 use paycode::money::Fen;
@@ -25,8 +25,9 @@ use super::world::{Timing, World, code};
 /// Hang guard for a step that should take milliseconds (generous for a loaded CI machine).
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
-/// Pending-list retries at the end of a seed before what is left is accepted as pending.
-const DRAIN_ROUNDS: u32 = 8;
+/// Pending-list retries (and failure closings) at the end of a seed before what is left is
+/// accepted as pending; a seed can queue a dozen faults that each eat one request.
+const DRAIN_ROUNDS: u32 = 24;
 
 /// What one seed did and which invariants it broke.
 #[derive(Debug, Clone)]
@@ -59,7 +60,17 @@ fn claim(o: &Outcome) -> Claim {
         out_trade_no: o.out_trade_no.clone(),
         status: o.status(),
         transaction_id: o.transaction_id.clone(),
-        refunded: matches!(o.result, Final::Reversed { refunded: true }),
+        refunded: matches!(
+            o.result,
+            Final::Reversed { refunded: true } | Final::Refunded(_)
+        ),
+        by_refund: matches!(o.result, Final::Refunded(_)),
+        definite: o.err_code().is_some_and(|c| {
+            matches!(
+                paycode::wxpay::api::classify(c),
+                paycode::wxpay::api::ErrClass::Rescan | paycode::wxpay::api::ErrClass::Failed
+            )
+        }),
     }
 }
 
@@ -358,14 +369,26 @@ impl Runner {
             .await
             .unwrap_or_else(|_| panic!("retry_pending hung for {HANG_GUARD:?}"));
         self.recovered(r);
+        // As the cashier screen's background retry does: close the definite failures.
+        let r = tokio::time::timeout(HANG_GUARD, close_failures(t, &mut schedule, now, |_| {}))
+            .await
+            .unwrap_or_else(|_| panic!("close_failures hung for {HANG_GUARD:?}"));
+        self.recovered(r);
     }
 
     /// Retry the pending list until it is empty (queued faults run out) or the rounds are up.
     async fn drain(&mut self, t: &mut Till) {
         for _ in 0..DRAIN_ROUNDS {
+            let to_close = failures_to_close(t).map(|f| f.len()).unwrap_or(0);
             match pending(t) {
-                Ok(p) if p.is_empty() => return,
-                Ok(_) => self.retry(t).await,
+                Ok(p) if p.is_empty() && to_close == 0 => return,
+                Ok(_) => {
+                    // A failure waits for WeChat's reverse floor before it can be closed.
+                    if to_close > 0 {
+                        tokio::time::sleep(Duration::from_millis(40)).await;
+                    }
+                    self.retry(t).await
+                }
                 Err(e) => {
                     self.violations
                         .push(format!("pending list unreadable: {e}"));

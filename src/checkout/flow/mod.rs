@@ -7,6 +7,7 @@
 //! resubmitted); Paid only on a confirmed payment of exactly the sale's amount; never a reverse
 //! sooner than `reverse_not_before` after submit; every open outcome ends in a reverse.
 
+pub mod closing;
 mod millis;
 mod policy;
 mod rules;

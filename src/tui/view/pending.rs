@@ -83,7 +83,10 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         }
         // Tall enough for the wrapped question (a word may wrap early: one line to spare).
         let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
-        let rows: usize = text.iter().map(|l| l.width().div_ceil(inner_w).max(1)).sum();
+        let rows: usize = text
+            .iter()
+            .map(|l| l.width().div_ceil(inner_w).max(1))
+            .sum();
         let popup = band(area, u16::try_from(rows + 3).unwrap_or(u16::MAX));
         f.render_widget(Clear, popup);
         f.render_widget(

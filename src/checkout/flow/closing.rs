@@ -1,0 +1,117 @@
+//! Closing a definite failure after the cashier was told (docs/protocol.md §5): which sales need
+//! it, and what the confirming orderquery's answer means. WeChat's global guide wants every
+//! order closed (SUCCESS, CLOSED or REVOKED) and warns that a business failure can hide a payment.
+
+use super::{Final, Reply, Summary, TradeState};
+use crate::wxpay::api::{ErrClass, classify};
+
+/// What to do after the confirming query of a definite failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// WeChat verified the order is not charged (or it is another till's): nothing to do.
+    Closed,
+    /// Paid, or still open: reverse it (after WeChat's 15 s floor), as any reverse.
+    Reverse,
+    /// No verified answer: ask again later.
+    Later,
+}
+
+/// True for a sale that ended not charged on the micropay's own answer (a Rescan or Failed
+/// code, no query or reverse after it): nothing verified that the order is closed. A refusal
+/// already confirmed by a query, a trade state, a cancel before sending, or a number that is
+/// another till's order need no closing.
+pub fn needs_closing(summary: &Summary) -> bool {
+    let direct = summary.queries == 0 && summary.reverse_attempts == 0 && !summary.cancelled;
+    let definite = matches!(
+        &summary.outcome,
+        Some(Final::Failed { err_code, .. })
+            if matches!(classify(err_code), ErrClass::Rescan | ErrClass::Failed)
+    );
+    direct && definite
+}
+
+/// The confirming query's answer.
+pub fn after_query(reply: &Reply) -> Closing {
+    match reply {
+        Reply::QueryNotExist | Reply::NotOurs { .. } => Closing::Closed,
+        Reply::QueryState { state, .. } => match state {
+            TradeState::Closed | TradeState::Revoked | TradeState::PayError => Closing::Closed,
+            // A refund exists: someone already returned money; reconcile shows the rest.
+            TradeState::Refund => Closing::Closed,
+            TradeState::Success
+            | TradeState::UserPaying
+            | TradeState::NotPay
+            | TradeState::Accept => Closing::Reverse,
+        },
+        _ => Closing::Later,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Millis, Payment};
+    use super::*;
+    use crate::money::Fen;
+
+    fn summary(err_code: &str, queries: u32) -> Summary {
+        Summary {
+            submitted_at: Millis(0),
+            resume: None,
+            queries,
+            reverse_attempts: 0,
+            cancelled: false,
+            problem: None,
+            outcome: Some(Final::Failed {
+                err_code: err_code.into(),
+                rescan: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn only_an_unconfirmed_definite_refusal_is_closed() {
+        assert!(needs_closing(&summary("NOTENOUGH", 0)));
+        assert!(needs_closing(&summary("TRADE_ERROR", 0)));
+        assert!(
+            !needs_closing(&summary("NOTENOUGH", 1)),
+            "a query confirmed it"
+        );
+        assert!(
+            !needs_closing(&summary("OUT_TRADE_NO_USED", 0)),
+            "another till's"
+        );
+        assert!(!needs_closing(&summary("PAYERROR", 0)), "a trade state");
+        assert!(!needs_closing(&summary("CANCELLED", 0)));
+        let mut cancelled = summary("NOTENOUGH", 0);
+        cancelled.cancelled = true;
+        assert!(!needs_closing(&cancelled));
+        let mut paid = summary("NOTENOUGH", 0);
+        paid.outcome = None;
+        assert!(!needs_closing(&paid));
+    }
+
+    #[test]
+    fn the_confirming_query_decides() {
+        let st = |s| Reply::QueryState {
+            state: s,
+            payment: None,
+        };
+        assert_eq!(after_query(&st(TradeState::PayError)), Closing::Closed);
+        assert_eq!(after_query(&st(TradeState::Revoked)), Closing::Closed);
+        assert_eq!(after_query(&Reply::QueryNotExist), Closing::Closed);
+        let paid = Reply::QueryState {
+            state: TradeState::Success,
+            payment: Some(Payment {
+                transaction_id: "4200".into(),
+                total_fee: Fen(100),
+                time_end: String::new(),
+            }),
+        };
+        assert_eq!(after_query(&paid), Closing::Reverse);
+        assert_eq!(after_query(&st(TradeState::NotPay)), Closing::Reverse);
+        let unknown = Reply::Unknown {
+            why: "timeout".into(),
+        };
+        assert_eq!(after_query(&unknown), Closing::Later);
+    }
+}
