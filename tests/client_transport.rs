@@ -7,7 +7,7 @@ use paycode::words::Bilingual;
 use paycode::wxpay::client::{
     Client, ClientError, ClientSettings, Endpoint, HostUsed, TransportError, local_ip_towards,
 };
-use support::{Behaviour, SERVER_DATE, TestServer, closed_port_url, guard};
+use support::{Behaviour, Pki, SERVER_DATE, TestServer, closed_port_url, guard, write_file};
 
 const XML: &str = "<xml><auth_code>134567890123456789</auth_code></xml>";
 
@@ -204,6 +204,25 @@ async fn refused_connection_is_surely_not_delivered() {
     assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
     assert!(!err.maybe_delivered());
     assert!(!err.to_string().contains("134567890123456789"));
+}
+
+#[tokio::test]
+async fn dns_failure_is_a_connect_failure() {
+    // `.invalid` never resolves (RFC 6761); a resolver that hangs instead hits connect_timeout,
+    // which reqwest applies to name resolution too: a Connect either way.
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = write_file(dir.path(), "ca.pem", &pki.ca_pem, 0o644);
+    let c = client_with("https://paycode-no-such-host.invalid", |s| {
+        s.extra_root_ca = Some(ca);
+        s.connect_timeout = Duration::from_secs(2);
+        s.timeout = Duration::from_secs(30);
+    });
+    let err = guard(c.post(Endpoint::Micropay, XML.into()))
+        .await
+        .expect_err("no such host");
+    assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
+    assert!(!err.maybe_delivered());
 }
 
 #[tokio::test]

@@ -30,6 +30,9 @@ pub enum Behaviour {
     Drip { total: usize, every: Duration },
     /// Offer `total` bytes in 64 KiB chunks until the client hangs up; with or without a length.
     Flood { total: u64, declare_length: bool },
+    /// Read the request, then answer with bytes that are neither HTTP nor (over TLS, written
+    /// beneath the TLS layer) a valid TLS record: a failure after the request arrived.
+    Garbage,
 }
 
 impl Behaviour {
@@ -124,6 +127,9 @@ impl TestServer {
                     match tls {
                         None => serve(tcp, b, out).await,
                         Some(acceptor) => match acceptor.accept(tcp).await {
+                            Ok(stream) if matches!(b, Behaviour::Garbage) => {
+                                garbage_below_tls(stream, out).await
+                            }
                             Ok(stream) => serve(stream, b, out).await,
                             Err(_) => {
                                 h.fetch_add(1, Ordering::SeqCst);
@@ -232,6 +238,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
                 }
                 io.flush().await.is_ok()
             }
+            Behaviour::Garbage => {
+                let _ = io.write_all(b"\x00\x01 not http\r\n\r\n").await;
+                let _ = io.flush().await;
+                false
+            }
             Behaviour::Flood {
                 total,
                 declare_length,
@@ -245,6 +256,27 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
             return;
         }
     }
+}
+
+/// An application-data record header with a body no key decrypts, written to the raw socket.
+const NOT_A_RECORD: &[u8] = b"\x17\x03\x03\x00\x20this is no TLS ciphertext at all!";
+
+/// Reads one request through TLS, then writes [`NOT_A_RECORD`] beneath it and waits for the hang-up.
+async fn garbage_below_tls(
+    mut io: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    out: Outputs,
+) {
+    let mut buf = Vec::new();
+    let Some(req) = read_request(&mut io, &mut buf).await else {
+        return;
+    };
+    out.seen.lock().expect("lock").push(req);
+    let tcp = io.get_mut().0;
+    if tcp.write_all(NOT_A_RECORD).await.is_err() || tcp.flush().await.is_err() {
+        return;
+    }
+    let mut sink = [0u8; 1024];
+    while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
 }
 
 async fn flood<S: AsyncWrite + Unpin>(io: &mut S, total: u64, declare: bool, written: &AtomicU64) {
