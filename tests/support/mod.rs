@@ -30,6 +30,11 @@ pub enum Behaviour {
     Drip { total: usize, every: Duration },
     /// Offer `total` bytes in 64 KiB chunks until the client hangs up; with or without a length.
     Flood { total: u64, declare_length: bool },
+    /// Answer with this status and body, say `Connection: close` and hang up: the client keeps
+    /// no pooled connection, so its next request opens a new one.
+    ReplyThenClose { status: u16, body: Vec<u8> },
+    /// Connection `i` (counted from 0) behaves as entry `i`; later ones as the last entry.
+    PerConnection(Vec<Behaviour>),
     /// Read the request, then answer with bytes that are neither HTTP nor (over TLS, written
     /// beneath the TLS layer) a valid TLS record: a failure after the request arrived.
     Garbage,
@@ -73,12 +78,14 @@ pub struct TestServer {
     written: Arc<AtomicU64>,
     flood_ended: Arc<Notify>,
     seen: Arc<Mutex<Vec<Seen>>>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -95,6 +102,14 @@ impl TestServer {
 
     async fn start(b: Behaviour, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::serve_on(listener, b, tls)
+    }
+
+    fn serve_on(
+        listener: TcpListener,
+        b: Behaviour,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> TestServer {
         let addr = listener.local_addr().expect("addr");
         let connections = Arc::new(AtomicUsize::new(0));
         let handshakes_failed = Arc::new(AtomicUsize::new(0));
@@ -116,8 +131,16 @@ impl TestServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                c.fetch_add(1, Ordering::SeqCst);
-                let (b, h, tls) = (b.clone(), h.clone(), tls.clone());
+                let index = c.fetch_add(1, Ordering::SeqCst);
+                let b = match &b {
+                    Behaviour::PerConnection(script) => script
+                        .get(index)
+                        .or(script.last())
+                        .expect("a non-empty script")
+                        .clone(),
+                    other => other.clone(),
+                };
+                let (h, tls) = (h.clone(), tls.clone());
                 let out = Outputs {
                     written: w.clone(),
                     flood_ended: fe.clone(),
@@ -147,7 +170,16 @@ impl TestServer {
             written,
             flood_ended,
             seen,
-            task,
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits until its listener is closed: new connections are refused.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            // Cancelled: the accept loop and its listener have been dropped.
+            let _ = task.await;
         }
     }
 
@@ -184,6 +216,35 @@ impl TestServer {
     }
 }
 
+/// A port on 127.0.0.1 that refuses connections (bound, not listening) until [`Self::listen`]
+/// starts a plain HTTP server on it: a host that is down, then up, at the same address.
+pub struct ReservedPort {
+    socket: tokio::net::TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl ReservedPort {
+    pub fn new() -> ReservedPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        ReservedPort { socket, addr }
+    }
+
+    /// "http://127.0.0.1:PORT".
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Starts listening and serving `b` on the reserved port.
+    pub fn listen(self, b: Behaviour) -> TestServer {
+        let listener = self.socket.listen(1024).expect("listen");
+        TestServer::serve_on(listener, b, None)
+    }
+}
+
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 pub fn closed_port_url() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -216,6 +277,21 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
                 }
                 io.write_all(&reply).await.is_ok() && io.flush().await.is_ok()
             }
+            Behaviour::ReplyThenClose { status, body } => {
+                let mut reply = format!(
+                    "HTTP/1.1 {status} Scripted\r\nDate: {SERVER_DATE}\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                if !head {
+                    reply.extend_from_slice(body);
+                }
+                let _ = io.write_all(&reply).await;
+                let _ = io.shutdown().await;
+                false
+            }
+            // Resolved to one entry per connection in the accept loop.
+            Behaviour::PerConnection(_) => false,
             Behaviour::Stall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 false
