@@ -150,11 +150,6 @@ impl TransportError {
             Self::Connect { .. } | Self::Tls { .. } | Self::NoClientCert { .. }
         )
     }
-
-    /// True for the failures that justify trying the backup host.
-    pub(crate) fn allows_failover(&self) -> bool {
-        matches!(self, Self::Connect { .. } | Self::Timeout { .. })
-    }
 }
 
 impl Bilingual for TransportError {
@@ -343,19 +338,16 @@ mod tests {
             reason: "refused".into(),
         };
         assert!(!not_sent.maybe_delivered());
-        assert!(not_sent.allows_failover());
         let timeout = TransportError::Timeout {
             host: host(),
             after: Duration::from_secs(1),
         };
         assert!(timeout.maybe_delivered());
-        assert!(timeout.allows_failover());
         let status = TransportError::Status {
             host: host(),
             status: 502,
             excerpt: String::new(),
         };
         assert!(status.maybe_delivered());
-        assert!(!status.allows_failover());
     }
 }
