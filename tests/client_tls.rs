@@ -72,9 +72,37 @@ async fn untrusted_server_certificate_is_a_tls_error() {
     let err = guard(c.post(Endpoint::Micropay, XML.into()))
         .await
         .expect_err("untrusted");
-    assert!(matches!(err, TransportError::Tls { .. }), "{err:?}");
+    // We refused the server's certificate inside the handshake: not one request byte was written.
+    assert!(
+        matches!(
+            err,
+            TransportError::Tls {
+                request_written: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(!err.maybe_delivered());
     assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn tls_failure_after_the_request_was_read_may_be_delivered() {
+    // The server read the whole request, then broke the TLS stream: that is no handshake failure.
+    let pki = Pki::new();
+    let f = files(&pki);
+    let server = TestServer::https(Behaviour::Garbage, pki.server_config(false)).await;
+    let c = Client::new(settings(&server.url(), &f, None)).expect("client");
+    let err = guard(c.post(Endpoint::Micropay, XML.into()))
+        .await
+        .expect_err("garbage");
+    assert_eq!(server.seen().len(), 1, "the server had the request");
+    assert!(
+        !matches!(err, TransportError::Tls { .. }),
+        "a TLS error after the handshake is not a handshake failure: {err:?}"
+    );
+    assert!(err.maybe_delivered(), "{err:?}");
 }
 
 #[tokio::test]
@@ -130,7 +158,18 @@ async fn server_requiring_a_client_cert_refuses_a_connection_without_one() {
     let err = guard(c.post(Endpoint::OrderQuery, XML.into()))
         .await
         .expect_err("refused");
-    assert!(matches!(err, TransportError::Tls { .. }), "{err:?}");
+    // With TLS 1.3 the client finishes its half of the handshake and writes the request before
+    // the server's refusal arrives; the server's TLS layer drops it undecrypted.
+    assert!(
+        matches!(
+            err,
+            TransportError::Tls {
+                request_written: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(!err.maybe_delivered());
     assert!(
         server.seen().is_empty(),

@@ -1,13 +1,17 @@
 //! wxpay::client over plain HTTP on loopback: keep-alive, timeouts, size cap, status, failover.
 mod support;
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use paycode::words::Bilingual;
 use paycode::wxpay::client::{
-    Client, ClientError, ClientSettings, Endpoint, HostUsed, TransportError, local_ip_towards,
+    Client, ClientError, ClientSettings, Endpoint, HostUsed, STICKY_PERIOD, TransportError,
+    local_ip_towards,
 };
-use support::{Behaviour, SERVER_DATE, TestServer, closed_port_url, guard};
+use support::{
+    Behaviour, Pki, ReservedPort, SERVER_DATE, TestServer, closed_port_url, guard, write_file,
+};
 
 const XML: &str = "<xml><auth_code>134567890123456789</auth_code></xml>";
 
@@ -207,6 +211,25 @@ async fn refused_connection_is_surely_not_delivered() {
 }
 
 #[tokio::test]
+async fn dns_failure_is_a_connect_failure() {
+    // `.invalid` never resolves (RFC 6761); a resolver that hangs instead hits connect_timeout,
+    // which reqwest applies to name resolution too: a Connect either way.
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = write_file(dir.path(), "ca.pem", &pki.ca_pem, 0o644);
+    let c = client_with("https://paycode-no-such-host.invalid", |s| {
+        s.extra_root_ca = Some(ca);
+        s.connect_timeout = Duration::from_secs(2);
+        s.timeout = Duration::from_secs(30);
+    });
+    let err = guard(c.post(Endpoint::Micropay, XML.into()))
+        .await
+        .expect_err("no such host");
+    assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
+    assert!(!err.maybe_delivered());
+}
+
+#[tokio::test]
 async fn connect_timeout_is_a_connect_failure() {
     // A listener whose accept queue is full drops new SYNs, so the next connect hangs.
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
@@ -235,28 +258,284 @@ async fn connect_timeout_is_a_connect_failure() {
     assert!(!err.maybe_delivered());
 }
 
+/// The moment injected time starts from (the client never reads it; only `post_at` gets it).
+#[allow(clippy::disallowed_methods)] // one real reading; every later moment is this plus a span
+fn t0() -> Instant {
+    Instant::now()
+}
+
+/// Micropay and refund move money: a second try on the other host is safe only when the first
+/// surely never left this machine.
+const MONEY: [Endpoint; 2] = [Endpoint::Micropay, Endpoint::Refund];
+
 #[tokio::test]
-async fn failover_to_backup_for_orderquery_only() {
+async fn every_call_goes_to_the_backup_when_the_primary_refuses_the_connection() {
+    // A refused connection proves nothing was sent, so even micropay and refund may fail over.
+    for ep in Endpoint::ALL {
+        let backup = TestServer::http(Behaviour::ok()).await;
+        let c = client_with(&closed_port_url(), |s| s.backup_url = Some(backup.url()));
+        let reply = guard(c.post(ep, XML.into()))
+            .await
+            .unwrap_or_else(|e| panic!("{ep:?}: backup should answer: {e:?}"));
+        assert_eq!(reply.host, HostUsed::Backup, "{ep:?}");
+        let seen = backup.seen();
+        assert_eq!(seen.len(), 1, "{ep:?}");
+        assert_eq!(seen[0].path, ep.path());
+        assert_eq!(seen[0].body, XML.as_bytes(), "the same request, unchanged");
+    }
+}
+
+/// Every log line of this test process from the first call on. A process-wide subscriber: a
+/// thread-scoped one misses lines whose callsites another test thread registered first.
+fn captured_logs() -> String {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    #[derive(Clone)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink(buf.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        buf
+    });
+    String::from_utf8_lossy(&buf.lock().expect("lock")).into_owned()
+}
+
+#[tokio::test]
+async fn a_failover_is_logged_with_its_endpoint_reason_and_hosts_never_the_request() {
+    captured_logs();
     let backup = TestServer::http(Behaviour::ok()).await;
-    let c = client_with(&closed_port_url(), |s| s.backup_url = Some(backup.url()));
-    let reply = guard(c.post(Endpoint::OrderQuery, XML.into()))
+    let primary = closed_port_url();
+    let c = client_with(&primary, |s| s.backup_url = Some(backup.url()));
+    guard(c.post(Endpoint::Micropay, XML.into()))
+        .await
+        .expect("backup answers");
+    // Other tests log too: this test's lines name its hosts' ports.
+    let to = backup.addr.to_string();
+    let from = primary.trim_start_matches("http://");
+    let text = captured_logs();
+    let line = text
+        .lines()
+        .find(|l| l.contains("failing over to the other host") && l.contains(&to))
+        .unwrap_or_else(|| panic!("no failover line toward {to} in:\n{text}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("/pay/micropay"), "{line}");
+    assert!(line.contains("the request was not sent"), "{line}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" reply ") && l.contains(&to) && l.contains("backup")),
+        "no reply line naming the backup {to} in:\n{text}"
+    );
+    assert!(
+        !text.contains("134567890123456789"),
+        "a payment code in the log:\n{text}"
+    );
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&to) || l.contains(from))
+        .collect();
+    assert!(ours.len() >= 3, "{ours:#?}");
+    assert!(
+        ours.iter().all(|l| !l.contains("<xml>")),
+        "a body in the log: {ours:#?}"
+    );
+}
+
+#[tokio::test]
+async fn micropay_and_refund_stay_on_a_primary_that_may_have_the_request() {
+    // The primary accepted the connection and read the request, then: no reply before the
+    // timeout, an HTTP error status, or a broken reply. WeChat may have acted on it, so a
+    // resend elsewhere could charge twice; the caller's query or reverse settles it.
+    let primaries = [
+        Behaviour::Stall,
+        Behaviour::Reply {
+            status: 502,
+            body: b"Bad Gateway".to_vec(),
+        },
+        Behaviour::Garbage,
+    ];
+    for b in primaries {
+        for ep in MONEY {
+            let primary = TestServer::http(b.clone()).await;
+            let backup = TestServer::http(Behaviour::ok()).await;
+            let c = client_with(&primary.url(), |s| {
+                s.backup_url = Some(backup.url());
+                s.timeout = Duration::from_millis(300);
+            });
+            let err = guard(c.post(ep, XML.into()))
+                .await
+                .expect_err("no reply and no failover");
+            assert!(err.maybe_delivered(), "{ep:?} {b:?}: {err:?}");
+            assert!(err.zh().contains("可能") || matches!(err, TransportError::Status { .. }));
+            assert_eq!(primary.seen().len(), 1, "{ep:?} {b:?}: the primary had it");
+            assert!(
+                backup.seen().is_empty(),
+                "{ep:?} {b:?}: must not be resent to the backup"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn micropay_goes_to_the_backup_when_the_primary_tls_handshake_fails() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = write_file(dir.path(), "ca.pem", &pki.ca_pem, 0o644);
+    // Untrusted certificate: this side aborts the handshake before the request is written.
+    let primary = TestServer::https(Behaviour::ok(), pki.rogue_server_config()).await;
+    let backup = TestServer::http(Behaviour::ok()).await;
+    let c = client_with(&primary.url(), |s| {
+        s.backup_url = Some(backup.url());
+        s.extra_root_ca = Some(ca.clone());
+    });
+    let reply = guard(c.post(Endpoint::Micropay, XML.into()))
         .await
         .expect("backup answers");
     assert_eq!(reply.host, HostUsed::Backup);
+    assert!(primary.seen().is_empty());
     assert_eq!(backup.seen().len(), 1);
-    assert_eq!(backup.seen()[0].path, "/pay/orderquery");
 
-    for ep in [Endpoint::Micropay, Endpoint::Refund] {
-        let err = guard(c.post(ep, XML.into()))
+    // A TLS error after the handshake, once the primary has read the request, is no proof.
+    let primary = TestServer::https(Behaviour::Garbage, pki.server_config(false)).await;
+    let backup = TestServer::http(Behaviour::ok()).await;
+    let c = client_with(&primary.url(), |s| {
+        s.backup_url = Some(backup.url());
+        s.extra_root_ca = Some(ca);
+    });
+    let err = guard(c.post(Endpoint::Micropay, XML.into()))
+        .await
+        .expect_err("no failover");
+    assert!(err.maybe_delivered(), "{err:?}");
+    assert_eq!(primary.seen().len(), 1);
+    assert!(backup.seen().is_empty(), "never resent to the backup");
+}
+
+#[tokio::test]
+async fn after_a_failover_the_backup_goes_first_for_the_sticky_period() {
+    let primary = ReservedPort::new();
+    let backup = TestServer::http(Behaviour::ok()).await;
+    let c = client_with(&primary.url(), |s| s.backup_url = Some(backup.url()));
+    let start = t0();
+    let reply = guard(c.post_at(Endpoint::Micropay, XML.into(), start))
+        .await
+        .expect("backup answers");
+    assert_eq!(reply.host, HostUsed::Backup);
+
+    // The primary is back, but within the period the backup is asked first.
+    let primary = primary.listen(Behaviour::ok());
+    let just_before = start + STICKY_PERIOD - Duration::from_secs(1);
+    for ep in [Endpoint::Micropay, Endpoint::OrderQuery] {
+        let reply = guard(c.post_at(ep, XML.into(), just_before))
             .await
-            .expect_err("no failover");
-        assert!(matches!(err, TransportError::Connect { .. }), "{err:?}");
+            .expect("backup answers");
+        assert_eq!(reply.host, HostUsed::Backup, "{ep:?}");
     }
-    assert_eq!(
-        backup.seen().len(),
-        1,
-        "micropay/refund never go to the backup"
-    );
+    assert_eq!(primary.connections(), 0, "the primary sees nothing");
+    assert_eq!(backup.seen().len(), 3);
+
+    // Once the period is over the primary is tried first again.
+    let reply = guard(c.post_at(Endpoint::Micropay, XML.into(), start + STICKY_PERIOD))
+        .await
+        .expect("primary answers");
+    assert_eq!(reply.host, HostUsed::Primary);
+    assert_eq!(primary.seen().len(), 1);
+    assert_eq!(backup.seen().len(), 3);
+}
+
+#[tokio::test]
+async fn while_the_backup_is_preferred_a_micropay_it_never_got_goes_to_the_primary() {
+    let primary = ReservedPort::new();
+    // One answer, then the connection closes: nothing stays pooled toward the backup.
+    let backup = TestServer::http(Behaviour::ReplyThenClose {
+        status: 200,
+        body: b"<xml></xml>".to_vec(),
+    })
+    .await;
+    let c = client_with(&primary.url(), |s| s.backup_url = Some(backup.url()));
+    let start = t0();
+    let reply = guard(c.post_at(Endpoint::Micropay, XML.into(), start))
+        .await
+        .expect("backup answers");
+    assert_eq!(reply.host, HostUsed::Backup);
+
+    // Now the backup is down and the primary up: the backup refuses, so the primary gets it.
+    let primary = primary.listen(Behaviour::ok());
+    backup.stop().await;
+    let reply = guard(c.post_at(
+        Endpoint::Micropay,
+        XML.into(),
+        start + Duration::from_secs(1),
+    ))
+    .await
+    .expect("primary answers");
+    assert_eq!(reply.host, HostUsed::Primary);
+    // The primary answered after the backup failed: it is first again at once.
+    let reply = guard(c.post_at(
+        Endpoint::Micropay,
+        XML.into(),
+        start + Duration::from_secs(2),
+    ))
+    .await
+    .expect("primary answers");
+    assert_eq!(reply.host, HostUsed::Primary);
+    assert_eq!(primary.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn while_the_backup_is_preferred_a_micropay_it_may_have_stays_there() {
+    let primary = ReservedPort::new();
+    // First connection: one answer, then closed. Every later connection: read and stall.
+    let backup = TestServer::http(Behaviour::PerConnection(vec![
+        Behaviour::ReplyThenClose {
+            status: 200,
+            body: b"<xml></xml>".to_vec(),
+        },
+        Behaviour::Stall,
+    ]))
+    .await;
+    let c = client_with(&primary.url(), |s| {
+        s.backup_url = Some(backup.url());
+        s.timeout = Duration::from_millis(300);
+    });
+    let start = t0();
+    let reply = guard(c.post_at(Endpoint::Micropay, XML.into(), start))
+        .await
+        .expect("backup answers");
+    assert_eq!(reply.host, HostUsed::Backup);
+
+    let primary = primary.listen(Behaviour::ok());
+    for ep in MONEY {
+        let err = guard(c.post_at(ep, XML.into(), start + Duration::from_secs(1)))
+            .await
+            .expect_err("backup stalls");
+        assert!(matches!(err, TransportError::Timeout { .. }), "{err:?}");
+        assert!(err.maybe_delivered());
+    }
+    assert_eq!(backup.seen().len(), 3, "the backup had both");
+    assert_eq!(primary.connections(), 0, "never resent to the primary");
+
+    // An idempotent query may be repeated: it falls back to the primary on the timeout.
+    let reply = guard(c.post_at(
+        Endpoint::OrderQuery,
+        XML.into(),
+        start + Duration::from_secs(2),
+    ))
+    .await
+    .expect("primary answers");
+    assert_eq!(reply.host, HostUsed::Primary);
 }
 
 #[tokio::test]
@@ -281,6 +560,22 @@ async fn failover_on_primary_timeout_keeps_maybe_delivered_when_backup_fails() {
         .await
         .expect_err("both fail");
     assert!(err.maybe_delivered(), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_statement_fails_over_on_a_primary_timeout_like_the_queries() {
+    // A statement download changes nothing at WeChat: repeating it elsewhere is harmless.
+    let primary = TestServer::http(Behaviour::Stall).await;
+    let backup = TestServer::http(Behaviour::ok()).await;
+    let c = client_with(&primary.url(), |s| {
+        s.backup_url = Some(backup.url());
+        s.timeout = Duration::from_millis(300);
+    });
+    let reply = guard(c.post(Endpoint::DownloadBill, XML.into()))
+        .await
+        .expect("backup answers");
+    assert_eq!(reply.host, HostUsed::Backup);
+    assert_eq!(backup.seen()[0].path, "/pay/downloadbill");
 }
 
 #[test]

@@ -124,7 +124,7 @@ pub enum ClientIdentity {
 pub struct WechatConfig {
     /// Primary base URL.
     pub base_url: BaseUrl,
-    /// Backup host for query/reverse when the primary is unreachable (live mode only).
+    /// WeChat's backup host (live mode only): the rules are `wxpay::client::failover`'s.
     pub backup_url: Option<String>,
     /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,

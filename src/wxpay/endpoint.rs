@@ -78,10 +78,14 @@ impl Endpoint {
         self.path().starts_with("/secapi/")
     }
 
-    /// True when a retry on the backup host is safe: queries and reverse are idempotent. Never
-    /// micropay or refund (a blind re-submit on another host must be decided by the caller).
-    pub fn may_use_backup(self) -> bool {
-        matches!(self, Self::OrderQuery | Self::Reverse | Self::RefundQuery)
+    /// True for the calls that move money (micropay, refund): the client repeats them on the
+    /// backup host only when the first try surely never left this machine. The others (queries,
+    /// reverse, the statement) are safe to repeat after any failure that may have reached WeChat.
+    /// A refund's `out_refund_no` deduplicates it within one site, but WeChat does not document
+    /// that a refund in flight on one city's site and its resend to the other are deduplicated
+    /// during the very outage that causes the failover.
+    pub fn moves_money(self) -> bool {
+        matches!(self, Self::Micropay | Self::Refund)
     }
 
     /// Largest reply to read: the configured cap for XML replies; a day's statement is CSV and

@@ -30,6 +30,14 @@ pub enum Behaviour {
     Drip { total: usize, every: Duration },
     /// Offer `total` bytes in 64 KiB chunks until the client hangs up; with or without a length.
     Flood { total: u64, declare_length: bool },
+    /// Answer with this status and body, say `Connection: close` and hang up: the client keeps
+    /// no pooled connection, so its next request opens a new one.
+    ReplyThenClose { status: u16, body: Vec<u8> },
+    /// Connection `i` (counted from 0) behaves as entry `i`; later ones as the last entry.
+    PerConnection(Vec<Behaviour>),
+    /// Read the request, then answer with bytes that are neither HTTP nor (over TLS, written
+    /// beneath the TLS layer) a valid TLS record: a failure after the request arrived.
+    Garbage,
 }
 
 impl Behaviour {
@@ -70,12 +78,14 @@ pub struct TestServer {
     written: Arc<AtomicU64>,
     flood_ended: Arc<Notify>,
     seen: Arc<Mutex<Vec<Seen>>>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -92,6 +102,14 @@ impl TestServer {
 
     async fn start(b: Behaviour, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::serve_on(listener, b, tls)
+    }
+
+    fn serve_on(
+        listener: TcpListener,
+        b: Behaviour,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> TestServer {
         let addr = listener.local_addr().expect("addr");
         let connections = Arc::new(AtomicUsize::new(0));
         let handshakes_failed = Arc::new(AtomicUsize::new(0));
@@ -113,8 +131,16 @@ impl TestServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                c.fetch_add(1, Ordering::SeqCst);
-                let (b, h, tls) = (b.clone(), h.clone(), tls.clone());
+                let index = c.fetch_add(1, Ordering::SeqCst);
+                let b = match &b {
+                    Behaviour::PerConnection(script) => script
+                        .get(index)
+                        .or(script.last())
+                        .expect("a non-empty script")
+                        .clone(),
+                    other => other.clone(),
+                };
+                let (h, tls) = (h.clone(), tls.clone());
                 let out = Outputs {
                     written: w.clone(),
                     flood_ended: fe.clone(),
@@ -124,6 +150,9 @@ impl TestServer {
                     match tls {
                         None => serve(tcp, b, out).await,
                         Some(acceptor) => match acceptor.accept(tcp).await {
+                            Ok(stream) if matches!(b, Behaviour::Garbage) => {
+                                garbage_below_tls(stream, out).await
+                            }
                             Ok(stream) => serve(stream, b, out).await,
                             Err(_) => {
                                 h.fetch_add(1, Ordering::SeqCst);
@@ -141,7 +170,16 @@ impl TestServer {
             written,
             flood_ended,
             seen,
-            task,
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits until its listener is closed: new connections are refused.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            // Cancelled: the accept loop and its listener have been dropped.
+            let _ = task.await;
         }
     }
 
@@ -178,6 +216,35 @@ impl TestServer {
     }
 }
 
+/// A port on 127.0.0.1 that refuses connections (bound, not listening) until [`Self::listen`]
+/// starts a plain HTTP server on it: a host that is down, then up, at the same address.
+pub struct ReservedPort {
+    socket: tokio::net::TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl ReservedPort {
+    pub fn new() -> ReservedPort {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        ReservedPort { socket, addr }
+    }
+
+    /// "http://127.0.0.1:PORT".
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Starts listening and serving `b` on the reserved port.
+    pub fn listen(self, b: Behaviour) -> TestServer {
+        let listener = self.socket.listen(1024).expect("listen");
+        TestServer::serve_on(listener, b, None)
+    }
+}
+
 /// A port on 127.0.0.1 that nothing listens on (bound, then released).
 pub fn closed_port_url() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -210,6 +277,21 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
                 }
                 io.write_all(&reply).await.is_ok() && io.flush().await.is_ok()
             }
+            Behaviour::ReplyThenClose { status, body } => {
+                let mut reply = format!(
+                    "HTTP/1.1 {status} Scripted\r\nDate: {SERVER_DATE}\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                if !head {
+                    reply.extend_from_slice(body);
+                }
+                let _ = io.write_all(&reply).await;
+                let _ = io.shutdown().await;
+                false
+            }
+            // Resolved to one entry per connection in the accept loop.
+            Behaviour::PerConnection(_) => false,
             Behaviour::Stall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 false
@@ -232,6 +314,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
                 }
                 io.flush().await.is_ok()
             }
+            Behaviour::Garbage => {
+                let _ = io.write_all(b"\x00\x01 not http\r\n\r\n").await;
+                let _ = io.flush().await;
+                false
+            }
             Behaviour::Flood {
                 total,
                 declare_length,
@@ -245,6 +332,27 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, b: Behaviour, out: 
             return;
         }
     }
+}
+
+/// An application-data record header with a body no key decrypts, written to the raw socket.
+const NOT_A_RECORD: &[u8] = b"\x17\x03\x03\x00\x20this is no TLS ciphertext at all!";
+
+/// Reads one request through TLS, then writes [`NOT_A_RECORD`] beneath it and waits for the hang-up.
+async fn garbage_below_tls(
+    mut io: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    out: Outputs,
+) {
+    let mut buf = Vec::new();
+    let Some(req) = read_request(&mut io, &mut buf).await else {
+        return;
+    };
+    out.seen.lock().expect("lock").push(req);
+    let tcp = io.get_mut().0;
+    if tcp.write_all(NOT_A_RECORD).await.is_err() || tcp.flush().await.is_err() {
+        return;
+    }
+    let mut sink = [0u8; 1024];
+    while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
 }
 
 async fn flood<S: AsyncWrite + Unpin>(io: &mut S, total: u64, declare: bool, written: &AtomicU64) {

@@ -109,7 +109,15 @@ pub enum TransportError {
     Connect { host: String, reason: String },
     /// The TLS handshake failed (untrusted, expired or wrong-host certificate, client cert refused).
     #[error("TLS with {host} failed: {reason}")]
-    Tls { host: String, reason: String },
+    Tls {
+        host: String,
+        reason: String,
+        /// False when the handshake failed before the request was handed to the connection.
+        /// True when the server refused the handshake after this side had finished its half and
+        /// written the encrypted request (TLS 1.3): the server's TLS layer drops such bytes
+        /// undecrypted, so its HTTP layer never saw them, but they did leave this machine.
+        request_written: bool,
+    },
     /// The endpoint needs the merchant certificate and none is configured.
     #[error(
         "{path} needs the merchant API certificate; set identity (apiclient_cert.pem + apiclient_key.pem)"
@@ -142,18 +150,20 @@ impl TransportError {
             Self::Connect { .. } | Self::Tls { .. } | Self::NoClientCert { .. }
         )
     }
-
-    /// True for the failures that justify trying the backup host.
-    pub(crate) fn allows_failover(&self) -> bool {
-        matches!(self, Self::Connect { .. } | Self::Timeout { .. })
-    }
 }
 
 impl Bilingual for TransportError {
     fn zh(&self) -> String {
         match self {
             Self::Connect { host, .. } => format!("无法连接 {host}（请求未发出）"),
-            Self::Tls { host, .. } => format!("与 {host} 的安全连接失败（证书问题，请求未发出）"),
+            Self::Tls {
+                host,
+                request_written: false,
+                ..
+            } => format!("与 {host} 的安全连接失败（证书问题，请求未发出）"),
+            Self::Tls { host, .. } => {
+                format!("{host} 拒绝了安全连接（证书问题，请求未被受理）")
+            }
             Self::NoClientCert { path } => format!("{path} 需要商户 API 证书；请配置 identity"),
             Self::Timeout { host, after } => {
                 format!(
@@ -196,18 +206,50 @@ pub(crate) fn classify(
     if phase == Phase::Body {
         return TransportError::Body { host, reason };
     }
-    // A TLS-layer rejection means the server's HTTP layer never saw the request, even when
-    // (TLS 1.3) the client wrote it before the server's certificate alert arrived.
+    // The handshake runs inside reqwest's connector, before hyper writes a byte of the request:
+    // a TLS error there is a handshake failure with nothing sent. After the connector, only a
+    // handshake refusal by the server (TLS 1.3: our half finished, the request written
+    // encrypted, then its certificate alert) still means its HTTP layer never saw the request;
+    // any other TLS error then (a broken record, an internal alert) may follow a request it read.
     if let Some(tls) = find_rustls_error(e) {
-        return TransportError::Tls {
-            host,
-            reason: tls.to_string(),
-        };
+        let connecting = e.is_connect();
+        if connecting || refuses_handshake(tls) {
+            return TransportError::Tls {
+                host,
+                reason: tls.to_string(),
+                request_written: !connecting,
+            };
+        }
+        return TransportError::Body { host, reason };
     }
     if e.is_connect() {
         return TransportError::Connect { host, reason };
     }
     TransportError::Body { host, reason }
+}
+
+/// True for the alerts a server sends only while it refuses a handshake, never once it has
+/// accepted one: the client's certificate missing, unknown, expired, revoked or not allowed, and
+/// `decrypt_error`, which RFC 8446 §6.2 reserves for handshake cryptography (a record that does
+/// not decrypt is `bad_record_mac`).
+fn refuses_handshake(e: &rustls::Error) -> bool {
+    use rustls::AlertDescription as A;
+    matches!(
+        e,
+        rustls::Error::AlertReceived(
+            A::HandshakeFailure
+                | A::NoCertificate
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::AccessDenied
+                | A::CertificateRequired
+                | A::DecryptError
+        )
+    )
 }
 
 /// The rustls error somewhere in the source chain, looking inside `io::Error` wrappers too
@@ -265,6 +307,30 @@ mod tests {
     }
 
     #[test]
+    fn only_handshake_alerts_prove_a_refused_handshake() {
+        use rustls::AlertDescription as A;
+        for yes in [
+            A::CertificateRequired,
+            A::BadCertificate,
+            A::UnknownCA,
+            A::DecryptError,
+        ] {
+            assert!(
+                refuses_handshake(&rustls::Error::AlertReceived(yes)),
+                "{yes:?}"
+            );
+        }
+        // After a handshake: the peer's internal error, a record that does not decrypt here.
+        for no in [
+            rustls::Error::AlertReceived(A::InternalError),
+            rustls::Error::AlertReceived(A::BadRecordMac),
+            rustls::Error::DecryptError,
+        ] {
+            assert!(!refuses_handshake(&no), "{no:?}");
+        }
+    }
+
+    #[test]
     fn only_unsent_failures_are_not_delivered() {
         let host = || "h".to_string();
         let not_sent = TransportError::Connect {
@@ -272,19 +338,16 @@ mod tests {
             reason: "refused".into(),
         };
         assert!(!not_sent.maybe_delivered());
-        assert!(not_sent.allows_failover());
         let timeout = TransportError::Timeout {
             host: host(),
             after: Duration::from_secs(1),
         };
         assert!(timeout.maybe_delivered());
-        assert!(timeout.allows_failover());
         let status = TransportError::Status {
             host: host(),
             status: 502,
             excerpt: String::new(),
         };
         assert!(status.maybe_delivered());
-        assert!(!status.allows_failover());
     }
 }

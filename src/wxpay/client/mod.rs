@@ -2,14 +2,17 @@
 //! bytes. The only module that knows reqwest. It does not sign, parse or know about orders.
 //!
 //! One pooled keep-alive client (rustls with the ring provider) serves every call; connect and
-//! whole-request timeouts, a reply size cap, failover to the backup host for idempotent queries.
+//! whole-request timeouts, a reply size cap, failover to the backup host that can never resend a
+//! payment the primary may have received (`failover`).
 #![allow(clippy::disallowed_methods)] // IO edge: the HTTP edge measures round trips.
 mod error;
 mod expiry;
+mod failover;
 mod host;
 mod tls;
 
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{CONTENT_TYPE, DATE, HeaderValue};
@@ -17,6 +20,8 @@ use reqwest::header::{CONTENT_TYPE, DATE, HeaderValue};
 pub use error::{ClientError, TransportError};
 use error::{Phase, classify, excerpt};
 pub use expiry::cert_days_left;
+use failover::HostChoice;
+pub use failover::STICKY_PERIOD;
 use host::Host;
 pub use host::local_ip_towards;
 
@@ -53,7 +58,8 @@ impl std::fmt::Debug for Identity {
 pub struct ClientSettings {
     /// "https://api.mch.weixin.qq.com", or "http://127.0.0.1:PORT"; may carry a path prefix.
     pub base_url: String,
-    /// "https://api2.mch.weixin.qq.com": used for orderquery, reverse and refundquery only.
+    /// "https://api2.mch.weixin.qq.com": a failed call may be repeated there (micropay and
+    /// refund only when the primary surely never got it); see `Client::post`.
     pub backup_url: Option<String>,
     /// Time allowed to open the TCP connection (TLS handshake included).
     pub connect_timeout: Duration,
@@ -89,6 +95,24 @@ pub enum HostUsed {
     Primary,
     /// `backup_url`.
     Backup,
+}
+
+impl HostUsed {
+    /// The other one.
+    pub fn other(self) -> HostUsed {
+        match self {
+            Self::Primary => Self::Backup,
+            Self::Backup => Self::Primary,
+        }
+    }
+
+    /// "primary" or "backup", for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Backup => "backup",
+        }
+    }
 }
 
 /// A 2xx reply, unparsed.
@@ -135,6 +159,8 @@ pub struct Client {
     mutual: Option<reqwest::Client>,
     primary: Host,
     backup: Option<Host>,
+    /// Which host goes first; shared by every call of this client (held only between tries).
+    choice: Mutex<HostChoice>,
     timeout: Duration,
     max_reply_bytes: usize,
 }
@@ -174,45 +200,81 @@ impl Client {
             mutual,
             primary,
             backup,
+            choice: Mutex::new(HostChoice::default()),
             timeout: s.timeout,
             max_reply_bytes: s.max_reply_bytes,
         })
     }
 
-    /// Posts `xml` to `ep` and returns the 2xx reply; fails over to the backup host once, for
-    /// endpoints that allow it, when the primary cannot be reached or times out.
-    pub async fn post(&self, ep: Endpoint, mut xml: String) -> Result<RawReply, TransportError> {
+    /// Posts `xml` to `ep` and returns the 2xx reply. With a backup host, a failed try may be
+    /// repeated once on the other host (`failover::failover_reason`), and after the backup
+    /// answered for the primary it goes first for [`STICKY_PERIOD`].
+    pub async fn post(&self, ep: Endpoint, xml: String) -> Result<RawReply, TransportError> {
+        self.post_at(ep, xml, Instant::now()).await
+    }
+
+    /// [`Client::post`] with the moment that decides which host goes first and when a
+    /// preference for the backup ends (tests pass their own; `elapsed` still uses the clock).
+    pub async fn post_at(
+        &self,
+        ep: Endpoint,
+        xml: String,
+        now: Instant,
+    ) -> Result<RawReply, TransportError> {
         let start = Instant::now();
-        let backup = self.backup.as_ref().filter(|_| ep.may_use_backup());
-        // Keep a copy only when a second try is possible.
-        let body = match backup {
-            Some(_) => xml.clone(),
-            None => std::mem::take(&mut xml),
+        let Some(backup) = self.backup.as_ref() else {
+            let result = self
+                .attempt(ep, xml, &self.primary, HostUsed::Primary)
+                .await;
+            return result.map(|r| raw_reply(r, HostUsed::Primary, start));
         };
-        let first = self.attempt(ep, body, &self.primary).await;
-        let (result, used) = match (first, backup) {
-            (Err(e), Some(b)) if e.allows_failover() => {
-                tracing::warn!(endpoint = ep.path(), host = %self.primary.name, error = %e,
-                    "primary host failed; trying the backup host");
-                match self.attempt(ep, xml, b).await {
-                    Ok(r) => (Ok(r), HostUsed::Backup),
-                    // Keep the error that admits the request may have gone through.
-                    Err(be) if e.maybe_delivered() => {
-                        tracing::warn!(endpoint = ep.path(), error = %be, "backup host failed too");
-                        (Err(e), HostUsed::Primary)
-                    }
-                    Err(be) => (Err(be), HostUsed::Backup),
+        let first = self.choice().first(now);
+        let second = first.other();
+        let host = |h: HostUsed| match h {
+            HostUsed::Primary => &self.primary,
+            HostUsed::Backup => backup,
+        };
+        // The copy kept for a second try: the same bytes, so a retry is the same request.
+        let body = xml.clone();
+        let e = match self.attempt(ep, body, host(first), first).await {
+            Ok(r) => return Ok(raw_reply(r, first, start)),
+            Err(e) => e,
+        };
+        let Some(reason) = failover::failover_reason(ep, &e) else {
+            return Err(e);
+        };
+        tracing::warn!(endpoint = ep.path(), from = first.name(), from_host = %host(first).name,
+            to = second.name(), to_host = %host(second).name, reason, error = %e,
+            "failing over to the other host");
+        match self.attempt(ep, xml, host(second), second).await {
+            Ok(r) => {
+                self.choice().record(now, first, second);
+                match second {
+                    HostUsed::Backup => tracing::warn!(
+                        endpoint = ep.path(),
+                        period_s = STICKY_PERIOD.as_secs(),
+                        "the backup host answered; it goes first for the period"
+                    ),
+                    HostUsed::Primary => tracing::info!(
+                        endpoint = ep.path(),
+                        "the primary host answered; it goes first again"
+                    ),
                 }
+                Ok(raw_reply(r, second, start))
             }
-            (first, _) => (first, HostUsed::Primary),
-        };
-        result.map(|(status, body, server_date)| RawReply {
-            status,
-            body,
-            host: used,
-            server_date,
-            elapsed: start.elapsed(),
-        })
+            // Keep the error that admits the request may have gone through.
+            Err(e2) if e.maybe_delivered() => {
+                tracing::warn!(endpoint = ep.path(), error = %e2, "the other host failed too");
+                Err(e)
+            }
+            Err(e2) => Err(e2),
+        }
+    }
+
+    /// The host preference; a panic elsewhere while it was held cannot leave it half-written
+    /// (it is one `Copy` value), so a poisoned lock is still usable.
+    fn choice(&self) -> std::sync::MutexGuard<'_, HostChoice> {
+        self.choice.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Opens the keep-alive connection to the primary host ahead of the first sale (a HEAD
@@ -233,12 +295,14 @@ impl Client {
         }
     }
 
-    /// One try on one host, bounded by the whole-request timeout.
+    /// One try on one host, bounded by the whole-request timeout; logged with the host's role
+    /// (never the request body: it holds the payment code).
     async fn attempt(
         &self,
         ep: Endpoint,
         xml: String,
         host: &Host,
+        role: HostUsed,
     ) -> Result<(u16, Vec<u8>, Option<String>), TransportError> {
         let start = Instant::now();
         let pool = if ep.needs_client_cert() && host.https {
@@ -259,10 +323,10 @@ impl Client {
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok((status, _, _)) => {
-                tracing::info!(endpoint = ep.path(), host = %host.name, status, elapsed_ms, "reply")
+                tracing::info!(endpoint = ep.path(), host = %host.name, role = role.name(), status, elapsed_ms, "reply")
             }
             Err(e) => {
-                tracing::warn!(endpoint = ep.path(), host = %host.name, elapsed_ms, error = %e, "no reply")
+                tracing::warn!(endpoint = ep.path(), host = %host.name, role = role.name(), elapsed_ms, error = %e, "no reply")
             }
         }
         result
@@ -330,6 +394,21 @@ impl Client {
     }
 }
 
+/// One try's result as the reply of the whole call (which began at `start`).
+fn raw_reply(
+    (status, body, server_date): (u16, Vec<u8>, Option<String>),
+    host: HostUsed,
+    start: Instant,
+) -> RawReply {
+    RawReply {
+        status,
+        body,
+        host,
+        server_date,
+        elapsed: start.elapsed(),
+    }
+}
+
 fn build_pool(
     mut tls: rustls::ClientConfig,
     s: &ClientSettings,
@@ -393,18 +472,8 @@ mod tests {
             .filter(|e| e.needs_client_cert())
             .collect();
         assert_eq!(mtls, [&Endpoint::Reverse, &Endpoint::Refund]);
-        let backup: Vec<_> = Endpoint::ALL
-            .iter()
-            .filter(|e| e.may_use_backup())
-            .collect();
-        assert_eq!(
-            backup,
-            [
-                &Endpoint::OrderQuery,
-                &Endpoint::Reverse,
-                &Endpoint::RefundQuery
-            ]
-        );
+        let money: Vec<_> = Endpoint::ALL.iter().filter(|e| e.moves_money()).collect();
+        assert_eq!(money, [&Endpoint::Micropay, &Endpoint::Refund]);
     }
 
     #[test]
