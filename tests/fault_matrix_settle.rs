@@ -545,3 +545,30 @@ fn a_decline_that_hid_a_payment_is_closed_later_and_the_money_returned() {
         before
     );
 }
+
+/// Row 65: WeChat's pages read both ways on how a paid order that was reversed is queried
+/// afterwards: `REFUND`, or `REVOKED`. With `REVOKED`, a late payment the till had verified
+/// (its query saw SUCCESS) and then reversed read "the customer was not charged": the customer
+/// had been charged and refunded. Now a verified payment before the reverse makes it so.
+#[test]
+fn a_revoked_answer_after_reversing_a_verified_payment_says_charged_and_refunded() {
+    let t = Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    };
+    let h = Harness::with_sim(t, |s| s.behaviour.reversed_paid_revoked = true);
+    let p = h.proxy(checkout_support::Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..checkout_support::Opts::default()
+    });
+    let no = paid_late(&h, &p, "7.70");
+    let r = h.run(&["recover", "--json"]);
+    let item = &r.json()["recovered"][0];
+    assert_eq!(item["status"], "reversed", "{item}");
+    let msg = item["message"].as_str().unwrap();
+    assert!(msg.contains("refunded in full"), "{msg}");
+    assert_eq!(h.order(&no).state, "REVOKED");
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (770, 770), "{order:?}");
+}

@@ -201,6 +201,12 @@ pub struct SimulatorConfig {
     /// orderquery of a refunded order answers only `out_trade_no` and `trade_state=REFUND` (the
     /// payment fields are promised for SUCCESS only).
     pub bare_refund_state: bool,
+    /// orderquery of a paid order that was reversed answers `REVOKED` instead of `REFUND`; the
+    /// documentation has both readings, so the simulator offers both.
+    pub reversed_paid_revoked: bool,
+    /// A reverse while the password box is open answers `USERPAYING` (WeChat's reverse page
+    /// lists it) instead of closing the order at once.
+    pub reverse_userpaying: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -213,6 +219,8 @@ impl Default for SimulatorConfig {
             reply_delay: Duration::ZERO,
             unknown_reverse_succeeds: false,
             bare_refund_state: false,
+            reversed_paid_revoked: false,
+            reverse_userpaying: false,
         }
     }
 }

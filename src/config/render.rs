@@ -145,6 +145,16 @@ pub(crate) fn render(cfg: &Config) -> String {
         "bare_refund_state",
         &s.bare_refund_state.to_string(),
     );
+    kv(
+        &mut o,
+        "reversed_paid_revoked",
+        &s.reversed_paid_revoked.to_string(),
+    );
+    kv(
+        &mut o,
+        "reverse_userpaying",
+        &s.reverse_userpaying.to_string(),
+    );
     o
 }
 

@@ -182,6 +182,8 @@ pub(crate) struct RawSimulator {
     pub reply_delay: Duration,
     pub unknown_reverse_succeeds: bool,
     pub bare_refund_state: bool,
+    pub reversed_paid_revoked: bool,
+    pub reverse_userpaying: bool,
 }
 
 impl Default for RawSimulator {
@@ -195,6 +197,8 @@ impl Default for RawSimulator {
             reply_delay: d.reply_delay,
             unknown_reverse_succeeds: d.unknown_reverse_succeeds,
             bare_refund_state: d.bare_refund_state,
+            reversed_paid_revoked: d.reversed_paid_revoked,
+            reverse_userpaying: d.reverse_userpaying,
         }
     }
 }

@@ -322,6 +322,8 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         reply_delay: raw.reply_delay,
         unknown_reverse_succeeds: raw.unknown_reverse_succeeds,
         bare_refund_state: raw.bare_refund_state,
+        reversed_paid_revoked: raw.reversed_paid_revoked,
+        reverse_userpaying: raw.reverse_userpaying,
     })
 }
 

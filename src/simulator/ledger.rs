@@ -37,6 +37,10 @@ pub struct CoreSettings {
     pub unknown_reverse_succeeds: bool,
     /// orderquery of a refunded order carries only `out_trade_no` and `trade_state`.
     pub bare_refund_state: bool,
+    /// A reversed paid order is queried as REVOKED instead of REFUND.
+    pub reversed_paid_revoked: bool,
+    /// A reverse while the customer's password box is open answers USERPAYING.
+    pub reverse_userpaying: bool,
     /// Unix seconds at `SimTime` zero (for `time_end`, bill dates, the daily count).
     pub epoch_unix: i64,
 }

@@ -101,6 +101,8 @@ impl SimSettings {
             reply_delay: self.behaviour.reply_delay,
             unknown_reverse_succeeds: self.behaviour.unknown_reverse_succeeds,
             bare_refund_state: self.behaviour.bare_refund_state,
+            reversed_paid_revoked: self.behaviour.reversed_paid_revoked,
+            reverse_userpaying: self.behaviour.reverse_userpaying,
             epoch_unix,
         }
     }

@@ -325,10 +325,20 @@ impl Sim {
                 o.recall_left = o.recall_left.saturating_sub(u32::from(!admin_recall));
                 return self.answer(f, st, Some(("SYSTEMERROR", "系统超时,请重试")), recall("Y"));
             }
+            // WeChat's reverse page lists USERPAYING: the password box is still open.
+            if self.cfg.reverse_userpaying && o.state == OrderStatus::UserPaying {
+                let des = "用户支付中,需要输入密码";
+                return self.answer(f, st, Some(("USERPAYING", des)), recall("Y"));
+            }
             o.reversed_at = Some(now);
             if o.paid_at.is_some() {
                 o.reverse_refund = o.amount.saturating_sub(o.refund_requested());
-                o.state = OrderStatus::Refund;
+                // Both readings of WeChat's pages: a reversed paid order is REFUND, or REVOKED.
+                o.state = if self.cfg.reversed_paid_revoked {
+                    OrderStatus::Revoked
+                } else {
+                    OrderStatus::Refund
+                };
             } else {
                 o.state = OrderStatus::Revoked;
                 o.closed_at.get_or_insert(now);
@@ -455,6 +465,29 @@ mod tests {
         );
         let again = pay(&mut s, "R1", &code("password_never", 1), "100", secs(23));
         assert_eq!(again.get("err_code"), Some("ORDERREVERSED"));
+    }
+
+    #[test]
+    fn the_documented_readings_of_reverse_and_its_query() {
+        let mut cfg = sim().settings().clone();
+        cfg.reversed_paid_revoked = true;
+        cfg.reverse_userpaying = true;
+        let mut s = Sim::new(cfg);
+        let rev = |s: &mut Sim, no: &str, t| {
+            s.handle(Endpoint::Reverse, &req(&[("out_trade_no", no)]), t)
+                .get("err_code")
+                .map(str::to_string)
+        };
+        // Paid, then reversed: queried as REVOKED, and the money is back.
+        pay(&mut s, "P1", &code("normal", 1), "300", secs(0));
+        assert_eq!(rev(&mut s, "P1", secs(20)), None);
+        assert_eq!(query(&mut s, "P1", secs(21)), "REVOKED");
+        let l = s.ledger(secs(22));
+        assert_eq!((l.totals.charged, l.totals.refunded), (300, 300));
+        // The password box is open: the reverse answers USERPAYING and changes nothing.
+        pay(&mut s, "U1", &code("password_never", 2), "100", secs(30));
+        assert_eq!(rev(&mut s, "U1", secs(31)).as_deref(), Some("USERPAYING"));
+        assert_eq!(query(&mut s, "U1", secs(32)), "USERPAYING");
     }
 
     #[test]

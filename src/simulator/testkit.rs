@@ -28,6 +28,8 @@ pub fn sim() -> Sim {
         reply_delay: Duration::ZERO,
         unknown_reverse_succeeds: false,
         bare_refund_state: false,
+        reversed_paid_revoked: false,
+        reverse_userpaying: false,
         epoch_unix: EPOCH,
     })
 }

@@ -8,6 +8,7 @@ use paycode::simulator::scenario::Fault;
 use paycode::simulator::{Endpoint, Scenario, scenarios};
 
 use super::rng::Rng;
+use super::world::Variants;
 
 /// Faults for the next `count` requests (to `endpoint` only, if set).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,10 +63,8 @@ pub struct Plan {
     pub seed: u64,
     /// "WeChat" revokes unpaid orders by itself (45 simulated seconds).
     pub auto_revoke: bool,
-    /// A reverse of an order WeChat never saw answers SUCCESS (the other documented variant).
-    pub unknown_reverse_succeeds: bool,
-    /// orderquery of a refunded order carries only the order and its state.
-    pub bare_refund_state: bool,
+    /// The simulator's reading where WeChat's documentation has two.
+    pub variants: Variants,
     pub sales: Vec<SalePlan>,
 }
 
@@ -169,13 +168,16 @@ impl Plan {
             })
             .collect();
         // Drawn last, so the schedules of earlier seeds stay as they were.
-        let unknown_reverse_succeeds = rng.chance(1, 2);
-        let bare_refund_state = rng.chance(1, 2);
+        let variants = Variants {
+            unknown_reverse_succeeds: rng.chance(1, 2),
+            bare_refund_state: rng.chance(1, 2),
+            reversed_paid_revoked: rng.chance(1, 2),
+            reverse_userpaying: rng.chance(1, 2),
+        };
         Plan {
             seed,
             auto_revoke,
-            unknown_reverse_succeeds,
-            bare_refund_state,
+            variants,
             sales,
         }
     }

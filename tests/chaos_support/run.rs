@@ -17,7 +17,8 @@ use paycode::money::Fen;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::invariants::{Claim, check};
+use super::invariants::Claim;
+use super::invariants::check_with;
 use super::plan::{Customer, FaultPlan, Plan, RestartPlan, SalePlan};
 use super::stats::Stats;
 use super::world::{Timing, World, code};
@@ -77,14 +78,7 @@ fn claim(o: &Outcome) -> Claim {
 /// Run `plan` on a fresh world.
 pub async fn run(plan: &Plan) -> SeedReport {
     let started = std::time::Instant::now();
-    let world = Arc::new(
-        World::start(Timing::chaos(
-            plan.auto_revoke,
-            plan.unknown_reverse_succeeds,
-            plan.bare_refund_state,
-        ))
-        .await,
-    );
+    let world = Arc::new(World::start(Timing::chaos(plan.auto_revoke, plan.variants)).await);
     let mut r = Runner {
         world,
         claims: Vec::new(),
@@ -444,7 +438,12 @@ impl Runner {
                 _ => {}
             }
         }
-        self.violations
-            .extend(check(&ledger, &rows, &pending, &self.claims));
+        self.violations.extend(check_with(
+            &ledger,
+            &rows,
+            &pending,
+            &self.claims,
+            self.world.timing.variants.reversed_paid_revoked,
+        ));
     }
 }

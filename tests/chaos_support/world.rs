@@ -20,10 +20,8 @@ pub struct Timing {
     pub time_scale: u32,
     /// Whether "WeChat" revokes an unpaid order by itself after 45 simulated seconds.
     pub auto_revoke: bool,
-    /// Whether a reverse of an unknown order answers SUCCESS (else ORDERNOTEXIST).
-    pub unknown_reverse_succeeds: bool,
-    /// Whether orderquery of a refunded order carries only the order and its state.
-    pub bare_refund_state: bool,
+    /// Which reading of WeChat's documentation the simulator follows where it has two.
+    pub variants: Variants,
     pub connect_timeout: &'static str,
     pub read_timeout: &'static str,
     pub first_query_after: &'static str,
@@ -36,19 +34,27 @@ pub struct Timing {
     pub notexist_rounds: u32,
 }
 
+/// The simulator's answers where WeChat's documentation allows two (docs/simulator.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Variants {
+    /// A reverse of an unknown order answers SUCCESS (else ORDERNOTEXIST).
+    pub unknown_reverse_succeeds: bool,
+    /// orderquery of a refunded order carries only the order and its state.
+    pub bare_refund_state: bool,
+    /// A reversed paid order is queried as REVOKED (else REFUND).
+    pub reversed_paid_revoked: bool,
+    /// A reverse while the password box is open answers USERPAYING.
+    pub reverse_userpaying: bool,
+}
+
 impl Timing {
     /// In-process chaos: docs/protocol.md §8's default timings ÷500, and customers ×500 (a 30 s
     /// password timeout is 60 ms), so a sale takes tens of milliseconds of mostly waiting.
-    pub fn chaos(
-        auto_revoke: bool,
-        unknown_reverse_succeeds: bool,
-        bare_refund_state: bool,
-    ) -> Timing {
+    pub fn chaos(auto_revoke: bool, variants: Variants) -> Timing {
         Timing {
             time_scale: 500,
             auto_revoke,
-            unknown_reverse_succeeds,
-            bare_refund_state,
+            variants,
             connect_timeout: "40ms",
             read_timeout: "40ms",
             first_query_after: "10ms",
@@ -67,8 +73,7 @@ impl Timing {
         Timing {
             time_scale: 200,
             auto_revoke: true,
-            unknown_reverse_succeeds: false,
-            bare_refund_state: false,
+            variants: Variants::default(),
             connect_timeout: "500ms",
             read_timeout: "300ms",
             first_query_after: "20ms",
@@ -115,8 +120,11 @@ impl World {
         if !timing.auto_revoke {
             s.behaviour.auto_revoke_after = Duration::from_secs(365 * 24 * 3600);
         }
-        s.behaviour.unknown_reverse_succeeds = timing.unknown_reverse_succeeds;
-        s.behaviour.bare_refund_state = timing.bare_refund_state;
+        let v = timing.variants;
+        s.behaviour.unknown_reverse_succeeds = v.unknown_reverse_succeeds;
+        s.behaviour.bare_refund_state = v.bare_refund_state;
+        s.behaviour.reversed_paid_revoked = v.reversed_paid_revoked;
+        s.behaviour.reverse_userpaying = v.reverse_userpaying;
         let sim = simulator::start(s).await.unwrap();
         let dir = temp_dir();
         let w = World { sim, dir, timing };

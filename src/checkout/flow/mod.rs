@@ -44,6 +44,9 @@ pub struct Sale {
     /// WeChat answered the reverse REVERSE_EXPIRE: past its 7-day window only a refund returns
     /// a payment.
     reverse_expired: bool,
+    /// A verified answer in this run had the order paid for this amount: a later `REVOKED`
+    /// (one reading of WeChat's pages for a reversed paid order) means charged and refunded.
+    verified_paid: bool,
     cancelled: bool,
     problem: Option<String>,
 }
@@ -124,6 +127,7 @@ impl Sale {
             sure_query: None,
             password_box: false,
             reverse_expired: false,
+            verified_paid: false,
             cancelled: false,
             problem: None,
         }

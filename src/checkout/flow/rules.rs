@@ -167,8 +167,20 @@ impl Sale {
 
     /// The query after a reverse (or on resuming a reverse): is the order closed for good?
     pub(super) fn on_confirm_query(&mut self, now: Millis, reply: Reply) {
+        if let Reply::QueryState {
+            state: TradeState::Success,
+            payment: Some(p),
+        } = &reply
+        {
+            self.verified_paid |= p.total_fee == self.total_fee;
+        }
         match reply {
             Reply::QueryState { state, payment } => match state {
+                // The reverse refunded a payment this run verified, whichever state WeChat
+                // reports for it now (REFUND, or REVOKED in the other reading).
+                TradeState::Revoked if self.verified_paid => {
+                    self.finish(Final::Reversed { refunded: true });
+                }
                 TradeState::Revoked | TradeState::Closed | TradeState::PayError => {
                     self.finish_not_charged(Final::Reversed { refunded: false });
                 }
@@ -256,6 +268,7 @@ impl Sale {
     }
 
     fn paid(&mut self, now: Millis, payment: Payment) {
+        self.verified_paid = true;
         if self.cancelled {
             self.note("paid after the cashier cancelled: reversing refunds it".into());
             self.start_reverse(now, None);

@@ -379,3 +379,19 @@ fn stray_and_early_calls_change_nothing() {
     sale.on_reply(Millis(200), state(TradeState::Refund));
     assert_eq!(sale.poll(Millis(300)), done);
 }
+
+#[test]
+fn revoked_after_reversing_a_verified_payment_means_charged_and_refunded() {
+    // The confirm query sees the payment (paid in the race), the reverse refunds it, and WeChat
+    // then reports the order REVOKED (one reading of its pages): charged and refunded.
+    let run =
+        run(userpaying().confirms(vec![state(TradeState::Success), state(TradeState::Revoked)]));
+    assert_eq!(run.outcome, Final::Reversed { refunded: true });
+    // Without a verified payment REVOKED stays "not charged".
+    let run2 = run_plain();
+    assert_eq!(run2, Final::Reversed { refunded: false });
+}
+
+fn run_plain() -> Final {
+    run(userpaying().confirms(vec![state(TradeState::Revoked)])).outcome
+}
