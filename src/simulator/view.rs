@@ -25,6 +25,7 @@ impl Sim {
                 code: o.code.masked(),
                 scenario: o.scenario.to_string(),
                 device_info: o.device_info.clone(),
+                attach: o.attach.clone(),
                 amount: o.amount,
                 state: o.state.as_str().to_string(),
                 err_code: o.fail.as_ref().map(|(c, _)| (*c).to_string()),
@@ -92,6 +93,9 @@ pub struct OrderView {
     pub code: String,
     pub scenario: String,
     pub device_info: String,
+    /// The `attach` of the micropay that created the order (paycode's per-sale tag).
+    #[serde(default)]
+    pub attach: String,
     pub amount: u64,
     pub state: String,
     pub err_code: Option<String>,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 pub mod invariants;
+pub mod pair;
 pub mod plan;
 pub mod rng;
 pub mod run;

@@ -206,9 +206,26 @@ language = "en"
 
     /// Every journal row, read through its own connection (as another process would).
     pub fn rows(&self) -> Vec<SaleRow> {
-        let j = Journal::open(&self.journal_path()).unwrap();
-        let now = i64::MAX / 2;
-        j.sales_between(0, now).unwrap()
+        rows_of(&self.journal_path())
+    }
+
+    /// A second till's data directory on this world's simulator, with a copy of this world's
+    /// config (the same `device_info`: a copied config) and its own journal.
+    pub fn twin_dir(&self) -> tempfile::TempDir {
+        let d = temp_dir();
+        std::fs::write(d.path().join("config.toml"), self.config_text()).unwrap();
+        d
+    }
+
+    /// Open a till on a [`World::twin_dir`].
+    pub async fn open_twin(&self, dir: &Path) -> Result<Till, TillError> {
+        let env = SecretEnv {
+            api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
+            p12_password: None,
+        };
+        let cfg =
+            config::from_str_with_env(&self.config_text(), &dir.join("config.toml"), &env).unwrap();
+        Till::open(cfg).await
     }
 
     /// `paycode ARGS` against this world, not yet started.
@@ -223,6 +240,12 @@ language = "en"
             .stdin(Stdio::null());
         c
     }
+}
+
+/// Every row of the journal at `path`, through its own connection.
+pub fn rows_of(path: &Path) -> Vec<SaleRow> {
+    let j = Journal::open(path).unwrap();
+    j.sales_between(0, i64::MAX / 2).unwrap()
 }
 
 /// A fresh payment code for `scenario_key`; distinct `serial`s give distinct customers.
