@@ -7,12 +7,16 @@
 //!    seeded sales in real time to check the conversion; against a bare loopback round trip.
 //! 3. Scan-to-request over PAYCODE_BENCH_SCANS (1000) scans against a bare pty + POST pipeline,
 //!    alternated in rounds so load from other processes hits both alike.
+//! 4. Held by the past: scan → micropay through the cashier screen's till task while a pending
+//!    sale's background retry hangs on a black-holed network, against the same with nothing
+//!    pending, PAYCODE_BENCH_HELD (40) samples each, alternating.
 //!
 //! Every figure prints its absolute values, its ratio to a baseline measured in this process,
 //! and the load average. No floats: ratios are integer percent.
 #![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
 mod confirm;
+mod held;
 mod scan;
 mod setup;
 mod stats;
@@ -28,7 +32,10 @@ fn main() {
         return; // `cargo test --benches` probes bench binaries with --list
     }
     let want = |part: &str| {
-        !args.iter().any(|a| a == "confirm" || a == "scan") || args.iter().any(|a| a == part)
+        !args
+            .iter()
+            .any(|a| a == "confirm" || a == "scan" || a == "held")
+            || args.iter().any(|a| a == part)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,6 +53,9 @@ fn main() {
     }
     if want("scan") {
         scan_figures(&rt, &dir.path().join("scan"));
+    }
+    if want("held") {
+        held_figures(&rt, &dir.path().join("held"));
     }
     println!("load average at end: {}", loadavg());
 }
@@ -252,5 +262,30 @@ fn scan_figures(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
     println!(
         "   bare     line -> POST at bare server:         {}",
         Dist::of(b.send.clone()).us()
+    );
+}
+
+fn held_figures(rt: &tokio::runtime::Runtime, dir: &std::path::Path) {
+    let n = env_u64("PAYCODE_BENCH_HELD", 40).max(1);
+    println!(
+        "\n== held by the past: {n} scans per till task (after 4 warm-up), alternating, load {}",
+        loadavg()
+    );
+    let t = Instant::now();
+    let s = held::figures(rt, dir, n);
+    let (h, i) = (Dist::of(s.held), Dist::of(s.idle));
+    println!("   took {:?}, load at end {}", t.elapsed(), loadavg());
+    println!(
+        "   retry hanging   StartSale -> micropay at simulator: {}",
+        h.ms()
+    );
+    println!(
+        "   nothing pending StartSale -> micropay at simulator: {}",
+        i.ms()
+    );
+    println!(
+        "   ratio: p50 {}  p99 {}",
+        times(h.p50, i.p50),
+        times(h.p99, i.p99)
     );
 }
