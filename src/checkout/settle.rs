@@ -1,7 +1,9 @@
 //! Settling one sale by hand (`paycode query` / `paycode reverse`): one orderquery that records a
 //! final answer, or a reverse driven by the same flow as every sale.
 
-use super::flow::{Final, Millis, Reply, Request, ResumePoint, Sale, Summary, TradeState};
+use super::flow::{
+    Final, Millis, Reply, Request, ResumePoint, Sale, Summary, TradeState, settled_by_query,
+};
 use super::progress::{Outcome, Progress};
 use super::reconcile::number_taken;
 use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
@@ -156,24 +158,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         Reply::QueryState { state, .. } => state.as_str().to_string(),
         _ => line.clone(),
     };
-    let settled = match &reply {
-        Reply::QueryState {
-            state: TradeState::Success,
-            payment: Some(p),
-        } if p.total_fee == row.total_fee => Some(Final::Paid(p.clone())),
-        Reply::QueryState {
-            state: TradeState::Refund,
-            ..
-        } => Some(Final::Reversed { refunded: true }),
-        Reply::QueryState {
-            state: s @ (TradeState::Closed | TradeState::Revoked),
-            ..
-        } => Some(Final::Failed {
-            err_code: s.as_str().into(),
-            rescan: false,
-        }),
-        _ => None,
-    };
+    let settled = settled_by_query(&reply, row.total_fee);
     let summary: Option<Summary> = till
         .journal
         .flow(out_trade_no)?

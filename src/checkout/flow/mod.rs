@@ -18,6 +18,7 @@ mod tests;
 
 pub use millis::Millis;
 pub use policy::{Policy, PolicyError};
+pub use rules::settled_by_query;
 pub use types::{
     ErrClass, Final, Payment, Phase, Reply, Request, ResumePoint, Step, Summary, TradeState,
 };

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{ErrClass, Final, Millis, Mode, Payment, Reply, Request, Sale, State, TradeState};
+use crate::money::Fen;
 
 /// The err_code a sale ends with when a verified query shows its number is another order's.
 pub(crate) const TAKEN: &str = "OUT_TRADE_NO_USED";
@@ -12,6 +13,34 @@ const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"
 
 /// The reverse answer for an order older than WeChat's 7-day reverse window.
 const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
+
+/// What one orderquery answer settles on its own, for a sale settled by hand (`query`, F9, the
+/// pending screen): paid for the sale's amount, refunded, closed, or another till's order.
+/// Anything else (still waiting, PAYERROR, no verified answer) leaves the sale as it is.
+pub fn settled_by_query(reply: &Reply, total_fee: Fen) -> Option<Final> {
+    match reply {
+        Reply::QueryState {
+            state: TradeState::Success,
+            payment: Some(p),
+        } if p.total_fee == total_fee => Some(Final::Paid(p.clone())),
+        Reply::QueryState {
+            state: TradeState::Refund,
+            ..
+        } => Some(Final::Reversed { refunded: true }),
+        Reply::QueryState {
+            state: s @ (TradeState::Closed | TradeState::Revoked),
+            ..
+        } => Some(Final::Failed {
+            err_code: s.as_str().into(),
+            rescan: false,
+        }),
+        Reply::NotOurs { .. } => Some(Final::Failed {
+            err_code: TAKEN.into(),
+            rescan: false,
+        }),
+        _ => None,
+    }
+}
 
 impl Sale {
     /// The micropay answered: paid, definitely not, or open (query).

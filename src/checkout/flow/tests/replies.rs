@@ -270,3 +270,40 @@ fn query_errors_keep_polling_until_the_deadline() {
     assert_eq!(run.requests, userpaying_until_reverse());
     assert_eq!(run.outcome, Final::Reversed { refunded: false });
 }
+
+#[test]
+fn what_one_query_settles_by_hand() {
+    use crate::checkout::flow::settled_by_query;
+    assert_eq!(
+        settled_by_query(&success_with(FEE), FEE),
+        Some(Final::Paid(payment(FEE)))
+    );
+    assert_eq!(
+        settled_by_query(&success_with(Fen(1)), FEE),
+        None,
+        "another amount"
+    );
+    assert_eq!(
+        settled_by_query(&state(TradeState::Refund), FEE),
+        Some(Final::Reversed { refunded: true })
+    );
+    assert_eq!(
+        settled_by_query(&state(TradeState::Revoked), FEE),
+        Some(failed("REVOKED", false))
+    );
+    let not_ours = Reply::NotOurs {
+        why: "attach".into(),
+    };
+    assert_eq!(
+        settled_by_query(&not_ours, FEE),
+        Some(failed("OUT_TRADE_NO_USED", false)),
+        "another till's order: not charged here, never adopted"
+    );
+    for open in [
+        state(TradeState::UserPaying),
+        state(TradeState::PayError),
+        unknown("timeout"),
+    ] {
+        assert_eq!(settled_by_query(&open, FEE), None, "{open:?}");
+    }
+}
