@@ -26,9 +26,9 @@ pub struct Fen(pub u64);
 pub enum MoneyError {
     #[error("no amount: type an amount in yuan, like 12.34")]
     Empty,
-    #[error("negative amounts are not accepted: type the amount to charge, like 12.34")]
+    #[error("negative amounts are not accepted: type an amount in yuan, like 12.34")]
     Negative,
-    #[error("the amount must be above zero: type the amount to charge, like 12.34")]
+    #[error("the amount must be above zero: type an amount in yuan, like 12.34")]
     Zero,
     #[error("at most two decimals (fen): {given} has {decimals}; type it like 12.34")]
     TooManyDecimals { given: String, decimals: usize },
@@ -46,8 +46,8 @@ impl Bilingual for MoneyError {
     fn zh(&self) -> String {
         match self {
             Self::Empty => "未输入金额:请输入元为单位的金额,例如 12.34".into(),
-            Self::Negative => "不接受负数金额:请输入应收金额,例如 12.34".into(),
-            Self::Zero => "金额必须大于零:请输入应收金额,例如 12.34".into(),
+            Self::Negative => "不接受负数金额:请输入元为单位的金额,例如 12.34".into(),
+            Self::Zero => "金额必须大于零:请输入元为单位的金额,例如 12.34".into(),
             Self::TooManyDecimals { given, decimals } => {
                 format!("最多两位小数(分):{given} 有 {decimals} 位小数;请按 12.34 的格式输入")
             }
