@@ -278,6 +278,12 @@ fn result_screens() {
     snap("result_reversed_refunded", false, |h| {
         done(h, Final::Reversed { refunded: true }, None)
     });
+    snap("result_refunded_too_late_to_reverse", false, |h| {
+        let Final::Paid(p) = paid() else {
+            unreachable!()
+        };
+        done(h, Final::Refunded(p), None)
+    });
     snap("result_reversed_not_charged", false, |h| {
         done(h, Final::Reversed { refunded: false }, None)
     });

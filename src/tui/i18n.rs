@@ -73,6 +73,7 @@ texts! {
     ResultPaid => "PAID", "支付成功";
     ResultNotCharged => "NOT CHARGED", "未扣款";
     ResultReversed => "REVERSED", "已撤销";
+    ResultRefunded => "REFUNDED", "已退款";
     ResultUnresolved => "UNRESOLVED", "结果未明";
     PaidHandOver => "Hand over the goods", "可以交付商品";
     PaidAmount => "Paid: ¥{0}", "实收:¥{0}";

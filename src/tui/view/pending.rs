@@ -103,7 +103,8 @@ pub(crate) fn final_word(f: &Final) -> T {
     match f {
         Final::Paid(_) => T::ResultPaid,
         Final::Failed { .. } => T::ResultNotCharged,
-        Final::Reversed { .. } | Final::Refunded(_) => T::ResultReversed,
+        Final::Reversed { .. } => T::ResultReversed,
+        Final::Refunded(_) => T::ResultRefunded,
         Final::Unresolved { .. } => T::ResultUnresolved,
     }
 }

@@ -29,9 +29,8 @@ pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
     let (word_en, word, color) = match &r.result {
         Final::Paid(_) => ("PAID", T::ResultPaid, Color::Green),
         Final::Failed { .. } => ("NOT CHARGED", T::ResultNotCharged, Color::Red),
-        Final::Reversed { .. } | Final::Refunded(_) => {
-            ("REVERSED", T::ResultReversed, Color::Yellow)
-        }
+        Final::Reversed { .. } => ("REVERSED", T::ResultReversed, Color::Yellow),
+        Final::Refunded(_) => ("REFUNDED", T::ResultRefunded, Color::Yellow),
         Final::Unresolved { .. } => ("UNRESOLVED", T::ResultUnresolved, Color::Magenta),
     };
     let block = Block::bordered()
