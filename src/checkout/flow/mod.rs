@@ -48,6 +48,14 @@ pub struct Sale {
     /// A verified answer in this run had the order paid for this amount: a later `REVOKED`
     /// (one reading of WeChat's pages for a reversed paid order) means charged and refunded.
     verified_paid: bool,
+    /// WeChat answered this sale's own micropay (USERPAYING, paid), or a verified paid answer
+    /// carried its tag: the order under its number is this sale's. Until then a reverse is
+    /// preceded by a fresh query, so another till's order (a copied config) is never reversed.
+    own_order: bool,
+    /// That query before the reverse is out.
+    checking: bool,
+    /// When the last verified trade state arrived (a check at that same instant adds nothing).
+    state_seen_at: Option<Millis>,
     cancelled: bool,
     problem: Option<String>,
 }
@@ -129,6 +137,9 @@ impl Sale {
             password_box: false,
             reverse_expired: false,
             verified_paid: false,
+            own_order: false,
+            checking: false,
+            state_seen_at: None,
             cancelled: false,
             problem: None,
         }
@@ -160,9 +171,21 @@ impl Sale {
         };
         match (request, &self.mode) {
             (Request::Micropay, _) => self.on_micropay(now, reply),
-            (Request::OrderQuery, Mode::Polling) => self.on_poll_query(now, reply),
-            (Request::OrderQuery, Mode::Reversing { .. }) => self.on_confirm_query(now, reply),
+            (Request::OrderQuery, _) if matches!(reply, Reply::QueryState { .. }) => {
+                self.state_seen_at = Some(now);
+                self.on_query(now, reply);
+            }
+            (Request::OrderQuery, _) => self.on_query(now, reply),
             (Request::Reverse, _) => self.on_reverse(now, reply),
+        }
+    }
+
+    /// An orderquery answered, in whichever mode the sale is.
+    fn on_query(&mut self, now: Millis, reply: Reply) {
+        match &self.mode {
+            Mode::Polling => self.on_poll_query(now, reply),
+            Mode::Reversing { .. } if self.checking => self.on_check_before_reverse(now, reply),
+            Mode::Reversing { .. } => self.on_confirm_query(now, reply),
         }
     }
 

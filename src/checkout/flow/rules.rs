@@ -59,6 +59,8 @@ impl Sale {
             Reply::MicropayFail { err_code, class } => {
                 // USERPAYING is in the unknown bucket, but it has its own, longer first pause.
                 if err_code == "USERPAYING" {
+                    // WeChat answered this very micropay: the order is this sale's.
+                    self.own_order = true;
                     self.password_box = true;
                     self.note(format!("micropay {err_code}"));
                     return self.keep_polling(now, first_query);
@@ -264,10 +266,46 @@ impl Sale {
     }
 
     pub(super) fn start_reverse(&mut self, earliest: Millis, closing: Option<String>) {
+        // An order not yet proven this sale's may be another till's (a copied config, this
+        // micropay's answer lost): ask once more right before reversing it.
+        let at = earliest.max(self.submitted_at + self.policy.reverse_not_before);
+        let check = !self.own_order
+            && !self.verified_paid
+            && closing.is_none()
+            && self.state_seen_at != Some(at);
         self.mode = Mode::Reversing { closing };
         self.password_box = false;
-        let at = earliest.max(self.submitted_at + self.policy.reverse_not_before);
-        self.schedule(Request::Reverse, at);
+        if check {
+            self.checking = true;
+            self.schedule(Request::OrderQuery, at);
+        } else {
+            self.schedule(Request::Reverse, at);
+        }
+    }
+
+    /// The query right before the first reverse of an order not proven this sale's: another
+    /// till's order is left alone; a closed one needs no reverse; anything else is reversed now.
+    pub(super) fn on_check_before_reverse(&mut self, now: Millis, reply: Reply) {
+        self.checking = false;
+        match reply {
+            Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
+            Reply::QueryState {
+                state:
+                    TradeState::Revoked | TradeState::Closed | TradeState::PayError | TradeState::Refund,
+                ..
+            } => self.on_confirm_query(now, reply),
+            other => {
+                if let Reply::QueryState {
+                    state: TradeState::Success,
+                    payment: Some(p),
+                } = &other
+                {
+                    self.verified_paid |= p.total_fee == self.total_fee;
+                }
+                self.note(format!("before the reverse: {}", other.label()));
+                self.schedule(Request::Reverse, now);
+            }
+        }
     }
 
     /// Reverse calls made in this run (a resumed sale gets a fresh budget).
@@ -298,6 +336,7 @@ impl Sale {
 
     fn paid(&mut self, now: Millis, payment: Payment) {
         self.verified_paid = true;
+        self.own_order = true;
         if self.cancelled {
             self.note("paid after the cashier cancelled: reversing refunds it".into());
             self.start_reverse(now, None);

@@ -288,7 +288,8 @@ fn many_notexist_rounds_run_into_the_deadline() {
         .queries(vec![Reply::QueryNotExist])
         .confirms(vec![Reply::QueryNotExist]);
     let run = drive(Sale::new(policy, FEE, Millis(0)), 0, None, script.server());
-    assert_eq!(run.requests[7..], [(30_000, R), (30_000, Q)]);
+    // The order was never proven this sale's: one more query right before the reverse.
+    assert_eq!(run.requests[7..], [(30_000, Q), (30_000, R), (30_000, Q)]);
     assert_eq!(run.outcome, failed("ORDERNOTEXIST", false));
 }
 
@@ -394,4 +395,35 @@ fn revoked_after_reversing_a_verified_payment_means_charged_and_refunded() {
 
 fn run_plain() -> Final {
     run(userpaying().confirms(vec![state(TradeState::Revoked)])).outcome
+}
+
+#[test]
+fn an_order_never_proven_ours_is_checked_right_before_the_reverse() {
+    // Second review F3: the micropay's own answer was lost (the number is another till's order:
+    // a copied config); the order shows USERPAYING, the cashier cancels, and the other till's
+    // customer pays before the reverse. A query just before the reverse finds the payment with
+    // another sale's tag: this sale ends "number taken" and no reverse is sent.
+    let script = Script::micropay(unknown("connection dropped")).queries(vec![
+        state(TradeState::UserPaying),
+        Reply::NotOurs {
+            why: "orderquery: attach is not this sale's".into(),
+        },
+    ]);
+    let sale = Sale::new(table_policy(), FEE, Millis(0));
+    let run = drive(sale, 0, Some(3000), script.server());
+    assert_eq!(count(&run, R), 0, "{:?}", run.requests);
+    assert_eq!(run.outcome, failed("OUT_TRADE_NO_USED", false));
+    // Its own answer (USERPAYING to its own micropay) proves the order is this sale's: no check.
+    let run = run_plain_cancelled();
+    assert_eq!(
+        run.requests.last(),
+        Some(&(15_000, Q)),
+        "reverse, then confirm"
+    );
+    assert_eq!(run.requests[run.requests.len() - 2], (15_000, R));
+}
+
+fn run_plain_cancelled() -> Run {
+    let sale = Sale::new(table_policy(), FEE, Millis(0));
+    drive(sale, 0, Some(3000), userpaying().server())
 }

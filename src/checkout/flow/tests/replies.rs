@@ -2,11 +2,12 @@
 
 use super::*;
 
-/// Queries at 2, 7, …, 27 s after an unknown micropay outcome, then the reverse at 30 s.
+/// Queries at 2, 7, …, 27 s after an unknown micropay outcome, then the reverse at 30 s: its
+/// order was never proven this sale's, so one more query comes right before it.
 fn unknown_until_reverse() -> Vec<(u64, Request)> {
     let mut requests = vec![(0, M)];
     requests.extend((0..6).map(|i| (2000 + i * 5000, Q)));
-    requests.extend([(30_000, R), (30_000, Q)]);
+    requests.extend([(30_000, Q), (30_000, R), (30_000, Q)]);
     requests
 }
 

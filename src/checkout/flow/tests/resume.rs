@@ -97,6 +97,8 @@ fn resumed_within_the_window_polls_as_usual() {
             (18_000, Q),
             (23_000, Q),
             (28_000, Q),
+            // A resumed sale never saw its micropay's answer: checked right before the reverse.
+            (30_000, Q),
             (30_000, R),
             (30_000, Q)
         ]
@@ -152,6 +154,13 @@ fn resume_point_follows_the_sale() {
         sale.resume_point(),
         Some(ResumePoint::Reversing { attempts: 0 })
     );
+    // Never proven this sale's order (the micropay's answer was lost): checked first.
+    assert_eq!(sale.poll(Millis(15_000)), Step::Send(Q));
+    sale.on_reply(Millis(15_000), state(TradeState::UserPaying));
+    assert_eq!(
+        sale.resume_point(),
+        Some(ResumePoint::Reversing { attempts: 0 })
+    );
     assert_eq!(sale.poll(Millis(15_000)), Step::Send(R));
     sale.on_reply(Millis(15_000), reverse_fail("SYSTEMERROR", true));
     assert_eq!(
@@ -161,7 +170,7 @@ fn resume_point_follows_the_sale() {
 
     let summary = sale.summary();
     assert_eq!(summary.submitted_at, Millis(0));
-    assert_eq!(summary.queries, 0);
+    assert_eq!(summary.queries, 1, "the check before the reverse");
     assert!(summary.cancelled);
     assert_eq!(
         summary.problem.as_deref(),
