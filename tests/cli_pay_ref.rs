@@ -156,3 +156,36 @@ fn a_ref_with_an_unresolved_sale_is_answered_unresolved_and_nothing_is_sent() {
     assert_eq!(micropays(), before, "no micropay: {:?}", p.seen());
     assert_eq!(h.ledger().orders.len(), 1);
 }
+
+/// Row 69 (fourth review F1): WeChat answered the first attempt of a ref NOTENOUGH although it
+/// took the money (a signed refusal hiding a payment). The POS retries the ref with another
+/// code: before charging again, paycode closes the earlier attempt — it finds it paid and
+/// returns it — so the customer pays once.
+#[test]
+fn a_ref_retried_after_a_decline_that_hid_a_payment_is_charged_once() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (code, v) = pay_ref(&h, "10.00", &h.code("normal"), "R1");
+    assert_eq!(
+        (code, v["err_code"].as_str()),
+        (1, Some("NOTENOUGH")),
+        "{v}"
+    );
+    let first = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(h.order(&first).charged, 1000, "WeChat took it anyway");
+
+    let (code, v) = pay_ref(&h, "10.00", &h.code("normal"), "R1");
+    assert_eq!((code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_ne!(v["out_trade_no"], first.as_str());
+    assert_eq!(v["closed"][0]["out_trade_no"], first.as_str(), "{v}");
+    assert_eq!(v["closed"][0]["status"], "reversed", "{v}");
+    let l = h.ledger();
+    assert_eq!(
+        (l.totals.charged, l.totals.refunded, l.totals.net),
+        (2000, 1000, 1000),
+        "one net charge: {l:?}"
+    );
+}

@@ -107,21 +107,8 @@ pub fn failures_to_close(till: &Till) -> Result<Vec<SaleRow>, JournalError> {
     for row in till
         .journal
         .sales_between(now.saturating_sub(CLOSE_WITHIN_MS), i64::MAX)?
-        .into_iter()
-        .filter(|r| r.state == SaleState::Failed)
     {
-        let summary: Option<Summary> = till
-            .journal
-            .flow(&row.out_trade_no)?
-            .and_then(|j| serde_json::from_str(&j).ok());
-        let open = summary.as_ref().is_some_and(closing::needs_closing);
-        if open
-            && !till
-                .journal
-                .events(&row.out_trade_no)?
-                .iter()
-                .any(|e| e.kind == CLOSED)
-        {
+        if needs_closing(till, &row)? {
             out.push(row);
         }
     }
@@ -131,10 +118,8 @@ pub fn failures_to_close(till: &Till) -> Result<Vec<SaleRow>, JournalError> {
 /// The event that marks a definite failure closed.
 const CLOSED: &str = "closed";
 
-/// Close the definite failures due at `now` by `schedule` (docs/protocol.md §5): one
-/// orderquery each; verified not charged closes it as it is; paid or still open is reversed
-/// (the late-payment rule: the cashier was told "not charged"); no verified answer waits for
-/// the next round. Returns the sales whose state changed. Never holds the till: the cashier
+/// Close the definite failures due at `now` by `schedule` (docs/protocol.md §5): see
+/// [`close_one`]. Returns the sales whose state changed. Never holds the till: the cashier
 /// screen runs it in its interruptible background retry.
 pub async fn close_failures(
     till: &mut Till,
@@ -147,69 +132,113 @@ pub async fn close_failures(
     let due = schedule.due(&nos, now);
     let mut out = Vec::new();
     for row in rows.iter().filter(|r| due.contains(&r.out_trade_no)) {
-        let no = row.out_trade_no.as_str();
-        let (reply, _) = exchange(till, &SaleCtx::of(row), Request::OrderQuery).await;
-        let (line, err_code) = super::adapter::describe(&reply);
-        let at = till.clock.unix_ms();
-        let journal_err = |till: &mut Till, e| SaleError::Stopped {
-            out_trade_no: no.to_string(),
-            total_fee: row.total_fee,
-            source: {
-                till.disable(&e);
-                e
-            },
-        };
-        match closing::after_query(&reply) {
-            Closing::Closed => {
-                let detail = format!("closing query {line}: verified closed");
-                if let Err(e) =
-                    till.journal
-                        .record_event(no, CLOSED, &detail, err_code.as_deref(), at)
-                {
-                    return Err(journal_err(till, e));
-                }
-                schedule.settled(no);
+        match close_one(till, row, false, &mut progress).await? {
+            Closed::Yes => schedule.settled(&row.out_trade_no),
+            Closed::Changed(r) => {
+                schedule.settled(&row.out_trade_no);
+                out.push(r);
             }
-            Closing::Later => schedule.failed_again(no, till.clock.now()),
-            Closing::Reverse if at < row.created_ms + floor_ms(till) => {
-                schedule.failed_again(no, till.clock.now());
-            }
-            Closing::Reverse => {
-                let detail = format!(
-                    "closing query {line}: the order is not closed although the cashier was told not charged; reversing it"
-                );
-                tracing::warn!(out_trade_no = no, %line, "a definite failure is not closed at WeChat: reversing");
-                if let Err(e) =
-                    till.journal
-                        .record_event(no, "closing", &detail, err_code.as_deref(), at)
-                {
-                    return Err(journal_err(till, e));
-                }
-                let outcome = match super::settle::drive_reverse(
-                    till,
-                    row,
-                    "reverse: closing a definite failure",
-                    &mut progress,
-                )
-                .await
-                {
-                    Ok(o) => o,
-                    Err(super::settle::SettleError::Sale(e)) => return Err(e),
-                    Err(e) => {
-                        tracing::warn!(out_trade_no = no, error = %e, "closing reverse refused");
-                        continue;
-                    }
-                };
-                schedule.settled(no);
-                out.push(Recovered {
-                    was: row.state,
-                    outcome,
-                    pos_ref: row.pos_ref.clone(),
-                });
-            }
+            Closed::NotYet => schedule.failed_again(&row.out_trade_no, till.clock.now()),
         }
     }
     Ok(out)
+}
+
+/// How closing one definite failure went.
+#[derive(Debug)]
+pub enum Closed {
+    /// WeChat verified it closed and not charged.
+    Yes,
+    /// It was paid or still open, and was reversed: its new state.
+    Changed(Recovered),
+    /// No verified answer yet, or WeChat's 15 s floor has not passed (when not waiting for it).
+    NotYet,
+}
+
+/// Close one definite failure: one orderquery; verified not charged closes it as it is; paid or
+/// still open is reversed by the flow (the late-payment rule: the cashier was told "not
+/// charged"), once WeChat's 15 s floor has passed — `wait` sleeps until then, else it is left
+/// for the next round.
+pub async fn close_one(
+    till: &mut Till,
+    row: &SaleRow,
+    wait: bool,
+    progress: &mut impl FnMut(Progress),
+) -> Result<Closed, SaleError> {
+    let no = row.out_trade_no.as_str();
+    let (reply, _) = exchange(till, &SaleCtx::of(row), Request::OrderQuery).await;
+    let (line, err_code) = super::adapter::describe(&reply);
+    let at = till.clock.unix_ms();
+    let journal_err = |till: &mut Till, e| {
+        till.disable(&e);
+        SaleError::Stopped {
+            out_trade_no: no.to_string(),
+            total_fee: row.total_fee,
+            source: e,
+        }
+    };
+    match closing::after_query(&reply) {
+        Closing::Closed => {
+            let detail = format!("closing query {line}: verified closed");
+            if let Err(e) = till
+                .journal
+                .record_event(no, CLOSED, &detail, err_code.as_deref(), at)
+            {
+                return Err(journal_err(till, e));
+            }
+            Ok(Closed::Yes)
+        }
+        Closing::Later => Ok(Closed::NotYet),
+        Closing::Reverse if at < row.created_ms + floor_ms(till) && !wait => Ok(Closed::NotYet),
+        Closing::Reverse => {
+            let floor_at = row.created_ms + floor_ms(till);
+            if at < floor_at {
+                let pause = u64::try_from(floor_at - at).unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            let detail = format!(
+                "closing query {line}: the order is not closed although the cashier was told not charged; reversing it"
+            );
+            tracing::warn!(out_trade_no = no, %line, "a definite failure is not closed at WeChat: reversing");
+            if let Err(e) =
+                till.journal
+                    .record_event(no, "closing", &detail, err_code.as_deref(), at)
+            {
+                return Err(journal_err(till, e));
+            }
+            let why = "reverse: closing a definite failure";
+            match super::settle::drive_reverse(till, row, why, progress).await {
+                Ok(outcome) => Ok(Closed::Changed(Recovered {
+                    was: row.state,
+                    outcome,
+                    pos_ref: row.pos_ref.clone(),
+                })),
+                Err(super::settle::SettleError::Sale(e)) => Err(e),
+                Err(e) => {
+                    tracing::warn!(out_trade_no = no, error = %e, "closing reverse refused");
+                    Ok(Closed::NotYet)
+                }
+            }
+        }
+    }
+}
+
+/// True when `row` is a definite failure WeChat has not confirmed closed yet.
+pub fn needs_closing(till: &Till, row: &SaleRow) -> Result<bool, JournalError> {
+    if row.state != SaleState::Failed {
+        return Ok(false);
+    }
+    let summary: Option<Summary> = till
+        .journal
+        .flow(&row.out_trade_no)?
+        .and_then(|j| serde_json::from_str(&j).ok());
+    let open = summary.as_ref().is_some_and(closing::needs_closing);
+    Ok(open
+        && !till
+            .journal
+            .events(&row.out_trade_no)?
+            .iter()
+            .any(|e| e.kind == CLOSED))
 }
 
 /// WeChat's floor before a reverse, as the till's policy has it.

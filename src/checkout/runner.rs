@@ -54,6 +54,13 @@ pub enum SaleError {
         out_trade_no: String,
         amount: Fen,
     },
+    #[error(
+        "--ref {pos_ref}: WeChat has not confirmed that the earlier attempt {out_trade_no} was not charged; no new charge was sent — try again in a minute, or check it with `paycode query {out_trade_no}`"
+    )]
+    RefUnsettled {
+        pos_ref: String,
+        out_trade_no: String,
+    },
     #[error("{0}; nothing was sent")]
     Journal(JournalError),
     #[error(
@@ -99,6 +106,12 @@ impl Bilingual for SaleError {
                 amount,
             } => format!(
                 "--ref {pos_ref} 是交易 {out_trade_no}(¥{amount})的 POS 订单:同一订单号不会按其他金额收款;请核对 POS 订单,或为新订单使用新的 ref;未发送任何请求"
+            ),
+            Self::RefUnsettled {
+                pos_ref,
+                out_trade_no,
+            } => format!(
+                "--ref {pos_ref}:微信尚未确认之前的尝试 {out_trade_no} 未扣款;未发送新的扣款 — 请稍后重试,或用 `paycode query {out_trade_no}` 核实"
             ),
             Self::Journal(e) => format!("{};未发送任何请求", e.zh()),
             Self::Stopped {
@@ -161,6 +174,9 @@ pub struct RefSale {
     pub outcome: Outcome,
     /// The ref's earlier sale (paid, or unresolved), not a new charge.
     pub existing: bool,
+    /// Earlier attempts of the ref that were closed first and whose state changed (a refusal
+    /// that hid a payment, now returned).
+    pub closed: Vec<super::Recovered>,
 }
 
 /// One sale for the POS's order id `pos_ref` (`pay --ref`): when the ref already has a paid or
@@ -179,18 +195,14 @@ pub async fn run_sale_for_ref(
         .map_err(SaleError::Journal)?;
     match pos_ref::check(&earlier, amount) {
         RefCheck::Charge => {
-            let outcome = start(
-                till,
-                amount,
-                code,
-                Some(pos_ref),
-                &CancelToken::new(),
-                progress,
-            )
-            .await?;
+            let mut progress = progress;
+            let closed = close_earlier(till, pos_ref, &earlier, &mut progress).await?;
+            let cancel = CancelToken::new();
+            let outcome = start(till, amount, code, Some(pos_ref), &cancel, progress).await?;
             Ok(RefSale {
                 outcome,
                 existing: false,
+                closed,
             })
         }
         RefCheck::Existing(row) => {
@@ -204,6 +216,7 @@ pub async fn run_sale_for_ref(
                 Some(outcome) => Ok(RefSale {
                     outcome,
                     existing: true,
+                    closed: Vec::new(),
                 }),
                 None => Err(SaleError::Busy {
                     out_trade_no: row.out_trade_no,
@@ -216,6 +229,38 @@ pub async fn run_sale_for_ref(
             amount: row.total_fee,
         }),
     }
+}
+
+/// Before a ref is charged again: each earlier attempt that ended not charged on WeChat's own
+/// refusal and is not confirmed closed is closed now (waiting for WeChat's 15 s floor if it
+/// must be reversed), since such a refusal can hide a payment. One that cannot be confirmed
+/// refuses the new charge.
+async fn close_earlier(
+    till: &mut Till,
+    pos_ref: &PosRef,
+    earlier: &[SaleRow],
+    progress: &mut impl FnMut(Progress),
+) -> Result<Vec<super::Recovered>, SaleError> {
+    use super::recovery::{Closed, close_one, needs_closing};
+    let mut closed = Vec::new();
+    for row in earlier {
+        if !needs_closing(till, row).map_err(SaleError::Journal)? {
+            continue;
+        }
+        match close_one(till, row, true, progress).await? {
+            Closed::Yes => {}
+            Closed::Changed(r) if r.outcome.status() != super::Status::Unresolved => {
+                closed.push(r);
+            }
+            _ => {
+                return Err(SaleError::RefUnsettled {
+                    pos_ref: pos_ref.as_str().to_string(),
+                    out_trade_no: row.out_trade_no.clone(),
+                });
+            }
+        }
+    }
+    Ok(closed)
 }
 
 /// Charge `code` for `amount`. Guards first (payments enabled, journal readable, no open sale,

@@ -203,6 +203,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                     );
                 }
                 extra.push(("existing", json!(s.existing)));
+                extra.push(("closed", recovered_json(&s.closed)));
                 output::outcome_with(&s.outcome, json, &extra)
             }
             Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
