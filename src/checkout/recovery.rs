@@ -136,7 +136,7 @@ pub async fn close_failures(
             Closed::Yes => schedule.settled(&row.out_trade_no),
             Closed::Changed(r) => {
                 schedule.settled(&row.out_trade_no);
-                out.push(r);
+                out.push(*r);
             }
             Closed::NotYet => schedule.failed_again(&row.out_trade_no, till.clock.now()),
         }
@@ -150,7 +150,7 @@ pub enum Closed {
     /// WeChat verified it closed and not charged.
     Yes,
     /// It was paid or still open, and was reversed: its new state.
-    Changed(Recovered),
+    Changed(Box<Recovered>),
     /// No verified answer yet, or WeChat's 15 s floor has not passed (when not waiting for it).
     NotYet,
 }
@@ -208,11 +208,11 @@ pub async fn close_one(
             }
             let why = "reverse: closing a definite failure";
             match super::settle::drive_reverse(till, row, why, progress).await {
-                Ok(outcome) => Ok(Closed::Changed(Recovered {
+                Ok(outcome) => Ok(Closed::Changed(Box::new(Recovered {
                     was: row.state,
                     outcome,
                     pos_ref: row.pos_ref.clone(),
-                })),
+                }))),
                 Err(super::settle::SettleError::Sale(e)) => Err(e),
                 Err(e) => {
                     tracing::warn!(out_trade_no = no, error = %e, "closing reverse refused");

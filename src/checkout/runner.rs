@@ -250,7 +250,7 @@ async fn close_earlier(
         match close_one(till, row, true, progress).await? {
             Closed::Yes => {}
             Closed::Changed(r) if r.outcome.status() != super::Status::Unresolved => {
-                closed.push(r);
+                closed.push(*r);
             }
             _ => {
                 return Err(SaleError::RefUnsettled {
