@@ -357,6 +357,8 @@ fn a_late_payment_past_the_reverse_window_is_refunded_by_query() {
     assert_eq!((q.code, j["status"].as_str()), (1, Some("reversed")), "{j}");
     assert_eq!(j["returned"], true, "{j}");
     assert!(j["message"].as_str().unwrap().contains("refund"), "{j}");
+    // Not the manager's accept, although the journal keeps the charged sale paid.
+    assert_eq!(j["corrected"], serde_json::Value::Null, "{j}");
     returned_by_one_refund(&h, &no, 400);
 }
 

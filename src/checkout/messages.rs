@@ -42,13 +42,13 @@ pub fn text(outcome: &Outcome, lang: Language) -> String {
             "已撤销 ¥{amount} — 顾客曾被扣款,已全额退回。本笔未收款;如顾客仍要付款,请重新发起收款。"
         ),
         (Final::Refunded(_), Language::En) => format!(
-            "REFUNDED ¥{amount} — WeChat took the payment after the cashier was told not to hand \
-             over goods, too late to reverse; paycode sent a refund of ¥{amount} to the customer. \
-             This sale is not paid; start a new sale if the customer still wants to pay."
+            "REFUNDED ¥{amount} — too late for WeChat to reverse (7 days): paycode sent a refund of \
+             the whole ¥{amount} to the customer (WeChat accepted it; the money arrives within \
+             days). This sale is not paid; start a new sale if the customer still wants to pay."
         ),
         (Final::Refunded(_), Language::Zh) => format!(
-            "已退款 ¥{amount} — 告知勿交付商品后微信才扣款,已过撤销期限;paycode 已向顾客发起退款 \
-             ¥{amount}。本笔未收款;如顾客仍要付款,请重新发起收款。"
+            "已退款 ¥{amount} — 已超过微信撤销期限(7 天):paycode 已向顾客发起全额退款 ¥{amount}\
+             (微信已受理,款项数日内到账)。本笔未收款;如顾客仍要付款,请重新发起收款。"
         ),
         (Final::Unresolved { .. }, Language::En) => format!(
             "UNRESOLVED ¥{amount} — do not hand over goods. The payment could not be confirmed; \

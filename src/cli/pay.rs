@@ -303,7 +303,10 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
 
 /// A late payment the manager accepted (`paycode accept`).
 fn corrected(a: &settle::QueryAnswer) -> bool {
-    matches!(a.before, SaleState::Failed | SaleState::Unresolved) && a.after == SaleState::Paid
+    // A late payment returned by refund is journaled paid too (it was charged): not accepted.
+    !a.returned
+        && matches!(a.before, SaleState::Failed | SaleState::Unresolved)
+        && a.after == SaleState::Paid
 }
 
 const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this sale, which was \
@@ -315,8 +318,8 @@ const CORRECTED_ZH: &str =
 fn returned_words(refunded: bool) -> Words {
     let (how_en, how_zh) = if refunded {
         (
-            "refunded in full: too late to reverse",
-            "已全额退款:已过撤销期限",
+            "too late to reverse, so a refund of the whole amount was sent; WeChat accepted it",
+            "已过撤销期限,已发起全额退款,微信已受理",
         )
     } else {
         ("reversed", "撤销")
