@@ -172,7 +172,9 @@ impl Plan {
             unknown_reverse_succeeds: rng.chance(1, 2),
             bare_refund_state: rng.chance(1, 2),
             reversed_paid_revoked: rng.chance(1, 2),
-            reverse_userpaying: rng.chance(1, 2),
+            // A reverse refused while the password box is open: WeChat itself closes that box
+            // (its 45 s auto-revoke), else a customer who never types would hold it forever.
+            reverse_userpaying: rng.chance(1, 2) && auto_revoke,
         };
         Plan {
             seed,
