@@ -164,8 +164,16 @@ fn check_row(r: &SaleRow, order: Option<&OrderView>) -> Option<String> {
     };
     let net = o.charged.saturating_sub(o.refunded);
     if !owns(r, o) {
-        // The other till's order: this sale was not charged, and says why.
-        let ok = r.state == SaleState::Failed && number_taken(r.err_code.as_deref());
+        // The other till's order: this sale was not charged (its micropay never made an
+        // order). Ideally it says "number taken"; when WeChat showed the other order only
+        // unpaid (no tag), it may have closed it as its own: not charged either way, and the
+        // owner's rows must still agree with WeChat (checked in their turn).
+        let ok = matches!(
+            r.state,
+            SaleState::Failed | SaleState::Reversed | SaleState::Unresolved
+        ) && (r.state != SaleState::Failed
+            || number_taken(r.err_code.as_deref())
+            || o.state != "SUCCESS");
         return (!ok).then(|| {
             format!(
                 "{no}: another till's order ({}, net {net}) but this till's sale is {} ({:?})",

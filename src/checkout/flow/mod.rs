@@ -54,7 +54,8 @@ pub struct Sale {
     own_order: bool,
     /// That query before the reverse is out.
     checking: bool,
-    /// When the last verified trade state arrived (a check at that same instant adds nothing).
+    /// When the last verified trade state (or "no such order") arrived: a check at that same
+    /// instant adds nothing.
     state_seen_at: Option<Millis>,
     cancelled: bool,
     problem: Option<String>,
@@ -171,7 +172,9 @@ impl Sale {
         };
         match (request, &self.mode) {
             (Request::Micropay, _) => self.on_micropay(now, reply),
-            (Request::OrderQuery, _) if matches!(reply, Reply::QueryState { .. }) => {
+            (Request::OrderQuery, _)
+                if matches!(reply, Reply::QueryState { .. } | Reply::QueryNotExist) =>
+            {
                 self.state_seen_at = Some(now);
                 self.on_query(now, reply);
             }

@@ -266,16 +266,18 @@ impl Sale {
     }
 
     pub(super) fn start_reverse(&mut self, earliest: Millis, closing: Option<String>) {
-        // An order not yet proven this sale's may be another till's (a copied config, this
-        // micropay's answer lost): ask once more right before reversing it.
         let at = earliest.max(self.submitted_at + self.policy.reverse_not_before);
-        let check = !self.own_order
-            && !self.verified_paid
-            && closing.is_none()
-            && self.state_seen_at != Some(at);
         self.mode = Mode::Reversing { closing };
         self.password_box = false;
-        if check {
+        self.reverse_at(at);
+    }
+
+    /// Send a reverse at `at`. An order not yet proven this sale's may be another till's (a
+    /// copied config, this micropay's answer lost; WeChat sends `attach` only with a paid
+    /// order), so every reverse of it is preceded by a fresh query at that moment.
+    fn reverse_at(&mut self, at: Millis) {
+        let proven = self.own_order || self.verified_paid;
+        if !proven && self.state_seen_at != Some(at) {
             self.checking = true;
             self.schedule(Request::OrderQuery, at);
         } else {
@@ -283,8 +285,8 @@ impl Sale {
         }
     }
 
-    /// The query right before the first reverse of an order not proven this sale's: another
-    /// till's order is left alone; a closed one needs no reverse; anything else is reversed now.
+    /// The query right before a reverse of an order not proven this sale's: another till's
+    /// order is left alone; a closed one needs no reverse; anything else is reversed now.
     pub(super) fn on_check_before_reverse(&mut self, now: Millis, reply: Reply) {
         self.checking = false;
         match reply {
@@ -323,7 +325,7 @@ impl Sale {
         let factor = 1u32 << made.saturating_sub(1).min(2);
         let at = now + self.policy.reverse_backoff.saturating_mul(factor);
         let at = at.max(self.submitted_at + self.policy.reverse_not_before);
-        self.schedule(Request::Reverse, at);
+        self.reverse_at(at);
     }
 
     fn give_up(&mut self) {

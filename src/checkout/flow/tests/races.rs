@@ -96,7 +96,10 @@ fn systemerror_everywhere_ends_unresolved() {
         .queries(vec![Reply::QueryError {
             err_code: "SYSTEMERROR".into(),
         }])
-        .reverses(vec![reverse_fail("SYSTEMERROR", true)]));
+        .reverses(vec![reverse_fail("SYSTEMERROR", true)])
+        .confirms(vec![Reply::QueryError {
+            err_code: "SYSTEMERROR".into(),
+        }]));
     assert!(matches!(run.outcome, Final::Unresolved { .. }));
     assert_eq!(run.sale.summary().resume, None);
 }
@@ -242,6 +245,8 @@ fn orderquery_notexist_is_trusted_after_the_rounds_then_closed_by_reverse() {
             (2000, Q),
             (7000, Q),
             (12_000, Q),
+            // Second review B: another till may pay under the number before the reverse.
+            (15_000, Q),
             (15_000, R),
             (15_000, Q)
         ]
@@ -426,4 +431,20 @@ fn an_order_never_proven_ours_is_checked_right_before_the_reverse() {
 fn run_plain_cancelled() -> Run {
     let sale = Sale::new(table_policy(), FEE, Millis(0));
     drive(sale, 0, Some(3000), userpaying().server())
+}
+
+#[test]
+fn every_reverse_of_an_order_never_proven_ours_is_checked_first() {
+    // Fifth review A: the first reverse answers recall=Y; the other till's customer pays in
+    // the pause. The retry's fresh query finds the payment with another sale's tag: no second
+    // reverse (which would have refunded the other till's paid sale).
+    let script = Script::micropay(unknown("connection dropped"))
+        .queries(vec![state(TradeState::UserPaying)])
+        .reverses(vec![reverse_fail("SYSTEMERROR", true)])
+        .confirms(vec![Reply::NotOurs {
+            why: "orderquery: attach is not this sale's".into(),
+        }]);
+    let run = run(script);
+    assert_eq!(count(&run, R), 1, "{:?}", run.requests);
+    assert_eq!(run.outcome, failed("OUT_TRADE_NO_USED", false));
 }

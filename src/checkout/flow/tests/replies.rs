@@ -167,7 +167,8 @@ fn an_unverified_refusal_never_ends_not_charged() {
         return_msg: "XML格式错误".into(),
     })
     .queries(vec![unknown("HTTP 502")])
-    .reverses(vec![unknown("HTTP 502")]));
+    .reverses(vec![unknown("HTTP 502")])
+    .confirms(vec![unknown("HTTP 502")]));
     assert!(
         matches!(run.outcome, Final::Unresolved { .. }),
         "{:?}",

@@ -72,15 +72,19 @@ fn resumed_notexist_past_the_deadline_is_trusted_even_if_the_reverse_cannot_get_
     // No lag lasts ten minutes: the order never existed, so a failing reverse changes nothing.
     let script = after_crash()
         .queries(vec![Reply::QueryNotExist])
-        .reverses(vec![unknown("connection refused")]);
+        .reverses(vec![unknown("connection refused")])
+        .confirms(vec![Reply::QueryNotExist]);
     let run = resumed(ResumePoint::Submitted, 0, LATER, script);
     assert_eq!(run.outcome, failed("ORDERNOTEXIST", false));
-    assert_eq!(run.requests.len(), 11);
+    // Ten reverses, each after a fresh query (the order was never proven this sale's).
+    assert_eq!(count(&run, R), 10);
+    assert_eq!(run.requests.len(), 1 + 2 * 10 - 1);
 
     // A live order whose reverse cannot get through stays unresolved.
     let script = after_crash()
         .queries(vec![state(TradeState::UserPaying)])
-        .reverses(vec![unknown("connection refused")]);
+        .reverses(vec![unknown("connection refused")])
+        .confirms(vec![state(TradeState::UserPaying)]);
     let run = resumed(ResumePoint::Submitted, 0, LATER, script);
     assert!(matches!(run.outcome, Final::Unresolved { .. }));
 }
@@ -124,9 +128,15 @@ fn resumed_reverse_checks_first_then_continues_with_a_fresh_budget() {
         LATER,
         after_crash().queries(vec![state(TradeState::NotPay)]),
     );
+    // Never proven this sale's order: each reverse is preceded by a fresh query.
     assert_eq!(
         run.requests,
-        [(LATER, Q), (LATER + 1000, R), (LATER + 1000, Q)]
+        [
+            (LATER, Q),
+            (LATER + 1000, Q),
+            (LATER + 1000, R),
+            (LATER + 1000, Q)
+        ]
     );
     assert_eq!(run.outcome, Final::Reversed { refunded: false });
     assert_eq!(run.sale.summary().reverse_attempts, 11);
@@ -138,7 +148,11 @@ fn resumed_reverse_checks_first_then_continues_with_a_fresh_budget() {
         2000,
         after_crash().queries(vec![state(TradeState::UserPaying)]),
     );
-    assert_eq!(run.requests, [(2000, Q), (15_000, R), (15_000, Q)]);
+    assert_eq!(
+        run.requests,
+        [(2000, Q), (15_000, Q), (15_000, R), (15_000, Q)],
+        "checked again right before the reverse"
+    );
 }
 
 #[test]
