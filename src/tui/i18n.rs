@@ -108,8 +108,8 @@ texts! {
     SettledTitle => "Pending sales settled by WeChat", "待处理交易已由微信确认";
     SettledPaidHint => "The customer WAS charged: hand over the goods, or refund it (F4)", "顾客已被扣款:请交付商品,或为其退款(F4)";
     SettledQuiet => "{0} pending sale(s) settled: not charged", "{0} 笔待处理交易已确认:未扣款";
-    SettledRefunded => "{0} pending sale(s) settled: the customer was charged and refunded in full", "{0} 笔待处理交易已确认:顾客曾被扣款,已全额退回";
-    SettledBoth => "{0} pending sale(s) settled not charged, {1} charged and refunded in full", "{0} 笔待处理交易已确认未扣款,{1} 笔曾扣款并已全额退回";
+    SettledRefunded => "{0} pending sale(s) settled: the customer was charged and the whole amount goes back (reversed or refunded)", "{0} 笔待处理交易已确认:顾客曾被扣款,全额已退回(撤销或退款)";
+    SettledBoth => "{0} pending sale(s) settled not charged, {1} charged and the whole amount goes back", "{0} 笔待处理交易已确认未扣款,{1} 笔曾扣款,全额已退回";
     ReportFirst => "Read the report and press Enter first", "请先阅读报告并按 Enter";
     PressEnter => "Press Enter to continue", "按 Enter 继续";
     // History
