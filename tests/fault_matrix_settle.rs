@@ -332,7 +332,12 @@ fn returned_by_one_refund(h: &Harness, no: &str, fen: u64) {
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0].out_refund_no, order.refunds[0].out_refund_no);
     assert_eq!(h.sale(no).state, SaleState::Paid, "charged, then refunded");
-    let before = h.order(no).requests.clone();
+    // Nothing more that moves money (a refundquery may follow the refund to its end).
+    let moving = |h: &Harness| {
+        let r = h.order(no).requests;
+        ["micropay", "reverse", "refund"].map(|e| r.get(e).copied().unwrap_or(0))
+    };
+    let before = moving(h);
     let again = h.run(&["recover", "--json"]);
     assert_eq!(
         again.json()["recovered"],
@@ -340,7 +345,7 @@ fn returned_by_one_refund(h: &Harness, no: &str, fen: u64) {
         "{}",
         again.stdout
     );
-    assert_eq!(h.order(no).requests, before, "nothing more sent");
+    assert_eq!(moving(h), before, "nothing more sent");
 }
 
 /// Row 44: a late payment of an unresolved sale older than WeChat's 7-day reverse window. The
@@ -573,4 +578,27 @@ fn a_revoked_answer_after_reversing_a_verified_payment_says_charged_and_refunded
     assert_eq!(h.order(&no).state, "REVOKED");
     let order = h.order(&no);
     assert_eq!((order.charged, order.refunded), (770, 770), "{order:?}");
+}
+
+/// Row 71 (fifth review D): a refund WeChat accepted (PROCESSING) stayed `processing` in the
+/// journal for good once nobody waited for it (`--no-wait`, or a late payment returned by
+/// refund). `recover` and the cashier screen's background pass now follow open refunds of the
+/// last 7 days with one refundquery each.
+#[test]
+fn an_accepted_refund_is_followed_to_its_end_in_the_background() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "9.00");
+    let rf = h.run(&["refund", &no, "--amount", "4.00", "--no-wait", "--json"]);
+    assert_eq!(rf.json()["status"], "processing", "{}", rf.stdout);
+    let state = |h: &Harness| h.journal().refunds_of(&no).unwrap()[0].state;
+    assert_eq!(state(&h), RefundState::Processing);
+    // WeChat finishes it (the simulator's refund delay passes).
+    h.sim.advance(std::time::Duration::from_secs(60));
+    let r = h.run(&["recover", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(state(&h), RefundState::Success);
+    // Nothing open any more: no further refundquery.
+    let asked = h.requests("refundquery");
+    h.run(&["recover", "--json"]);
+    assert_eq!(h.requests("refundquery"), asked);
 }

@@ -355,3 +355,26 @@ async fn settle_unverified(
     }
     Ok(())
 }
+
+/// How far back open refunds are followed in the background.
+const FOLLOW_WITHIN_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// One refundquery for each refund WeChat accepted but has not finished (`processing`) of the
+/// last 7 days, recording a verified end (`recover` and the cashier screen's background pass:
+/// a refund nobody waited for would otherwise stay `processing` in the journal). Returns how
+/// many are still open.
+pub async fn follow_open(till: &mut Till) -> Result<usize, RefundError> {
+    let now = till.clock.unix_ms();
+    let open: Vec<Refund> = till
+        .journal
+        .refunds_between(now.saturating_sub(FOLLOW_WITHIN_MS), i64::MAX)?
+        .into_iter()
+        .filter(|r| r.state == RefundState::Processing)
+        .collect();
+    let mut left = 0;
+    for mut r in open {
+        ask_once(till, &mut r).await?;
+        left += usize::from(r.state.is_open());
+    }
+    Ok(left)
+}

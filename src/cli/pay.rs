@@ -371,6 +371,9 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
             Ok(more) => done.extend(more),
             Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
         }
+        if let Err(e) = crate::checkout::refund::follow_open(&mut till).await {
+            return output::refusal(json, &e.words(), None, 3);
+        }
         let unresolved = done
             .iter()
             .filter(|r| r.outcome.status() == Status::Unresolved)

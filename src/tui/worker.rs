@@ -134,6 +134,8 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) 
             .await
             .unwrap_or_default(),
     );
+    // Accepted refunds nobody waited for are followed to their end.
+    let _ = crate::checkout::refund::follow_open(till).await;
     if done
         .iter()
         .any(|r| r.outcome.status() != Status::Unresolved)
