@@ -34,6 +34,21 @@ pub type Job = (TillCmd, CancelToken);
 /// Messages to the UI loop, stamped with when they happened.
 pub type Outbox = UnboundedSender<(Msg, Instant)>;
 
+/// A pending-screen query or accept, as the screen shows it: the outcome, or why there is none.
+fn pending_result(
+    asked: Result<crate::checkout::settle::QueryAnswer, crate::checkout::settle::SettleError>,
+) -> Result<crate::checkout::Outcome, Words> {
+    match asked {
+        Ok(a) => a.outcome.ok_or_else(|| {
+            Words::new(
+                format!("still open: WeChat says {}", a.wechat),
+                format!("仍未结束:微信返回 {}", a.wechat),
+            )
+        }),
+        Err(e) => Err(e.words()),
+    }
+}
+
 fn send(tx: &Outbox, msg: Msg) {
     // The UI loop is gone only when the program is quitting.
     let _ = tx.send((msg, Instant::now()));
@@ -210,15 +225,7 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
         }
         TillCmd::LoadPending => send(tx, Msg::Pending(pending(till).unwrap_or_default())),
         TillCmd::QueryPending(no) => {
-            let result = match query_sale(till, &no).await {
-                Ok(a) => a.outcome.ok_or_else(|| {
-                    Words::new(
-                        format!("still open: WeChat says {}", a.wechat),
-                        format!("仍未结束:微信返回 {}", a.wechat),
-                    )
-                }),
-                Err(e) => Err(e.words()),
-            };
+            let result = pending_result(query_sale(till, &no).await);
             send(
                 tx,
                 Msg::PendingDone {
@@ -228,15 +235,7 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
             );
         }
         TillCmd::AcceptPending(no) => {
-            let result = match accept_sale(till, &no).await {
-                Ok(a) => a.outcome.ok_or_else(|| {
-                    Words::new(
-                        format!("still open: WeChat says {}", a.wechat),
-                        format!("仍未结束:微信返回 {}", a.wechat),
-                    )
-                }),
-                Err(e) => Err(e.words()),
-            };
+            let result = pending_result(accept_sale(till, &no).await);
             send(
                 tx,
                 Msg::PendingDone {
