@@ -48,9 +48,9 @@ pub struct Sale {
     /// A verified answer in this run had the order paid for this amount: a later `REVOKED`
     /// (one reading of WeChat's pages for a reversed paid order) means charged and refunded.
     verified_paid: bool,
-    /// WeChat answered this sale's own micropay (USERPAYING, paid), or a verified paid answer
-    /// carried its tag: the order under its number is this sale's. Until then a reverse is
-    /// preceded by a fresh query, so another till's order (a copied config) is never reversed.
+    /// WeChat answered this sale's own micropay with USERPAYING: the order under its number is
+    /// this sale's. With `verified_paid` (a paid answer carries the sale's tag) it proves the
+    /// order; until then every reverse is preceded by a fresh query (`rules::reverse_at`).
     own_order: bool,
     /// That query before the reverse is out.
     checking: bool,
@@ -172,13 +172,19 @@ impl Sale {
         };
         match (request, &self.mode) {
             (Request::Micropay, _) => self.on_micropay(now, reply),
-            (Request::OrderQuery, _)
-                if matches!(reply, Reply::QueryState { .. } | Reply::QueryNotExist) =>
-            {
-                self.state_seen_at = Some(now);
+            (Request::OrderQuery, _) => {
+                if matches!(reply, Reply::QueryState { .. } | Reply::QueryNotExist) {
+                    self.state_seen_at = Some(now);
+                }
+                if let Reply::QueryState {
+                    state: TradeState::Success,
+                    payment: Some(p),
+                } = &reply
+                {
+                    self.verified_paid |= p.total_fee == self.total_fee;
+                }
                 self.on_query(now, reply);
             }
-            (Request::OrderQuery, _) => self.on_query(now, reply),
             (Request::Reverse, _) => self.on_reverse(now, reply),
         }
     }
@@ -270,7 +276,6 @@ impl Sale {
         self.queries
     }
 
-    /// The outcome once final.
     /// The refund a `Final::Refunded` asked for was not accepted by WeChat (no answer, refused,
     /// abnormal): the sale is unresolved, and a later retry sends it again.
     pub fn refund_not_accepted(&mut self, why: String) {
@@ -280,6 +285,7 @@ impl Sale {
         }
     }
 
+    /// The outcome once final.
     pub fn outcome(&self) -> Option<&Final> {
         match &self.state {
             State::Done(outcome) => Some(outcome),

@@ -198,13 +198,6 @@ impl Sale {
 
     /// The query after a reverse (or on resuming a reverse): is the order closed for good?
     pub(super) fn on_confirm_query(&mut self, now: Millis, reply: Reply) {
-        if let Reply::QueryState {
-            state: TradeState::Success,
-            payment: Some(p),
-        } = &reply
-        {
-            self.verified_paid |= p.total_fee == self.total_fee;
-        }
         match reply {
             Reply::QueryState { state, payment } => match state {
                 // The reverse refunded a payment this run verified, whichever state WeChat
@@ -297,13 +290,6 @@ impl Sale {
                 ..
             } => self.on_confirm_query(now, reply),
             other => {
-                if let Reply::QueryState {
-                    state: TradeState::Success,
-                    payment: Some(p),
-                } = &other
-                {
-                    self.verified_paid |= p.total_fee == self.total_fee;
-                }
                 self.note(format!("before the reverse: {}", other.label()));
                 self.schedule(Request::Reverse, now);
             }
@@ -337,8 +323,8 @@ impl Sale {
     }
 
     fn paid(&mut self, now: Millis, payment: Payment) {
+        // A paid micropay answer counts as a verified payment too (queries set it on arrival).
         self.verified_paid = true;
-        self.own_order = true;
         if self.cancelled {
             self.note("paid after the cashier cancelled: reversing refunds it".into());
             self.start_reverse(now, None);
