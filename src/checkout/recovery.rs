@@ -228,10 +228,7 @@ pub fn needs_closing(till: &Till, row: &SaleRow) -> Result<bool, JournalError> {
     if row.state != SaleState::Failed {
         return Ok(false);
     }
-    let summary: Option<Summary> = till
-        .journal
-        .flow(&row.out_trade_no)?
-        .and_then(|j| serde_json::from_str(&j).ok());
+    let summary = till.summary(&row.out_trade_no)?;
     let open = summary.as_ref().is_some_and(closing::needs_closing);
     Ok(open
         && !till
@@ -252,11 +249,9 @@ pub async fn resume(
     row: &SaleRow,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Recovered, SaleError> {
-    let summary: Option<Summary> = till
-        .journal
-        .flow(&row.out_trade_no)
-        .map_err(SaleError::Journal)?
-        .and_then(|j| serde_json::from_str(&j).ok());
+    let summary = till
+        .summary(&row.out_trade_no)
+        .map_err(SaleError::Journal)?;
     let point = resume_point(row.state, summary.as_ref());
     let submitted_at = summary
         .as_ref()

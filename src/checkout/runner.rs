@@ -206,11 +206,9 @@ pub async fn run_sale_for_ref(
             })
         }
         RefCheck::Existing(row) => {
-            let summary: Option<Summary> = till
-                .journal
-                .flow(&row.out_trade_no)
-                .map_err(SaleError::Journal)?
-                .and_then(|j| serde_json::from_str(&j).ok());
+            let summary = till
+                .summary(&row.out_trade_no)
+                .map_err(SaleError::Journal)?;
             tracing::info!(out_trade_no = %row.out_trade_no, "ref already has a sale: answered with it");
             match Outcome::from_journal(&row, summary.as_ref()) {
                 Some(outcome) => Ok(RefSale {

@@ -159,10 +159,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         _ => line.clone(),
     };
     let settled = settled_by_query(&reply, row.total_fee);
-    let summary: Option<Summary> = till
-        .journal
-        .flow(out_trade_no)?
-        .and_then(|j| serde_json::from_str(&j).ok());
+    let summary = till.summary(out_trade_no)?;
     let before = row.state;
     let mut after = row.state;
     let late = told_not_to_hand_over(row.state) && matches!(settled, Some(Final::Paid(_)));
@@ -251,10 +248,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         .journal
         .sale(out_trade_no)?
         .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
-    let summary: Option<Summary> = till
-        .journal
-        .flow(out_trade_no)?
-        .and_then(|j| serde_json::from_str(&j).ok());
+    let summary = till.summary(out_trade_no)?;
     Ok(QueryAnswer {
         before,
         after,
@@ -388,10 +382,7 @@ pub(super) async fn drive_reverse(
     progress: impl FnMut(Progress),
 ) -> Result<Outcome, SettleError> {
     let out_trade_no = row.out_trade_no.as_str();
-    let summary: Option<Summary> = till
-        .journal
-        .flow(out_trade_no)?
-        .and_then(|j| serde_json::from_str(&j).ok());
+    let summary = till.summary(out_trade_no)?;
     let attempts = summary.as_ref().map_or(0, |s| s.reverse_attempts);
     let submitted_at = summary
         .as_ref()

@@ -197,6 +197,18 @@ impl Till {
         &self.policy
     }
 
+    /// The flow summary last stored with `out_trade_no` (`None`: none, or unreadable — a sale
+    /// without one resumes conservatively).
+    pub(super) fn summary(
+        &self,
+        out_trade_no: &str,
+    ) -> Result<Option<super::flow::Summary>, JournalError> {
+        Ok(self
+            .journal
+            .flow(out_trade_no)?
+            .and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
     /// The clock sales run on.
     pub fn clock(&self) -> Clock {
         self.clock
