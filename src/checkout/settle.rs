@@ -66,6 +66,8 @@ pub struct QueryAnswer {
     /// WeChat had it paid after the cashier was told not to hand over goods, and the money was
     /// returned (the late-payment rule).
     pub returned: bool,
+    /// The manager kept a late payment as paid (`paycode accept`, the pending screen's 3).
+    pub accepted: bool,
 }
 
 /// What a query may do with the answer.
@@ -130,6 +132,7 @@ async fn return_late_payment(
         wechat,
         outcome: Some(outcome),
         returned,
+        accepted: false,
     })
 }
 
@@ -255,6 +258,8 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         wechat,
         outcome: Outcome::from_journal(&row, summary.as_ref()),
         returned: false,
+        // A late payment reaches this point only through `accept` (query returns it above).
+        accepted: late,
     })
 }
 

@@ -16,7 +16,6 @@ use crate::checkout::{
     run_sale_for_ref,
 };
 use crate::config::Language;
-use crate::journal::SaleState;
 use crate::money::Fen;
 
 /// `paycode pay` arguments.
@@ -256,7 +255,7 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                     v["journal_before"] = json!(a.before.as_str());
                     v["journal"] = json!(a.after.as_str());
                     v["wechat"] = json!(a.wechat);
-                    if corrected(&a) {
+                    if a.accepted {
                         v["corrected"] = json!(true);
                         v["message"] = json!(CORRECTED_EN);
                         v["message_zh"] = json!(CORRECTED_ZH);
@@ -290,7 +289,7 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         println!("{}", returned.zh);
                         println!("{}", returned.en);
                     }
-                    if corrected(&a) {
+                    if a.accepted {
                         println!("{CORRECTED_ZH}");
                         println!("{CORRECTED_EN}");
                     }
@@ -299,14 +298,6 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
             }
         }
     })
-}
-
-/// A late payment the manager accepted (`paycode accept`).
-fn corrected(a: &settle::QueryAnswer) -> bool {
-    // A late payment returned by refund is journaled paid too (it was charged): not accepted.
-    !a.returned
-        && matches!(a.before, SaleState::Failed | SaleState::Unresolved)
-        && a.after == SaleState::Paid
 }
 
 const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this sale, which was \
