@@ -85,7 +85,6 @@ impl PendingView {
                             .is_none_or(|p| p.matches(&c.pin));
                         c.pin.clear();
                         if !ok {
-                            tracing::warn!(out_trade_no = %c.no, "pending accept: wrong manager PIN");
                             c.pin_wrong = true;
                             return;
                         }
