@@ -189,3 +189,33 @@ fn a_ref_retried_after_a_decline_that_hid_a_payment_is_charged_once() {
         "one net charge: {l:?}"
     );
 }
+
+/// Row 69, its failure path: the earlier attempt's closing query gets no verified answer. The
+/// new charge is refused (exit 3, naming the attempt and what to do) and nothing is sent; once
+/// WeChat answers, the retry closes the attempt and charges once.
+#[test]
+fn a_ref_whose_earlier_refusal_cannot_be_confirmed_is_not_charged_again() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (_, v) = pay_ref(&h, "6.00", &h.code("normal"), "R9");
+    let first = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim
+        .add_fault(Fault::Http500, 1, Some(Endpoint::OrderQuery));
+    let (code, v) = pay_ref(&h, "6.00", &h.code("normal"), "R9");
+    assert_eq!((code, v["status"].as_str()), (3, Some("rejected")), "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&first) && msg.contains("paycode query"),
+        "{msg}"
+    );
+    assert!(v["message_zh"].as_str().unwrap().contains(&first), "{v}");
+    assert_eq!(h.ledger().orders.len(), 1, "no new micropay");
+
+    let (code, v) = pay_ref(&h, "6.00", &h.code("normal"), "R9");
+    assert_eq!((code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.net), (1200, 600), "{l:?}");
+}

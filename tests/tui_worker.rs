@@ -9,8 +9,6 @@ use checkout_support::proxy::Tamper;
 use checkout_support::{Harness, Opts, Timing};
 use paycode::authcode::AuthCode;
 use paycode::checkout::{CancelToken, Progress, Status, Till};
-use paycode::config::SIMULATOR_DEMO_KEY;
-use paycode::config::SecretEnv;
 use paycode::journal::SaleState;
 use paycode::money::Fen;
 use paycode::tui::app::{Msg, TillCmd};
@@ -44,12 +42,7 @@ fn a_scan_is_not_held_behind_a_black_holed_background_retry() {
     // Now the network to WeChat black-holes the retry's reverse.
     p.tamper(REVERSE, Tamper::Hang, 10_000);
 
-    let text = std::fs::read_to_string(h.config_path()).unwrap();
-    let env = SecretEnv {
-        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
-        p12_password: None,
-    };
-    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let cfg = h.config();
     let reverses = || p.seen().iter().filter(|s| s.ends_with(REVERSE)).count();
     let before = reverses();
     let code = AuthCode::parse(&h.code("normal")).unwrap();
@@ -117,11 +110,7 @@ fn a_cancel_survives_a_crash_before_the_reverse() {
         "reverse_not_before = \"2s\"",
     );
     std::fs::write(h.config_path(), &text).unwrap();
-    let env = SecretEnv {
-        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
-        p12_password: None,
-    };
-    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let cfg = h.config();
     let code = AuthCode::parse(&h.code("password_never")).unwrap();
     let journal = h.journal_path();
     let state_of_open = move || {
@@ -196,12 +185,7 @@ fn the_pending_screens_accept_keeps_a_late_payment() {
     p.clear();
     h.sim.confirm(&no).unwrap();
 
-    let text = std::fs::read_to_string(h.config_path()).unwrap();
-    let env = SecretEnv {
-        api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
-        p12_password: None,
-    };
-    let cfg = paycode::config::from_str_with_env(&text, &h.config_path(), &env).unwrap();
+    let cfg = h.config();
     let result = h.rt.block_on(async {
         let till = Till::open(cfg).await.unwrap();
         let (job_tx, job_rx) = mpsc::unbounded_channel();

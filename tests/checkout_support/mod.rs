@@ -114,6 +114,16 @@ impl Harness {
         self.dir.path().join("config.toml")
     }
 
+    /// The till's config as written, resolved with the demo key as the environment would give it.
+    pub fn config(&self) -> paycode::config::Config {
+        let text = std::fs::read_to_string(self.config_path()).unwrap();
+        let env = paycode::config::SecretEnv {
+            api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
+            p12_password: None,
+        };
+        paycode::config::from_str_with_env(&text, &self.config_path(), &env).unwrap()
+    }
+
     pub fn journal_path(&self) -> PathBuf {
         self.dir.path().join("data/paycode.db")
     }
