@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::flow::closing::{self, Closing};
 use super::flow::{Millis, Request, ResumePoint, Sale, Summary};
 use super::progress::{Outcome, Progress};
-use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange};
+use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, stop};
 use super::till::Till;
 use crate::journal::{JournalError, SaleRow, SaleState, Transition};
 
@@ -166,17 +166,10 @@ pub async fn close_one(
     progress: &mut impl FnMut(Progress),
 ) -> Result<Closed, SaleError> {
     let no = row.out_trade_no.as_str();
-    let (reply, _) = exchange(till, &SaleCtx::of(row), Request::OrderQuery).await;
+    let ctx = SaleCtx::of(row);
+    let (reply, _) = exchange(till, &ctx, Request::OrderQuery).await;
     let (line, err_code) = super::adapter::describe(&reply);
     let at = till.clock.unix_ms();
-    let journal_err = |till: &mut Till, e| {
-        till.disable(&e);
-        SaleError::Stopped {
-            out_trade_no: no.to_string(),
-            total_fee: row.total_fee,
-            source: e,
-        }
-    };
     match closing::after_query(&reply) {
         Closing::Closed => {
             let detail = format!("closing query {line}: verified closed");
@@ -184,7 +177,7 @@ pub async fn close_one(
                 .journal
                 .record_event(no, CLOSED, &detail, err_code.as_deref(), at)
             {
-                return Err(journal_err(till, e));
+                return Err(stop(till, &ctx, e));
             }
             Ok(Closed::Yes)
         }
@@ -196,6 +189,7 @@ pub async fn close_one(
                 let pause = u64::try_from(floor_at - at).unwrap_or(0);
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
+            let at = till.clock.unix_ms();
             let detail = format!(
                 "closing query {line}: the order is not closed although the cashier was told not charged; reversing it"
             );
@@ -204,7 +198,7 @@ pub async fn close_one(
                 till.journal
                     .record_event(no, "closing", &detail, err_code.as_deref(), at)
             {
-                return Err(journal_err(till, e));
+                return Err(stop(till, &ctx, e));
             }
             let why = "reverse: closing a definite failure";
             match super::settle::drive_reverse(till, row, why, progress).await {
@@ -265,12 +259,7 @@ pub async fn resume(
         .journal
         .record_event(&row.out_trade_no, "recover", &detail, None, at)
     {
-        till.disable(&e);
-        return Err(SaleError::Stopped {
-            out_trade_no: row.out_trade_no.clone(),
-            total_fee: row.total_fee,
-            source: e,
-        });
+        return Err(stop(till, &SaleCtx::of(row), e));
     }
     progress(Progress::Recovering {
         out_trade_no: row.out_trade_no.clone(),

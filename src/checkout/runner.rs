@@ -600,7 +600,8 @@ async fn send_late_refund(
     Ok(())
 }
 
-fn stop(till: &mut Till, ctx: &SaleCtx, e: JournalError) -> SaleError {
+/// A journal write failed while a sale was open: payments stop, and the error names the sale.
+pub(super) fn stop(till: &mut Till, ctx: &SaleCtx, e: JournalError) -> SaleError {
     till.disable(&e);
     SaleError::Stopped {
         out_trade_no: ctx.out_trade_no.clone(),

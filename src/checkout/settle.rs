@@ -6,7 +6,7 @@ use super::flow::{
 };
 use super::progress::{Outcome, Progress};
 use super::reconcile::number_taken;
-use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition};
+use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition, stop};
 use super::till::Till;
 use crate::journal::{EventLine, JournalError, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
@@ -222,13 +222,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
                 .journal
                 .checkpoint(out_trade_no, state, &t, &flow, event, at)
             {
-                till.disable(&e);
-                return Err(SaleError::Stopped {
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: row.total_fee,
-                    source: e,
-                }
-                .into());
+                return Err(stop(till, &ctx, e).into());
             }
             if late {
                 tracing::warn!(out_trade_no, "late payment accepted as paid by the manager");
