@@ -220,3 +220,71 @@ fn a_number_another_till_paid_later_is_never_returned_or_kept() {
     }
     assert_eq!(h.sale(no).state, SaleState::Failed);
 }
+
+/// Row 72 (issue 11, the complete rule): till 1's customer is typing the password under the
+/// number when the copied till 2 sends its micropay for the same number, and that answer is lost.
+/// Till 2 sees the order waiting (no `attach` before it is paid) and its cashier gives up: till 2
+/// must not reverse it, since nothing proves it is till 2's. Till 1's customer then pays, and
+/// till 1 hands over the goods; till 2's sale ends unresolved, then "number taken" on recovery.
+#[test]
+fn a_copied_till_never_reverses_an_order_it_cannot_prove_its_own() {
+    let h = Harness::new();
+    let till2 = copied_till(&h);
+    seed(&h.config_path());
+    seed(&till2);
+    let p = h.proxy(checkout_support::Opts::default());
+    let text = std::fs::read_to_string(&till2).unwrap();
+    let text = text
+        .replace(&h.sim.base_url, &p.url())
+        .replace("password_timeout = \"5s\"", "password_timeout = \"400ms\"");
+    std::fs::write(&till2, text).unwrap();
+    let code = h.code("password_never");
+    let mut one = h
+        .command(&["pay", "--amount=5.00", "--code", &code, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let no = h.wait_for_open_sale(&mut one, SaleState::Submitted);
+    checkout_support::wait_for("till 1's order waiting at WeChat", || {
+        h.ledger().orders.iter().any(|o| o.out_trade_no == no)
+    });
+    // Till 2's micropay reaches WeChat (a duplicate number), its answer does not reach till 2.
+    p.tamper("/pay/micropay", Tamper::Status(502), 1);
+    let two = pay_at(&h, &till2, "5.00", &h.code("normal"));
+    assert_eq!(
+        two["out_trade_no"],
+        no.as_str(),
+        "the staging collides: {two}"
+    );
+    assert_eq!(two["status"], "unresolved", "{two}");
+    let order = h.order(&no);
+    assert_eq!(
+        order.requests.get("reverse"),
+        None,
+        "till 2 reversed till 1's waiting order: {order:?}"
+    );
+    // Till 1's customer pays; till 1 says paid.
+    h.sim.confirm(&no).unwrap();
+    let out = one.wait_with_output().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(v["status"], "paid", "{v}");
+    // Till 2's retry now sees a payment with another sale's tag: not charged, number taken.
+    let r = h
+        .command(&["recover", "--json"])
+        .env("PAYCODE_CONFIG", &till2)
+        .current_dir(till2.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(r.status.code().is_some(), "{r:?}");
+    let j = Journal::open(&till2.parent().unwrap().join("data/paycode.db")).unwrap();
+    let sale = j.sale(&no).unwrap().unwrap();
+    assert_eq!(sale.state, SaleState::Failed, "{sale:?}");
+    let order = h.order(&no);
+    assert_eq!(
+        (order.charged, order.refunded, order.requests.get("reverse")),
+        (500, 0, None),
+        "{order:?}"
+    );
+}

@@ -108,6 +108,14 @@ pub fn progress(p: &Progress, lang: Language) -> String {
         (Progress::Reversing { attempt, .. }, Language::Zh) => {
             format!("正在撤销交易(第 {attempt} 次)")
         }
+        (Progress::Confirming { remaining, .. }, Language::En) => format!(
+            "WeChat's answer was lost: waiting for WeChat to confirm or close the order, {}s at most; do not hand over the goods",
+            remaining.as_secs()
+        ),
+        (Progress::Confirming { remaining, .. }, Language::Zh) => format!(
+            "微信应答丢失:等待微信确认或关闭订单,最多 {} 秒;请勿交付商品",
+            remaining.as_secs()
+        ),
         (Progress::Done(o), _) => text(o, lang),
     }
 }

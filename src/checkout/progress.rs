@@ -38,6 +38,13 @@ pub enum Progress {
     },
     /// Reversing (撤销): `attempt` reverse calls so far.
     Reversing { out_trade_no: String, attempt: u32 },
+    /// The sale must end but nothing proves the order is this till's (the micropay's answer was
+    /// lost), so it is not reversed: WeChat is asked until it settles or closes the order, at
+    /// most `remaining` more (then unresolved).
+    Confirming {
+        out_trade_no: String,
+        remaining: Duration,
+    },
     /// Final.
     Done(Outcome),
 }

@@ -270,6 +270,7 @@ pub async fn resume(
         row.total_fee,
         submitted_at,
         point,
+        summary.as_ref().map(|s| s.proof).unwrap_or_default(),
         till.clock.now(),
     );
     let ctx = SaleCtx::of(row);
@@ -356,6 +357,7 @@ mod tests {
             cancelled: false,
             problem: None,
             outcome: None,
+            proof: Default::default(),
         }
     }
 

@@ -500,7 +500,7 @@ pub(super) async fn drive(
 /// The journal state of an open sale.
 fn open_state(sale: &Sale, submitted: bool) -> SaleState {
     match sale.phase() {
-        Phase::Reversing { .. } => SaleState::Reversing,
+        Phase::Reversing { .. } | Phase::Confirming { .. } => SaleState::Reversing,
         _ if submitted => SaleState::Submitted,
         _ => SaleState::Intent,
     }
@@ -712,6 +712,10 @@ fn progress_of(sale: &Sale, ctx: &SaleCtx, now: super::flow::Millis) -> Option<P
         Phase::Reversing { attempt } => Progress::Reversing {
             out_trade_no: no,
             attempt,
+        },
+        Phase::Confirming { until: end } => Progress::Confirming {
+            out_trade_no: no,
+            remaining: until(end, now),
         },
         Phase::Done => return None,
     })

@@ -207,6 +207,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
                 cancelled: false,
                 problem: None,
                 outcome: None,
+                proof: Default::default(),
             });
             s.resume = None;
             s.outcome = Some(result);
@@ -396,6 +397,7 @@ pub(super) async fn drive_reverse(
         row.total_fee,
         submitted_at,
         ResumePoint::Reversing { attempts },
+        summary.as_ref().map(|s| s.proof).unwrap_or_default(),
         till.clock.now(),
     );
     let ctx = SaleCtx::of(row);

@@ -99,6 +99,7 @@ pub(crate) fn render(cfg: &Config) -> String {
         "notexist_rounds",
         &c.policy.notexist_rounds.to_string(),
     );
+    kv(&mut o, "unproven_wait", &dur(c.policy.unproven_wait));
     kv(
         &mut o,
         "duplicate_scan_window",

@@ -110,6 +110,8 @@ pub(crate) struct RawCheckout {
     pub unknown_query_after: Duration,
     pub notexist_rounds: u32,
     #[serde(deserialize_with = "duration")]
+    pub unproven_wait: Duration,
+    #[serde(deserialize_with = "duration")]
     pub duplicate_scan_window: Duration,
 }
 
@@ -127,6 +129,7 @@ impl Default for RawCheckout {
             reverse_backoff: p.reverse_backoff,
             unknown_query_after: p.unknown_query_after,
             notexist_rounds: p.notexist_rounds,
+            unproven_wait: p.unproven_wait,
             duplicate_scan_window: d.duplicate_scan_window,
         }
     }

@@ -208,6 +208,9 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
 /// Longest pause between reverse calls accepted (the flow doubles it up to 4×).
 const MAX_REVERSE_BACKOFF: Duration = Duration::from_secs(10);
 
+/// Longest wait for WeChat to settle an order never proven this sale's.
+const MAX_UNPROVEN_WAIT: Duration = Duration::from_secs(5 * 60);
+
 /// WeChat refuses (or may not yet have) a reverse sooner than this after the micropay.
 const LIVE_REVERSE_FLOOR: Duration = Duration::from_secs(15);
 
@@ -277,6 +280,18 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
             ));
         }
     }
+    if raw.unproven_wait > MAX_UNPROVEN_WAIT {
+        return Err(ctx.err(
+            c,
+            "unproven_wait",
+            format!(
+                "{} is longer than {}: the cashier would wait that long for an order WeChat never confirmed",
+                show(raw.unproven_wait),
+                show(MAX_UNPROVEN_WAIT)
+            ),
+            "use 60s (WeChat revokes an unpaid payment-code order after about 45s)",
+        ));
+    }
     for (key, value) in [
         ("reverse_max_attempts", raw.reverse_max_attempts),
         ("notexist_rounds", raw.notexist_rounds),
@@ -301,6 +316,7 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
             reverse_backoff: raw.reverse_backoff,
             unknown_query_after: raw.unknown_query_after,
             notexist_rounds: raw.notexist_rounds,
+            unproven_wait: raw.unproven_wait,
         },
         duplicate_scan_window: raw.duplicate_scan_window,
     })

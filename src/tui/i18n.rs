@@ -59,10 +59,13 @@ texts! {
     PhaseWaitingPassword => "Waiting for the customer to enter the password", "等待顾客输入支付密码";
     PhaseQuerying => "Result unknown: asking WeChat…", "结果未知:正在向微信查询…";
     PhaseReversing => "Cancelling the payment (reverse)…", "正在撤销交易…";
+    PhaseConfirming => "WeChat's answer was lost: waiting for WeChat to confirm or close the order (it may be another till's, so it is not reversed)…",
+        "微信应答丢失:等待微信确认或关闭订单(可能属于其他收银台,不撤销)…";
     PhaseRecovering => "Resuming an unfinished sale…", "正在恢复未完成的交易…";
     QueriesSoFar => "Queries so far: {0}", "已查询 {0} 次";
     ReverseAttempt => "Reverse attempt {0}", "第 {0} 次撤销";
     ReverseIn => "Reverse in {0} s if the customer does not pay", "若顾客未付款,{0} 秒后自动撤销";
+    ConfirmingIn => "At most {0} s more; then it goes on the pending list", "最多再等 {0} 秒,之后转入待处理列表";
     DoNotHandOver => "Do not hand over goods yet", "请勿交付商品";
     ConfirmCancelTitle => "Cancel this sale?", "取消这笔交易?";
     ConfirmCancelBody => "The payment will be reversed; if the customer already paid, WeChat refunds it.",

@@ -31,16 +31,20 @@ pub fn check(
     pending: &[String],
     claims: &[Claim],
 ) -> Vec<String> {
-    check_with(ledger, rows, pending, claims, false)
+    check_with(ledger, rows, pending, &[], claims, false)
 }
 
 /// [`check`]; `revoked_reading`: the simulator queries a reversed paid order as REVOKED, so a
 /// reverse of a payment the till never saw reads "not charged" by WeChat's own answer (the
-/// customer was charged and refunded: the net still has to be 0).
+/// customer was charged and refunded: the net still has to be 0). `closing`: the definite
+/// failures the till still asks about (`recovery::failures_to_close`): one whose order WeChat
+/// still holds open is never reversed (nothing proves it the till's own), and a payment that
+/// lands on it later is returned by that closing.
 pub fn check_with(
     ledger: &LedgerView,
     rows: &[SaleRow],
     pending: &[String],
+    closing: &[String],
     claims: &[Claim],
     revoked_reading: bool,
 ) -> Vec<String> {
@@ -116,7 +120,8 @@ pub fn check_with(
                         s.state.as_str()
                     ));
                 }
-                if let Some(o) = order.filter(|o| o.state == "USERPAYING") {
+                let still_closing = closing.iter().any(|c| c == no);
+                if let Some(o) = order.filter(|o| o.state == "USERPAYING" && !still_closing) {
                     bad.push(format!(
                         "{no}: journal {} but WeChat's order is still open ({}): the customer can still pay",
                         s.state.as_str(),

@@ -417,6 +417,14 @@ impl Runner {
                 Vec::new()
             }
         };
+        let closing: Vec<String> = match failures_to_close(&t) {
+            Ok(rows) => rows.into_iter().map(|s| s.out_trade_no).collect(),
+            Err(e) => {
+                self.violations
+                    .push(format!("closing list unreadable: {e}"));
+                Vec::new()
+            }
+        };
         drop(t);
         let rows = self.world.rows();
         let ledger = self.world.ledger();
@@ -442,6 +450,7 @@ impl Runner {
             &ledger,
             &rows,
             &pending,
+            &closing,
             &self.claims,
             self.world.timing.variants.reversed_paid_revoked,
         ));

@@ -32,6 +32,7 @@ pub struct Timing {
     pub reverse_backoff: &'static str,
     pub unknown_query_after: &'static str,
     pub notexist_rounds: u32,
+    pub unproven_wait: &'static str,
 }
 
 /// The simulator's answers where WeChat's documentation allows two (docs/simulator.md).
@@ -65,6 +66,7 @@ impl Timing {
             reverse_backoff: "4ms",
             unknown_query_after: "4ms",
             notexist_rounds: 2,
+            unproven_wait: "120ms",
         }
     }
 
@@ -84,6 +86,7 @@ impl Timing {
             reverse_backoff: "10ms",
             unknown_query_after: "10ms",
             notexist_rounds: 2,
+            unproven_wait: "300ms",
         }
     }
 }
@@ -163,6 +166,7 @@ reverse_max_attempts = {attempts}
 reverse_backoff = "{backoff}"
 unknown_query_after = "{unknown}"
 notexist_rounds = {notexist}
+unproven_wait = "{unproven}"
 duplicate_scan_window = "10m"
 
 [journal]
@@ -183,6 +187,7 @@ language = "en"
             backoff = t.reverse_backoff,
             unknown = t.unknown_query_after,
             notexist = t.notexist_rounds,
+            unproven = t.unproven_wait,
         )
     }
 

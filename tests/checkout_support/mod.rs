@@ -187,6 +187,7 @@ reverse_max_attempts = {attempts}
 reverse_backoff = "10ms"
 unknown_query_after = "10ms"
 notexist_rounds = 2
+unproven_wait = "1s"
 duplicate_scan_window = "3s"
 
 [journal]

@@ -10,9 +10,11 @@ use crate::wxpay::api::{ErrClass, classify};
 pub enum Closing {
     /// WeChat verified the order is not charged (or it is another till's): nothing to do.
     Closed,
-    /// Paid, or still open: reverse it (after WeChat's 15 s floor), as any reverse.
+    /// Paid with this sale's tag: reverse it (after WeChat's 15 s floor), as any reverse.
     Reverse,
-    /// No verified answer: ask again later.
+    /// No verified answer, or an order still open: ask again later. Nothing proves an open
+    /// order under the number this sale's (WeChat sends the sale's tag only with a payment), so
+    /// it is never reversed; WeChat closes an unpaid order by itself after about 45 s.
     Later,
 }
 
@@ -38,10 +40,9 @@ pub fn after_query(reply: &Reply) -> Closing {
             TradeState::Closed | TradeState::Revoked | TradeState::PayError => Closing::Closed,
             // A refund exists: someone already returned money; reconcile shows the rest.
             TradeState::Refund => Closing::Closed,
-            TradeState::Success
-            | TradeState::UserPaying
-            | TradeState::NotPay
-            | TradeState::Accept => Closing::Reverse,
+            // The api checked the tag: a payment reaching here is this sale's.
+            TradeState::Success => Closing::Reverse,
+            TradeState::UserPaying | TradeState::NotPay | TradeState::Accept => Closing::Later,
         },
         _ => Closing::Later,
     }
@@ -65,6 +66,7 @@ mod tests {
                 err_code: err_code.into(),
                 rescan: true,
             }),
+            proof: Default::default(),
         }
     }
 
@@ -108,7 +110,8 @@ mod tests {
             }),
         };
         assert_eq!(after_query(&paid), Closing::Reverse);
-        assert_eq!(after_query(&st(TradeState::NotPay)), Closing::Reverse);
+        assert_eq!(after_query(&st(TradeState::NotPay)), Closing::Later);
+        assert_eq!(after_query(&st(TradeState::UserPaying)), Closing::Later);
         let unknown = Reply::Unknown {
             why: "timeout".into(),
         };

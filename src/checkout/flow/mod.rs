@@ -20,7 +20,7 @@ pub use millis::Millis;
 pub use policy::{Policy, PolicyError};
 pub use rules::settled_by_query;
 pub use types::{
-    ErrClass, Final, Payment, Phase, Reply, Request, ResumePoint, Step, Summary, TradeState,
+    ErrClass, Final, Payment, Phase, Proof, Reply, Request, ResumePoint, Step, Summary, TradeState,
 };
 
 use crate::money::Fen;
@@ -45,18 +45,15 @@ pub struct Sale {
     /// WeChat answered the reverse REVERSE_EXPIRE: past its 7-day window only a refund returns
     /// a payment.
     reverse_expired: bool,
-    /// A verified answer in this run had the order paid for this amount: a later `REVOKED`
-    /// (one reading of WeChat's pages for a reversed paid order) means charged and refunded.
-    verified_paid: bool,
-    /// WeChat answered this sale's own micropay with USERPAYING: the order under its number is
-    /// this sale's. With `verified_paid` (a paid answer carries the sale's tag) it proves the
-    /// order; until then every reverse is preceded by a fresh query (`rules::reverse_at`).
-    own_order: bool,
-    /// That query before the reverse is out.
+    /// What WeChat proved about the order under the number. An order not proven this sale's is
+    /// never reversed (`rules::reverse_at`): it may be another till's with the same number.
+    proof: Proof,
+    /// The sale must end but its order is not proven: the queries are waiting for WeChat
+    /// (`Phase::Confirming`) instead of a reverse.
     checking: bool,
-    /// When the last verified trade state (or "no such order") arrived: a check at that same
-    /// instant adds nothing.
-    state_seen_at: Option<Millis>,
+    /// The last orderquery answer and when it came: a decision due at that same instant uses
+    /// it instead of asking again.
+    last_answer: Option<(Millis, Reply)>,
     cancelled: bool,
     problem: Option<String>,
 }
@@ -92,11 +89,13 @@ impl Sale {
     }
 
     /// An unfinished sale from the journal: starts with an orderquery at `now`, never a micropay.
+    /// `proof` is what the journal's summary kept (`Proof::default()` when it has none).
     pub fn resume(
         policy: Policy,
         total_fee: Fen,
         submitted_at: Millis,
         last_known: ResumePoint,
+        proof: Proof,
         now: Millis,
     ) -> Sale {
         let (mode, attempts) = match last_known {
@@ -113,6 +112,7 @@ impl Sale {
         );
         sale.reverse_attempts = attempts;
         sale.attempts_before_run = attempts;
+        sale.proof = proof;
         sale
     }
 
@@ -137,10 +137,9 @@ impl Sale {
             sure_query: None,
             password_box: false,
             reverse_expired: false,
-            verified_paid: false,
-            own_order: false,
+            proof: Proof::default(),
             checking: false,
-            state_seen_at: None,
+            last_answer: None,
             cancelled: false,
             problem: None,
         }
@@ -173,16 +172,14 @@ impl Sale {
         match (request, &self.mode) {
             (Request::Micropay, _) => self.on_micropay(now, reply),
             (Request::OrderQuery, _) => {
-                if matches!(reply, Reply::QueryState { .. } | Reply::QueryNotExist) {
-                    self.state_seen_at = Some(now);
-                }
                 if let Reply::QueryState {
                     state: TradeState::Success,
                     payment: Some(p),
                 } = &reply
                 {
-                    self.verified_paid |= p.total_fee == self.total_fee;
+                    self.proof.verified_paid |= p.total_fee == self.total_fee;
                 }
+                self.last_answer = Some((now, reply.clone()));
                 self.on_query(now, reply);
             }
             (Request::Reverse, _) => self.on_reverse(now, reply),
@@ -235,6 +232,9 @@ impl Sale {
                 | State::InFlight(Request::Micropay),
                 _,
             ) => Phase::Submitting,
+            (_, Mode::Reversing { .. }) if self.checking => Phase::Confirming {
+                until: self.unproven_until(),
+            },
             (_, Mode::Reversing { .. }) => Phase::Reversing {
                 attempt: self.reverse_attempts,
             },
@@ -316,6 +316,7 @@ impl Sale {
             cancelled: self.cancelled,
             problem: self.problem.clone(),
             outcome: self.outcome().cloned(),
+            proof: self.proof,
         }
     }
 
@@ -323,5 +324,10 @@ impl Sale {
     fn reverse_due(&self) -> Millis {
         let p = &self.policy;
         (self.submitted_at + p.password_timeout).max(self.submitted_at + p.reverse_not_before)
+    }
+
+    /// Until when an order not proven this sale's is queried instead of reversed.
+    fn unproven_until(&self) -> Millis {
+        (self.submitted_at + self.policy.unproven_wait).max(self.reverse_due())
     }
 }

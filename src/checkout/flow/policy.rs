@@ -23,6 +23,10 @@ pub struct Policy {
     pub unknown_query_after: Duration,
     /// ORDERNOTEXIST answers needed before they are trusted (a fresh order may lag).
     pub notexist_rounds: u32,
+    /// How long after submit an order never proven this sale's (its micropay's answer was lost)
+    /// is still queried instead of reversed; then the sale is unresolved. Above WeChat's 45 s
+    /// auto-revoke, so an unpaid order is closed by WeChat before then.
+    pub unproven_wait: Duration,
 }
 
 impl Default for Policy {
@@ -39,6 +43,7 @@ impl Default for Policy {
             reverse_backoff: Duration::from_secs(2),
             unknown_query_after: Duration::from_secs(2),
             notexist_rounds: 3,
+            unproven_wait: Duration::from_secs(60),
         }
     }
 }

@@ -60,7 +60,7 @@ impl Sale {
                 // USERPAYING is in the unknown bucket, but it has its own, longer first pause.
                 if err_code == "USERPAYING" {
                     // WeChat answered this very micropay: the order is this sale's.
-                    self.own_order = true;
+                    self.proof.own_order = true;
                     self.password_box = true;
                     self.note(format!("micropay {err_code}"));
                     return self.keep_polling(now, first_query);
@@ -198,11 +198,15 @@ impl Sale {
 
     /// The query after a reverse (or on resuming a reverse): is the order closed for good?
     pub(super) fn on_confirm_query(&mut self, now: Millis, reply: Reply) {
+        if !self.proof.proven() {
+            // Never reversed again on an open answer: WeChat has to settle it.
+            return self.on_check_before_reverse(now, reply);
+        }
         match reply {
             Reply::QueryState { state, payment } => match state {
                 // The reverse refunded a payment this run verified, whichever state WeChat
                 // reports for it now (REFUND, or REVOKED in the other reading).
-                TradeState::Revoked if self.verified_paid => {
+                TradeState::Revoked if self.proof.verified_paid => {
                     self.finish(Final::Reversed { refunded: true });
                 }
                 TradeState::Revoked | TradeState::Closed | TradeState::PayError => {
@@ -231,6 +235,11 @@ impl Sale {
                     self.retry_reverse(now);
                 }
             },
+            // No reverse was ever sent (a sale resumed as reversing before its first one): "no
+            // such order" is closed by one, as while waiting.
+            Reply::QueryNotExist if self.reverse_attempts == 0 => {
+                self.on_check_before_reverse(now, reply)
+            }
             Reply::QueryNotExist => self.finish_not_charged(Final::Failed {
                 err_code: "ORDERNOTEXIST".into(),
                 rescan: false,
@@ -265,33 +274,89 @@ impl Sale {
         self.reverse_at(at);
     }
 
-    /// Send a reverse at `at`. An order not yet proven this sale's may be another till's (a
-    /// copied config, this micropay's answer lost; WeChat sends `attach` only with a paid
-    /// order), so every reverse of it is preceded by a fresh query at that moment.
+    /// Send a reverse at `at` — only of an order proven this sale's. Any other may be another
+    /// till's order under the same number (a copied config, this micropay's answer lost; WeChat
+    /// sends `attach` only with a paid order): it is queried instead, until WeChat proves it
+    /// this sale's, closes it itself (its 45 s auto-revoke), or `unproven_wait` is over.
     fn reverse_at(&mut self, at: Millis) {
-        let proven = self.own_order || self.verified_paid;
-        if !proven && self.state_seen_at != Some(at) {
-            self.checking = true;
-            self.schedule(Request::OrderQuery, at);
-        } else {
-            self.schedule(Request::Reverse, at);
+        if self.proof.proven() {
+            return self.schedule(Request::Reverse, at);
+        }
+        match self.last_answer.take() {
+            // WeChat answered at this very instant: that answer is as fresh as another query.
+            Some((seen, reply)) if seen == at => self.on_check_before_reverse(at, reply),
+            _ => {
+                self.checking = true;
+                self.schedule(Request::OrderQuery, at);
+            }
         }
     }
 
-    /// The query right before a reverse of an order not proven this sale's: another till's
-    /// order is left alone; a closed one needs no reverse; anything else is reversed now.
+    /// A query while the sale must end: before its first reverse, or at any time while its
+    /// order is not proven this sale's. Another till's order is left alone; a closed one ends
+    /// the sale as it is; a proven open one is reversed now; an unproven open one is asked
+    /// again, until `unproven_wait` (then unresolved).
     pub(super) fn on_check_before_reverse(&mut self, now: Millis, reply: Reply) {
         self.checking = false;
+        let horizon = now >= self.unproven_until();
+        let sent_reverse = self.reverse_attempts > 0;
         match reply {
             Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
             Reply::QueryState {
-                state:
-                    TradeState::Revoked | TradeState::Closed | TradeState::PayError | TradeState::Refund,
+                state: TradeState::Refund,
                 ..
-            } => self.on_confirm_query(now, reply),
-            other => {
+            } => self.finish(Final::Reversed { refunded: true }),
+            Reply::QueryState {
+                state: state @ (TradeState::Revoked | TradeState::Closed | TradeState::PayError),
+                ..
+            } => {
+                let otherwise = if sent_reverse {
+                    let refunded = state == TradeState::Revoked && self.proof.verified_paid;
+                    Final::Reversed { refunded }
+                } else {
+                    // WeChat closed it without a reverse from this sale: not charged.
+                    Final::Failed {
+                        err_code: state.as_str().into(),
+                        rescan: false,
+                    }
+                };
+                self.finish_not_charged(otherwise);
+            }
+            // After a reverse, or past the horizon (a lost micropay can no longer create the
+            // order), "no such order" means not charged.
+            Reply::QueryNotExist if sent_reverse || horizon => {
+                self.finish_not_charged(Final::Failed {
+                    err_code: "ORDERNOTEXIST".into(),
+                    rescan: false,
+                });
+            }
+            // A verified payment past WeChat's reverse window: the refund rule decides.
+            reply if self.reverse_expired && self.proof.verified_paid => {
+                self.on_confirm_query(now, reply)
+            }
+            other if self.proof.proven() => {
                 self.note(format!("before the reverse: {}", other.label()));
-                self.schedule(Request::Reverse, now);
+                let at = now.max(self.submitted_at + self.policy.reverse_not_before);
+                self.schedule(Request::Reverse, at);
+            }
+            other if horizon => {
+                let no = "not reversed: WeChat never showed the order to be this sale's (its micropay answer was lost), so it may be another till's order under the same number";
+                self.note(format!("{}; {no}", other.label()));
+                let why = format!(
+                    "{}; {no}; WeChat closes an unpaid order by itself",
+                    other.label()
+                );
+                self.finish(Final::Unresolved { why });
+            }
+            other => {
+                self.note(format!(
+                    "waiting for WeChat to settle or close the order: {}",
+                    other.label()
+                ));
+                let interval = self.policy.query_interval.max(Duration::from_millis(1));
+                let at = (now + interval).min(self.unproven_until());
+                self.checking = true;
+                self.schedule(Request::OrderQuery, at);
             }
         }
     }
@@ -324,7 +389,7 @@ impl Sale {
 
     fn paid(&mut self, now: Millis, payment: Payment) {
         // A paid micropay answer counts as a verified payment too (queries set it on arrival).
-        self.verified_paid = true;
+        self.proof.verified_paid = true;
         if self.cancelled {
             self.note("paid after the cashier cancelled: reversing refunds it".into());
             self.start_reverse(now, None);

@@ -191,6 +191,10 @@ pub enum Phase {
     Querying,
     /// Reversing; `attempt` reverse calls have been sent so far.
     Reversing { attempt: u32 },
+    /// The sale must end, but nothing proves the order under its number is this sale's (its
+    /// micropay's answer was lost), so it is not reversed: WeChat is asked until it shows the
+    /// order paid with this sale's tag, closes it itself, or `until` passes (then unresolved).
+    Confirming { until: Millis },
     /// Final; `poll` returns the outcome.
     Done,
 }
@@ -204,6 +208,26 @@ pub enum ResumePoint {
     Submitted,
     /// Reversing: `attempts` reverse calls were sent before the crash.
     Reversing { attempts: u32 },
+}
+
+/// What WeChat proved about the order under the sale's number; kept in the journal's summary so
+/// that a sale resumed after a crash still knows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Proof {
+    /// WeChat answered this sale's own micropay with USERPAYING: the order is this sale's.
+    pub own_order: bool,
+    /// A verified answer had the order paid for the sale's amount (with the sale's tag): a later
+    /// `REVOKED` (one reading of WeChat's pages for a reversed paid order) means charged and
+    /// refunded.
+    pub verified_paid: bool,
+}
+
+impl Proof {
+    /// The order is this sale's: it may be reversed.
+    pub fn proven(self) -> bool {
+        self.own_order || self.verified_paid
+    }
 }
 
 /// The sale's flow state as the journal stores it before each request.
@@ -223,4 +247,7 @@ pub struct Summary {
     pub problem: Option<String>,
     /// The outcome once final.
     pub outcome: Option<Final>,
+    /// What WeChat proved about the order (absent in summaries written before it existed).
+    #[serde(default)]
+    pub proof: Proof,
 }

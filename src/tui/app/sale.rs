@@ -26,7 +26,11 @@ pub enum WaitPhase {
     Submitting,
     Password,
     Querying,
-    Reversing { attempt: u32 },
+    Reversing {
+        attempt: u32,
+    },
+    /// Not reversed: the order is not proven this till's; WeChat is asked until it settles it.
+    Confirming,
 }
 
 /// The running sale as the waiting screen shows it.
@@ -235,6 +239,11 @@ impl App {
             Progress::Reversing { attempt, .. } => {
                 w.phase = WaitPhase::Reversing { attempt };
                 w.deadline = None;
+                w.confirm_cancel = false;
+            }
+            Progress::Confirming { remaining, .. } => {
+                w.phase = WaitPhase::Confirming;
+                w.deadline = Some(now + remaining);
                 w.confirm_cancel = false;
             }
             // The worker never forwards `Recovering`: it is not about the running sale.

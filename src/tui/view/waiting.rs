@@ -37,7 +37,8 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
             .unwrap_or_default()
     )));
     lines.push(Line::raw(""));
-    let phase = if w.cancelling && !matches!(w.phase, WaitPhase::Reversing { .. }) {
+    let settling = matches!(w.phase, WaitPhase::Reversing { .. } | WaitPhase::Confirming);
+    let phase = if w.cancelling && !settling {
         T::Cancelling
     } else {
         match w.phase {
@@ -45,6 +46,7 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
             WaitPhase::Password => T::PhaseWaitingPassword,
             WaitPhase::Querying => T::PhaseQuerying,
             WaitPhase::Reversing { .. } => T::PhaseReversing,
+            WaitPhase::Confirming => T::PhaseConfirming,
         }
     };
     lines.push(Line::styled(
@@ -54,6 +56,10 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
 
     if let Some(left) = w.remaining(app.now) {
+        let label = match w.phase {
+            WaitPhase::Confirming => T::ConfirmingIn,
+            _ => T::ReverseIn,
+        };
         let total = app.settings.password_timeout.as_millis().max(1);
         let percent = (left.as_millis().min(total) * 100 / total) as u16;
         // Round up so "0 s" shows only when the deadline has really passed.
@@ -63,7 +69,7 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
                 .block(Block::bordered())
                 .gauge_style(Style::new().fg(Color::Yellow).bg(Color::DarkGray))
                 .percent(percent)
-                .label(trf(lang, T::ReverseIn, &[&secs])),
+                .label(trf(lang, label, &[&secs])),
             gauge,
         );
     }

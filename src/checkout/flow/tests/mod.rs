@@ -5,6 +5,7 @@ mod property;
 mod races;
 mod replies;
 mod resume;
+mod unproven;
 
 use std::collections::VecDeque;
 

@@ -47,6 +47,7 @@ fn random_policy(rng: &mut Rng) -> Policy {
         reverse_backoff: rng.ms(2000),
         unknown_query_after: rng.ms(3000),
         notexist_rounds: rng.below(5) as u32,
+        unproven_wait: rng.ms(90_000),
     }
 }
 
@@ -120,6 +121,8 @@ fn check_seed(seed: u64) -> Final {
     let policy = random_policy(&mut rng);
     let start = rng.below(1_000_000);
     let resumed = rng.chance(30);
+    // Whether the order is proven this sale's: only then may a reverse go out.
+    let mut proven = false;
     let (mut sale, mut submitted_at, mut now) = if resumed {
         let point = if rng.chance(50) {
             ResumePoint::Submitted
@@ -129,7 +132,19 @@ fn check_seed(seed: u64) -> Final {
             }
         };
         let now = start + rng.below(60_000);
-        let sale = Sale::resume(policy.clone(), FEE, Millis(start), point, Millis(now));
+        let proof = Proof {
+            own_order: rng.chance(50),
+            verified_paid: false,
+        };
+        proven = proof.own_order;
+        let sale = Sale::resume(
+            policy.clone(),
+            FEE,
+            Millis(start),
+            point,
+            proof,
+            Millis(now),
+        );
         (sale, Millis(start), Millis(now))
     } else {
         // The runner may poll a little after creating the sale; submit time is the send.
@@ -146,9 +161,12 @@ fn check_seed(seed: u64) -> Final {
     let mut rescan_seen = false;
 
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap();
+    // Queries until the deadline, then (an order never proven) until unproven_wait.
+    let waiting = policy.password_timeout.max(policy.unproven_wait);
     let bound = 1
         + 3
-        + ms(policy.password_timeout) / ms(policy.query_interval)
+        + ms(waiting) / ms(policy.query_interval)
+        + 1
         + 2 * u64::from(policy.reverse_max_attempts)
         + 2;
 
@@ -164,14 +182,29 @@ fn check_seed(seed: u64) -> Final {
                 requests.push((now, request));
                 match request {
                     Request::Micropay => submitted_at = now,
-                    Request::Reverse => assert!(
-                        now >= submitted_at + policy.reverse_not_before,
-                        "seed {seed}: reverse at {now:?} before reverse_not_before"
-                    ),
+                    Request::Reverse => {
+                        assert!(
+                            now >= submitted_at + policy.reverse_not_before,
+                            "seed {seed}: reverse at {now:?} before reverse_not_before: {requests:?} {policy:?} {sale:?}"
+                        );
+                        assert!(
+                            proven,
+                            "seed {seed}: reversed an order never proven its own"
+                        );
+                    }
                     Request::OrderQuery => {}
                 }
                 assert_eq!(sale.poll(now), Step::AwaitingReply, "seed {seed}");
                 let reply = random_reply(&mut rng, request);
+                proven |= match &reply {
+                    Reply::MicropayPaid(p) => p.total_fee == FEE,
+                    Reply::MicropayFail { err_code, .. } => err_code == "USERPAYING",
+                    Reply::QueryState {
+                        state: TradeState::Success,
+                        payment: Some(p),
+                    } => p.total_fee == FEE,
+                    _ => false,
+                } && request != R;
                 match &reply {
                     Reply::MicropayPaid(p) if request == M => confirmed.push(p.clone()),
                     Reply::QueryState {

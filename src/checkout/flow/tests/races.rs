@@ -233,24 +233,17 @@ fn cancel_does_not_skip_the_query_after_a_setup_error() {
 }
 
 #[test]
-fn orderquery_notexist_is_trusted_after_the_rounds_then_closed_by_reverse() {
+fn orderquery_notexist_is_trusted_after_the_rounds_and_the_unproven_wait() {
     let run = run(Script::micropay(unknown("timeout"))
         .queries(vec![Reply::QueryNotExist])
         .reverses(vec![reverse_fail("ORDERNOTEXIST", false)])
         .confirms(vec![Reply::QueryNotExist]));
-    assert_eq!(
-        run.requests,
-        [
-            (0, M),
-            (2000, Q),
-            (7000, Q),
-            (12_000, Q),
-            // Second review B: another till may pay under the number before the reverse.
-            (15_000, Q),
-            (15_000, R),
-            (15_000, Q)
-        ]
-    );
+    // Trusted after three rounds (12 s), but never closed by a reverse (second review B, issue
+    // 11: another till may create an order under the number just before it): queried from the
+    // 15 s floor until unproven_wait (60 s).
+    let mut want = vec![(0, M), (2000, Q), (7000, Q), (12_000, Q)];
+    want.extend((0..10).map(|i| (15_000 + i * 5000, Q)));
+    assert_eq!(run.requests, want);
     assert_eq!(run.outcome, failed("ORDERNOTEXIST", false));
 }
 
@@ -271,11 +264,18 @@ fn notexist_count_restarts_when_the_order_shows_up() {
 
 #[test]
 fn trusted_notexist_is_void_when_the_order_turns_out_paid() {
-    // After the closing reverse the query says SUCCESS: "not charged" no longer holds.
+    // Trusted ORDERNOTEXIST, then the order shows up paid with this sale's tag (proven): it is
+    // reversed, and the query after it still says SUCCESS: "not charged" no longer holds.
     let run = run(Script::micropay(unknown("timeout"))
-        .queries(vec![Reply::QueryNotExist])
+        .queries(vec![
+            Reply::QueryNotExist,
+            Reply::QueryNotExist,
+            Reply::QueryNotExist,
+            state(TradeState::Success),
+        ])
         .reverses(vec![Reply::ReverseDone { recall: false }, unknown("reset")])
         .confirms(vec![state(TradeState::Success)]));
+    assert_eq!(run.requests[4..6], [(15_000, Q), (15_000, R)]);
     assert!(
         matches!(run.outcome, Final::Unresolved { .. }),
         "{:?}",
@@ -293,8 +293,9 @@ fn many_notexist_rounds_run_into_the_deadline() {
         .queries(vec![Reply::QueryNotExist])
         .confirms(vec![Reply::QueryNotExist]);
     let run = drive(Sale::new(policy, FEE, Millis(0)), 0, None, script.server());
-    // The order was never proven this sale's: one more query right before the reverse.
-    assert_eq!(run.requests[7..], [(30_000, Q), (30_000, R), (30_000, Q)]);
+    // The order was never proven this sale's: queried, not reversed, until unproven_wait.
+    assert_eq!(count(&run, R), 0, "{:?}", run.requests);
+    assert_eq!(run.requests.last(), Some(&(60_000, Q)));
     assert_eq!(run.outcome, failed("ORDERNOTEXIST", false));
 }
 
@@ -431,20 +432,4 @@ fn an_order_never_proven_ours_is_checked_right_before_the_reverse() {
 fn run_plain_cancelled() -> Run {
     let sale = Sale::new(table_policy(), FEE, Millis(0));
     drive(sale, 0, Some(3000), userpaying().server())
-}
-
-#[test]
-fn every_reverse_of_an_order_never_proven_ours_is_checked_first() {
-    // Fifth review A: the first reverse answers recall=Y; the other till's customer pays in
-    // the pause. The retry's fresh query finds the payment with another sale's tag: no second
-    // reverse (which would have refunded the other till's paid sale).
-    let script = Script::micropay(unknown("connection dropped"))
-        .queries(vec![state(TradeState::UserPaying)])
-        .reverses(vec![reverse_fail("SYSTEMERROR", true)])
-        .confirms(vec![Reply::NotOurs {
-            why: "orderquery: attach is not this sale's".into(),
-        }]);
-    let run = run(script);
-    assert_eq!(count(&run, R), 1, "{:?}", run.requests);
-    assert_eq!(run.outcome, failed("OUT_TRADE_NO_USED", false));
 }
