@@ -108,6 +108,7 @@ fn minimal_file_gets_every_documented_default() {
     assert_eq!(c.policy.reverse_backoff, Duration::from_secs(2));
     assert_eq!(c.policy.unknown_query_after, Duration::from_secs(2));
     assert_eq!(c.policy.notexist_rounds, 3);
+    assert_eq!(c.policy.unproven_wait, Duration::from_secs(60));
     assert_eq!(c.duplicate_scan_window, Duration::from_secs(3));
     assert_eq!(cfg.ui.language, Language::Zh);
     assert!(cfg.ui.bell);
@@ -428,6 +429,10 @@ fn checkout_relations_table() {
         ("reverse_not_before = \"30s\"", None),
         ("reverse_max_attempts = 0", Some("reverse_max_attempts")),
         ("notexist_rounds = 101", Some("notexist_rounds")),
+        ("unproven_wait = \"6m\"", Some("unproven_wait")),
+        ("unproven_wait = \"5m\"", None),
+        ("unproven_wait = \"0s\"", None),
+        ("unproven_wait = \"soon\"", Some("unproven_wait")),
         (
             "first_query_after = \"0ms\"\nunknown_query_after = \"0ms\"",
             None,

@@ -237,6 +237,17 @@ fn waiting_screens() {
             }),
         );
     });
+    // The micropay's answer was lost: not reversed, WeChat is asked until it settles it.
+    snap("waiting_confirming", false, |h| {
+        password(h);
+        h.send_after(
+            5,
+            Msg::Sale(Progress::Confirming {
+                out_trade_no: "till-1-20260102101500001".into(),
+                remaining: std::time::Duration::from_secs(42),
+            }),
+        );
+    });
 }
 
 #[test]
