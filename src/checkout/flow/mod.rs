@@ -5,7 +5,8 @@
 //!
 //! Safety rules it keeps: one micropay per sale for life (an unknown outcome is queried, never
 //! resubmitted); Paid only on a confirmed payment of exactly the sale's amount; never a reverse
-//! sooner than `reverse_not_before` after submit; every open outcome ends in a reverse.
+//! sooner than `reverse_not_before` after submit; every open outcome ends in a reverse of an order
+//! proven this sale's, or in WeChat's own verdict (unresolved when none came).
 
 pub mod closing;
 mod millis;

@@ -407,8 +407,9 @@ fn run_plain() -> Final {
 fn an_order_never_proven_ours_is_checked_right_before_the_reverse() {
     // Second review F3: the micropay's own answer was lost (the number is another till's order:
     // a copied config); the order shows USERPAYING, the cashier cancels, and the other till's
-    // customer pays before the reverse. A query just before the reverse finds the payment with
-    // another sale's tag: this sale ends "number taken" and no reverse is sent.
+    // customer pays. The order was never proven this sale's, so instead of a reverse it is
+    // queried: the payment carries another sale's tag, this sale ends "number taken", and no
+    // reverse is ever sent.
     let script = Script::micropay(unknown("connection dropped")).queries(vec![
         state(TradeState::UserPaying),
         Reply::NotOurs {
