@@ -54,6 +54,7 @@ fn waiting(lang: Language) -> App {
             out_trade_no: "till-1-20260102101500001".into(),
             remaining: Duration::from_secs(21),
             queries: 2,
+            reverses: true,
         }),
         at,
     );

@@ -56,6 +56,7 @@ fn password(h: &mut Harness) {
             out_trade_no: "till-1-20260102101500001".into(),
             remaining: Duration::from_secs(21),
             queries: 2,
+            reverses: true,
         }),
     );
 }
@@ -215,6 +216,7 @@ fn waiting_screens() {
                 out_trade_no: "till-1-20260102101500001".into(),
                 remaining: Some(Duration::from_secs(12)),
                 queries: 4,
+                reverses: true,
             }),
         );
     });
@@ -234,6 +236,20 @@ fn waiting_screens() {
             Msg::Sale(Progress::Reversing {
                 out_trade_no: "till-1-20260102101500001".into(),
                 attempt: 2,
+            }),
+        );
+    });
+    // The micropay's answer was lost, the order shows USERPAYING: the countdown does not
+    // promise a reverse.
+    snap("waiting_password_unproven", false, |h| {
+        waiting(h);
+        h.send_after(
+            5,
+            Msg::Sale(Progress::WaitingForPassword {
+                out_trade_no: "till-1-20260102101500001".into(),
+                remaining: Duration::from_secs(21),
+                queries: 2,
+                reverses: false,
             }),
         );
     });

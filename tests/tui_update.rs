@@ -186,6 +186,7 @@ fn countdown_follows_the_runner() {
             out_trade_no: "till-1-1".into(),
             remaining: Duration::from_secs(25),
             queries: 1,
+            reverses: true,
         }),
     );
     assert!(cmds.is_empty());

@@ -217,6 +217,7 @@ mod tests {
             out_trade_no: "T".into(),
             remaining: std::time::Duration::from_millis(12_400),
             queries: 2,
+            reverses: true,
         };
         assert!(progress(&p, Language::En).contains("12s left"));
         assert!(progress(&p, Language::Zh).contains("剩余 12 秒"));

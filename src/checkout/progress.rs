@@ -24,17 +24,22 @@ pub enum Progress {
         out_trade_no: String,
         total_fee: Fen,
     },
-    /// The customer is entering the password; the sale is reversed after `remaining`.
+    /// The customer is entering the password; the waiting ends after `remaining`, with a
+    /// reverse when `reverses` (the order is proven this sale's), else WeChat is asked on
+    /// (`Confirming`).
     WaitingForPassword {
         out_trade_no: String,
         remaining: Duration,
         queries: u32,
+        reverses: bool,
     },
-    /// The outcome is unknown; orderquery will settle it (`remaining` until the reverse).
+    /// The outcome is unknown; orderquery will settle it (`remaining` until the waiting ends;
+    /// `reverses` as above).
     Querying {
         out_trade_no: String,
         remaining: Option<Duration>,
         queries: u32,
+        reverses: bool,
     },
     /// Reversing (撤销): `attempt` reverse calls so far.
     Reversing { out_trade_no: String, attempt: u32 },

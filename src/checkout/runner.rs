@@ -703,11 +703,13 @@ fn progress_of(sale: &Sale, ctx: &SaleCtx, now: super::flow::Millis) -> Option<P
             out_trade_no: no,
             remaining: until(deadline, now),
             queries,
+            reverses: sale.proven(),
         },
         Phase::Querying => Progress::Querying {
             out_trade_no: no,
             remaining: sale.deadline().map(|d| until(d, now)),
             queries: sale.queries(),
+            reverses: sale.proven(),
         },
         Phase::Reversing { attempt } => Progress::Reversing {
             out_trade_no: no,

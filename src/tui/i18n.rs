@@ -65,6 +65,7 @@ texts! {
     QueriesSoFar => "Queries so far: {0}", "已查询 {0} 次";
     ReverseAttempt => "Reverse attempt {0}", "第 {0} 次撤销";
     ReverseIn => "Reverse in {0} s if the customer does not pay", "若顾客未付款,{0} 秒后自动撤销";
+    WaitIn => "Waiting {0} s more for the customer, then asking WeChat", "继续等待顾客 {0} 秒,之后向微信查询";
     ConfirmingIn => "At most {0} s more; then it goes on the pending list", "最多再等 {0} 秒,之后转入待处理列表";
     DoNotHandOver => "Do not hand over goods yet", "请勿交付商品";
     ConfirmCancelTitle => "Cancel this sale?", "取消这笔交易?";

@@ -423,12 +423,14 @@ mod tests {
             progress_of(Progress::WaitingForPassword {
                 out_trade_no: no(),
                 remaining: Duration::from_secs(7),
-                queries: 3
+                queries: 3,
+                reverses: true,
             }),
             Some(Progress::WaitingForPassword {
                 out_trade_no: no(),
                 remaining: Duration::from_secs(7),
-                queries: 3
+                queries: 3,
+                reverses: true,
             })
         );
         assert_eq!(

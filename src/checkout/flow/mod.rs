@@ -277,6 +277,12 @@ impl Sale {
         self.queries
     }
 
+    /// WeChat proved the order this sale's: the end of the waiting is a reverse, not more
+    /// questions (`Phase::Confirming`).
+    pub fn proven(&self) -> bool {
+        self.proof.proven()
+    }
+
     /// The refund a `Final::Refunded` asked for was not accepted by WeChat (no answer, refused,
     /// abnormal): the sale is unresolved, and a later retry sends it again.
     pub fn refund_not_accepted(&mut self, why: String) {

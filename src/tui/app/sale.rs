@@ -41,8 +41,11 @@ pub struct Waiting {
     pub code: String,
     pub out_trade_no: Option<String>,
     pub phase: WaitPhase,
-    /// When the reverse comes if nothing changes (drives the countdown gauge).
+    /// When the waiting ends if nothing changes (drives the countdown gauge).
     pub deadline: Option<Instant>,
+    /// The end of the waiting is a reverse (the order is proven this sale's); else WeChat is
+    /// asked on (the micropay's answer was lost).
+    pub reverses: bool,
     pub queries: u32,
     /// Esc was pressed: asking "cancel this sale?".
     pub confirm_cancel: bool,
@@ -193,6 +196,7 @@ impl App {
             out_trade_no: None,
             phase: WaitPhase::Submitting,
             deadline: None,
+            reverses: true,
             queries: 0,
             confirm_cancel: false,
             cancelling: false,
@@ -223,18 +227,26 @@ impl App {
                 w.phase = WaitPhase::Submitting;
             }
             Progress::WaitingForPassword {
-                remaining, queries, ..
+                remaining,
+                queries,
+                reverses,
+                ..
             } => {
                 w.phase = WaitPhase::Password;
                 w.deadline = Some(now + remaining);
                 w.queries = queries;
+                w.reverses = reverses;
             }
             Progress::Querying {
-                remaining, queries, ..
+                remaining,
+                queries,
+                reverses,
+                ..
             } => {
                 w.phase = WaitPhase::Querying;
                 w.deadline = remaining.map(|r| now + r);
                 w.queries = queries;
+                w.reverses = reverses;
             }
             Progress::Reversing { attempt, .. } => {
                 w.phase = WaitPhase::Reversing { attempt };

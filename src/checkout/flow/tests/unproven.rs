@@ -179,6 +179,7 @@ fn the_waiting_screen_says_it_is_confirming_not_reversing() {
     let mut sale = Sale::new(table_policy(), FEE, Millis(0));
     assert_eq!(sale.poll(Millis(0)), Step::Send(M));
     sale.on_reply(Millis(100), unknown("timeout"));
+    assert!(!sale.proven(), "the countdown must not promise a reverse");
     sale.cancel(Millis(200));
     assert_eq!(
         sale.phase(),
@@ -189,6 +190,7 @@ fn the_waiting_screen_says_it_is_confirming_not_reversing() {
     assert_eq!(sale.poll(Millis(15_000)), Step::Send(Q));
     sale.on_reply(Millis(15_000), state(TradeState::Success));
     // Proven: now a real reverse.
+    assert!(sale.proven());
     assert!(
         matches!(sale.phase(), Phase::Reversing { .. }),
         "{:?}",
