@@ -128,6 +128,28 @@ impl Fen {
     }
 }
 
+/// A signed amount in fen: a net of takings and refunds, which a day of refunds for earlier
+/// sales can turn negative. Never sent to WeChat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct NetFen(pub i64);
+
+impl NetFen {
+    /// `plus` minus `minus`.
+    pub fn of(plus: Fen, minus: Fen) -> NetFen {
+        let as_i64 = |f: Fen| i64::try_from(f.0).unwrap_or(i64::MAX);
+        NetFen(as_i64(plus).saturating_sub(as_i64(minus)))
+    }
+}
+
+impl fmt::Display for NetFen {
+    /// Yuan with two decimals and a leading minus when negative: `-3.05`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        write!(f, "{sign}{}", Fen(self.0.unsigned_abs()))
+    }
+}
+
 impl fmt::Display for Fen {
     /// Yuan with exactly two decimals: `Fen(1234)` → `12.34`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -143,6 +143,35 @@ fn query_reverse_refund_history_json_and_exit_codes() {
     let hv = hi.json();
     assert_eq!(hv["sales"].as_array().unwrap().len(), 3);
     assert_eq!(hv["paid_total"], 3000);
+    // The 30.00 sale went back in full (10.00, then 20.00 accepted): the day took nothing
+    // (issue 15: a refunded sale was counted as takings).
+    assert_eq!(
+        (hv["refunded_total"].as_u64(), hv["net_total"].as_i64()),
+        (Some(3000), Some(0)),
+        "{hv}"
+    );
+    assert_eq!(hv["refund_count"], 2);
+    let sale = hv["sales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["out_trade_no"] == paid.as_str())
+        .unwrap();
+    assert_eq!(
+        (sale["standing"].as_str(), sale["refunded"].as_u64()),
+        (Some("refunded"), Some(3000)),
+        "{sale}"
+    );
+    let text = h.run(&["history"]);
+    assert!(
+        text.stdout.contains("net takings / 实收(扣除退款) ¥0.00"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("refunds made this day / 当日退款 2 · ¥30.00")
+    );
     let totals = hv["totals"].as_array().unwrap();
     let paid_row = totals.iter().find(|t| t["state"] == "paid").unwrap();
     assert_eq!(
@@ -153,12 +182,12 @@ fn query_reverse_refund_history_json_and_exit_codes() {
     assert_eq!(csv.code, 0);
     assert_eq!(csv.stdout.lines().count(), 4);
     assert!(
-        csv.stdout
-            .lines()
-            .next()
-            .unwrap()
-            .starts_with("out_trade_no,created,total_fee,state")
+        csv.stdout.lines().next().unwrap().starts_with(
+            "out_trade_no,created,total_fen,total_yuan,state,refunded_fen,refunded_yuan"
+        )
     );
+    let row = csv.stdout.lines().find(|l| l.starts_with(&paid)).unwrap();
+    assert!(row.contains(",3000,30.00,refunded,3000,30.00,"), "{row}");
     assert!(!csv.stdout.contains(&h.code("normal")[..]));
     let empty = h.run(&["history", "--date", "2001-01-01", "--json"]);
     assert_eq!(empty.json()["sales"].as_array().unwrap().len(), 0);

@@ -131,6 +131,18 @@ fn day() -> HistoryData {
                 t + 3_840_000,
             ),
         ],
+        // The 11:15 sale refunded in full at 11:30: the day nets 12.50.
+        refunds: vec![paycode::journal::Refund {
+            out_trade_no: "till-1-20260102111500001".into(),
+            out_refund_no: "R1".into(),
+            refund_fee: Fen(3000),
+            reason: String::new(),
+            state: paycode::journal::RefundState::Success,
+            refund_id: None,
+            err_code: None,
+            created_ms: t + 4_500_000,
+            updated_ms: t + 4_500_000,
+        }],
     }
 }
 
@@ -384,6 +396,7 @@ fn other_screens() {
             Msg::History(HistoryData {
                 date: time::macros::date!(2026 - 01 - 03),
                 sales: vec![],
+                refunds: vec![],
             }),
         );
     });

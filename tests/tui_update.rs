@@ -8,8 +8,8 @@ use paycode::authcode::AuthCode;
 use paycode::checkout::flow::{Final, Payment};
 use paycode::checkout::{Outcome, Progress};
 use paycode::config::Language;
-use paycode::journal::{SaleRow, SaleState};
-use paycode::money::Fen;
+use paycode::journal::{Refund, RefundState, SaleRow, SaleState, Standing};
+use paycode::money::{Fen, NetFen};
 use paycode::scanner::{ScanError, ScanEvent, Source};
 use paycode::tui::app::Words;
 use paycode::tui::app::{
@@ -384,6 +384,18 @@ fn day() -> HistoryData {
             sale("A2", 800, SaleState::Failed, t + 60_000),
             sale("A3", 3000, SaleState::Paid, t + 3_600_000),
         ],
+        // A3 refunded in part an hour later: 11:15 nets 30.00 − 5.00 at 12:15.
+        refunds: vec![Refund {
+            out_trade_no: "A3".into(),
+            out_refund_no: "R1".into(),
+            refund_fee: Fen(500),
+            reason: String::new(),
+            state: RefundState::Success,
+            refund_id: None,
+            err_code: None,
+            created_ms: t + 7_200_000,
+            updated_ms: t + 7_200_000,
+        }],
     }
 }
 
@@ -416,9 +428,18 @@ fn history_day_navigation_detail_and_export() {
     );
     h.key(Key::Esc);
     assert_eq!(h.app.screen, Screen::Sale);
-    let hours = paycode::tui::app::paid_by_hour(&day().sales);
-    assert_eq!(hours[10], (1, Fen(1250)));
-    assert_eq!(hours[11], (1, Fen(3000)));
+    let d = day();
+    let hours = d.takings_by_hour();
+    assert_eq!(hours[10], (1, NetFen(1250)));
+    assert_eq!(hours[11], (1, NetFen(3000)));
+    assert_eq!(hours[12], (0, NetFen(-500)));
+    // Takings are net of the refund; the refunded sale says so.
+    let t = d.totals();
+    assert_eq!(
+        (t.paid(), t.refunded, t.net()),
+        (Fen(4250), Fen(500), NetFen(3750))
+    );
+    assert_eq!(d.standing(&d.sales[2]), Standing::PartlyRefunded);
 }
 
 #[test]

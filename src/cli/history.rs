@@ -9,7 +9,8 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::{load, output};
-use crate::journal::{DayTotals, Journal, SaleRow};
+use crate::journal::export::{self, beijing_time};
+use crate::journal::{DayTotals, Journal, Refund, SaleRow, Standing, refunded_of};
 
 use crate::beijing::{OFFSET as BEIJING, day_bounds};
 
@@ -31,21 +32,6 @@ pub struct HistoryArgs {
 pub(crate) fn parse_day(s: &str) -> Option<Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(s, &fmt).ok()
-}
-
-fn beijing_time(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(BEIJING);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 /// Run `paycode history`.
@@ -79,9 +65,13 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return output::rejected(args.json, &e.words(), None),
     };
-    let totals = DayTotals::of(&sales);
+    let refunds = match journal.refunds_for_day(from, to) {
+        Ok(v) => v,
+        Err(e) => return output::rejected(args.json, &e.words(), None),
+    };
+    let totals = DayTotals::of(&sales, &refunds, (from, to));
     if args.json {
-        let list: Vec<_> = sales.iter().map(sale_json).collect();
+        let list: Vec<_> = sales.iter().map(|s| sale_json(s, &refunds)).collect();
         let by_state: Vec<_> = totals
             .by_state
             .iter()
@@ -89,35 +79,38 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
             .collect();
         println!(
             "{}",
-            json!({"date": day.to_string(), "sales": list, "totals": by_state, "paid_total": totals.paid().0})
+            json!({
+                "date": day.to_string(),
+                "sales": list,
+                "totals": by_state,
+                "paid_total": totals.paid().0,
+                "refund_count": totals.refund_count,
+                "refunded_total": totals.refunded.0,
+                "net_total": totals.net().0,
+            })
         );
     } else if args.csv {
-        println!("out_trade_no,created,total_fee,state,transaction_id,err_code,code");
-        for s in &sales {
-            println!(
-                "{},{},{},{},{},{},{}",
-                s.out_trade_no,
-                beijing_time(s.created_ms),
-                s.total_fee.0,
-                s.state.as_str(),
-                s.transaction_id.as_deref().unwrap_or(""),
-                s.err_code.as_deref().unwrap_or(""),
-                s.code_masked
-            );
-        }
+        print!("{}", export::csv(&sales, &refunds, cfg.ui.language));
     } else {
         println!("{day} (Beijing time / 北京时间)");
         for s in &sales {
-            println!(
-                "{}  {}  ¥{:>10}  {:<10}  {}",
-                &beijing_time(s.created_ms)[11..],
-                s.out_trade_no,
-                s.total_fee.to_string(),
-                s.state.as_str(),
+            let refunded = refunded_of(&s.out_trade_no, &refunds);
+            let note = if refunded.0 > 0 {
+                format!("refunded / 已退款 ¥{refunded}")
+            } else {
                 s.transaction_id
                     .as_deref()
                     .or(s.err_code.as_deref())
                     .unwrap_or("")
+                    .to_string()
+            };
+            println!(
+                "{}  {}  ¥{:>10}  {:<15}  {}",
+                &beijing_time(s.created_ms)[11..],
+                s.out_trade_no,
+                s.total_fee.to_string(),
+                Standing::of(s, refunded).as_str(),
+                note
             );
         }
         println!("totals / 合计:");
@@ -129,17 +122,25 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
                 t.total_fee
             );
         }
-        println!("  paid total / 实收 ¥{}", totals.paid());
+        println!("  paid / 收款 ¥{}", totals.paid());
+        println!(
+            "  refunds made this day / 当日退款 {} · ¥{}",
+            totals.refund_count, totals.refunded
+        );
+        println!("  net takings / 实收(扣除退款) ¥{}", totals.net());
     }
     ExitCode::SUCCESS
 }
 
-fn sale_json(s: &SaleRow) -> serde_json::Value {
+fn sale_json(s: &SaleRow, refunds: &[Refund]) -> serde_json::Value {
+    let refunded = refunded_of(&s.out_trade_no, refunds);
     json!({
         "out_trade_no": s.out_trade_no,
         "created": beijing_time(s.created_ms),
         "total_fee": s.total_fee.0,
         "state": s.state.as_str(),
+        "standing": Standing::of(s, refunded).as_str(),
+        "refunded": refunded.0,
         "transaction_id": s.transaction_id,
         "bank_type": s.bank_type,
         "cash_fee": s.cash_fee.map(|f| f.0),

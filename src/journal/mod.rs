@@ -6,13 +6,14 @@
 //! Times are parameters (`at_ms`, Unix milliseconds) so the module never reads the clock.
 
 mod checkpoint;
+pub mod export;
 mod history;
 mod refunds;
 mod sales;
 mod schema;
 
 pub use checkpoint::EventLine;
-pub use history::{DayTotals, StateTotal};
+pub use history::{DayTotals, Standing, StateTotal, refunded_of};
 pub use refunds::{Refund, RefundState};
 pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
 

@@ -72,6 +72,11 @@ impl RefundState {
         Words::new(en, zh)
     }
 
+    /// WeChat accepted it: the money went back or is on its way (the owner's takings count it).
+    pub fn accepted(self) -> bool {
+        matches!(self, Self::Processing | Self::Success)
+    }
+
     /// True while WeChat may still move money for this refund.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Requested | Self::Processing)
@@ -185,6 +190,20 @@ impl Journal {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([out_trade_no], refund_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The refunds a day's history needs: those made in `[from_ms, to_ms)` (the day's money)
+    /// and those of the sales made in it (each sale shows its refunds), oldest first, once each.
+    pub fn refunds_for_day(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Refund>, JournalError> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r JOIN sales s ON s.id = r.sale_id
+             WHERE (r.created_ms >= ?1 AND r.created_ms < ?2)
+                OR (s.created_ms >= ?1 AND s.created_ms < ?2)
+             ORDER BY r.created_ms, r.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([from_ms, to_ms], refund_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -121,8 +121,10 @@ texts! {
     HistoryEmpty => "No sales on this day", "当天没有交易";
     HistoryLoading => "Loading…", "加载中…";
     TotalsByState => "Totals by state", "按状态汇总";
-    TotalsByHour => "Paid by hour", "按小时实收";
-    TotalPaid => "Taken today: ¥{0}", "当日实收:¥{0}";
+    TotalsByHour => "Net takings by hour", "按小时实收";
+    TotalNet => "Net takings: ¥{0}", "实收(已扣退款):¥{0}";
+    TotalRefunds => "Refunds made: {0} · ¥{1}", "当日退款:{0} 笔 · ¥{1}";
+    DetailRefunded => "Refunded: ¥{0}", "已退款:¥{0}";
     ColTime => "Time", "时间";
     ColAmount => "Amount", "金额";
     ColState => "State", "状态";
@@ -131,6 +133,8 @@ texts! {
     ColCount => "Count", "笔数";
     ColNote => "Note", "备注";
     StatePaid => "paid", "已支付";
+    StateRefunded => "refunded", "已退款";
+    StatePartlyRefunded => "part refunded", "部分退款";
     StateFailed => "not charged", "未扣款";
     StateReversed => "reversed", "已撤销";
     StateUnresolved => "unresolved", "未明";

@@ -3,7 +3,6 @@
 //! bootstrap (terminal check, config, logging, the till) is the composition root's: `cli::cashier`.
 
 pub mod app;
-pub mod export;
 pub mod i18n;
 pub mod runtime;
 pub mod terminal;

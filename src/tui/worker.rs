@@ -7,7 +7,6 @@ use super::app::{
     DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, TillCmd,
     Words,
 };
-use super::export;
 use crate::checkout::progress::{Outcome, Progress, Status};
 use crate::checkout::recovery::park;
 use crate::checkout::refund::{RefundProgress, refund};
@@ -17,6 +16,7 @@ use crate::checkout::{
     CancelToken, RetrySchedule, SaleError, Till, failures_to_close, pending, recover,
 };
 use crate::journal::RefundState;
+use crate::journal::export;
 use crate::words::Bilingual;
 use std::time::{Duration, Instant};
 use time::Date;
@@ -191,8 +191,18 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
             let day = date.unwrap_or_else(today);
             let (from, to) = crate::beijing::day_bounds(day);
             let j = till.journal();
-            match j.sales_between(from, to) {
-                Ok(sales) => send(tx, Msg::History(HistoryData { date: day, sales })),
+            match j
+                .sales_between(from, to)
+                .and_then(|sales| Ok((sales, j.refunds_for_day(from, to)?)))
+            {
+                Ok((sales, refunds)) => send(
+                    tx,
+                    Msg::History(HistoryData {
+                        date: day,
+                        sales,
+                        refunds,
+                    }),
+                ),
                 Err(e) => send(tx, Msg::Exported(Err(e.words()))),
             }
         }
@@ -337,14 +347,14 @@ fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
 
 fn export_day(till: &Till, day: Date) -> Result<String, Words> {
     let (from, to) = crate::beijing::day_bounds(day);
-    let sales = till
-        .journal()
-        .sales_between(from, to)
-        .map_err(|e| e.words())?;
+    let j = till.journal();
+    let sales = j.sales_between(from, to).map_err(|e| e.words())?;
+    let refunds = j.refunds_for_day(from, to).map_err(|e| e.words())?;
+    let lang = till.config().ui.language;
     let dir = till.config().journal.log_dir.with_file_name("exports");
     let path = dir.join(format!("paycode-{day}.csv"));
     std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, export::csv(day, &sales)))
+        .and_then(|()| std::fs::write(&path, export::csv(&sales, &refunds, lang)))
         .map_err(|e| {
             Words::new(
                 format!("cannot write {}: {e}", path.display()),

@@ -2,8 +2,8 @@
 
 use super::{Cmd, Key, Notice, NoticeText, TillCmd, Words};
 use crate::checkout::reconcile::Report;
-use crate::journal::{DayTotals, SaleRow, SaleState};
-use crate::money::Fen;
+use crate::journal::{DayTotals, Refund, SaleRow, SaleState, Standing, refunded_of};
+use crate::money::{Fen, NetFen};
 use crate::tui::i18n::T;
 use time::Date;
 
@@ -17,12 +17,50 @@ pub struct HistoryData {
     pub date: Date,
     /// Its sales, oldest first.
     pub sales: Vec<SaleRow>,
+    /// The refunds made that day and those of its sales (`Journal::refunds_for_day`).
+    pub refunds: Vec<Refund>,
 }
 
 impl HistoryData {
-    /// Count and amount per state, from the sales.
+    /// Count and amount per state, and the day's accepted refunds.
     pub fn totals(&self) -> DayTotals {
-        DayTotals::of(&self.sales)
+        DayTotals::of(
+            &self.sales,
+            &self.refunds,
+            crate::beijing::day_bounds(self.date),
+        )
+    }
+
+    /// The accepted refunds of one of the day's sales.
+    pub fn refunded(&self, sale: &SaleRow) -> Fen {
+        refunded_of(&sale.out_trade_no, &self.refunds)
+    }
+
+    /// How a sale reads with its refunds counted.
+    pub fn standing(&self, sale: &SaleRow) -> Standing {
+        Standing::of(sale, self.refunded(sale))
+    }
+
+    /// Per Beijing hour: paid sales (count) and the net taken (paid minus the accepted refunds
+    /// made in that hour).
+    pub fn takings_by_hour(&self) -> [(u64, NetFen); 24] {
+        let mut paid = [(0u64, Fen(0)); 24];
+        for s in self.sales.iter().filter(|s| s.state == SaleState::Paid) {
+            let h = &mut paid[beijing_hour(s.created_ms)];
+            h.0 += 1;
+            h.1 = Fen(h.1.0 + s.total_fee.0);
+        }
+        let (from, to) = crate::beijing::day_bounds(self.date);
+        let mut back = [Fen(0); 24];
+        for r in self
+            .refunds
+            .iter()
+            .filter(|r| r.state.accepted() && (from..to).contains(&r.created_ms))
+        {
+            let h = &mut back[beijing_hour(r.created_ms)];
+            *h = Fen(h.0 + r.refund_fee.0);
+        }
+        std::array::from_fn(|h| (paid[h].0, NetFen::of(paid[h].1, back[h])))
     }
 }
 
@@ -172,17 +210,6 @@ pub fn beijing_hour(ms: i64) -> usize {
 pub fn beijing_clock(ms: i64) -> String {
     let s = (ms + BEIJING_OFFSET_MS).rem_euclid(86_400_000) / 1000;
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-}
-
-/// Paid sales per Beijing hour: (count, amount).
-pub fn paid_by_hour(sales: &[SaleRow]) -> [(u64, Fen); 24] {
-    let mut hours = [(0u64, Fen(0)); 24];
-    for s in sales.iter().filter(|s| s.state == SaleState::Paid) {
-        let h = &mut hours[beijing_hour(s.created_ms)];
-        h.0 += 1;
-        h.1 = Fen(h.1.0 + s.total_fee.0);
-    }
-    hours
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ mod sale;
 mod types;
 
 pub use entry::{Entry, Field};
-pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock, paid_by_hour};
+pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{Ask, Confirm, PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};

@@ -1,8 +1,8 @@
 //! The history screen: a day's sales, totals by state and by hour, and one sale's detail.
 
-use super::{band, state_word};
+use super::{band, standing_word, state_word};
+use crate::tui::app::App;
 use crate::tui::app::beijing_clock;
-use crate::tui::app::{App, paid_by_hour};
 use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,7 +48,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             Row::new(vec![
                 beijing_clock(s.created_ms),
                 format!("¥{}", s.total_fee),
-                tr(lang, state_word(s.state)).to_string(),
+                tr(lang, standing_word(data.standing(s))).to_string(),
                 short_order(&s.out_trade_no),
             ])
             .style(style)
@@ -68,15 +68,27 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     }
 
     let [paid_area, by_state, by_hour] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(2 + totals.by_state.len().min(8) as u16),
         Constraint::Min(0),
     ])
     .areas(Block::bordered().inner(side));
     f.render_widget(Block::bordered(), side);
     f.render_widget(
-        Paragraph::new(trf(lang, T::TotalPaid, &[&totals.paid().to_string()]))
-            .style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+        Paragraph::new(vec![
+            Line::styled(
+                trf(lang, T::TotalNet, &[&totals.net().to_string()]),
+                Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+            ),
+            Line::raw(trf(
+                lang,
+                T::TotalRefunds,
+                &[
+                    &totals.refund_count.to_string(),
+                    &totals.refunded.to_string(),
+                ],
+            )),
+        ]),
         paid_area,
     );
     let widths = [
@@ -97,10 +109,11 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             .block(Block::new().title(Line::styled(tr(lang, T::TotalsByState), underline))),
         by_state,
     );
-    let hour_rows = paid_by_hour(&data.sales)
+    let hour_rows = data
+        .takings_by_hour()
         .into_iter()
         .enumerate()
-        .filter(|(_, (n, _))| *n > 0)
+        .filter(|(_, (n, net))| *n > 0 || net.0 != 0)
         .map(|(h, (n, fee))| {
             Row::new(vec![format!("{h:02}:00"), n.to_string(), format!("¥{fee}")])
         });
@@ -111,7 +124,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     );
 
     if let Some(s) = app.history.selected_sale().filter(|_| app.history.detail) {
-        let popup = band(area, 11);
+        let popup = band(area, 12);
         f.render_widget(Clear, popup);
         let dash = || "—".to_string();
         let lines = vec![
@@ -122,6 +135,11 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 beijing_clock(s.created_ms)
             )),
             Line::raw(format!("{}: ¥{}", tr(lang, T::ColAmount), s.total_fee)),
+            Line::raw(trf(
+                lang,
+                T::DetailRefunded,
+                &[&data.refunded(s).to_string()],
+            )),
             Line::raw(format!(
                 "{}: {}",
                 tr(lang, T::ColState),

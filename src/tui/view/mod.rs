@@ -138,6 +138,16 @@ pub(crate) fn big_or_plain(text: &str, width: u16, style: Style) -> Vec<Line<'st
 }
 
 /// The word for a journal state.
+/// A sale's word with its refunds counted (history): refunded in full or in part.
+pub(crate) fn standing_word(s: crate::journal::Standing) -> T {
+    use crate::journal::Standing;
+    match s {
+        Standing::State(state) => state_word(state),
+        Standing::PartlyRefunded => T::StatePartlyRefunded,
+        Standing::Refunded => T::StateRefunded,
+    }
+}
+
 pub(crate) fn state_word(s: crate::journal::SaleState) -> T {
     use crate::journal::SaleState as S;
     match s {
