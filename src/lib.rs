@@ -1,6 +1,8 @@
 //! paycode — a terminal cashier for WeChat Pay payment codes (付款码, micropay).
 //!
 //! Module map (see ARCHITECTURE.md for the data flow):
+#[macro_use]
+mod say; // outln!/errln!: printing that survives a closed pipe
 pub mod authcode; // AuthCode newtype: 18 digits, prefix 10–15, masked Display, wallet detection
 pub mod beijing; // WeChat's business day: UTC+8, a day's bounds
 pub mod checkout; // the sale: pure flow, runner, recovery

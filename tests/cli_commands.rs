@@ -235,3 +235,30 @@ fn no_subcommand_names_the_commands_and_bad_usage_exits_3() {
     let r = h.run(&["pay", "--amount", "1.00"]);
     assert_eq!(r.code, 3, "missing --code is refused before sending");
 }
+
+/// Issue 15: `paycode history | head` panicked ("failed printing to stdout: Broken pipe").
+/// A reader that goes away never crashes a command; the exit status keeps its meaning.
+#[test]
+fn a_closed_pipe_never_crashes_a_command() {
+    let h = Harness::new();
+    let (r, _) = h.pay("1.00", &h.code("normal"));
+    assert_eq!(r.code, 0);
+    for args in [
+        &["history"][..],
+        &["history", "--csv"],
+        &["history", "--json"],
+    ] {
+        let mut child = h
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader closes before the command writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -15,12 +15,12 @@ use crate::tui::app::{Pin, Settings, SimInfo, Words};
 pub fn run(config_path: &Path) -> ExitCode {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         // Scripts and POS integrations land here: point them at the headless commands.
-        eprintln!(
+        errln!(
             "paycode: the cashier screen needs a terminal. Headless commands: pay, query, \
              reverse, refund, history, recover, check, config, simulate, scanners, scan-test \
              (paycode --help)."
         );
-        eprintln!(
+        errln!(
             "paycode:收银界面需要在终端中运行。可用命令:pay、query、reverse、refund、history、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
         );
         return ExitCode::from(REFUSED);
@@ -37,14 +37,14 @@ pub fn run(config_path: &Path) -> ExitCode {
     let till = match rt.block_on(Till::open(cfg.clone())) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("paycode: {e}\npaycode:{}", e.zh());
+            errln!("paycode: {e}\npaycode:{}", e.zh());
             return ExitCode::from(REFUSED);
         }
     };
     let settings = match settings_of(&cfg, till.is_simulated()) {
         Ok(s) => s,
         Err(w) => {
-            eprintln!("paycode: {}\npaycode:{}", w.en, w.zh);
+            errln!("paycode: {}\npaycode:{}", w.en, w.zh);
             return ExitCode::from(REFUSED);
         }
     };
@@ -53,7 +53,7 @@ pub fn run(config_path: &Path) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("paycode: terminal error: {e}");
+            errln!("paycode: terminal error: {e}");
             ExitCode::from(1)
         }
     }

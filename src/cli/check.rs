@@ -164,7 +164,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.extend(remote(cfg));
     }
     for l in &lines {
-        println!("{}", l.render());
+        outln!("{}", l.render());
     }
     ExitCode::from(if lines.iter().all(|l| l.ok) { 0 } else { 1 })
 }
@@ -182,7 +182,7 @@ fn remote(cfg: Config) -> Vec<Line> {
             Err(e) => return vec![Line::fail("api", e.to_string(), "see the message")],
         };
         if till.is_simulated() {
-            eprintln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
+            errln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
         }
         let health = probe(&till, now_unix()).await;
         let elapsed = match health.api {

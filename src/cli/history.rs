@@ -77,7 +77,7 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
             .iter()
             .map(|t| json!({"state": t.state.as_str(), "count": t.count, "total_fee": t.total_fee.0}))
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({
                 "date": day.to_string(),
@@ -90,9 +90,9 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
             })
         );
     } else if args.csv {
-        print!("{}", export::csv(&sales, &refunds, cfg.ui.language));
+        out!("{}", export::csv(&sales, &refunds, cfg.ui.language));
     } else {
-        println!("{day} (Beijing time / 北京时间)");
+        outln!("{day} (Beijing time / 北京时间)");
         for s in &sales {
             let refunded = refunded_of(&s.out_trade_no, &refunds);
             let note = if refunded.0 > 0 {
@@ -104,7 +104,7 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
                     .unwrap_or("")
                     .to_string()
             };
-            println!(
+            outln!(
                 "{}  {}  ¥{:>10}  {:<15}  {}",
                 &beijing_time(s.created_ms)[11..],
                 s.out_trade_no,
@@ -113,21 +113,22 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
                 note
             );
         }
-        println!("totals / 合计:");
+        outln!("totals / 合计:");
         for t in &totals.by_state {
-            println!(
+            outln!(
                 "  {:<10} {:>4}  ¥{}",
                 t.state.as_str(),
                 t.count,
                 t.total_fee
             );
         }
-        println!("  paid / 收款 ¥{}", totals.paid());
-        println!(
+        outln!("  paid / 收款 ¥{}", totals.paid());
+        outln!(
             "  refunds made this day / 当日退款 {} · ¥{}",
-            totals.refund_count, totals.refunded
+            totals.refund_count,
+            totals.refunded
         );
-        println!("  net takings / 实收(扣除退款) ¥{}", totals.net());
+        outln!("  net takings / 实收(扣除退款) ¥{}", totals.net());
     }
     ExitCode::SUCCESS
 }

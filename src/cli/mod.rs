@@ -104,11 +104,11 @@ pub fn main() -> ExitCode {
 fn config(path: &Path) -> ExitCode {
     match crate::config::load(path) {
         Ok(cfg) => {
-            print!("{}", cfg.render());
+            out!("{}", cfg.render());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("paycode: invalid configuration: {e}");
+            errln!("paycode: invalid configuration: {e}");
             ExitCode::from(3)
         }
     }
@@ -122,14 +122,14 @@ fn scanner_command(
     let cfg = match crate::config::load(path) {
         Ok(cfg) => cfg,
         Err(e) => {
-            eprintln!("paycode: invalid configuration: {e}");
+            errln!("paycode: invalid configuration: {e}");
             return ExitCode::from(REFUSED);
         }
     };
     match f(cfg.scanner) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("paycode: {e}");
+            errln!("paycode: {e}");
             ExitCode::from(2)
         }
     }
@@ -159,7 +159,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("paycode: cannot start the async runtime: {e}");
+            errln!("paycode: cannot start the async runtime: {e}");
             ExitCode::from(REFUSED)
         })
 }
@@ -169,7 +169,7 @@ pub(crate) async fn open_till(cfg: Config, json: bool) -> Result<Till, ExitCode>
     match Till::open(cfg).await {
         Ok(t) => {
             if t.is_simulated() {
-                eprintln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
+                errln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
             }
             Ok(t)
         }
@@ -186,7 +186,7 @@ pub(crate) fn logging(cfg: &Config) -> Option<tracing_appender::non_blocking::Wo
     match crate::logging::init(&cfg.journal.log_dir) {
         Ok(g) => Some(g),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "paycode: cannot write logs to {}: {e}",
                 cfg.journal.log_dir.display()
             );

@@ -40,10 +40,10 @@ pub(crate) fn outcome_with(o: &Outcome, json: bool, extra: &[(&str, Value)]) -> 
         for (k, x) in extra {
             v[*k] = x.clone();
         }
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!("{}", messages::text(o, Language::Zh));
-        println!("{}", messages::text(o, Language::En));
+        outln!("{}", messages::text(o, Language::Zh));
+        outln!("{}", messages::text(o, Language::En));
     }
     ExitCode::from(o.status().exit_code())
 }
@@ -58,13 +58,13 @@ pub(crate) fn rejected(json: bool, why: &Words, total_fee: Option<Fen>) -> ExitC
 pub(crate) fn unavailable(json: bool, why: &Words) -> ExitCode {
     let Words { en, zh } = why;
     if json {
-        println!(
+        outln!(
             "{}",
             json!({"status": "unavailable", "message": en, "message_zh": zh})
         );
     }
-    eprintln!("paycode: {en}");
-    eprintln!("paycode:{zh}");
+    errln!("paycode: {en}");
+    errln!("paycode:{zh}");
     ExitCode::from(2)
 }
 
@@ -95,9 +95,9 @@ pub(crate) fn refusal_with(
         for (k, x) in extra {
             v[*k] = x.clone();
         }
-        println!("{v}");
+        outln!("{v}");
     }
-    eprintln!("paycode: {en}");
-    eprintln!("paycode:{zh}");
+    errln!("paycode: {en}");
+    errln!("paycode:{zh}");
     ExitCode::from(code)
 }

@@ -63,7 +63,7 @@ fn printer(lang: Language) -> impl FnMut(Progress) {
         }
         let line = messages::progress(&p, lang);
         if line != last {
-            eprintln!("{line}");
+            errln!("{line}");
             last = line;
         }
     }
@@ -76,7 +76,7 @@ async fn recover_first(till: &mut Till, json: bool) -> Result<Vec<Recovered>, Ex
     match recover_sales(till, printer(l)).await {
         Ok(done) => {
             for r in &done {
-                eprintln!(
+                errln!(
                     "recovered {} ({}): {}",
                     r.outcome.out_trade_no,
                     r.was.as_str(),
@@ -195,7 +195,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         match run_sale_for_ref(&mut till, amount, code, &pos_ref, printer(l)).await {
             Ok(s) => {
                 if s.existing && !json {
-                    eprintln!(
+                    errln!(
                         "--ref {} already has sale {}: nothing was sent / 该 ref 已有交易,未发送任何请求",
                         pos_ref.as_str(),
                         s.outcome.out_trade_no
@@ -265,16 +265,16 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         v["message"] = json!(returned.en);
                         v["message_zh"] = json!(returned.zh);
                     }
-                    println!("{v}");
+                    outln!("{v}");
                 } else {
-                    println!(
+                    outln!(
                         "{}: WeChat {} — journal {} → {}",
                         args.out_trade_no,
                         a.wechat,
                         a.before.as_str(),
                         a.after.as_str()
                     );
-                    println!(
+                    outln!(
                         "{}:微信 {} — 账本 {} → {}",
                         args.out_trade_no,
                         a.wechat,
@@ -282,16 +282,16 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         a.after.zh()
                     );
                     if let Some(o) = &a.outcome {
-                        println!("{}", messages::text(o, Language::Zh));
-                        println!("{}", messages::text(o, Language::En));
+                        outln!("{}", messages::text(o, Language::Zh));
+                        outln!("{}", messages::text(o, Language::En));
                     }
                     if a.returned {
-                        println!("{}", returned.zh);
-                        println!("{}", returned.en);
+                        outln!("{}", returned.zh);
+                        outln!("{}", returned.en);
                     }
                     if a.accepted {
-                        println!("{CORRECTED_ZH}");
-                        println!("{CORRECTED_EN}");
+                        outln!("{CORRECTED_ZH}");
+                        outln!("{CORRECTED_EN}");
                     }
                 }
                 ExitCode::from(code)
@@ -371,12 +371,12 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
             .count();
         if json {
             let list = recovered_json(&done);
-            println!("{}", json!({"recovered": list, "unresolved": unresolved}));
+            outln!("{}", json!({"recovered": list, "unresolved": unresolved}));
         } else if done.is_empty() {
-            println!("nothing to recover / 没有需要恢复的交易");
+            outln!("nothing to recover / 没有需要恢复的交易");
         } else {
             for r in &done {
-                println!(
+                outln!(
                     "{} ({}): {}",
                     r.outcome.out_trade_no,
                     r.was.as_str(),

@@ -80,7 +80,7 @@ fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({
                 "status": if diffs == 0 { "agrees" } else { "differences" },
@@ -95,13 +95,19 @@ fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
             })
         );
     } else {
-        println!(
+        outln!(
             "reconcile {day} ({device}): journal paid ¥{} refunded ¥{} · WeChat paid ¥{} refunded ¥{}",
-            r.journal_paid, r.journal_refunded, r.wechat_paid, r.wechat_refunded
+            r.journal_paid,
+            r.journal_refunded,
+            r.wechat_paid,
+            r.wechat_refunded
         );
-        println!(
+        outln!(
             "对账 {day}({device}):账本 收款 ¥{} 退款 ¥{} · 微信 收款 ¥{} 退款 ¥{}",
-            r.journal_paid, r.journal_refunded, r.wechat_paid, r.wechat_refunded
+            r.journal_paid,
+            r.journal_refunded,
+            r.wechat_paid,
+            r.wechat_refunded
         );
         for l in &r.lines {
             let tag = if l.finding.is_difference() {
@@ -109,14 +115,14 @@ fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
             } else {
                 "ok  "
             };
-            println!("{tag}  {}", l.finding.en(&l.out_trade_no));
-            println!("      {}", l.finding.zh(&l.out_trade_no));
+            outln!("{tag}  {}", l.finding.en(&l.out_trade_no));
+            outln!("      {}", l.finding.zh(&l.out_trade_no));
         }
         let n = r.lines.len();
         if diffs == 0 {
-            println!("{n} order(s), all agree / {n} 笔订单,全部一致");
+            outln!("{n} order(s), all agree / {n} 笔订单,全部一致");
         } else {
-            println!("{diffs} of {n} order(s) need a look / {n} 笔订单中 {diffs} 笔需要核对");
+            outln!("{diffs} of {n} order(s) need a look / {n} 笔订单中 {diffs} 笔需要核对");
         }
     }
     ExitCode::from(if diffs == 0 { 0 } else { 1 })

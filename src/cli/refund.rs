@@ -59,11 +59,11 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             RefundProgress::Sending {
                 out_refund_no,
                 attempt,
-            } => eprintln!("refund {out_refund_no}: sending (attempt {attempt}) / 正在提交退款"),
+            } => errln!("refund {out_refund_no}: sending (attempt {attempt}) / 正在提交退款"),
             RefundProgress::Processing {
                 out_refund_no,
                 queries,
-            } => eprintln!("refund {out_refund_no}: processing (query {queries}) / 退款处理中"),
+            } => errln!("refund {out_refund_no}: processing (query {queries}) / 退款处理中"),
         };
         match refund(
             &mut till,
@@ -85,7 +85,7 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                 };
                 let Words { en, zh } = r.state.words();
                 if json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({
                             "status": r.state.as_str(),
@@ -105,8 +105,8 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                         .as_deref()
                         .map(|c| format!(" ({c})"))
                         .unwrap_or_default();
-                    println!("退款 {} ¥{}:{zh}{why}", r.out_refund_no, r.refund_fee);
-                    println!("refund {} ¥{}: {en}{why}", r.out_refund_no, r.refund_fee);
+                    outln!("退款 {} ¥{}:{zh}{why}", r.out_refund_no, r.refund_fee);
+                    outln!("refund {} ¥{}: {en}{why}", r.out_refund_no, r.refund_fee);
                 }
                 ExitCode::from(code)
             }

@@ -36,22 +36,22 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
     let (mut settings, source) = match settings_for(config) {
         Ok(s) => s,
         Err(msg) => {
-            eprintln!("paycode simulate: {msg}");
+            errln!("paycode simulate: {msg}");
             return ExitCode::from(3);
         }
     };
     if let Some(dir) = &args.write_certs {
         match CertAuthority::write_dir(dir, &settings.mch_id) {
             Ok(ca) => {
-                println!(
+                outln!(
                     "wrote {0}/ca.pem, {0}/apiclient_cert.pem, {0}/apiclient_key.pem (keys mode 600)",
                     dir.display()
                 );
-                println!("已写入模拟器 CA 与商户客户端证书到 {}", dir.display());
+                outln!("已写入模拟器 CA 与商户客户端证书到 {}", dir.display());
                 settings.authority = Some(ca);
             }
             Err(e) => {
-                eprintln!("paycode simulate: {e}");
+                errln!("paycode simulate: {e}");
                 return ExitCode::from(3);
             }
         }
@@ -75,7 +75,7 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("paycode simulate: cannot start the async runtime: {e}");
+            errln!("paycode simulate: cannot start the async runtime: {e}");
             return ExitCode::from(3);
         }
     };
@@ -83,7 +83,7 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
         let sim = match start(settings.clone()).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("paycode {e}");
+                errln!("paycode {e}");
                 return ExitCode::from(3);
             }
         };

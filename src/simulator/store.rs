@@ -396,6 +396,6 @@ mod tests {
             orders > 200 && charged > 50 && refunded > 10,
             "{orders} {charged} {refunded}"
         );
-        eprintln!("replayed {orders} orders, {charged} charged, {refunded} refunded");
+        errln!("replayed {orders} orders, {charged} charged, {refunded} refunded");
     }
 }
