@@ -311,3 +311,43 @@ fn log_file_never_holds_the_key_or_a_full_code() {
     );
     assert!(!r.stderr.contains(&code) && !r.stdout.contains(&code));
 }
+
+/// Issue 15: `--code -` reads the payment code from stdin, so it stays out of `ps` and the shell
+/// history; an empty stdin is refused before anything is written or sent.
+#[test]
+fn the_code_can_come_from_stdin() {
+    use std::io::Write;
+    let h = Harness::new();
+    let run = |input: &str| {
+        let mut child = h
+            .command(&["pay", "--amount", "3.00", "--code", "-", "--json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+        (out.status.code(), v)
+    };
+    let (code, v) = run("");
+    assert_eq!(code, Some(3), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("--code -"), "{v}");
+    assert!(
+        v["message_zh"].as_str().unwrap().contains("标准输入"),
+        "{v}"
+    );
+    assert!(h.journal().unfinished().unwrap().is_empty());
+    assert_eq!(h.requests("micropay"), 0, "nothing sent");
+    let code_text = h.code("normal");
+    let (code, v) = run(&format!("{code_text}\r\n"));
+    assert_eq!((code, v["status"].as_str()), (Some(0), Some("paid")), "{v}");
+    assert_eq!(h.requests("micropay"), 1);
+}

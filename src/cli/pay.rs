@@ -24,7 +24,8 @@ pub struct PayArgs {
     /// Amount in yuan, e.g. 12.34.
     #[arg(long)]
     pub amount: String,
-    /// The customer's 18-digit payment code (as scanned).
+    /// The customer's 18-digit payment code (as scanned); `-` reads it from stdin, which keeps
+    /// it out of `ps` and shell history.
     #[arg(long)]
     pub code: String,
     /// The POS's own order id: the same ref is never charged twice — a retry answers with its
@@ -149,7 +150,11 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             );
         }
     };
-    let code = match AuthCode::parse(&args.code) {
+    let text = match code_text(&args.code, std::io::stdin().lock()) {
+        Ok(t) => t,
+        Err(why) => return output::rejected(args.json, &why, Some(amount)),
+    };
+    let code = match AuthCode::parse(&text) {
         Ok(c) => c,
         Err(e) => {
             return output::rejected(
@@ -208,6 +213,25 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
         }
     })
+}
+
+/// The payment code's text: the argument, or with `-` the first line of `stdin`.
+fn code_text(arg: &str, mut stdin: impl std::io::BufRead) -> Result<String, Words> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let mut line = String::new();
+    match stdin.read_line(&mut line) {
+        Ok(_) if !line.trim().is_empty() => Ok(line.trim().to_string()),
+        Ok(_) => Err(Words::new(
+            "--code -: nothing on stdin; pipe the scanned code in, e.g. `printf %s \"$CODE\" | paycode pay --amount 12.34 --code -`",
+            "--code -:标准输入为空;请把扫到的付款码通过管道传入,例如 `printf %s \"$CODE\" | paycode pay --amount 12.34 --code -`",
+        )),
+        Err(e) => Err(Words::new(
+            format!("--code -: cannot read stdin: {e}"),
+            format!("--code -:无法读取标准输入:{e}"),
+        )),
+    }
 }
 
 /// `paycode query <out_trade_no>`.
