@@ -41,6 +41,10 @@ pub enum AuthCodeError {
         "this is a UnionPay code (19 digits starting 62); paycode takes WeChat Pay only — ask for the WeChat payment code"
     )]
     UnionPay,
+    #[error(
+        "this is a goods barcode ({kind}), not a payment code: scan the customer's WeChat payment code on their phone"
+    )]
+    GoodsBarcode { kind: &'static str },
     #[error("payment code too short: {len} digits, a WeChat code has 18; scan again")]
     TooShort { len: usize },
     #[error("payment code too long: {len} digits, a WeChat code has 18; scan again")]
@@ -65,6 +69,9 @@ impl Bilingual for AuthCodeError {
                 "这是银联/云闪付付款码(19 位,以 62 开头);本机只收微信支付,请顾客出示微信付款码"
                     .into()
             }
+            Self::GoodsBarcode { kind } => {
+                format!("这是商品条码({kind}),不是付款码:请扫描顾客手机上的微信付款码")
+            }
             Self::TooShort { len } => format!("付款码太短:{len} 位,微信付款码为 18 位;请重新扫描"),
             Self::TooLong { len } => format!("付款码太长:{len} 位,微信付款码为 18 位;请重新扫描"),
             Self::WrongPrefix { prefix } => format!(
@@ -72,6 +79,48 @@ impl Bilingual for AuthCodeError {
             ),
         }
     }
+}
+
+/// The symbology of a product barcode that a scan gun reads from goods, not a phone: EAN-8,
+/// UPC-A, EAN-13 and GTIN-14 (all digits, a valid GS1 check digit), or letters and digits of at
+/// least 8 characters that start with a letter or hold two (Code 128 / Code 39 shapes). No payment code has any of these shapes.
+fn goods_barcode(input: &str) -> Option<&'static str> {
+    let digits = input.bytes().all(|b| b.is_ascii_digit());
+    if digits {
+        let kind = match input.len() {
+            8 => "EAN-8",
+            12 => "UPC-A",
+            13 => "EAN-13",
+            14 => "GTIN-14",
+            _ => return None,
+        };
+        return gs1_check_digit_ok(input).then_some(kind);
+    }
+    // One stray letter in a typed code is a typo (named by position), not a barcode.
+    let alnum = input
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let letters = input.bytes().filter(u8::is_ascii_alphabetic).count();
+    let starts_with_letter = input
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic());
+    (alnum && (letters >= 2 || starts_with_letter) && input.len() >= 8).then_some("Code 128")
+}
+
+/// GS1 check digit: from the right, excluding the check digit, weights 3, 1, 3, …
+fn gs1_check_digit_ok(digits: &str) -> bool {
+    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    let Some((&check, body)) = d.split_last() else {
+        return false;
+    };
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| if i % 2 == 0 { 3 * x } else { x })
+        .sum();
+    (10 - sum % 10) % 10 == check
 }
 
 /// Guess the wallet of an all-digit string by prefix and length (docs/protocol.md §11).
@@ -91,6 +140,9 @@ impl AuthCode {
     pub fn parse(input: &str) -> Result<Self, AuthCodeError> {
         if input.is_empty() {
             return Err(AuthCodeError::Empty);
+        }
+        if let Some(kind) = goods_barcode(input) {
+            return Err(AuthCodeError::GoodsBarcode { kind });
         }
         if let Some(i) = input.chars().position(|c| !c.is_ascii_digit()) {
             return Err(AuthCodeError::NotDigits { position: i + 1 });
@@ -181,6 +233,14 @@ mod tests {
             ),
             ("6212345678901234567", UnionPay),
             ("13456789012345678", TooShort { len: 17 }),
+            // Goods barcodes (issue 15): named as such, not "too short".
+            ("6901234567892", GoodsBarcode { kind: "EAN-13" }),
+            ("036000291452", GoodsBarcode { kind: "UPC-A" }),
+            ("96385074", GoodsBarcode { kind: "EAN-8" }),
+            ("SKU-12345AB", GoodsBarcode { kind: "Code 128" }),
+            // A wrong check digit is a mistyped code, not a barcode.
+            ("6901234567893", TooShort { len: 13 }),
+            ("12a45", NotDigits { position: 3 }),
             ("1345678901234567890", TooLong { len: 19 }),
             (
                 "193456789012345678",

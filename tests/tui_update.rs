@@ -154,6 +154,19 @@ fn manual_code_with_a_typo_names_the_problem() {
 }
 
 #[test]
+fn a_goods_barcode_is_named_as_such() {
+    // Issue 15: the scan gun read the product's EAN-13 instead of the customer's phone.
+    let mut h = Harness::new(Language::En);
+    h.type_str("8");
+    assert!(h.wedge_scan("6901234567892").is_empty(), "no sale starts");
+    let notice = h.app.notice.as_ref().unwrap();
+    let en = notice.text.render(Language::En);
+    assert!(en.contains("goods barcode (EAN-13)"), "{en}");
+    assert!(!en.contains("too short"), "{en}");
+    assert!(notice.text.render(Language::Zh).contains("商品条码"));
+}
+
+#[test]
 fn invalid_code_names_the_wallet_in_both_languages() {
     let mut h = Harness::new(Language::En);
     h.type_str("8");
