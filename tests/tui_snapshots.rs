@@ -448,13 +448,33 @@ fn other_screens() {
         h.type_str("5");
         h.key(Key::Enter);
     });
+    snap("refund_confirm", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Enter);
+        h.key(Key::Enter);
+        h.key(Key::Char('3'));
+    });
     snap("refund_pin", false, |h| {
         h.key(Key::F(4));
         h.send_after(5, Msg::History(day()));
         h.key(Key::Enter);
         h.key(Key::Enter);
         h.key(Key::Char('3'));
+        h.key(Key::Enter);
         h.type_str("24");
+    });
+    snap("refund_locked", false, |h| {
+        h.key(Key::F(4));
+        h.send_after(5, Msg::History(day()));
+        h.key(Key::Enter);
+        h.key(Key::Enter);
+        h.key(Key::Char('3'));
+        h.key(Key::Enter);
+        for _ in 0..3 {
+            h.type_str("0000");
+            h.key(Key::Enter);
+        }
     });
     snap("refund_done", false, |h| {
         h.key(Key::F(4));
@@ -462,6 +482,7 @@ fn other_screens() {
         h.key(Key::Enter);
         h.key(Key::Enter);
         h.key(Key::Char('3'));
+        h.key(Key::Enter);
         h.type_str("2468");
         h.key(Key::Enter);
         h.send_after(5, Msg::Refund(RefundUpdate::Succeeded(Fen(1250))));

@@ -679,7 +679,7 @@ fn pending_accept_keeps_a_late_payment_after_a_question_and_the_manager_pin() {
 }
 
 #[test]
-fn refund_pick_amount_reason_pin() {
+fn refund_pick_amount_reason_confirm_pin() {
     let mut h = Harness::new(Language::En);
     assert_eq!(
         h.key(Key::F(4)),
@@ -690,11 +690,13 @@ fn refund_pick_amount_reason_pin() {
     h.key(Key::Down);
     h.key(Key::Enter);
     assert_eq!(h.app.refund.step, RefundStep::Amount);
-    h.type_str("30.01");
+    // A3 (30.00) was refunded 5.00 already: at most 25.00 is left.
+    assert_eq!(h.app.refund.chosen_left(), Fen(2500));
+    h.type_str("25.01");
     h.key(Key::Enter);
     assert!(matches!(
         &h.app.refund.notice.as_ref().unwrap().text,
-        NoticeText::Tf(T::RefundTooMuch, a) if a == &vec!["30.00".to_string()]
+        NoticeText::Tf(T::RefundTooMuch, a) if a == &vec!["25.00".to_string()]
     ));
     for _ in 0..5 {
         h.key(Key::Backspace);
@@ -703,9 +705,19 @@ fn refund_pick_amount_reason_pin() {
     h.key(Key::Enter);
     assert_eq!(h.app.refund.step, RefundStep::Reason);
     h.key(Key::Char('1'));
+    // Issue 15: every refund asks "refund ¥X of sale … to the customer?" before anything.
+    assert_eq!(h.app.refund.step, RefundStep::Confirm);
+    h.key(Key::Esc);
+    assert_eq!(h.app.refund.step, RefundStep::Reason);
+    h.key(Key::Char('1'));
+    assert!(h.key(Key::Enter).is_empty());
     assert_eq!(h.app.refund.step, RefundStep::Pin);
     h.type_str("1111");
-    assert!(h.key(Key::Enter).is_empty());
+    let cmds = h.key(Key::Enter);
+    assert!(
+        matches!(&cmds[..], [Cmd::Audit(line)] if line.contains("wrong manager PIN") && !line.contains("1111")),
+        "{cmds:?}"
+    );
     assert_eq!(h.app.refund.step, RefundStep::Pin);
     h.type_str("2468");
     assert_eq!(
@@ -723,6 +735,78 @@ fn refund_pick_amount_reason_pin() {
     assert_eq!(h.app.refund.step, RefundStep::Done(Ok(Fen(500))));
     h.key(Key::Enter);
     assert_eq!(h.app.screen, Screen::Sale);
+}
+
+/// Walk the refund screen up to the PIN for the first candidate.
+fn refund_up_to_pin(h: &mut Harness) {
+    h.key(Key::F(4));
+    h.send_after(10, Msg::History(day()));
+    h.key(Key::Enter);
+    h.key(Key::Enter);
+    h.key(Key::Char('4'));
+    h.key(Key::Enter);
+}
+
+#[test]
+fn three_wrong_pins_lock_refunds_for_five_minutes() {
+    let mut h = Harness::new(Language::En);
+    refund_up_to_pin(&mut h);
+    let mut audits = 0;
+    for _ in 0..3 {
+        assert_eq!(h.app.refund.step, RefundStep::Pin);
+        h.type_str("0000");
+        for c in h.key(Key::Enter) {
+            assert!(matches!(c, Cmd::Audit(_)), "{c:?}");
+            audits += 1;
+        }
+    }
+    assert_eq!(audits, 3, "each wrong PIN is logged");
+    assert_eq!(h.app.refund.step, RefundStep::Pick);
+    assert!(matches!(
+        &h.app.refund.notice.as_ref().unwrap().text,
+        NoticeText::Tf(T::RefundLocked, m) if m == &vec!["5".to_string()]
+    ));
+    // Leaving and coming back does not unlock; the right PIN is not even asked for.
+    h.key(Key::Esc);
+    refund_up_to_pin(&mut h);
+    assert_eq!(h.app.refund.step, RefundStep::Pick, "locked");
+    // Five minutes later it works again.
+    h.send_after(5 * 60 * 1000, Msg::Tick);
+    h.key(Key::Esc);
+    refund_up_to_pin(&mut h);
+    assert_eq!(h.app.refund.step, RefundStep::Pin);
+    h.type_str("2468");
+    let cmds = h.key(Key::Enter);
+    assert!(
+        matches!(&cmds[..], [Cmd::Till(TillCmd::Refund { .. })]),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn a_live_till_without_a_manager_pin_refuses_refunds() {
+    let mut settings = tui_common::settings(Language::En, false);
+    settings.manager_pin = None;
+    let mut h = Harness::with(settings);
+    h.key(Key::F(4));
+    h.send_after(10, Msg::History(day()));
+    h.key(Key::Enter);
+    assert_eq!(h.app.refund.step, RefundStep::Pick);
+    let text = h
+        .app
+        .refund
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .render(Language::En);
+    assert!(text.contains("manager_pin_file"), "{text}");
+    // The simulator (training) may refund without one, after the question.
+    let mut sim = tui_common::settings(Language::En, true);
+    sim.manager_pin = None;
+    let mut h = Harness::with(sim);
+    refund_up_to_pin(&mut h);
+    assert!(matches!(h.app.refund.step, RefundStep::Sending { .. }));
 }
 
 #[test]

@@ -133,6 +133,12 @@ texts! {
     ColCount => "Count", "笔数";
     ColNote => "Note", "备注";
     StatePaid => "paid", "已支付";
+    RefundNeedsPin => "Refunds are off on this till until a manager PIN is set: put 4–12 digits in a file only paycode's user can read (chmod 600) and set [ui] manager_pin_file",
+        "本收银台未设置店长密码,退款已关闭:请把 4–12 位数字写入仅 paycode 用户可读的文件(chmod 600),并设置 [ui] manager_pin_file";
+    RefundLocked => "Refunds are locked after 3 wrong manager PINs: try again in {0} min", "店长密码连续错误 3 次,退款已锁定:请 {0} 分钟后再试";
+    RefundConfirm => "Refund ¥{0} of sale {1} to the customer?", "确认向顾客退款 ¥{0}(订单 {1})?";
+    RefundConfirmKeys => "Enter: yes, refund · Esc: back", "Enter:确认退款 · Esc:返回";
+    RefundLeft => "left ¥{0}", "可退 ¥{0}";
     StateRefunded => "refunded", "已退款";
     StatePartlyRefunded => "part refunded", "部分退款";
     StateFailed => "not charged", "未扣款";

@@ -93,6 +93,7 @@ async fn ui_loop(
                     let mut o = std::io::stdout();
                     let _ = o.write_all(b"\x07").and_then(|()| o.flush());
                 }
+                Cmd::Audit(line) => tracing::warn!(target: "audit", "{line}"),
                 Cmd::CancelSale => {
                     if let Some(c) = &cancel {
                         c.cancel();

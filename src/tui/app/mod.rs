@@ -89,6 +89,8 @@ pub enum Cmd {
     Bell,
     /// Leave the program (restoring the terminal).
     Quit,
+    /// A line for the log that a manager should see later (a wrong manager PIN; never the PIN).
+    Audit(String),
 }
 
 /// What the till task does for the app; results come back as `Msg`s.
@@ -437,7 +439,7 @@ impl App {
                 }
             }
             Screen::Refund => {
-                if self.refund.key(k, &self.settings, out) {
+                if self.refund.key(k, &self.settings, self.now, out) {
                     self.screen = Screen::Sale;
                 }
             }

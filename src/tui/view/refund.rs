@@ -25,9 +25,15 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 } else {
                     Style::new()
                 };
+                let left = r.left.get(i).copied().unwrap_or(s.total_fee);
+                let part = if left == s.total_fee {
+                    String::new()
+                } else {
+                    format!(" ({})", trf(lang, T::RefundLeft, &[&left.to_string()]))
+                };
                 lines.push(Line::styled(
                     format!(
-                        "{}  ¥{:<10} {}  {}",
+                        "{}  ¥{:<10} {}  {}{part}",
                         beijing_clock(s.created_ms),
                         s.total_fee.to_string(),
                         s.out_trade_no,
@@ -43,7 +49,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             bold,
         ));
         lines.push(Line::raw(""));
-        let full = s.total_fee.to_string();
+        let full = r.chosen_left().to_string();
         let amount = if r.amount.is_empty() {
             full.clone()
         } else {
@@ -60,6 +66,15 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             lines.push(Line::raw(format!("→ {}", tr(lang, reason.text()))));
         }
         match &r.step {
+            RefundStep::Confirm => {
+                let fee = r.refund_fee(r.chosen_left()).unwrap_or_default();
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    trf(lang, T::RefundConfirm, &[&fee.to_string(), &s.out_trade_no]),
+                    bold.fg(Color::Yellow),
+                ));
+                lines.push(Line::raw(tr(lang, T::RefundConfirmKeys)));
+            }
             RefundStep::Pin => lines.push(Line::styled(
                 format!("{}: {}", tr(lang, T::RefundPin), "•".repeat(r.pin.len())),
                 bold,
