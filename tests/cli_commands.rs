@@ -262,3 +262,42 @@ fn a_closed_pipe_never_crashes_a_command() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Issue 15: `check` says whether refunds have a manager PIN, and refuses a PIN file that is
+/// readable by others or holds no keypad PIN (the digits never appear in the output).
+#[test]
+fn check_reports_the_manager_pin() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let out = h.run(&["check"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("OK") && l.contains("manager-pin")),
+        "{}",
+        out.stdout
+    );
+    let pin = h.dir.path().join("manager.pin");
+    let cfg = std::fs::read_to_string(h.config_path()).unwrap();
+    let with_pin = cfg.replace(
+        "[ui]\n",
+        &format!("[ui]\nmanager_pin_file = \"{}\"\n", pin.display()),
+    );
+    std::fs::write(h.config_path(), with_pin).unwrap();
+    for (text, mode, ok) in [
+        ("735102\n", 0o600, true),
+        ("735102\n", 0o644, false),
+        ("73a5\n", 0o600, false),
+    ] {
+        std::fs::write(&pin, text).unwrap();
+        std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = h.run(&["check"]);
+        // A PIN file others can read fails the config itself; a bad PIN fails its own line.
+        let failed = out.stdout.lines().any(|l| {
+            l.starts_with("FAIL") && (l.contains("manager-pin") || l.contains("manager_pin_file"))
+        });
+        assert_eq!(!failed, ok, "{text:?} {mode:o}: {}", out.stdout);
+        assert_eq!(out.code == 0, ok, "{}", out.stdout);
+        assert!(!out.stdout.contains("735102"), "{}", out.stdout);
+    }
+}

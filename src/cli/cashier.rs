@@ -61,7 +61,7 @@ pub fn run(config_path: &Path) -> ExitCode {
 
 /// The manager PIN in `text` (the file at `path`): 4 to 12 digits, what the refund screen's
 /// keypad can type; anything else would lock the manager out or be guessed at once.
-fn pin_of(text: &str, path: &std::path::Path) -> Result<Pin, Words> {
+pub(crate) fn pin_of(text: &str, path: &std::path::Path) -> Result<Pin, Words> {
     let pin = text.trim();
     let digits = pin.bytes().all(|b| b.is_ascii_digit());
     if digits && (4..=12).contains(&pin.len()) {

@@ -112,6 +112,54 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
         .collect()
 }
 
+/// The manager PIN that unlocks refunds on the cashier screen: a live till without one has
+/// refunds off.
+fn manager_pin(cfg: &Config) -> Line {
+    let live = !(cfg.is_simulator() || cfg.wechat.base_url.is_simulated());
+    let Some(path) = &cfg.ui.manager_pin_file else {
+        return if live {
+            Line::fail(
+                "manager-pin",
+                "no manager PIN: refunds are off on the cashier screen",
+                "put 4 to 12 digits in a file, chmod 600 it and set [ui] manager_pin_file",
+            )
+        } else {
+            Line::ok(
+                "manager-pin",
+                "not set (the simulator allows refunds without one; a live till does not)",
+            )
+        };
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Line::fail(
+                "manager-pin",
+                format!("cannot read {}: {e}", path.display()),
+                "fix [ui] manager_pin_file",
+            );
+        }
+    };
+    if let Err(why) = super::cashier::pin_of(&text, path) {
+        return Line::fail(
+            "manager-pin",
+            why.get(crate::words::Language::En).to_string(),
+            "put 4 to 12 digits in the file",
+        );
+    }
+    match file_mode(path).and_then(|m| private_mode_problem(path, m)) {
+        Some(problem) => Line::fail(
+            "manager-pin",
+            problem,
+            format!("chmod 600 {}", path.display()),
+        ),
+        None => Line::ok(
+            "manager-pin",
+            format!("{} holds a PIN and is private", path.display()),
+        ),
+    }
+}
+
 fn certificate(cfg: &Config, now: i64) -> Line {
     let Some((file, days)) = crate::checkout::health::certificate(cfg, now) else {
         return Line::ok(
@@ -161,6 +209,7 @@ pub fn run(config: &Path) -> ExitCode {
         let now = now_unix();
         lines.extend(secret_files(&cfg));
         lines.push(certificate(&cfg, now));
+        lines.push(manager_pin(&cfg));
         lines.extend(remote(cfg));
     }
     for l in &lines {
