@@ -590,3 +590,22 @@ fn scanner_section_is_validated_by_the_full_loader() {
         std::time::Duration::from_millis(40)
     );
 }
+
+/// Issue 15: `paycode config` printed `[scanner]` as a Rust debug dump; it is TOML that reads
+/// back to the same settings.
+#[test]
+fn the_scanner_section_renders_as_toml() {
+    let text = "[scanner]\nprefix = \"]Q\"\nwedge_min_len = 10\n\n[scanner.serial]\nport = \"/dev/scanner\"\nbaud = 115200\nparity = \"even\"\n\n[scanner.hid]\nusb_id = \"1eab:8306\"\nusage_page = 140\nmode = \"pos\"\n";
+    let cfg = config::from_str_with_env(text, Path::new("/x/c.toml"), &no_env()).unwrap();
+    let shown = cfg.render();
+    assert!(!shown.contains("ScannerConfig"), "{shown}");
+    let start = shown.find("[scanner]").unwrap();
+    let end = shown.find("[simulator]").unwrap();
+    let again = format!("{}", &shown[start..end]);
+    let back = config::from_str_with_env(&again, Path::new("/x/c.toml"), &no_env()).unwrap();
+    assert_eq!(back.scanner, cfg.scanner, "{again}");
+    assert!(
+        again.contains("baud = 115200") && again.contains("mode = \"pos\""),
+        "{again}"
+    );
+}

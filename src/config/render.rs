@@ -119,7 +119,7 @@ pub(crate) fn render(cfg: &Config) -> String {
         cfg.ui.manager_pin_file.as_deref().map(path),
     );
 
-    let _ = writeln!(o, "\n[scanner]\n# {:?}", cfg.scanner);
+    scanner(&mut o, &cfg.scanner);
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -157,6 +157,58 @@ pub(crate) fn render(cfg: &Config) -> String {
         &s.reverse_userpaying.to_string(),
     );
     o
+}
+
+/// `[scanner]` and its `serial` / `hid` tables as TOML.
+fn scanner(o: &mut String, s: &crate::scanner::ScannerConfig) {
+    use crate::scanner::config::{HidMode, Parity};
+    o.push_str("\n[scanner]\n");
+    kv(o, "prefix", &quote(&s.prefix));
+    kv(o, "suffix", &quote(&s.suffix));
+    kv(o, "strip_aim", &s.strip_aim.to_string());
+    kv(
+        o,
+        "duplicate_window",
+        &quote(&s.duplicate_window.to_string()),
+    );
+    kv(o, "idle_end", &quote(&s.idle_end.to_string()));
+    kv(o, "wedge_gap", &quote(&s.wedge_gap.to_string()));
+    kv(o, "wedge_min_len", &s.wedge_min_len.to_string());
+    match &s.serial {
+        None => o.push_str("# [scanner.serial]: not set\n"),
+        Some(p) => {
+            o.push_str("\n[scanner.serial]\n");
+            opt(o, "port", p.port.as_deref().map(quote));
+            opt(o, "usb_id", p.usb_id.map(|u| quote(&u.to_string())));
+            kv(o, "baud", &p.baud.to_string());
+            kv(o, "data_bits", &p.data_bits.to_string());
+            let parity = match p.parity {
+                Parity::None => "none",
+                Parity::Odd => "odd",
+                Parity::Even => "even",
+            };
+            kv(o, "parity", &quote(parity));
+            kv(o, "stop_bits", &p.stop_bits.to_string());
+            kv(o, "reconnect_min", &quote(&p.reconnect_min.to_string()));
+            kv(o, "reconnect_max", &quote(&p.reconnect_max.to_string()));
+        }
+    }
+    match &s.hid {
+        None => o.push_str("# [scanner.hid]: not set\n"),
+        Some(h) => {
+            o.push_str("\n[scanner.hid]\n");
+            opt(o, "usb_id", h.usb_id.map(|u| quote(&u.to_string())));
+            opt(o, "usage_page", h.usage_page.map(|p| format!("0x{p:02X}")));
+            let mode = match h.mode {
+                HidMode::Auto => "auto",
+                HidMode::Keyboard => "keyboard",
+                HidMode::Pos => "pos",
+            };
+            kv(o, "mode", &quote(mode));
+            kv(o, "reconnect_min", &quote(&h.reconnect_min.to_string()));
+            kv(o, "reconnect_max", &quote(&h.reconnect_max.to_string()));
+        }
+    }
 }
 
 fn kv(o: &mut String, key: &str, value: &str) {
