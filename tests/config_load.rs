@@ -601,7 +601,7 @@ fn the_scanner_section_renders_as_toml() {
     assert!(!shown.contains("ScannerConfig"), "{shown}");
     let start = shown.find("[scanner]").unwrap();
     let end = shown.find("[simulator]").unwrap();
-    let again = format!("{}", &shown[start..end]);
+    let again = shown[start..end].to_string();
     let back = config::from_str_with_env(&again, Path::new("/x/c.toml"), &no_env()).unwrap();
     assert_eq!(back.scanner, cfg.scanner, "{again}");
     assert!(
