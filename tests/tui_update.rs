@@ -505,6 +505,20 @@ fn history_reconcile_panel_runs_answers_and_closes() {
 }
 
 #[test]
+fn f2_opens_on_today_after_another_day_was_viewed() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(2));
+    h.send_after(10, Msg::History(day()));
+    h.key(Key::Left);
+    h.key(Key::Esc);
+    assert_eq!(
+        h.key(Key::F(2)),
+        vec![Cmd::Till(TillCmd::LoadHistory(None))],
+        "today, not the day last viewed"
+    );
+}
+
+#[test]
 fn history_f9_asks_wechat_about_the_selected_sale_and_a_correction_says_what_to_do() {
     use paycode::journal::SaleState;
     use paycode::tui::app::QueriedSale;

@@ -401,10 +401,8 @@ impl App {
                 self.help = false;
                 self.notice = None;
                 let (screen, cmd) = match n {
-                    2 => (
-                        Screen::History,
-                        Cmd::Till(TillCmd::LoadHistory(self.history.date())),
-                    ),
+                    // F2 always opens on today (Beijing); ←/→ move from there.
+                    2 => (Screen::History, Cmd::Till(TillCmd::LoadHistory(None))),
                     3 => (Screen::Pending, Cmd::Till(TillCmd::LoadPending)),
                     4 => (Screen::Refund, Cmd::Till(TillCmd::LoadHistory(None))),
                     _ => (Screen::Diagnostics, Cmd::Till(TillCmd::LoadDiagnostics)),
