@@ -143,3 +143,35 @@ async fn an_unwritable_log_is_named() {
         "{err}"
     );
 }
+
+/// Issue 15: a fault queued in an earlier training run is kept in the log and would silently
+/// strike a later run; trainers can list it and drop it (`GET`/`DELETE /__sim/fault`; `simulate
+/// --reset` calls the same), and a simulator opened after the drop has none either.
+#[tokio::test]
+async fn queued_faults_can_be_listed_and_dropped_and_the_drop_is_kept() {
+    use paycode::simulator::Endpoint;
+    use paycode::simulator::scenario::Fault;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ledger.log");
+    let a = on_log(&log).await;
+    a.add_fault(Fault::Drop, 2, Some(Endpoint::Micropay));
+    // Next day's run opens the same log: the fault is still queued.
+    let b = on_log(&log).await;
+    let http = client(&b, false);
+    let url = format!("{}/__sim/fault", b.base_url);
+    let body = |r: reqwest::Response| async move {
+        serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).unwrap()
+    };
+    let listed = body(http.get(&url).send().await.unwrap()).await;
+    let queued = listed["queued"].as_array().unwrap();
+    assert_eq!(queued.len(), 1, "{listed}");
+    assert_eq!(queued[0]["remaining"], 2, "{listed}");
+    let cleared = body(http.delete(&url).send().await.unwrap()).await;
+    assert_eq!(cleared["queued"].as_array().unwrap().len(), 0, "{cleared}");
+    // The drop is in the log: a simulator opened later has no fault, and a micropay goes through.
+    let c = on_log(&log).await;
+    assert!(c.queued_faults().is_empty());
+    let h = client(&c, false);
+    let paid = micropay(&h, &c, &order_no("store"), &code("normal"), "100").await;
+    assert_eq!(paid.get("result_code"), Some("SUCCESS"), "{paid:?}");
+}

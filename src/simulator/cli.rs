@@ -25,6 +25,9 @@ pub struct SimulateArgs {
     /// Point it at `data/simulator/ledger.log` to share the in-process simulator's ledger.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Drop the faults still queued from an earlier training run (kept in the --log ledger).
+    #[arg(long)]
+    pub reset: bool,
 }
 
 /// Default standalone address.
@@ -112,7 +115,28 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
             Some(f) => format!("ledger    {} (kept across restarts)", f.display()),
             None => "ledger    in memory (--log FILE keeps it across restarts)".to_string(),
         });
-        text.push("admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{out_trade_no}  POST /__sim/cancel/{out_trade_no}  POST /__sim/fault".into());
+        if args.reset {
+            sim.clear_faults();
+        }
+        let left = sim.queued_faults();
+        if !left.is_empty() {
+            let names: Vec<String> = left
+                .iter()
+                .map(|r| {
+                    let ep = r.endpoint.map_or("any endpoint", |e| e.name());
+                    format!("{} ×{} on {ep}", r.fault.kind().0, r.remaining)
+                })
+                .collect();
+            text.push(format!(
+                "FAULTS    still queued from an earlier run: {} (--reset or DELETE /__sim/fault drops them)",
+                names.join(", ")
+            ));
+            text.push(format!(
+                "故障      上次训练遗留、仍在排队:{}(--reset 或 DELETE /__sim/fault 可清除)",
+                names.join("、")
+            ));
+        }
+        text.push("admin     GET /__sim/ledger  GET /__sim/scenarios  POST /__sim/confirm/{out_trade_no}  POST /__sim/cancel/{out_trade_no}  POST|GET|DELETE /__sim/fault  POST /__sim/advance".into());
         text.push("\nscenarios (digits 3–6 of the payment code):".into());
         text.extend(scenario_lines(Language::En).into_iter().map(|l| format!("  {l}")));
         text.push("\n场景(付款码第 3–6 位):".into());

@@ -508,6 +508,11 @@ impl Sim {
         }
     }
 
+    /// Drop every queued fault.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
     /// Faults still queued.
     pub fn pending_faults(&self) -> &[FaultRule] {
         &self.faults

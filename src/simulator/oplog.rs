@@ -40,6 +40,8 @@ pub enum Op {
     },
     /// Trainer: move simulated time forward (days in a test, e.g. past the reverse window).
     Advance(Duration),
+    /// Trainer: drop every queued fault (`DELETE /__sim/fault`, `simulate --reset`).
+    ClearFaults,
 }
 
 impl Op {
@@ -83,6 +85,10 @@ pub fn apply(sim: &mut Sim, op: &Op, now: SimTime) -> Outcome {
         }
         Op::Advance(by) => {
             sim.skip(*by);
+            Outcome::Queued
+        }
+        Op::ClearFaults => {
+            sim.clear_faults();
             Outcome::Queued
         }
     }
@@ -199,6 +205,7 @@ enum LineOp {
     Advance {
         ms: u64,
     },
+    ClearFaults,
 }
 
 /// `op` at `now` as one JSON line (no newline). `None` only for a body that is not UTF-8, which
@@ -231,6 +238,7 @@ pub fn to_line(op: &Op, now: SimTime) -> Option<String> {
         Op::Advance(by) => LineOp::Advance {
             ms: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
         },
+        Op::ClearFaults => LineOp::ClearFaults,
     };
     let t = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
     serde_json::to_string(&Line { t, op }).ok()
@@ -263,6 +271,7 @@ pub fn from_line(line: &str) -> Option<(Op, SimTime)> {
             },
         },
         LineOp::Advance { ms } => Op::Advance(Duration::from_millis(ms)),
+        LineOp::ClearFaults => Op::ClearFaults,
     };
     Some((op, Duration::from_millis(l.t)))
 }

@@ -159,6 +159,16 @@ impl RunningSim {
         });
     }
 
+    /// Trainer: the faults still queued (same as `GET /__sim/fault`).
+    pub fn queued_faults(&self) -> Vec<crate::simulator::ledger::FaultRule> {
+        self.shared.view(|sim, _| sim.pending_faults().to_vec())
+    }
+
+    /// Trainer: drop every queued fault (same as `DELETE /__sim/fault`).
+    pub fn clear_faults(&self) {
+        self.shared.run(Op::ClearFaults);
+    }
+
     /// Stop accepting, close open connections and wait for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -344,7 +354,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/scenarios", get(scenario_table))
         .route("/__sim/confirm/{no}", post(confirm))
         .route("/__sim/cancel/{no}", post(cancel))
-        .route("/__sim/fault", post(fault))
+        .route(
+            "/__sim/fault",
+            post(fault).get(faults_queued).delete(faults_cleared),
+        )
         .route("/__sim/advance", post(advance))
         .fallback(wechat)
         .with_state(shared)
@@ -431,6 +444,19 @@ async fn fault(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Respons
         count: req.count,
         endpoint,
     });
+    let queued = s.view(|sim, _| sim.pending_faults().to_vec());
+    json(StatusCode::OK, &serde_json::json!({ "queued": queued }))
+}
+
+/// `GET /__sim/fault`: the faults still queued.
+async fn faults_queued(State(s): State<Arc<Shared>>) -> Response<Body> {
+    let queued = s.view(|sim, _| sim.pending_faults().to_vec());
+    json(StatusCode::OK, &serde_json::json!({ "queued": queued }))
+}
+
+/// `DELETE /__sim/fault`: drop every queued fault (kept in the shared log like any change).
+async fn faults_cleared(State(s): State<Arc<Shared>>) -> Response<Body> {
+    s.run(Op::ClearFaults);
     let queued = s.view(|sim, _| sim.pending_faults().to_vec());
     json(StatusCode::OK, &serde_json::json!({ "queued": queued }))
 }
