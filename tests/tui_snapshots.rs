@@ -561,3 +561,78 @@ fn other_screens() {
         );
     });
 }
+
+/// Issue 15: a day longer than the screen (a 30-sale day at 80×24): the list scrolls with its
+/// selection on the history, refund and pending screens, so Enter opens the row the cashier sees.
+#[test]
+fn long_lists_scroll_with_the_selection() {
+    let t = 1_767_320_100_000;
+    let no = |i: usize| format!("till-1-202601021015{i:05}");
+    let sales: Vec<SaleRow> = (0..30)
+        .map(|i| {
+            sale(
+                &no(i),
+                100 + i as u64,
+                SaleState::Paid,
+                t + i as i64 * 60_000,
+            )
+        })
+        .collect();
+    let last = no(29);
+    let tail = &last[last.len() - 11..];
+    let mut h = Harness::with(settings(Language::En, false));
+    h.key(Key::F(2));
+    h.send_after(
+        5,
+        Msg::History(HistoryData {
+            date: time::macros::date!(2026 - 01 - 02),
+            sales: sales.clone(),
+            refunds: vec![],
+        }),
+    );
+    assert!(
+        !render(&h.app).contains(tail),
+        "the last sale is below the fold at first"
+    );
+    for _ in 0..29 {
+        h.key(Key::Down);
+    }
+    let screen = render(&h.app);
+    assert!(screen.contains(tail), "history: {screen}");
+    h.key(Key::Enter);
+    assert!(
+        render(&h.app).contains(&last),
+        "the detail is the row shown"
+    );
+    // The refund screen's pick list.
+    h.key(Key::Esc);
+    h.key(Key::Esc);
+    h.key(Key::F(4));
+    h.send_after(
+        5,
+        Msg::History(HistoryData {
+            date: time::macros::date!(2026 - 01 - 02),
+            sales: sales.clone(),
+            refunds: vec![],
+        }),
+    );
+    for _ in 0..29 {
+        h.key(Key::Down);
+    }
+    assert!(render(&h.app).contains(&last), "refund: {}", render(&h.app));
+    // The pending list (two lines per sale).
+    h.key(Key::Esc);
+    h.key(Key::F(3));
+    let pending: Vec<SaleRow> = (0..30)
+        .map(|i| sale(&no(i), 100, SaleState::Unresolved, t))
+        .collect();
+    h.send_after(5, Msg::Pending(pending));
+    for _ in 0..29 {
+        h.key(Key::Down);
+    }
+    assert!(
+        render(&h.app).contains(&last),
+        "pending: {}",
+        render(&h.app)
+    );
+}

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 /// Draw the history screen into `area`.
 pub fn draw(app: &App, f: &mut Frame, area: Rect) {
@@ -64,7 +64,13 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             Constraint::Length(11),
             Constraint::Min(10),
         ];
-        f.render_widget(Table::new(rows, widths).header(header).block(block), list);
+        // Stateful, so a day longer than the screen scrolls with the selection.
+        let mut state = TableState::default().with_selected(Some(app.history.selected));
+        f.render_stateful_widget(
+            Table::new(rows, widths).header(header).block(block),
+            list,
+            &mut state,
+        );
     }
 
     let [paid_area, by_state, by_hour] = Layout::vertical([

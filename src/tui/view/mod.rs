@@ -117,6 +117,15 @@ fn draw_notice(app: &App, f: &mut Frame, area: Rect) {
 
 /// A popup of `h` rows centred vertically in `area`, as wide as `area`. Full width on purpose:
 /// a popup edge inside a row would split double-width (Chinese) characters under it.
+/// The first row to draw so that the selected rows `first..=last` are visible in `rows` rows
+/// (a list longer than the screen scrolls with its selection; the top of a selection taller
+/// than the screen wins).
+pub(crate) fn scroll_for(first: usize, last: usize, rows: u16) -> u16 {
+    let rows = usize::from(rows.max(1));
+    let offset = (last + 1).saturating_sub(rows).min(first);
+    u16::try_from(offset).unwrap_or(u16::MAX)
+}
+
 pub(crate) fn band(area: Rect, h: u16) -> Rect {
     let h = h.min(area.height);
     Rect::new(area.x, area.y + (area.height - h) / 2, area.width, h)

@@ -21,6 +21,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(block, area);
     let [list, foot] = Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
     let mut lines = Vec::new();
+    let mut chosen = (0, 0);
     match &p.list {
         None => lines.push(Line::raw(tr(lang, T::HistoryLoading))),
         Some(l) if l.is_empty() => lines.push(Line::raw(tr(lang, T::PendingEmpty))),
@@ -31,6 +32,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 } else {
                     Style::new()
                 };
+                let first = lines.len();
                 lines.push(Line::styled(
                     format!(
                         "{}  ¥{:<10} {:<10} {}  {}",
@@ -48,10 +50,14 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                         trf(lang, T::PendingWhy, &[why])
                     )));
                 }
+                if i == p.selected {
+                    chosen = (first, lines.len() - 1);
+                }
             }
         }
     }
-    f.render_widget(Paragraph::new(lines), list);
+    let top = super::scroll_for(chosen.0, chosen.1, list.height);
+    f.render_widget(Paragraph::new(lines).scroll((top, 0)), list);
     let status = match (&p.busy, &p.last) {
         (Some(PendingAction::Querying(no)), _) => trf(lang, T::PendingQuerying, &[no]),
         (Some(PendingAction::Reversing(no)), _) => trf(lang, T::PendingReversing, &[no]),

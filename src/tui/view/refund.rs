@@ -3,7 +3,7 @@
 use crate::tui::app::{App, RefundStep, beijing_clock};
 use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
@@ -18,7 +18,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         if r.candidates.is_empty() {
             lines.push(Line::raw(tr(lang, T::RefundNoSales)));
         } else {
-            lines.push(Line::styled(tr(lang, T::RefundPick), bold));
+            // The pick list scrolls with its selection under a fixed title line; rows are not
+            // wrapped, so one row is one sale.
+            let block = Block::bordered().title(format!(" {} ", tr(lang, T::ScreenRefund)));
+            let inner = block.inner(area);
+            f.render_widget(block, area);
+            let [title, list] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+            f.render_widget(
+                Paragraph::new(Line::styled(tr(lang, T::RefundPick), bold)),
+                title,
+            );
             for (i, s) in r.candidates.iter().enumerate() {
                 let style = if i == r.selected {
                     Style::new().add_modifier(Modifier::REVERSED)
@@ -42,6 +52,9 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                     style,
                 ));
             }
+            let top = super::scroll_for(r.selected, r.selected, list.height);
+            f.render_widget(Paragraph::new(lines).scroll((top, 0)), list);
+            return;
         }
     } else if let Some(s) = r.chosen() {
         lines.push(Line::styled(
