@@ -604,3 +604,42 @@ fn an_accepted_refund_is_followed_to_its_end_in_the_background() {
     h.run(&["recover", "--json"]);
     assert_eq!(h.requests("refundquery"), asked);
 }
+
+/// Row 74 (review of stop 20, F1): a signed decline that hid a payment, and nobody ran
+/// `recover` within WeChat's 7-day reverse window (a POS that only runs `pay`, a till off over a
+/// holiday). The closing of definite failures looked back 7 days only, so the customer's money
+/// was never returned. It looks back a year (WeChat refunds orders up to a year old): the closing
+/// query finds it paid, the reverse answers REVERSE_EXPIRE, and one refund returns it.
+#[test]
+fn a_decline_that_hid_a_payment_is_returned_even_past_the_reverse_window() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(
+        (r.code, v["err_code"].as_str()),
+        (1, Some("NOTENOUGH")),
+        "{v}"
+    );
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(h.order(&no).charged, 1000, "WeChat took the money");
+    // Eight days pass for WeChat and for the till (the journal row is aged by eight days).
+    past_the_reverse_window(&h);
+    let eight_days = 8 * 24 * 3600 * 1000_i64;
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    db.execute(
+        "UPDATE sales SET created_ms = created_ms - ?1, updated_ms = updated_ms - ?1
+         WHERE out_trade_no = ?2",
+        rusqlite::params![eight_days, no],
+    )
+    .unwrap();
+    drop(db);
+    let rec = h.run(&["recover", "--json"]);
+    let j = rec.json();
+    let list = j["recovered"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{j}");
+    assert_eq!(list[0]["out_trade_no"], no.as_str(), "{j}");
+    returned_by_one_refund(&h, &no, 1000);
+}

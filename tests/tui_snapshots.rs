@@ -265,6 +265,20 @@ fn waiting_screens() {
             }),
         );
     });
+    // Esc there: the question does not promise a reverse either.
+    snap("waiting_confirm_cancel_unproven", false, |h| {
+        waiting(h);
+        h.send_after(
+            5,
+            Msg::Sale(Progress::WaitingForPassword {
+                out_trade_no: "till-1-20260102101500001".into(),
+                remaining: Duration::from_secs(21),
+                queries: 2,
+                reverses: false,
+            }),
+        );
+        h.key(Key::Esc);
+    });
     // The micropay's answer was lost: not reversed, WeChat is asked until it settles it.
     snap("waiting_confirming", false, |h| {
         password(h);

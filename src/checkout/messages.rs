@@ -80,21 +80,37 @@ pub fn progress(p: &Progress, lang: Language) -> String {
         }
         (
             Progress::WaitingForPassword {
-                remaining, queries, ..
+                remaining,
+                queries,
+                reverses,
+                ..
             },
             Language::En,
         ) => format!(
-            "waiting for the customer's password: {}s left (queries: {queries})",
-            remaining.as_secs()
+            "waiting for the customer's password: {}s left{} (queries: {queries})",
+            remaining.as_secs(),
+            if *reverses {
+                ""
+            } else {
+                ", then asking WeChat (the answer was lost: not reversed)"
+            }
         ),
         (
             Progress::WaitingForPassword {
-                remaining, queries, ..
+                remaining,
+                queries,
+                reverses,
+                ..
             },
             Language::Zh,
         ) => format!(
-            "等待顾客输入密码:剩余 {} 秒(已查询 {queries} 次)",
-            remaining.as_secs()
+            "等待顾客输入密码:剩余 {} 秒{}(已查询 {queries} 次)",
+            remaining.as_secs(),
+            if *reverses {
+                ""
+            } else {
+                ",之后向微信查询(应答丢失:不撤销)"
+            }
         ),
         (Progress::Querying { queries, .. }, Language::En) => {
             format!("result not known yet, asking WeChat (queries: {queries})")
@@ -221,5 +237,23 @@ mod tests {
         };
         assert!(progress(&p, Language::En).contains("12s left"));
         assert!(progress(&p, Language::Zh).contains("剩余 12 秒"));
+        // A lost micropay answer: the line does not promise a reverse.
+        let Progress::WaitingForPassword {
+            out_trade_no,
+            remaining,
+            queries,
+            ..
+        } = p
+        else {
+            unreachable!()
+        };
+        let lost = Progress::WaitingForPassword {
+            out_trade_no,
+            remaining,
+            queries,
+            reverses: false,
+        };
+        assert!(progress(&lost, Language::En).contains("not reversed"));
+        assert!(progress(&lost, Language::Zh).contains("不撤销"));
     }
 }

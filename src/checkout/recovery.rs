@@ -96,8 +96,11 @@ pub fn park(till: &mut Till, retried: &[String]) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// How far back definite failures are closed: WeChat's reverse window.
-const CLOSE_WITHIN_MS: i64 = super::settle::REVERSE_WINDOW_MS;
+/// How far back definite failures are closed: a year, as long as WeChat refunds an order. A
+/// payment found past the 7-day reverse window goes back through the refund API (the flow's
+/// `Final::Refunded`); a 7-day look-back left a hidden payment unreturned when nobody ran
+/// `recover` that week (FAULTS.md row 74).
+const CLOSE_WITHIN_MS: i64 = 365 * 24 * 3600 * 1000;
 
 /// The sales that ended not charged on the micropay's own answer and are not closed yet (no
 /// verified query since), of the last 7 days: [`close_failures`] asks WeChat about them.

@@ -71,6 +71,8 @@ texts! {
     ConfirmCancelTitle => "Cancel this sale?", "取消这笔交易?";
     ConfirmCancelBody => "The payment will be reversed; if the customer already paid, WeChat refunds it.",
         "交易将被撤销;若顾客已付款,微信会原路退回。";
+    ConfirmCancelBodyUnproven => "WeChat's answer was lost, so the order is not reversed: paycode asks WeChat until it closes it (about a minute); a payment that still arrives is refunded.",
+        "微信应答丢失,订单不会被撤销:paycode 将持续向微信查询直至订单关闭(约一分钟);之后到账的付款会退回顾客。";
     ConfirmCancelKeys => "Enter: yes, cancel · Esc: no, keep waiting", "Enter:确认取消 · Esc:继续等待";
     Cancelling => "Cancelling — waiting for WeChat to confirm the reverse", "正在取消 — 等待微信确认撤销";
     // Results

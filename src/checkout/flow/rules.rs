@@ -322,9 +322,13 @@ impl Sale {
                 };
                 self.finish_not_charged(otherwise);
             }
-            // After a reverse, or past the horizon (a lost micropay can no longer create the
-            // order), "no such order" means not charged.
-            Reply::QueryNotExist if sent_reverse || horizon => {
+            // After a reverse, past the horizon (a lost micropay can no longer create the
+            // order), or believed (the rounds are over) once WeChat's 15 s floor has passed,
+            // "no such order" means not charged — with no reverse: nothing of this sale's is
+            // there to close, and a reverse could only touch another till's order created under
+            // the number in that instant (WeChat's pages do not say a reverse of a missing
+            // order fences the number either: the simulator offers both answers).
+            Reply::QueryNotExist if sent_reverse || horizon || self.notexist_believed(now) => {
                 self.finish_not_charged(Final::Failed {
                     err_code: "ORDERNOTEXIST".into(),
                     rescan: false,
@@ -359,6 +363,16 @@ impl Sale {
                 self.schedule(Request::OrderQuery, at);
             }
         }
+    }
+
+    /// ORDERNOTEXIST has been answered `notexist_rounds` times (or the waiting time is over)
+    /// and WeChat's reverse floor has passed: a fresh order no longer lags this much.
+    fn notexist_believed(&mut self, now: Millis) -> bool {
+        self.notexist_seen += 1;
+        let p = &self.policy;
+        let rounds = self.notexist_seen >= p.notexist_rounds
+            || now >= self.submitted_at + p.password_timeout;
+        rounds && now >= self.submitted_at + p.reverse_not_before && !self.proof.proven()
     }
 
     /// Reverse calls made in this run (a resumed sale gets a fresh budget).

@@ -107,7 +107,14 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
             );
         f.render_widget(
             Paragraph::new(vec![
-                Line::raw(tr(lang, T::ConfirmCancelBody)),
+                Line::raw(tr(
+                    lang,
+                    if w.reverses {
+                        T::ConfirmCancelBody
+                    } else {
+                        T::ConfirmCancelBodyUnproven
+                    },
+                )),
                 Line::raw(""),
                 Line::styled(
                     tr(lang, T::ConfirmCancelKeys),
