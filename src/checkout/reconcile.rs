@@ -131,6 +131,14 @@ impl Finding {
                 "待处理重试会处理(F3)".to_string(),
             ),
         };
+        let accept = match (at, zh) {
+            (Surface::Cli, false) => format!("a manager runs `paycode accept {no}` first"),
+            (Surface::Cli, true) => format!("店长须先运行 `paycode accept {no}`"),
+            (Surface::Tui, false) => {
+                "a manager must accept it first, at the manager's terminal".to_string()
+            }
+            (Surface::Tui, true) => "店长须先在管理终端上确认保留".to_string(),
+        };
         let state = |s: &SaleState| {
             if zh {
                 s.zh().to_string()
@@ -148,12 +156,14 @@ impl Finding {
             (Self::Unsettled(s), true) => {
                 format!("{no}:账本中仍为{},对账单中没有 — {recover}", state(s))
             }
+            // The query returns such a payment by itself (the cashier was told not to hand
+            // over): only `accept` keeps it (review of stop 20, F3).
             (Self::ChargedNotPaid(s), false) => format!(
-                "{no}: WeChat charged the customer but the journal says {} — {query}, then hand over the goods or refund",
+                "{no}: WeChat charged the customer but the journal says {} — {query}: it gives the money back to the customer; to keep it instead (the customer takes the goods), {accept}",
                 state(s)
             ),
             (Self::ChargedNotPaid(s), true) => format!(
-                "{no}:微信已扣款,但账本为{} — {query},然后交付商品或退款",
+                "{no}:微信已扣款,但账本为{} — {query}:将把款项退回顾客;如需保留该笔付款(顾客取走商品),{accept}",
                 state(s)
             ),
             (Self::OtherTillsOrder, false) => format!(

@@ -142,6 +142,26 @@ fn a_sale_from_before_midnight_is_matched_not_unknown() {
 }
 
 #[test]
+fn charged_not_paid_says_the_query_returns_the_money_and_accept_keeps_it() {
+    // Review of stop 20 (F3): the advice said "query, then hand over the goods", but the query
+    // returns such a payment: a cashier following it gave the goods away unpaid.
+    let f = Finding::ChargedNotPaid(SaleState::Failed);
+    let (en, zh) = (
+        f.words("T9", Surface::Cli, false),
+        f.words("T9", Surface::Cli, true),
+    );
+    assert!(!en.contains("hand over the goods"), "{en}");
+    assert!(
+        en.contains("gives the money back") && en.contains("paycode accept T9"),
+        "{en}"
+    );
+    assert!(
+        zh.contains("退回顾客") && zh.contains("paycode accept T9"),
+        "{zh}"
+    );
+}
+
+#[test]
 fn every_finding_has_both_languages_and_names_the_order() {
     let all = [
         Finding::Agrees,
