@@ -301,3 +301,29 @@ fn check_reports_the_manager_pin() {
         assert!(!out.stdout.contains("735102"), "{}", out.stdout);
     }
 }
+
+/// Review of stop 20 (F5): `refund X --amount 5.00 --no-wait` (still processing at WeChat), then
+/// `refund X` for the rest: it only followed the earlier refund, said "refunded", exited 0 and
+/// sent nothing for the ¥15.00 asked for. An accepted refund is not resent; the rest is refunded
+/// under a new number.
+#[test]
+fn refund_of_the_rest_while_a_partial_refund_is_processing_refunds_the_rest() {
+    let h = Harness::with_sim(Timing::default(), |s| {
+        s.refund_delay = std::time::Duration::from_secs(365 * 24 * 3600);
+    });
+    let (r, v) = h.pay("20.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let first = h.run(&["refund", &no, "--amount", "5.00", "--no-wait", "--json"]);
+    assert_eq!(first.json()["refund_fee"], 500, "{}", first.stdout);
+    let rest = h.run(&["refund", &no, "--no-wait", "--json"]);
+    let v = rest.json();
+    assert_eq!(
+        (v["refund_fee"].as_u64(), v["out_refund_no"].as_str()),
+        (Some(1500), Some(format!("{no}R2").as_str())),
+        "{v}"
+    );
+    let order = h.order(&no);
+    assert_eq!(order.refunds.len(), 2, "{order:?}");
+    assert_eq!(order.refunded + order.refund_pending, 2000, "{order:?}");
+}

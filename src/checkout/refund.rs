@@ -117,7 +117,8 @@ pub(super) async fn return_late_payment(
     till: &mut Till,
     row: &SaleRow,
 ) -> Result<Refund, RefundError> {
-    let (mut refund, _) = open_or_new(till, row, None, LATE_PAYMENT_REASON)?;
+    // The whole amount, so an open refund of it (requested or processing) is the one followed.
+    let (mut refund, _) = open_or_new(till, row, Some(row.total_fee), LATE_PAYMENT_REASON)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut |_| {}).await?;
     }
@@ -141,9 +142,15 @@ fn open_or_new(
         .map(|r| r.refund_fee.0)
         .sum();
     let left = Fen(row.total_fee.0.saturating_sub(taken));
+    // An unconfirmed refund is sent again under its own number (WeChat's idempotency key). One
+    // WeChat accepted (processing) is not resent on "refund the rest": it counts as taken, and
+    // the rest gets a new number; only the same amount asked again follows it (FAULTS row 76).
     let reuse = existing
         .iter()
-        .find(|r| r.state.is_open() && amount.is_none_or(|a| a == r.refund_fee))
+        .find(|r| match amount {
+            None => r.state == RefundState::Requested,
+            Some(a) => r.state.is_open() && a == r.refund_fee,
+        })
         .cloned();
     Ok(match reuse {
         Some(r) => (r, true),
