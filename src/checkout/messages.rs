@@ -1,7 +1,7 @@
 //! Cashier-facing texts for outcomes and progress, in Simplified Chinese and English. Data, not
 //! logic: the CLI prints them and the TUI shows the same words.
 
-use super::flow::Final;
+use super::flow::{Final, NOT_PROVEN};
 use super::progress::{Outcome, Progress};
 use crate::config::Language;
 
@@ -50,15 +50,28 @@ pub fn text(outcome: &Outcome, lang: Language) -> String {
             "已退款 ¥{amount} — 已超过微信撤销期限(7 天):paycode 已向顾客发起全额退款 ¥{amount}\
              (微信已受理,款项数日内到账)。本笔未收款;如顾客仍要付款,请重新发起收款。"
         ),
-        (Final::Unresolved { .. }, Language::En) => format!(
+        (Final::Unresolved { why }, Language::En) => format!(
             "UNRESOLVED ¥{amount} — do not hand over goods. The payment could not be confirmed; \
-             it stays on the pending list and paycode keeps checking it (order {}).",
-            outcome.out_trade_no
+             it stays on the pending list and paycode keeps checking it (order {}).{}",
+            outcome.out_trade_no,
+            if why.contains(NOT_PROVEN) {
+                " WeChat's answer to the payment was lost, so paycode does not reverse the order \
+                 (it may be another till's with the same device_info); WeChat closes an unpaid \
+                 order by itself, and a payment found later is returned."
+            } else {
+                ""
+            }
         ),
-        (Final::Unresolved { .. }, Language::Zh) => format!(
+        (Final::Unresolved { why }, Language::Zh) => format!(
             "结果未明 ¥{amount} — 请勿交付商品。无法确认支付结果;该笔已列入待处理清单,\
-             paycode 会继续核实(订单号 {})。",
-            outcome.out_trade_no
+             paycode 会继续核实(订单号 {})。{}",
+            outcome.out_trade_no,
+            if why.contains(NOT_PROVEN) {
+                "微信对该笔收款的应答丢失,paycode 不撤销该订单(它可能属于使用相同 device_info \
+                 的其他收银台);微信会自行关闭未支付的订单,之后发现的付款会退回顾客。"
+            } else {
+                ""
+            }
         ),
     }
 }
@@ -192,6 +205,14 @@ mod tests {
                 Final::Unresolved { why: "x".into() },
                 "do not hand over goods",
                 "请勿交付商品",
+            ),
+            // Review of stop 20: an unproven order left unresolved says why it was not reversed.
+            (
+                Final::Unresolved {
+                    why: format!("orderquery USERPAYING; {NOT_PROVEN} (…)"),
+                },
+                "does not reverse the order",
+                "不撤销该订单",
             ),
         ];
         for (result, en, zh) in cases {

@@ -19,7 +19,7 @@ mod tests;
 
 pub use millis::Millis;
 pub use policy::{Policy, PolicyError};
-pub use rules::settled_by_query;
+pub use rules::{NOT_PROVEN, settled_by_query};
 pub use types::{
     ErrClass, Final, Payment, Phase, Proof, Reply, Request, ResumePoint, Step, Summary, TradeState,
 };

@@ -11,6 +11,10 @@ pub(crate) const TAKEN: &str = "OUT_TRADE_NO_USED";
 /// Reverse `err_code`s worth another call (docs/protocol.md §7); others go to the query.
 const REVERSE_RETRY_CODES: [&str; 3] = ["SYSTEMERROR", "USERPAYING", "BANKERROR"];
 
+/// How an unresolved sale's reason starts when its order was never proven its own (the words
+/// for the cashier key on it).
+pub const NOT_PROVEN: &str = "not reversed: WeChat never showed the order to be this sale's";
+
 /// The reverse answer for an order older than WeChat's 7-day reverse window.
 const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
 
@@ -344,7 +348,9 @@ impl Sale {
                 self.schedule(Request::Reverse, at);
             }
             other if horizon => {
-                let no = "not reversed: WeChat never showed the order to be this sale's (its micropay answer was lost), so it may be another till's order under the same number";
+                let no = format!(
+                    "{NOT_PROVEN} (its micropay answer was lost), so it may be another till's order under the same number"
+                );
                 self.note(format!("{}; {no}", other.label()));
                 let why = format!(
                     "{}; {no}; WeChat closes an unpaid order by itself",
