@@ -260,10 +260,16 @@ fn a_copied_till_never_reverses_an_order_it_cannot_prove_its_own() {
     assert_eq!(two["status"], "unresolved", "{two}");
     // It says why it did not reverse, in both languages.
     assert!(
-        two["message"].as_str().unwrap().contains("does not reverse the order"),
+        two["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not reverse the order"),
         "{two}"
     );
-    assert!(two["message_zh"].as_str().unwrap().contains("不撤销"), "{two}");
+    assert!(
+        two["message_zh"].as_str().unwrap().contains("不撤销"),
+        "{two}"
+    );
     let order = h.order(&no);
     assert_eq!(
         order.requests.get("reverse"),

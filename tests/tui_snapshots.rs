@@ -48,6 +48,21 @@ fn waiting(h: &mut Harness) {
     );
 }
 
+/// The password wait of a sale whose micropay answer was lost (nothing proves the order its
+/// own, so the countdown does not end in a reverse).
+fn password_unproven(h: &mut Harness) {
+    waiting(h);
+    h.send_after(
+        5,
+        Msg::Sale(Progress::WaitingForPassword {
+            out_trade_no: "till-1-20260102101500001".into(),
+            remaining: Duration::from_secs(21),
+            queries: 2,
+            reverses: false,
+        }),
+    );
+}
+
 fn password(h: &mut Harness) {
     waiting(h);
     h.send_after(
@@ -253,30 +268,10 @@ fn waiting_screens() {
     });
     // The micropay's answer was lost, the order shows USERPAYING: the countdown does not
     // promise a reverse.
-    snap("waiting_password_unproven", false, |h| {
-        waiting(h);
-        h.send_after(
-            5,
-            Msg::Sale(Progress::WaitingForPassword {
-                out_trade_no: "till-1-20260102101500001".into(),
-                remaining: Duration::from_secs(21),
-                queries: 2,
-                reverses: false,
-            }),
-        );
-    });
+    snap("waiting_password_unproven", false, password_unproven);
     // Esc there: the question does not promise a reverse either.
     snap("waiting_confirm_cancel_unproven", false, |h| {
-        waiting(h);
-        h.send_after(
-            5,
-            Msg::Sale(Progress::WaitingForPassword {
-                out_trade_no: "till-1-20260102101500001".into(),
-                remaining: Duration::from_secs(21),
-                queries: 2,
-                reverses: false,
-            }),
-        );
+        password_unproven(h);
         h.key(Key::Esc);
     });
     // The micropay's answer was lost: not reversed, WeChat is asked until it settles it.
