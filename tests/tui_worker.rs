@@ -11,7 +11,7 @@ use paycode::authcode::AuthCode;
 use paycode::checkout::{CancelToken, Progress, Status, Till};
 use paycode::journal::SaleState;
 use paycode::money::Fen;
-use paycode::tui::app::{Msg, TillCmd};
+use paycode::tui::app::{Msg, NetHealth, TillCmd};
 use paycode::tui::worker;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -212,4 +212,62 @@ fn the_pending_screens_accept_keeps_a_late_payment() {
     assert_eq!(h.sale(&no).state, SaleState::Paid);
     let order = h.order(&no);
     assert_eq!((order.charged, order.refunded), (330, 0), "{order:?}");
+}
+
+/// Issue 15: the network light said OK (its probe reaches the host) while every call to WeChat
+/// failed. The latest real call decides: a sale whose calls all get HTTP 502 turns it red, and
+/// a later successful call turns it green again.
+#[test]
+fn the_network_light_follows_the_calls_not_only_the_probe() {
+    let h = Harness::with(Timing {
+        password_timeout: "300ms",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(Opts {
+        password_timeout: "300ms",
+        reverse_max_attempts: 2,
+        ..Opts::default()
+    });
+    for path in ["/pay/micropay", "/pay/orderquery", REVERSE] {
+        p.tamper(path, Tamper::Status(502), 10_000);
+    }
+    let cfg = h.config();
+    let codes = [h.code("normal"), h.code("normal")];
+    let lights = h.rt.block_on(async {
+        let till = Till::open(cfg).await.unwrap();
+        let (job_tx, job_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+        let w = worker::run_every(till, job_rx, tx, Duration::from_millis(10));
+        let cashier = async {
+            let mut lights = Vec::new();
+            for (i, code) in codes.iter().enumerate() {
+                if i == 1 {
+                    p.clear();
+                }
+                let sale = TillCmd::StartSale {
+                    amount: Fen(100),
+                    code: AuthCode::parse(code).unwrap(),
+                };
+                job_tx.send((sale, CancelToken::new())).unwrap();
+                // The light after the sale: the first message about the network once it ended.
+                let mut done = false;
+                loop {
+                    match rx.recv().await.unwrap().0 {
+                        Msg::Sale(Progress::Done(_)) => done = true,
+                        Msg::Network(n) if done => {
+                            lights.push(n);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            drop(job_tx);
+            lights
+        };
+        let ((), out) = tokio::join!(w, cashier);
+        out
+    });
+    assert_eq!(lights[0], NetHealth::Down, "every call failed: {lights:?}");
+    assert!(matches!(lights[1], NetHealth::Ok(_)), "{lights:?}");
 }

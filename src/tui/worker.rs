@@ -131,7 +131,9 @@ pub async fn run_every(
         };
         let Some(job) = job else { return };
         let (cmd, cancel) = job;
+        let since = Instant::now();
         perform(&mut till, cmd, &cancel, &tx).await;
+        light_after(&till, since, &tx);
     }
 }
 
@@ -364,20 +366,28 @@ fn export_day(till: &Till, day: Date) -> Result<String, Words> {
     Ok(path.display().to_string())
 }
 
-/// Time a HEAD to the API host (also keeps the connection warm).
+/// Time a HEAD to the API host (also keeps the connection warm); the light it sends also
+/// weighs the latest real call (`NetHealth::of`).
 async fn probe(till: &Till, tx: &Outbox) -> Option<Duration> {
     let start = Instant::now();
     let ok = till.client().warm_up().await.is_ok();
-    let took = start.elapsed();
-    send(
-        tx,
-        Msg::Network(if ok {
-            NetHealth::Ok(took)
-        } else {
-            NetHealth::Down
-        }),
-    );
-    ok.then_some(took)
+    let took = ok.then(|| start.elapsed());
+    send(tx, Msg::Network(NetHealth::of(last_call(till), Some(took))));
+    took
+}
+
+/// The latest call to WeChat as the light reads it: (how long ago, how long it took, ok).
+fn last_call(till: &Till) -> Option<(Duration, Duration, bool)> {
+    till.client()
+        .last_call()
+        .map(|c| (c.at.elapsed(), c.took, c.ok))
+}
+
+/// After a command: the light from its calls, if it made any.
+fn light_after(till: &Till, since: Instant, tx: &Outbox) {
+    if till.client().last_call().is_some_and(|c| c.at >= since) {
+        send(tx, Msg::Network(NetHealth::of(last_call(till), None)));
+    }
 }
 
 async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
@@ -387,10 +397,10 @@ async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
     let clock_skew_secs = health.clock_skew_secs;
     send(
         tx,
-        Msg::Network(match &api_latency {
-            Ok(d) => NetHealth::Ok(*d),
-            Err(_) => NetHealth::Down,
-        }),
+        Msg::Network(NetHealth::of(
+            last_call(till),
+            Some(api_latency.as_ref().ok().copied()),
+        )),
     );
     let cfg = till.config();
     let api_host = till

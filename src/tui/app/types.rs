@@ -108,6 +108,28 @@ pub enum NetHealth {
     Down,
 }
 
+/// How long a failed call keeps the light red although the probe reaches the host.
+pub const CALL_FAILURE_SHOWN: Duration = Duration::from_secs(60);
+
+impl NetHealth {
+    /// The light from the latest call to WeChat (`(age, took, ok)`) and, when one was made
+    /// just now, the probe (`Some(None)`: it failed). A host that answers the probe while its
+    /// calls fail is not OK: a call that failed less than [`CALL_FAILURE_SHOWN`] ago decides.
+    pub fn of(
+        last_call: Option<(Duration, Duration, bool)>,
+        probe: Option<Option<Duration>>,
+    ) -> NetHealth {
+        match (last_call, probe) {
+            (Some((age, _, false)), _) if age < CALL_FAILURE_SHOWN => NetHealth::Down,
+            (_, Some(Some(latency))) => NetHealth::Ok(latency),
+            (_, Some(None)) => NetHealth::Down,
+            (Some((_, took, true)), None) => NetHealth::Ok(took),
+            (Some((_, _, false)), None) => NetHealth::Down,
+            (None, None) => NetHealth::Unknown,
+        }
+    }
+}
+
 /// What start-up recovery did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecoveryReport {
@@ -136,4 +158,33 @@ pub struct DiagInfo {
     pub cert_days: Option<Result<i64, String>>,
     /// Seconds the server's clock is ahead of ours (from its `Date` header).
     pub clock_skew_secs: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_light_is_red_while_a_recent_call_failed() {
+        let ms = Duration::from_millis;
+        let failed = |age| Some((age, ms(900), false));
+        // The probe answers, but the last call failed 5 s ago: red.
+        assert_eq!(
+            NetHealth::of(failed(ms(5000)), Some(Some(ms(3)))),
+            NetHealth::Down
+        );
+        // A minute later the probe decides again.
+        assert_eq!(
+            NetHealth::of(failed(CALL_FAILURE_SHOWN), Some(Some(ms(3)))),
+            NetHealth::Ok(ms(3))
+        );
+        assert_eq!(NetHealth::of(None, Some(None)), NetHealth::Down);
+        // After a command: its last call's outcome.
+        assert_eq!(
+            NetHealth::of(Some((ms(1), ms(40), true)), None),
+            NetHealth::Ok(ms(40))
+        );
+        assert_eq!(NetHealth::of(failed(ms(1)), None), NetHealth::Down);
+        assert_eq!(NetHealth::of(None, None), NetHealth::Unknown);
+    }
 }

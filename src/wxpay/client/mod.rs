@@ -163,6 +163,16 @@ pub struct Client {
     choice: Mutex<HostChoice>,
     timeout: Duration,
     max_reply_bytes: usize,
+    /// How the latest call went (the cashier screen's network light reads it).
+    last: Mutex<Option<LastCall>>,
+}
+
+/// The outcome of one call to WeChat: when it ended, how long it took, whether a 2xx reply came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastCall {
+    pub at: Instant,
+    pub took: Duration,
+    pub ok: bool,
 }
 
 impl Client {
@@ -203,14 +213,28 @@ impl Client {
             choice: Mutex::new(HostChoice::default()),
             timeout: s.timeout,
             max_reply_bytes: s.max_reply_bytes,
+            last: Mutex::new(None),
         })
+    }
+
+    /// How the latest call (not the warm-up probe) went, if one was made.
+    pub fn last_call(&self) -> Option<LastCall> {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Posts `xml` to `ep` and returns the 2xx reply. With a backup host, a failed try may be
     /// repeated once on the other host (`failover::failover_reason`), and after the backup
     /// answered for the primary it goes first for [`STICKY_PERIOD`].
     pub async fn post(&self, ep: Endpoint, xml: String) -> Result<RawReply, TransportError> {
-        self.post_at(ep, xml, Instant::now()).await
+        let start = Instant::now();
+        let result = self.post_at(ep, xml, start).await;
+        let done = LastCall {
+            at: Instant::now(),
+            took: start.elapsed(),
+            ok: result.is_ok(),
+        };
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(done);
+        result
     }
 
     /// [`Client::post`] with the moment that decides which host goes first and when a
