@@ -263,6 +263,22 @@ fn waiting_screens() {
             Msg::Sale(Progress::Reversing {
                 out_trade_no: "till-1-20260102101500001".into(),
                 attempt: 2,
+                remaining: None,
+            }),
+        );
+    });
+    // Issue 15: after Esc the screen says why it still waits (WeChat's 15 s floor) with a
+    // timer, and the Esc hint is gone.
+    snap("waiting_cancelling_floor", false, |h| {
+        password(h);
+        h.key(Key::Esc);
+        h.key(Key::Enter);
+        h.send_after(
+            5,
+            Msg::Sale(Progress::Reversing {
+                out_trade_no: "till-1-20260102101500001".into(),
+                attempt: 0,
+                remaining: Some(Duration::from_secs(9)),
             }),
         );
     });

@@ -222,6 +222,7 @@ fn countdown_follows_the_runner() {
         Msg::Sale(Progress::Reversing {
             out_trade_no: "till-1-1".into(),
             attempt: 1,
+            remaining: None,
         }),
     );
     assert_eq!(h.app.deadline(), None);
@@ -259,6 +260,7 @@ fn esc_asks_to_confirm_then_cancels() {
         Msg::Sale(Progress::Reversing {
             out_trade_no: "till-1-1".into(),
             attempt: 1,
+            remaining: None,
         }),
     );
     let cmds = h.send_after(

@@ -131,6 +131,24 @@ pub fn progress(p: &Progress, lang: Language) -> String {
         (Progress::Querying { queries, .. }, Language::Zh) => {
             format!("结果未知,正在查询微信支付(已查询 {queries} 次)")
         }
+        (
+            Progress::Reversing {
+                remaining: Some(r), ..
+            },
+            Language::En,
+        ) => format!(
+            "cancelling the payment: the reverse goes out in {}s (WeChat takes it only 15 s after the payment, or after a pause between tries)",
+            r.as_secs().max(1)
+        ),
+        (
+            Progress::Reversing {
+                remaining: Some(r), ..
+            },
+            Language::Zh,
+        ) => format!(
+            "正在取消交易:{} 秒后发起撤销(微信要求付款 15 秒后才能撤销,或为重试间隔)",
+            r.as_secs().max(1)
+        ),
         (Progress::Reversing { attempt, .. }, Language::En) => {
             format!("cancelling the payment (reverse attempt {attempt})")
         }
@@ -274,6 +292,13 @@ mod tests {
             queries,
             reverses: false,
         };
+        let floor = Progress::Reversing {
+            out_trade_no: "T".into(),
+            attempt: 0,
+            remaining: Some(std::time::Duration::from_millis(8_200)),
+        };
+        assert!(progress(&floor, Language::En).contains("in 8s (WeChat takes it only 15 s"));
+        assert!(progress(&floor, Language::Zh).contains("8 秒后发起撤销"));
         assert!(progress(&lost, Language::En).contains("not reversed"));
         assert!(progress(&lost, Language::Zh).contains("不撤销"));
     }

@@ -41,8 +41,13 @@ pub enum Progress {
         queries: u32,
         reverses: bool,
     },
-    /// Reversing (撤销): `attempt` reverse calls so far.
-    Reversing { out_trade_no: String, attempt: u32 },
+    /// Reversing (撤销): `attempt` reverse calls so far; the next one goes out in `remaining`
+    /// when it waits (WeChat's 15 s floor after the payment, or the pause between tries).
+    Reversing {
+        out_trade_no: String,
+        attempt: u32,
+        remaining: Option<Duration>,
+    },
     /// The sale must end but nothing proves the order is this till's (the micropay's answer was
     /// lost), so it is not reversed: WeChat is asked until it settles or closes the order, at
     /// most `remaining` more (then unresolved).

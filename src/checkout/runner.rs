@@ -714,6 +714,10 @@ fn progress_of(sale: &Sale, ctx: &SaleCtx, now: super::flow::Millis) -> Option<P
         Phase::Reversing { attempt } => Progress::Reversing {
             out_trade_no: no,
             attempt,
+            remaining: sale
+                .deadline()
+                .map(|d| until(d, now))
+                .filter(|r| !r.is_zero()),
         },
         Phase::Confirming { until: end } => Progress::Confirming {
             out_trade_no: no,

@@ -36,6 +36,7 @@ texts! {
     KeysSale => "Enter next · Tab code field · Esc clear · F1 help · F2 history · F3 pending · F4 refund · F5 diagnostics · F6 中文",
         "Enter 下一步 · Tab 付款码输入 · Esc 清除 · F1 帮助 · F2 流水 · F3 待处理 · F4 退款 · F5 诊断 · F6 English";
     KeysWaiting => "Esc cancel the sale (asks to confirm)", "Esc 取消交易(需确认)";
+    KeysSettling => "Settling the sale with WeChat: wait for the result", "正在与微信确认该笔交易:请等待结果";
     KeysResult => "Enter next sale", "Enter 下一笔";
     KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
     KeysBack => "Esc back to sale", "Esc 返回收款";
@@ -66,6 +67,7 @@ texts! {
     ReverseAttempt => "Reverse attempt {0}", "第 {0} 次撤销";
     ReverseIn => "Reverse in {0} s if the customer does not pay", "若顾客未付款,{0} 秒后自动撤销";
     WaitIn => "Waiting {0} s more for the customer, then asking WeChat", "继续等待顾客 {0} 秒,之后向微信查询";
+    ReversingIn => "Reverse in {0} s (WeChat: not sooner than 15 s after payment)", "{0} 秒后撤销(微信要求付款 15 秒后才能撤销)";
     ConfirmingIn => "At most {0} s more; then it goes on the pending list", "最多再等 {0} 秒,之后转入待处理列表";
     DoNotHandOver => "Do not hand over goods yet", "请勿交付商品";
     ConfirmCancelTitle => "Cancel this sale?", "取消这笔交易?";

@@ -456,11 +456,13 @@ mod tests {
         assert_eq!(
             progress_of(Progress::Reversing {
                 out_trade_no: no(),
-                attempt: 2
+                attempt: 2,
+                remaining: None,
             }),
             Some(Progress::Reversing {
                 out_trade_no: no(),
-                attempt: 2
+                attempt: 2,
+                remaining: None,
             })
         );
         let outcome = Outcome {

@@ -248,9 +248,11 @@ impl App {
                 w.queries = queries;
                 w.reverses = reverses;
             }
-            Progress::Reversing { attempt, .. } => {
+            Progress::Reversing {
+                attempt, remaining, ..
+            } => {
                 w.phase = WaitPhase::Reversing { attempt };
-                w.deadline = None;
+                w.deadline = remaining.map(|r| now + r);
                 w.confirm_cancel = false;
             }
             Progress::Confirming { remaining, .. } => {

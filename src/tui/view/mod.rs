@@ -13,7 +13,7 @@ mod sale;
 mod status;
 mod waiting;
 
-use super::app::{App, Level, Screen, Stage};
+use super::app::{App, Level, Screen, Stage, WaitPhase};
 use super::i18n::{T, tr};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -88,6 +88,13 @@ pub fn view(app: &App, f: &mut Frame) {
 fn key_hint(app: &App) -> T {
     match (app.screen, &app.stage) {
         (Screen::Sale, Stage::Entry) => T::KeysSale,
+        // Once cancelling (or settling without the customer), Esc does nothing more: say so.
+        (Screen::Sale, Stage::Waiting(w))
+            if w.cancelling
+                || matches!(w.phase, WaitPhase::Reversing { .. } | WaitPhase::Confirming) =>
+        {
+            T::KeysSettling
+        }
         (Screen::Sale, Stage::Waiting(_)) => T::KeysWaiting,
         (Screen::Sale, Stage::Result(r)) if r.rescan() => T::KeysResultRescan,
         (Screen::Sale, Stage::Result(_)) => T::KeysResult,

@@ -58,6 +58,7 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
     if let Some(left) = w.remaining(app.now) {
         let label = match w.phase {
             WaitPhase::Confirming => T::ConfirmingIn,
+            WaitPhase::Reversing { .. } => T::ReversingIn,
             _ if !w.reverses => T::WaitIn,
             _ => T::ReverseIn,
         };
