@@ -327,3 +327,37 @@ fn refund_of_the_rest_while_a_partial_refund_is_processing_refunds_the_rest() {
     assert_eq!(order.refunds.len(), 2, "{order:?}");
     assert_eq!(order.refunded + order.refund_pending, 2000, "{order:?}");
 }
+
+/// Issue 15: `paycode backup FILE` makes a consistent copy of the journal, also while another
+/// paycode process holds the till (here: a sale waiting for the password), never overwrites a
+/// file, and the copy is private to its owner.
+#[test]
+fn backup_copies_the_journal_while_a_sale_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let (r, v) = h.pay("4.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let paid = v["out_trade_no"].as_str().unwrap().to_string();
+    let mut waiting = h.spawn(&[
+        "pay",
+        "--amount",
+        "2.00",
+        "--code",
+        &h.code("password_never"),
+        "--json",
+    ]);
+    h.wait_for_open_sale(&mut waiting, paycode::journal::SaleState::Submitted);
+    let file = h.dir.path().join("copy.db");
+    let out = h.run(&["backup", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["sales"], 2, "{}", out.stdout);
+    let copy = paycode::journal::Journal::open(&file).unwrap();
+    assert_eq!(copy.sale(&paid).unwrap().unwrap().state, SaleState::Paid);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let again = h.run(&["backup", file.to_str().unwrap(), "--json"]);
+    assert_eq!(again.code, 3, "{}", again.stdout);
+    assert!(again.json()["message"].as_str().unwrap().contains("exists"));
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+}

@@ -17,11 +17,11 @@ pub fn run(config_path: &Path) -> ExitCode {
         // Scripts and POS integrations land here: point them at the headless commands.
         errln!(
             "paycode: the cashier screen needs a terminal. Headless commands: pay, query, \
-             accept, reverse, refund, history, reconcile, recover, check, config, simulate, \
+             accept, reverse, refund, history, backup, reconcile, recover, check, config, simulate, \
              scanners, scan-test (paycode --help)."
         );
         errln!(
-            "paycode:收银界面需要在终端中运行。可用命令:pay、query、accept、reverse、refund、history、reconcile、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
+            "paycode:收银界面需要在终端中运行。可用命令:pay、query、accept、reverse、refund、history、backup、reconcile、recover、check、config、simulate、scanners、scan-test(paycode --help)。"
         );
         return ExitCode::from(REFUSED);
     }

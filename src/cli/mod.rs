@@ -1,5 +1,6 @@
 //! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
 //! their own files; this one holds what they share (config, runtime, till, output).
+mod backup;
 mod cashier;
 mod check;
 mod history;
@@ -49,6 +50,8 @@ pub enum Command {
     Refund(refund::RefundArgs),
     /// Sales of one Beijing-time day with totals by state.
     History(history::HistoryArgs),
+    /// Write a consistent copy of the journal (safe while paycode runs).
+    Backup(backup::BackupArgs),
     /// Compare this till's journal with WeChat's statement of a day: exit 0 agrees, 1 differences.
     Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Some(Command::Accept(args)) => pay::accept(&cli.config, &args),
         Some(Command::Refund(args)) => refund::run(&cli.config, &args),
         Some(Command::History(args)) => history::run(&cli.config, &args),
+        Some(Command::Backup(args)) => backup::run(&cli.config, &args),
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),

@@ -5,6 +5,7 @@
 //! failed commit is returned to the caller, which must stop taking sales (no retry-as-if-fine).
 //! Times are parameters (`at_ms`, Unix milliseconds) so the module never reads the clock.
 
+mod backup;
 mod checkpoint;
 pub mod export;
 mod history;
