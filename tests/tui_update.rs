@@ -967,3 +967,10 @@ fn refused_sale_goes_back_to_entry_with_the_reason() {
     );
     assert_eq!(h.app.entry.amount, "12.50", "the amount stays for a retry");
 }
+
+#[test]
+fn f6_asks_to_keep_the_language_for_the_next_start() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.key(Key::F(6)), vec![Cmd::SaveLanguage(Language::Zh)]);
+    assert_eq!(h.app.lang, Language::Zh);
+}

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod i18n;
+pub mod prefs;
 pub mod runtime;
 pub mod terminal;
 pub mod view;

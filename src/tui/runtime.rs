@@ -94,6 +94,7 @@ async fn ui_loop(
                     let _ = o.write_all(b"\x07").and_then(|()| o.flush());
                 }
                 Cmd::Audit(line) => tracing::warn!(target: "audit", "{line}"),
+                Cmd::SaveLanguage(lang) => super::prefs::save_language(&cfg, lang),
                 Cmd::CancelSale => {
                     if let Some(c) = &cancel {
                         c.cancel();

@@ -91,6 +91,8 @@ pub enum Cmd {
     Quit,
     /// A line for the log that a manager should see later (a wrong manager PIN; never the PIN).
     Audit(String),
+    /// Remember the screen language for the next start (F6).
+    SaveLanguage(Language),
 }
 
 /// What the till task does for the app; results come back as `Msg`s.
@@ -383,6 +385,8 @@ impl App {
             Key::F(6) => {
                 self.lang = other(self.lang);
                 self.notice = Some(Notice::info(NoticeText::T(T::LanguageSwitched)));
+                // Kept for the next start (the cashier's choice outlives a restart).
+                out.push(Cmd::SaveLanguage(self.lang));
                 return;
             }
             Key::F(1) | Key::Char('?') => {
