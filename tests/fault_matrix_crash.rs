@@ -88,7 +88,7 @@ fn kill_after_the_intent_commit_before_sending_recovers_not_charged() {
         "{item}"
     );
     assert!(
-        item["message"].as_str().unwrap().contains("never reached")
+        item["message"].as_str().unwrap().contains("did not reach")
             || item["message"].as_str().unwrap().contains("not charged"),
         "{item}"
     );

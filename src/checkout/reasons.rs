@@ -158,8 +158,8 @@ const TABLE: &[(&str, Text, Text)] = &[
     (
         "ORDERNOTEXIST",
         Text {
-            en: "the payment never reached WeChat",
-            zh: "该支付请求未到达微信支付",
+            en: "WeChat has no such order: the payment did not reach it (if it still arrives late, paycode returns it)",
+            zh: "微信没有该订单:支付请求未到达微信(若之后迟到扣款,paycode 会退回)",
         },
         START_AGAIN,
     ),

@@ -141,7 +141,9 @@ pub async fn close_failures(
                 schedule.settled(&row.out_trade_no);
                 out.push(*r);
             }
-            Closed::NotYet => schedule.failed_again(&row.out_trade_no, till.clock.now()),
+            Closed::NotYet | Closed::Watching => {
+                schedule.failed_again(&row.out_trade_no, till.clock.now())
+            }
         }
     }
     Ok(out)
@@ -156,6 +158,9 @@ pub enum Closed {
     Changed(Box<Recovered>),
     /// No verified answer yet, or WeChat's 15 s floor has not passed (when not waiting for it).
     NotYet,
+    /// Still no such order, within the day a late micropay could still create it: not charged
+    /// now; asked about again later.
+    Watching,
 }
 
 /// Close one definite failure: one orderquery; verified not charged closes it as it is; paid or
@@ -173,7 +178,8 @@ pub async fn close_one(
     let (reply, _) = exchange(till, &ctx, Request::OrderQuery).await;
     let (line, err_code) = super::adapter::describe(&reply);
     let at = till.clock.unix_ms();
-    match closing::after_query(&reply) {
+    let young = at < row.created_ms.saturating_add(closing::NOTEXIST_WATCH_MS);
+    match closing::after_query(&reply, young) {
         Closing::Closed => {
             let detail = format!("closing query {line}: verified closed");
             if let Err(e) = till
@@ -185,6 +191,7 @@ pub async fn close_one(
             Ok(Closed::Yes)
         }
         Closing::Later => Ok(Closed::NotYet),
+        Closing::Watch => Ok(Closed::Watching),
         Closing::Reverse if at < row.created_ms + floor_ms(till) && !wait => Ok(Closed::NotYet),
         Closing::Reverse => {
             let floor_at = row.created_ms + floor_ms(till);

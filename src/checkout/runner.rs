@@ -246,7 +246,9 @@ async fn close_earlier(
             continue;
         }
         match close_one(till, row, true, progress).await? {
-            Closed::Yes => {}
+            // Not charged now (no such order yet): the new attempt may go ahead; the closing
+            // rounds keep asking and return a payment that lands late.
+            Closed::Yes | Closed::Watching => {}
             Closed::Changed(r) if r.outcome.status() != super::Status::Unresolved => {
                 closed.push(*r);
             }

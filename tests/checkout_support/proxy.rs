@@ -40,6 +40,9 @@ pub enum Tamper {
     Unreached(u16),
     /// Do not forward, never answer: a black-holed request (the client times out).
     Hang,
+    /// Close the client's connection without an answer, and pass the request on this much
+    /// later: a gateway that accepted it delivers it late.
+    Late(Duration),
 }
 
 struct Rule {
@@ -224,6 +227,12 @@ async fn serve(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return;
         }
+        if let Some(Tamper::Late(after)) = tamper {
+            drop(io);
+            tokio::time::sleep(after).await;
+            let _ = upstream_call(upstream, "POST", &req.path, &req.body).await;
+            return;
+        }
         if let Some(Tamper::Unreached(code)) = tamper {
             if !reply(&mut io, code, b"").await {
                 return;
@@ -238,7 +247,7 @@ async fn serve(
             None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
             Some(Tamper::Status(code) | Tamper::Unreached(code)) => reply(&mut io, code, b"").await,
-            Some(Tamper::Hang) => return,
+            Some(Tamper::Hang | Tamper::Late(_)) => return,
             Some(Tamper::HalfBody) => reply(&mut io, status, &body[..body.len() / 2]).await,
             Some(Tamper::Resign(edit)) => {
                 let mut f = decode(&body).unwrap();

@@ -16,7 +16,19 @@ pub enum Closing {
     /// order under the number this sale's (WeChat sends the sale's tag only with a payment), so
     /// it is never reversed; WeChat closes an unpaid order by itself after about 45 s.
     Later,
+    /// Still no such order, for a sale that ended on "no such order" less than
+    /// [`NOTEXIST_WATCH_MS`] ago: not charged now, but a micropay delivered late could still
+    /// create it, so it is asked about again (a new attempt for its ref may go ahead).
+    Watch,
 }
+
+/// How long a sale that ended on "no such order" stays on the closing list: a micropay held
+/// by a gateway and delivered late can still charge the customer after the till said "not
+/// charged" (second review of stop 20, F1). A day covers any delivery delay seen in practice.
+pub const NOTEXIST_WATCH_MS: i64 = 24 * 3600 * 1000;
+
+/// The `err_code` of a sale that ended because WeChat had no such order.
+const NOTEXIST: &str = "ORDERNOTEXIST";
 
 /// True for a sale that ended not charged on the micropay's own answer (a Rescan or Failed
 /// code, no query or reverse after it): nothing verified that the order is closed. A refusal
@@ -29,12 +41,19 @@ pub fn needs_closing(summary: &Summary) -> bool {
         Some(Final::Failed { err_code, .. })
             if matches!(classify(err_code), ErrClass::Rescan | ErrClass::Failed)
     );
-    direct && definite
+    // "No such order" is WeChat's answer of the moment, not a closed order (row 78).
+    let notexist = matches!(
+        &summary.outcome,
+        Some(Final::Failed { err_code, .. }) if err_code == NOTEXIST
+    );
+    (direct && definite) || notexist
 }
 
-/// The confirming query's answer.
-pub fn after_query(reply: &Reply) -> Closing {
+/// The confirming query's answer; `young`: the sale was made less than [`NOTEXIST_WATCH_MS`]
+/// ago, so "no such order" is not final yet.
+pub fn after_query(reply: &Reply, young: bool) -> Closing {
     match reply {
+        Reply::QueryNotExist if young => Closing::Watch,
         Reply::QueryNotExist | Reply::NotOurs { .. } => Closing::Closed,
         Reply::QueryState { state, .. } => match state {
             TradeState::Closed | TradeState::Revoked | TradeState::PayError => Closing::Closed,
@@ -90,6 +109,8 @@ mod tests {
         let mut paid = summary("NOTENOUGH", 0);
         paid.outcome = None;
         assert!(!needs_closing(&paid));
+        // A sale that ended on "no such order", however it got there, stays on the list.
+        assert!(needs_closing(&summary("ORDERNOTEXIST", 4)));
     }
 
     #[test]
@@ -98,9 +119,13 @@ mod tests {
             state: s,
             payment: None,
         };
-        assert_eq!(after_query(&st(TradeState::PayError)), Closing::Closed);
-        assert_eq!(after_query(&st(TradeState::Revoked)), Closing::Closed);
-        assert_eq!(after_query(&Reply::QueryNotExist), Closing::Closed);
+        assert_eq!(
+            after_query(&st(TradeState::PayError), true),
+            Closing::Closed
+        );
+        assert_eq!(after_query(&st(TradeState::Revoked), true), Closing::Closed);
+        assert_eq!(after_query(&Reply::QueryNotExist, false), Closing::Closed);
+        assert_eq!(after_query(&Reply::QueryNotExist, true), Closing::Watch);
         let paid = Reply::QueryState {
             state: TradeState::Success,
             payment: Some(Payment {
@@ -109,12 +134,15 @@ mod tests {
                 time_end: String::new(),
             }),
         };
-        assert_eq!(after_query(&paid), Closing::Reverse);
-        assert_eq!(after_query(&st(TradeState::NotPay)), Closing::Later);
-        assert_eq!(after_query(&st(TradeState::UserPaying)), Closing::Later);
+        assert_eq!(after_query(&paid, false), Closing::Reverse);
+        assert_eq!(after_query(&st(TradeState::NotPay), true), Closing::Later);
+        assert_eq!(
+            after_query(&st(TradeState::UserPaying), true),
+            Closing::Later
+        );
         let unknown = Reply::Unknown {
             why: "timeout".into(),
         };
-        assert_eq!(after_query(&unknown), Closing::Later);
+        assert_eq!(after_query(&unknown, true), Closing::Later);
     }
 }
