@@ -190,6 +190,7 @@ fn plans_are_a_function_of_the_seed_and_cover_the_schedule_space() {
                     Fault::Recall => "recall",
                     Fault::DropBefore => "drop_before",
                     Fault::FalseDecline => "false_decline",
+                    Fault::Decline => "decline",
                 });
             }
             crashes += u32::from(s.crash_at.is_some());
@@ -205,7 +206,7 @@ fn plans_are_a_function_of_the_seed_and_cover_the_schedule_space() {
         scenarios().len(),
         "every customer scenario"
     );
-    assert_eq!(fault_kinds.len(), 10, "every fault kind: {fault_kinds:?}");
+    assert_eq!(fault_kinds.len(), 11, "every fault kind: {fault_kinds:?}");
     assert!(crashes > 0 && cancels > 0 && eager > 0 && recovery_crashes > 0);
 }
 

@@ -643,3 +643,47 @@ fn a_decline_that_hid_a_payment_is_returned_even_past_the_reverse_window() {
     assert_eq!(list[0]["out_trade_no"], no.as_str(), "{j}");
     returned_by_one_refund(&h, &no, 1000);
 }
+
+/// Row 79 (second review of stop 20, F3): a signed refund refusal (NOTENOUGH) that WeChat did
+/// not mean: the refund was made. paycode recorded it refused, a later "refund the rest" asked
+/// for the whole sale again, and a cashier told "refused" might pay the customer in cash. A
+/// refusal is now confirmed with one refundquery of its number before it is believed.
+#[test]
+fn a_refund_refusal_is_confirmed_before_it_is_believed() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    let (r, v) = h.pay("20.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Refund));
+    let rf = h.run(&["refund", &no, "--amount", "8.00", "--json"]);
+    let j = rf.json();
+    assert_ne!(j["status"], "refused", "WeChat made it: {j}");
+    assert!(
+        matches!(j["status"].as_str(), Some("success" | "processing")),
+        "{j}"
+    );
+    // The rest is the rest: 12.00, not the whole sale again.
+    let rest = h.run(&["refund", &no, "--json"]);
+    assert_eq!(rest.json()["refund_fee"], 1200, "{}", rest.stdout);
+    let order = h.order(&no);
+    assert_eq!(order.refunded + order.refund_pending, 2000, "{order:?}");
+    assert_eq!(order.refunds.len(), 2, "{order:?}");
+    // Nothing left: refused before sending.
+    let none = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    assert_eq!(none.code, 3, "{}", none.stdout);
+
+    // A true decline (the request not applied; refundquery: no such refund) is still refused.
+    let (_, v) = h.pay("9.00", &h.code("normal"));
+    let other = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.add_fault(Fault::Decline, 1, Some(Endpoint::Refund));
+    let rf = h.run(&["refund", &other, "--json"]);
+    let j = rf.json();
+    assert_eq!((rf.code, j["status"].as_str()), (1, Some("refused")), "{j}");
+    assert_eq!(h.order(&other).refunded + h.order(&other).refund_pending, 0);
+    // Refused frees the amount: a new refund asks again for all 9.00.
+    let again = h.run(&["refund", &other, "--json"]);
+    assert_eq!(again.json()["refund_fee"], 900, "{}", again.stdout);
+}

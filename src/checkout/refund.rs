@@ -242,6 +242,13 @@ async fn send(
             },
         };
         tracing::info!(out_refund_no = %r.out_refund_no, attempt, state = ?state, err_code = err_code.as_deref().unwrap_or(""), "refund reply");
+        // A refusal is believed only once WeChat confirms no refund exists under the number:
+        // a signed decline can hide one that was made (FAULTS.md row 79).
+        if state == Some(RefundState::Refused) && !refusal_confirmed(till, r).await? {
+            tracing::warn!(out_refund_no = %r.out_refund_no, "refund refusal not confirmed by refundquery");
+            ask_once(till, r).await?;
+            return Ok(());
+        }
         if let Some(state) = state {
             let at = till.clock.unix_ms();
             till.journal.update_refund(
@@ -290,6 +297,21 @@ async fn follow(
 
 /// One refundquery for `r`; a verified answer that names it is recorded. Anything else (no
 /// reply, unsigned, REFUNDNOTEXIST) leaves it as it was.
+/// One refundquery of `r`'s number: true when WeChat verifies there is no such refund.
+async fn refusal_confirmed(till: &mut Till, r: &Refund) -> Result<bool, RefundError> {
+    let req = RefundQueryRequest {
+        by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
+    };
+    match till.call(&req).await {
+        Err(CallError::Request(e)) => Err(e.into()),
+        Ok(a) => Ok(matches!(
+            a.answer,
+            Ok(reply) if matches!(&reply.result, Err(biz) if biz.err_code == "REFUNDNOTEXIST")
+        )),
+        Err(CallError::Transport(_)) => Ok(false),
+    }
+}
+
 async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<(), RefundError> {
     let req = RefundQueryRequest {
         by: RefundRef::OutRefundNo(r.out_refund_no.clone()),

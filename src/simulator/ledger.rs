@@ -314,25 +314,32 @@ impl Sim {
         let mut reply = match check_common(f, &self.cfg.merchant) {
             Err(Refusal::Protocol(msg)) => SimReply::fail(msg),
             Err(Refusal::Business(st, code, des)) => self.answer(f, st, Some((code, &des)), vec![]),
-            Ok(_) if self.take_fault(ep, FaultPhase::Before).is_some() => SimReply::now(Body::Drop),
-            Ok(st) => {
-                let (reply, scenario_fault) = match ep {
-                    Endpoint::Micropay => self.micropay(f, st, now),
-                    Endpoint::OrderQuery => (self.orderquery(f, st, now), None),
-                    Endpoint::Reverse => (self.reverse(f, st, now), None),
-                    Endpoint::Refund => (self.refund(f, st, now), None),
-                    Endpoint::RefundQuery => (self.refundquery(f, st, now), None),
-                    Endpoint::DownloadBill => (self.downloadbill(f, now), None),
-                };
-                let fault = scenario_fault.or_else(|| self.take_fault(ep, FaultPhase::After));
-                match fault {
-                    Some(k) => self.apply_fault(reply, k, f, st),
-                    None => reply,
-                }
-            }
+            Ok(st) => match self.take_fault(ep, FaultPhase::Before) {
+                Some(Fault::Decline) => self.answer(f, st, Some(("NOTENOUGH", "余额不足")), vec![]),
+                Some(_) => SimReply::now(Body::Drop),
+                None => self.handle_applied(ep, f, st, now),
+            },
         };
         reply.delay += self.cfg.reply_delay;
         reply
+    }
+
+    /// A request that reached the simulated WeChat and is applied (its answer may still suffer
+    /// an After fault).
+    fn handle_applied(&mut self, ep: Endpoint, f: &Fields, st: SignType, now: SimTime) -> SimReply {
+        let (reply, scenario_fault) = match ep {
+            Endpoint::Micropay => self.micropay(f, st, now),
+            Endpoint::OrderQuery => (self.orderquery(f, st, now), None),
+            Endpoint::Reverse => (self.reverse(f, st, now), None),
+            Endpoint::Refund => (self.refund(f, st, now), None),
+            Endpoint::RefundQuery => (self.refundquery(f, st, now), None),
+            Endpoint::DownloadBill => (self.downloadbill(f, now), None),
+        };
+        let fault = scenario_fault.or_else(|| self.take_fault(ep, FaultPhase::After));
+        match fault {
+            Some(k) => self.apply_fault(reply, k, f, st),
+            None => reply,
+        }
     }
 
     /// A `return_code=SUCCESS` answer: common fields, `result_code` from `err`, then `extra`
@@ -492,7 +499,7 @@ impl Sim {
                     *wrong_sign = true;
                 }
             }
-            Fault::Recall | Fault::DropBefore => {}
+            Fault::Recall | Fault::DropBefore | Fault::Decline => {}
         }
         reply
     }

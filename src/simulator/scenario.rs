@@ -48,6 +48,9 @@ pub enum Fault {
     /// A signed `NOTENOUGH` refusal after the request was applied: WeChat's global POS guide
     /// warns that a `result_code=FAIL` may in rare cases hide a success (docs/simulator.md §3).
     FalseDecline,
+    /// A signed `NOTENOUGH` refusal and the request is NOT applied: a true decline (for a
+    /// refund: the merchant's balance is short).
+    Decline,
 }
 
 /// When a queued fault strikes.
@@ -65,7 +68,7 @@ impl Fault {
     /// When this fault strikes.
     pub fn phase(self) -> FaultPhase {
         match self {
-            Self::DropBefore => FaultPhase::Before,
+            Self::DropBefore | Self::Decline => FaultPhase::Before,
             Self::Recall => FaultPhase::Recall,
             _ => FaultPhase::After,
         }
@@ -84,6 +87,7 @@ impl Fault {
             "recall" => Self::Recall,
             "drop_before" => Self::DropBefore,
             "false_decline" => Self::FalseDecline,
+            "decline" => Self::Decline,
             _ => return None,
         })
     }
@@ -101,6 +105,7 @@ impl Fault {
             Self::Recall => ("recall", 0),
             Self::DropBefore => ("drop_before", 0),
             Self::FalseDecline => ("false_decline", 0),
+            Self::Decline => ("decline", 0),
         }
     }
 }

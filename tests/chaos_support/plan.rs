@@ -70,7 +70,7 @@ pub struct Plan {
 
 /// The fault kinds the simulator knows, `delay` with a simulated length.
 fn fault(rng: &mut Rng) -> Fault {
-    match rng.below(10) {
+    match rng.below(11) {
         // Simulated time (÷500 real): short, around the policy's waits, past the 80 ms
         // request timeout.
         0 => Fault::Delay(Duration::from_millis(match rng.below(3) {
@@ -86,6 +86,7 @@ fn fault(rng: &mut Rng) -> Fault {
         6 => Fault::WrongSign,
         7 => Fault::Recall,
         8 => Fault::FalseDecline,
+        9 => Fault::Decline,
         _ => Fault::DropBefore,
     }
 }
