@@ -267,6 +267,10 @@ fn waiting_screens() {
             }),
         );
     });
+    // Issue 15: the pending count is on the main screen, in the status line.
+    snap("entry_with_pending", false, |h| {
+        h.send_after(5, Msg::PendingCount(2));
+    });
     // Issue 15: after Esc the screen says why it still waits (WeChat's 15 s floor) with a
     // timer, and the Esc hint is gone.
     snap("waiting_cancelling_floor", false, |h| {

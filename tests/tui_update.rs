@@ -974,3 +974,14 @@ fn f6_asks_to_keep_the_language_for_the_next_start() {
     assert_eq!(h.key(Key::F(6)), vec![Cmd::SaveLanguage(Language::Zh)]);
     assert_eq!(h.app.lang, Language::Zh);
 }
+
+#[test]
+fn the_status_line_counts_the_pending_sales() {
+    let mut h = Harness::new(Language::En);
+    assert_eq!(h.app.pending_count, None);
+    h.send_after(1, Msg::PendingCount(3));
+    assert_eq!(h.app.pending_count, Some(3));
+    // The list itself, when loaded, is the count too.
+    h.send_after(1, Msg::Pending(vec![]));
+    assert_eq!(h.app.pending_count, Some(0));
+}

@@ -98,6 +98,7 @@ pub async fn run_every(
         send(&tx, Msg::JournalFailed(d.clone()));
     }
     probe(&till, &tx).await;
+    count_pending(&till, &tx);
     let mut schedule = RetrySchedule::new(idle, Duration::from_secs(600));
     loop {
         let job = tokio::select! {
@@ -134,6 +135,7 @@ pub async fn run_every(
         let since = Instant::now();
         perform(&mut till, cmd, &cancel, &tx).await;
         light_after(&till, since, &tx);
+        count_pending(&till, &tx);
     }
 }
 
@@ -172,6 +174,7 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) 
         );
         send(tx, Msg::Pending(list));
     }
+    count_pending(till, tx);
 }
 
 async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbox) {
@@ -381,6 +384,13 @@ fn last_call(till: &Till) -> Option<(Duration, Duration, bool)> {
     till.client()
         .last_call()
         .map(|c| (c.at.elapsed(), c.took, c.ok))
+}
+
+/// The pending list's length, for the status line.
+fn count_pending(till: &Till, tx: &Outbox) {
+    if let Ok(p) = pending(till) {
+        send(tx, Msg::PendingCount(p.len()));
+    }
 }
 
 /// After a command: the light from its calls, if it made any.

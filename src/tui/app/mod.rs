@@ -41,6 +41,8 @@ pub enum Msg {
     Sale(Progress),
     /// The result of a network probe: `Some(latency)` answered, `None` no answer.
     Network(NetHealth),
+    /// How many sales are on the pending list (unresolved), for the status line.
+    PendingCount(usize),
     /// Start-up recovery finished (or reports progress).
     Recovery(RecoveryReport),
     /// A day of history, for the history and refund screens.
@@ -163,6 +165,8 @@ pub struct App {
     pub scanners: Vec<StatusEvent>,
     /// Latest network probe.
     pub network: NetHealth,
+    /// Sales on the pending list, once the till task has counted them.
+    pub pending_count: Option<usize>,
     /// Set when the journal failed: no new sales.
     pub journal_error: Option<Words>,
     /// History screen state.
@@ -193,6 +197,7 @@ impl App {
             settled_later: None,
             scanners: Vec::new(),
             network: NetHealth::Unknown,
+            pending_count: None,
             journal_error: None,
             history: HistoryView::default(),
             pending: PendingView::default(),
@@ -297,6 +302,7 @@ impl App {
             Msg::ScannerStatus(ev) => self.scanner_status(ev),
             Msg::Sale(p) => self.progress(p, now, &mut out),
             Msg::Network(n) => self.network = n,
+            Msg::PendingCount(n) => self.pending_count = Some(n),
             Msg::Recovery(r) if r.done && r.resolved.is_empty() && r.still_pending == 0 => {
                 // Nothing to show: a notice, not a dialog the cashier must dismiss.
                 self.recovery = None;
@@ -325,7 +331,10 @@ impl App {
                     Err(e) => Notice::error(NoticeText::Failed(T::ExportFailed, e)),
                 })
             }
-            Msg::Pending(list) => self.pending.load(list),
+            Msg::Pending(list) => {
+                self.pending_count = Some(list.len());
+                self.pending.load(list);
+            }
             Msg::PendingDone {
                 out_trade_no,
                 result,

@@ -43,6 +43,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     } else {
         Span::styled(format!(" {} ", tr(lang, T::ModeLive)), neutral)
     };
-    let spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
+    let mut spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
+    // Unresolved sales are never out of sight: do not hand over their goods; F3 lists them.
+    if let Some(n) = app.pending_count.filter(|n| *n > 0) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!(" {} ", trf(lang, T::PendingCount, &[&n.to_string()])),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Magenta)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
