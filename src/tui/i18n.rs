@@ -33,8 +33,8 @@ texts! {
     ScreenRefund => "Refund", "退款";
     ScreenDiagnostics => "Diagnostics", "诊断";
     ScreenHelp => "Keys", "按键说明";
-    KeysSale => "Enter next · Tab code field · Esc clear · F1 help · F2 history · F3 pending · F4 refund · F5 diagnostics · F6 中文",
-        "Enter 下一步 · Tab 付款码输入 · Esc 清除 · F1 帮助 · F2 流水 · F3 待处理 · F4 退款 · F5 诊断 · F6 English";
+    KeysSale => "Enter next · Tab code field · Esc clear · F1 help · F2 history · F3 pending · F4 refund · F5 diagnostics · F6 中文 · F10 quit",
+        "Enter 下一步 · Tab 付款码输入 · Esc 清除 · F1 帮助 · F2 流水 · F3 待处理 · F4 退款 · F5 诊断 · F6 English · F10 退出";
     KeysWaiting => "Esc cancel the sale (asks to confirm)", "Esc 取消交易(需确认)";
     KeysSettling => "Settling the sale with WeChat: wait for the result", "正在与微信确认该笔交易:请等待结果";
     KeysResult => "Enter next sale", "Enter 下一笔";
