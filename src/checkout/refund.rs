@@ -244,9 +244,8 @@ async fn send(
         tracing::info!(out_refund_no = %r.out_refund_no, attempt, state = ?state, err_code = err_code.as_deref().unwrap_or(""), "refund reply");
         // A refusal is believed only once WeChat confirms no refund exists under the number:
         // a signed decline can hide one that was made (FAULTS.md row 79).
-        if state == Some(RefundState::Refused) && !refusal_confirmed(till, r).await? {
+        if state == Some(RefundState::Refused) && ask_once(till, r).await? != Asked::NoSuchRefund {
             tracing::warn!(out_refund_no = %r.out_refund_no, "refund refusal not confirmed by refundquery");
-            ask_once(till, r).await?;
             return Ok(());
         }
         if let Some(state) = state {
@@ -295,56 +294,58 @@ async fn follow(
     Ok(())
 }
 
-/// One refundquery for `r`; a verified answer that names it is recorded. Anything else (no
-/// reply, unsigned, REFUNDNOTEXIST) leaves it as it was.
-/// One refundquery of `r`'s number: true when WeChat verifies there is no such refund.
-async fn refusal_confirmed(till: &mut Till, r: &Refund) -> Result<bool, RefundError> {
-    let req = RefundQueryRequest {
-        by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
-    };
-    match till.call(&req).await {
-        Err(CallError::Request(e)) => Err(e.into()),
-        Ok(a) => Ok(matches!(
-            a.answer,
-            Ok(reply) if matches!(&reply.result, Err(biz) if biz.err_code == "REFUNDNOTEXIST")
-        )),
-        Err(CallError::Transport(_)) => Ok(false),
-    }
+/// What one refundquery of a refund's number verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// WeChat named the refund (its state is recorded when it says more than the journal).
+    Named,
+    /// WeChat verified there is no refund under the number.
+    NoSuchRefund,
+    /// No verified answer.
+    Nothing,
 }
 
-async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<(), RefundError> {
+/// One refundquery for `r`; a verified answer that names it is recorded. Anything else (no
+/// reply, unsigned, REFUNDNOTEXIST) leaves it as it was; the answer says which.
+async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<Asked, RefundError> {
     let req = RefundQueryRequest {
         by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
     };
-    let called = till.call(&req).await;
-    if let Err(CallError::Request(e)) = called {
-        return Err(e.into());
-    }
-    if let Ok(a) = called
-        && let Ok(reply) = a.answer
-        && let Ok(list) = reply.result
-        && let Some(item) = list
-            .refunds
-            .iter()
-            .find(|i| i.out_refund_no == r.out_refund_no)
-    {
-        let state = match item.refund_status {
-            RefundStatus::Success => Some(RefundState::Success),
-            RefundStatus::RefundClose => Some(RefundState::Closed),
-            RefundStatus::Change => Some(RefundState::Change),
-            RefundStatus::Processing | RefundStatus::Other(_) => {
-                (r.state == RefundState::Requested).then_some(RefundState::Processing)
-            }
-        };
-        if let Some(state) = state {
-            let at = till.clock.unix_ms();
-            till.journal
-                .update_refund(&r.out_refund_no, state, Some(&item.refund_id), None, at)?;
-            r.state = state;
-            r.refund_id = Some(item.refund_id.clone());
+    let list = match till.call(&req).await {
+        Err(CallError::Request(e)) => return Err(e.into()),
+        Err(CallError::Transport(_)) => return Ok(Asked::Nothing),
+        Ok(a) => match a.answer {
+            Ok(reply) => match reply.result {
+                Ok(list) => list,
+                Err(biz) if biz.err_code == "REFUNDNOTEXIST" => return Ok(Asked::NoSuchRefund),
+                Err(_) => return Ok(Asked::Nothing),
+            },
+            Err(_) => return Ok(Asked::Nothing),
+        },
+    };
+    let Some(item) = list
+        .refunds
+        .iter()
+        .find(|i| i.out_refund_no == r.out_refund_no)
+    else {
+        return Ok(Asked::Nothing);
+    };
+    let state = match item.refund_status {
+        RefundStatus::Success => Some(RefundState::Success),
+        RefundStatus::RefundClose => Some(RefundState::Closed),
+        RefundStatus::Change => Some(RefundState::Change),
+        RefundStatus::Processing | RefundStatus::Other(_) => {
+            (r.state == RefundState::Requested).then_some(RefundState::Processing)
         }
+    };
+    if let Some(state) = state {
+        let at = till.clock.unix_ms();
+        till.journal
+            .update_refund(&r.out_refund_no, state, Some(&item.refund_id), None, at)?;
+        r.state = state;
+        r.refund_id = Some(item.refund_id.clone());
     }
-    Ok(())
+    Ok(Asked::Named)
 }
 
 /// Before a new `out_refund_no` of `row`: ask WeChat about each of its refunds whose answer was
