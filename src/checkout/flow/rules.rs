@@ -304,6 +304,9 @@ impl Sale {
         self.checking = false;
         let horizon = now >= self.unproven_until();
         let sent_reverse = self.reverse_attempts > 0;
+        if reply == Reply::QueryNotExist {
+            self.notexist_seen += 1;
+        }
         match reply {
             Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
             Reply::QueryState {
@@ -373,8 +376,7 @@ impl Sale {
 
     /// ORDERNOTEXIST has been answered `notexist_rounds` times (or the waiting time is over)
     /// and WeChat's reverse floor has passed: a fresh order no longer lags this much.
-    fn notexist_believed(&mut self, now: Millis) -> bool {
-        self.notexist_seen += 1;
+    fn notexist_believed(&self, now: Millis) -> bool {
         let p = &self.policy;
         let rounds = self.notexist_seen >= p.notexist_rounds
             || now >= self.submitted_at + p.password_timeout;
