@@ -687,3 +687,75 @@ fn a_refund_refusal_is_confirmed_before_it_is_believed() {
     let again = h.run(&["refund", &other, "--json"]);
     assert_eq!(again.json()["refund_fee"], 900, "{}", again.stdout);
 }
+
+/// Row 80 (reviews 2 and 3 of stop 20, F): `refund X` for the rest while an earlier partial
+/// refund has no verified answer (still `requested`). It sent only that one again under its
+/// number, said "refunded" with exit 0, and nothing was done for the rest of the sale. Now the
+/// open one is sent first (same number, never refunded twice), then the rest gets its own; when
+/// the open one still has no answer, nothing new is started and the exit code (2) and message
+/// name the rest.
+#[test]
+fn refund_of_the_rest_sends_an_unconfirmed_refund_first_then_refunds_the_rest() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let proxy = h.proxy(checkout_support::Opts::default());
+    proxy.tamper("/secapi/pay/refund", Tamper::Unreached(502), 10_000);
+    h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    let r1 = format!("{no}R1");
+    let states = |h: &Harness| {
+        let mut rs = h.journal().refunds_of(&no).unwrap();
+        rs.sort_by(|a, b| a.out_refund_no.cmp(&b.out_refund_no));
+        rs.into_iter()
+            .map(|r| (r.out_refund_no, r.refund_fee.0, r.state))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(&h), vec![(r1.clone(), 300, RefundState::Requested)]);
+
+    // Still unreachable: the open one is tried again, the rest is not started, and both the
+    // exit code and the message say so.
+    let stuck = h.run(&["refund", &no, "--no-wait", "--json"]);
+    let j = stuck.json();
+    assert_eq!(
+        (stuck.code, j["status"].as_str()),
+        (2, Some("requested")),
+        "{j}"
+    );
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&r1) && msg.contains("7.00"),
+        "names the rest: {msg}"
+    );
+    assert!(j["message_zh"].as_str().unwrap().contains("7.00"), "{j}");
+    assert_eq!(j["rest_fee"], 700, "{j}");
+    assert_eq!(states(&h).len(), 1, "no new number while R1 is open");
+
+    // WeChat reachable: R1 goes under its own number, then the 7.00 left under R2.
+    proxy.clear();
+    let rest = h.run(&["refund", &no, "--json"]);
+    let j = rest.json();
+    assert_eq!(
+        (rest.code, j["status"].as_str()),
+        (0, Some("success")),
+        "{j}"
+    );
+    assert_eq!(j["refund_fee"], 700, "{j}");
+    assert_eq!(j["resent"][0]["out_refund_no"], r1.as_str(), "{j}");
+    assert_eq!(j["resent"][0]["status"], "success", "{j}");
+    assert!(rest.stdout.contains("R2"), "{}", rest.stdout);
+    let order = h.order(&no);
+    assert_eq!(
+        (order.refunded, order.refunds.len()),
+        (1000, 2),
+        "{order:?}"
+    );
+    assert_eq!(
+        states(&h),
+        vec![
+            (r1, 300, RefundState::Success),
+            (format!("{no}R2"), 700, RefundState::Success)
+        ]
+    );
+    // Nothing left: refused before sending.
+    let none = h.run(&["refund", &no, "--json"]);
+    assert_eq!(none.code, 3, "{}", none.stdout);
+}

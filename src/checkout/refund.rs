@@ -61,6 +61,21 @@ pub struct RefundOutcome {
     pub refund: Refund,
     /// The number was taken over from an earlier unfinished attempt.
     pub reused: bool,
+    /// "Refund the rest": earlier unconfirmed refunds sent again first, under their numbers.
+    pub resent: Vec<Refund>,
+    /// "Refund the rest" not started because `refund` still has no verified answer: this much
+    /// of the sale is left for a later run.
+    pub rest_not_started: Option<Fen>,
+}
+
+impl RefundOutcome {
+    /// The refunds still open at WeChat or unconfirmed: the money is not all back yet. A resent
+    /// one that was refused or closed is covered by the rest's refund, so it does not count.
+    pub fn any_open(&self) -> bool {
+        self.rest_not_started.is_some()
+            || self.refund.state.is_open()
+            || self.resent.iter().any(|r| r.state.is_open())
+    }
 }
 
 /// A step of a refund, for stderr / the TUI.
@@ -95,6 +110,9 @@ pub async fn refund(
             zh: format!("交易 {out_trade_no} 未支付成功,无可退款项"),
         });
     }
+    if amount.is_none() {
+        return refund_the_rest(till, &row, reason, wait, &mut progress).await;
+    }
     settle_unverified(till, &row, amount).await?;
     let (mut refund, reused) = open_or_new(till, &row, amount, reason)?;
     if refund.state == RefundState::Requested {
@@ -103,7 +121,84 @@ pub async fn refund(
     if let Some(limit) = wait {
         follow(till, &mut refund, limit, &mut progress).await?;
     }
-    Ok(RefundOutcome { refund, reused })
+    Ok(RefundOutcome {
+        refund,
+        reused,
+        resent: Vec::new(),
+        rest_not_started: None,
+    })
+}
+
+/// Refund all that is left of `row`. Each earlier refund without a verified answer is sent
+/// again first under its own number (WeChat's idempotency key); only when every one of them has
+/// an answer is the rest numbered and sent (FAULTS.md row 80: resending one and calling the sale
+/// refunded left the rest with the customer's money unreturned).
+async fn refund_the_rest(
+    till: &mut Till,
+    row: &SaleRow,
+    reason: &str,
+    wait: Option<Duration>,
+    progress: &mut impl FnMut(RefundProgress),
+) -> Result<RefundOutcome, RefundError> {
+    let mut resent: Vec<Refund> = till
+        .journal
+        .refunds_of(&row.out_trade_no)?
+        .into_iter()
+        .filter(|r| r.state == RefundState::Requested)
+        .collect();
+    for r in &mut resent {
+        send(till, r, row.total_fee, progress).await?;
+    }
+    if let Some(i) = resent
+        .iter()
+        .position(|r| r.state == RefundState::Requested)
+    {
+        let refund = resent.remove(i);
+        let left = left_to_refund(till, row)?;
+        return Ok(RefundOutcome {
+            refund,
+            reused: true,
+            resent,
+            rest_not_started: (left.0 > 0).then_some(left),
+        });
+    }
+    // The resent ones were all there was to refund: the last of them is the answer.
+    let last = (left_to_refund(till, row)?.0 == 0)
+        .then(|| resent.pop())
+        .flatten();
+    let (mut refund, reused) = match last {
+        Some(last) => (last, true),
+        None => open_or_new(till, row, None, reason)?,
+    };
+    if refund.state == RefundState::Requested {
+        send(till, &mut refund, row.total_fee, progress).await?;
+    }
+    if let Some(limit) = wait {
+        let start = till.clock.now();
+        follow(till, &mut refund, limit, progress).await?;
+        for r in &mut resent {
+            let spent = till.clock.now().since(start);
+            follow(till, r, limit.saturating_sub(spent), progress).await?;
+        }
+    }
+    Ok(RefundOutcome {
+        refund,
+        reused,
+        resent,
+        rest_not_started: None,
+    })
+}
+
+/// What of `row` no refund holds yet (refused and closed refunds hold nothing).
+fn left_to_refund(till: &Till, row: &SaleRow) -> Result<Fen, RefundError> {
+    let taken: u64 = till
+        .journal
+        .refunds_of(&row.out_trade_no)?
+        .iter()
+        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
+        .map(|r| r.refund_fee.0)
+        .sum();
+    Ok(Fen(row.total_fee.0.saturating_sub(taken)))
 }
 
 /// The reason sent with the refund of a late payment (WeChat shows it to the customer).
@@ -136,12 +231,7 @@ fn open_or_new(
 ) -> Result<(Refund, bool), RefundError> {
     let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
-    let taken: u64 = existing
-        .iter()
-        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
-        .map(|r| r.refund_fee.0)
-        .sum();
-    let left = Fen(row.total_fee.0.saturating_sub(taken));
+    let left = left_to_refund(till, row)?;
     // An unconfirmed refund is sent again under its own number (WeChat's idempotency key). One
     // WeChat accepted (processing) is not resent on "refund the rest": it counts as taken, and
     // the rest gets a new number; only the same amount asked again follows it (FAULTS row 76).
@@ -363,10 +453,7 @@ async fn settle_unverified(
         .filter(|r| r.state == RefundState::Requested)
         .collect();
     // This request resends one of them (same number): nothing new is numbered.
-    if unverified
-        .iter()
-        .any(|r| amount.is_none_or(|a| a == r.refund_fee))
-    {
+    if unverified.iter().any(|r| amount == Some(r.refund_fee)) {
         return Ok(());
     }
     for mut r in unverified {

@@ -34,7 +34,8 @@ pub struct RefundArgs {
     pub json: bool,
 }
 
-/// Run `paycode refund`: 0 refunded, 1 refused or closed, 2 still processing, 3 refused here.
+/// Run `paycode refund`: 0 refunded, 1 refused or closed, 2 still processing (or the rest not
+/// started), 3 refused here.
 pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
     with_till(config, args.json, |mut till| async move {
         let json = args.json;
@@ -79,12 +80,28 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             Ok(o) => {
                 let r = &o.refund;
                 let code = match r.state {
+                    _ if o.any_open() => 2,
                     RefundState::Success => 0,
                     RefundState::Processing | RefundState::Requested => 2,
                     RefundState::Closed | RefundState::Change | RefundState::Refused => 1,
                 };
-                let Words { en, zh } = r.state.words();
+                let Words { en, zh } = match o.rest_not_started {
+                    Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
+                    None => r.state.words(),
+                };
                 if json {
+                    let resent: Vec<_> = o
+                        .resent
+                        .iter()
+                        .map(|x| {
+                            json!({
+                                "out_refund_no": x.out_refund_no,
+                                "refund_fee": x.refund_fee.0,
+                                "status": x.state.as_str(),
+                                "err_code": x.err_code,
+                            })
+                        })
+                        .collect();
                     outln!(
                         "{}",
                         json!({
@@ -95,21 +112,52 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                             "refund_fee": r.refund_fee.0,
                             "err_code": r.err_code,
                             "reused": o.reused,
+                            "resent": resent,
+                            "rest_fee": o.rest_not_started.map(|f| f.0),
                             "message": en,
                             "message_zh": zh,
                         })
                     );
                 } else {
-                    let why = r
-                        .err_code
-                        .as_deref()
-                        .map(|c| format!(" ({c})"))
-                        .unwrap_or_default();
-                    outln!("退款 {} ¥{}:{zh}{why}", r.out_refund_no, r.refund_fee);
-                    outln!("refund {} ¥{}: {en}{why}", r.out_refund_no, r.refund_fee);
+                    for x in o.resent.iter().chain([r]) {
+                        let said = x.state.words();
+                        let why = x
+                            .err_code
+                            .as_deref()
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default();
+                        outln!(
+                            "退款 {} ¥{}:{}{why}",
+                            x.out_refund_no,
+                            x.refund_fee,
+                            said.zh
+                        );
+                        outln!(
+                            "refund {} ¥{}: {}{why}",
+                            x.out_refund_no,
+                            x.refund_fee,
+                            said.en
+                        );
+                    }
+                    if o.rest_not_started.is_some() {
+                        outln!("{zh}");
+                        outln!("{en}");
+                    }
                 }
                 ExitCode::from(code)
             }
         }
     })
+}
+
+/// "Refund the rest" held back by an earlier refund WeChat has not confirmed (FAULTS.md row 80).
+fn rest_waits(open_no: &str, open_fee: Fen, rest: Fen) -> Words {
+    Words::new(
+        format!(
+            "refund {open_no} of ¥{open_fee} still has no verified answer from WeChat, so the ¥{rest} left of the sale is not refunded yet: run the same command again (the open refund keeps its number, never refunded twice)"
+        ),
+        format!(
+            "退款 {open_no}(¥{open_fee})尚未得到微信确认,该笔剩余的 ¥{rest} 尚未退款:请再次运行同一命令(原退款单号不变,不会重复退款)"
+        ),
+    )
 }
