@@ -144,3 +144,25 @@ fn scan_test_prints_scans_masked_and_ends_on_ctrl_c() {
         "a full code was printed: {seen:#?}"
     );
 }
+
+/// No serial or HID scanner and no terminal: nothing could be read, so it says so and exits
+/// instead of waiting for a Ctrl-C that a script never sends.
+#[test]
+fn scan_test_with_no_scanner_and_no_terminal_says_so_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let out = Command::new(BIN)
+        .args(["--config", cfg.to_str().unwrap(), "scan-test"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no scanner to test") && err.contains("[scanner.serial]"),
+        "{err}"
+    );
+    assert!(err.contains("没有可测试的扫码枪"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing started");
+}

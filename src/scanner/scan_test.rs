@@ -43,6 +43,14 @@ pub fn describe_scan(ev: &ScanEvent, now: Instant) -> String {
     )
 }
 
+/// No serial or HID scanner configured, and no terminal for a keyboard-wedge one.
+const NOTHING_TO_TEST: &str = "no scanner to test: neither [scanner.serial] nor [scanner.hid] is \
+     configured, and stdin is not a terminal, so a keyboard-wedge scanner cannot be read either. \
+     Run `paycode scan-test` in the terminal the scanner types into, or configure the scanner \
+     (paycode scanners lists what is plugged in) / 没有可测试的扫码枪:未配置 [scanner.serial] 或 \
+     [scanner.hid],且标准输入不是终端,也无法读取键盘模式扫码枪。请在扫码枪输入的终端中运行 \
+     `paycode scan-test`,或配置扫码枪(paycode scanners 列出已连接的设备)";
+
 enum Input {
     Scanner(ScannerMsg),
     Key(WedgeKey, Instant),
@@ -67,6 +75,11 @@ impl Drop for RawMode {
 /// Run the live test until Ctrl-C; returns an error text if nothing could be started.
 pub fn run(cfg: &ScannerConfig) -> Result<(), String> {
     cfg.validate()?;
+    let interactive = io::stdin().is_terminal();
+    if cfg.serial.is_none() && cfg.hid.is_none() && !interactive {
+        // Nothing could ever be read: say so instead of waiting for Ctrl-C.
+        return Err(NOTHING_TO_TEST.into());
+    }
     let (tx, rx) = mpsc::channel::<Input>();
     let (scan_tx, scan_rx) = mpsc::channel::<ScannerMsg>();
     let forward = tx.clone();
@@ -90,7 +103,6 @@ pub fn run(cfg: &ScannerConfig) -> Result<(), String> {
         );
     }
     drop(scan_tx);
-    let interactive = io::stdin().is_terminal();
     let _raw = if interactive {
         Some(
             RawMode::enable()
