@@ -224,6 +224,44 @@ fn check_reports_each_item_and_fails_on_a_bad_key() {
     assert!(!out.contains("0123456789abcdef0123456789abcdef"));
 }
 
+/// Issue 15: while the cashier screen runs (it holds the journal), `check` said "FAIL api:
+/// another paycode process is using the journal". It probes WeChat without the journal and says
+/// the journal is in use.
+#[test]
+fn check_while_another_paycode_holds_the_journal_still_probes_the_api() {
+    let h = Harness::new();
+    let journal = h.config().journal.path.clone();
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".lock");
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(std::path::PathBuf::from(name)).unwrap();
+    lock.try_lock().unwrap();
+    let out = h.run(&["check"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let line = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} line: {}", out.stdout))
+            .to_string()
+    };
+    assert!(
+        line("journal").starts_with("OK")
+            && line("journal").contains("in use by a running paycode"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line("api").starts_with("OK") && line("api").contains("reachable"),
+        "{}",
+        out.stdout
+    );
+    assert!(line("key").starts_with("OK"), "{}", out.stdout);
+    drop(lock);
+    let free = h.run(&["check"]);
+    assert!(free.stdout.contains("opens"), "{}", free.stdout);
+}
+
 #[test]
 fn no_subcommand_names_the_commands_and_bad_usage_exits_3() {
     let h = Harness::new();

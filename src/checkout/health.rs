@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::till::{Till, identity_of};
+use super::link::{Link, identity_of};
 use crate::config::Config;
 use crate::wxpay::api::{OrderQueryRequest, OrderRef, ReplyError};
 use crate::wxpay::call::CallError;
@@ -27,15 +27,16 @@ pub struct Health {
     pub certificate: Option<(PathBuf, Result<i64, String>)>,
 }
 
-/// Probe the API through `till`'s client; `now_unix` is the local clock to compare with.
-pub async fn probe(till: &Till, now_unix: i64) -> Health {
+/// Probe the API through `link` (configured by `cfg`); `now_unix` is the local clock to compare
+/// with.
+pub async fn probe(link: &Link, cfg: &Config, now_unix: i64) -> Health {
     let req = OrderQueryRequest {
         order: OrderRef::OutTradeNo(PROBE_ORDER.into()),
         expect_total_fee: None,
         expect_attach: None,
     };
-    let certificate = certificate(till.config(), now_unix);
-    match till.call(&req).await {
+    let certificate = certificate(cfg, now_unix);
+    match link.call(&req).await {
         Err(e) => Health {
             api: Err(e),
             key: None,

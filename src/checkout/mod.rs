@@ -4,6 +4,7 @@ pub mod adapter; // verified api replies → flow::Reply (pure)
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod health; // one probe for `check` and diagnostics: reachability, key, clock skew, certificate
+pub mod link; // the connection to WeChat: identity, client, spbill ip, in-process simulator
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English
 pub mod order_no; // out_trade_no: device id + strictly increasing Beijing-time stamp
 pub mod pos_ref; // the POS's order id (`pay --ref`): at most one charged sale per ref (pure)

@@ -258,7 +258,7 @@ fn open_or_new(
             let no = format!("{out_trade_no}R{}", existing.len() + 1);
             // Built before committing so a bad reason is refused with nothing stored.
             crate::wxpay::call::check(
-                &till.merchant,
+                &till.link.merchant,
                 &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
             )?;
             let at = till.clock.unix_ms();

@@ -298,7 +298,7 @@ async fn start(
             out_trade_no: s.out_trade_no.clone(),
         });
     }
-    let code_fp = fingerprint(&code, &till.merchant.key);
+    let code_fp = fingerprint(&code, &till.link.merchant.key);
     let now_ms = till.clock.unix_ms();
     let window = till.config.checkout.duplicate_scan_window;
     if !window.is_zero() {
@@ -322,14 +322,14 @@ async fn start(
         total_fee: amount,
         auth_code: code.clone(),
         body: c.body.clone(),
-        spbill_create_ip: till.ip,
+        spbill_create_ip: till.link.ip,
         device_info: Some(c.device_info.clone()),
         attach: Some(tag.clone()),
         goods_tag: None,
         no_credit: false,
     };
     // Build once before the intent so a bad setting is refused with nothing journaled.
-    crate::wxpay::call::check(&till.merchant, &req)?;
+    crate::wxpay::call::check(&till.link.merchant, &req)?;
     let intent = NewSale {
         out_trade_no: out_trade_no.clone(),
         total_fee: amount,

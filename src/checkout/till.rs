@@ -1,21 +1,21 @@
-//! Everything a sale needs, built once from the config: merchant identity, the pooled client,
-//! the journal (with its one-process lock), order numbers, the flow policy, this till's device id
-//! and IP, the clock, and — with `base_url = "simulator"` — the in-process simulator.
+//! Everything a sale needs, built once from the config: the connection to WeChat ([`Link`]:
+//! identity, client, IP, the in-process simulator), the journal (with its one-process lock),
+//! order numbers, the flow policy and the clock.
 
 use crate::words::{Bilingual, Words};
 use std::fs::File;
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::flow::{Millis, Policy, PolicyError};
+use super::link::Link;
 use super::order_no::OrderNumbers;
-use crate::config::{BaseUrl, ClientIdentity, Config};
+use crate::config::Config;
 use crate::journal::{Journal, JournalError};
-use crate::simulator::{RunningSim, SimError, SimSettings};
+use crate::simulator::{RunningSim, SimError};
 use crate::wxpay::api::{Call, Merchant};
 use crate::wxpay::call::{Answered, CallError};
-use crate::wxpay::client::{Client, ClientError, ClientSettings, Identity, local_ip_towards};
+use crate::wxpay::client::{Client, ClientError};
 
 /// Why a till could not be set up. Nothing was sent; each message names the fix.
 #[derive(Debug, thiserror::Error)]
@@ -96,16 +96,13 @@ impl Clock {
 /// One till: build it with [`Till::open`], then `run_sale`, `recover`, `pending`.
 pub struct Till {
     pub(super) config: Config,
-    pub(super) merchant: Merchant,
-    pub(super) client: Client,
+    pub(super) link: Link,
     pub(super) journal: Journal,
     pub(super) numbers: OrderNumbers,
     pub(super) policy: Policy,
-    pub(super) ip: IpAddr,
     pub(super) clock: Clock,
     /// Why payments are switched off in this process (a journal write failed).
     pub(super) disabled: Option<Words>,
-    sim: Option<RunningSim>,
     _lock: File,
 }
 
@@ -114,7 +111,7 @@ impl std::fmt::Debug for Till {
         f.debug_struct("Till")
             .field("device", &self.config.merchant.device_info)
             .field("journal", &self.journal.path())
-            .field("simulator", &self.sim.is_some())
+            .field("simulator", &self.link.simulator().is_some())
             .field("disabled", &self.disabled)
             .finish_non_exhaustive()
     }
@@ -134,35 +131,15 @@ impl Till {
         if let Some(last) = journal.newest_order_no(&device)? {
             numbers.seed_from(&last);
         }
-        let (sim, settings) = client_settings(&config).await?;
-        let ip = match config.merchant.spbill_create_ip {
-            Some(ip) => ip,
-            None => local_ip_towards(&settings.base_url).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot detect the outgoing address; spbill_create_ip = 127.0.0.1");
-                IpAddr::V4(Ipv4Addr::LOCALHOST)
-            }),
-        };
-        let client = Client::new(settings)?;
-        let c = &config.merchant;
-        let merchant = Merchant {
-            appid: c.appid.clone(),
-            mch_id: c.mch_id.clone(),
-            sub_appid: c.sub_appid.clone(),
-            sub_mch_id: c.sub_mch_id.clone(),
-            key: c.api_key.clone(),
-            sign_type: c.sign_type,
-        };
+        let link = Link::open(&config).await?;
         Ok(Till {
             config,
-            merchant,
-            client,
+            link,
             journal,
             numbers,
             policy,
-            ip,
             clock: Clock::start(),
             disabled: None,
-            sim,
             _lock: lock,
         })
     }
@@ -179,12 +156,12 @@ impl Till {
 
     /// The in-process simulator, when `base_url = "simulator"`.
     pub fn simulator(&self) -> Option<&RunningSim> {
-        self.sim.as_ref()
+        self.link.simulator()
     }
 
     /// True when payments go to a simulator (in-process, or a loopback `paycode simulate`).
     pub fn is_simulated(&self) -> bool {
-        self.sim.is_some() || self.config.wechat.base_url.is_simulated()
+        self.link.simulator().is_some() || self.config.wechat.base_url.is_simulated()
     }
 
     /// Why payments are disabled in this process, if they are.
@@ -214,19 +191,24 @@ impl Till {
         self.clock
     }
 
+    /// The connection to WeChat.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
     /// The WeChat Pay client (for `check` and the refund/query commands).
     pub fn client(&self) -> &Client {
-        &self.client
+        self.link.client()
     }
 
     /// Send a typed request to its endpoint and verify the reply (see [`crate::wxpay::call`]).
     pub async fn call<R: Call>(&self, req: &R) -> Result<Answered<R::Answer>, CallError> {
-        crate::wxpay::call::call(&self.client, &self.merchant, req).await
+        self.link.call(req).await
     }
 
     /// The merchant identity requests are signed with.
     pub fn merchant(&self) -> &Merchant {
-        &self.merchant
+        self.link.merchant()
     }
 
     /// Stop taking payments in this process after a journal write failed.
@@ -241,7 +223,7 @@ impl Till {
 
 /// An exclusive lock on `<journal>.lock`, held for the till's life; the OS drops it when the
 /// process dies (also on kill -9), so a crash never leaves a stale lock.
-fn lock_journal(journal: &Path) -> Result<File, TillError> {
+pub(crate) fn lock_journal(journal: &Path) -> Result<File, TillError> {
     let mut name = journal.as_os_str().to_owned();
     name.push(".lock");
     let lock = PathBuf::from(name);
@@ -264,67 +246,6 @@ fn lock_journal(journal: &Path) -> Result<File, TillError> {
             lock,
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(TillError::LockFile { lock, source }),
-    }
-}
-
-/// Client settings from `[wechat]`; in simulator mode, start it first and point at it.
-async fn client_settings(
-    config: &Config,
-) -> Result<(Option<RunningSim>, ClientSettings), TillError> {
-    let w = &config.wechat;
-    let (sim, mut s) = match &w.base_url {
-        BaseUrl::Url(u) => (None, ClientSettings::new(u.clone())),
-        BaseUrl::Simulator => {
-            let mut ss = SimSettings::from_config(config);
-            let data_dir = config.journal.path.parent().unwrap_or(Path::new("."));
-            // Every process on this data directory shares one simulated WeChat (store.rs), so a
-            // later `query`, `refund` or `recover` sees the orders an earlier `pay` made.
-            ss.store = Some(data_dir.join("simulator").join("ledger.log"));
-            let mut tls_files = None;
-            if ss.tls {
-                let dir = data_dir.join("simulator-tls");
-                ss.authority = Some(crate::simulator::CertAuthority::write_dir(
-                    &dir, &ss.mch_id,
-                )?);
-                tls_files = Some(dir);
-            }
-            let sim = crate::simulator::start(ss).await?;
-            let mut s = ClientSettings::new(sim.base_url.clone());
-            if let Some(dir) = tls_files {
-                s.extra_root_ca = Some(dir.join("ca.pem"));
-                s.identity = Some(Identity::PemPair {
-                    cert: dir.join("apiclient_cert.pem"),
-                    key: dir.join("apiclient_key.pem"),
-                });
-            }
-            (Some(sim), s)
-        }
-    };
-    s.backup_url = w.backup_url.clone();
-    s.connect_timeout = w.connect_timeout;
-    s.timeout = w.connect_timeout.saturating_add(w.read_timeout);
-    s.max_reply_bytes = w.max_reply_bytes;
-    if w.ca_file.is_some() {
-        s.extra_root_ca = w.ca_file.clone();
-    }
-    s.identity = w.identity.as_ref().map(identity_of);
-    Ok((sim, s))
-}
-
-/// The client's TLS identity for a configured one.
-pub(super) fn identity_of(id: &ClientIdentity) -> Identity {
-    match id {
-        ClientIdentity::Pem {
-            cert_file,
-            key_file,
-        } => Identity::PemPair {
-            cert: cert_file.clone(),
-            key: key_file.clone(),
-        },
-        ClientIdentity::P12 { file, password, .. } => Identity::Pkcs12 {
-            path: file.clone(),
-            password: password.expose().to_string(),
-        },
     }
 }
 

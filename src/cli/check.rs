@@ -210,12 +210,34 @@ pub fn run(config: &Path) -> ExitCode {
         lines.extend(secret_files(&cfg));
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
+        lines.push(journal(&cfg));
         lines.extend(remote(cfg));
     }
     for l in &lines {
         outln!("{}", l.render());
     }
     ExitCode::from(if lines.iter().all(|l| l.ok) { 0 } else { 1 })
+}
+
+/// The journal opens (and is migrated), or a running paycode holds it: the cashier screen
+/// takes payments then, so that is not a failure.
+fn journal(cfg: &Config) -> Line {
+    use crate::checkout::till::{TillError, lock_journal};
+    let path = &cfg.journal.path;
+    match lock_journal(path) {
+        Ok(_lock) => match crate::journal::Journal::open(path) {
+            Ok(_) => Line::ok("journal", format!("{} opens", path.display())),
+            Err(e) => Line::fail("journal", e.to_string(), "see the message"),
+        },
+        Err(TillError::Locked { .. }) => Line::ok(
+            "journal",
+            format!(
+                "{} is in use by a running paycode (the cashier screen or a command); the checks below do not need it",
+                path.display()
+            ),
+        ),
+        Err(e) => Line::fail("journal", e.to_string(), "see the message"),
+    }
 }
 
 /// Reachability, latency, key and clock skew, from one orderquery of an order that does not
@@ -226,14 +248,15 @@ fn remote(cfg: Config) -> Vec<Line> {
         Err(_) => return vec![Line::fail("api", "cannot start the async runtime", "retry")],
     };
     rt.block_on(async move {
-        let till = match crate::checkout::Till::open(cfg).await {
-            Ok(t) => t,
+        // The link alone: no journal, so this works while the cashier screen holds it.
+        let link = match crate::checkout::link::Link::open(&cfg).await {
+            Ok(l) => l,
             Err(e) => return vec![Line::fail("api", e.to_string(), "see the message")],
         };
-        if till.is_simulated() {
+        if link.simulator().is_some() || cfg.wechat.base_url.is_simulated() {
             errln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
         }
-        let health = probe(&till, now_unix()).await;
+        let health = probe(&link, &cfg, now_unix()).await;
         let elapsed = match health.api {
             Ok(d) => d,
             Err(CallError::Request(e)) => {
