@@ -157,6 +157,7 @@ fn day() -> HistoryData {
             err_code: None,
             created_ms: t + 4_500_000,
             updated_ms: t + 4_500_000,
+            authorised: None,
         }],
     }
 }

@@ -410,6 +410,7 @@ fn day() -> HistoryData {
             err_code: None,
             created_ms: t + 7_200_000,
             updated_ms: t + 7_200_000,
+            authorised: None,
         }],
     }
 }
@@ -743,6 +744,7 @@ fn refund_pick_amount_reason_confirm_pin() {
             total_fee: Fen(3000),
             refund_fee: Fen(500),
             reason: "退货".into(),
+            authorised: paycode::journal::Authority::PinOnScreen,
         })]
     );
     h.send_after(10, Msg::Refund(RefundUpdate::Accepted));

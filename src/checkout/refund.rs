@@ -5,7 +5,7 @@ use crate::words::Bilingual;
 use std::time::Duration;
 
 use super::till::Till;
-use crate::journal::{JournalError, Refund, RefundState, SaleRow, SaleState};
+use crate::journal::{Authority, JournalError, Refund, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
@@ -87,13 +87,15 @@ pub enum RefundProgress {
     Processing { out_refund_no: String, queries: u32 },
 }
 
-/// Refund `amount` (default: all that is left) of a paid sale. `wait`: follow it with
-/// refundquery up to that long; `None`: return once WeChat accepted it.
+/// Refund `amount` (default: all that is left) of a paid sale, as `authorised` (recorded with a
+/// new refund number). `wait`: follow it with refundquery up to that long; `None`: return once
+/// WeChat accepted it.
 pub async fn refund(
     till: &mut Till,
     out_trade_no: &str,
     amount: Option<Fen>,
     reason: &str,
+    authorised: Authority,
     wait: Option<Duration>,
     mut progress: impl FnMut(RefundProgress),
 ) -> Result<RefundOutcome, RefundError> {
@@ -111,10 +113,10 @@ pub async fn refund(
         });
     }
     if amount.is_none() {
-        return refund_the_rest(till, &row, reason, wait, &mut progress).await;
+        return refund_the_rest(till, &row, reason, authorised, wait, &mut progress).await;
     }
     settle_unverified(till, &row, amount).await?;
-    let (mut refund, reused) = open_or_new(till, &row, amount, reason)?;
+    let (mut refund, reused) = open_or_new(till, &row, amount, reason, authorised)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut progress).await?;
     }
@@ -137,6 +139,7 @@ async fn refund_the_rest(
     till: &mut Till,
     row: &SaleRow,
     reason: &str,
+    authorised: Authority,
     wait: Option<Duration>,
     progress: &mut impl FnMut(RefundProgress),
 ) -> Result<RefundOutcome, RefundError> {
@@ -168,7 +171,7 @@ async fn refund_the_rest(
         .flatten();
     let (mut refund, reused) = match last {
         Some(last) => (last, true),
-        None => open_or_new(till, row, None, reason)?,
+        None => open_or_new(till, row, None, reason, authorised)?,
     };
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, progress).await?;
@@ -213,7 +216,13 @@ pub(super) async fn return_late_payment(
     row: &SaleRow,
 ) -> Result<Refund, RefundError> {
     // The whole amount, so an open refund of it (requested or processing) is the one followed.
-    let (mut refund, _) = open_or_new(till, row, Some(row.total_fee), LATE_PAYMENT_REASON)?;
+    let (mut refund, _) = open_or_new(
+        till,
+        row,
+        Some(row.total_fee),
+        LATE_PAYMENT_REASON,
+        Authority::LatePayment,
+    )?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut |_| {}).await?;
     }
@@ -228,6 +237,7 @@ fn open_or_new(
     row: &SaleRow,
     amount: Option<Fen>,
     reason: &str,
+    authorised: Authority,
 ) -> Result<(Refund, bool), RefundError> {
     let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
@@ -263,7 +273,7 @@ fn open_or_new(
             )?;
             let at = till.clock.unix_ms();
             till.journal
-                .insert_refund(out_trade_no, &no, fee, reason, at)?;
+                .insert_refund(out_trade_no, &no, fee, reason, authorised, at)?;
             let r = till
                 .journal
                 .refunds_of(out_trade_no)?

@@ -95,24 +95,7 @@ pub(crate) fn pin_of(text: &str, path: &std::path::Path) -> Result<Pin, Words> {
 
 /// The app's settings from the configuration (and the simulator's scenario table).
 fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
-    let manager_pin = match &cfg.ui.manager_pin_file {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Words::new(
-                    format!(
-                        "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
-                        path.display()
-                    ),
-                    format!(
-                        "无法读取店长密码文件 {}:{e};请修正 [ui] manager_pin_file",
-                        path.display()
-                    ),
-                )
-            })?;
-            Some(pin_of(&text, path)?)
-        }
-    };
+    let manager_pin = super::authorise::configured_pin(cfg)?;
     Ok(Settings {
         // F6's last choice outlives a restart; the config is the default until there is one.
         language: crate::tui::prefs::saved_language(cfg).unwrap_or(cfg.ui.language),

@@ -149,6 +149,17 @@ fn sale_json(s: &SaleRow, refunds: &[Refund]) -> serde_json::Value {
         "code": s.code_masked,
         "device_info": s.device_info,
         "ref": s.pos_ref,
+        // The refunds of this sale made this day, and what authorised each.
+        "refunds": refunds
+            .iter()
+            .filter(|r| r.out_trade_no == s.out_trade_no)
+            .map(|r| json!({
+                "out_refund_no": r.out_refund_no,
+                "refund_fee": r.refund_fee.0,
+                "state": r.state.as_str(),
+                "authorised": r.authorised.map(|a| a.as_str()),
+            }))
+            .collect::<Vec<_>>(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Command-line entry: the clap command tree and dispatch to the library. Subcommands live in
 //! their own files; this one holds what they share (config, runtime, till, output).
+mod authorise;
 mod backup;
 mod cashier;
 mod check;
@@ -45,7 +46,7 @@ pub enum Command {
     /// Keep a late payment: a sale held as not charged or unresolved that WeChat has as paid.
     Accept(pay::OrderArgs),
     /// Reverse (撤销) an unresolved or recent sale; a paid sale older than 7 days needs a refund.
-    Reverse(pay::OrderArgs),
+    Reverse(pay::ReverseArgs),
     /// Refund (part of) a paid sale and follow the refund until it is done.
     Refund(refund::RefundArgs),
     /// Sales of one Beijing-time day with totals by state.

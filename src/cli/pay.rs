@@ -47,6 +47,20 @@ pub struct OrderArgs {
     pub json: bool,
 }
 
+/// `reverse`: one order number, the manager PIN file, `--json`.
+#[derive(clap::Args, Debug)]
+pub struct ReverseArgs {
+    /// The sale's out_trade_no (see `paycode history`).
+    pub out_trade_no: String,
+    /// For a paid sale (the money goes back): a file (mode 600) holding the manager PIN;
+    /// without it a terminal asks for the PIN.
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<std::path::PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Only `--json`.
 #[derive(clap::Args, Debug)]
 pub struct JsonArg {
@@ -353,9 +367,25 @@ fn returned_words(refunded: bool) -> Words {
 }
 
 /// `paycode reverse <out_trade_no>`.
-pub fn reverse(config: &Path, args: &OrderArgs) -> ExitCode {
+pub fn reverse(config: &Path, args: &ReverseArgs) -> ExitCode {
     with_till(config, args.json, |mut till| async move {
         let l = lang(till.config());
+        // Reversing a paid sale gives the money back: the manager's call, as a refund is. An
+        // unresolved sale's reverse is the safe way out and needs no PIN.
+        let paid = matches!(
+            till.journal().sale(&args.out_trade_no),
+            Ok(Some(row)) if row.state == crate::journal::SaleState::Paid
+        );
+        if paid
+            && let Err(w) = super::authorise::manager(
+                till.config(),
+                till.is_simulated(),
+                args.pin_file.as_deref(),
+                "reverse",
+            )
+        {
+            return output::rejected(args.json, &w, None);
+        }
         match settle::reverse_sale(&mut till, &args.out_trade_no, printer(l)).await {
             Ok(o) => output::outcome(&o, args.json),
             Err(e) => settle_error(&e, args.json),

@@ -29,6 +29,9 @@ pub struct RefundArgs {
     /// Return once WeChat accepted the refund instead of following it to the end.
     #[arg(long)]
     pub no_wait: bool,
+    /// A file (mode 600) holding the manager PIN; without it a terminal asks for the PIN.
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<std::path::PathBuf>,
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -55,6 +58,16 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                 }
             },
         };
+        // Asked before anything is written or sent.
+        let authorised = match super::authorise::manager(
+            till.config(),
+            till.is_simulated(),
+            args.pin_file.as_deref(),
+            "refund",
+        ) {
+            Ok(a) => a,
+            Err(w) => return output::rejected(json, &w, None),
+        };
         let wait = (!args.no_wait).then_some(WAIT_LIMIT);
         let print = |p: RefundProgress| match p {
             RefundProgress::Sending {
@@ -71,6 +84,7 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             &args.out_trade_no,
             amount,
             &args.reason,
+            authorised,
             wait,
             print,
         )

@@ -12,6 +12,7 @@ mod secrets;
 mod validate;
 
 pub use error::ConfigError;
+pub(crate) use secrets::read_text;
 pub use secrets::{Password, SecretEnv, SecretSource, private_mode_problem};
 
 use crate::checkout::flow::Policy;

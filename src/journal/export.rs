@@ -103,6 +103,7 @@ mod tests {
             err_code: None,
             created_ms: 0,
             updated_ms: 0,
+            authorised: None,
         };
         let sales = [sale("till-1-1", None), sale("till-1-2", Some("POS,7"))];
         let text = csv(&sales, &[refund], Language::En);

@@ -136,6 +136,7 @@ mod tests {
             err_code: None,
             created_ms: at,
             updated_ms: at,
+            authorised: None,
         }
     }
 

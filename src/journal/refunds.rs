@@ -83,6 +83,43 @@ impl RefundState {
     }
 }
 
+/// What let a refund go out, recorded with it (the owner can see who authorised each one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The manager PIN, typed on the cashier screen's refund step.
+    PinOnScreen,
+    /// The manager PIN, from `--pin-file` or the prompt of `paycode refund` / `reverse`.
+    PinOnCommandLine,
+    /// No manager PIN configured: allowed with the simulator only.
+    SimulatorNoPin,
+    /// paycode itself: a payment that arrived after the cashier was told not to hand over.
+    LatePayment,
+}
+
+impl Authority {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PinOnScreen => "pin:screen",
+            Self::PinOnCommandLine => "pin:cli",
+            Self::SimulatorNoPin => "simulator:no-pin",
+            Self::LatePayment => "auto:late-payment",
+        }
+    }
+
+    /// Parse the stored spelling (`None`: a refund from before it was recorded).
+    pub fn from_db(s: &str) -> Option<Authority> {
+        [
+            Self::PinOnScreen,
+            Self::PinOnCommandLine,
+            Self::SimulatorNoPin,
+            Self::LatePayment,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
 /// One refund as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
@@ -95,10 +132,12 @@ pub struct Refund {
     pub err_code: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// What authorised it (`None`: recorded before authorisations were).
+    pub authorised: Option<Authority>,
 }
 
 const REFUND_COLUMNS: &str = "s.out_trade_no, r.out_refund_no, r.refund_fee, r.reason, r.state,
-     r.refund_id, r.err_code, r.created_ms, r.updated_ms";
+     r.refund_id, r.err_code, r.created_ms, r.updated_ms, r.authorised";
 
 fn refund_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Refund> {
     let state: String = r.get(4)?;
@@ -112,6 +151,9 @@ fn refund_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Refund> {
         err_code: r.get(6)?,
         created_ms: r.get(7)?,
         updated_ms: r.get(8)?,
+        authorised: r
+            .get::<_, Option<String>>(9)?
+            .and_then(|a| Authority::from_db(&a)),
     })
 }
 
@@ -123,16 +165,24 @@ impl Journal {
         out_refund_no: &str,
         refund_fee: Fen,
         reason: &str,
+        authorised: Authority,
         at_ms: i64,
     ) -> Result<(), JournalError> {
         let tx = self.write_tx()?;
         let id = sale_id(&tx, out_trade_no)?;
         let n = tx.execute(
             "INSERT INTO refunds (sale_id, out_refund_no, refund_fee, reason, state,
-                                  created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5)
+                                  created_ms, updated_ms, authorised)
+             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5, ?6)
              ON CONFLICT(out_refund_no) DO NOTHING",
-            params![id, out_refund_no, refund_fee.0 as i64, reason, at_ms],
+            params![
+                id,
+                out_refund_no,
+                refund_fee.0 as i64,
+                reason,
+                at_ms,
+                authorised.as_str()
+            ],
         )?;
         if n == 0 {
             return Err(JournalError::DuplicateOrder(out_refund_no.to_string()));
@@ -142,7 +192,11 @@ impl Journal {
             params![
                 id,
                 at_ms,
-                format!("{out_refund_no} requested refund_fee={}", refund_fee.0)
+                format!(
+                    "{out_refund_no} requested refund_fee={} authorised={}",
+                    refund_fee.0,
+                    authorised.as_str()
+                )
             ],
         )?;
         tx.commit()?;
@@ -240,13 +294,16 @@ mod tests {
         j.insert_intent(&s, 1).unwrap();
         j.transition("T1", SaleState::Paid, &Transition::default(), 2)
             .unwrap();
-        j.insert_refund("T1", "T1R1", Fen(200), "broken", 3)
+        j.insert_refund("T1", "T1R1", Fen(200), "broken", Authority::PinOnScreen, 3)
             .unwrap();
         assert!(matches!(
-            j.insert_refund("T1", "T1R1", Fen(200), "again", 4),
+            j.insert_refund("T1", "T1R1", Fen(200), "again", Authority::PinOnScreen, 4),
             Err(JournalError::DuplicateOrder(_))
         ));
-        assert!(j.insert_refund("nope", "X", Fen(1), "", 4).is_err());
+        assert!(
+            j.insert_refund("nope", "X", Fen(1), "", Authority::PinOnScreen, 4)
+                .is_err()
+        );
         j.update_refund("T1R1", RefundState::Processing, Some("5000"), None, 5)
             .unwrap();
         j.update_refund("T1R1", RefundState::Success, None, None, 6)

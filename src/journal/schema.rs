@@ -58,6 +58,8 @@ const MIGRATIONS: &[&str] = &[
     // 4: the POS's own order id (`pay --ref`), the idempotency key: at most one paid sale each.
     "ALTER TABLE sales ADD COLUMN pos_ref TEXT;
     CREATE INDEX sales_pos_ref ON sales(pos_ref) WHERE pos_ref IS NOT NULL;",
+    // 5: what authorised each refund (the manager PIN and where, or paycode itself).
+    "ALTER TABLE refunds ADD COLUMN authorised TEXT;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal

@@ -273,6 +273,7 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
             out_trade_no,
             refund_fee,
             reason,
+            authorised,
             ..
         } => {
             let progress_tx = tx.clone();
@@ -281,6 +282,7 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
                 &out_trade_no,
                 Some(refund_fee),
                 &reason,
+                authorised,
                 Some(REFUND_WAIT),
                 |p| {
                     if let RefundProgress::Processing { .. } = p {

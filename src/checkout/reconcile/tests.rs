@@ -32,6 +32,7 @@ fn refund(no: &str, fen: u64, state: RefundState) -> Refund {
         err_code: None,
         created_ms: 0,
         updated_ms: 0,
+        authorised: None,
     }
 }
 

@@ -124,6 +124,8 @@ pub enum TillCmd {
         total_fee: Fen,
         refund_fee: Fen,
         reason: String,
+        /// The PIN was typed, or no PIN is configured (simulator only).
+        authorised: crate::journal::Authority,
     },
     /// Collect diagnostics figures.
     LoadDiagnostics,

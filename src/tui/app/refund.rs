@@ -2,6 +2,7 @@
 //! reason, "refund ¥X to the customer?", manager PIN, progress. Refunds move money out of the
 //! store: on a live till they need a manager PIN, and three wrong PINs lock them for a while.
 
+use crate::journal::Authority;
 use std::time::{Duration, Instant};
 
 use super::{Cmd, Key, Notice, NoticeText, Settings, TillCmd};
@@ -218,7 +219,7 @@ impl RefundView {
             (RefundStep::Confirm, Key::Enter) => match self.blocked(settings, now) {
                 Some(why) => self.notice = Some(Notice::error(why)),
                 None if settings.manager_pin.is_some() => self.step = RefundStep::Pin,
-                None => self.send(out),
+                None => self.send(Authority::SimulatorNoPin, out),
             },
             (RefundStep::Pin, Key::Esc) => {
                 self.pin.clear();
@@ -244,7 +245,7 @@ impl RefundView {
                 if ok {
                     self.pin_failures = 0;
                     self.notice = None;
-                    self.send(out);
+                    self.send(Authority::PinOnScreen, out);
                 } else {
                     self.wrong_pin(now, out);
                 }
@@ -280,7 +281,7 @@ impl RefundView {
         }));
     }
 
-    fn send(&mut self, out: &mut Vec<Cmd>) {
+    fn send(&mut self, authorised: Authority, out: &mut Vec<Cmd>) {
         let Some(sale) = self.chosen() else { return };
         let Ok(refund_fee) = self.refund_fee(self.chosen_left()) else {
             return;
@@ -295,6 +296,7 @@ impl RefundView {
             total_fee: sale.total_fee,
             refund_fee,
             reason: reason.to_string(),
+            authorised,
         }));
         self.step = RefundStep::Sending { accepted: false };
     }

@@ -1,0 +1,227 @@
+//! Issue 15: the command line gives money back only with the manager's PIN. `paycode refund` and
+//! `reverse` of a paid sale never asked; now the PIN comes from `--pin-file` (mode 600) or a
+//! prompt, never an argument, a live till without a PIN refuses, and the journal records what
+//! authorised each refund.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use checkout_support::{Harness, Opts};
+use paycode::journal::{Authority, SaleState};
+
+const PIN: &str = "735102";
+
+/// A paid ¥10.00 sale; its order number.
+fn paid(h: &Harness) -> String {
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    v["out_trade_no"].as_str().unwrap().to_string()
+}
+
+/// Configure the manager PIN; returns a file holding `typed` (mode 600) to pass as --pin-file.
+fn with_pin(h: &Harness, typed: &str) -> std::path::PathBuf {
+    let pin = h.dir.path().join("manager.pin");
+    std::fs::write(&pin, format!("{PIN}\n")).unwrap();
+    std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = std::fs::read_to_string(h.config_path()).unwrap();
+    let cfg = cfg.replace(
+        "[ui]\n",
+        &format!("[ui]\nmanager_pin_file = \"{}\"\n", pin.display()),
+    );
+    std::fs::write(h.config_path(), cfg).unwrap();
+    let given = h.dir.path().join("given.pin");
+    std::fs::write(&given, typed).unwrap();
+    std::fs::set_permissions(&given, std::fs::Permissions::from_mode(0o600)).unwrap();
+    given
+}
+
+#[test]
+fn a_refund_needs_the_manager_pin_from_a_private_file_when_one_is_set() {
+    let h = Harness::new();
+    let no = paid(&h);
+    let given = with_pin(&h, "111111\n");
+    let given_s = given.to_str().unwrap();
+
+    // No PIN given and no terminal to ask on: refused, nothing written or sent.
+    let r = h.run(&["refund", &no, "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
+    assert!(j["message"].as_str().unwrap().contains("--pin-file"), "{j}");
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("店长密码"),
+        "{j}"
+    );
+    // A wrong PIN: refused and logged, never the digits.
+    let r = h.run(&["refund", &no, "--pin-file", given_s, "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("wrong manager PIN")
+    );
+    let logs = checkout_support::read_tree(&h.dir.path().join("data").join("logs"));
+    assert!(logs.contains("wrong manager PIN"), "{logs}");
+    assert!(!logs.contains("111111") && !logs.contains(PIN), "{logs}");
+    // A PIN file others can read is refused, naming the file and the fix.
+    std::fs::write(&given, PIN).unwrap();
+    std::fs::set_permissions(&given, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = h.run(&["refund", &no, "--pin-file", given_s, "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("given.pin") && msg.contains("600"), "{msg}");
+    assert!(h.journal().refunds_of(&no).unwrap().is_empty());
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
+
+    // The right PIN: refunded, and the journal says the command line's PIN authorised it.
+    std::fs::set_permissions(&given, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = h.run(&[
+        "refund",
+        &no,
+        "--amount",
+        "4.00",
+        "--pin-file",
+        given_s,
+        "--json",
+    ]);
+    assert_eq!(
+        (r.code, r.json()["status"].as_str()),
+        (0, Some("success")),
+        "{}",
+        r.stdout
+    );
+    let refunds = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(refunds[0].authorised, Some(Authority::PinOnCommandLine));
+    let events = h.journal().events(&no).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail.contains("authorised=pin:cli")),
+        "{events:?}"
+    );
+    let hist = h.run(&["history", "--json"]);
+    let sale = hist.json()["sales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["out_trade_no"] == no.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(sale["refunds"][0]["authorised"], "pin:cli", "{sale}");
+    // The PIN is never an argument.
+    let r = h.run(&["refund", &no, "--pin", PIN]);
+    assert_ne!(r.code, 0);
+    assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 1);
+}
+
+#[test]
+fn reversing_a_paid_sale_needs_the_pin() {
+    let h = Harness::new();
+    let no = paid(&h);
+    let given = with_pin(&h, &format!("{PIN}\n"));
+    let r = h.run(&["reverse", &no, "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(r.json()["message"].as_str().unwrap().contains("--pin-file"));
+    assert_eq!(h.requests("reverse"), 0, "nothing sent");
+    assert_eq!(h.sale(&no).state, SaleState::Paid);
+    let r = h.run(&[
+        "reverse",
+        &no,
+        "--pin-file",
+        given.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.json()["status"], "reversed", "{}", r.stdout);
+    assert_eq!(h.order(&no).refunded, 1000);
+}
+
+#[test]
+fn without_a_pin_the_simulator_refunds_and_records_it_and_a_live_till_refuses() {
+    let h = Harness::new();
+    let no = paid(&h);
+    let r = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    assert_eq!(r.json()["status"], "success", "{}", r.stdout);
+    let refunds = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(refunds[0].authorised, Some(Authority::SimulatorNoPin));
+
+    // Live (a non-loopback https base_url) with no PIN: refused before anything is looked up
+    // or sent.
+    let live = Harness::with_sim(checkout_support::Timing::default(), |s| s.tls = true);
+    live.write_config_with(&Opts {
+        base_url: Some("https://192.0.2.1:9".into()),
+        identity: Some(live.client_identity_files()),
+        ..Opts::default()
+    });
+    // Live timings (the harness's millisecond ones are for the simulator only).
+    let cfg = std::fs::read_to_string(live.config_path()).unwrap();
+    let mut in_checkout = false;
+    let kept: Vec<&str> = cfg
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_checkout = *l == "[checkout]";
+            }
+            !in_checkout
+        })
+        .collect();
+    std::fs::write(live.config_path(), kept.join("\n")).unwrap();
+    let r = live.run(&["refund", "till-7202612021200000001", "--json"]);
+    let j = r.json();
+    assert_eq!(r.code, 3, "{j}");
+    let msg = j["message"].as_str().unwrap();
+    assert!(
+        msg.contains("manager_pin_file") && msg.contains("live"),
+        "{msg}"
+    );
+}
+
+/// In a terminal the PIN is asked for without echo; a wrong one may be typed again.
+#[test]
+fn in_a_terminal_the_pin_is_asked_for_without_echo() {
+    use serialport::{SerialPort, TTYPort};
+    use std::io::{Read, Write};
+    let h = Harness::new();
+    let no = paid(&h);
+    with_pin(&h, "");
+    let (mut master, slave) = TTYPort::pair().unwrap();
+    master
+        .set_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(slave.name().unwrap())
+        .unwrap();
+    let mut child = h
+        .command(&["refund", &no, "--amount", "2.00"])
+        .stdin(tty.try_clone().unwrap())
+        .stdout(tty.try_clone().unwrap())
+        .stderr(tty)
+        .spawn()
+        .unwrap();
+    drop(slave);
+    let mut seen = Vec::new();
+    let wait_for = |needle: &str, master: &mut TTYPort, seen: &mut Vec<u8>| {
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(seen).contains(needle) {
+            let n = master.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+    };
+    wait_for("Manager PIN", &mut master, &mut seen);
+    master.write_all(b"9999\r").unwrap();
+    wait_for("wrong PIN, try again", &mut master, &mut seen);
+    master.write_all(format!("{PIN}\r").as_bytes()).unwrap();
+    wait_for("refund ", &mut master, &mut seen);
+    let status = child.wait().unwrap();
+    let text = String::from_utf8_lossy(&seen).to_string();
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        !text.contains(PIN) && !text.contains("9999"),
+        "no echo: {text}"
+    );
+    let refunds = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(refunds[0].authorised, Some(Authority::PinOnCommandLine));
+}
