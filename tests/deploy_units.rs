@@ -62,3 +62,40 @@ fn the_recover_unit_runs_a_working_command_and_accepts_its_exit_codes() {
     assert!(text.contains("SuccessExitStatus=2 3"), "{text}");
     assert!(unit("paycode-recover.timer").contains("OnUnitActiveSec="));
 }
+
+/// Issue 15: the kiosk ran on the bare Linux console, which cannot draw the default Chinese
+/// screen. It runs inside fbterm with a CJK font, the command inside is a paycode that starts,
+/// the framebuffer is allowed, and the unit says how to run without one.
+#[test]
+fn the_kiosk_draws_chinese_through_a_framebuffer_terminal() {
+    let text = unit("paycode-kiosk.service");
+    let exec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .unwrap();
+    assert!(exec.starts_with("/usr/bin/fbterm "), "{exec}");
+    assert!(exec.contains("WenQuanYi"), "a CJK font: {exec}");
+    let (_, inner) = exec.split_once(" -- ").unwrap();
+    let args: Vec<&str> = inner.split_whitespace().collect();
+    assert_eq!(args[0], "/usr/local/bin/paycode", "{exec}");
+    assert_eq!(
+        args[1..],
+        ["--config", "/etc/paycode/config.toml"],
+        "{exec}"
+    );
+    assert!(text.contains("DeviceAllow=/dev/fb0 rw"), "{text}");
+    assert!(text.contains("video"), "the account reads /dev/fb0: {text}");
+    assert!(
+        text.contains("apt-get install fbterm fonts-wqy-microhei"),
+        "{text}"
+    );
+    assert!(
+        text.contains("language = \"en\""),
+        "the fallback is named: {text}"
+    );
+    // The command inside runs the cashier: without a terminal it names the headless commands.
+    let h = Harness::new();
+    let out = h.run(&[]);
+    assert_eq!(out.code, 3);
+    assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
+}

@@ -415,6 +415,40 @@ fn day() -> HistoryData {
     }
 }
 
+/// Issue 15: find a sale on the history screen by order number, WeChat transaction number or
+/// amount; a miss says so and keeps the field; nothing a find types reaches the list keys.
+#[test]
+fn history_find_by_order_or_amount() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(2));
+    h.send_after(10, Msg::History(day()));
+    assert!(h.key(Key::Char('/')).is_empty());
+    assert_eq!(h.app.history.find.as_deref(), Some(""));
+    h.type_str("A3");
+    assert!(h.key(Key::Enter).is_empty());
+    assert_eq!(
+        (h.app.history.selected, h.app.history.find.clone()),
+        (2, None)
+    );
+    // By amount, from the selection on (wrapping round): 12.50 is A1.
+    h.key(Key::Char('/'));
+    h.type_str("12.50");
+    h.key(Key::Enter);
+    assert_eq!(h.app.history.selected, 0);
+    // A miss keeps the field open and says so; F7 typed there is not an export.
+    h.key(Key::Char('/'));
+    h.type_str("99.99");
+    h.key(Key::Enter);
+    assert!(h.app.history.find_missed);
+    assert_eq!(h.app.history.selected, 0);
+    assert!(
+        h.key(Key::Char('-')).is_empty(),
+        "typed into the field, not a day change"
+    );
+    h.key(Key::Esc);
+    assert_eq!(h.app.history.find, None);
+}
+
 #[test]
 fn history_day_navigation_detail_and_export() {
     let mut h = Harness::new(Language::En);

@@ -40,8 +40,8 @@ texts! {
     KeysResult => "Enter next sale", "Enter 下一笔";
     KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
     KeysBack => "Esc back to sale", "Esc 返回收款";
-    KeysHistory => "←/→ day · ↑/↓ pick · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
-        "←/→ 切换日期 · ↑/↓ 选择 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
+    KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · 3 accept (keep as paid) · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · 3 确认收款 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
@@ -124,6 +124,8 @@ texts! {
     // History
     HistoryTitle => "Sales on {0}", "{0} 的流水";
     HistoryEmpty => "No sales on this day", "当天没有交易";
+    FindPrompt => "Find (order no., WeChat transaction no. or amount): {0}▏ Enter find · Esc close", "查找(订单号、微信交易单号或金额):{0}▏ Enter 查找 · Esc 关闭";
+    FindNone => "No sale of this day matches \"{0}\": try another day (←/→) · Esc close", "当天没有匹配 \"{0}\" 的交易:可换一天(←/→)· Esc 关闭";
     HistoryLoading => "Loading…", "加载中…";
     TotalsByState => "Totals by state", "按状态汇总";
     TotalsByHour => "Net takings by hour", "按小时实收";

@@ -405,7 +405,7 @@ fn light_after(till: &Till, since: Instant, tx: &Outbox) {
 async fn diagnostics(till: &Till, tx: &Outbox) -> DiagInfo {
     let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
     let health = crate::checkout::health::probe(till.link(), till.config(), now_unix).await;
-    let api_latency = health.api.map_err(|e| e.to_string());
+    let api_latency = health.api.map_err(|e| e.words());
     let clock_skew_secs = health.clock_skew_secs;
     send(
         tx,

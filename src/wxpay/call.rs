@@ -16,6 +16,15 @@ pub enum CallError {
     Transport(#[from] TransportError),
 }
 
+impl crate::words::Bilingual for CallError {
+    fn zh(&self) -> String {
+        match self {
+            Self::Request(e) => e.zh(),
+            Self::Transport(e) => e.zh(),
+        }
+    }
+}
+
 /// A reply that arrived: its verified answer (or why it cannot be trusted) and where and when
 /// it came from.
 #[derive(Debug)]

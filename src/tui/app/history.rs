@@ -75,6 +75,27 @@ pub struct HistoryView {
     pub detail: bool,
     /// The reconciliation panel (F8), while it runs and after.
     pub reconcile: Option<Reconcile>,
+    /// The find field (`/`) while it is open, and whether the last search missed.
+    pub find: Option<String>,
+    pub find_missed: bool,
+}
+
+/// The first sale at or after `from` (wrapping round) that `query` names: part of its order
+/// number or of its WeChat transaction number (the customer's 交易单号), or its amount in yuan.
+pub fn find_sale(sales: &[SaleRow], query: &str, from: usize) -> Option<usize> {
+    let q = query.trim();
+    if q.is_empty() || sales.is_empty() {
+        return None;
+    }
+    let amount = Fen::parse(q, Fen(u64::MAX)).ok();
+    let hit = |s: &SaleRow| {
+        s.out_trade_no.contains(q)
+            || s.transaction_id.as_deref().is_some_and(|t| t.contains(q))
+            || amount == Some(s.total_fee)
+    };
+    (0..sales.len())
+        .map(|i| (from + i) % sales.len())
+        .find(|&i| hit(&sales[i]))
 }
 
 /// WeChat's answer about one sale (F9 on the history screen).
@@ -156,6 +177,35 @@ impl HistoryView {
     pub(super) fn key(&mut self, k: Key, out: &mut Vec<Cmd>) {
         let Some(data) = &self.data else { return };
         let n = data.sales.len();
+        if let Some(q) = &mut self.find {
+            match k {
+                Key::Esc => {
+                    self.find = None;
+                    self.find_missed = false;
+                }
+                Key::Backspace => {
+                    q.pop();
+                    self.find_missed = false;
+                }
+                Key::Char(c) if !c.is_control() && q.chars().count() < 32 => {
+                    q.push(c);
+                    self.find_missed = false;
+                }
+                Key::Enter => {
+                    // From the row after the selection, so Enter again finds the next match.
+                    match find_sale(&data.sales, q, self.selected + 1) {
+                        Some(i) => {
+                            self.selected = i;
+                            self.find = None;
+                            self.find_missed = false;
+                        }
+                        None => self.find_missed = true,
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         if self.reconcile.is_some() {
             // The panel is in front: Esc closes it, F8 runs it again; nothing else reaches the list.
             match k {
@@ -184,6 +234,10 @@ impl HistoryView {
             Key::Up if self.selected > 0 => self.selected -= 1,
             Key::Down if self.selected + 1 < n => self.selected += 1,
             Key::Enter if n > 0 => self.detail = !self.detail,
+            Key::Char('/') => {
+                self.detail = false;
+                self.find = Some(String::new());
+            }
             Key::Esc => self.detail = false,
             Key::F(7) => out.push(Cmd::Till(TillCmd::ExportCsv(data.date))),
             Key::F(9) if n > 0 => {
@@ -215,6 +269,50 @@ pub fn beijing_clock(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sale(no: &str, fen: u64, tx: Option<&str>) -> SaleRow {
+        SaleRow {
+            out_trade_no: no.into(),
+            total_fee: Fen(fen),
+            code_fp: String::new(),
+            code_masked: "13************0001".into(),
+            device_info: "till-1".into(),
+            created_ms: 0,
+            updated_ms: 0,
+            state: SaleState::Paid,
+            transaction_id: tx.map(Into::into),
+            bank_type: None,
+            cash_fee: None,
+            err_code: None,
+            message: None,
+            attach: None,
+            pos_ref: None,
+        }
+    }
+
+    #[test]
+    fn find_by_order_transaction_or_amount_from_the_selection_on() {
+        let sales = [
+            sale("till-120261202090000001", 1250, Some("4200000001")),
+            sale("till-120261202091500002", 800, None),
+            sale("till-120261202093000003", 1250, Some("4200000777")),
+        ];
+        assert_eq!(find_sale(&sales, "0002", 0), Some(1));
+        assert_eq!(
+            find_sale(&sales, "777", 0),
+            Some(2),
+            "the customer's 交易单号"
+        );
+        assert_eq!(find_sale(&sales, "12.50", 0), Some(0));
+        assert_eq!(
+            find_sale(&sales, "12.5", 1),
+            Some(2),
+            "the next one from the selection"
+        );
+        assert_eq!(find_sale(&sales, "12.50", 3), Some(0), "wraps round");
+        assert_eq!(find_sale(&sales, "99.00", 0), None);
+        assert_eq!(find_sale(&sales, "  ", 0), None);
+    }
 
     #[test]
     fn beijing_hours_wrap_at_utc_16() {

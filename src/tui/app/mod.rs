@@ -438,7 +438,11 @@ impl App {
         match self.screen {
             Screen::Sale => self.sale_key(k, out),
             Screen::History => {
-                if k == Key::Esc && !self.history.detail && self.history.reconcile.is_none() {
+                if k == Key::Esc
+                    && !self.history.detail
+                    && self.history.reconcile.is_none()
+                    && self.history.find.is_none()
+                {
                     self.screen = Screen::Sale;
                 } else {
                     self.history.key(k, out);

@@ -147,7 +147,7 @@ pub struct RecoveryReport {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DiagInfo {
     /// Round trip of a probe to the API host, or why it failed.
-    pub api_latency: Option<Result<Duration, String>>,
+    pub api_latency: Option<Result<Duration, Words>>,
     /// The API host probed.
     pub api_host: String,
     /// Journal file and its size.

@@ -37,7 +37,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
             let latency = match &d.api_latency {
                 None => unknown(),
                 Some(Ok(t)) => format!("{} ms", t.as_millis()),
-                Some(Err(e)) => e.clone(),
+                Some(Err(e)) => e.get(lang).to_string(),
             };
             lines.push(Line::raw(format!(
                 "{} ({}): {latency}",

@@ -24,6 +24,8 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let totals = data.totals();
     let [list, side] =
         Layout::horizontal([Constraint::Min(46), Constraint::Length(30)]).areas(area);
+    // Columns 8 + 11 + 11, three gaps and the borders: the rest is the order number's.
+    let order_width = usize::from(list.width).saturating_sub(8 + 11 + 11 + 3 + 2);
     let title = format!(
         " {} ",
         trf(lang, T::HistoryTitle, &[&data.date.to_string()])
@@ -49,12 +51,23 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
                 beijing_clock(s.created_ms),
                 format!("¥{}", s.total_fee),
                 tr(lang, standing_word(data.standing(s))).to_string(),
-                short_order(&s.out_trade_no),
+                order_cell(&s.out_trade_no, &s.device_info, order_width),
             ])
             .style(style)
         })
         .collect();
-    let block = Block::bordered().title(title);
+    let mut block = Block::bordered().title(title);
+    if let Some(q) = &app.history.find {
+        // The find field sits in the list's bottom border while it is typed.
+        let text = match app.history.find_missed {
+            true => trf(lang, T::FindNone, &[q]),
+            false => trf(lang, T::FindPrompt, &[q]),
+        };
+        block = block.title_bottom(Line::styled(
+            format!(" {text} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    }
     if rows.is_empty() {
         f.render_widget(Paragraph::new(tr(lang, T::HistoryEmpty)).block(block), list);
     } else {
@@ -175,12 +188,35 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     }
 }
 
-/// The tail of an order number (the day's unique part); the detail shows it whole.
-fn short_order(no: &str) -> String {
+/// An order number for the list: the till id apart from its time stamp when the column has
+/// room for all of it (what `paycode refund` takes is the two run together), else the stamp's
+/// tail — the day's unique part; the detail shows it whole.
+fn order_cell(no: &str, device: &str, width: usize) -> String {
     let n = no.chars().count();
-    if n <= 12 {
-        no.to_string()
-    } else {
-        format!("…{}", no.chars().skip(n - 11).collect::<String>())
+    match no
+        .strip_prefix(device)
+        .filter(|s| !s.is_empty() && !device.is_empty())
+    {
+        Some(stamp) if n < width => format!("{device} {stamp}"),
+        _ if n <= width || n <= 12 => no.to_string(),
+        _ => {
+            let keep = width.clamp(11, n) - 1;
+            format!("…{}", no.chars().skip(n - keep).collect::<String>())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order_cell;
+
+    #[test]
+    fn the_till_id_is_set_apart_when_the_whole_number_fits() {
+        let no = "till-120261202135318707";
+        assert_eq!(order_cell(no, "till-1", 60), "till-1 20261202135318707");
+        // Exactly its length: no room for the space, the number whole.
+        assert_eq!(order_cell(no, "till-1", 23), no);
+        assert_eq!(order_cell(no, "till-1", 12), "…02135318707");
+        assert_eq!(order_cell(no, "other", 60), no);
     }
 }

@@ -153,27 +153,37 @@ impl TransportError {
 }
 
 impl Bilingual for TransportError {
+    /// The whole story in Chinese: what happened, whether the request left, and the system's
+    /// own reason (it has no Chinese form) so nothing is cut from what the English says.
     fn zh(&self) -> String {
         match self {
-            Self::Connect { host, .. } => format!("无法连接 {host}（请求未发出）"),
+            Self::Connect { host, reason } => {
+                format!("无法连接 {host}(请求未发出):{reason}")
+            }
             Self::Tls {
                 host,
                 request_written: false,
-                ..
-            } => format!("与 {host} 的安全连接失败（证书问题，请求未发出）"),
-            Self::Tls { host, .. } => {
-                format!("{host} 拒绝了安全连接（证书问题，请求未被受理）")
+                reason,
+            } => format!("与 {host} 的安全连接失败(证书问题,请求未发出):{reason}"),
+            Self::Tls { host, reason, .. } => {
+                format!("{host} 拒绝了安全连接(证书问题,请求未被受理):{reason}")
             }
-            Self::NoClientCert { path } => format!("{path} 需要商户 API 证书；请配置 identity"),
+            Self::NoClientCert { path } => format!("{path} 需要商户 API 证书;请配置 identity"),
             Self::Timeout { host, after } => {
                 format!(
-                    "{host} 在 {} 毫秒内未完整应答（请求可能已送达）",
+                    "{host} 在 {} 毫秒内未完整应答(请求可能已送达)",
                     after.as_millis()
                 )
             }
-            Self::Body { host, .. } => format!("读取 {host} 的应答失败（请求可能已送达）"),
+            Self::Body { host, reason } => {
+                format!("读取 {host} 的应答失败(请求可能已送达):{reason}")
+            }
             Self::TooLarge { host, limit } => format!("{host} 的应答超过 {limit} 字节"),
-            Self::Status { host, status, .. } => format!("{host} 返回 HTTP {status}"),
+            Self::Status {
+                host,
+                status,
+                excerpt,
+            } => format!("{host} 返回 HTTP {status}:{excerpt}"),
         }
     }
 }
