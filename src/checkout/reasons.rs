@@ -130,6 +130,14 @@ const TABLE: &[(&str, Text, Text)] = &[
         START_AGAIN,
     ),
     (
+        "REFUND",
+        Text {
+            en: "WeChat has the order under this number refunded in full, and nothing shows it was this sale's: nobody is out money under it",
+            zh: "微信显示该订单号下的订单已全额退款,且无法证明属于本笔交易:无人因此被扣款",
+        },
+        START_AGAIN,
+    ),
+    (
         "CLOSED",
         Text {
             en: "the order was closed before it was paid",
@@ -257,6 +265,7 @@ mod tests {
             "ORDERREVERSED",
             "CLOSED",
             "REVOKED",
+            "REFUND",
             "PAYERROR",
             "ORDERNOTEXIST",
             "CANCELLED",

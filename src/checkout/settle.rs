@@ -161,8 +161,9 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
         Reply::QueryState { state, .. } => state.as_str().to_string(),
         _ => line.clone(),
     };
-    let settled = settled_by_query(&reply, row.total_fee);
     let summary = till.summary(out_trade_no)?;
+    let proven = summary.as_ref().is_some_and(|s| s.proof.proven());
+    let settled = settled_by_query(&reply, row.total_fee, proven);
     let before = row.state;
     let mut after = row.state;
     let late = told_not_to_hand_over(row.state) && matches!(settled, Some(Final::Paid(_)));

@@ -21,7 +21,9 @@ const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
 /// What one orderquery answer settles on its own, for a sale settled by hand (`query`, F9, the
 /// pending screen): paid for the sale's amount, refunded, closed, or another till's order.
 /// Anything else (still waiting, PAYERROR, no verified answer) leaves the sale as it is.
-pub fn settled_by_query(reply: &Reply, total_fee: Fen) -> Option<Final> {
+/// `proven`: the order is known to be the sale's (its `Proof`); a refunded order that is not
+/// ends not charged, never "charged and refunded" (FAULTS.md row 82).
+pub fn settled_by_query(reply: &Reply, total_fee: Fen, proven: bool) -> Option<Final> {
     match reply {
         Reply::QueryState {
             state: TradeState::Success,
@@ -30,7 +32,14 @@ pub fn settled_by_query(reply: &Reply, total_fee: Fen) -> Option<Final> {
         Reply::QueryState {
             state: TradeState::Refund,
             ..
-        } => Some(Final::Reversed { refunded: true }),
+        } if proven => Some(Final::Reversed { refunded: true }),
+        Reply::QueryState {
+            state: TradeState::Refund,
+            ..
+        } => Some(Final::Failed {
+            err_code: TradeState::Refund.as_str().into(),
+            rescan: false,
+        }),
         Reply::QueryState {
             state: s @ (TradeState::Closed | TradeState::Revoked),
             ..
@@ -148,7 +157,14 @@ impl Sale {
                             self.keep_polling(now, interval);
                         }
                     },
-                    TradeState::Refund => self.finish(Final::Reversed { refunded: true }),
+                    TradeState::Refund if self.proof.proven() => {
+                        self.finish(Final::Reversed { refunded: true })
+                    }
+                    // Nothing proves it this sale's order (row 82): nobody is out money under it.
+                    TradeState::Refund => self.finish(Final::Failed {
+                        err_code: state.as_str().into(),
+                        rescan: false,
+                    }),
                     TradeState::Closed | TradeState::Revoked => self.finish(Final::Failed {
                         err_code: state.as_str().into(),
                         rescan: false,
@@ -312,7 +328,19 @@ impl Sale {
             Reply::QueryState {
                 state: TradeState::Refund,
                 ..
-            } => self.finish(Final::Reversed { refunded: true }),
+            } if sent_reverse || self.proof.proven() => {
+                self.finish(Final::Reversed { refunded: true })
+            }
+            // Refunded, but nothing proves the order this sale's (a bare REFUND answer has no
+            // tag): whoever's it was, nobody is out money under it. Not "charged and refunded",
+            // which WeChat never verified for this sale (FAULTS.md row 82).
+            Reply::QueryState {
+                state: TradeState::Refund,
+                ..
+            } => self.finish_not_charged(Final::Failed {
+                err_code: TradeState::Refund.as_str().into(),
+                rescan: false,
+            }),
             Reply::QueryState {
                 state: state @ (TradeState::Revoked | TradeState::Closed | TradeState::PayError),
                 ..

@@ -295,27 +295,32 @@ fn query_errors_keep_polling_until_the_deadline() {
 fn what_one_query_settles_by_hand() {
     use crate::checkout::flow::settled_by_query;
     assert_eq!(
-        settled_by_query(&success_with(FEE), FEE),
+        settled_by_query(&success_with(FEE), FEE, true),
         Some(Final::Paid(payment(FEE)))
     );
     assert_eq!(
-        settled_by_query(&success_with(Fen(1)), FEE),
+        settled_by_query(&success_with(Fen(1)), FEE, true),
         None,
         "another amount"
     );
     assert_eq!(
-        settled_by_query(&state(TradeState::Refund), FEE),
+        settled_by_query(&state(TradeState::Refund), FEE, true),
         Some(Final::Reversed { refunded: true })
     );
+    // Not proven the sale's own (row 82): refunded, but not "charged and refunded".
     assert_eq!(
-        settled_by_query(&state(TradeState::Revoked), FEE),
+        settled_by_query(&state(TradeState::Refund), FEE, false),
+        Some(failed("REFUND", false))
+    );
+    assert_eq!(
+        settled_by_query(&state(TradeState::Revoked), FEE, true),
         Some(failed("REVOKED", false))
     );
     let not_ours = Reply::NotOurs {
         why: "attach".into(),
     };
     assert_eq!(
-        settled_by_query(&not_ours, FEE),
+        settled_by_query(&not_ours, FEE, true),
         Some(failed("OUT_TRADE_NO_USED", false)),
         "another till's order: not charged here, never adopted"
     );
@@ -324,6 +329,6 @@ fn what_one_query_settles_by_hand() {
         state(TradeState::PayError),
         unknown("timeout"),
     ] {
-        assert_eq!(settled_by_query(&open, FEE), None, "{open:?}");
+        assert_eq!(settled_by_query(&open, FEE, true), None, "{open:?}");
     }
 }

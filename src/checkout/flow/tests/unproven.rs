@@ -66,6 +66,21 @@ fn an_unproven_order_the_other_till_paid_is_left_alone() {
     assert_eq!(run.outcome, failed("OUT_TRADE_NO_USED", false));
 }
 
+/// Pair chaos seed 41 (this stop): the other till's order under the shared number was paid and
+/// then reversed by its own till; WeChat's bare REFUND answer carries no tag to tell whose it
+/// was. The unproven till said "REVERSED — the customer was charged and refunded", which WeChat
+/// never verified for this sale. It sent no reverse, and whoever's order it was, nobody is out
+/// money under it: not charged, closed, with WeChat's state named.
+#[test]
+fn an_unproven_order_found_refunded_is_not_charged_and_never_called_reversed() {
+    let run = run(lost().queries(vec![
+        state(TradeState::UserPaying),
+        state(TradeState::Refund),
+    ]));
+    assert_eq!(count(&run, R), 0, "{:?}", run.requests);
+    assert_eq!(run.outcome, failed("REFUND", false));
+}
+
 #[test]
 fn an_order_proven_ours_after_the_cancel_is_reversed_and_refunded() {
     // The customer pays (the answer carries this sale's tag) after the cashier cancelled: the
