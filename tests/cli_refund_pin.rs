@@ -225,3 +225,51 @@ fn in_a_terminal_the_pin_is_asked_for_without_echo() {
     let refunds = h.journal().refunds_of(&no).unwrap();
     assert_eq!(refunds[0].authorised, Some(Authority::PinOnCommandLine));
 }
+
+/// Review of this stop, F2: the command line had no lockout (a script could try every 4-digit
+/// PIN). Three wrong PINs in a row, across runs, lock refunds for 5 minutes as the refund screen
+/// does — even the right PIN is refused then. F1: the manager's own PIN file, which anyone who
+/// can run paycode can read, is refused as `--pin-file`.
+#[test]
+fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
+    let h = Harness::new();
+    let no = paid(&h);
+    let wrong = with_pin(&h, "111111\n");
+    let right = h.dir.path().join("right.pin");
+    std::fs::write(&right, PIN).unwrap();
+    std::fs::set_permissions(&right, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let own = h.dir.path().join("manager.pin");
+    let r = h.run(&["refund", &no, "--pin-file", own.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("manager_pin_file itself"),
+        "{}",
+        r.stdout
+    );
+    for _ in 0..3 {
+        let r = h.run(&[
+            "refund",
+            &no,
+            "--pin-file",
+            wrong.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(r.code, 3, "{}", r.stdout);
+    }
+    let r = h.run(&[
+        "refund",
+        &no,
+        "--pin-file",
+        right.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let j = r.json();
+    assert!(j["message"].as_str().unwrap().contains("locked"), "{j}");
+    assert!(j["message_zh"].as_str().unwrap().contains("锁定"), "{j}");
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
+    assert!(h.journal().refunds_of(&no).unwrap().is_empty());
+}

@@ -5,8 +5,8 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the prompt reads the terminal.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
 use crate::config::read_text;
@@ -18,6 +18,67 @@ const PROMPT_TRIES: u32 = 3;
 
 /// Pause after a wrong PIN, so guessing from a script is slow.
 const WRONG_PIN_PAUSE: Duration = Duration::from_secs(2);
+
+/// Wrong PINs in a row, across runs, before the command line's refunds lock (as the refund
+/// screen's do), and for how long.
+const STRIKES: u32 = 3;
+const LOCKOUT_MS: i64 = 5 * 60 * 1000;
+
+/// Wrong PINs in a row and when the last one was, kept beside the journal between runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Strikes {
+    count: u32,
+    last_ms: i64,
+}
+
+impl Strikes {
+    /// How long refunds stay locked at `now_ms` (`None`: not locked).
+    fn locked_for(self, now_ms: i64) -> Option<Duration> {
+        let until = self.last_ms.saturating_add(LOCKOUT_MS);
+        (self.count >= STRIKES && now_ms < until)
+            .then(|| Duration::from_millis(u64::try_from(until - now_ms).unwrap_or(0)))
+    }
+
+    /// One more wrong PIN at `now_ms`; a run of them older than the lockout starts again.
+    fn after_wrong(self, now_ms: i64) -> Strikes {
+        let stale = now_ms >= self.last_ms.saturating_add(LOCKOUT_MS);
+        Strikes {
+            count: if stale { 1 } else { self.count + 1 },
+            last_ms: now_ms,
+        }
+    }
+
+    fn parse(text: &str) -> Strikes {
+        let mut it = text.split_whitespace().map(str::parse::<i64>);
+        match (it.next(), it.next()) {
+            (Some(Ok(count)), Some(Ok(last_ms))) => Strikes {
+                count: u32::try_from(count).unwrap_or(0),
+                last_ms,
+            },
+            _ => Strikes::default(),
+        }
+    }
+}
+
+fn strikes_file(cfg: &Config) -> PathBuf {
+    cfg.journal.path.with_file_name("pin-strikes")
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn locked_words(left: Duration) -> Words {
+    let mins = left.as_secs().div_ceil(60).max(1);
+    Words::new(
+        format!(
+            "refunds are locked after {STRIKES} wrong manager PINs: try again in {mins} min; nothing was sent"
+        ),
+        format!("店长密码连续错误 {STRIKES} 次,退款已锁定:请 {mins} 分钟后再试;未发送任何请求"),
+    )
+}
 
 /// The configured manager PIN (`None`: none is set).
 pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
@@ -58,14 +119,32 @@ pub(crate) fn manager(
             "已拒绝:本收银台为正式模式且未设置店长密码,退还款项需店长密码。请将 4–12 位数字写入仅 paycode 用户可读的文件(chmod 600),并设置 [ui] manager_pin_file".to_string(),
         ));
     };
+    let strikes = strikes_file(cfg);
+    if let Some(left) =
+        Strikes::parse(&std::fs::read_to_string(&strikes).unwrap_or_default()).locked_for(now_ms())
+    {
+        return Err(locked_words(left));
+    }
     if let Some(file) = pin_file {
+        if cfg
+            .ui
+            .manager_pin_file
+            .as_deref()
+            .is_some_and(|own| same_file(own, file))
+        {
+            // Anyone who can run paycode can read that one: passing it proves nothing.
+            return Err(Words::new(
+                "--pin-file names [ui] manager_pin_file itself, which proves nothing about who runs the command: put the PIN in a file of the manager's own (chmod 600), or type it at the prompt".to_string(),
+                "--pin-file 指向了 [ui] manager_pin_file 本身,无法证明由谁执行:请把密码放在店长自己的文件中(chmod 600),或在提示时输入".to_string(),
+            ));
+        }
         let typed = read_text(file, true).map_err(|(problem, fix)| {
             Words::new(
                 format!("--pin-file: {problem}; {fix}"),
                 format!("--pin-file:{problem};{fix}"),
             )
         })?;
-        return check(&pin, typed.trim(), what);
+        return check(&pin, typed.trim(), what, &strikes);
     }
     if !std::io::stdin().is_terminal() {
         return Err(Words::new(
@@ -77,6 +156,11 @@ pub(crate) fn manager(
     }
     let mut attempt = 1;
     loop {
+        if let Some(left) = Strikes::parse(&std::fs::read_to_string(&strikes).unwrap_or_default())
+            .locked_for(now_ms())
+        {
+            return Err(locked_words(left));
+        }
         let typed = prompt().map_err(|e| {
             Words::new(
                 format!("cannot read the manager PIN from the terminal: {e}"),
@@ -89,7 +173,7 @@ pub(crate) fn manager(
                 "已在输入店长密码时取消:未发送任何请求".to_string(),
             ));
         };
-        match check(&pin, &typed, what) {
+        match check(&pin, &typed, what, &strikes) {
             Ok(a) => return Ok(a),
             Err(e) if attempt >= PROMPT_TRIES => return Err(e),
             Err(_) => {
@@ -100,17 +184,47 @@ pub(crate) fn manager(
     }
 }
 
-/// Compare in constant time; a wrong PIN is logged (never the digits) and answered slowly.
-fn check(pin: &Pin, typed: &str, what: &str) -> Result<Authority, Words> {
+/// Compare in constant time. A wrong PIN is logged (never the digits), counted beside the
+/// journal (the third in a row locks refunds for 5 minutes) and answered slowly.
+fn check(pin: &Pin, typed: &str, what: &str, strikes: &Path) -> Result<Authority, Words> {
+    let before = Strikes::parse(&std::fs::read_to_string(strikes).unwrap_or_default());
+    if let Some(left) = before.locked_for(now_ms()) {
+        return Err(locked_words(left));
+    }
     if pin.matches(typed) {
+        let _ = std::fs::remove_file(strikes);
         return Ok(Authority::PinOnCommandLine);
     }
-    tracing::warn!(command = what, "command line: wrong manager PIN");
+    let after = before.after_wrong(now_ms());
+    let locked = after.count >= STRIKES;
+    tracing::warn!(
+        target: "audit",
+        command = what,
+        in_a_row = after.count,
+        locked,
+        "command line: wrong manager PIN"
+    );
+    // Not counted if it cannot be written: logged, and the pause still slows guessing.
+    if std::fs::write(strikes, format!("{} {}\n", after.count, after.last_ms)).is_err() {
+        tracing::error!("cannot record a wrong manager PIN beside the journal");
+    }
     std::thread::sleep(WRONG_PIN_PAUSE);
+    if locked {
+        return Err(locked_words(Duration::from_millis(LOCKOUT_MS as u64)));
+    }
     Err(Words::new(
         format!("{what} refused: wrong manager PIN; nothing was sent"),
         "已拒绝:店长密码错误;未发送任何请求".to_string(),
     ))
+}
+
+/// The same file under two names (links, relative paths).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// Read a PIN from the terminal without echo: digits, Backspace, Enter; Esc or Ctrl-C cancels
@@ -145,4 +259,30 @@ fn prompt() -> std::io::Result<Option<String>> {
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = write!(err, "\r\n");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_wrong_pins_in_a_row_lock_for_five_minutes() {
+        let t = 1_000_000;
+        let s = Strikes::default().after_wrong(t).after_wrong(t + 1000);
+        assert_eq!(s.locked_for(t + 1000), None, "two are not enough");
+        let s = s.after_wrong(t + 2000);
+        assert_eq!(
+            s.locked_for(t + 2000),
+            Some(Duration::from_millis(LOCKOUT_MS as u64))
+        );
+        assert_eq!(
+            s.locked_for(t + 2000 + LOCKOUT_MS),
+            None,
+            "over after 5 min"
+        );
+        // A wrong PIN long after the last starts a new run.
+        assert_eq!(s.after_wrong(t + 2000 + LOCKOUT_MS).count, 1);
+        assert_eq!(Strikes::parse(&format!("{} {}\n", s.count, s.last_ms)), s);
+        assert_eq!(Strikes::parse("garbage"), Strikes::default());
+    }
 }
