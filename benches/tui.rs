@@ -22,7 +22,7 @@ fn app(lang: Language) -> (App, Instant) {
     let t0 = Instant::now();
     let settings = Settings {
         language: lang,
-        bell: false,
+        rings: paycode::config::Rings::OFF,
         max_amount: Fen(100_000),
         password_timeout: Duration::from_secs(30),
         simulator: None,

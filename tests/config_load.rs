@@ -112,6 +112,7 @@ fn minimal_file_gets_every_documented_default() {
     assert_eq!(c.duplicate_scan_window, Duration::from_secs(3));
     assert_eq!(cfg.ui.language, Language::Zh);
     assert!(cfg.ui.bell);
+    assert_eq!(cfg.ui.rings, paycode::config::Rings::DEFAULT);
     let s = &cfg.simulator;
     assert!(!s.tls);
     assert_eq!(s.no_password_limit, Fen(100_000));
@@ -281,6 +282,11 @@ fn invalid_fixtures_name_the_key_and_the_fix() {
             "bad_language.toml",
             "[ui] language",
             &["zh-CN", "`zh` or `en`"],
+        ),
+        (
+            "bad_bell.toml",
+            "[ui] bell_attention",
+            &["9 rings", "0 (silent) to 5"],
         ),
         (
             "bad_device_info.toml",

@@ -267,7 +267,8 @@ fn esc_asks_to_confirm_then_cancels() {
         10,
         Msg::Sale(Progress::Done(result(Final::Reversed { refunded: false }))),
     );
-    assert_eq!(cmds, vec![Cmd::Bell]);
+    // Not charged: two rings (paid one, needs attention three).
+    assert_eq!(cmds, vec![Cmd::Bell(2)]);
     assert!(matches!(
         &h.app.stage,
         Stage::Result(r) if r.result == Final::Reversed { refunded: false }
@@ -935,7 +936,7 @@ fn a_pending_sale_settled_as_paid_in_the_background_is_reported_after_the_runnin
             still_pending: 0,
         },
     );
-    assert_eq!(out, vec![Cmd::Till(TillCmd::LoadPending), Cmd::Bell]);
+    assert_eq!(out, vec![Cmd::Till(TillCmd::LoadPending), Cmd::Bell(3)]);
     assert!(h.app.recovery.is_none(), "not over the waiting screen");
     h.send_after(
         5,
@@ -971,7 +972,7 @@ fn a_retry_that_settles_nothing_or_refunds_is_never_worded_not_charged() {
     );
     assert!(h.app.recovery.is_none());
     assert_eq!(notice(&h), None, "nothing was settled: no notice");
-    assert!(!out.contains(&Cmd::Bell));
+    assert!(!out.iter().any(|c| matches!(c, Cmd::Bell(_))));
     h.send_after(
         1,
         Msg::PendingSettled {
@@ -1020,4 +1021,43 @@ fn the_status_line_counts_the_pending_sales() {
     // The list itself, when loaded, is the count too.
     h.send_after(1, Msg::Pending(vec![]));
     assert_eq!(h.app.pending_count, Some(0));
+}
+
+/// Issue 15: paid, not charged and "needs attention" ring differently (1, 2, 3 by default), as
+/// configured, and not at all when the bell is off.
+#[test]
+fn results_ring_by_kind_and_the_bell_can_be_off() {
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    let paid = h.send_after(
+        10,
+        Msg::Sale(Progress::Done(result(Final::Paid(Payment {
+            transaction_id: "4200000001202601021234567890".into(),
+            total_fee: Fen(1250),
+            time_end: "20260102101512".into(),
+        })))),
+    );
+    assert_eq!(paid, vec![Cmd::Bell(1)]);
+    let mut h = Harness::new(Language::En);
+    started(&mut h);
+    let unresolved = h.send_after(
+        10,
+        Msg::Sale(Progress::Done(result(Final::Unresolved {
+            why: "no answer".into(),
+        }))),
+    );
+    assert_eq!(unresolved, vec![Cmd::Bell(3)]);
+
+    let mut quiet = tui_common::settings(Language::En, false);
+    quiet.rings = paycode::config::Rings::OFF;
+    let mut h = Harness::with(quiet);
+    started(&mut h);
+    let out = h.send_after(
+        10,
+        Msg::Sale(Progress::Done(result(Final::Failed {
+            err_code: "NOTENOUGH".into(),
+            rescan: false,
+        }))),
+    );
+    assert!(!out.iter().any(|c| matches!(c, Cmd::Bell(_))), "{out:?}");
 }

@@ -99,7 +99,11 @@ fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
     Ok(Settings {
         // F6's last choice outlives a restart; the config is the default until there is one.
         language: crate::tui::prefs::saved_language(cfg).unwrap_or(cfg.ui.language),
-        bell: cfg.ui.bell,
+        rings: if cfg.ui.bell {
+            cfg.ui.rings
+        } else {
+            crate::config::Rings::OFF
+        },
         max_amount: cfg.checkout.max_amount,
         password_timeout: cfg.checkout.policy.password_timeout,
         simulator: simulated.then(|| SimInfo {

@@ -177,10 +177,40 @@ pub use crate::words::Language;
 pub struct UiConfig {
     /// Screen language.
     pub language: Language,
-    /// Ring the terminal bell on paid / failed.
+    /// Ring the terminal bell on results.
     pub bell: bool,
+    /// How many rings each kind of result gets, so they can be told apart by ear.
+    pub rings: Rings,
     /// File holding the manager PIN (mode 600) that unlocks refunds; `None`: refunds need no PIN.
     pub manager_pin_file: Option<PathBuf>,
+}
+
+/// Rings of the terminal bell per kind of result (0: silent for that kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rings {
+    /// Paid: hand over the goods.
+    pub paid: u8,
+    /// Not charged, reversed or refunded: nothing taken.
+    pub not_charged: u8,
+    /// Unresolved, or a pending sale found charged: someone has to act.
+    pub attention: u8,
+}
+
+impl Rings {
+    /// The default: one, two and three rings.
+    pub const DEFAULT: Rings = Rings {
+        paid: 1,
+        not_charged: 2,
+        attention: 3,
+    };
+    /// No sound at all (`bell = false`).
+    pub const OFF: Rings = Rings {
+        paid: 0,
+        not_charged: 0,
+        attention: 0,
+    };
+    /// The most rings a setting may ask for.
+    pub const MAX: u8 = 5;
 }
 
 /// `[simulator]`: plain data for the built-in simulator. `Default` is the documented default.

@@ -113,6 +113,17 @@ pub(crate) fn render(cfg: &Config) -> String {
     o.push_str("\n[ui]\n");
     kv(&mut o, "language", &quote(cfg.ui.language.as_str()));
     kv(&mut o, "bell", &cfg.ui.bell.to_string());
+    kv(&mut o, "bell_paid", &cfg.ui.rings.paid.to_string());
+    kv(
+        &mut o,
+        "bell_not_charged",
+        &cfg.ui.rings.not_charged.to_string(),
+    );
+    kv(
+        &mut o,
+        "bell_attention",
+        &cfg.ui.rings.attention.to_string(),
+    );
     opt(
         &mut o,
         "manager_pin_file",

@@ -158,6 +158,9 @@ impl Default for RawJournal {
 pub(crate) struct RawUi {
     pub language: Language,
     pub bell: bool,
+    pub bell_paid: u8,
+    pub bell_not_charged: u8,
+    pub bell_attention: u8,
     pub manager_pin_file: Option<PathBuf>,
 }
 
@@ -166,6 +169,9 @@ impl Default for RawUi {
         Self {
             language: Language::Zh,
             bell: true,
+            bell_paid: super::Rings::DEFAULT.paid,
+            bell_not_charged: super::Rings::DEFAULT.not_charged,
+            bell_attention: super::Rings::DEFAULT.attention,
             manager_pin_file: None,
         }
     }

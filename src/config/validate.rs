@@ -6,8 +6,8 @@ use super::error::Ctx;
 use super::schema::{RawCheckout, RawConfig, RawMerchant, RawSimulator, RawWechat};
 use super::secrets::{self, SecretEnv};
 use super::{
-    BaseUrl, CheckoutConfig, Config, ConfigError, JournalConfig, MerchantConfig, SIMULATOR_APPID,
-    SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
+    BaseUrl, CheckoutConfig, Config, ConfigError, JournalConfig, MerchantConfig, Rings,
+    SIMULATOR_APPID, SIMULATOR_MCH_ID, SimulatorConfig, UiConfig, WechatConfig,
 };
 use crate::checkout::flow::Policy;
 use crate::checkout::order_no::DEVICE_PREFIX_MAX;
@@ -97,6 +97,26 @@ pub(crate) fn resolve(
         }
     };
 
+    for (key, n) in [
+        ("bell_paid", raw.ui.bell_paid),
+        ("bell_not_charged", raw.ui.bell_not_charged),
+        ("bell_attention", raw.ui.bell_attention),
+    ] {
+        if n > Rings::MAX {
+            return Err(ctx.err(
+                "ui",
+                key,
+                format!("{n} rings is more than a cashier wants to hear"),
+                &format!("use 0 (silent) to {}", Rings::MAX),
+            ));
+        }
+    }
+    let rings = Rings {
+        paid: raw.ui.bell_paid,
+        not_charged: raw.ui.bell_not_charged,
+        attention: raw.ui.bell_attention,
+    };
+
     raw.scanner.validate().map_err(|problem| {
         ctx.err(
             "scanner",
@@ -137,6 +157,7 @@ pub(crate) fn resolve(
         ui: UiConfig {
             language: raw.ui.language,
             bell: raw.ui.bell,
+            rings,
             manager_pin_file,
         },
         scanner: raw.scanner,

@@ -18,6 +18,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
+/// The pause between rings of one result, so two or three rings are heard as such.
+const RING_GAP: Duration = Duration::from_millis(300);
+
+/// Ring the terminal bell once. Written by this loop only, between redraws, so the byte never
+/// lands inside an escape sequence of a frame.
+fn ring() {
+    let mut o = std::io::stdout();
+    let _ = o.write_all(b"\x07").and_then(|()| o.flush());
+}
+
 /// How often the input thread checks whether the program is quitting.
 const INPUT_POLL: Duration = Duration::from_millis(250);
 
@@ -72,15 +82,26 @@ async fn ui_loop(
     let mut app = App::new(settings, Wedge::from_config(&cfg.scanner), Instant::now());
     let mut cancel: Option<CancelToken> = None;
     let mut out = Ok(());
+    // The later rings of a result (`Cmd::Bell(n)`), soonest first.
+    let mut rings: Vec<Instant> = Vec::new();
     'main: loop {
         if let Err(e) = guard.terminal.draw(|f| super::view::view(&app, f)) {
             out = Err(e);
             break;
         }
-        let first = match next(&mut rx, app.deadline()).await {
+        let wake = match (app.deadline(), rings.first().copied()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let first = match next(&mut rx, wake).await {
             Some(m) => m,
             None => break,
         };
+        let now = Instant::now();
+        while rings.first().is_some_and(|&at| at <= now) {
+            rings.remove(0);
+            ring();
+        }
         // Everything already queued (a scanner burst is 19 keys) is applied before one redraw.
         let mut cmds = app.update(first.0, first.1);
         while let Ok((msg, at)) = rx.try_recv() {
@@ -89,9 +110,12 @@ async fn ui_loop(
         for cmd in cmds {
             match cmd {
                 Cmd::Quit => break 'main,
-                Cmd::Bell => {
-                    let mut o = std::io::stdout();
-                    let _ = o.write_all(b"\x07").and_then(|()| o.flush());
+                Cmd::Bell(0) => {}
+                Cmd::Bell(n) => {
+                    ring();
+                    let now = Instant::now();
+                    rings.extend((1..u32::from(n)).map(|i| now + RING_GAP * i));
+                    rings.sort();
                 }
                 Cmd::Audit(line) => tracing::warn!(target: "audit", "{line}"),
                 Cmd::SaveLanguage(lang) => super::prefs::save_language(&cfg, lang),

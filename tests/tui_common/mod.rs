@@ -22,7 +22,7 @@ pub struct Harness {
 pub fn settings(lang: Language, sim: bool) -> Settings {
     Settings {
         language: lang,
-        bell: true,
+        rings: paycode::config::Rings::DEFAULT,
         max_amount: Fen(100_000),
         password_timeout: Duration::from_secs(30),
         simulator: sim.then(|| SimInfo {

@@ -87,8 +87,8 @@ pub enum Cmd {
     Till(TillCmd),
     /// The cashier confirmed cancel: stop waiting and reverse.
     CancelSale,
-    /// Ring the bell / play the result sound.
-    Bell,
+    /// Ring the terminal bell this many times, a moment apart (the kind of result by ear).
+    Bell(u8),
     /// Leave the program (restoring the terminal).
     Quit,
     /// A line for the log that a manager should see later (a wrong manager PIN; never the PIN).
@@ -268,7 +268,11 @@ impl App {
             self.notice = Some(Notice::info(text));
             return;
         }
-        out.push(Cmd::Bell);
+        // A pending sale found charged: someone has to act on it.
+        let n = self.settings.rings.attention;
+        if n > 0 {
+            out.push(Cmd::Bell(n));
+        }
         let mut report = self.settled_later.take().unwrap_or(RecoveryReport {
             done: true,
             background: true,

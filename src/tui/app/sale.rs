@@ -207,8 +207,16 @@ impl App {
     /// The runner reported progress of the running sale.
     pub(super) fn progress(&mut self, p: Progress, now: Instant, out: &mut Vec<Cmd>) {
         if let Progress::Done(result) = p {
-            if self.settings.bell {
-                out.push(Cmd::Bell);
+            let rings = &self.settings.rings;
+            let n = match &result.result {
+                Final::Paid(_) => rings.paid,
+                Final::Unresolved { .. } => rings.attention,
+                Final::Failed { .. } | Final::Reversed { .. } | Final::Refunded(_) => {
+                    rings.not_charged
+                }
+            };
+            if n > 0 {
+                out.push(Cmd::Bell(n));
             }
             self.stage = Stage::Result(result);
             self.screen = Screen::Sale;

@@ -85,8 +85,8 @@ pub struct SimInfo {
 pub struct Settings {
     /// Language at start-up.
     pub language: Language,
-    /// Ring the bell on every result.
-    pub bell: bool,
+    /// Rings of the bell per kind of result (`Rings::OFF`: silent).
+    pub rings: crate::config::Rings,
     /// Largest amount one sale may charge.
     pub max_amount: Fen,
     /// How long the customer gets for the password (the countdown gauge's full length).
