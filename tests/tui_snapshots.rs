@@ -666,3 +666,39 @@ fn long_lists_scroll_with_the_selection() {
         render(&h.app)
     );
 }
+
+/// Issue 15: on a short terminal (80×12) the "do not hand over goods" line of the waiting
+/// screen and of an unresolved result is never cut off the bottom.
+#[test]
+fn the_do_not_hand_over_line_survives_a_short_terminal() {
+    let small = |app: &App, rows: u16| {
+        let mut t = Terminal::new(TestBackend::new(80, rows)).unwrap();
+        t.draw(|f| view(app, f)).unwrap();
+        t.backend().to_string()
+    };
+    for (lang, waiting_line, unresolved_line) in [
+        (
+            Language::En,
+            "Do not hand over goods yet",
+            "Do NOT hand over goods",
+        ),
+        (Language::Zh, "请勿交付商品", "请勿交付商品。"),
+    ] {
+        for rows in [10, 12, 16] {
+            let mut h = Harness::with(settings(lang, false));
+            waiting(&mut h);
+            let screen = small(&h.app, rows);
+            assert!(screen.contains(waiting_line), "{rows} rows:\n{screen}");
+            let mut h = Harness::with(settings(lang, false));
+            done(
+                &mut h,
+                Final::Unresolved {
+                    why: "no answer".into(),
+                },
+                None,
+            );
+            let screen = small(&h.app, rows);
+            assert!(screen.contains(unresolved_line), "{rows} rows:\n{screen}");
+        }
+    }
+}

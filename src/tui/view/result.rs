@@ -23,6 +23,9 @@ fn line_case(s: &str) -> String {
     }
 }
 
+/// Below this many rows the result's lines may not all fit.
+const SHORT: u16 = 18;
+
 /// Draw a sale's result into `area`.
 pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
     let lang = app.lang;
@@ -101,6 +104,25 @@ pub fn draw(app: &App, r: &Outcome, f: &mut Frame, area: Rect) {
         }
     }
     lines.push(Line::raw(trf(lang, T::OrderNo, &[&r.out_trade_no])));
+    let mut inner = inner;
+    // On a short terminal the unresolved warning would be cut off the bottom: it keeps the
+    // last row whatever else fits.
+    if matches!(r.result, Final::Unresolved { .. }) && inner.height < SHORT && inner.height > 0 {
+        let row = Rect {
+            y: inner.bottom() - 1,
+            height: 1,
+            ..inner
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                tr(lang, T::UnresolvedBody),
+                bold.fg(Color::LightRed),
+            ))
+            .alignment(Alignment::Center),
+            row,
+        );
+        inner.height -= 1;
+    }
     f.render_widget(
         Paragraph::new(lines)
             .alignment(Alignment::Center)

@@ -9,14 +9,34 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Wrap};
 
+/// Rows the whole waiting screen needs: amount and phase, gauge, counters and the warning.
+const FULL_HEIGHT: u16 = 10 + 3 + 2;
+
 /// Draw the running sale into `area`.
 pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
     let lang = app.lang;
     let block = Block::bordered()
         .title(format!(" {} ", tr(lang, T::WaitingTitle)))
         .border_style(Style::new().fg(Color::Cyan));
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     f.render_widget(block, area);
+    let warning = Line::styled(
+        format!("▲ {}", tr(lang, T::DoNotHandOver)),
+        Style::new()
+            .fg(Color::LightRed)
+            .add_modifier(Modifier::BOLD),
+    );
+    // A short terminal would cut the warning off the bottom: it gets the last row first.
+    let short = inner.height < FULL_HEIGHT;
+    if short && inner.height > 0 {
+        let row = Rect {
+            y: inner.bottom() - 1,
+            height: 1,
+            ..inner
+        };
+        f.render_widget(Paragraph::new(warning.clone()), row);
+        inner.height -= 1;
+    }
     let [top, gauge, bottom] = Layout::vertical([
         Constraint::Length(10),
         Constraint::Length(3),
@@ -88,12 +108,9 @@ pub fn draw(app: &App, w: &Waiting, f: &mut Frame, area: Rect) {
             &[&w.queries.to_string()],
         ))),
     }
-    info.push(Line::styled(
-        format!("▲ {}", tr(lang, T::DoNotHandOver)),
-        Style::new()
-            .fg(Color::LightRed)
-            .add_modifier(Modifier::BOLD),
-    ));
+    if !short {
+        info.push(warning);
+    }
     f.render_widget(Paragraph::new(info), bottom);
 
     if w.confirm_cancel {
