@@ -1061,3 +1061,26 @@ fn results_ring_by_kind_and_the_bell_can_be_off() {
     );
     assert!(!out.iter().any(|c| matches!(c, Cmd::Bell(_))), "{out:?}");
 }
+
+/// Issue 15: an informational notice ("Language: English", "Cleared", "Exported to …") clears
+/// itself after a while, with a timer to redraw it away; an error stays until replaced.
+#[test]
+fn informational_notices_clear_and_errors_stay() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(6));
+    assert!(h.app.notice.is_some());
+    let due = h.app.deadline().expect("a timer to clear it");
+    assert!(due > h.now() && due <= h.now() + paycode::tui::app::NOTICE_LIFE);
+    h.send_after(7_000, Msg::Tick);
+    assert!(h.app.notice.is_some(), "still fresh");
+    h.send_after(1_100, Msg::Tick);
+    assert_eq!(h.app.notice, None, "stale: cleared");
+    assert_eq!(h.app.deadline(), None, "no timer left");
+
+    h.send_after(
+        10,
+        Msg::SaleRefused(paycode::words::Words::new("refused", "拒绝")),
+    );
+    h.send_after(60_000, Msg::Tick);
+    assert!(h.app.notice.is_some(), "an error stays");
+}

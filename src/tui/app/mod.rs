@@ -28,6 +28,9 @@ use time::Date;
 
 use super::i18n::{T, other};
 
+/// How long an informational notice stays on screen; warnings and errors stay until replaced.
+pub const NOTICE_LIFE: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// Everything the app reacts to.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -157,6 +160,8 @@ pub struct App {
     pub entry: Entry,
     /// The one-line message under the body.
     pub notice: Option<Notice>,
+    /// When the notice on screen was set (an informational one clears after `NOTICE_LIFE`).
+    notice_since: Instant,
     /// The key help / scenario table overlay.
     pub help: bool,
     /// Start-up recovery report, shown until dismissed.
@@ -194,6 +199,7 @@ impl App {
             stage: Stage::Entry,
             entry: Entry::default(),
             notice: None,
+            notice_since: now,
             help: false,
             recovery: None,
             settled_later: None,
@@ -222,10 +228,12 @@ impl App {
             }),
             _ => None,
         };
-        match (wedge, countdown) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let notice = self
+            .notice
+            .as_ref()
+            .filter(|n| n.level == Level::Info)
+            .map(|_| self.notice_since + NOTICE_LIFE);
+        [wedge, countdown, notice].into_iter().flatten().min()
     }
 
     /// True while a sale is running (no navigation, no quitting).
@@ -294,6 +302,25 @@ impl App {
     /// Apply one message at time `now`; return the effects to perform.
     pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
         self.now = now;
+        let before = self.notice.clone();
+        let mut out = self.handle(msg, now);
+        if self.notice != before {
+            self.notice_since = now;
+        } else if self
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.level == Level::Info && now >= self.notice_since + NOTICE_LIFE)
+        {
+            // "Cleared", "Exported to …", "Language: English": true once, stale later.
+            self.notice = None;
+        }
+        if self.settled_later.is_some() {
+            self.show_settled();
+        }
+        out
+    }
+
+    fn handle(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
         let mut out = Vec::new();
         match msg {
             Msg::Key(k) => self.wedge_key(k, now, &mut out),
@@ -357,9 +384,6 @@ impl App {
                 }
                 self.notice = Some(Notice::error(NoticeText::Words(why)));
             }
-        }
-        if self.settled_later.is_some() {
-            self.show_settled();
         }
         out
     }
