@@ -303,7 +303,7 @@ impl App {
     pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
         self.now = now;
         let before = self.notice.clone();
-        let mut out = self.handle(msg, now);
+        let out = self.handle(msg, now);
         if self.notice != before {
             self.notice_since = now;
         } else if self
