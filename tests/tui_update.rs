@@ -1084,3 +1084,24 @@ fn informational_notices_clear_and_errors_stay() {
     h.send_after(60_000, Msg::Tick);
     assert!(h.app.notice.is_some(), "an error stays");
 }
+
+/// Issue 15: the help scrolls (↑/↓) and opens at the top again; the keys stay with the help.
+#[test]
+fn the_help_scrolls_and_reopens_at_the_top() {
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(1));
+    assert!(h.app.help);
+    h.key(Key::Down);
+    h.key(Key::Down);
+    h.key(Key::Up);
+    assert_eq!(h.app.help_scroll, 1);
+    assert_eq!(
+        h.app.screen,
+        paycode::tui::app::Screen::Sale,
+        "arrows stay in the help"
+    );
+    h.key(Key::Esc);
+    assert!(!h.app.help);
+    h.key(Key::Char('?'));
+    assert_eq!(h.app.help_scroll, 0);
+}

@@ -40,6 +40,14 @@ texts! {
     KeysResult => "Enter next sale", "Enter 下一笔";
     KeysResultRescan => "Scan the new code now, or Enter to start over", "直接扫描新付款码,或按 Enter 重新开始";
     KeysBack => "Esc back to sale", "Esc 返回收款";
+    KeysRefund => "↑/↓ pick a paid sale · Enter next · amount (Enter = all left) · reason 1–4 · Enter to confirm · manager PIN · Esc back",
+        "↑/↓ 选择已支付交易 · Enter 下一步 · 金额(Enter 为全部可退)· 原因 1–4 · Enter 确认 · 店长密码 · Esc 返回";
+    HelpOnSale => "Sale screen", "收款界面";
+    HelpOnWaiting => "While charging", "收款进行中";
+    HelpOnHistory => "History (F2)", "流水(F2)";
+    HelpOnPending => "Pending (F3)", "待处理(F3)";
+    HelpOnRefund => "Refund (F4)", "退款(F4)";
+    HelpScroll => "↑/↓ scroll · Esc close", "↑/↓ 滚动 · Esc 关闭";
     KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
         "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · 3 accept (keep as paid) · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · 3 确认收款 · Esc 返回";

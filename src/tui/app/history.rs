@@ -75,6 +75,8 @@ pub struct HistoryView {
     pub detail: bool,
     /// The reconciliation panel (F8), while it runs and after.
     pub reconcile: Option<Reconcile>,
+    /// Lines the reconciliation panel is scrolled down by (↑/↓ while it is open).
+    pub reconcile_scroll: u16,
     /// The find field (`/`) while it is open, and whether the last search missed.
     pub find: Option<String>,
     pub find_missed: bool,
@@ -209,7 +211,19 @@ impl HistoryView {
         if self.reconcile.is_some() {
             // The panel is in front: Esc closes it, F8 runs it again; nothing else reaches the list.
             match k {
-                Key::Esc => self.reconcile = None,
+                Key::Esc => {
+                    self.reconcile = None;
+                    self.reconcile_scroll = 0;
+                }
+                Key::Up => self.reconcile_scroll = self.reconcile_scroll.saturating_sub(1),
+                Key::Down => {
+                    let most = match &self.reconcile {
+                        Some(Reconcile::Done(_, Ok(r))) => r.lines.len(),
+                        _ => 0,
+                    };
+                    let most = u16::try_from(most).unwrap_or(u16::MAX);
+                    self.reconcile_scroll = self.reconcile_scroll.saturating_add(1).min(most);
+                }
                 Key::F(8) if !matches!(self.reconcile, Some(Reconcile::Running(_))) => {
                     self.reconcile = Some(Reconcile::Running(data.date));
                     out.push(Cmd::Till(TillCmd::Reconcile(data.date)));

@@ -164,6 +164,8 @@ pub struct App {
     notice_since: Instant,
     /// The key help / scenario table overlay.
     pub help: bool,
+    /// Lines the help is scrolled down by (↑/↓ while it is open).
+    pub help_scroll: u16,
     /// Start-up recovery report, shown until dismissed.
     pub recovery: Option<RecoveryReport>,
     /// A background settlement report held back until the running sale ends.
@@ -201,6 +203,7 @@ impl App {
             notice: None,
             notice_since: now,
             help: false,
+            help_scroll: 0,
             recovery: None,
             settled_later: None,
             scanners: Vec::new(),
@@ -415,8 +418,11 @@ impl App {
             return;
         }
         if self.help {
-            if matches!(k, Key::Esc | Key::Enter | Key::F(1) | Key::Char('?')) {
-                self.help = false;
+            match k {
+                Key::Esc | Key::Enter | Key::F(1) | Key::Char('?') => self.help = false,
+                Key::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Key::Down => self.help_scroll = self.help_scroll.saturating_add(1).min(40),
+                _ => {}
             }
             return;
         }
@@ -430,6 +436,7 @@ impl App {
             }
             Key::F(1) | Key::Char('?') => {
                 self.help = true;
+                self.help_scroll = 0;
                 return;
             }
             Key::CtrlC | Key::F(10) => {

@@ -86,12 +86,19 @@ pub fn help(app: &App, f: &mut Frame) {
     let lang = app.lang;
     let area = band(f.area(), f.area().height.saturating_sub(2));
     f.render_widget(Clear, area);
-    let mut lines = vec![
-        Line::raw(tr(lang, T::KeysSale)),
-        Line::raw(tr(lang, T::KeysWaiting)),
-        Line::raw(tr(lang, T::KeysHistory)),
-        Line::raw(tr(lang, T::KeysPending)),
-    ];
+    // Each line says which screen its keys are for.
+    let head = Style::new().add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    for (screen, keys) in [
+        (T::HelpOnSale, T::KeysSale),
+        (T::HelpOnWaiting, T::KeysWaiting),
+        (T::HelpOnHistory, T::KeysHistory),
+        (T::HelpOnPending, T::KeysPending),
+        (T::HelpOnRefund, T::KeysRefund),
+    ] {
+        lines.push(Line::styled(tr(lang, screen), head));
+        lines.push(Line::raw(format!("  {}", tr(lang, keys))));
+    }
     if let Some(sim) = &app.settings.simulator {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
@@ -107,7 +114,12 @@ pub fn help(app: &App, f: &mut Frame) {
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(format!(" {} ", tr(lang, T::ScreenHelp)))),
+            .scroll((app.help_scroll, 0))
+            .block(
+                Block::bordered()
+                    .title(format!(" {} ", tr(lang, T::ScreenHelp)))
+                    .title_bottom(format!(" {} ", tr(lang, T::HelpScroll))),
+            ),
         area,
     );
 }

@@ -81,14 +81,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     let popup = super::band(area, want.min(area.height.saturating_sub(2)).max(5));
     f.render_widget(Clear, popup);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(format!(
-                    " {} ",
-                    trf(lang, T::ReconcileTitle, &[&day.to_string()])
-                ))
-                .border_style(Style::new().fg(colour)),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.history.reconcile_scroll, 0))
+            .block(
+                Block::bordered()
+                    .title(format!(
+                        " {} ",
+                        trf(lang, T::ReconcileTitle, &[&day.to_string()])
+                    ))
+                    .border_style(Style::new().fg(colour)),
+            ),
         popup,
     );
 }
