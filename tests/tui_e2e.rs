@@ -170,3 +170,101 @@ fn cashier_flow_in_tmux_against_the_simulator() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
 }
+
+/// Issue 15: a 20-sale day at 80×24 — every sale paid, the history (F2) scrolls to the last
+/// sale and shows it whole, finding it by amount works, and the refund screen (F4) scrolls to
+/// it and refunds it; the journal and the simulator's ledger agree.
+#[test]
+fn a_twenty_sale_day_at_80x24_scrolls_to_the_last_sale_and_refunds_it() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let shell = format!(
+        "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt",
+        dir = h.dir.path().display(),
+        cfg = h.config_path().display(),
+        key = SIMULATOR_DEMO_KEY,
+        bin = env!("CARGO_BIN_EXE_paycode"),
+    );
+    let t = Tmux {
+        socket: format!("paycode-day-{}", std::process::id()),
+    };
+    t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "tui",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+        "-c",
+        &shell,
+    ]);
+    t.wait_for("No unfinished sales");
+    for i in 1..=20u32 {
+        let amount = i.to_string();
+        let keys: Vec<&str> = amount.split("").filter(|k| !k.is_empty()).collect();
+        t.type_slowly(&keys);
+        t.scan(&h.code("normal"));
+        t.wait_for("PAID");
+        t.type_slowly(&["Enter"]);
+        t.wait_for("Amount (yuan)");
+    }
+    let sales = h.journal().sales_between(0, i64::MAX).unwrap();
+    assert_eq!(sales.len(), 20);
+    assert!(sales.iter().all(|s| s.state == SaleState::Paid));
+    let last = sales.last().unwrap().clone();
+    assert_eq!(last.total_fee.0, 2000);
+
+    // History: the 20th row is below the fold at 80×24 until the selection scrolls to it.
+    t.type_slowly(&["F2"]);
+    let s = t.wait_for("Sales on");
+    assert!(
+        !s.contains("¥20.00"),
+        "the last sale starts below the fold:\n{s}"
+    );
+    for _ in 0..19 {
+        t.type_slowly(&["Down"]);
+    }
+    let s = t.wait_for("¥20.00");
+    assert!(s.contains("Net takings: ¥210.00"), "{s}");
+    // Its detail shows the whole order number.
+    t.type_slowly(&["Enter"]);
+    t.wait_for(&last.out_trade_no);
+    t.type_slowly(&["Escape"]);
+    // Found by amount from the top of the day.
+    t.type_slowly(&["Up", "Up", "/", "2", "0", ".", "0", "0", "Enter"]);
+    t.type_slowly(&["Enter"]);
+    t.wait_for(&last.out_trade_no);
+    t.type_slowly(&["Escape", "Escape"]);
+
+    // Refund screen: scroll to the 20th, full amount, reason, confirm.
+    t.type_slowly(&["F4"]);
+    t.wait_for("Pick a paid sale");
+    for _ in 0..19 {
+        t.type_slowly(&["Down"]);
+    }
+    t.wait_for("¥20.00");
+    t.type_slowly(&["Enter"]);
+    t.wait_for("Refund amount");
+    t.type_slowly(&["Enter"]);
+    t.wait_for("Reason");
+    t.type_slowly(&["1"]);
+    let s = t.wait_for("Refund ¥20.00 of sale");
+    assert!(
+        s.contains(&last.out_trade_no[last.out_trade_no.len() - 6..]),
+        "{s}"
+    );
+    t.type_slowly(&["Enter"]);
+    t.wait_for("REFUNDED ¥20.00");
+    let refunds = h.journal().refunds_of(&last.out_trade_no).unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].refund_fee.0, 2000);
+    let order = h.order(&last.out_trade_no);
+    assert_eq!((order.charged, order.refunded), (2000, 2000), "{order:?}");
+    assert_eq!(h.ledger().totals.charged, 21_000);
+}
