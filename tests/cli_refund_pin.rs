@@ -211,6 +211,11 @@ fn in_a_terminal_the_pin_is_asked_for_without_echo() {
         }
     };
     wait_for("Manager PIN", &mut master, &mut seen);
+    let asked = String::from_utf8_lossy(&seen).to_string();
+    assert!(
+        asked.contains(&format!("Refund ¥2.00 of sale {no} to the customer?")),
+        "the question comes first: {asked}"
+    );
     master.write_all(b"9999\r").unwrap();
     wait_for("wrong PIN, try again", &mut master, &mut seen);
     master.write_all(format!("{PIN}\r").as_bytes()).unwrap();

@@ -101,12 +101,14 @@ pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
 }
 
 /// Authorise giving money back from the command line, or say why not (nothing is sent then).
-/// `what` names the act for the messages ("refund", "reverse").
+/// `what` names the act for the messages ("refund", "reverse"); `question` ("refund ¥X of sale
+/// … to the customer?") is asked above the PIN prompt, and typing the PIN answers it.
 pub(crate) fn manager(
     cfg: &Config,
     simulated: bool,
     pin_file: Option<&Path>,
     what: &str,
+    question: &Words,
 ) -> Result<Authority, Words> {
     let Some(pin) = configured_pin(cfg)? else {
         if simulated {
@@ -154,6 +156,7 @@ pub(crate) fn manager(
             "需要店长密码:请用 --pin-file 指定密码文件(仅 paycode 用户可读,chmod 600),或在终端中运行以输入密码".to_string(),
         ));
     }
+    errln!("{}\n{}", question.zh, question.en);
     let mut attempt = 1;
     loop {
         if let Some(left) = Strikes::parse(&std::fs::read_to_string(&strikes).unwrap_or_default())
@@ -232,7 +235,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn prompt() -> std::io::Result<Option<String>> {
     use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
     let mut err = std::io::stderr();
-    write!(err, "Manager PIN / 店长密码: ")?;
+    write!(
+        err,
+        "Manager PIN to confirm, Esc to cancel / 店长密码确认,Esc 取消: "
+    )?;
     err.flush()?;
     crossterm::terminal::enable_raw_mode()?;
     let mut typed = String::new();

@@ -372,19 +372,25 @@ pub fn reverse(config: &Path, args: &ReverseArgs) -> ExitCode {
         let l = lang(till.config());
         // Reversing a paid sale gives the money back: the manager's call, as a refund is. An
         // unresolved sale's reverse is the safe way out and needs no PIN.
-        let paid = matches!(
-            till.journal().sale(&args.out_trade_no),
-            Ok(Some(row)) if row.state == crate::journal::SaleState::Paid
-        );
-        if paid
-            && let Err(w) = super::authorise::manager(
+        let paid = match till.journal().sale(&args.out_trade_no) {
+            Ok(Some(row)) if row.state == crate::journal::SaleState::Paid => Some(row.total_fee),
+            _ => None,
+        };
+        if let Some(fee) = paid {
+            let no = &args.out_trade_no;
+            let question = Words::new(
+                format!("Reverse paid sale {no}: the whole ¥{fee} goes back to the customer?"),
+                format!("撤销已支付的订单 {no}:全部 ¥{fee} 将退回顾客?"),
+            );
+            if let Err(w) = super::authorise::manager(
                 till.config(),
                 till.is_simulated(),
                 args.pin_file.as_deref(),
                 "reverse",
-            )
-        {
-            return output::rejected(args.json, &w, None);
+                &question,
+            ) {
+                return output::rejected(args.json, &w, None);
+            }
         }
         match settle::reverse_sale(&mut till, &args.out_trade_no, printer(l)).await {
             Ok(o) => output::outcome(&o, args.json),

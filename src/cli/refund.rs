@@ -59,11 +59,23 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             },
         };
         // Asked before anything is written or sent.
+        let no = &args.out_trade_no;
+        let question = match amount {
+            Some(a) => Words::new(
+                format!("Refund ¥{a} of sale {no} to the customer?"),
+                format!("确认向顾客退款 ¥{a}(订单 {no})?"),
+            ),
+            None => Words::new(
+                format!("Refund all that is left of sale {no} to the customer?"),
+                format!("确认将订单 {no} 尚可退的全部金额退给顾客?"),
+            ),
+        };
         let authorised = match super::authorise::manager(
             till.config(),
             till.is_simulated(),
             args.pin_file.as_deref(),
             "refund",
+            &question,
         ) {
             Ok(a) => a,
             Err(w) => return output::rejected(json, &w, None),

@@ -124,11 +124,15 @@ pub(crate) fn render(cfg: &Config) -> String {
         "bell_attention",
         &cfg.ui.rings.attention.to_string(),
     );
-    opt(
-        &mut o,
-        "manager_pin_file",
-        cfg.ui.manager_pin_file.as_deref().map(path),
-    );
+    match &cfg.ui.manager_pin_file {
+        Some(p) => kv(&mut o, "manager_pin_file", &path(p)),
+        None if cfg.wechat.base_url.is_simulated() => o.push_str(
+            "# manager_pin_file: not set (the simulator allows refunds without a PIN, after a question)\n",
+        ),
+        None => o.push_str(
+            "# manager_pin_file: not set — refunds are OFF on this live till until it is (F4, paycode refund, reverse of a paid sale)\n",
+        ),
+    }
 
     scanner(&mut o, &cfg.scanner);
 
