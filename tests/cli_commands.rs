@@ -399,3 +399,36 @@ fn backup_copies_the_journal_while_a_sale_runs() {
     let _ = waiting.kill();
     let _ = waiting.wait();
 }
+
+/// `query` of a paid sale that was refunded said only "PAID ¥3.00" (WeChat: REFUND): it now
+/// says how much went back, in part or in full, and JSON has `refunded` in fen.
+#[test]
+fn query_of_a_refunded_sale_says_what_went_back() {
+    let h = Harness::new();
+    let (r, v) = h.pay("3.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    let q = h.run(&["query", &no, "--json"]);
+    let j = q.json();
+    assert_eq!(
+        (q.code, j["status"].as_str(), j["refunded"].as_u64()),
+        (0, Some("paid"), Some(100)),
+        "{j}"
+    );
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("¥1.00 of it refunded"),
+        "{j}"
+    );
+    h.run(&["refund", &no, "--json"]);
+    let q = h.run(&["query", &no]);
+    assert!(
+        q.stdout.contains("refunded in full (¥3.00)"),
+        "{}",
+        q.stdout
+    );
+    assert!(q.stdout.contains("已全额退款"), "{}", q.stdout);
+}

@@ -270,6 +270,13 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
         match asked {
             Err(e) => settle_error(&e, json),
             Ok(a) => {
+                // A paid sale given back in part or in full says so (WeChat: REFUND).
+                let given_back = match till.journal().refunds_of(&args.out_trade_no) {
+                    Ok(rs) if a.after == crate::journal::SaleState::Paid => {
+                        crate::journal::refunded_of(&args.out_trade_no, &rs)
+                    }
+                    _ => crate::money::Fen(0),
+                };
                 let status = a.outcome.as_ref().map(|o| o.status());
                 let refunded = a
                     .outcome
@@ -303,6 +310,20 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         v["message"] = json!(returned.en);
                         v["message_zh"] = json!(returned.zh);
                     }
+                    if given_back.0 > 0 {
+                        let back = given_back_words(given_back, a.outcome.as_ref());
+                        v["refunded"] = json!(given_back.0);
+                        v["message"] = json!(format!(
+                            "{} — {}",
+                            v["message"].as_str().unwrap_or(""),
+                            back.en
+                        ));
+                        v["message_zh"] = json!(format!(
+                            "{} — {}",
+                            v["message_zh"].as_str().unwrap_or(""),
+                            back.zh
+                        ));
+                    }
                     outln!("{v}");
                 } else {
                     outln!(
@@ -327,6 +348,11 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         outln!("{}", returned.zh);
                         outln!("{}", returned.en);
                     }
+                    if given_back.0 > 0 {
+                        let back = given_back_words(given_back, a.outcome.as_ref());
+                        outln!("{}", back.zh);
+                        outln!("{}", back.en);
+                    }
                     if a.accepted {
                         outln!("{CORRECTED_ZH}");
                         outln!("{CORRECTED_EN}");
@@ -336,6 +362,22 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
             }
         }
     })
+}
+
+/// The refunds of a paid sale, for `query`: in full or in part.
+fn given_back_words(back: crate::money::Fen, o: Option<&crate::checkout::Outcome>) -> Words {
+    let whole = o.is_some_and(|o| back >= o.total_fee);
+    if whole {
+        Words::new(
+            format!("refunded in full (¥{back}): the customer has the money back"),
+            format!("已全额退款(¥{back}):款项已退回顾客"),
+        )
+    } else {
+        Words::new(
+            format!("¥{back} of it refunded"),
+            format!("其中 ¥{back} 已退款"),
+        )
+    }
 }
 
 const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this sale, which was \
