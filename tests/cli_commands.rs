@@ -432,3 +432,29 @@ fn query_of_a_refunded_sale_says_what_went_back() {
     );
     assert!(q.stdout.contains("已全额退款"), "{}", q.stdout);
 }
+
+/// A usage error under `--json` printed clap's text only: a script that asked for JSON now gets
+/// its one object (exit 3), and a payment code typed in the wrong place is masked in it.
+#[test]
+fn a_usage_error_under_json_is_one_json_object_with_codes_masked() {
+    let h = Harness::new();
+    let code = h.code("normal");
+    let r = h.run(&["pay", "--amount", "1.00", "--json", &code]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["status"], "rejected", "{j}");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid command line"),
+        "{j}"
+    );
+    assert!(
+        !r.stdout.contains(&code) && !r.stderr.contains(&code),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(h.ledger().orders.len(), 0, "nothing sent");
+}

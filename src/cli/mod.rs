@@ -71,12 +71,38 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             // Usage errors exit 3 ("refused before sending"), never clap's 2 (= unresolved).
-            let _ = e.print();
+            let json = std::env::args().any(|a| a == "--json");
+            if !json {
+                let _ = e.print();
+            }
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp
                 | clap::error::ErrorKind::DisplayVersion
                 | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    if json {
+                        let _ = e.print();
+                    }
                     ExitCode::SUCCESS
+                }
+                // A script that asked for JSON gets its one object on stdout here too.
+                _ if json => {
+                    let text = e.to_string();
+                    let first = text
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    // An argument may be a payment code: long digit runs are masked.
+                    let first = crate::wxpay::xml::safe_text(first, 200);
+                    output::refusal(
+                        true,
+                        &Words::new(
+                            format!("invalid command line: {first}; see paycode --help"),
+                            format!("命令行参数有误:{first};请查看 paycode --help"),
+                        ),
+                        None,
+                        REFUSED,
+                    )
                 }
                 _ => ExitCode::from(REFUSED),
             };
