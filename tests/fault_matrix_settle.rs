@@ -759,3 +759,41 @@ fn refund_of_the_rest_sends_an_unconfirmed_refund_first_then_refunds_the_rest() 
     let none = h.run(&["refund", &no, "--json"]);
     assert_eq!(none.code, 3, "{}", none.stdout);
 }
+
+/// Row 83: a refund WeChat made whose every answer was lost (HTTP 502 after WeChat applied it)
+/// stayed `requested` in the journal: history counted nothing back, and the manager, told "not
+/// confirmed", might pay the customer in cash. `recover` (and the cashier screen's background
+/// pass) now asks WeChat about each unconfirmed refund of the last 7 days — one refundquery,
+/// never a resend (the manager decides that) — and records what WeChat verified.
+#[test]
+fn an_unconfirmed_refund_wechat_made_is_found_in_the_background_and_never_resent() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "9.00");
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper("/secapi/pay/refund", Tamper::Status(502), 10_000);
+    p.tamper("/pay/refundquery", Tamper::Status(502), 10_000);
+    let rf = h.run(&["refund", &no, "--amount", "4.00", "--no-wait", "--json"]);
+    assert_eq!(rf.json()["status"], "requested", "{}", rf.stdout);
+    let state = |h: &Harness| h.journal().refunds_of(&no).unwrap()[0].state;
+    assert_eq!(state(&h), RefundState::Requested);
+    assert_eq!(h.order(&no).refunds.len(), 1, "WeChat made it");
+    p.clear();
+    let sent = h.requests("refund");
+    h.run(&["recover", "--json"]);
+    assert_ne!(state(&h), RefundState::Requested, "found and recorded");
+    assert_eq!(h.requests("refund"), sent, "asked about, never sent again");
+    let hist = h.run(&["history", "--json"]);
+    assert_eq!(hist.json()["refunded_total"], 400, "{}", hist.stdout);
+
+    // One that never reached WeChat stays requested, and is only asked about.
+    let other = paid_sale(&h, "5.00");
+    p.tamper("/secapi/pay/refund", Tamper::Unreached(502), 10_000);
+    h.run(&["refund", &other, "--amount", "1.00", "--no-wait", "--json"]);
+    p.clear();
+    let sent = h.requests("refund");
+    h.run(&["recover", "--json"]);
+    let r = h.journal().refunds_of(&other).unwrap();
+    assert_eq!(r[0].state, RefundState::Requested);
+    assert_eq!(h.requests("refund"), sent);
+    assert_eq!(h.order(&other).refunds.len(), 0);
+}

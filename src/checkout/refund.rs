@@ -486,17 +486,21 @@ async fn settle_unverified(
 /// How far back open refunds are followed in the background.
 const FOLLOW_WITHIN_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// One refundquery for each refund WeChat accepted but has not finished (`processing`) of the
-/// last 7 days, recording a verified end (`recover` and the cashier screen's background pass:
-/// a refund nobody waited for would otherwise stay `processing` in the journal). Returns how
-/// many are still open.
-pub async fn follow_open(till: &mut Till) -> Result<usize, RefundError> {
+/// One refundquery for each open refund of the last 7 days — accepted but not finished
+/// (`processing`), or never confirmed (`requested`: its answer was lost, or it never arrived) —
+/// recording what WeChat verified (`recover` and the cashier screen's background pass: a refund
+/// nobody waited for would otherwise stay open in the journal, FAULTS.md rows 71 and 83). An
+/// unconfirmed refund is only asked about, never sent again: whether to send it is the
+/// manager's call (`paycode refund`, same number). `unconfirmed`: ask about those too (a pass
+/// that runs every few seconds asks only now and then: one that never reached WeChat stays
+/// open for the 7 days). Returns how many are still open.
+pub async fn follow_open(till: &mut Till, unconfirmed: bool) -> Result<usize, RefundError> {
     let now = till.clock.unix_ms();
     let open: Vec<Refund> = till
         .journal
         .refunds_between(now.saturating_sub(FOLLOW_WITHIN_MS), i64::MAX)?
         .into_iter()
-        .filter(|r| r.state == RefundState::Processing)
+        .filter(|r| r.state == RefundState::Processing || (unconfirmed && r.state.is_open()))
         .collect();
     let mut left = 0;
     for mut r in open {

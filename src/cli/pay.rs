@@ -464,7 +464,7 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
             Ok(more) => done.extend(more),
             Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
         }
-        if let Err(e) = crate::checkout::refund::follow_open(&mut till).await {
+        if let Err(e) = crate::checkout::refund::follow_open(&mut till, true).await {
             return output::refusal(json, &e.words(), None, 3);
         }
         let unresolved = done

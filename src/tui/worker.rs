@@ -100,6 +100,8 @@ pub async fn run_every(
     probe(&till, &tx).await;
     count_pending(&till, &tx);
     let mut schedule = RetrySchedule::new(idle, Duration::from_secs(600));
+    // The idle pass asks about unconfirmed refunds on its first run and then once an hour.
+    let mut passes: u64 = 0;
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
@@ -117,8 +119,9 @@ pub async fn run_every(
                 let interrupted = tokio::select! {
                     biased;
                     job = jobs.recv() => Some(job),
-                    () = background(&mut till, &mut schedule, &tx) => None,
+                    () = background(&mut till, &mut schedule, passes, &tx) => None,
                 };
+                passes += 1;
                 match interrupted {
                     None => continue,
                     Some(job) => {
@@ -141,7 +144,7 @@ pub async fn run_every(
 
 /// The idle work: probe the network, retry the pending sales that are due, report those whose
 /// state changed.
-async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) {
+async fn background(till: &mut Till, schedule: &mut RetrySchedule, pass: u64, tx: &Outbox) {
     probe(till, tx).await;
     let now = till.clock().now();
     let mut done = crate::checkout::retry_pending(till, schedule, now, |_| {})
@@ -153,8 +156,10 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, tx: &Outbox) 
             .await
             .unwrap_or_default(),
     );
-    // Accepted refunds nobody waited for are followed to their end.
-    let _ = crate::checkout::refund::follow_open(till).await;
+    // Accepted refunds nobody waited for are followed to their end; unconfirmed ones are
+    // asked about on the first pass and then once an hour.
+    let hourly = pass % (3600 / IDLE_EVERY.as_secs().max(1)) == 0;
+    let _ = crate::checkout::refund::follow_open(till, hourly).await;
     if done
         .iter()
         .any(|r| r.outcome.status() != Status::Unresolved)
