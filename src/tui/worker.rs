@@ -158,7 +158,7 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, pass: u64, tx
     );
     // Accepted refunds nobody waited for are followed to their end; unconfirmed ones are
     // asked about on the first pass and then once an hour.
-    let hourly = pass % (3600 / IDLE_EVERY.as_secs().max(1)) == 0;
+    let hourly = pass.is_multiple_of(3600 / IDLE_EVERY.as_secs().max(1));
     let _ = crate::checkout::refund::follow_open(till, hourly).await;
     if done
         .iter()
