@@ -19,6 +19,8 @@ pub struct Statement {
     pub refunded: Fen,
     /// WeChat's transaction id, when a row names it.
     pub transaction_id: Option<String>,
+    /// The paying order's 商户数据包 (`attach`: the sale's tag), when the statement has it.
+    pub attach: Option<String>,
 }
 
 /// The statement's rows folded per `out_trade_no`.
@@ -29,12 +31,16 @@ pub fn statement_orders(bill: &Bill) -> Result<BTreeMap<String, Statement>, Repl
         })
     };
     let (no, state, txn) = (col("商户订单号")?, col("交易状态")?, col("微信订单号")?);
+    let attach = bill.column("商户数据包");
     let mut out: BTreeMap<String, Statement> = BTreeMap::new();
     for (i, row) in bill.rows.iter().enumerate() {
         let cell = |c: usize| row.get(c).map_or("", |s| s.trim());
         let entry = out.entry(cell(no).to_string()).or_default();
         if !cell(txn).is_empty() && cell(txn) != "0" {
             entry.transaction_id = Some(cell(txn).to_string());
+        }
+        if let Some(a) = attach.map(cell).filter(|a| !a.is_empty()) {
+            entry.attach = Some(a.to_string());
         }
         match cell(state) {
             "REFUND" | "REVOKED" if bill.column("申请退款金额").is_some() => {
@@ -327,6 +333,11 @@ fn judge(sale: Option<&SaleRow>, of_today: bool, w: &Statement, j_refund: Fen) -
         SaleState::Failed if w.paid.0 > 0 && number_taken(sale.err_code.as_deref()) => {
             return Finding::OtherTillsOrder;
         }
+        // The payment carries another sale's tag: another till's order under this number (a
+        // copied config), which no query of this sale changes.
+        s if s != SaleState::Paid && w.paid.0 > 0 && other_tag(sale, w) => {
+            return Finding::OtherTillsOrder;
+        }
         SaleState::Failed if w.paid.0 > 0 => return Finding::ChargedNotPaid(sale.state),
         SaleState::Failed => return Finding::Agrees,
         s if !s.is_final() && w.paid.0 > 0 => return Finding::ChargedNotPaid(s),
@@ -340,6 +351,14 @@ fn judge(sale: Option<&SaleRow>, of_today: bool, w: &Statement, j_refund: Fen) -
         };
     }
     Finding::Agrees
+}
+
+/// The statement names the paying order's tag and it is not this sale's.
+fn other_tag(sale: &SaleRow, w: &Statement) -> bool {
+    match (&sale.attach, &w.attach) {
+        (Some(ours), Some(theirs)) => ours != theirs,
+        _ => false,
+    }
 }
 
 /// The sale ended because its order number is another order's (a duplicate answer to its only

@@ -41,6 +41,7 @@ fn st(paid: u64, refunded: u64) -> Statement {
         paid: Fen(paid),
         refunded: Fen(refunded),
         transaction_id: None,
+        attach: None,
     }
 }
 
@@ -215,4 +216,59 @@ fn statement_rows_fold_per_order() {
     let a = &orders["A"];
     assert_eq!((a.paid, a.refunded), (Fen(3000), Fen(1000)));
     assert_eq!(a.transaction_id.as_deref(), Some("4200001"));
+}
+
+/// Known since stop 20: on a copied-config till (two tills, one `device_info`), a sale whose
+/// micropay answer was lost ended not charged or unresolved while the other till's customer
+/// paid under the same number. Reconcile called it "charged, not paid here: query it" — a
+/// query that changes nothing, since the order is not this sale's. The statement's 商户数据包
+/// (attach) column carries the paying sale's tag: another tag is another till's order.
+#[test]
+fn a_payment_with_another_tills_tag_is_that_tills_order() {
+    let tagged = |state, tag: &str| SaleRow {
+        attach: Some(tag.into()),
+        err_code: Some("ORDERNOTEXIST".into()),
+        ..sale("T1", 1000, state)
+    };
+    let theirs = Statement {
+        attach: Some("paycode-bbbb".into()),
+        ..st(1000, 0)
+    };
+    let ours = Statement {
+        attach: Some("paycode-aaaa".into()),
+        ..st(1000, 0)
+    };
+    for state in [SaleState::Failed, SaleState::Unresolved] {
+        let f = finding(
+            &[tagged(state, "paycode-aaaa")],
+            &[],
+            &[("T1", theirs.clone())],
+        );
+        assert_eq!(
+            f,
+            vec![("T1".into(), Finding::OtherTillsOrder)],
+            "{state:?}"
+        );
+        // Its own tag: the money is this sale's, and the query does return or keep it.
+        let f = finding(
+            &[tagged(state, "paycode-aaaa")],
+            &[],
+            &[("T1", ours.clone())],
+        );
+        assert_eq!(
+            f,
+            vec![("T1".into(), Finding::ChargedNotPaid(state))],
+            "{state:?}"
+        );
+    }
+    // A statement without the column reads as before.
+    let f = finding(
+        &[tagged(SaleState::Failed, "paycode-aaaa")],
+        &[],
+        &[("T1", st(1000, 0))],
+    );
+    assert_eq!(
+        f,
+        vec![("T1".into(), Finding::ChargedNotPaid(SaleState::Failed))]
+    );
 }
