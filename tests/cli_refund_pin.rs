@@ -277,4 +277,18 @@ fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
     assert!(j["message_zh"].as_str().unwrap().contains("锁定"), "{j}");
     assert_eq!(h.requests("refund"), 0, "nothing sent");
     assert!(h.journal().refunds_of(&no).unwrap().is_empty());
+
+    // Second review, F2: a count that cannot be kept (a directory planted in its place) does
+    // not sidestep the lockout: refused, even with the right PIN.
+    let strikes = h.config().journal.path.with_file_name("pin-strikes");
+    std::fs::remove_file(&strikes).unwrap();
+    std::fs::create_dir(&strikes).unwrap();
+    let r = h.run(&["refund", &no, "--pin-file", right.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("cannot be counted"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
 }

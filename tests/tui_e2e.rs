@@ -19,6 +19,36 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// The cashier screen of `h`'s till in a fresh tmux server of `cols`×`rows`; `after`
+    /// runs in the shell when paycode exits.
+    fn start(h: &Harness, name: &str, cols: u16, rows: u16, after: &str) -> Tmux {
+        let shell = format!(
+            "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt{after}",
+            dir = h.dir.path().display(),
+            cfg = h.config_path().display(),
+            key = SIMULATOR_DEMO_KEY,
+            bin = env!("CARGO_BIN_EXE_paycode"),
+        );
+        let t = Tmux {
+            socket: format!("paycode-{name}-{}", std::process::id()),
+        };
+        let (cols, rows) = (cols.to_string(), rows.to_string());
+        t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            &cols,
+            "-y",
+            &rows,
+            "sh",
+            "-c",
+            &shell,
+        ]);
+        t
+    }
+
     fn cmd(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -86,30 +116,8 @@ fn cashier_flow_in_tmux_against_the_simulator() {
         reverse_max_attempts: 5,
     });
     let exit_file = h.dir.path().join("exit.txt");
-    let shell = format!(
-        "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt; echo $? > '{exit}'",
-        dir = h.dir.path().display(),
-        cfg = h.config_path().display(),
-        key = SIMULATOR_DEMO_KEY,
-        bin = env!("CARGO_BIN_EXE_paycode"),
-        exit = exit_file.display(),
-    );
-    let t = Tmux {
-        socket: format!("paycode-e2e-{}", std::process::id()),
-    };
-    t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &shell,
-    ]);
+    let after = format!("; echo $? > '{}'", exit_file.display());
+    let t = Tmux::start(&h, "e2e", 100, 30, &after);
     t.wait_for("No unfinished sales");
 
     // 1. Amount by hand, code as a burst: PAID.
@@ -181,29 +189,7 @@ fn a_twenty_sale_day_at_80x24_scrolls_to_the_last_sale_and_refunds_it() {
         return;
     }
     let h = Harness::new();
-    let shell = format!(
-        "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt",
-        dir = h.dir.path().display(),
-        cfg = h.config_path().display(),
-        key = SIMULATOR_DEMO_KEY,
-        bin = env!("CARGO_BIN_EXE_paycode"),
-    );
-    let t = Tmux {
-        socket: format!("paycode-day-{}", std::process::id()),
-    };
-    t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "tui",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "sh",
-        "-c",
-        &shell,
-    ]);
+    let t = Tmux::start(&h, "day", 80, 24, "");
     t.wait_for("No unfinished sales");
     for i in 1..=20u32 {
         let amount = i.to_string();

@@ -149,6 +149,13 @@ pub fn progress(p: &Progress, lang: Language) -> String {
             "正在取消交易:{} 秒后发起撤销(微信要求付款 15 秒后才能撤销,或为重试间隔)",
             r.as_secs().max(1)
         ),
+        // Before the first reverse goes out: what is being settled, not "attempt 0".
+        (Progress::Reversing { attempt: 0, .. }, Language::En) => {
+            "settling the sale with WeChat before any reverse".to_string()
+        }
+        (Progress::Reversing { attempt: 0, .. }, Language::Zh) => {
+            "正在与微信确认该笔交易(尚未发起撤销)".to_string()
+        }
         (Progress::Reversing { attempt, .. }, Language::En) => {
             format!("cancelling the payment (reverse attempt {attempt})")
         }

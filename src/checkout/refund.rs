@@ -194,14 +194,8 @@ async fn refund_the_rest(
 
 /// What of `row` no refund holds yet (refused and closed refunds hold nothing).
 fn left_to_refund(till: &Till, row: &SaleRow) -> Result<Fen, RefundError> {
-    let taken: u64 = till
-        .journal
-        .refunds_of(&row.out_trade_no)?
-        .iter()
-        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
-        .map(|r| r.refund_fee.0)
-        .sum();
-    Ok(Fen(row.total_fee.0.saturating_sub(taken)))
+    let taken = crate::journal::held_by(&till.journal.refunds_of(&row.out_trade_no)?);
+    Ok(row.total_fee.saturating_sub(taken))
 }
 
 /// The reason sent with the refund of a late payment (WeChat shows it to the customer).

@@ -8,7 +8,7 @@ use super::progress::{Outcome, Progress};
 use super::reconcile::number_taken;
 use super::runner::{CancelToken, SaleCtx, SaleError, drive, exchange, final_transition, stop};
 use super::till::Till;
-use crate::journal::{EventLine, JournalError, RefundState, SaleRow, SaleState};
+use crate::journal::{EventLine, JournalError, SaleRow, SaleState};
 use crate::money::Fen;
 use crate::words::Bilingual;
 
@@ -280,13 +280,7 @@ fn refuse_other_tills_order(row: &SaleRow) -> Result<(), SettleError> {
 /// state only says that some refund exists, so the reverse's result could not be told apart
 /// from a full refund. The rest goes back with the refund API.
 fn refuse_after_refund(till: &Till, row: &SaleRow) -> Result<(), SettleError> {
-    let refunded: u64 = till
-        .journal
-        .refunds_of(&row.out_trade_no)?
-        .iter()
-        .filter(|r| !matches!(r.state, RefundState::Closed | RefundState::Refused))
-        .map(|r| r.refund_fee.0)
-        .sum();
+    let refunded = crate::journal::held_by(&till.journal.refunds_of(&row.out_trade_no)?).0;
     if refunded == 0 {
         return Ok(());
     }

@@ -122,9 +122,7 @@ pub(crate) fn manager(
         ));
     };
     let strikes = strikes_file(cfg);
-    if let Some(left) =
-        Strikes::parse(&std::fs::read_to_string(&strikes).unwrap_or_default()).locked_for(now_ms())
-    {
+    if let Some(left) = read_strikes(&strikes)?.locked_for(now_ms()) {
         return Err(locked_words(left));
     }
     if let Some(file) = pin_file {
@@ -159,9 +157,7 @@ pub(crate) fn manager(
     errln!("{}\n{}", question.zh, question.en);
     let mut attempt = 1;
     loop {
-        if let Some(left) = Strikes::parse(&std::fs::read_to_string(&strikes).unwrap_or_default())
-            .locked_for(now_ms())
-        {
+        if let Some(left) = read_strikes(&strikes)?.locked_for(now_ms()) {
             return Err(locked_words(left));
         }
         let typed = prompt().map_err(|e| {
@@ -190,7 +186,7 @@ pub(crate) fn manager(
 /// Compare in constant time. A wrong PIN is logged (never the digits), counted beside the
 /// journal (the third in a row locks refunds for 5 minutes) and answered slowly.
 fn check(pin: &Pin, typed: &str, what: &str, strikes: &Path) -> Result<Authority, Words> {
-    let before = Strikes::parse(&std::fs::read_to_string(strikes).unwrap_or_default());
+    let before = read_strikes(strikes)?;
     if let Some(left) = before.locked_for(now_ms()) {
         return Err(locked_words(left));
     }
@@ -207,11 +203,13 @@ fn check(pin: &Pin, typed: &str, what: &str, strikes: &Path) -> Result<Authority
         locked,
         "command line: wrong manager PIN"
     );
-    // Not counted if it cannot be written: logged, and the pause still slows guessing.
-    if std::fs::write(strikes, format!("{} {}\n", after.count, after.last_ms)).is_err() {
-        tracing::error!("cannot record a wrong manager PIN beside the journal");
-    }
+    // A wrong PIN that cannot be counted would make the lockout useless: refused as such.
+    let counted = std::fs::write(strikes, format!("{} {}\n", after.count, after.last_ms));
     std::thread::sleep(WRONG_PIN_PAUSE);
+    if let Err(e) = counted {
+        tracing::error!(error = %e, "cannot record a wrong manager PIN beside the journal");
+        return Err(uncountable(strikes, &e));
+    }
     if locked {
         return Err(locked_words(Duration::from_millis(LOCKOUT_MS as u64)));
     }
@@ -219,6 +217,29 @@ fn check(pin: &Pin, typed: &str, what: &str, strikes: &Path) -> Result<Authority
         format!("{what} refused: wrong manager PIN; nothing was sent"),
         "已拒绝:店长密码错误;未发送任何请求".to_string(),
     ))
+}
+
+/// The wrong-PIN count: none yet, or what the file says. One that cannot be read (a directory
+/// planted there, no permission) refuses the refund: the lockout must not be sidestepped.
+fn read_strikes(path: &Path) -> Result<Strikes, Words> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Strikes::parse(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Strikes::default()),
+        Err(e) => Err(uncountable(path, &e)),
+    }
+}
+
+fn uncountable(path: &Path, e: &std::io::Error) -> Words {
+    Words::new(
+        format!(
+            "refunds refused: wrong manager PINs cannot be counted in {} ({e}); make it a writable file (or remove it) beside the journal",
+            path.display()
+        ),
+        format!(
+            "已拒绝退款:无法在 {} 记录店长密码错误次数({e});请确保它是账本旁可写的文件(或删除它)",
+            path.display()
+        ),
+    )
 }
 
 /// The same file under two names (links, relative paths).

@@ -15,7 +15,7 @@ mod schema;
 
 pub use checkpoint::EventLine;
 pub use history::{DayTotals, Standing, StateTotal, refunded_of};
-pub use refunds::{Authority, Refund, RefundState};
+pub use refunds::{Authority, Refund, RefundState, held_by};
 pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
 
 use crate::words::Bilingual;

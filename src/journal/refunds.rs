@@ -77,6 +77,12 @@ impl RefundState {
         matches!(self, Self::Processing | Self::Success)
     }
 
+    /// The refund may hold part of the sale: it is not closed or refused (an unconfirmed one
+    /// counts until WeChat says otherwise).
+    pub fn may_hold_money(self) -> bool {
+        !matches!(self, Self::Closed | Self::Refused)
+    }
+
     /// True while WeChat may still move money for this refund.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Requested | Self::Processing)
@@ -118,6 +124,14 @@ impl Authority {
         .into_iter()
         .find(|a| a.as_str() == s)
     }
+}
+
+/// What `refunds` may hold of their sale (see [`RefundState::may_hold_money`]).
+pub fn held_by(refunds: &[Refund]) -> Fen {
+    refunds
+        .iter()
+        .filter(|r| r.state.may_hold_money())
+        .fold(Fen(0), |acc, r| Fen(acc.0 + r.refund_fee.0))
 }
 
 /// One refund as stored.
