@@ -283,10 +283,19 @@ fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
     let strikes = h.config().journal.path.with_file_name("pin-strikes");
     std::fs::remove_file(&strikes).unwrap();
     std::fs::create_dir(&strikes).unwrap();
-    let r = h.run(&["refund", &no, "--pin-file", right.to_str().unwrap(), "--json"]);
+    let r = h.run(&[
+        "refund",
+        &no,
+        "--pin-file",
+        right.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(r.code, 3, "{}", r.stdout);
     assert!(
-        r.json()["message"].as_str().unwrap().contains("cannot be counted"),
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be counted"),
         "{}",
         r.stdout
     );
