@@ -274,3 +274,42 @@ fn untrusted_tls_certificate_is_never_paid_and_nothing_arrives() {
     assert_eq!(h.requests("micropay"), 0, "recovery never charges again");
     h.assert_invariants(&[item]);
 }
+
+/// Row 85 (issue 16): a gateway's HTTP 500 page that echoes the request carries the payment
+/// code. Its excerpt went unmasked into the journal's events, the flow summary and the log.
+/// Every excerpt is masked like the code itself (first 2 and last 4 digits) before it is kept.
+#[test]
+fn an_error_page_echoing_the_request_never_puts_the_code_in_any_file() {
+    let h = Harness::new();
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper(
+        "/pay/micropay",
+        checkout_support::proxy::Tamper::EchoStatus(500),
+        1,
+    );
+    p.tamper(
+        "/pay/orderquery",
+        checkout_support::proxy::Tamper::EchoStatus(502),
+        2,
+    );
+    let code = h.code("normal");
+    let (r, v) = h.pay("6.00", &code);
+    assert!(r.code <= 2, "{v}");
+    let files = checkout_support::read_tree(h.dir.path());
+    let db = std::fs::read(h.journal_path()).unwrap();
+    let db = String::from_utf8_lossy(&db);
+    assert!(!files.contains(&code), "a file holds the whole code");
+    assert!(!db.contains(&code), "the journal holds the whole code");
+    assert!(!r.stdout.contains(&code) && !r.stderr.contains(&code));
+    // The excerpt is still there, masked, so the cause can be read.
+    let events = h
+        .journal()
+        .events(v["out_trade_no"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        events.iter().any(|e| e.detail.contains("HTTP 500")
+            && e.detail
+                .contains(&format!("{}************{}", &code[..2], &code[14..]))),
+        "{events:?}"
+    );
+}

@@ -219,8 +219,12 @@ pub(crate) fn logging(cfg: &Config) -> Option<tracing_appender::non_blocking::Wo
         Err(e) => {
             // Never a crash loop under the kiosk unit: the till works on, without a log file.
             let dir = cfg.journal.log_dir.display();
-            errln!("paycode: cannot write logs to {dir}: {e}; going on without a log file — fix [journal] log_dir");
-            errln!("paycode:无法写入日志目录 {dir}:{e};将在无日志文件的情况下继续 — 请修正 [journal] log_dir");
+            errln!(
+                "paycode: cannot write logs to {dir}: {e}; going on without a log file — fix [journal] log_dir"
+            );
+            errln!(
+                "paycode:无法写入日志目录 {dir}:{e};将在无日志文件的情况下继续 — 请修正 [journal] log_dir"
+            );
             None
         }
     }

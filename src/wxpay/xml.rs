@@ -455,28 +455,11 @@ pub fn safe_text(s: &str, max: usize) -> String {
 /// Replace control characters with `?` and mask digit runs of 16 or more, keeping the first 2
 /// and last 4 digits like [`crate::authcode::AuthCode::masked`].
 fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 16 {
-            out.push_str(&run[..2]);
-            out.push_str(&"*".repeat(run.len() - 6));
-            out.push_str(&run[run.len() - 4..]);
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-            continue;
-        }
-        flush(&mut run, &mut out);
-        out.push(if c.is_control() { '?' } else { c });
-    }
-    flush(&mut run, &mut out);
-    out
+    let plain: String = s
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    crate::authcode::mask_digit_runs(&plain)
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub enum Tamper {
     Status(u16),
     /// Do not forward: answer this HTTP status with an empty body (WeChat never sees it).
     Unreached(u16),
+    /// Forward, then answer this HTTP status with the request itself as the body: a gateway
+    /// error page that echoes what it was sent (payment code included).
+    EchoStatus(u16),
     /// Do not forward, never answer: a black-holed request (the client times out).
     Hang,
     /// Close the client's connection without an answer, and pass the request on this much
@@ -247,6 +250,18 @@ async fn serve(
             None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
             Some(Tamper::Status(code) | Tamper::Unreached(code)) => reply(&mut io, code, b"").await,
+            Some(Tamper::EchoStatus(code)) => {
+                // Like a gateway's error page: the request's fields, the code among the first.
+                let f = decode(&req.body).unwrap();
+                let mut fields: Vec<(String, String)> = f
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                fields.sort_by_key(|(k, _)| k != "auth_code");
+                let page: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let page = format!("Bad request: {}", page.join("&"));
+                reply(&mut io, code, page.as_bytes()).await
+            }
             Some(Tamper::Hang | Tamper::Late(_)) => return,
             Some(Tamper::HalfBody) => reply(&mut io, status, &body[..body.len() / 2]).await,
             Some(Tamper::Resign(edit)) => {

@@ -294,11 +294,16 @@ fn chain_text(e: &reqwest::Error) -> String {
     out
 }
 
-/// At most 80 characters of a reply body for logs and errors, control characters dropped.
+/// At most 80 characters of a reply body for logs and errors, control characters dropped and
+/// digit runs of 16 or more masked — an error page may echo the request, payment code and all
+/// (FAULTS.md row 85). Masked over the whole body first, so a code at the cut is masked too.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
+    let plain: String = String::from_utf8_lossy(body)
         .chars()
         .filter(|c| !c.is_control())
+        .collect();
+    crate::authcode::mask_digit_runs(&plain)
+        .chars()
         .take(80)
         .collect()
 }
