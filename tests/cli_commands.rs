@@ -458,3 +458,29 @@ fn a_usage_error_under_json_is_one_json_object_with_codes_masked() {
     );
     assert_eq!(h.ledger().orders.len(), 0, "nothing sent");
 }
+
+/// Issue 16: a payment code typed where an amount or an order number belongs was repeated
+/// whole in the error (`pay --amount <code>`, `refund/query/reverse <code>`). It is masked like
+/// the code everywhere else, on stdout and stderr, and nothing is sent.
+#[test]
+fn a_code_typed_in_the_wrong_place_is_never_echoed_whole() {
+    let h = Harness::new();
+    let code = h.code("normal");
+    let other = h.code("normal");
+    let masked = format!("{}************{}", &code[..2], &code[14..]);
+    let runs = [
+        h.run(&["pay", "--amount", &code, "--code", &other, "--json"]),
+        h.run(&["refund", &code, "--json"]),
+        h.run(&["refund", "till-1x", "--amount", &code, "--json"]),
+        h.run(&["query", &code, "--json"]),
+        h.run(&["reverse", &code, "--json"]),
+    ];
+    for r in &runs {
+        assert_eq!(r.code, 3, "{}", r.stdout);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(!all.contains(&code), "{all}");
+    }
+    assert!(runs[0].stdout.contains(&masked), "{}", runs[0].stdout);
+    assert!(runs[1].stdout.contains(&masked), "{}", runs[1].stdout);
+    assert_eq!(h.ledger().orders.len(), 0, "nothing sent");
+}

@@ -102,7 +102,7 @@ pub async fn refund(
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| RefundError::NotFound(out_trade_no.into()))?;
+        .ok_or_else(|| RefundError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
     if row.state != SaleState::Paid {
         return Err(RefundError::Refused {
             en: format!(

@@ -151,7 +151,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
     refuse_other_tills_order(&row)?;
     let ctx = SaleCtx::of(&row);
     let (reply, payment) = exchange(till, &ctx, Request::OrderQuery).await;
@@ -246,7 +246,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
     let summary = till.summary(out_trade_no)?;
     Ok(QueryAnswer {
         before,
@@ -336,7 +336,7 @@ pub async fn reverse_sale(
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(out_trade_no.into()))?;
+        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
     match row.state {
         SaleState::Failed | SaleState::Reversed => {
             return Err(SettleError::Refused {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{lang, load, logging, open_till, output, runtime, with_till};
-use crate::authcode::AuthCode;
+use crate::authcode::{AuthCode, mask_digit_runs};
 use crate::checkout::flow::Final;
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::settle::{self, SettleError};
@@ -157,8 +157,9 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             return output::rejected(
                 args.json,
                 &Words::new(
-                    format!("--amount {:?}: {e}", args.amount),
-                    format!("--amount {:?}:{}", args.amount, e.zh()),
+                    // The amount's own error may echo it too: a code typed here is masked.
+                    mask_digit_runs(&format!("--amount {:?}: {e}", args.amount)),
+                    mask_digit_runs(&format!("--amount {:?}:{}", args.amount, e.zh())),
                 ),
                 None,
             );

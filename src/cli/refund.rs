@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::authcode::mask_digit_runs;
+
 use super::{output, with_till};
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::journal::RefundState;
@@ -50,8 +52,8 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                     return output::rejected(
                         json,
                         &Words::new(
-                            format!("--amount {s:?}: {e}"),
-                            format!("--amount {s:?}:{}", e.zh()),
+                            mask_digit_runs(&format!("--amount {s:?}: {e}")),
+                            mask_digit_runs(&format!("--amount {s:?}:{}", e.zh())),
                         ),
                         None,
                     );
