@@ -484,3 +484,68 @@ fn a_code_typed_in_the_wrong_place_is_never_echoed_whole() {
     assert!(runs[1].stdout.contains(&masked), "{}", runs[1].stdout);
     assert_eq!(h.ledger().orders.len(), 0, "nothing sent");
 }
+
+/// Issue 16: every file paycode created was 0644 and every directory 0755 (journal, WAL,
+/// logs, the simulator's ledger, the lock). With umask 077 they are its user's only; and the
+/// process writes no core dump (it would hold the key and, during a sale, a code).
+#[test]
+fn what_paycode_creates_is_private_and_it_dumps_no_core() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    // Everything below the data directory made by paycode itself (the harness pre-creates the
+    // journal from the test process).
+    let data = h.config().journal.path.parent().unwrap().to_path_buf();
+    std::fs::remove_dir_all(&data).unwrap();
+    let (r, v) = h.pay("2.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    let backup = h.dir.path().join("data").join("copy.db");
+    h.run(&["backup", backup.to_str().unwrap()]);
+    let mut seen = 0;
+    let mut stack = vec![data.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            if p.is_dir() {
+                assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+                stack.push(p);
+            } else {
+                assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 4, "journal, log, ledger, lock at least: {seen}");
+
+    // A running paycode has core dumps off.
+    let mut sim = h
+        .command(&["simulate", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits = format!("/proc/{}/limits", sim.id());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let text = loop {
+        let t = std::fs::read_to_string(&limits).unwrap_or_default();
+        let core = t
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or("");
+        let hard = core.split_whitespace().nth(5);
+        if hard == Some("0") || std::time::Instant::now() > until {
+            break t;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let core = text
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!((fields[4], fields[5]), ("0", "0"), "{core}");
+}

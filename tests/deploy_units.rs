@@ -99,3 +99,14 @@ fn the_kiosk_draws_chinese_through_a_framebuffer_terminal() {
     assert_eq!(out.code, 3);
     assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
 }
+
+/// Issue 16: the units keep what paycode writes private and switch core dumps off, as the
+/// binary itself does.
+#[test]
+fn the_units_set_a_private_umask_and_no_core_dumps() {
+    for name in ["paycode-kiosk.service", "paycode-recover.service"] {
+        let text = unit(name);
+        assert!(text.lines().any(|l| l == "UMask=0077"), "{name}");
+        assert!(text.lines().any(|l| l == "LimitCORE=0"), "{name}");
+    }
+}

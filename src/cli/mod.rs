@@ -7,6 +7,7 @@ mod check;
 mod history;
 mod output;
 mod pay;
+mod process;
 mod reconcile;
 mod refund;
 
@@ -67,6 +68,7 @@ pub enum Command {
 
 /// Parse the process arguments and run the chosen command.
 pub fn main() -> ExitCode {
+    process::protect();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
