@@ -1,6 +1,7 @@
 //! The other subcommands as subprocesses against the simulator: crash recovery after kill -9,
 //! query, reverse, refund, history, check — exit codes and JSON of each.
 #![allow(clippy::unwrap_used)]
+#![allow(clippy::disallowed_methods)] // tests drive real time
 
 mod checkout_support;
 
