@@ -37,6 +37,9 @@ pub enum KeyDecision {
     Duplicate,
 }
 
+/// The most digits a burst keeps: a payment code is 18, a scanner's prefix and suffix a few.
+const MAX_HELD: usize = 64;
+
 /// Keyboard-wedge burst detector.
 #[derive(Debug)]
 pub struct Wedge {
@@ -114,7 +117,11 @@ impl Wedge {
         if self.held.is_empty() {
             self.first = Some(now);
         }
-        self.held.push(c);
+        // A paste of megabytes is no scan: past the cap the burst is only timed, not kept, and
+        // ends as a code that is too long (issue 16: a 10 MB paste held 40 MB).
+        if self.held.len() < MAX_HELD {
+            self.held.push(c);
+        }
         self.last = Some(now);
     }
 
@@ -145,6 +152,22 @@ mod tests {
     use crate::authcode::AuthCodeError;
 
     const CODE: &str = "134567890123456789";
+
+    #[test]
+    fn a_huge_paste_is_capped_and_ends_as_a_code_too_long() {
+        let mut w = wedge();
+        let t0 = Instant::now();
+        for i in 0..100_000u64 {
+            let d = w.key(WedgeKey::Char('1'), t0 + Duration::from_micros(i * 10));
+            assert!(matches!(d, KeyDecision::Pending));
+        }
+        assert_eq!(w.held.len(), MAX_HELD);
+        assert!(w.held.capacity() <= 4 * MAX_HELD, "{}", w.held.capacity());
+        match w.key(WedgeKey::Enter, t0 + Duration::from_millis(1001)) {
+            KeyDecision::Scan(ev) => assert!(ev.result.is_err(), "{ev:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn wedge() -> Wedge {
         Wedge::new(Duration::from_millis(50), 8, DecodeSettings::default())
