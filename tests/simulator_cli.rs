@@ -177,3 +177,98 @@ fn a_broken_config_is_refused_with_exit_3() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("auto_revoke_after"));
 }
+
+/// Issue 16: `simulate --listen 0.0.0.0` started without a word (and printed 127.0.0.1), and
+/// anyone who reached the port could confirm a customer's password through `/__sim/*`. A
+/// non-loopback address needs `--allow-remote`, the banner says where it listens, and the
+/// trainer's calls answer only from this machine.
+#[tokio::test]
+async fn a_reachable_simulator_needs_a_flag_and_keeps_its_trainer_calls_local() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_paycode"))
+        .arg("--config")
+        .arg(dir.path().join("absent.toml"))
+        .args(["simulate", "--listen", "0.0.0.0:0"])
+        .env_remove("PAYCODE_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("--allow-remote") && err.contains("127.0.0.1"),
+        "{err}"
+    );
+
+    // The address this machine would use towards a remote host (no packet is sent).
+    let udp = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    udp.connect("192.0.2.1:9").unwrap();
+    let own = udp.local_addr().unwrap().ip();
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_paycode"))
+            .arg("--config")
+            .arg(dir.path().join("absent.toml"))
+            .args([
+                "simulate",
+                "--listen",
+                &format!("0.0.0.0:{port}"),
+                "--allow-remote",
+            ])
+            .env_remove("PAYCODE_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let banner: Vec<String> = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .join()
+    .unwrap();
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.contains("reachable from other machines")),
+        "{banner:?}"
+    );
+    install_ring();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let local = http
+        .get(format!("http://127.0.0.1:{port}/__sim/ledger"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+    if own.is_loopback() || own.is_unspecified() {
+        eprintln!("no non-loopback address here: the remote refusal is not checked");
+        return;
+    }
+    let remote = http
+        .get(format!("http://{own}:{port}/__sim/ledger"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), 403);
+    let body = remote.text().await.unwrap();
+    assert!(body.contains("only from this machine"), "{body}");
+    let confirm = http
+        .post(format!("http://{own}:{port}/__sim/confirm/X1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), 403);
+}

@@ -28,6 +28,10 @@ pub struct SimulateArgs {
     /// Drop the faults still queued from an earlier training run (kept in the --log ledger).
     #[arg(long)]
     pub reset: bool,
+    /// Allow a --listen address other machines can reach (a training room). The trainer's
+    /// /__sim/* calls still answer only from this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// Default standalone address.
@@ -72,6 +76,18 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
             Err(_) => return ExitCode::from(3),
         },
     };
+    let remote = !settings.listen.ip().is_loopback();
+    if remote && !args.allow_remote {
+        errln!(
+            "paycode simulate: --listen {} can be reached from other machines, and anyone who reaches the simulator can pay with it; use 127.0.0.1, or add --allow-remote for a training room (the trainer's /__sim/* calls still answer only from this machine)",
+            settings.listen
+        );
+        errln!(
+            "paycode simulate:--listen {} 可被其他机器访问;请使用 127.0.0.1,或在培训室中加上 --allow-remote(/__sim/* 训练接口仍只接受本机请求)",
+            settings.listen
+        );
+        return ExitCode::from(3);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -106,6 +122,14 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
             banner(Language::Zh),
             "SIMULATOR — no real money / 模拟器 — 不涉及真实资金".to_string(),
             format!("base_url  {}", sim.base_url),
+            if remote {
+                format!(
+                    "listening {} — reachable from other machines; /__sim/* answers only from this one",
+                    settings.listen
+                )
+            } else {
+                format!("listening {} (this machine only)", settings.listen)
+            },
             format!("appid     {}", settings.appid),
             format!("mch_id    {}", settings.mch_id),
             format!("api key   {source}"),

@@ -271,7 +271,7 @@ async fn accept_loop(
         let tcp = tokio::select! {
             _ = stop.changed() => return,
             acc = listener.accept() => match acc {
-                Ok((tcp, _)) => tcp,
+                Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!("simulator accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -279,11 +279,13 @@ async fn accept_loop(
                 }
             },
         };
+        let (tcp, peer) = tcp;
+        let local = peer.ip().is_loopback();
         let (router, tls, mut stop) = (router.clone(), tls.clone(), stop.clone());
         tokio::spawn(async move {
             tokio::select! {
                 _ = stop.changed() => {}
-                _ = serve(tcp, tls, router) => {}
+                _ = serve(tcp, tls, router, local) => {}
             }
         });
     }
@@ -302,10 +304,17 @@ enum Closed {
 #[derive(Clone, Copy)]
 struct DropConnection;
 
-async fn serve(tcp: tokio::net::TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, router: Router) {
+/// `local`: the peer is on this machine; only then do the trainer's `/__sim/*` calls (confirm
+/// a customer's password, queue faults) answer.
+async fn serve(
+    tcp: tokio::net::TcpStream,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    router: Router,
+    local: bool,
+) {
     let _ = tcp.set_nodelay(true);
     match tls {
-        None => http(TokioIo::new(tcp), router, true).await,
+        None => http(TokioIo::new(tcp), router, true, local).await,
         Some(acceptor) => {
             let hs = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await;
             let Ok(Ok(stream)) = hs else {
@@ -316,12 +325,12 @@ async fn serve(tcp: tokio::net::TcpStream, tls: Option<tokio_rustls::TlsAcceptor
                 .1
                 .peer_certificates()
                 .is_some_and(|c| !c.is_empty());
-            http(TokioIo::new(stream), router, has_cert).await;
+            http(TokioIo::new(stream), router, has_cert, local).await;
         }
     }
 }
 
-async fn http<I>(io: TokioIo<I>, router: Router, has_cert: bool)
+async fn http<I>(io: TokioIo<I>, router: Router, has_cert: bool, local: bool)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -331,6 +340,15 @@ where
             if !has_cert && is_secapi(req.uri().path()) {
                 // Like WeChat: no certificate, no answer. The client sees a transport failure.
                 return Err(Closed::NoClientCert);
+            }
+            if !local && req.uri().path().starts_with("/__sim/") {
+                return Ok(json(
+                    StatusCode::FORBIDDEN,
+                    &serde_json::json!({
+                        "error": "the simulator's /__sim/* trainer calls answer only from this machine (127.0.0.1 / ::1)",
+                        "error_zh": "模拟器的 /__sim/* 训练接口只接受本机(127.0.0.1 / ::1)的请求",
+                    }),
+                ));
             }
             let resp = match router.oneshot(req.map(Body::new)).await {
                 Ok(r) => r,
