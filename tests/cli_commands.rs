@@ -550,3 +550,32 @@ fn what_paycode_creates_is_private_and_it_dumps_no_core() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!((fields[4], fields[5]), ("0", "0"), "{core}");
 }
+
+/// Issue 16: a config or trust anchor others can write passed `paycode check` — whoever can
+/// change `ca_file` can stand in for WeChat. `check` now fails on any file paycode trusts that
+/// another user could change, naming it and the fix.
+#[test]
+fn check_fails_on_a_trusted_file_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let cfg = h.config_path();
+    let trust_line = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("trust"))
+            .unwrap_or_else(|| panic!("no trust line: {out}"))
+            .to_string()
+    };
+    let ok = h.run(&["check"]);
+    assert!(trust_line(&ok.stdout).starts_with("OK"), "{}", ok.stdout);
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let bad = h.run(&["check"]);
+    assert_eq!(bad.code, 1, "{}", bad.stdout);
+    let line = trust_line(&bad.stdout);
+    assert!(
+        line.starts_with("FAIL") && line.contains("config.toml") && line.contains("666"),
+        "{line}"
+    );
+    assert!(line.contains("chmod go-w"), "{line}");
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(h.run(&["check"]).code, 0);
+}

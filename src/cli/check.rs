@@ -112,6 +112,101 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
         .collect()
 }
 
+/// Who may change a file paycode trusts: its mode and owner, and its directory's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Owned {
+    mode: u32,
+    uid: u32,
+}
+
+/// Why a file paycode trusts (its config, the CA it verifies WeChat with, the key, the
+/// certificates, the PIN) could be changed by someone else, or `None`. Pure: `me` is the
+/// effective user, `dir` the file's directory.
+fn trust_problem(path: &Path, file: Owned, dir: Option<Owned>, me: u32) -> Option<String> {
+    let p = path.display();
+    if file.uid != me && file.uid != 0 {
+        return Some(format!("{p} is owned by another user (uid {})", file.uid));
+    }
+    if file.mode & 0o022 != 0 {
+        return Some(format!(
+            "{p} can be written by group or others (mode {:o})",
+            file.mode & 0o777
+        ));
+    }
+    // A directory anyone may write lets them swap the file (unless it is sticky, like /tmp).
+    match dir {
+        Some(d) if d.mode & 0o002 != 0 && d.mode & 0o1000 == 0 => Some(format!(
+            "{p} is in a directory anyone can write (mode {:o})",
+            d.mode & 0o7777
+        )),
+        Some(d) if d.uid != me && d.uid != 0 && d.mode & 0o020 != 0 => Some(format!(
+            "{p} is in a directory another user's group can write"
+        )),
+        _ => None,
+    }
+}
+
+/// One line per file paycode trusts that someone else could change (none: one OK line).
+fn trusted_files(cfg: &Config) -> Vec<Line> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files: Vec<&Path> = vec![cfg.file.as_path()];
+    files.extend(cfg.wechat.ca_file.as_deref());
+    if let SecretSource::File(p) = &cfg.merchant.api_key_source {
+        files.push(p);
+    }
+    match &cfg.wechat.identity {
+        Some(ClientIdentity::Pem {
+            cert_file,
+            key_file,
+        }) => files.extend([cert_file.as_path(), key_file.as_path()]),
+        Some(ClientIdentity::P12 { file, .. }) => files.push(file),
+        None => {}
+    }
+    files.extend(cfg.ui.manager_pin_file.as_deref());
+    let me = nix::unistd::geteuid().as_raw();
+    let owned = |p: &Path| {
+        std::fs::metadata(p).ok().map(|m| Owned {
+            mode: m.mode(),
+            uid: m.uid(),
+        })
+    };
+    let bad: Vec<Line> = files
+        .iter()
+        .filter_map(|p| {
+            let file = owned(p)?;
+            let dir = p
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .and_then(owned);
+            trust_problem(p, file, dir, me)
+        })
+        .map(|problem| {
+            Line::fail(
+                "trust",
+                problem,
+                "chmod go-w the file and its directory, and chown them to paycode's user (or root)",
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        vec![Line::ok(
+            "trust",
+            format!(
+                "{} file(s) paycode trusts can be changed only by its user or root",
+                files.len()
+            ),
+        )]
+    } else {
+        bad
+    }
+}
+
 /// The manager PIN that unlocks refunds on the cashier screen: a live till without one has
 /// refunds off.
 fn manager_pin(cfg: &Config) -> Line {
@@ -208,6 +303,7 @@ pub fn run(config: &Path) -> ExitCode {
     if let Some(cfg) = cfg {
         let now = now_unix();
         lines.extend(secret_files(&cfg));
+        lines.extend(trusted_files(&cfg));
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
         lines.push(journal(&cfg));
@@ -309,6 +405,63 @@ fn remote(cfg: Config) -> Vec<Line> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trusted_file_others_can_change_is_named() {
+        let p = Path::new("/etc/paycode/ca.pem");
+        let me = 1000;
+        let ok = Owned {
+            mode: 0o100644,
+            uid: me,
+        };
+        let dir = Owned {
+            mode: 0o40755,
+            uid: 0,
+        };
+        assert_eq!(trust_problem(p, ok, Some(dir), me), None);
+        assert_eq!(
+            trust_problem(p, Owned { uid: 0, ..ok }, Some(dir), me),
+            None,
+            "root's"
+        );
+        let w = trust_problem(
+            p,
+            Owned {
+                mode: 0o100666,
+                uid: me,
+            },
+            Some(dir),
+            me,
+        )
+        .unwrap();
+        assert!(w.contains("written by group or others (mode 666)"), "{w}");
+        let o = trust_problem(p, Owned { uid: 1001, ..ok }, Some(dir), me).unwrap();
+        assert!(o.contains("another user (uid 1001)"), "{o}");
+        let d = trust_problem(
+            p,
+            ok,
+            Some(Owned {
+                mode: 0o40777,
+                uid: 0,
+            }),
+            me,
+        )
+        .unwrap();
+        assert!(d.contains("directory anyone can write"), "{d}");
+        // /tmp-like (sticky) is not a swap risk for a file its owner holds.
+        assert_eq!(
+            trust_problem(
+                p,
+                ok,
+                Some(Owned {
+                    mode: 0o41777,
+                    uid: 0
+                }),
+                me
+            ),
+            None
+        );
+    }
 
     #[test]
     fn lines_render_with_the_fix() {
