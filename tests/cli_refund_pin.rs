@@ -20,6 +20,11 @@ fn paid(h: &Harness) -> String {
     v["out_trade_no"].as_str().unwrap().to_string()
 }
 
+/// `refund <no> --pin-file <file> --json`.
+fn refund_with(h: &Harness, no: &str, file: &std::path::Path) -> checkout_support::Run {
+    h.run(&["refund", no, "--pin-file", file.to_str().unwrap(), "--json"])
+}
+
 /// Configure the manager PIN; returns a file holding `typed` (mode 600) to pass as --pin-file.
 fn with_pin(h: &Harness, typed: &str) -> std::path::PathBuf {
     let pin = h.dir.path().join("manager.pin");
@@ -244,7 +249,7 @@ fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
     std::fs::write(&right, PIN).unwrap();
     std::fs::set_permissions(&right, std::fs::Permissions::from_mode(0o600)).unwrap();
     let own = h.dir.path().join("manager.pin");
-    let r = h.run(&["refund", &no, "--pin-file", own.to_str().unwrap(), "--json"]);
+    let r = refund_with(&h, &no, &own);
     assert_eq!(r.code, 3, "{}", r.stdout);
     assert!(
         r.json()["message"]
@@ -255,22 +260,10 @@ fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
         r.stdout
     );
     for _ in 0..3 {
-        let r = h.run(&[
-            "refund",
-            &no,
-            "--pin-file",
-            wrong.to_str().unwrap(),
-            "--json",
-        ]);
+        let r = refund_with(&h, &no, &wrong);
         assert_eq!(r.code, 3, "{}", r.stdout);
     }
-    let r = h.run(&[
-        "refund",
-        &no,
-        "--pin-file",
-        right.to_str().unwrap(),
-        "--json",
-    ]);
+    let r = refund_with(&h, &no, &right);
     assert_eq!(r.code, 3, "{}", r.stdout);
     let j = r.json();
     assert!(j["message"].as_str().unwrap().contains("locked"), "{j}");
@@ -283,13 +276,7 @@ fn three_wrong_pins_across_runs_lock_and_the_configured_file_proves_nothing() {
     let strikes = h.config().journal.path.with_file_name("pin-strikes");
     std::fs::remove_file(&strikes).unwrap();
     std::fs::create_dir(&strikes).unwrap();
-    let r = h.run(&[
-        "refund",
-        &no,
-        "--pin-file",
-        right.to_str().unwrap(),
-        "--json",
-    ]);
+    let r = refund_with(&h, &no, &right);
     assert_eq!(r.code, 3, "{}", r.stdout);
     assert!(
         r.json()["message"]

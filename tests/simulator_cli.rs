@@ -31,9 +31,15 @@ fn launch(dir: &std::path::Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
         .spawn()
         .unwrap();
     let mut child = KillOnDrop(child);
+    let banner = read_banner(&mut child);
+    (child, banner)
+}
+
+/// The banner a started `paycode simulate` prints, up to its last line (read on a thread: the
+/// pipe blocks).
+fn read_banner(child: &mut KillOnDrop) -> Vec<String> {
     let stdout = child.0.stdout.take().unwrap();
-    // Read the banner on a thread (the pipe is blocking) up to the last line.
-    let banner = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut lines = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
@@ -46,8 +52,7 @@ fn launch(dir: &std::path::Path, extra: &[&str]) -> (KillOnDrop, Vec<String>) {
         lines
     })
     .join()
-    .unwrap();
-    (child, banner)
+    .unwrap()
 }
 
 fn url_of(banner: &[String]) -> String {
@@ -224,21 +229,7 @@ async fn a_reachable_simulator_needs_a_flag_and_keeps_its_trainer_calls_local() 
             .spawn()
             .unwrap(),
     );
-    let stdout = child.0.stdout.take().unwrap();
-    let banner: Vec<String> = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let done = line.starts_with("Ctrl-C");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    })
-    .join()
-    .unwrap();
+    let banner = read_banner(&mut child);
     assert!(
         banner
             .iter()
