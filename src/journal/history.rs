@@ -141,23 +141,7 @@ mod tests {
     }
 
     fn paid(no: &str, fee: u64) -> SaleRow {
-        SaleRow {
-            out_trade_no: no.into(),
-            total_fee: Fen(fee),
-            code_fp: String::new(),
-            code_masked: String::new(),
-            device_info: String::new(),
-            created_ms: 10,
-            updated_ms: 10,
-            state: SaleState::Paid,
-            transaction_id: None,
-            bank_type: None,
-            cash_fee: None,
-            err_code: None,
-            message: None,
-            attach: None,
-            pos_ref: None,
-        }
+        SaleRow::paid_for_tests(no, fee)
     }
 
     #[test]

@@ -124,6 +124,30 @@ pub struct SaleRow {
     pub pos_ref: Option<String>,
 }
 
+#[cfg(test)]
+impl SaleRow {
+    /// A paid sale of `fen` under `no` with nothing else set, for unit tests.
+    pub(crate) fn paid_for_tests(no: &str, fen: u64) -> SaleRow {
+        SaleRow {
+            out_trade_no: no.into(),
+            total_fee: Fen(fen),
+            code_fp: String::new(),
+            code_masked: String::new(),
+            device_info: String::new(),
+            created_ms: 10,
+            updated_ms: 10,
+            state: SaleState::Paid,
+            transaction_id: None,
+            bank_type: None,
+            cash_fee: None,
+            err_code: None,
+            message: None,
+            attach: None,
+            pos_ref: None,
+        }
+    }
+}
+
 pub(super) const SALE_COLUMNS: &str =
     "out_trade_no, total_fee, code_fp, code_masked, device_info, created_ms,
      updated_ms, state, transaction_id, bank_type, cash_fee, err_code, message, attach, pos_ref";

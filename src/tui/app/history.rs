@@ -286,21 +286,8 @@ mod tests {
 
     fn sale(no: &str, fen: u64, tx: Option<&str>) -> SaleRow {
         SaleRow {
-            out_trade_no: no.into(),
-            total_fee: Fen(fen),
-            code_fp: String::new(),
-            code_masked: "13************0001".into(),
-            device_info: "till-1".into(),
-            created_ms: 0,
-            updated_ms: 0,
-            state: SaleState::Paid,
             transaction_id: tx.map(Into::into),
-            bank_type: None,
-            cash_fee: None,
-            err_code: None,
-            message: None,
-            attach: None,
-            pos_ref: None,
+            ..SaleRow::paid_for_tests(no, fen)
         }
     }
 
