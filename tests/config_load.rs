@@ -284,6 +284,16 @@ fn invalid_fixtures_name_the_key_and_the_fix() {
             &["zh-CN", "`zh` or `en`"],
         ),
         (
+            "huge_read_timeout.toml",
+            "[wechat] read_timeout",
+            &["longer than", "use 10s"],
+        ),
+        (
+            "huge_query_interval.toml",
+            "[checkout] query_interval",
+            &["shorter than password_timeout"],
+        ),
+        (
             "bad_bell.toml",
             "[ui] bell_attention",
             &["9 rings", "0 (silent) to 5"],

@@ -200,6 +200,23 @@ fn wechat(raw: &RawWechat, ctx: &Ctx<'_>) -> Result<(WechatConfig, bool), Config
         ctx,
     )?;
     positive(raw.read_timeout, "wechat", "read_timeout", "\"10s\"", ctx)?;
+    // A huge timeout would hold a sale (and the till) on one silent connection for hours.
+    at_most(
+        raw.connect_timeout,
+        MAX_CONNECT_TIMEOUT,
+        "wechat",
+        "connect_timeout",
+        "use 5s",
+        ctx,
+    )?;
+    at_most(
+        raw.read_timeout,
+        MAX_READ_TIMEOUT,
+        "wechat",
+        "read_timeout",
+        "use 10s",
+        ctx,
+    )?;
     let (lo, hi) = REPLY_BYTES;
     if !(lo..=hi).contains(&raw.max_reply_bytes) {
         return Err(ctx.err(
@@ -278,6 +295,7 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
     }
     for (key, value) in [
         ("first_query_after", raw.first_query_after),
+        ("query_interval", raw.query_interval),
         ("unknown_query_after", raw.unknown_query_after),
         ("reverse_not_before", raw.reverse_not_before),
     ] {
@@ -301,6 +319,14 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
             ));
         }
     }
+    at_most(
+        raw.duplicate_scan_window,
+        MAX_DUPLICATE_WINDOW,
+        c,
+        "duplicate_scan_window",
+        "use 3s",
+        ctx,
+    )?;
     if raw.unproven_wait > MAX_UNPROVEN_WAIT {
         return Err(ctx.err(
             c,
@@ -509,6 +535,37 @@ fn non_empty_path(
         ));
     }
     Ok(p.to_path_buf())
+}
+
+/// Longest connect and read timeouts accepted.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Longest window in which a second scan of one code is refused.
+const MAX_DUPLICATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// `d` at most `max`, or the key, the value and `fix`.
+fn at_most(
+    d: Duration,
+    max: Duration,
+    section: &str,
+    key: &str,
+    fix: &str,
+    ctx: &Ctx<'_>,
+) -> Result<(), ConfigError> {
+    if d > max {
+        return Err(ctx.err(
+            section,
+            key,
+            format!(
+                "{} is longer than the {} paycode accepts",
+                show(d),
+                show(max)
+            ),
+            fix,
+        ));
+    }
+    Ok(())
 }
 
 fn positive(

@@ -185,6 +185,30 @@ impl ScannerConfig {
                 "scanner.wedge_gap must be more than 0ms; the usual value is \"50ms\"".into(),
             );
         }
+        // Upper bounds: a huge gap or idle time would hold every key (or end the reader) for
+        // good while the screen says connected.
+        for (key, value, max, usual) in [
+            (
+                "wedge_gap",
+                self.wedge_gap.0,
+                Duration::from_secs(1),
+                "50ms",
+            ),
+            (
+                "idle_end",
+                self.idle_end.0,
+                Duration::from_secs(10),
+                "300ms",
+            ),
+        ] {
+            if value > max {
+                problems.push(format!(
+                    "scanner.{key} = {} is longer than {}; the usual value is \"{usual}\"",
+                    HumanDuration(value),
+                    HumanDuration(max)
+                ));
+            }
+        }
         if self.wedge_min_len == 0 {
             problems.push("scanner.wedge_min_len must be at least 1; the usual value is 8".into());
         }
@@ -354,6 +378,14 @@ mod tests {
             ),
             ("[hid]\nmode = \"keyboard\"", "scanner.hid needs usb_id"),
             ("wedge_gap = \"0ms\"", "scanner.wedge_gap"),
+            (
+                "wedge_gap = \"10m\"",
+                "scanner.wedge_gap = 10m is longer than 1s",
+            ),
+            (
+                "idle_end = \"1h\"",
+                "scanner.idle_end = 60m is longer than 10s",
+            ),
             ("suffix = \"9\"", "scanner.suffix"),
         ];
         for (toml_text, want) in cases {
