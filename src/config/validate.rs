@@ -542,7 +542,7 @@ const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Longest window in which a second scan of one code is refused.
-const MAX_DUPLICATE_WINDOW: Duration = Duration::from_secs(60);
+const MAX_DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
 
 /// `d` at most `max`, or the key, the value and `fix`.
 fn at_most(
