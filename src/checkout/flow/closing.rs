@@ -2,6 +2,7 @@
 //! it, and what the confirming orderquery's answer means. WeChat's global guide wants every
 //! order closed (SUCCESS, CLOSED or REVOKED) and warns that a business failure can hide a payment.
 
+use super::rules::NOTEXIST;
 use super::{Final, Reply, Summary, TradeState};
 use crate::wxpay::api::{ErrClass, classify};
 
@@ -26,9 +27,6 @@ pub enum Closing {
 /// by a gateway and delivered late can still charge the customer after the till said "not
 /// charged" (second review of stop 20, F1). A day covers any delivery delay seen in practice.
 pub const NOTEXIST_WATCH_MS: i64 = 24 * 3600 * 1000;
-
-/// The `err_code` of a sale that ended because WeChat had no such order.
-const NOTEXIST: &str = "ORDERNOTEXIST";
 
 /// True for a sale that ended not charged on the micropay's own answer (a Rescan or Failed
 /// code, no query or reverse after it): nothing verified that the order is closed. A refusal

@@ -18,6 +18,24 @@ pub const NOT_PROVEN: &str = "not reversed: WeChat never showed the order to be 
 /// The reverse answer for an order older than WeChat's 7-day reverse window.
 const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
 
+/// The `err_code` of a sale that ended because WeChat had no such order.
+pub(crate) const NOTEXIST: &str = "ORDERNOTEXIST";
+
+/// WeChat holds the order under the sale's number refunded in full. The order proven the sale's
+/// own: it was charged and the money is back. Not proven (a bare REFUND answer has no tag), it
+/// may be another till's: nobody is out money under it, and "charged and refunded" is not what
+/// WeChat verified for this sale (FAULTS.md row 82).
+fn refunded_order(proven: bool) -> Final {
+    if proven {
+        Final::Reversed { refunded: true }
+    } else {
+        Final::Failed {
+            err_code: TradeState::Refund.as_str().into(),
+            rescan: false,
+        }
+    }
+}
+
 /// What one orderquery answer settles on its own, for a sale settled by hand (`query`, F9, the
 /// pending screen): paid for the sale's amount, refunded, closed, or another till's order.
 /// Anything else (still waiting, PAYERROR, no verified answer) leaves the sale as it is.
@@ -32,14 +50,7 @@ pub fn settled_by_query(reply: &Reply, total_fee: Fen, proven: bool) -> Option<F
         Reply::QueryState {
             state: TradeState::Refund,
             ..
-        } if proven => Some(Final::Reversed { refunded: true }),
-        Reply::QueryState {
-            state: TradeState::Refund,
-            ..
-        } => Some(Final::Failed {
-            err_code: TradeState::Refund.as_str().into(),
-            rescan: false,
-        }),
+        } => Some(refunded_order(proven)),
         Reply::QueryState {
             state: s @ (TradeState::Closed | TradeState::Revoked),
             ..
@@ -157,14 +168,7 @@ impl Sale {
                             self.keep_polling(now, interval);
                         }
                     },
-                    TradeState::Refund if self.proof.proven() => {
-                        self.finish(Final::Reversed { refunded: true })
-                    }
-                    // Nothing proves it this sale's order (row 82): nobody is out money under it.
-                    TradeState::Refund => self.finish(Final::Failed {
-                        err_code: state.as_str().into(),
-                        rescan: false,
-                    }),
+                    TradeState::Refund => self.finish(refunded_order(self.proof.proven())),
                     TradeState::Closed | TradeState::Revoked => self.finish(Final::Failed {
                         err_code: state.as_str().into(),
                         rescan: false,
@@ -185,7 +189,7 @@ impl Sale {
                 let trusted = self.notexist_seen >= self.policy.notexist_rounds
                     || now >= self.submitted_at + self.policy.password_timeout;
                 if trusted {
-                    self.start_reverse(now, Some("ORDERNOTEXIST".into()));
+                    self.start_reverse(now, Some(NOTEXIST.into()));
                 } else {
                     self.keep_polling(now, interval);
                 }
@@ -261,7 +265,7 @@ impl Sale {
                 self.on_check_before_reverse(now, reply)
             }
             Reply::QueryNotExist => self.finish_not_charged(Final::Failed {
-                err_code: "ORDERNOTEXIST".into(),
+                err_code: NOTEXIST.into(),
                 rescan: false,
             }),
             Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
@@ -325,22 +329,15 @@ impl Sale {
         }
         match reply {
             Reply::NotOurs { why } => self.number_taken(why, TAKEN.into()),
+            // A reverse this sale sent proves the order its own too (a summary from before
+            // proofs were kept reads "not proven").
             Reply::QueryState {
                 state: TradeState::Refund,
                 ..
-            } if sent_reverse || self.proof.proven() => {
-                self.finish(Final::Reversed { refunded: true })
-            }
-            // Refunded, but nothing proves the order this sale's (a bare REFUND answer has no
-            // tag): whoever's it was, nobody is out money under it. Not "charged and refunded",
-            // which WeChat never verified for this sale (FAULTS.md row 82).
-            Reply::QueryState {
-                state: TradeState::Refund,
-                ..
-            } => self.finish_not_charged(Final::Failed {
-                err_code: TradeState::Refund.as_str().into(),
-                rescan: false,
-            }),
+            } => match refunded_order(sent_reverse || self.proof.proven()) {
+                reversed @ Final::Reversed { .. } => self.finish(reversed),
+                not_charged => self.finish_not_charged(not_charged),
+            },
             Reply::QueryState {
                 state: state @ (TradeState::Revoked | TradeState::Closed | TradeState::PayError),
                 ..
@@ -365,7 +362,7 @@ impl Sale {
             // order fences the number either: the simulator offers both answers).
             Reply::QueryNotExist if sent_reverse || horizon || self.notexist_believed(now) => {
                 self.finish_not_charged(Final::Failed {
-                    err_code: "ORDERNOTEXIST".into(),
+                    err_code: NOTEXIST.into(),
                     rescan: false,
                 });
             }
