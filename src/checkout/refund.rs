@@ -44,6 +44,13 @@ pub enum RefundError {
     Journal(#[from] JournalError),
 }
 
+impl RefundError {
+    /// No such sale, the number masked like [`super::settle::SettleError::not_found`].
+    fn not_found(out_trade_no: &str) -> Self {
+        Self::NotFound(crate::authcode::masked_arg(out_trade_no))
+    }
+}
+
 impl Bilingual for RefundError {
     fn zh(&self) -> String {
         match self {
@@ -102,7 +109,7 @@ pub async fn refund(
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| RefundError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
+        .ok_or_else(|| RefundError::not_found(out_trade_no))?;
     if row.state != SaleState::Paid {
         return Err(RefundError::Refused {
             en: format!(

@@ -27,6 +27,12 @@ pub enum SettleError {
 }
 
 impl SettleError {
+    /// No such sale: the number as typed, masked when it is shaped like a payment code (one
+    /// typed where an order number belongs is never echoed whole).
+    pub(super) fn not_found(out_trade_no: &str) -> Self {
+        Self::NotFound(crate::authcode::masked_arg(out_trade_no))
+    }
+
     /// Exit status: 2 if a sale was left open mid-way, else 3 (nothing done).
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -151,7 +157,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
+        .ok_or_else(|| SettleError::not_found(out_trade_no))?;
     refuse_other_tills_order(&row)?;
     let ctx = SaleCtx::of(&row);
     let (reply, payment) = exchange(till, &ctx, Request::OrderQuery).await;
@@ -246,7 +252,7 @@ async fn ask(till: &mut Till, out_trade_no: &str, usage: Use) -> Result<QueryAns
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
+        .ok_or_else(|| SettleError::not_found(out_trade_no))?;
     let summary = till.summary(out_trade_no)?;
     Ok(QueryAnswer {
         before,
@@ -336,7 +342,7 @@ pub async fn reverse_sale(
     let row = till
         .journal
         .sale(out_trade_no)?
-        .ok_or_else(|| SettleError::NotFound(crate::authcode::masked_arg(out_trade_no)))?;
+        .ok_or_else(|| SettleError::not_found(out_trade_no))?;
     match row.state {
         SaleState::Failed | SaleState::Reversed => {
             return Err(SettleError::Refused {
