@@ -173,9 +173,11 @@ async fn refund_the_rest(
         });
     }
     // The resent ones were all there was to refund: the last of them is the answer.
-    let last = (left_to_refund(till, row)?.0 == 0)
-        .then(|| resent.pop())
-        .flatten();
+    let last = if left_to_refund(till, row)?.0 == 0 {
+        resent.pop()
+    } else {
+        None
+    };
     let (mut refund, reused) = match last {
         Some(last) => (last, true),
         None => open_or_new(till, row, None, reason, authorised)?,
@@ -243,16 +245,16 @@ fn open_or_new(
     let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
     let left = left_to_refund(till, row)?;
-    // An unconfirmed refund is sent again under its own number (WeChat's idempotency key). One
-    // WeChat accepted (processing) is not resent on "refund the rest": it counts as taken, and
-    // the rest gets a new number; only the same amount asked again follows it (FAULTS row 76).
-    let reuse = existing
-        .iter()
-        .find(|r| match amount {
-            None => r.state == RefundState::Requested,
-            Some(a) => r.state.is_open() && a == r.refund_fee,
-        })
-        .cloned();
+    // The same amount asked again follows the open refund of it under its own number (WeChat's
+    // idempotency key). "The rest" (no amount) comes here only once every unconfirmed refund
+    // has an answer (`refund_the_rest`); one still processing counts as taken, and the rest
+    // gets a new number (FAULTS rows 76, 80).
+    let reuse = amount.and_then(|a| {
+        existing
+            .iter()
+            .find(|r| r.state.is_open() && a == r.refund_fee)
+            .cloned()
+    });
     Ok(match reuse {
         Some(r) => (r, true),
         None => {

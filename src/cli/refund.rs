@@ -107,11 +107,11 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             Err(e) => output::rejected(json, &e.words(), None),
             Ok(o) => {
                 let r = &o.refund;
+                // Open (this one, a resent one, or the rest not started): 2.
                 let code = match r.state {
                     _ if o.any_open() => 2,
                     RefundState::Success => 0,
-                    RefundState::Processing | RefundState::Requested => 2,
-                    RefundState::Closed | RefundState::Change | RefundState::Refused => 1,
+                    _ => 1,
                 };
                 let Words { en, zh } = match o.rest_not_started {
                     Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
