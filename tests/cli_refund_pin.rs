@@ -182,51 +182,81 @@ fn without_a_pin_the_simulator_refunds_and_records_it_and_a_live_till_refuses() 
     );
 }
 
+/// `refund <no> --amount 2.00` on a real pty; the terminal's master side, the child, and
+/// everything it printed so far.
+struct OnTty {
+    master: serialport::TTYPort,
+    child: std::process::Child,
+    seen: Vec<u8>,
+}
+
+impl OnTty {
+    fn refund(h: &Harness, no: &str) -> OnTty {
+        use serialport::{SerialPort, TTYPort};
+        let (mut master, slave) = TTYPort::pair().unwrap();
+        master
+            .set_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(slave.name().unwrap())
+            .unwrap();
+        let child = h
+            .command(&["refund", no, "--amount", "2.00"])
+            .stdin(tty.try_clone().unwrap())
+            .stdout(tty.try_clone().unwrap())
+            .stderr(tty)
+            .spawn()
+            .unwrap();
+        drop(slave);
+        OnTty {
+            master,
+            child,
+            seen: Vec::new(),
+        }
+    }
+
+    fn wait_for(&mut self, needle: &str) {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&self.seen).contains(needle) {
+            let n = self.master.read(&mut buf).unwrap();
+            self.seen.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    fn type_line(&mut self, text: &str) {
+        use std::io::Write;
+        self.master
+            .write_all(format!("{text}\r").as_bytes())
+            .unwrap();
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.seen).to_string()
+    }
+}
+
 /// In a terminal the PIN is asked for without echo; a wrong one may be typed again.
 #[test]
 fn in_a_terminal_the_pin_is_asked_for_without_echo() {
-    use serialport::{SerialPort, TTYPort};
-    use std::io::{Read, Write};
     let h = Harness::new();
     let no = paid(&h);
     with_pin(&h, "");
-    let (mut master, slave) = TTYPort::pair().unwrap();
-    master
-        .set_timeout(std::time::Duration::from_secs(30))
-        .unwrap();
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(slave.name().unwrap())
-        .unwrap();
-    let mut child = h
-        .command(&["refund", &no, "--amount", "2.00"])
-        .stdin(tty.try_clone().unwrap())
-        .stdout(tty.try_clone().unwrap())
-        .stderr(tty)
-        .spawn()
-        .unwrap();
-    drop(slave);
-    let mut seen = Vec::new();
-    let wait_for = |needle: &str, master: &mut TTYPort, seen: &mut Vec<u8>| {
-        let mut buf = [0u8; 256];
-        while !String::from_utf8_lossy(seen).contains(needle) {
-            let n = master.read(&mut buf).unwrap();
-            seen.extend_from_slice(&buf[..n]);
-        }
-    };
-    wait_for("Manager PIN", &mut master, &mut seen);
-    let asked = String::from_utf8_lossy(&seen).to_string();
+    let mut t = OnTty::refund(&h, &no);
+    t.wait_for("Manager PIN");
+    let asked = t.text();
     assert!(
         asked.contains(&format!("Refund ¥2.00 of sale {no} to the customer?")),
         "the question comes first: {asked}"
     );
-    master.write_all(b"9999\r").unwrap();
-    wait_for("wrong PIN, try again", &mut master, &mut seen);
-    master.write_all(format!("{PIN}\r").as_bytes()).unwrap();
-    wait_for("refund ", &mut master, &mut seen);
-    let status = child.wait().unwrap();
-    let text = String::from_utf8_lossy(&seen).to_string();
+    t.type_line("9999");
+    t.wait_for("wrong PIN, try again");
+    t.type_line(PIN);
+    t.wait_for("refund ");
+    let status = t.child.wait().unwrap();
+    let text = t.text();
     assert_eq!(status.code(), Some(0), "{text}");
     assert!(
         !text.contains(PIN) && !text.contains("9999"),
@@ -234,6 +264,27 @@ fn in_a_terminal_the_pin_is_asked_for_without_echo() {
     );
     let refunds = h.journal().refunds_of(&no).unwrap();
     assert_eq!(refunds[0].authorised, Some(Authority::PinOnCommandLine));
+}
+
+/// At the prompt, a wrong PIN that completes three in a row (two came from earlier runs) locks
+/// refunds at once: no further try is offered, nothing is sent.
+#[test]
+fn a_wrong_pin_at_the_prompt_that_locks_ends_the_prompt() {
+    let h = Harness::new();
+    let no = paid(&h);
+    let wrong = with_pin(&h, "111111\n");
+    for _ in 0..2 {
+        assert_eq!(refund_with(&h, &no, &wrong).code, 3);
+    }
+    let mut t = OnTty::refund(&h, &no);
+    t.wait_for("Manager PIN");
+    t.type_line("9999");
+    t.wait_for("locked");
+    let status = t.child.wait().unwrap();
+    let text = t.text();
+    assert_eq!(status.code(), Some(3), "{text}");
+    assert!(!text.contains("wrong PIN, try again"), "no further try: {text}");
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
 }
 
 /// Review of this stop, F2: the command line had no lockout (a script could try every 4-digit

@@ -97,7 +97,41 @@ pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
             ),
         )
     })?;
-    super::cashier::pin_of(&text, path).map(Some)
+    pin_of(&text, path).map(Some)
+}
+
+/// The manager PIN in `text` (the file at `path`): 4 to 12 digits, what the refund screen's
+/// keypad can type; anything else would lock the manager out or be guessed at once.
+pub(crate) fn pin_of(text: &str, path: &std::path::Path) -> Result<Pin, Words> {
+    let pin = text.trim();
+    let digits = pin.bytes().all(|b| b.is_ascii_digit());
+    if digits && (4..=12).contains(&pin.len()) {
+        return Ok(Pin(pin.to_string()));
+    }
+    let what_en = if pin.is_empty() {
+        "is empty".to_string()
+    } else if !digits {
+        "holds characters other than digits, which the refund keypad cannot type".to_string()
+    } else {
+        format!("holds {} digits", pin.len())
+    };
+    let what_zh = if pin.is_empty() {
+        "为空".to_string()
+    } else if !digits {
+        "含有数字以外的字符,退款键盘无法输入".to_string()
+    } else {
+        format!("为 {} 位数字", pin.len())
+    };
+    Err(Words::new(
+        format!(
+            "the manager PIN file {} {what_en}; put 4 to 12 digits in it ([ui] manager_pin_file)",
+            path.display()
+        ),
+        format!(
+            "店长密码文件 {} {what_zh};请写入 4–12 位数字([ui] manager_pin_file)",
+            path.display()
+        ),
+    ))
 }
 
 /// Authorise giving money back from the command line, or say why not (nothing is sent then).
@@ -157,13 +191,12 @@ pub(crate) fn manager(
     errln!("{}\n{}", question.zh, question.en);
     let mut attempt = 1;
     loop {
-        if let Some(left) = read_strikes(&strikes)?.locked_for(now_ms()) {
-            return Err(locked_words(left));
-        }
         let typed = prompt().map_err(|e| {
             Words::new(
-                format!("cannot read the manager PIN from the terminal: {e}"),
-                format!("无法从终端读取店长密码:{e}"),
+                format!(
+                    "cannot read the manager PIN from the terminal: {e}; pass it with --pin-file FILE (chmod 600) instead"
+                ),
+                format!("无法从终端读取店长密码:{e};请改用 --pin-file 指定密码文件(chmod 600)"),
             )
         })?;
         let Some(typed) = typed else {
@@ -175,7 +208,11 @@ pub(crate) fn manager(
         match check(&pin, &typed, what, &strikes) {
             Ok(a) => return Ok(a),
             Err(e) if attempt >= PROMPT_TRIES => return Err(e),
-            Err(_) => {
+            Err(e) => {
+                // This wrong PIN may have been the one that locks (earlier runs count too).
+                if read_strikes(&strikes)?.locked_for(now_ms()).is_some() {
+                    return Err(e);
+                }
                 errln!("wrong PIN, try again / 密码错误,请重试");
                 attempt += 1;
             }
@@ -184,17 +221,14 @@ pub(crate) fn manager(
 }
 
 /// Compare in constant time. A wrong PIN is logged (never the digits), counted beside the
-/// journal (the third in a row locks refunds for 5 minutes) and answered slowly.
+/// journal (the third in a row locks refunds for 5 minutes) and answered slowly. `manager`
+/// checks the lock before the first try, and after each wrong one at the prompt.
 fn check(pin: &Pin, typed: &str, what: &str, strikes: &Path) -> Result<Authority, Words> {
-    let before = read_strikes(strikes)?;
-    if let Some(left) = before.locked_for(now_ms()) {
-        return Err(locked_words(left));
-    }
     if pin.matches(typed) {
         let _ = std::fs::remove_file(strikes);
         return Ok(Authority::PinOnCommandLine);
     }
-    let after = before.after_wrong(now_ms());
+    let after = read_strikes(strikes)?.after_wrong(now_ms());
     let locked = after.count >= STRIKES;
     tracing::warn!(
         target: "audit",
@@ -291,6 +325,28 @@ fn prompt() -> std::io::Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Language;
+
+    #[test]
+    fn a_pin_file_must_hold_4_to_12_keypad_digits() {
+        let path = std::path::Path::new("/etc/paycode/pin");
+        assert_eq!(pin_of("2468\n", path).unwrap().0, "2468");
+        assert_eq!(pin_of("  123456789012 ", path).unwrap().0, "123456789012");
+        for (text, why) in [
+            ("", "is empty"),
+            ("  \n\t", "is empty"),
+            ("12a4", "other than digits"),
+            ("１２３４", "other than digits"),
+            ("123", "holds 3 digits"),
+            ("1234567890123", "holds 13 digits"),
+        ] {
+            let e = pin_of(text, path).unwrap_err();
+            let (en, zh) = (e.get(Language::En), e.get(Language::Zh));
+            assert!(en.contains(why), "{text:?}: {en}");
+            assert!(en.contains("manager_pin_file"), "names the key: {en}");
+            assert!(zh.contains("manager_pin_file"), "{zh}");
+        }
+    }
 
     #[test]
     fn three_wrong_pins_in_a_row_lock_for_five_minutes() {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use super::REFUSED;
 use crate::checkout::Till;
 use crate::config::{Config, Language};
-use crate::tui::app::{Pin, Settings, SimInfo, Words};
+use crate::tui::app::{Settings, SimInfo, Words};
 
 /// Open the till, run recovery, then the cashier screen.
 pub fn run(config_path: &Path) -> ExitCode {
@@ -59,40 +59,6 @@ pub fn run(config_path: &Path) -> ExitCode {
     }
 }
 
-/// The manager PIN in `text` (the file at `path`): 4 to 12 digits, what the refund screen's
-/// keypad can type; anything else would lock the manager out or be guessed at once.
-pub(crate) fn pin_of(text: &str, path: &std::path::Path) -> Result<Pin, Words> {
-    let pin = text.trim();
-    let digits = pin.bytes().all(|b| b.is_ascii_digit());
-    if digits && (4..=12).contains(&pin.len()) {
-        return Ok(Pin(pin.to_string()));
-    }
-    let what_en = if pin.is_empty() {
-        "is empty".to_string()
-    } else if !digits {
-        "holds characters other than digits, which the refund keypad cannot type".to_string()
-    } else {
-        format!("holds {} digits", pin.len())
-    };
-    let what_zh = if pin.is_empty() {
-        "为空".to_string()
-    } else if !digits {
-        "含有数字以外的字符,退款键盘无法输入".to_string()
-    } else {
-        format!("为 {} 位数字", pin.len())
-    };
-    Err(Words::new(
-        format!(
-            "the manager PIN file {} {what_en}; put 4 to 12 digits in it ([ui] manager_pin_file)",
-            path.display()
-        ),
-        format!(
-            "店长密码文件 {} {what_zh};请写入 4–12 位数字([ui] manager_pin_file)",
-            path.display()
-        ),
-    ))
-}
-
 /// The app's settings from the configuration (and the simulator's scenario table).
 fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
     let manager_pin = super::authorise::configured_pin(cfg)?;
@@ -112,30 +78,4 @@ fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
         }),
         manager_pin,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pin_file_must_hold_4_to_12_keypad_digits() {
-        let path = std::path::Path::new("/etc/paycode/pin");
-        assert_eq!(pin_of("2468\n", path).unwrap().0, "2468");
-        assert_eq!(pin_of("  123456789012 ", path).unwrap().0, "123456789012");
-        for (text, why) in [
-            ("", "is empty"),
-            ("  \n\t", "is empty"),
-            ("12a4", "other than digits"),
-            ("１２３４", "other than digits"),
-            ("123", "holds 3 digits"),
-            ("1234567890123", "holds 13 digits"),
-        ] {
-            let e = pin_of(text, path).unwrap_err();
-            let (en, zh) = (e.get(Language::En), e.get(Language::Zh));
-            assert!(en.contains(why), "{text:?}: {en}");
-            assert!(en.contains("manager_pin_file"), "names the key: {en}");
-            assert!(zh.contains("manager_pin_file"), "{zh}");
-        }
-    }
 }

@@ -207,41 +207,36 @@ fn trusted_files(cfg: &Config) -> Vec<Line> {
     }
 }
 
-/// The manager PIN that unlocks refunds on the cashier screen: a live till without one has
-/// refunds off.
+/// The manager PIN that unlocks refunds (the refund screen, `paycode refund`, `reverse` of a
+/// paid sale): a live till without one has refunds off.
 fn manager_pin(cfg: &Config) -> Line {
-    let live = !(cfg.is_simulator() || cfg.wechat.base_url.is_simulated());
-    let Some(path) = &cfg.ui.manager_pin_file else {
-        return if live {
-            Line::fail(
-                "manager-pin",
-                "no manager PIN: refunds are off on the cashier screen",
-                "put 4 to 12 digits in a file, chmod 600 it and set [ui] manager_pin_file",
-            )
-        } else {
-            Line::ok(
-                "manager-pin",
-                "not set (the simulator allows refunds without one; a live till does not)",
-            )
-        };
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
+    let live = !cfg.wechat.base_url.is_simulated();
+    let path = match (
+        super::authorise::configured_pin(cfg),
+        &cfg.ui.manager_pin_file,
+    ) {
+        (Err(why), _) => {
             return Line::fail(
                 "manager-pin",
-                format!("cannot read {}: {e}", path.display()),
-                "fix [ui] manager_pin_file",
+                why.get(crate::words::Language::En).to_string(),
+                "put 4 to 12 digits in the file [ui] manager_pin_file names",
+            );
+        }
+        (Ok(_), Some(path)) => path,
+        (Ok(_), None) if live => {
+            return Line::fail(
+                "manager-pin",
+                "no manager PIN: refunds are off on this till",
+                "put 4 to 12 digits in a file, chmod 600 it and set [ui] manager_pin_file",
+            );
+        }
+        (Ok(_), None) => {
+            return Line::ok(
+                "manager-pin",
+                "not set (the simulator allows refunds without one; a live till does not)",
             );
         }
     };
-    if let Err(why) = super::cashier::pin_of(&text, path) {
-        return Line::fail(
-            "manager-pin",
-            why.get(crate::words::Language::En).to_string(),
-            "put 4 to 12 digits in the file",
-        );
-    }
     match file_mode(path).and_then(|m| private_mode_problem(path, m)) {
         Some(problem) => Line::fail(
             "manager-pin",
