@@ -283,7 +283,10 @@ fn a_wrong_pin_at_the_prompt_that_locks_ends_the_prompt() {
     let status = t.child.wait().unwrap();
     let text = t.text();
     assert_eq!(status.code(), Some(3), "{text}");
-    assert!(!text.contains("wrong PIN, try again"), "no further try: {text}");
+    assert!(
+        !text.contains("wrong PIN, try again"),
+        "no further try: {text}"
+    );
     assert_eq!(h.requests("refund"), 0, "nothing sent");
 }
 

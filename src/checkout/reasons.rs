@@ -132,8 +132,8 @@ const TABLE: &[(&str, Text, Text)] = &[
     (
         "REFUND",
         Text {
-            en: "WeChat has the order under this number refunded in full, and nothing shows it was this sale's: nobody is out money under it",
-            zh: "微信显示该订单号下的订单已全额退款,且无法证明属于本笔交易:无人因此被扣款",
+            en: "WeChat shows a refund on the order under this number, and nothing shows that order was this sale's (another till with the same device_info?): this sale took nothing; if the customer shows a charge for it, check the merchant platform",
+            zh: "微信显示该订单号下的订单有退款,且无法证明该订单属于本笔交易(是否有收银台使用相同的 device_info?):本笔交易未扣款;如顾客出示扣款记录,请到商户平台核查",
         },
         START_AGAIN,
     ),

@@ -161,7 +161,8 @@ impl Till {
 
     /// True when payments go to a simulator (in-process, or a loopback `paycode simulate`).
     pub fn is_simulated(&self) -> bool {
-        self.link.simulator().is_some() || self.config.wechat.base_url.is_simulated()
+        // `base_url = "simulator"` (the in-process one) is simulated too.
+        self.config.wechat.base_url.is_simulated()
     }
 
     /// Why payments are disabled in this process, if they are.

@@ -344,7 +344,7 @@ fn remote(cfg: Config) -> Vec<Line> {
             Ok(l) => l,
             Err(e) => return vec![Line::fail("api", e.to_string(), "see the message")],
         };
-        if link.simulator().is_some() || cfg.wechat.base_url.is_simulated() {
+        if cfg.wechat.base_url.is_simulated() {
             errln!("SIMULATOR — no real money / 模拟器 — 不涉及真实资金");
         }
         let health = probe(&link, &cfg, now_unix()).await;

@@ -21,10 +21,10 @@ const REVERSE_EXPIRE: &str = "REVERSE_EXPIRE";
 /// The `err_code` of a sale that ended because WeChat had no such order.
 pub(crate) const NOTEXIST: &str = "ORDERNOTEXIST";
 
-/// WeChat holds the order under the sale's number refunded in full. The order proven the sale's
-/// own: it was charged and the money is back. Not proven (a bare REFUND answer has no tag), it
-/// may be another till's: nobody is out money under it, and "charged and refunded" is not what
-/// WeChat verified for this sale (FAULTS.md row 82).
+/// WeChat shows the order under the sale's number as REFUND (some refund exists, in part or in
+/// full). The order proven the sale's own: it was charged and the money went back. Not proven
+/// (a bare REFUND answer has no tag), it may be another till's: this sale took nothing through
+/// it, and "charged and refunded" is not what WeChat verified for this sale (FAULTS.md row 82).
 fn refunded_order(proven: bool) -> Final {
     if proven {
         Final::Reversed { refunded: true }
