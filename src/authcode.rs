@@ -205,17 +205,6 @@ pub fn mask_digit_runs(text: &str) -> String {
     out
 }
 
-/// An argument echoed in a message: masked when it is all digits and as long as a payment
-/// code could be (a code typed where an amount or an order number belongs). Order numbers keep
-/// their digits: they start with the till's id.
-pub fn masked_arg(arg: &str) -> String {
-    if arg.len() >= 16 && arg.bytes().all(|b| b.is_ascii_digit()) {
-        mask_digit_runs(arg)
-    } else {
-        arg.to_string()
-    }
-}
-
 impl std::str::FromStr for AuthCode {
     type Err = AuthCodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

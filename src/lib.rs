@@ -15,5 +15,6 @@ pub mod money; // Fen(u64): parse and format yuan amounts without floats
 pub mod scanner; // scan-gun input: one pure decoder fed by serial, HID and keyboard wedge
 pub mod simulator; // local WeChat Pay v2 server for demos, training and tests
 pub mod tui; // the cashier terminal UI: pure app state, views, i18n, runtime loop
+pub mod untrusted; // outside text made safe to keep and show: no escapes, masked codes, capped
 pub mod words; // Language, Words (one text in zh-CN and English), the Bilingual trait
 pub mod wxpay; // WeChat Pay v2 protocol: sign, xml, typed api, http client

@@ -21,6 +21,11 @@ use std::fmt;
 #[serde(transparent)]
 pub struct Fen(pub u64);
 
+/// The most one WeChat order can carry: `total_fee` is an `Int` of fen and WeChat refuses
+/// orders above ¥10 000 000 (docs/protocol.md §3). Every amount paycode keeps is at most this,
+/// so no sum of a journal's amounts comes near `u64::MAX`.
+pub const MAX_ORDER: Fen = Fen(1_000_000_000);
+
 /// Why an amount was refused. Each message says what is wrong and what to type instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -118,13 +123,36 @@ impl Fen {
         Ok(Fen(total))
     }
 
-    /// Parse without a ceiling (config values, replies); still positive and whole fen.
-    pub fn parse_unbounded(input: &str) -> Result<Fen, MoneyError> {
-        Self::parse(input, Fen(u64::MAX))
+    /// Parse up to WeChat's own per-order ceiling (config values, statements); still positive
+    /// and whole fen.
+    pub fn parse_order(input: &str) -> Result<Fen, MoneyError> {
+        Self::parse(input, MAX_ORDER)
     }
 
     pub fn saturating_sub(self, other: Fen) -> Fen {
         Fen(self.0.saturating_sub(other.0))
+    }
+}
+
+/// Sums of kept amounts (each at most [`MAX_ORDER`]) need ten billion sales to overflow; should
+/// a hostile input get there anyway, a total stops at the largest value rather than wrapping to
+/// a small one.
+impl std::ops::Add for Fen {
+    type Output = Fen;
+    fn add(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::AddAssign for Fen {
+    fn add_assign(&mut self, other: Fen) {
+        *self = *self + other;
+    }
+}
+
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        iter.fold(Fen(0), |a, b| a + b)
     }
 }
 
@@ -178,6 +206,20 @@ mod tests {
         for (input, fen) in table {
             assert_eq!(Fen::parse(input, CEIL), Ok(Fen(fen)), "input {input:?}");
         }
+    }
+
+    #[test]
+    fn order_amounts_stop_at_wechats_ceiling_and_sums_never_wrap() {
+        assert_eq!(Fen::parse_order("10000000.00"), Ok(MAX_ORDER));
+        assert!(matches!(
+            Fen::parse_order("10000000.01"),
+            Err(MoneyError::OverCeiling { .. })
+        ));
+        let total: Fen = [Fen(u64::MAX - 1), Fen(5)].into_iter().sum();
+        assert_eq!(total, Fen(u64::MAX));
+        let mut t = Fen(1);
+        t += Fen(2);
+        assert_eq!(t + Fen(3), Fen(6));
     }
 
     #[test]

@@ -123,9 +123,10 @@ fn minimal_file_gets_every_documented_default() {
 }
 
 #[test]
-fn simulator_mode_takes_a_key_from_the_environment() {
+fn simulator_mode_takes_its_demo_key_from_the_environment() {
+    // Any other key is refused (the_built_in_simulator_refuses_a_live_api_key).
     let env = SecretEnv {
-        api_key: Some(KEY.into()),
+        api_key: Some(paycode::config::SIMULATOR_DEMO_KEY.into()),
         p12_password: None,
     };
     let cfg = load_fixture("minimal.toml", &env).unwrap();
@@ -133,7 +134,7 @@ fn simulator_mode_takes_a_key_from_the_environment() {
         cfg.merchant.api_key_source,
         SecretSource::Env("PAYCODE_API_KEY")
     );
-    assert_ne!(cfg.merchant.api_key, demo_key());
+    assert_eq!(cfg.merchant.api_key, demo_key());
     let demo = load_fixture("minimal.toml", &no_env()).unwrap();
     assert_eq!(demo.merchant.api_key, demo_key());
 }
@@ -459,6 +460,11 @@ fn checkout_relations_table() {
             None,
         ),
         ("password_timeout = \"2m\"", None),
+        // WeChat's total_fee is an Int of fen; amounts above ¥10 000 000 are refused by it.
+        ("max_amount = \"10000000.00\"", None),
+        ("max_amount = \"10000000.01\"", Some("max_amount")),
+        ("max_amount = \"184467440737095516.15\"", Some("max_amount")),
+        ("max_amount = \"99999999999999999999\"", Some("max_amount")),
     ];
     for (body, refused) in rows {
         let text = format!("[checkout]\n{body}\n");
@@ -545,6 +551,19 @@ fn merchant_and_wechat_value_table() {
         ),
         ("[merchant]\nbody = \"\"", Some("[merchant] body")),
         ("[merchant]\nbody = \"品牌-门店-商品\"", None),
+        // A direction override makes the customer's bill read differently from what was sent.
+        (
+            "[merchant]\nbody = \"Store-\u{202e}goods\"",
+            Some("[merchant] body"),
+        ),
+        (
+            "[merchant]\nbody = \"Store-\u{2067}goods\"",
+            Some("[merchant] body"),
+        ),
+        (
+            "[merchant]\nbody = \"Store-\u{200f}goods\"",
+            Some("[merchant] body"),
+        ),
         (
             "[merchant]\nspbill_create_ip = \"10.0.0.300\"",
             Some("[merchant] spbill_create_ip"),
@@ -624,4 +643,42 @@ fn the_scanner_section_renders_as_toml() {
         again.contains("baud = 115200") && again.contains("mode = \"pos\""),
         "{again}"
     );
+}
+
+#[test]
+fn the_built_in_simulator_refuses_a_live_api_key() {
+    // The simulator would keep a fingerprint of the key in its ledger and `check` would call the
+    // key verified: a live key belongs only with WeChat's address.
+    let text = "[wechat]\nbase_url = \"simulator\"\n";
+    let env = SecretEnv {
+        api_key: Some(KEY.into()),
+        p12_password: None,
+    };
+    let e = config::from_str_with_env(text, Path::new("/x/c.toml"), &env).unwrap_err();
+    assert_eq!(e.key, "[merchant] api key (PAYCODE_API_KEY)", "{e}");
+    assert!(e.to_string().contains("simulator"), "{e}");
+    assert!(!e.to_string().contains(KEY), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("apikey");
+    std::fs::write(&key, KEY).unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "{text}[merchant]\napi_key_file = {:?}\n",
+        key.display().to_string()
+    );
+    let e = config::from_str_with_env(&text, &dir.path().join("c.toml"), &no_env()).unwrap_err();
+    assert_eq!(e.key, "[merchant] api_key_file", "{e}");
+
+    // The demo key itself (the test harness passes it in the environment) stays allowed.
+    let env = SecretEnv {
+        api_key: Some(paycode::config::SIMULATOR_DEMO_KEY.into()),
+        p12_password: None,
+    };
+    config::from_str_with_env(
+        "[wechat]\nbase_url = \"simulator\"\n",
+        Path::new("/x/c.toml"),
+        &env,
+    )
+    .unwrap();
 }

@@ -313,3 +313,73 @@ fn an_error_page_echoing_the_request_never_puts_the_code_in_any_file() {
         "{events:?}"
     );
 }
+
+/// No escape, bell, carriage return or direction override in what a command printed.
+fn clean_terminal_text(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || ('\u{202a}'..='\u{202e}').contains(c)
+                || ('\u{2066}'..='\u{2069}').contains(c)
+        })
+        .collect();
+    assert!(bad.is_empty(), "{what}: raw {bad:?} reached the terminal");
+}
+
+#[test]
+fn signed_reply_fields_of_the_wrong_shape_are_never_kept_or_shown() {
+    // Correctly signed (the key is ours) but not the shape WeChat documents: an id is digits
+    // (String(32)), an error code is capitals, digits and '_'. Such a reply is not trusted: the
+    // sale settles by a query, and nothing of the bad value reaches the journal or the screen.
+    let h = Harness::new();
+    let p = h.proxy(Opts::default());
+    let edits: [(&str, Edit); 5] = [
+        ("id with escapes", |f| {
+            set(f, "transaction_id", "\u{1b}[2J\u{1b}]0;paid\u{7}4200000001")
+        }),
+        ("id with a newline", |f| {
+            set(f, "transaction_id", "4200000001\nPAID 999.00")
+        }),
+        ("id of 30 000 digits", |f| {
+            let long = "7".repeat(30_000);
+            set(f, "transaction_id", &long)
+        }),
+        ("id with a direction override", |f| {
+            set(f, "transaction_id", "4200\u{202e}0000001")
+        }),
+        ("error code with escapes", |f| {
+            set(f, "result_code", "FAIL");
+            f.push("err_code", "\u{1b}[31mSYSTEMERROR\u{7}");
+            f.push("err_code_des", "busy");
+        }),
+    ];
+    for (what, edit) in edits {
+        p.tamper(MICROPAY, Tamper::Resign(edit), 1);
+        let (r, v) = h.pay("6.80", &h.code("normal"));
+        assert_eq!(p.rules_left(), 0, "{what}: the fault struck");
+        assert_eq!(v["status"], "paid", "{what}: {}\n{}", r.stdout, r.stderr);
+        let no = v["out_trade_no"].as_str().unwrap();
+        assert!(
+            h.order(no).requests.get("orderquery").copied().unwrap_or(0) >= 1,
+            "{what}: paid only on a verified query"
+        );
+        clean_terminal_text(what, &r.stdout);
+        clean_terminal_text(what, &r.stderr);
+        let id = v["transaction_id"].as_str().unwrap_or("");
+        assert!(
+            !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit()),
+            "{what}: kept id {id:?}"
+        );
+        let events = h.journal().events(no).unwrap();
+        assert!(
+            events.iter().any(|e| e.detail.starts_with("reply unknown")),
+            "{what}: {events:?}"
+        );
+        for e in &events {
+            clean_terminal_text(what, &e.detail);
+            assert!(e.detail.len() < 400, "{what}: {}", e.detail.len());
+        }
+        h.assert_invariants(&[&v]);
+    }
+}

@@ -44,21 +44,19 @@ pub fn statement_orders(bill: &Bill) -> Result<BTreeMap<String, Statement>, Repl
         }
         match cell(state) {
             "REFUND" | "REVOKED" if bill.column("申请退款金额").is_some() => {
-                entry.refunded = Fen(entry.refunded.0 + bill.amount(i, "申请退款金额")?.0);
+                entry.refunded += bill.amount(i, "申请退款金额")?;
             }
             "REFUND" | "REVOKED" => {
-                entry.refunded = Fen(entry.refunded.0 + bill.amount(i, "退款金额")?.0);
+                entry.refunded += bill.amount(i, "退款金额")?;
             }
             _ => {
                 // Newer statements carry the order amount (coupons included); older ones only
                 // the settled amount and the coupon part.
                 let paid = match bill.column("订单金额") {
                     Some(_) => bill.amount(i, "订单金额")?,
-                    None => {
-                        Fen(bill.amount(i, "应结订单金额")?.0 + bill.amount(i, "代金券金额")?.0)
-                    }
+                    None => bill.amount(i, "应结订单金额")? + bill.amount(i, "代金券金额")?,
                 };
-                entry.paid = Fen(entry.paid.0 + paid.0);
+                entry.paid += paid;
             }
         }
     }
@@ -256,9 +254,9 @@ pub fn reconcile(
     elsewhere: &[SaleRow],
     statement: &BTreeMap<String, Statement>,
 ) -> Report {
-    let mut journal_refunds: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut journal_refunds: BTreeMap<&str, Fen> = BTreeMap::new();
     for r in refunds.iter().filter(|r| counts(r.state)) {
-        *journal_refunds.entry(r.out_trade_no.as_str()).or_default() += r.refund_fee.0;
+        *journal_refunds.entry(r.out_trade_no.as_str()).or_default() += r.refund_fee;
     }
     let by_no: BTreeMap<&str, &SaleRow> = sales
         .iter()
@@ -277,16 +275,16 @@ pub fn reconcile(
     let mut report = Report::default();
     for no in orders {
         let w = statement.get(no).unwrap_or(&none);
-        let j_refund = Fen(journal_refunds.get(no).copied().unwrap_or(0));
+        let j_refund = journal_refunds.get(no).copied().unwrap_or_default();
         let sale = by_no.get(no).copied();
         let paid_today = today.contains_key(no);
         let finding = judge(sale, paid_today, w, j_refund);
         if let Some(s) = sale.filter(|s| paid_today && s.state == SaleState::Paid) {
-            report.journal_paid = Fen(report.journal_paid.0 + s.total_fee.0);
+            report.journal_paid += s.total_fee;
         }
-        report.journal_refunded = Fen(report.journal_refunded.0 + j_refund.0);
-        report.wechat_paid = Fen(report.wechat_paid.0 + w.paid.0);
-        report.wechat_refunded = Fen(report.wechat_refunded.0 + w.refunded.0);
+        report.journal_refunded += j_refund;
+        report.wechat_paid += w.paid;
+        report.wechat_refunded += w.refunded;
         report.lines.push(Line {
             out_trade_no: no.to_string(),
             finding,

@@ -47,7 +47,7 @@ pub enum RefundError {
 impl RefundError {
     /// No such sale, the number masked like [`super::settle::SettleError::not_found`].
     fn not_found(out_trade_no: &str) -> Self {
-        Self::NotFound(crate::authcode::masked_arg(out_trade_no))
+        Self::NotFound(crate::untrusted::shown_arg(out_trade_no))
     }
 }
 

@@ -30,7 +30,7 @@ impl SettleError {
     /// No such sale: the number as typed, masked when it is shaped like a payment code (one
     /// typed where an order number belongs is never echoed whole).
     pub(super) fn not_found(out_trade_no: &str) -> Self {
-        Self::NotFound(crate::authcode::masked_arg(out_trade_no))
+        Self::NotFound(crate::untrusted::shown_arg(out_trade_no))
     }
 
     /// Exit status: 2 if a sale was left open mid-way, else 3 (nothing done).

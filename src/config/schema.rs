@@ -236,7 +236,7 @@ fn yuan<'de, D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
             f.write_str("a quoted amount in yuan such as \"1000.00\"")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Fen, E> {
-            Fen::parse_unbounded(v)
+            Fen::parse(v, Fen(u64::MAX))
                 .map_err(|e| E::custom(format!("{v:?} is not an amount in yuan: {e}")))
         }
     }

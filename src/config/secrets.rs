@@ -221,6 +221,20 @@ pub(crate) fn api_key(
             "copy the whole APIv2 key set in the merchant platform (not the APIv3 key or AppSecret)",
         ));
     }
+    if simulator && key.expose() != SIMULATOR_DEMO_KEY {
+        // The simulator would keep the key's fingerprint in its ledger and `check` would call it
+        // verified: a merchant's key belongs only with WeChat's own address.
+        return Err(ctx.err(
+            "merchant",
+            &key_name,
+            format!(
+                "a merchant API key ({source}) with base_url = \"simulator\": the built-in \
+                 simulator moves no money and works only with its own demo key"
+            ),
+            "to practise on the simulator, remove api_key_file and unset PAYCODE_API_KEY; to \
+             take real payments, set [wechat] base_url to WeChat's address",
+        ));
+    }
     Ok((key, source))
 }
 

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::checkout::flow::Policy;
 use crate::checkout::order_no::DEVICE_PREFIX_MAX;
+use crate::money::MAX_ORDER;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -352,6 +353,17 @@ fn checkout(raw: &RawCheckout, live: bool, ctx: &Ctx<'_>) -> Result<CheckoutConf
             ));
         }
     }
+    if raw.max_amount > MAX_ORDER {
+        return Err(ctx.err(
+            c,
+            "max_amount",
+            format!(
+                "¥{} is more than one WeChat order can carry (¥{MAX_ORDER})",
+                raw.max_amount
+            ),
+            "set the largest sale this till should take, like \"10000.00\"",
+        ));
+    }
     Ok(CheckoutConfig {
         max_amount: raw.max_amount,
         policy: Policy {
@@ -377,6 +389,17 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         "\"45s\"",
         ctx,
     )?;
+    if raw.no_password_limit > MAX_ORDER {
+        return Err(ctx.err(
+            "simulator",
+            "no_password_limit",
+            format!(
+                "¥{} is more than one WeChat order can carry",
+                raw.no_password_limit
+            ),
+            "use the default \"1000.00\"",
+        ));
+    }
     Ok(SimulatorConfig {
         tls: raw.tls,
         no_password_limit: raw.no_password_limit,
@@ -493,6 +516,15 @@ fn check_device_info(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
 /// `body`: 1 to 127 characters, no control characters (shown on the customer's receipt).
 fn check_body(v: &str, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
     let n = v.chars().count();
+    if crate::untrusted::has_direction_mark(v) {
+        return Err(ctx.err(
+            "merchant",
+            "body",
+            "a Unicode direction mark (U+200E/U+200F, U+202A–U+202E, U+2066–U+2069): the \
+             customer's bill would read differently from what paycode sent",
+            "retype the text without direction marks, like \"Brand-Store-Goods\"",
+        ));
+    }
     if n == 0 || n > 127 || v.chars().any(char::is_control) {
         return Err(ctx.err(
             "merchant",

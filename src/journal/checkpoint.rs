@@ -59,7 +59,7 @@ impl Journal {
                 flow,
                 t.transaction_id,
                 t.bank_type,
-                t.cash_fee.map(|f| f.0 as i64),
+                t.cash_fee,
                 t.err_code,
                 t.message
             ],

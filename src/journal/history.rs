@@ -33,7 +33,7 @@ impl DayTotals {
             match by_state.iter_mut().find(|t| t.state == s.state) {
                 Some(t) => {
                     t.count += 1;
-                    t.total_fee = Fen(t.total_fee.0 + s.total_fee.0);
+                    t.total_fee += s.total_fee;
                 }
                 None => by_state.push(StateTotal {
                     state: s.state,
@@ -46,9 +46,8 @@ impl DayTotals {
         let made = refunds
             .iter()
             .filter(|r| r.state.accepted() && (from_ms..to_ms).contains(&r.created_ms));
-        let (refund_count, refunded) = made.fold((0, Fen(0)), |(n, sum), r| {
-            (n + 1, Fen(sum.0 + r.refund_fee.0))
-        });
+        let (refund_count, refunded) =
+            made.fold((0, Fen(0)), |(n, sum), r| (n + 1, sum + r.refund_fee));
         DayTotals {
             by_state,
             refunded,
@@ -61,7 +60,8 @@ impl DayTotals {
         self.by_state
             .iter()
             .filter(|t| t.state == SaleState::Paid)
-            .fold(Fen(0), |acc, t| Fen(acc.0 + t.total_fee.0))
+            .map(|t| t.total_fee)
+            .sum()
     }
 
     /// Money actually taken: paid sales minus the refunds made in the period.
@@ -75,7 +75,8 @@ pub fn refunded_of(out_trade_no: &str, refunds: &[Refund]) -> Fen {
     refunds
         .iter()
         .filter(|r| r.out_trade_no == out_trade_no && r.state.accepted())
-        .fold(Fen(0), |acc, r| Fen(acc.0 + r.refund_fee.0))
+        .map(|r| r.refund_fee)
+        .sum()
 }
 
 /// How a sale reads once its refunds are counted: a paid sale refunded in full is "refunded",

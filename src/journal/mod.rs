@@ -52,6 +52,25 @@ pub enum JournalError {
     NoSuchSale(String),
 }
 
+/// An amount as SQLite stores it. Kept amounts are at most `money::MAX_ORDER`, so the checked
+/// conversion never fails in practice; if it did, the write is refused rather than wrapped to a
+/// negative number.
+impl rusqlite::ToSql for crate::money::Fen {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        i64::try_from(self.0)
+            .map(rusqlite::types::ToSqlOutput::from)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    }
+}
+
+/// An amount read back; a negative one (written by hand) reads as nothing.
+impl rusqlite::types::FromSql for crate::money::Fen {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let n = i64::column_result(v)?;
+        Ok(crate::money::Fen(u64::try_from(n).unwrap_or(0)))
+    }
+}
+
 impl Bilingual for JournalError {
     fn zh(&self) -> String {
         match self {

@@ -131,7 +131,8 @@ pub fn held_by(refunds: &[Refund]) -> Fen {
     refunds
         .iter()
         .filter(|r| r.state.may_hold_money())
-        .fold(Fen(0), |acc, r| Fen(acc.0 + r.refund_fee.0))
+        .map(|r| r.refund_fee)
+        .sum()
 }
 
 /// One refund as stored.
@@ -158,7 +159,7 @@ fn refund_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Refund> {
     Ok(Refund {
         out_trade_no: r.get(0)?,
         out_refund_no: r.get(1)?,
-        refund_fee: Fen(r.get::<_, i64>(2)?.max(0) as u64),
+        refund_fee: r.get(2)?,
         reason: r.get(3)?,
         state: RefundState::from_db(&state),
         refund_id: r.get(5)?,
@@ -192,7 +193,7 @@ impl Journal {
             params![
                 id,
                 out_refund_no,
-                refund_fee.0 as i64,
+                refund_fee,
                 reason,
                 at_ms,
                 authorised.as_str()

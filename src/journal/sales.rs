@@ -170,7 +170,7 @@ pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SaleRow> 
     let state: String = r.get(7)?;
     Ok(SaleRow {
         out_trade_no: r.get(0)?,
-        total_fee: Fen(r.get::<_, i64>(1)?.max(0) as u64),
+        total_fee: r.get(1)?,
         code_fp: r.get(2)?,
         code_masked: r.get(3)?,
         device_info: r.get(4)?,
@@ -181,7 +181,7 @@ pub(super) fn sale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SaleRow> 
         state: SaleState::from_db(&state).unwrap_or(SaleState::Unresolved),
         transaction_id: r.get(8)?,
         bank_type: r.get(9)?,
-        cash_fee: r.get::<_, Option<i64>>(10)?.map(|v| Fen(v.max(0) as u64)),
+        cash_fee: r.get(10)?,
         err_code: r.get(11)?,
         message: r.get(12)?,
         attach: r.get(13)?,
@@ -200,7 +200,7 @@ impl Journal {
              ON CONFLICT(out_trade_no) DO NOTHING",
             params![
                 s.out_trade_no,
-                s.total_fee.0 as i64,
+                s.total_fee,
                 s.code_fp,
                 s.code_masked,
                 s.device_info,

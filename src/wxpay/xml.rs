@@ -417,12 +417,12 @@ fn is_doctype_error(e: &quick_xml::Error) -> bool {
 
 /// A short reason from quick-xml's error, itself sanitised (it may quote input).
 fn short_reason(e: &quick_xml::Error) -> String {
-    sanitize(&e.to_string())
+    crate::untrusted::shown(&e.to_string(), 200)
 }
 
 /// An element name fit for a log line.
 fn safe_name(name: &str) -> String {
-    sanitize(name).chars().take(32).collect()
+    crate::untrusted::shown(name, 32)
 }
 
 /// Up to [`EXCERPT_CHARS`] characters of `body` around byte `pos`, with control characters
@@ -443,23 +443,13 @@ pub fn excerpt(body: &[u8], pos: usize) -> String {
         end += 1;
     }
     let window = String::from_utf8_lossy(&body[start..end]);
-    sanitize(&window).chars().take(EXCERPT_CHARS).collect()
+    crate::untrusted::shown(&window, EXCERPT_CHARS)
 }
 
 /// Remote free text (`return_msg`, `err_code_des`) made safe for logs and screens: control
 /// characters replaced, long digit runs masked, at most `max` characters.
 pub fn safe_text(s: &str, max: usize) -> String {
-    sanitize(s).chars().take(max).collect()
-}
-
-/// Replace control characters with `?` and mask digit runs of 16 or more, keeping the first 2
-/// and last 4 digits like [`crate::authcode::AuthCode::masked`].
-fn sanitize(s: &str) -> String {
-    let plain: String = s
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    crate::authcode::mask_digit_runs(&plain)
+    crate::untrusted::shown(s, max)
 }
 
 #[cfg(test)]
@@ -687,10 +677,10 @@ mod tests {
             assert!(!ex.contains("4567890123"), "pos {pos}: {ex}");
         }
         assert_eq!(
-            sanitize("a\u{0}b 1234567890123456 c"),
+            safe_text("a\u{0}b 1234567890123456 c", 64),
             "a?b 12**********3456 c"
         );
-        assert_eq!(sanitize("123456789012345"), "123456789012345");
+        assert_eq!(safe_text("123456789012345", 64), "123456789012345");
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl HistoryData {
         for s in self.sales.iter().filter(|s| s.state == SaleState::Paid) {
             let h = &mut paid[beijing_hour(s.created_ms)];
             h.0 += 1;
-            h.1 = Fen(h.1.0 + s.total_fee.0);
+            h.1 += s.total_fee;
         }
         let (from, to) = crate::beijing::day_bounds(self.date);
         let mut back = [Fen(0); 24];
@@ -58,7 +58,7 @@ impl HistoryData {
             .filter(|r| r.state.accepted() && (from..to).contains(&r.created_ms))
         {
             let h = &mut back[beijing_hour(r.created_ms)];
-            *h = Fen(h.0 + r.refund_fee.0);
+            *h += r.refund_fee;
         }
         std::array::from_fn(|h| (paid[h].0, NetFen::of(paid[h].1, back[h])))
     }

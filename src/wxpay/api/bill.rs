@@ -100,7 +100,7 @@ pub fn yuan_to_fen(s: &str) -> Option<Fen> {
     if s.bytes().all(|b| b == b'0' || b == b'.') {
         return Some(Fen(0));
     }
-    Fen::parse_unbounded(s).ok()
+    Fen::parse_order(s).ok()
 }
 
 pub use crate::wxpay::endpoint::MAX_BILL;

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use super::{
     Body, Merchant, Reply, ReplyError, RequestError, check_amount, check_id, check_text,
-    check_token, echo, echo_fen, fen, must_equal, opt, opt_count, opt_fen, req, time14,
-    verify_reply,
+    check_token, echo, echo_fen, fen, must_equal, opt, opt_count, opt_fen, our_id, time14,
+    verify_reply, wechat_id,
 };
 use crate::authcode::AuthCode;
 use crate::money::Fen;
@@ -112,8 +112,8 @@ impl Payment {
             }
         }
         Ok(Self {
-            transaction_id: req(f, "transaction_id")?.to_string(),
-            out_trade_no: req(f, "out_trade_no")?.to_string(),
+            transaction_id: wechat_id(f, "transaction_id")?,
+            out_trade_no: our_id(f, "out_trade_no", 32)?,
             total_fee: fen(f, "total_fee")?,
             cash_fee: fen(f, "cash_fee")?,
             settlement_total_fee: opt_fen(f, "settlement_total_fee")?,

@@ -24,7 +24,7 @@ pub use reverse::{Reversal, ReverseRequest, parse_reverse};
 
 use super::sign::{self, ApiKey, SignType};
 use super::xml::{self, Fields, XmlError};
-use crate::money::Fen;
+use crate::money::{Fen, MAX_ORDER};
 use crate::words::Bilingual;
 
 /// The merchant identity every request carries, with the key that signs it.
@@ -369,6 +369,9 @@ pub(crate) fn verify_reply(
         Some("SUCCESS") => Ok(()),
         Some("FAIL") => {
             let err_code = req(&f, "err_code")?.to_string();
+            if !is_err_code(&err_code) {
+                return Err(invalid("err_code"));
+            }
             Err(BizError {
                 class: classify(&err_code),
                 err_code_des: xml::safe_text(f.get("err_code_des").unwrap_or(""), REMOTE_TEXT_MAX),
@@ -409,9 +412,60 @@ pub(crate) fn req<'f>(f: &'f Fields, name: &str) -> Result<&'f str, ReplyError> 
     nonempty(f, name).ok_or_else(|| missing(name))
 }
 
-/// An optional value, owned.
+/// An optional value, owned, with control characters and direction marks replaced: informative
+/// fields (`bank_type`, `openid`, …) are kept and shown but never relied on.
 pub(crate) fn opt(f: &Fields, name: &str) -> Option<String> {
-    nonempty(f, name).map(str::to_string)
+    nonempty(f, name).map(crate::untrusted::plain)
+}
+
+/// The longest id WeChat makes (`transaction_id`, `refund_id`: String(32)).
+const WECHAT_ID_MAX: usize = 32;
+
+/// Whether `v` has the shape of an id WeChat makes: 1 to 32 digits (docs/protocol.md §5). A
+/// signed reply whose id has another shape (escape sequences, a line break, 30 000 digits) is
+/// not trusted: such a value would be kept in the journal and shown on every screen.
+fn is_wechat_id(v: &str) -> bool {
+    !v.is_empty() && v.len() <= WECHAT_ID_MAX && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A required id WeChat made.
+pub(crate) fn wechat_id(f: &Fields, name: &str) -> Result<String, ReplyError> {
+    let v = req(f, name)?;
+    if is_wechat_id(v) {
+        Ok(v.to_string())
+    } else {
+        Err(invalid(name))
+    }
+}
+
+/// An optional id WeChat made (present but malformed is an error).
+pub(crate) fn opt_wechat_id(f: &Fields, name: &str) -> Result<Option<String>, ReplyError> {
+    match nonempty(f, name) {
+        None => Ok(None),
+        Some(v) if is_wechat_id(v) => Ok(Some(v.to_string())),
+        Some(_) => Err(invalid(name)),
+    }
+}
+
+/// A number of ours echoed back (`out_trade_no`, `out_refund_no`): our alphabet, at most `max`.
+pub(crate) fn our_id(f: &Fields, name: &str, max: usize) -> Result<String, ReplyError> {
+    let v = req(f, name)?;
+    let ok = v.len() <= max
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'));
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(invalid(name))
+    }
+}
+
+/// Whether `v` has the shape of a WeChat error code: capitals, digits and `_`, at most 32.
+fn is_err_code(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 32
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// If present, the element must equal what we sent.
@@ -446,17 +500,21 @@ pub(crate) fn parse_uint(s: &str) -> Option<u64> {
     if ok { s.parse().ok() } else { None }
 }
 
+/// An amount of one order in integer fen: at most [`MAX_ORDER`], which WeChat never exceeds,
+/// so every amount kept fits the journal and every sum of them stays far from overflow.
+fn order_fen(v: &str) -> Option<Fen> {
+    parse_uint(v).map(Fen).filter(|f| *f <= MAX_ORDER)
+}
+
 /// A required amount in integer fen.
 pub(crate) fn fen(f: &Fields, name: &str) -> Result<Fen, ReplyError> {
-    parse_uint(req(f, name)?)
-        .map(Fen)
-        .ok_or_else(|| invalid(name))
+    order_fen(req(f, name)?).ok_or_else(|| invalid(name))
 }
 
 /// An optional amount in integer fen (present but malformed is an error).
 pub(crate) fn opt_fen(f: &Fields, name: &str) -> Result<Option<Fen>, ReplyError> {
     nonempty(f, name)
-        .map(|v| parse_uint(v).map(Fen).ok_or_else(|| invalid(name)))
+        .map(|v| order_fen(v).ok_or_else(|| invalid(name)))
         .transpose()
 }
 

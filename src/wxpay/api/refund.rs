@@ -71,10 +71,10 @@ pub fn parse_refund(
         Ok(()) => {
             must_equal(&f, "out_refund_no", &r.out_refund_no)?;
             Ok(RefundAccepted {
-                transaction_id: req(&f, "transaction_id")?.to_string(),
+                transaction_id: super::wechat_id(&f, "transaction_id")?,
                 out_trade_no: req(&f, "out_trade_no")?.to_string(),
                 out_refund_no: r.out_refund_no.clone(),
-                refund_id: req(&f, "refund_id")?.to_string(),
+                refund_id: super::wechat_id(&f, "refund_id")?,
                 refund_fee: fen(&f, "refund_fee")?,
                 total_fee: fen(&f, "total_fee")?,
                 cash_fee: opt_fen(&f, "cash_fee")?,
@@ -208,15 +208,15 @@ fn refund_list(f: &Fields) -> Result<RefundList, ReplyError> {
     let mut refunds = Vec::with_capacity(n);
     for i in 0..n {
         refunds.push(RefundItem {
-            out_refund_no: req(f, &format!("out_refund_no_{i}"))?.to_string(),
-            refund_id: req(f, &format!("refund_id_{i}"))?.to_string(),
+            out_refund_no: super::our_id(f, &format!("out_refund_no_{i}"), 64)?,
+            refund_id: super::wechat_id(f, &format!("refund_id_{i}"))?,
             refund_fee: fen(f, &format!("refund_fee_{i}"))?,
             refund_status: RefundStatus::from_wire(req(f, &format!("refund_status_{i}"))?),
             refund_success_time: opt(f, &format!("refund_success_time_{i}")),
         });
     }
     Ok(RefundList {
-        transaction_id: opt(f, "transaction_id"),
+        transaction_id: super::opt_wechat_id(f, "transaction_id")?,
         out_trade_no: opt(f, "out_trade_no"),
         total_fee: opt_fen(f, "total_fee")?,
         refunds,

@@ -294,13 +294,14 @@ fn chain_text(e: &reqwest::Error) -> String {
     out
 }
 
-/// At most 80 characters of a reply body for logs and errors, control characters dropped and
+/// At most 80 characters of a reply body for logs and errors, control characters and direction
+/// marks dropped and
 /// digit runs of 16 or more masked — an error page may echo the request, payment code and all
 /// (FAULTS.md row 85). Masked over the whole body first, so a code at the cut is masked too.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let plain: String = String::from_utf8_lossy(body)
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !crate::untrusted::is_direction_mark(*c))
         .collect();
     crate::authcode::mask_digit_runs(&plain)
         .chars()

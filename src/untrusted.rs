@@ -1,0 +1,112 @@
+//! Text from outside paycode (network replies, command-line arguments, files) made safe to keep
+//! and to show: a terminal obeys escape sequences, a bell or a carriage return, and a direction
+//! mark makes text read differently from its bytes, so none of them passes; a digit run as long
+//! as a payment code is masked; and the length is capped.
+
+/// Direction marks and overrides (U+200E/F, U+202A–E, U+2066–9): not control characters to
+/// Unicode, but they reorder what a terminal or a receipt shows.
+pub fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `s` holds a direction mark.
+pub fn has_direction_mark(s: &str) -> bool {
+    s.chars().any(is_direction_mark)
+}
+
+/// Whether `c` may not reach a terminal as it is.
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || is_direction_mark(c)
+}
+
+/// `s` with every control character and direction mark replaced by `?`, payment-code-long digit
+/// runs masked, and at most `max` characters (a cut is marked with `…`).
+pub fn shown(s: &str, max: usize) -> String {
+    let plain: String = s
+        .chars()
+        .map(|c| if unsafe_char(c) { '?' } else { c })
+        .collect();
+    let masked = crate::authcode::mask_digit_runs(&plain);
+    if masked.chars().count() <= max {
+        return masked;
+    }
+    let mut cut: String = masked.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The longest argument echoed back whole.
+const ARG_MAX: usize = 64;
+
+/// An argument echoed in a message. Masked when it is all digits and as long as a payment code
+/// could be (a code typed where an amount or an order number belongs); otherwise its digits stay
+/// (an order number starts with the till's id and a timestamp) and only unsafe characters go.
+pub fn shown_arg(arg: &str) -> String {
+    if arg.len() >= 16 && arg.bytes().all(|b| b.is_ascii_digit()) {
+        return crate::authcode::mask_digit_runs(arg);
+    }
+    let plain: String = arg
+        .chars()
+        .map(|c| if unsafe_char(c) { '?' } else { c })
+        .collect();
+    if plain.chars().count() <= ARG_MAX {
+        return plain;
+    }
+    let mut cut: String = plain.chars().take(ARG_MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// `s` with every control character and direction mark replaced by `?`, nothing else changed:
+/// for values kept as they came (a reply's `openid`, `attach`), which are compared, not masked.
+pub fn plain(s: &str) -> String {
+    if is_plain(s) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| if unsafe_char(c) { '?' } else { c })
+        .collect()
+}
+
+/// Whether `s` can be shown as it is (no control characters, no direction marks).
+pub fn is_plain(s: &str) -> bool {
+    !s.chars().any(unsafe_char)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_bells_and_direction_marks_never_pass() {
+        let s = shown("\u{1b}[2J\u{7}ok\r\n\u{202e}x\u{2066}", 64);
+        assert_eq!(s, "?[2J?ok???x?");
+        assert!(is_plain(&s));
+        assert!(!is_plain("a\u{200f}b"));
+        assert!(has_direction_mark("a\u{202e}b") && !has_direction_mark("品牌-门店"));
+    }
+
+    #[test]
+    fn long_digit_runs_are_masked_and_long_text_is_cut() {
+        assert_eq!(
+            shown("code 134567890123456789", 64),
+            "code 13************6789"
+        );
+        let long = "7".repeat(30_000);
+        let s = shown(&long, 40);
+        assert_eq!(s.chars().count(), 40);
+        assert!(s.starts_with("77*") && s.ends_with('…'), "{s}");
+        assert_eq!(shown("short", 40), "short");
+    }
+
+    #[test]
+    fn arguments_keep_order_digits_but_lose_escapes() {
+        assert_eq!(shown_arg("134567890123456789"), "13************6789");
+        assert_eq!(
+            shown_arg("till-1-20261202083000123"),
+            "till-1-20261202083000123"
+        );
+        assert_eq!(shown_arg("x\u{1b}]0;t\u{7}"), "x?]0;t?");
+        assert_eq!(shown_arg(&"a".repeat(500)).chars().count(), ARG_MAX);
+    }
+}
