@@ -7,6 +7,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use zeroize::Zeroizing;
 
 use crate::config::Config;
 use crate::config::read_text;
@@ -85,7 +86,7 @@ pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
     let Some(path) = &cfg.ui.manager_pin_file else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         Words::new(
             format!(
                 "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
@@ -96,7 +97,7 @@ pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
                 path.display()
             ),
         )
-    })?;
+    })?);
     pin_of(&text, path).map(Some)
 }
 
@@ -172,12 +173,12 @@ pub(crate) fn manager(
                 "--pin-file 指向了 [ui] manager_pin_file 本身,无法证明由谁执行:请把密码放在店长自己的文件中(chmod 600),或在提示时输入".to_string(),
             ));
         }
-        let typed = read_text(file, true).map_err(|(problem, fix)| {
+        let typed = Zeroizing::new(read_text(file, true).map_err(|(problem, fix)| {
             Words::new(
                 format!("--pin-file: {problem}; {fix}"),
                 format!("--pin-file:{problem};{fix}"),
             )
-        })?;
+        })?);
         return check(&pin, typed.trim(), what, &strikes);
     }
     if !std::io::stdin().is_terminal() {
@@ -287,7 +288,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Read a PIN from the terminal without echo: digits, Backspace, Enter; Esc or Ctrl-C cancels
 /// (`None`).
-fn prompt() -> std::io::Result<Option<String>> {
+fn prompt() -> std::io::Result<Option<Zeroizing<String>>> {
     use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
     let mut err = std::io::stderr();
     write!(
@@ -296,7 +297,8 @@ fn prompt() -> std::io::Result<Option<String>> {
     )?;
     err.flush()?;
     crossterm::terminal::enable_raw_mode()?;
-    let mut typed = String::new();
+    // Room for the longest PIN, so pushing never reallocates and leaves a copy behind.
+    let mut typed = Zeroizing::new(String::with_capacity(16));
     let result = loop {
         let ev = match read() {
             Ok(ev) => ev,

@@ -33,6 +33,14 @@ impl SecretEnv {
     }
 }
 
+/// Wiped when dropped, like the API key.
+impl Drop for SecretEnv {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.api_key);
+        zeroize::Zeroize::zeroize(&mut self.p12_password);
+    }
+}
+
 impl fmt::Debug for SecretEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shown = |v: &Option<String>| if v.is_some() { "<set>" } else { "<unset>" };
@@ -51,6 +59,13 @@ impl Password {
     /// The raw password, for the TLS loader only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Wiped when dropped, like the API key.
+impl Drop for Password {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
@@ -183,13 +198,22 @@ pub(crate) fn api_key(
                 "keep one source for the key: unset the variable or remove api_key_file",
             ));
         }
-        (Some(k), None) => (k.clone(), SecretSource::Env(ENV_API_KEY)),
+        (Some(k), None) => (
+            zeroize::Zeroizing::new(k.clone()),
+            SecretSource::Env(ENV_API_KEY),
+        ),
         (None, Some(path)) => {
             let text = read_text(path, true)
                 .map_err(|(problem, fix)| ctx.err("merchant", "api_key_file", problem, &fix))?;
-            (text, SecretSource::File(path.to_path_buf()))
+            (
+                zeroize::Zeroizing::new(text),
+                SecretSource::File(path.to_path_buf()),
+            )
         }
-        (None, None) if simulator => (SIMULATOR_DEMO_KEY.to_string(), SecretSource::SimulatorDemo),
+        (None, None) if simulator => (
+            zeroize::Zeroizing::new(SIMULATOR_DEMO_KEY.to_string()),
+            SecretSource::SimulatorDemo,
+        ),
         (None, None) => {
             return Err(ctx.err(
                 "merchant",

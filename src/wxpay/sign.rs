@@ -96,6 +96,13 @@ impl ApiKey {
     }
 }
 
+/// Wiped when dropped, so a freed key does not linger in memory for a dump or a swap to find.
+impl Drop for ApiKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ApiKey(<{} chars hidden>)", self.0.len())

@@ -63,6 +63,13 @@ impl fmt::Debug for Pin {
     }
 }
 
+/// Wiped when dropped, like the API key.
+impl Drop for Pin {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl Pin {
     /// Constant-time comparison with what was typed.
     pub fn matches(&self, typed: &str) -> bool {

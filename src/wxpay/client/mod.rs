@@ -33,7 +33,10 @@ pub enum Identity {
     /// `apiclient_cert.pem` + `apiclient_key.pem` (the key file must be mode 600).
     PemPair { cert: PathBuf, key: PathBuf },
     /// `apiclient_cert.p12` as WeChat ships it (legacy RC2-40); the password is the mch_id.
-    Pkcs12 { path: PathBuf, password: String },
+    Pkcs12 {
+        path: PathBuf,
+        password: zeroize::Zeroizing<String>,
+    },
 }
 
 impl std::fmt::Debug for Identity {

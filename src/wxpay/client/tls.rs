@@ -130,7 +130,8 @@ fn load_pkcs12(
     password: &str,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ClientError> {
     check_key_mode(path)?;
-    let bytes = read("identity p12", path)?;
+    // Key material is wiped when dropped (FAULTS.md row 87: a dump must not find it).
+    let bytes = zeroize::Zeroizing::new(read("identity p12", path)?);
     let bad = |reason: String| ClientError::Pkcs12 {
         path: path.to_path_buf(),
         reason,
@@ -159,7 +160,7 @@ fn load_pkcs12(
 
 fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, ClientError> {
     check_key_mode(path)?;
-    let bytes = read("identity key", path)?;
+    let bytes = zeroize::Zeroizing::new(read("identity key", path)?);
     let bad = |reason: &str| ClientError::BadPem {
         setting: "identity key",
         path: path.to_path_buf(),
