@@ -508,7 +508,7 @@ mod tests {
         let s = ClientSettings {
             identity: Some(Identity::Pkcs12 {
                 path: "apiclient_cert.p12".into(),
-                password: "1900000109".into(),
+                password: String::from("1900000109").into(),
             }),
             ..ClientSettings::new("https://api.mch.weixin.qq.com")
         };
