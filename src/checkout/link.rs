@@ -127,7 +127,7 @@ pub(super) fn identity_of(id: &ClientIdentity) -> Identity {
         },
         ClientIdentity::P12 { file, password, .. } => Identity::Pkcs12 {
             path: file.clone(),
-            password: zeroize::Zeroizing::new(password.expose().to_string()),
+            password: password.expose().to_string(),
         },
     }
 }

@@ -33,10 +33,16 @@ pub enum Identity {
     /// `apiclient_cert.pem` + `apiclient_key.pem` (the key file must be mode 600).
     PemPair { cert: PathBuf, key: PathBuf },
     /// `apiclient_cert.p12` as WeChat ships it (legacy RC2-40); the password is the mch_id.
-    Pkcs12 {
-        path: PathBuf,
-        password: zeroize::Zeroizing<String>,
-    },
+    Pkcs12 { path: PathBuf, password: String },
+}
+
+/// The .p12 password is wiped when dropped, like the API key.
+impl Drop for Identity {
+    fn drop(&mut self) {
+        if let Identity::Pkcs12 { password, .. } = self {
+            zeroize::Zeroize::zeroize(password);
+        }
+    }
 }
 
 impl std::fmt::Debug for Identity {
@@ -508,7 +514,7 @@ mod tests {
         let s = ClientSettings {
             identity: Some(Identity::Pkcs12 {
                 path: "apiclient_cert.p12".into(),
-                password: String::from("1900000109").into(),
+                password: "1900000109".into(),
             }),
             ..ClientSettings::new("https://api.mch.weixin.qq.com")
         };
