@@ -221,8 +221,8 @@ fn p12_identity_takes_its_password_from_the_environment_or_the_mch_id() {
     };
     assert_eq!(password_source, &SecretSource::MchId);
     let env = SecretEnv {
+        api_key: Some(KEY.into()),
         p12_password: Some("p12-secret-pw".into()),
-        ..env
     };
     let cfg = config::from_str_with_env(text, &file, &env).unwrap();
     let Some(ClientIdentity::P12 {
