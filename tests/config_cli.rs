@@ -29,6 +29,8 @@ fn valid_config_prints_settings_without_the_key_from_env() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.toml");
     std::fs::write(&file, include_str!("../config.toml")).unwrap();
+    // The simulator takes only its demo key (a live one is refused: config_load).
+    const KEY: &str = paycode::config::SIMULATOR_DEMO_KEY;
     let out = paycode(&file, Some(KEY));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -51,7 +53,12 @@ fn valid_config_hides_a_key_read_from_a_file() {
     std::fs::write(&key, KEY).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let file = dir.path().join("config.toml");
-    std::fs::write(&file, "[merchant]\napi_key_file = \"apikey\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[merchant]\nappid = \"wx1\"\nmch_id = \"1230000109\"\ndevice_info = \"till-1\"\n\
+         api_key_file = \"apikey\"\n[wechat]\nbase_url = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
     let out = paycode(&file, None);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
