@@ -5,6 +5,7 @@
 //! the environment as a value so tests never touch process state.
 
 mod base_url;
+mod ca_file;
 mod error;
 mod render;
 mod schema;
