@@ -2,6 +2,7 @@
 //! required on /secapi/* (refused at the transport, never with an HTTP answer), and certificates
 //! written to disk by `paycode simulate --write-certs`.
 #![allow(clippy::unwrap_used)]
+#![allow(clippy::disallowed_methods)] // certificate validity is wall-clock time
 
 mod simulator_support;
 

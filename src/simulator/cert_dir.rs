@@ -43,15 +43,13 @@ pub(super) fn prepare(dir: &Path) -> Result<(), SimError> {
     if m.file_type().is_symlink() {
         return Err(refused(
             dir,
-            format!(
-                "is a symbolic link; the simulator writes its CA key only into a real directory \
-                 (a link could put it, or take a CA, anywhere): give the directory it points at, \
-                 or another one"
-            ),
-            format!(
-                "是符号链接;模拟器只把 CA 私钥写入真实目录(链接可能把它写到任意位置,或读入他人的 CA):\
-                 请改用它指向的目录或另一个目录"
-            ),
+            "is a symbolic link; the simulator writes its CA key only into a real directory \
+             (a link could put it, or take a CA, anywhere): give the directory it points at, or \
+             another one"
+                .into(),
+            "是符号链接;模拟器只把 CA 私钥写入真实目录(链接可能把它写到任意位置,或读入他人的 CA):\
+             请改用它指向的目录或另一个目录"
+                .into(),
         ));
     }
     if !m.is_dir() {

@@ -119,7 +119,7 @@ impl CertAuthority {
     }
 
     /// A fresh CA made at `now`.
-    pub fn generate_at(now: OffsetDateTime) -> Result<Self, SimError> {
+    fn generate_at(now: OffsetDateTime) -> Result<Self, SimError> {
         let key = KeyPair::generate().map_err(tls_err("CA key"))?;
         let mut p = ca_params();
         p.name_constraints = Some(NameConstraints {
