@@ -5,7 +5,7 @@
 
 mod checkout_support;
 
-use checkout_support::{Harness, Timing, wait_for};
+use checkout_support::{Harness, Opts, Timing, wait_for};
 use paycode::journal::SaleState;
 
 #[test]
@@ -578,4 +578,91 @@ fn check_fails_on_a_trusted_file_others_can_write() {
     assert!(line.contains("chmod go-w"), "{line}");
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(h.run(&["check"]).code, 0);
+}
+
+/// The security issue "trust is never widened silently": `SSL_CERT_FILE` / `SSL_CERT_DIR`
+/// replace the system roots paycode verifies WeChat Pay with, from the environment alone.
+/// `check` names each one set and its path: WARN (exit 0) against the simulator, FAIL (exit 1)
+/// for a live base_url.
+#[test]
+fn check_names_an_environment_that_replaces_the_system_roots() {
+    let h = Harness::new();
+    let lines = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains("SSL_CERT_"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut clean = h.command(&["check"]);
+    clean.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+    let out = clean_output(clean);
+    assert!(lines(&out.1).is_empty(), "{}", out.1);
+
+    let mut c = h.command(&["check"]);
+    c.env("SSL_CERT_FILE", "/tmp/planted-roots.pem")
+        .env_remove("SSL_CERT_DIR");
+    let (code, stdout) = clean_output(c);
+    let l = lines(&stdout);
+    assert_eq!(code, 0, "a warning against the simulator: {stdout}");
+    assert_eq!(l.len(), 1, "{stdout}");
+    assert!(
+        l[0].starts_with("WARN") && l[0].contains("trust"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains("SSL_CERT_FILE=\"/tmp/planted-roots.pem\""),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains("unset it, or put the CA in [wechat] ca_file"),
+        "{}",
+        l[0]
+    );
+    assert!(l[0].contains("系统根证书"), "{}", l[0]);
+
+    // Live: the same is a failure.
+    let live = Harness::with_sim(Timing::default(), |s| s.tls = true);
+    live.write_config_with(&Opts {
+        base_url: Some("https://192.0.2.1:9".into()),
+        identity: Some(live.client_identity_files()),
+        connect_timeout: "200ms",
+        ..Opts::default()
+    });
+    // Live timings (the harness's millisecond ones are for the simulator only).
+    let cfg = std::fs::read_to_string(live.config_path()).unwrap();
+    let mut in_checkout = false;
+    let kept: Vec<&str> = cfg
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_checkout = *l == "[checkout]";
+            }
+            !in_checkout
+        })
+        .collect();
+    std::fs::write(live.config_path(), kept.join("\n")).unwrap();
+    let mut c = live.command(&["check"]);
+    c.env("SSL_CERT_FILE", "/tmp/planted-roots.pem")
+        .env("SSL_CERT_DIR", "/tmp/planted-certs");
+    let (code, stdout) = clean_output(c);
+    assert_eq!(code, 1, "{stdout}");
+    let l = lines(&stdout);
+    assert_eq!(l.len(), 2, "{stdout}");
+    assert!(l.iter().all(|l| l.starts_with("FAIL")), "{l:?}");
+    assert!(
+        l[1].contains("SSL_CERT_DIR=\"/tmp/planted-certs\""),
+        "{}",
+        l[1]
+    );
+}
+
+/// Exit code and stdout of a prepared command.
+fn clean_output(mut c: std::process::Command) -> (i32, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

@@ -372,3 +372,30 @@ fn a_failed_sale_that_wechat_reports_paid_is_returned_by_query_or_kept_by_accept
     assert_eq!((rc, q["journal"].as_str()), (1, Some("failed")), "{all}");
     assert!(q.get("corrected").is_none());
 }
+
+/// `[simulator] tls = true` writes its certificates into `data/simulator-tls`: a link planted
+/// there is refused (exit 3, the path named, both languages), never written through.
+#[test]
+fn a_link_planted_in_the_simulator_tls_directory_is_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "30s");
+    let cfg = d.join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("tls = false"));
+    std::fs::write(&cfg, text.replace("tls = false", "tls = true")).unwrap();
+    let tls = d.join("data/simulator-tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let victim = d.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let link = tls.join("apiclient_cert.pem");
+    symlink(&victim, &link).unwrap();
+    let (code, _, out) = pay(d, "1.00", "normal", 1);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(&format!("{} is a symbolic link", link.display())) && out.contains("符号链接"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}

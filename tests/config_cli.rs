@@ -126,7 +126,15 @@ fn check_reads_the_expiry_of_a_p12_certificate() {
     let check = |password: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycode"));
         cmd.arg("--config").arg(&file).arg("check");
-        for var in ["PAYCODE_API_KEY", "PAYCODE_P12_PASSWORD", "PAYCODE_CONFIG"] {
+        // The roots variables get their own `trust` line (cli_commands), whose path may name
+        // a "certificates" bundle.
+        for var in [
+            "PAYCODE_API_KEY",
+            "PAYCODE_P12_PASSWORD",
+            "PAYCODE_CONFIG",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("PAYCODE_API_KEY", KEY);

@@ -682,3 +682,46 @@ fn the_built_in_simulator_refuses_a_live_api_key() {
     )
     .unwrap();
 }
+
+/// The security issue "trust is never widened silently": the simulator CA (its key sits
+/// beside it on disk) as `[wechat] ca_file` of a live till would let whoever reads that key
+/// stand in for WeChat. Refused at load for a live base_url, naming the key, the problem and
+/// the fix in both languages; a loopback simulator with it stays allowed, and a real root in
+/// `ca_file` stays allowed for a live till.
+#[test]
+fn the_simulator_ca_is_refused_as_a_live_trust_anchor() {
+    let sim_ca = paycode::simulator::CertAuthority::generate().unwrap();
+    let dir = production_dir(0o600);
+    let cfg = dir.path().join("config.toml");
+    write(&dir.path().join("certs/ca.pem"), sim_ca.cert_pem(), 0o644);
+    let text = fixture("production.toml").replace(
+        "ca_file = \"certs/apiclient_cert.pem\"",
+        "ca_file = \"certs/ca.pem\"",
+    );
+    write(&cfg, &text, 0o644);
+    let e = config::load(&cfg).unwrap_err();
+    assert_eq!(e.key, "[wechat] ca_file", "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("paycode simulator CA") && msg.contains("certs/ca.pem"),
+        "{msg}"
+    );
+    assert!(msg.contains("模拟器 CA"), "{msg}");
+    assert!(e.fix.contains("remove ca_file"), "{e}");
+
+    // A real root beside the simulator's in one bundle is still the simulator's trust.
+    let other = rcgen::generate_simple_self_signed(vec!["root.example".to_string()]).unwrap();
+    let bundle = format!("{}{}", other.cert.pem(), sim_ca.cert_pem());
+    write(&dir.path().join("certs/ca.pem"), &bundle, 0o644);
+    assert_eq!(config::load(&cfg).unwrap_err().key, "[wechat] ca_file");
+    write(&dir.path().join("certs/ca.pem"), &other.cert.pem(), 0o644);
+    assert!(config::load(&cfg).is_ok());
+
+    // A simulator on this machine may be trusted through its own CA.
+    let dir = loopback_dir(Some(0o600));
+    write(&dir.path().join("ca.pem"), sim_ca.cert_pem(), 0o644);
+    let text = format!("{}ca_file = \"ca.pem\"\n", fixture("loopback_keyfile.toml"));
+    write(&dir.path().join("config.toml"), &text, 0o644);
+    let cfg = config::load(&dir.path().join("config.toml")).unwrap();
+    assert!(cfg.wechat.ca_file.is_some());
+}

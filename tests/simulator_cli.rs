@@ -263,3 +263,98 @@ async fn a_reachable_simulator_needs_a_flag_and_keeps_its_trainer_calls_local() 
         .unwrap();
     assert_eq!(confirm.status(), 403);
 }
+
+/// `paycode simulate --write-certs DIR`; exit code and stderr.
+fn write_certs(dir: &std::path::Path, certs: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+        .arg("--config")
+        .arg(dir.join("absent.toml"))
+        .arg("simulate")
+        .arg("--write-certs")
+        .arg(certs)
+        .env_remove("PAYCODE_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The security issue "trust is never widened silently": `--write-certs DIR` followed links
+/// planted in DIR and overwrote what they pointed at, and reused whatever CA it found there.
+/// Each planted link, a linked or shared DIR, and a CA key others could read is refused with
+/// exit 3 naming the path (both languages), and the file a link points at is untouched.
+#[test]
+fn write_certs_refuses_planted_links_and_shared_directories() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    for name in [
+        "apiclient_key.pem",
+        "apiclient_cert.pem",
+        "ca.pem",
+        "ca_key.pem",
+    ] {
+        let certs = dir.path().join(format!("certs-{name}"));
+        std::fs::create_dir(&certs).unwrap();
+        let link = certs.join(name);
+        symlink(&victim, &link).unwrap();
+        let (code, err) = write_certs(dir.path(), &certs);
+        assert_eq!(code, Some(3), "{name}: {err}");
+        let shown = link.display().to_string();
+        assert!(
+            err.contains(&format!("{shown} is a symbolic link")) && err.contains("符号链接"),
+            "{name}: {err}"
+        );
+        assert!(err.contains(&format!("rm {shown}")), "the fix: {err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    // DIR itself a link to a real directory: refused, nothing written where it points.
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let linked = dir.path().join("linked");
+    symlink(&real, &linked).unwrap();
+    let (code, err) = write_certs(dir.path(), &linked);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains(&format!("{} is a symbolic link", linked.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
+
+    // A directory anyone can write.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, err) = write_certs(dir.path(), &shared);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("mode 777") && err.contains("chmod o-w"),
+        "{err}"
+    );
+    assert!(err.contains("其他用户可写"), "{err}");
+    assert_eq!(std::fs::read_dir(&shared).unwrap().count(), 0);
+
+    // A CA whose key others could read is not reused.
+    let open = dir.path().join("open");
+    assert_eq!(write_certs(dir.path(), &open).0, Some(0));
+    let key = open.join("ca_key.pem");
+    let before = std::fs::read_to_string(&key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, err) = write_certs(dir.path(), &open);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains(&format!("{} has mode 644", key.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), before);
+}

@@ -2,6 +2,7 @@
 //! required on /secapi/* (refused at the transport, never with an HTTP answer), and certificates
 //! written to disk by `paycode simulate --write-certs`.
 #![allow(clippy::unwrap_used)]
+#![allow(clippy::disallowed_methods)] // certificate validity is wall-clock time
 
 mod simulator_support;
 
@@ -157,7 +158,7 @@ async fn certificates_written_by_the_cli_work_against_a_server_using_that_ca() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let mut s = settings(true);
-    s.authority = Some(CertAuthority::load_or_create(dir.path()).unwrap());
+    s.authority = Some(CertAuthority::load_or_create(dir.path()).unwrap().0);
     let sim = start(s).await.unwrap();
     install_ring();
     let pem = format!(
@@ -176,4 +177,136 @@ async fn certificates_written_by_the_cli_work_against_a_server_using_that_ca() {
     let f = call(&http, &sim, "/secapi/pay/reverse", &[("out_trade_no", &no)]).await;
     assert_eq!(f.get("result_code"), Some("SUCCESS"));
     assert_eq!(order(&http, &sim, &no).await.refunded, 100);
+}
+
+/// A verifier that trusts the simulator CA `ca_pem` and nothing else.
+fn only_trusting(ca_pem: &str) -> std::sync::Arc<rustls::client::WebPkiServerVerifier> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+        .build()
+        .unwrap()
+}
+
+fn der_of(pem: &str) -> rustls::pki_types::CertificateDer<'static> {
+    rustls_pemfile::certs(&mut pem.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap()
+}
+
+/// The security issue "trust is never widened silently": the simulator CA's key sits in a
+/// plain directory beside it, so whoever reads it can sign any name. A certificate signed with
+/// it for WeChat's host must fail verification by rustls/webpki even when that CA is the only
+/// trust anchor; the simulator's own loopback identity still verifies.
+#[test]
+fn a_certificate_the_simulator_ca_signs_for_wechats_host_does_not_verify() {
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::{ServerName, UnixTime};
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, _) = CertAuthority::write_dir(dir.path(), MCH_ID).unwrap();
+    // What someone holding ca_key.pem does: the CA's name is public, its key is on disk.
+    let key_pem = std::fs::read_to_string(dir.path().join("ca_key.pem")).unwrap();
+    let mut issuer_params = rcgen::CertificateParams::default();
+    issuer_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "paycode WeChat Pay simulator CA");
+    issuer_params.distinguished_name.push(
+        rcgen::DnType::OrganizationName,
+        "paycode simulator (not real)",
+    );
+    issuer_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let issuer = rcgen::Issuer::new(issuer_params, rcgen::KeyPair::from_pem(&key_pem).unwrap());
+    let mut forged = rcgen::CertificateParams::new(vec!["api.mch.weixin.qq.com".into()]).unwrap();
+    forged.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let forged = forged
+        .signed_by(&rcgen::KeyPair::generate().unwrap(), &issuer)
+        .unwrap();
+
+    let verifier = only_trusting(ca.cert_pem());
+    let host = ServerName::try_from("api.mch.weixin.qq.com").unwrap();
+    let err = verifier
+        .verify_server_cert(forged.der(), &[], &host, &[], UnixTime::now())
+        .expect_err("a forged WeChat certificate verified");
+    assert!(
+        format!("{err:?}").contains("NameConstraint"),
+        "refused for its name: {err:?}"
+    );
+
+    let server = ca.server_identity().unwrap();
+    for name in ["localhost", "127.0.0.1", "::1"] {
+        let name = ServerName::try_from(name).unwrap();
+        verifier
+            .verify_server_cert(&der_of(&server.cert_pem), &[], &name, &[], UnixTime::now())
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+    }
+}
+
+/// The CA lives about 90 days, and no certificate it issues outlives it.
+#[test]
+fn the_ca_is_short_lived_and_its_certificates_end_with_it() {
+    let ca = CertAuthority::generate().unwrap();
+    let end = |pem: &str| {
+        let der = der_of(pem);
+        let (_, c) = x509_parser::parse_x509_certificate(&der).unwrap();
+        c.validity().not_after.timestamp()
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ca_end = end(ca.cert_pem());
+    assert!(
+        ca_end > now + 80 * 86_400 && ca_end <= now + 91 * 86_400,
+        "{ca_end}"
+    );
+    assert!(end(&ca.server_identity().unwrap().cert_pem) <= ca_end);
+    assert!(end(&ca.client_identity(MCH_ID).unwrap().cert_pem) <= ca_end);
+}
+
+/// A CA written by an older paycode (no name constraints, valid until 4096), one that has
+/// expired and one about to: each is replaced by a fresh CA with a note in both languages,
+/// and the fresh one is then reused without a note.
+#[test]
+fn an_old_expired_or_expiring_ca_on_disk_is_replaced_with_a_note() {
+    use std::os::unix::fs::PermissionsExt;
+    let day = time::Duration::days(1);
+    let now = time::OffsetDateTime::now_utc();
+    for (what, not_after) in [
+        ("unconstrained", None),
+        ("expired", Some(now - day)),
+        ("expiring", Some(now + day * 5)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "paycode WeChat Pay simulator CA");
+        p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        if let Some(t) = not_after {
+            p.not_before = now - day * 100;
+            p.not_after = t;
+        }
+        let key = rcgen::KeyPair::generate().unwrap();
+        let old = p.self_signed(&key).unwrap().pem();
+        std::fs::write(dir.path().join("ca.pem"), &old).unwrap();
+        let key_file = dir.path().join("ca_key.pem");
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+        let (ca, note) = CertAuthority::load_or_create(dir.path()).unwrap();
+        let note = note.unwrap_or_else(|| panic!("{what}: no note"));
+        assert!(
+            note.en.contains("replaced") && note.zh.contains("已替换"),
+            "{what}: {note:?}"
+        );
+        assert!(
+            note.en.contains(&dir.path().display().to_string()),
+            "{note:?}"
+        );
+        assert_ne!(ca.cert_pem(), old, "{what}");
+        let on_disk = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+        assert_eq!(on_disk, ca.cert_pem(), "{what}");
+        let (again, note) = CertAuthority::load_or_create(dir.path()).unwrap();
+        assert_eq!((again.cert_pem(), note), (ca.cert_pem(), None), "{what}");
+    }
 }

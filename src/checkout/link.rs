@@ -87,9 +87,15 @@ async fn client_settings(
             let mut tls_files = None;
             if ss.tls {
                 let dir = data_dir.join("simulator-tls");
-                ss.authority = Some(crate::simulator::CertAuthority::write_dir(
-                    &dir, &ss.mch_id,
-                )?);
+                let (ca, replaced) = crate::simulator::CertAuthority::write_dir(&dir, &ss.mch_id)?;
+                // Said before any screen is drawn (`check`, the headless commands and the
+                // cashier screen all open the link first), and kept in the log.
+                if let Some(note) = replaced {
+                    tracing::warn!(note = %note.en, "simulator CA replaced");
+                    errln!("paycode: {}", note.en);
+                    errln!("paycode:{}", note.zh);
+                }
+                ss.authority = Some(ca);
                 tls_files = Some(dir);
             }
             let sim = crate::simulator::start(ss).await?;

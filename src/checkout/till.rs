@@ -55,7 +55,7 @@ impl Bilingual for TillError {
             }
             Self::Journal(e) => e.zh(),
             Self::Client(e) => e.zh(),
-            Self::Simulator(e) => format!("模拟器无法启动:{e}"),
+            Self::Simulator(e) => format!("模拟器无法启动:{}", e.zh()),
             Self::Policy(e) => e.zh(),
         }
     }

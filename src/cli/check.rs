@@ -1,4 +1,4 @@
-//! `paycode check`: one line per check with OK/FAIL and the fix; exit 0 when all pass.
+//! `paycode check`: one line per check with OK/WARN/FAIL and the fix; exit 0 when none fails.
 //! Config, secret file permissions, certificate expiry, API reachability and latency, the key
 //! (a signed reply verifies), and clock skew against the server's `Date` header.
 
@@ -16,20 +16,28 @@ const MAX_SKEW_SECS: i64 = 60;
 /// A certificate this close to expiry fails the check so it is renewed in time.
 const CERT_WARN_DAYS: i64 = 30;
 
+/// How a check came out: a warning is said but does not fail `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Ok,
+    Warn,
+    Fail,
+}
+
 /// One result line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Line {
-    pub ok: bool,
+    pub mark: Mark,
     pub name: &'static str,
     pub detail: String,
-    /// What to do about a failure.
+    /// What to do about a failure or a warning.
     pub fix: String,
 }
 
 impl Line {
     fn ok(name: &'static str, detail: impl Into<String>) -> Line {
         Line {
-            ok: true,
+            mark: Mark::Ok,
             name,
             detail: detail.into(),
             fix: String::new(),
@@ -38,22 +46,30 @@ impl Line {
 
     fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Line {
         Line {
-            ok: false,
+            mark: Mark::Fail,
             name,
             detail: detail.into(),
             fix: fix.into(),
         }
     }
 
-    fn render(&self) -> String {
-        if self.ok {
-            format!("OK    {:<12} {}", self.name, self.detail)
-        } else {
-            format!(
-                "FAIL  {:<12} {} — fix: {}",
-                self.name, self.detail, self.fix
-            )
+    fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Line {
+        Line {
+            mark: Mark::Warn,
+            ..Line::fail(name, detail, fix)
         }
+    }
+
+    fn render(&self) -> String {
+        let mark = match self.mark {
+            Mark::Ok => return format!("OK    {:<12} {}", self.name, self.detail),
+            Mark::Warn => "WARN",
+            Mark::Fail => "FAIL",
+        };
+        format!(
+            "{mark}  {:<12} {} — fix: {}",
+            self.name, self.detail, self.fix
+        )
     }
 }
 
@@ -207,6 +223,34 @@ fn trusted_files(cfg: &Config) -> Vec<Line> {
     }
 }
 
+/// The variables rustls-native-certs reads *instead of* the system's CA bundle when set.
+const ROOT_VARS: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
+
+/// One line per variable of [`ROOT_VARS`] that `var` finds set (even empty: the system roots are
+/// replaced then too). A live till FAILs: those roots decide who may answer as WeChat Pay, and
+/// the environment changes them with no change to any file `check` guards. The simulator only
+/// WARNs: it is trusted through its own CA, the system roots are not used for it, but the same
+/// environment would carry over to a live config. Pure: `var` reads the environment.
+fn root_overrides(live: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Vec<Line> {
+    ROOT_VARS
+        .iter()
+        .filter_map(|name| {
+            let value = var(name)?;
+            let shown = format!("{name}={:?}", value.to_string_lossy());
+            let detail = format!(
+                "{shown} replaces the system CA list paycode verifies WeChat Pay with \
+                 / {shown} 替换了 paycode 验证微信支付所用的系统根证书"
+            );
+            let fix = "unset it, or put the CA in [wechat] ca_file / 请取消该变量,或把 CA 写入 [wechat] ca_file";
+            Some(if live {
+                Line::fail("trust", detail, fix)
+            } else {
+                Line::warn("trust", detail, fix)
+            })
+        })
+        .collect()
+}
+
 /// The manager PIN that unlocks refunds (the refund screen, `paycode refund`, `reverse` of a
 /// paid sale): a live till without one has refunds off.
 fn manager_pin(cfg: &Config) -> Line {
@@ -299,6 +343,9 @@ pub fn run(config: &Path) -> ExitCode {
         let now = now_unix();
         lines.extend(secret_files(&cfg));
         lines.extend(trusted_files(&cfg));
+        lines.extend(root_overrides(!cfg.wechat.base_url.is_simulated(), |v| {
+            std::env::var_os(v)
+        }));
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
         lines.push(journal(&cfg));
@@ -307,7 +354,11 @@ pub fn run(config: &Path) -> ExitCode {
     for l in &lines {
         outln!("{}", l.render());
     }
-    ExitCode::from(if lines.iter().all(|l| l.ok) { 0 } else { 1 })
+    ExitCode::from(if lines.iter().any(|l| l.mark == Mark::Fail) {
+        1
+    } else {
+        0
+    })
 }
 
 /// The journal opens (and is migrated), or a running paycode holds it: the cashier screen
@@ -455,6 +506,25 @@ mod tests {
                 me
             ),
             None
+        );
+    }
+
+    #[test]
+    fn an_environment_replacing_the_roots_fails_live_and_warns_for_the_simulator() {
+        let env = |v: &str| (v == "SSL_CERT_DIR").then(|| "/srv/certs".into());
+        let live = root_overrides(true, env);
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].mark, Mark::Fail);
+        assert!(
+            live[0].detail.starts_with("SSL_CERT_DIR=\"/srv/certs\""),
+            "{live:?}"
+        );
+        assert_eq!(root_overrides(false, env)[0].mark, Mark::Warn);
+        assert!(root_overrides(true, |_| None).is_empty());
+        assert!(
+            Line::warn("trust", "x", "y")
+                .render()
+                .starts_with("WARN  trust        x — fix: y")
         );
     }
 

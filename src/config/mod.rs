@@ -5,6 +5,7 @@
 //! the environment as a value so tests never touch process state.
 
 mod base_url;
+mod ca_file;
 mod error;
 mod render;
 mod schema;
@@ -30,6 +31,11 @@ pub const SIMULATOR_DEMO_KEY: &str = "PaycodeSimulatorDemoKey-NotReal1";
 pub const SIMULATOR_APPID: &str = "wxpaycodesimulator";
 /// The mch_id used in simulator mode when `[merchant] mch_id` is not set.
 pub const SIMULATOR_MCH_ID: &str = "1000000001";
+/// The simulator CA's subject (common name and organisation): how a `ca_file` holding it is told
+/// apart from a real root.
+pub const SIMULATOR_CA_CN: &str = "paycode WeChat Pay simulator CA";
+/// See [`SIMULATOR_CA_CN`].
+pub const SIMULATOR_CA_ORG: &str = "paycode simulator (not real)";
 
 /// The resolved settings: every default applied, paths absolute to the config file's directory,
 /// secrets loaded. `Debug` never shows a secret.

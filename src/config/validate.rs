@@ -86,6 +86,29 @@ pub(crate) fn resolve(
                     "point it at a root CA certificate in PEM form",
                 ));
             }
+            // The same roots serve the backup host, so it counts as well.
+            let live = !wechat.base_url.is_simulated()
+                || wechat
+                    .backup_url
+                    .as_ref()
+                    .is_some_and(|b| !BaseUrl::Url(b.clone()).is_simulated());
+            if live && super::ca_file::holds_simulator_ca(&text) {
+                return Err(ctx.err(
+                    "wechat",
+                    "ca_file",
+                    format!(
+                        "{} holds the paycode simulator CA, whose key lies on disk beside it: \
+                         whoever reads that key could stand in for WeChat Pay on this live till \
+                         / {} 含有 paycode 模拟器 CA,其私钥就在磁盘上,读到它的人可冒充微信支付",
+                        ca.display(),
+                        ca.display()
+                    ),
+                    "remove ca_file (the system roots verify WeChat Pay), or point it at the real \
+                     root CA; the simulator CA is only for a base_url on this machine \
+                     / 请删除 ca_file(系统根证书即可验证微信支付),或指向真实的根证书;\
+                     模拟器 CA 只用于本机的 base_url",
+                ));
+            }
             Some(ca)
         }
     };

@@ -3,6 +3,7 @@
 use super::tls::CertAuthority;
 use super::{SimSettings, banner, scenario_lines, start};
 use crate::config::Language;
+use crate::words::Bilingual;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,8 @@ pub struct SimulateArgs {
     /// Serve HTTPS with a generated CA; /secapi/* then requires a client certificate.
     #[arg(long)]
     pub tls: bool,
-    /// Write ca.pem, apiclient_cert.pem, apiclient_key.pem (and ca_key.pem) into DIR, reusing a
-    /// CA already there. Without --listen/--tls: write and exit; otherwise serve HTTPS with it.
+    /// Write ca.pem, apiclient_cert.pem, apiclient_key.pem (and ca_key.pem) into DIR (a private
+    /// directory, no links), reusing a sound CA already there. Without --listen/--tls: write and exit; otherwise serve HTTPS with it.
     #[arg(long, value_name = "DIR")]
     pub write_certs: Option<PathBuf>,
     /// Keep the ledger in FILE across restarts (an append-only log; codes stored as stand-ins).
@@ -49,7 +50,11 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
     };
     if let Some(dir) = &args.write_certs {
         match CertAuthority::write_dir(dir, &settings.mch_id) {
-            Ok(ca) => {
+            Ok((ca, replaced)) => {
+                if let Some(note) = replaced {
+                    errln!("paycode simulate: {}", note.en);
+                    errln!("paycode simulate:{}", note.zh);
+                }
                 outln!(
                     "wrote {0}/ca.pem, {0}/apiclient_cert.pem, {0}/apiclient_key.pem (keys mode 600)",
                     dir.display()
@@ -58,7 +63,8 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
                 settings.authority = Some(ca);
             }
             Err(e) => {
-                errln!("paycode simulate: {e}");
+                errln!("paycode {e}");
+                errln!("paycode {}", e.zh());
                 return ExitCode::from(3);
             }
         }

@@ -6,6 +6,7 @@
 //! docs/simulator.md has the scenario table, the faults, the admin endpoints and the shared log.
 
 mod bill;
+mod cert_dir;
 pub mod cli;
 #[cfg(test)]
 mod core_tests;
@@ -33,6 +34,7 @@ pub use view::{LedgerView, OrderView, RefundView, Totals};
 use crate::config::{
     Language, SIMULATOR_APPID, SIMULATOR_DEMO_KEY, SIMULATOR_MCH_ID, SimulatorConfig,
 };
+use crate::words::{Bilingual, Words};
 use crate::wxpay::sign::ApiKey;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -132,6 +134,33 @@ pub enum SimError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// A certificate file or directory refused as it is (`cert_dir`): a link, another user's,
+    /// writable by others; `why` starts with the verb and ends with the fix.
+    #[error("simulator: {} {why}", path.display())]
+    CertFile {
+        path: std::path::PathBuf,
+        why: Words,
+    },
+}
+
+impl Bilingual for SimError {
+    fn zh(&self) -> String {
+        match self {
+            Self::Bind { addr, source } => {
+                format!("模拟器:无法监听 {addr}:{source};请用 --listen 换一个端口")
+            }
+            Self::Tls(e) => format!("模拟器:证书设置失败:{e}"),
+            Self::Key(e) => format!("模拟器:API 密钥无效:{e}"),
+            Self::Store { path, source } => format!(
+                "模拟器:无法使用共享日志 {}:{source};请检查数据目录的权限与剩余空间",
+                path.display()
+            ),
+            Self::CertDir { path, source } => {
+                format!("模拟器:无法使用证书目录 {}:{source}", path.display())
+            }
+            Self::CertFile { path, why } => format!("模拟器:{} {}", path.display(), why.zh),
+        }
+    }
 }
 
 /// The line shown whenever the simulator is in use, so nobody mistakes it for real payments.
