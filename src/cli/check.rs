@@ -226,6 +226,10 @@ fn trusted_files(cfg: &Config) -> Vec<Line> {
 /// The variables rustls-native-certs reads *instead of* the system's CA bundle when set.
 const ROOT_VARS: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
 
+/// Debian's own bundle and directory: many images export them, and they name the list the
+/// system would use anyway, so they only WARN.
+const SYSTEM_ROOTS: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs"];
+
 /// One line per variable of [`ROOT_VARS`] that `var` finds set (even empty: the system roots are
 /// replaced then too). A live till FAILs: those roots decide who may answer as WeChat Pay, and
 /// the environment changes them with no change to any file `check` guards. The simulator only
@@ -242,7 +246,8 @@ fn root_overrides(live: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) 
                  / {shown} 替换了 paycode 验证微信支付所用的系统根证书"
             );
             let fix = "unset it, or put the CA in [wechat] ca_file / 请取消该变量,或把 CA 写入 [wechat] ca_file";
-            Some(if live {
+            let system = SYSTEM_ROOTS.iter().any(|p| value == std::ffi::OsStr::new(p));
+            Some(if live && !system {
                 Line::fail("trust", detail, fix)
             } else {
                 Line::warn("trust", detail, fix)
@@ -521,6 +526,8 @@ mod tests {
         );
         assert_eq!(root_overrides(false, env)[0].mark, Mark::Warn);
         assert!(root_overrides(true, |_| None).is_empty());
+        let debian = |v: &str| (v == "SSL_CERT_FILE").then(|| SYSTEM_ROOTS[0].into());
+        assert_eq!(root_overrides(true, debian)[0].mark, Mark::Warn);
         assert!(
             Line::warn("trust", "x", "y")
                 .render()
