@@ -11,6 +11,8 @@ mod checkout_support;
 mod checks;
 #[path = "bad_input/cli.rs"]
 mod cli;
+#[path = "bad_input/config.rs"]
+mod config;
 #[path = "bad_input/tally.rs"]
 mod tally;
 
@@ -20,5 +22,12 @@ use tally::Door;
 fn door_1_command_line() {
     let mut d = Door::new("command line");
     cli::run(&mut d);
+    d.finish(100);
+}
+
+#[test]
+fn door_2_config() {
+    let mut d = Door::new("config");
+    config::run(&mut d);
     d.finish(100);
 }
