@@ -176,9 +176,10 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Config, ExitCode> {
     crate::config::load(path).map_err(|e| {
         output::rejected(
             json,
+            // The Chinese line names the file, the key and the fix too (in English words).
             &Words::new(
                 format!("invalid configuration: {e}"),
-                "配置无效,请按提示修正",
+                format!("配置无效,请按提示修正:{e}"),
             ),
             None,
         )
