@@ -207,13 +207,29 @@ pub fn mask_digit_runs(text: &str) -> String {
 
 /// An argument echoed in a message: masked when it is all digits and as long as a payment
 /// code could be (a code typed where an amount or an order number belongs). Order numbers keep
-/// their digits: they start with the till's id.
+/// their digits: they start with the till's id. A control character or a direction override
+/// (which would act on the terminal) reads `?`, and at most 64 characters are echoed.
 pub fn masked_arg(arg: &str) -> String {
     if arg.len() >= 16 && arg.bytes().all(|b| b.is_ascii_digit()) {
-        mask_digit_runs(arg)
-    } else {
-        arg.to_string()
+        return mask_digit_runs(arg);
     }
+    let mut shown: String = arg
+        .chars()
+        .take(ECHO_MAX)
+        .map(|c| if acts_on_terminal(c) { '?' } else { c })
+        .collect();
+    if arg.chars().count() > ECHO_MAX {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Longest argument echoed in a message.
+const ECHO_MAX: usize = 64;
+
+/// A control character, or a Unicode direction override or isolate: never echoed raw.
+pub fn acts_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 impl std::str::FromStr for AuthCode {
@@ -248,6 +264,15 @@ mod tests {
         assert_eq!(mask_digit_runs("1234567890123456"), "12**********3456");
         assert_eq!(mask_digit_runs("123456789012345 ok"), "123456789012345 ok");
         assert_eq!(mask_digit_runs("¥12.50"), "¥12.50");
+    }
+
+    #[test]
+    fn an_echoed_argument_never_acts_on_the_terminal() {
+        assert_eq!(masked_arg("till-7\u{1b}[2J\u{7}"), "till-7?[2J?");
+        assert_eq!(masked_arg("till-7\rPAID\u{202e}"), "till-7?PAID?");
+        assert_eq!(masked_arg("134567890123456789"), "13************6789");
+        assert_eq!(masked_arg(&"x".repeat(70)), format!("{}…", "x".repeat(64)));
+        assert_eq!(masked_arg("till-720261202170416905"), "till-720261202170416905");
     }
 
     #[test]
