@@ -13,6 +13,10 @@ mod checks;
 mod cli;
 #[path = "bad_input/config.rs"]
 mod config;
+#[path = "bad_input/network.rs"]
+mod network;
+#[path = "bad_input/scanner.rs"]
+mod scanner;
 #[path = "bad_input/tally.rs"]
 mod tally;
 
@@ -30,4 +34,18 @@ fn door_2_config() {
     let mut d = Door::new("config");
     config::run(&mut d);
     d.finish(100);
+}
+
+#[test]
+fn door_4_scanner() {
+    let mut d = Door::new("scanner");
+    scanner::run(&mut d);
+    d.finish(30);
+}
+
+#[test]
+fn door_5_network_replies() {
+    let mut d = Door::new("network replies");
+    network::run(&mut d);
+    d.finish(50);
 }
