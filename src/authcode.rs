@@ -272,7 +272,10 @@ mod tests {
         assert_eq!(masked_arg("till-7\rPAID\u{202e}"), "till-7?PAID?");
         assert_eq!(masked_arg("134567890123456789"), "13************6789");
         assert_eq!(masked_arg(&"x".repeat(70)), format!("{}…", "x".repeat(64)));
-        assert_eq!(masked_arg("till-720261202170416905"), "till-720261202170416905");
+        assert_eq!(
+            masked_arg("till-720261202170416905"),
+            "till-720261202170416905"
+        );
     }
 
     #[test]
