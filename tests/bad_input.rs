@@ -13,10 +13,13 @@ mod checks;
 mod cli;
 #[path = "bad_input/config.rs"]
 mod config;
+#[path = "bad_input/files.rs"]
+mod files;
 #[path = "bad_input/network.rs"]
 mod network;
 #[path = "bad_input/scanner.rs"]
 mod scanner;
+mod support;
 #[path = "bad_input/tally.rs"]
 mod tally;
 
@@ -48,4 +51,11 @@ fn door_5_network_replies() {
     let mut d = Door::new("network replies");
     network::run(&mut d);
     d.finish(50);
+}
+
+#[test]
+fn door_3_files() {
+    let mut d = Door::new("files");
+    files::run(&mut d);
+    d.finish(40);
 }
