@@ -176,7 +176,7 @@ pub(crate) fn manager(
         let typed = Zeroizing::new(read_text(file, true).map_err(|(problem, fix)| {
             Words::new(
                 format!("--pin-file: {problem}; {fix}"),
-                format!("--pin-file:{problem};{fix}"),
+                format!("--pin-file 的店长密码文件无法使用:{problem};{fix}"),
             )
         })?);
         return check(&pin, typed.trim(), what, &strikes);

@@ -27,7 +27,8 @@ pub fn run(config: &Path, args: &BackupArgs) -> ExitCode {
         Err(code) => return code,
     };
     let to = &args.file;
-    if to.exists() {
+    // A dangling symlink counts: VACUUM INTO would create the file it points at.
+    if to.exists() || to.symlink_metadata().is_ok() {
         let shown = to.display();
         return output::rejected(
             args.json,

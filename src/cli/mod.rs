@@ -74,18 +74,24 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // Usage errors exit 3 ("refused before sending"), never clap's 2 (= unresolved).
             let json = std::env::args().any(|a| a == "--json");
-            if !json {
+            let help = matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if help {
                 let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if !json {
+                // clap quotes the argument, which may be a payment code or carry escape
+                // sequences: every line masked, control characters shown as '?'.
+                for line in e.to_string().lines() {
+                    errln!("{}", crate::wxpay::xml::safe_text(line, 400));
+                }
             }
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    if json {
-                        let _ = e.print();
-                    }
-                    ExitCode::SUCCESS
-                }
                 // A script that asked for JSON gets its one object on stdout here too.
                 _ if json => {
                     let text = e.to_string();
@@ -176,9 +182,10 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Config, ExitCode> {
     crate::config::load(path).map_err(|e| {
         output::rejected(
             json,
+            // The Chinese line names the file, the key and the fix too (in English words).
             &Words::new(
                 format!("invalid configuration: {e}"),
-                "配置无效,请按提示修正",
+                format!("配置无效,请按提示修正:{e}"),
             ),
             None,
         )

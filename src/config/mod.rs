@@ -276,7 +276,44 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             "check the path given with --config or PAYCODE_CONFIG (default ./config.toml)",
         )
     })?;
+    if let Some(problem) = shared_config(&file) {
+        return Err(Ctx {
+            file: &file,
+            text: "",
+        }
+        .whole(
+            problem,
+            &format!(
+                "chmod go-w {0} and chown it to paycode's user (or root) / 请执行 chmod go-w {0},并让它属于 paycode 的用户(或 root)",
+                file.display()
+            ),
+        ));
+    }
     from_str_with_env(&text, &file, &SecretEnv::from_process())
+}
+
+/// Why someone else could change the config file (it names where payments go and which CA is
+/// trusted), or `None`: writable by group or others, or owned by another user than paycode's
+/// or root. Its directory is `paycode check`'s to judge (row 89).
+fn shared_config(file: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(file).ok()?;
+    let me = nix::unistd::geteuid().as_raw();
+    if m.uid() != me && m.uid() != 0 {
+        return Some(format!(
+            "the config file is owned by another user (uid {}), who could change where payments go / 配置文件属于其他用户(uid {}),对方可改变付款去向",
+            m.uid(),
+            m.uid()
+        ));
+    }
+    if m.mode() & 0o022 != 0 {
+        return Some(format!(
+            "the config file can be written by group or others (mode {:o}): whoever can change it decides where payments go and which CA is trusted / 配置文件可被同组或其他用户修改(权限 {:o}):能改它的人就能决定付款去向和信任的 CA",
+            m.mode() & 0o777,
+            m.mode() & 0o777
+        ));
+    }
+    None
 }
 
 /// Resolve config text as if it were `base_dir/config.toml`, with secrets from the process

@@ -315,10 +315,11 @@ pub(crate) fn check_text(
     if len > max {
         return Err(RequestError::TooLong { field, len, max });
     }
-    if v.chars().any(char::is_control) {
+    // A direction override would reorder what the customer reads on the receipt.
+    if !crate::untrusted::is_plain(v) {
         return Err(RequestError::BadChars {
             field,
-            allowed: "text without control characters (no line breaks or tabs)",
+            allowed: "text without control characters or direction overrides (no line breaks or tabs)",
         });
     }
     Ok(())

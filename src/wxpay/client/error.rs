@@ -95,7 +95,7 @@ impl Bilingual for ClientError {
                     "本机没有可信的根证书，无法验证 {url}；请安装 ca-certificates 或设置 extra_root_ca"
                 )
             }
-            Self::Tls { .. } => "TLS 配置失败；请检查证书与私钥是否匹配".to_string(),
+            Self::Tls { reason } => format!("TLS 配置失败:{reason};请检查证书与私钥是否匹配"),
             Self::Build { .. } => "HTTP 客户端初始化失败".to_string(),
         }
     }

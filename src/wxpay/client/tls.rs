@@ -31,17 +31,23 @@ pub(crate) fn build(
     let mutual = match identity {
         None => None,
         Some(id) => {
-            let (certs, key) = match id {
-                Identity::PemPair { cert, key } => {
-                    (load_certs("identity cert", cert)?, load_key(key)?)
+            // Named in the error: rustls says only that a key would not parse, not whose.
+            let (certs, key, files) = match id {
+                Identity::PemPair { cert, key } => (
+                    load_certs("identity cert", cert)?,
+                    load_key(key)?,
+                    format!("{} with {}", key.display(), cert.display()),
+                ),
+                Identity::Pkcs12 { path, password } => {
+                    let (c, k) = load_pkcs12(path, password)?;
+                    (c, k, path.display().to_string())
                 }
-                Identity::Pkcs12 { path, password } => load_pkcs12(path, password)?,
             };
             Some(
                 builder(&roots)?
                     .with_client_auth_cert(certs, key)
                     .map_err(|e| ClientError::Tls {
-                        reason: e.to_string(),
+                        reason: format!("{e} ({files})"),
                     })?,
             )
         }
