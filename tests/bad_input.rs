@@ -22,6 +22,8 @@ mod scanner;
 mod support;
 #[path = "bad_input/tally.rs"]
 mod tally;
+#[path = "bad_input/tls.rs"]
+mod tls;
 
 use tally::Door;
 
@@ -58,4 +60,11 @@ fn door_3_files() {
     let mut d = Door::new("files");
     files::run(&mut d);
     d.finish(40);
+}
+
+#[test]
+fn door_6_tls() {
+    let mut d = Door::new("tls");
+    tls::run(&mut d);
+    d.finish(8);
 }

@@ -824,6 +824,20 @@ pub fn run(d: &mut Door) {
             [base.as_bytes(), b"\n# \x00\n"].concat(),
             "config.toml",
         ),
+        (
+            "simulator with live merchant ids",
+            set(
+                &set(
+                    &base,
+                    "merchant",
+                    "appid = \"wx8888888888888888\"\nmch_id = \"1900000109\"",
+                ),
+                "wechat",
+                "base_url = \"simulator\"",
+            )
+            .into_bytes(),
+            "[wechat] base_url",
+        ),
     ];
     for (name, text, names) in whole {
         pay_refused(d, &h, &format!("config file: {name}"), &text, names);
