@@ -824,24 +824,33 @@ pub fn run(d: &mut Door) {
             [base.as_bytes(), b"\n# \x00\n"].concat(),
             "config.toml",
         ),
-        (
-            "simulator with live merchant ids",
-            set(
-                &set(
-                    &base,
-                    "merchant",
-                    "appid = \"wx8888888888888888\"\nmch_id = \"1900000109\"",
-                ),
-                "wechat",
-                "base_url = \"simulator\"",
-            )
-            .into_bytes(),
-            "[wechat] base_url",
-        ),
     ];
     for (name, text, names) in whole {
         pay_refused(d, &h, &format!("config file: {name}"), &text, names);
     }
+    // The built-in simulator with a merchant's live API key (the ids are public; the key is
+    // the credential): refused naming where the key came from, and never echoing it.
+    let simulated = set(&base, "wechat", "base_url = \"simulator\"");
+    std::fs::write(h.config_path(), &simulated).unwrap();
+    d.check("config file: simulator with a live API key", || {
+        const LIVE: &str = "Zq8xV2mN4pL6rT0yU3wE5sD7fG9hJ1kA";
+        let before = mark(&h);
+        let code = h.code("normal");
+        let out = h
+            .command(&["pay", "--amount", "1.00", "--code", &code, "--json"])
+            .env("PAYCODE_API_KEY", LIVE)
+            .output()
+            .unwrap();
+        let r = crate::checkout_support::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        all([
+            refused(&r, "PAYCODE_API_KEY", "PAYCODE_API_KEY", &[&code, LIVE]),
+            untouched(&h, &before),
+        ])
+    });
     std::fs::write(h.config_path(), &base).unwrap();
     // The file itself missing, or a directory.
     for (name, path) in [
