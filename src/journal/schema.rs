@@ -60,6 +60,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sales_pos_ref ON sales(pos_ref) WHERE pos_ref IS NOT NULL;",
     // 5: what authorised each refund (the manager PIN and where, or paycode itself).
     "ALTER TABLE refunds ADD COLUMN authorised TEXT;",
+    // 6: closed shifts (handovers). A shift runs from the previous close (or the first sale) to
+    // its own close; the report is kept as the totals were at closing and cannot be edited or
+    // removed afterwards (the triggers refuse it, whoever writes).
+    "CREATE TABLE shifts (
+        id            INTEGER PRIMARY KEY,
+        device_info   TEXT NOT NULL,
+        opened_ms     INTEGER NOT NULL,
+        closed_ms     INTEGER NOT NULL CHECK (closed_ms >= opened_ms),
+        report        TEXT NOT NULL
+    );
+    CREATE INDEX shifts_closed ON shifts(closed_ms);
+    CREATE TRIGGER shifts_no_update BEFORE UPDATE ON shifts
+        BEGIN SELECT RAISE(ABORT, 'a closed shift cannot be edited'); END;
+    CREATE TRIGGER shifts_no_delete BEFORE DELETE ON shifts
+        BEGIN SELECT RAISE(ABORT, 'a closed shift cannot be removed'); END;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal
