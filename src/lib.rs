@@ -13,6 +13,7 @@ pub mod journal; // SQLite write-ahead journal: sales, events, refunds, history
 pub mod logging; // tracing to a daily file in the data directory
 pub mod money; // Fen(u64): parse and format yuan amounts without floats
 pub mod scanner; // scan-gun input: one pure decoder fed by serial, HID and keyboard wedge
+pub mod shift; // the shift: report from one handover to the next, closing it (pure report core)
 pub mod simulator; // local WeChat Pay v2 server for demos, training and tests
 pub mod tui; // the cashier terminal UI: pure app state, views, i18n, runtime loop
 pub mod untrusted; // outside text made safe to keep and show: no escapes, masked codes, capped

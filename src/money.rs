@@ -158,7 +158,18 @@ impl std::iter::Sum for Fen {
 
 /// A signed amount in fen: a net of takings and refunds, which a day of refunds for earlier
 /// sales can turn negative. Never sent to WeChat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct NetFen(pub i64);
 

@@ -41,7 +41,7 @@ pub fn csv(sales: &[SaleRow], refunds: &[Refund], lang: Language) -> String {
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
+pub fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

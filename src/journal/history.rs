@@ -6,7 +6,7 @@ use super::{Journal, JournalError};
 use crate::money::{Fen, NetFen};
 
 /// Count and amount of the sales in one state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StateTotal {
     pub state: SaleState,
     pub count: u64,

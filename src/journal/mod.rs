@@ -12,11 +12,13 @@ mod history;
 mod refunds;
 mod sales;
 mod schema;
+mod shifts;
 
 pub use checkpoint::EventLine;
 pub use history::{DayTotals, Standing, StateTotal, refunded_of};
 pub use refunds::{Authority, Refund, RefundState, held_by};
 pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
+pub use shifts::ClosedShift;
 
 use crate::words::Bilingual;
 use rusqlite::Connection;
@@ -50,6 +52,10 @@ pub enum JournalError {
     DuplicateOrder(String),
     #[error("no sale {0} in the journal")]
     NoSuchSale(String),
+    #[error(
+        "the shift was closed meanwhile (by another paycode on this journal); look at it again before closing"
+    )]
+    ShiftMoved,
 }
 
 /// An amount as SQLite stores it. Kept amounts are at most `money::MAX_ORDER`, so the checked
@@ -92,6 +98,9 @@ impl Bilingual for JournalError {
             Self::Write(_) => "账本写入失败(磁盘已满或只读?):在修复前暂停收款".into(),
             Self::DuplicateOrder(o) => format!("订单号 {o} 已存在于账本中"),
             Self::NoSuchSale(o) => format!("账本中没有订单 {o}"),
+            Self::ShiftMoved => {
+                "该班次刚刚已被交班(同一账本上的另一个 paycode):请重新查看后再交班".into()
+            }
         }
     }
 }

@@ -6,7 +6,8 @@ use rusqlite::{OptionalExtension, params};
 
 /// Where a sale stands. Everything but Paid, Failed and Reversed is unfinished and is resumed by
 /// recovery; Unresolved sales also stay on the cashier's pending list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SaleState {
     /// Committed before sending: the micropay may or may not have left the till.
     Intent,
