@@ -17,6 +17,7 @@ const UNITS: &[&str] = &[
     "checkout::reconcile",
     "checkout::order_no",
     "checkout::fingerprint",
+    "shift::report",
     "wxpay::sign",
     "wxpay::xml",
     "wxpay::endpoint",

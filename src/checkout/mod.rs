@@ -3,6 +3,7 @@
 pub mod adapter; // verified api replies → flow::Reply (pure)
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
+pub mod handover; // the shift on a running till: its report, the handover that closes it
 pub mod health; // one probe for `check` and diagnostics: reachability, key, clock skew, certificate
 pub mod link; // the connection to WeChat: identity, client, spbill ip, in-process simulator
 pub mod messages; // cashier texts for outcomes and progress, zh-CN and English

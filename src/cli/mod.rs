@@ -10,6 +10,7 @@ mod pay;
 mod process;
 mod reconcile;
 mod refund;
+mod shift;
 
 use crate::words::{Bilingual, Words};
 use clap::{Parser, Subcommand};
@@ -52,6 +53,8 @@ pub enum Command {
     Refund(refund::RefundArgs),
     /// Sales of one Beijing-time day with totals by state.
     History(history::HistoryArgs),
+    /// The shift since the last handover; `--close` hands over, `--id`/`--date` show closed ones.
+    Shift(shift::ShiftArgs),
     /// Write a consistent copy of the journal (safe while paycode runs).
     Backup(backup::BackupArgs),
     /// Compare this till's journal with WeChat's statement of a day: exit 0 agrees, 1 differences.
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Some(Command::Accept(args)) => pay::accept(&cli.config, &args),
         Some(Command::Refund(args)) => refund::run(&cli.config, &args),
         Some(Command::History(args)) => history::run(&cli.config, &args),
+        Some(Command::Shift(args)) => shift::run(&cli.config, &args),
         Some(Command::Backup(args)) => backup::run(&cli.config, &args),
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),

@@ -125,29 +125,35 @@ pub fn lines(r: &Report, langs: &[Language]) -> Vec<String> {
 const CSV_HEADER_EN: &str = "section,item,count,amount_fen,amount_yuan,out_trade_no,note";
 const CSV_HEADER_ZH: &str = "部分,项目,笔数,金额(分),金额(元),商户订单号,说明";
 
-/// The report as CSV rows: one per figure, hour and line needing attention.
+/// The report as CSV rows: one per figure, hour and line needing attention. Amounts in fen
+/// (signed for the net, which a shift of refunds turns negative) and in yuan.
 pub fn csv(r: &Report, lang: Language) -> String {
-    let mut out = String::from(match lang {
-        Language::En => CSV_HEADER_EN,
-        Language::Zh => CSV_HEADER_ZH,
-    });
-    out.push('\n');
-    let mut row =
-        |section: &str, item: &str, count: String, fen: Option<Fen>, no: &str, note: &str| {
-            let fen_s = fen.map(|f| f.0.to_string()).unwrap_or_default();
-            let yuan = fen.map(|f| f.to_string()).unwrap_or_default();
-            let cells = [section, item, &count, &fen_s, &yuan, no, note];
-            let quoted: Vec<String> = cells.iter().map(|c| field(c)).collect();
-            out.push_str(&quoted.join(","));
-            out.push('\n');
-        };
+    let mut rows: Vec<[String; 7]> = Vec::new();
+    let money = |f: Fen| (f.0.to_string(), f.to_string());
+    let mut row = |section: &str,
+                   item: &str,
+                   count: String,
+                   amount: (String, String),
+                   no: &str,
+                   note: &str| {
+        rows.push([
+            section.into(),
+            item.into(),
+            count,
+            amount.0,
+            amount.1,
+            no.into(),
+            note.into(),
+        ]);
+    };
+    let none = || (String::new(), String::new());
     let id = r.closed_id.map(|i| i.to_string()).unwrap_or_default();
-    row("shift", "id", id, None, "", &r.till);
+    row("shift", "id", id, none(), "", &r.till);
     row(
         "shift",
         "opened",
         String::new(),
-        None,
+        none(),
         "",
         &beijing_time(r.opened_ms),
     );
@@ -155,7 +161,7 @@ pub fn csv(r: &Report, lang: Language) -> String {
         "shift",
         "until",
         String::new(),
-        None,
+        none(),
         "",
         &beijing_time(r.until_ms),
     );
@@ -165,13 +171,14 @@ pub fn csv(r: &Report, lang: Language) -> String {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         let no = a.out_refund_no.as_deref().unwrap_or(&a.out_trade_no);
+        let what = a.kind.what_to_do();
         row(
             "attention",
             &kind,
             "1".into(),
-            Some(a.amount),
+            money(a.amount),
             no,
-            a.kind.what_to_do().get(lang),
+            what.get(lang),
         );
     }
     for t in &r.by_state {
@@ -179,7 +186,7 @@ pub fn csv(r: &Report, lang: Language) -> String {
             "state",
             t.state.as_str(),
             t.count.to_string(),
-            Some(t.total_fee),
+            money(t.total_fee),
             "",
             "",
         );
@@ -188,7 +195,7 @@ pub fn csv(r: &Report, lang: Language) -> String {
         "total",
         "paid",
         r.paid_count.to_string(),
-        Some(r.paid),
+        money(r.paid),
         "",
         "",
     );
@@ -196,28 +203,56 @@ pub fn csv(r: &Report, lang: Language) -> String {
         "total",
         "refunded",
         r.refund_count.to_string(),
-        Some(r.refunded),
+        money(r.refunded),
         "",
         "",
     );
-    // The net may be negative (a shift of refunds): in fen with its sign, and in yuan.
-    let net_fen = r.net.0.to_string();
-    let cells = ["total", "net", "", &net_fen, &r.net.to_string(), "", ""];
-    out.push_str(&cells.join(","));
-    out.push('\n');
+    row(
+        "total",
+        "net",
+        String::new(),
+        (r.net.0.to_string(), r.net.to_string()),
+        "",
+        "",
+    );
     for h in &r.by_hour {
-        let item = beijing_time(h.from_ms);
-        let net = crate::money::NetFen::of(h.paid, h.refunded);
-        let cells = [
-            "hour".to_string(),
-            field(&item[..16]),
+        let hour = beijing_time(h.from_ms);
+        let hour = &hour[..16];
+        row(
+            "hour_paid",
+            hour,
             h.paid_count.to_string(),
-            h.paid.0.to_string(),
-            h.paid.to_string(),
+            money(h.paid),
+            "",
+            "",
+        );
+        row(
+            "hour_refunded",
+            hour,
             String::new(),
-            format!("refunded {} net {net}", h.refunded),
-        ];
-        out.push_str(&cells.join(","));
+            money(h.refunded),
+            "",
+            "",
+        );
+    }
+    for s in &r.settled_since {
+        row(
+            "settled_since",
+            s.state.as_str(),
+            "1".into(),
+            money(s.amount),
+            &s.out_trade_no,
+            "",
+        );
+    }
+    let mut out = String::from(match lang {
+        Language::En => CSV_HEADER_EN,
+        Language::Zh => CSV_HEADER_ZH,
+    });
+    out.push('\n');
+    for cells in rows {
+        let quoted: Vec<String> = cells.iter().map(|c| field(c)).collect();
+        out.push_str(&quoted.join(","));
         out.push('\n');
     }
     out
