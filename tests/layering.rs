@@ -18,6 +18,7 @@ const UNITS: &[&str] = &[
     "checkout::order_no",
     "checkout::fingerprint",
     "shift::report",
+    "shift::text",
     "wxpay::sign",
     "wxpay::xml",
     "wxpay::endpoint",

@@ -164,8 +164,11 @@ fn cashier_flow_in_tmux_against_the_simulator() {
     h.assert_ledger_agrees();
     assert_eq!(h.ledger().totals.charged, 1550);
 
-    // F10 quits with status 0 and the terminal restored (the shell prints the status).
+    // F10 asks to hand over; Enter records the shift, then quits with status 0 and the
+    // terminal restored (the shell prints the status).
     t.type_slowly(&["F10"]);
+    t.wait_for("Hand over the shift before leaving?");
+    t.type_slowly(&["Enter"]);
     let until = Instant::now() + Duration::from_secs(20);
     while !exit_file.exists() {
         assert!(
@@ -177,6 +180,9 @@ fn cashier_flow_in_tmux_against_the_simulator() {
     }
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    // The handover is kept: the shift's money is the session's (12.50 + 3.00 paid).
+    let shift = paycode::shift::closed(&h.journal(), 1).unwrap();
+    assert_eq!((shift.paid_count, shift.paid.0), (2, 1550), "{shift:?}");
 }
 
 /// Issue 15: a 20-sale day at 80×24 — every sale paid, the history (F2) scrolls to the last

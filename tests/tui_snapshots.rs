@@ -403,6 +403,31 @@ fn other_screens() {
         };
         h.send_after(5, Msg::Reconciled(d, Ok(report)));
     });
+    snap("history_shift", false, |h| {
+        h.key(Key::F(2));
+        let data = day();
+        h.send_after(5, Msg::History(data.clone()));
+        h.key(Key::Char('s'));
+        let mut open = data.sales[0].clone();
+        open.out_trade_no = "till-1-20260102115000001".into();
+        open.state = SaleState::Unresolved;
+        open.created_ms += 5_700_000;
+        let mut sales = data.sales.clone();
+        sales.push(open.clone());
+        let rows = paycode::shift::report::Rows {
+            sales: &sales,
+            refunds: &data.refunds,
+            unfinished: &[open],
+            changed: &[],
+        };
+        let t = 1_767_320_100_000;
+        let report = paycode::shift::Report::of("till-1", (t - 600_000, t + 7_200_000), &rows);
+        h.send_after(5, Msg::Shift(Ok(report)));
+        h.key(Key::Char('c'));
+    });
+    snap("quit_handover", false, |h| {
+        h.key(Key::F(10));
+    });
     snap("history_reconcile_failed", false, |h| {
         h.key(Key::F(2));
         h.send_after(5, Msg::History(day()));

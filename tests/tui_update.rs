@@ -290,11 +290,90 @@ fn no_navigation_new_scan_or_quit_while_a_sale_runs() {
     assert_eq!(notice(&h), Some(NoticeText::T(T::BusyNoNewSale)));
 }
 
+/// An empty shift report; `closed` gives it a number (a handover was recorded).
+fn shift_report(closed: Option<i64>) -> paycode::shift::Report {
+    let rows = paycode::shift::report::Rows {
+        sales: &[],
+        refunds: &[],
+        unfinished: &[],
+        changed: &[],
+    };
+    let mut r = paycode::shift::Report::of("till-1", (0, 0), &rows);
+    r.closed_id = closed;
+    r
+}
+
 #[test]
-fn quit_when_idle() {
+fn quitting_asks_to_hand_over_the_shift_first() {
     let mut h = Harness::new(Language::En);
-    assert_eq!(h.key(Key::CtrlC), vec![Cmd::Quit]);
+    // The question, then Esc: stay.
+    assert!(h.key(Key::CtrlC).is_empty());
+    assert!(h.app.shift.quit_question);
+    assert!(h.key(Key::Esc).is_empty());
+    assert!(!h.app.shift.quit_question);
+    // Q: leave without handing over.
+    assert!(h.key(Key::F(10)).is_empty());
+    assert_eq!(h.key(Key::Char('q')), vec![Cmd::Quit]);
+    // The quit key twice leaves at once, as before.
+    assert!(h.key(Key::F(10)).is_empty());
     assert_eq!(h.key(Key::F(10)), vec![Cmd::Quit]);
+    // Enter: hand over, and quit only once the handover is recorded.
+    assert!(h.key(Key::CtrlC).is_empty());
+    assert_eq!(h.key(Key::Enter), vec![Cmd::Till(TillCmd::CloseShift)]);
+    let cmds = h.send_after(10, Msg::Shift(Ok(shift_report(Some(4)))));
+    assert_eq!(cmds, vec![Cmd::Quit]);
+    assert_eq!(
+        notice(&h),
+        Some(NoticeText::Tf(T::ShiftHandedOver, vec!["4".into()]))
+    );
+    // A handover that fails keeps the cashier here, with the reason.
+    assert!(h.key(Key::CtrlC).is_empty());
+    assert_eq!(h.key(Key::Enter), vec![Cmd::Till(TillCmd::CloseShift)]);
+    let why = Words::new("journal write failed", "账本写入失败");
+    let cmds = h.send_after(10, Msg::Shift(Err(why.clone())));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(notice(&h), Some(NoticeText::Failed(T::ShiftFailed, why)));
+}
+
+#[test]
+fn the_shift_panel_shows_the_report_and_hands_over_only_after_the_question() {
+    let mut h = Harness::new(Language::Zh);
+    h.key(Key::F(2));
+    h.send_after(
+        10,
+        Msg::History(HistoryData {
+            date: time::macros::date!(2026 - 01 - 02),
+            sales: vec![],
+            refunds: vec![],
+        }),
+    );
+    assert_eq!(h.key(Key::Char('s')), vec![Cmd::Till(TillCmd::LoadShift)]);
+    h.send_after(10, Msg::Shift(Ok(shift_report(None))));
+    // C asks; Esc takes the question back; nothing is closed.
+    assert!(h.key(Key::Char('c')).is_empty());
+    assert!(matches!(
+        h.app.shift.panel,
+        Some(paycode::tui::app::ShiftPanel::Shown { confirm: true, .. })
+    ));
+    assert!(h.key(Key::Esc).is_empty());
+    assert!(h.key(Key::Char('c')).is_empty());
+    assert_eq!(h.key(Key::Enter), vec![Cmd::Till(TillCmd::CloseShift)]);
+    assert!(
+        h.send_after(10, Msg::Shift(Ok(shift_report(Some(1)))))
+            .is_empty()
+    );
+    // A closed shift cannot be handed over again from its panel.
+    assert!(h.key(Key::Char('c')).is_empty());
+    assert!(matches!(
+        h.app.shift.panel,
+        Some(paycode::tui::app::ShiftPanel::Shown { confirm: false, .. })
+    ));
+    // Esc closes the panel, a second Esc leaves the history screen.
+    h.key(Key::Esc);
+    assert!(h.app.shift.panel.is_none());
+    assert_eq!(h.app.screen, Screen::History);
+    h.key(Key::Esc);
+    assert_eq!(h.app.screen, Screen::Sale);
 }
 
 #[test]

@@ -7,7 +7,7 @@ pub mod text;
 pub use report::{Attention, AttentionKind, Report};
 
 use crate::journal::{ClosedShift, Journal, JournalError};
-use crate::words::{Bilingual, Words};
+use crate::words::Bilingual;
 
 /// Why a shift could not be shown or closed.
 #[derive(Debug, thiserror::Error)]
@@ -102,12 +102,4 @@ pub fn closed_between(
         .into_iter()
         .map(read)
         .collect()
-}
-
-/// "Shift 3" / "班次 3", or the open shift.
-pub fn title(report: &Report) -> Words {
-    match report.closed_id {
-        Some(id) => Words::new(format!("Shift {id}"), format!("班次 {id}")),
-        None => Words::new("Open shift", "当前班次(未交班)"),
-    }
 }

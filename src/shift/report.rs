@@ -129,6 +129,14 @@ fn hour_of(ms: i64) -> i64 {
 }
 
 impl Report {
+    /// "Shift 3" / "班次 3", or the open shift.
+    pub fn title(&self) -> Words {
+        match self.closed_id {
+            Some(id) => Words::new(format!("Shift {id}"), format!("班次 {id}")),
+            None => Words::new("Open shift", "当前班次(未交班)"),
+        }
+    }
+
     /// The report of `till`'s shift `[opened_ms, until_ms)` from `rows`.
     pub fn of(till: &str, (opened_ms, until_ms): (i64, i64), rows: &Rows<'_>) -> Report {
         let window = (opened_ms, until_ms);

@@ -4,7 +4,6 @@
 //! instruction on its own line), in the order given.
 
 use super::report::Report;
-use super::title;
 use crate::journal::export::{beijing_time, field};
 use crate::money::Fen;
 use crate::words::{Language, Words};
@@ -20,7 +19,7 @@ fn w(en: &str, zh: &str) -> Words {
 
 /// The report as lines of at most a few dozen columns, what needs doing first.
 pub fn lines(r: &Report, langs: &[Language]) -> Vec<String> {
-    let mut out = vec![format!("{} · {}", label(&title(r), langs), r.till)];
+    let mut out = vec![format!("{} · {}", label(&r.title(), langs), r.till)];
     out.push(format!(
         "{} → {}",
         beijing_time(r.opened_ms),

@@ -48,8 +48,8 @@ texts! {
     HelpOnPending => "Pending (F3)", "待处理(F3)";
     HelpOnRefund => "Refund (F4)", "退款(F4)";
     HelpScroll => "↑/↓ scroll · Esc close", "↑/↓ 滚动 · Esc 关闭";
-    KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · F7 CSV · F8 reconcile · F9 query · Esc back",
-        "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
+    KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · S shift · F7 CSV · F8 reconcile · F9 query · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · S 交班 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · 3 accept (keep as paid) · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · 3 确认收款 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
@@ -171,6 +171,14 @@ texts! {
     ReconcileDiffs => "{0} of {1} orders need a look", "{1} 笔订单中有 {0} 笔需要核对";
     ReconcileTotals => "Journal: paid ¥{0}, refunded ¥{1} · WeChat: paid ¥{2}, refunded ¥{3}", "账本:收款 ¥{0},退款 ¥{1} · 微信:收款 ¥{2},退款 ¥{3}";
     ExportFailed => "Export failed: {0}", "导出失败:{0}";
+    ShiftTitle => "Shift since the last handover · C hand over · ↑/↓ scroll · Esc close", "本班次(自上次交班起)· C 交班 · ↑/↓ 滚动 · Esc 关闭";
+    ShiftClosedTitle => "Shift {0} — handed over · Esc close", "班次 {0} — 已交班 · Esc 关闭";
+    ShiftLoading => "Reading the shift from the journal…", "正在从账本读取班次…";
+    ShiftClosing => "Handing over: recording the shift…", "正在交班:记录本班次…";
+    ShiftConfirm => "Hand over now? The shift is closed and kept as it is. Enter: yes · Esc: no", "现在交班?本班次将关闭并按现状存档。Enter:确认 · Esc:取消";
+    ShiftHandedOver => "Shift {0} handed over and kept; the next shift starts now", "班次 {0} 已交班并存档;下一班次从现在开始";
+    ShiftFailed => "Shift: {0}", "交班:{0}";
+    QuitHandover => "Hand over the shift before leaving? Enter: hand over and quit · Q: quit without handing over · Esc: stay", "退出前交班吗?Enter:交班并退出 · Q:不交班直接退出 · Esc:留在收银界面";
     DetailTitle => "Sale detail", "交易详情";
     // Pending
     PendingTitle => "Unresolved sales", "未明交易";

@@ -322,6 +322,19 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
             let info = diagnostics(till, tx).await;
             send(tx, Msg::Diagnostics(info));
         }
+        TillCmd::LoadShift => send(tx, Msg::Shift(till.shift_report().map_err(|e| e.words()))),
+        TillCmd::CloseShift => {
+            let closed = till.hand_over();
+            if let Ok(r) = &closed {
+                tracing::info!(
+                    shift = r.closed_id,
+                    paid = r.paid.0,
+                    refunded = r.refunded.0,
+                    "shift handed over"
+                );
+            }
+            send(tx, Msg::Shift(closed.map_err(|e| e.words())));
+        }
     }
 }
 

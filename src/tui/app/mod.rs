@@ -8,6 +8,7 @@ mod notice;
 mod pending;
 mod refund;
 mod sale;
+mod shift;
 mod types;
 
 pub use entry::{Entry, Field};
@@ -16,6 +17,7 @@ pub use notice::{Level, Notice, NoticeText};
 pub use pending::{Ask, Confirm, PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
+pub use shift::{ShiftPanel, ShiftView};
 pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
 
 use crate::authcode::AuthCode;
@@ -79,6 +81,8 @@ pub enum Msg {
     JournalFailed(Words),
     /// The runner refused to start the sale (nothing was sent): back to entry with the reason.
     SaleRefused(Words),
+    /// The open shift's report, a handover recorded (`closed_id` set), or why not.
+    Shift(Result<crate::shift::report::Report, Words>),
     /// Time passed (wedge deadline or the countdown tick).
     Tick,
 }
@@ -132,6 +136,10 @@ pub enum TillCmd {
     },
     /// Collect diagnostics figures.
     LoadDiagnostics,
+    /// The open shift's report.
+    LoadShift,
+    /// Hand over: close the open shift now (the report is kept in the journal).
+    CloseShift,
 }
 
 /// Which screen fills the body.
@@ -186,6 +194,8 @@ pub struct App {
     pub refund: RefundView,
     /// Diagnostics figures.
     pub diagnostics: Option<DiagInfo>,
+    /// The shift panel and the handover question on quitting.
+    pub shift: ShiftView,
     /// The time of the last message (the view draws countdowns from it).
     pub now: Instant,
     wedge: Wedge,
@@ -214,6 +224,7 @@ impl App {
             pending: PendingView::default(),
             refund: RefundView::default(),
             diagnostics: None,
+            shift: ShiftView::default(),
             now,
             wedge,
         }
@@ -380,6 +391,11 @@ impl App {
             }
             Msg::Refund(u) => self.refund.update(u),
             Msg::Diagnostics(d) => self.diagnostics = Some(d),
+            Msg::Shift(r) => {
+                if let Some(n) = self.shift.answered(r, &mut out) {
+                    self.notice = Some(n);
+                }
+            }
             Msg::JournalFailed(e) => self.journal_error = Some(e),
             Msg::SaleRefused(why) => {
                 if matches!(self.stage, Stage::Waiting(_)) {
@@ -443,13 +459,15 @@ impl App {
                 if self.busy() {
                     self.notice = Some(Notice::warn(NoticeText::T(T::QuitBlocked)));
                 } else {
-                    out.push(Cmd::Quit);
+                    self.shift.ask_on_quit(out);
                 }
                 return;
             }
+            _ if self.shift.quit_question => return self.shift.quit_key(k, out),
             Key::F(n @ 2..=5) if !self.busy() => {
                 self.help = false;
                 self.notice = None;
+                self.shift.panel = None;
                 let (screen, cmd) = match n {
                     // F2 always opens on today (Beijing); ←/→ move from there.
                     2 => (Screen::History, Cmd::Till(TillCmd::LoadHistory(None))),
@@ -473,7 +491,16 @@ impl App {
         match self.screen {
             Screen::Sale => self.sale_key(k, out),
             Screen::History => {
-                if k == Key::Esc
+                if self.shift.key(k, out) {
+                    return;
+                }
+                if matches!(k, Key::Char('s' | 'S'))
+                    && self.history.find.is_none()
+                    && self.history.reconcile.is_none()
+                {
+                    self.history.detail = false;
+                    self.shift.open(out);
+                } else if k == Key::Esc
                     && !self.history.detail
                     && self.history.reconcile.is_none()
                     && self.history.find.is_none()

@@ -10,6 +10,7 @@ mod reconcile;
 mod refund;
 mod result;
 mod sale;
+mod shift;
 mod status;
 mod waiting;
 
@@ -66,6 +67,7 @@ pub fn view(app: &App, f: &mut Frame) {
         Screen::History => {
             history::draw(app, f, body);
             reconcile::draw(app, f, body);
+            shift::draw(app, f, body);
         }
         Screen::Pending => pending::draw(app, f, body),
         Screen::Refund => refund::draw(app, f, body),
@@ -82,6 +84,8 @@ pub fn view(app: &App, f: &mut Frame) {
         overlay::recovery(app, f);
     } else if app.help {
         overlay::help(app, f);
+    } else if app.shift.quit_question {
+        shift::quit_question(app, f);
     }
 }
 
