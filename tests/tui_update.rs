@@ -49,6 +49,7 @@ fn serial_scan(h: &Harness, code: &str) -> Msg {
         result: AuthCode::parse(code).map_err(|reason| ScanError {
             reason,
             raw_len: code.len(),
+            order_no: paycode::scanner::receipt::order_no(code).map(str::to_string),
         }),
         source: Source::Serial,
         started: now,
@@ -1183,4 +1184,67 @@ fn the_help_scrolls_and_reopens_at_the_top() {
     assert!(!h.app.help);
     h.key(Key::Char('?'));
     assert_eq!(h.app.help_scroll, 0);
+}
+
+/// Issue 13: on the refund screen a scan of a slip's barcode (its order number) picks the
+/// sale — by a serial/HID scanner or a keyboard-wedge burst — and only there.
+#[test]
+fn a_scanned_receipt_picks_its_sale_on_the_refund_screen_and_only_there() {
+    let receipt = "till-120260102101500001";
+    let other = "till-120260102111500002";
+    let history = HistoryData {
+        date: time::macros::date!(2026 - 01 - 02),
+        sales: vec![
+            sale(other, 3000, SaleState::Paid, 1_767_320_000_000),
+            sale(receipt, 1250, SaleState::Paid, 1_767_320_100_000),
+        ],
+        refunds: vec![],
+    };
+    // The sale screen: a receipt is no payment code, and nothing starts.
+    let mut h = Harness::new(Language::En);
+    h.type_str("12.5");
+    let cmds = h.send_after(10, serial_scan(&h, receipt));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(
+        notice(&h),
+        Some(NoticeText::Tf(T::ReceiptElsewhere, vec![receipt.into()]))
+    );
+    // The refund screen: the serial scan selects it and goes on to the amount.
+    for wedge in [false, true] {
+        let mut h = Harness::new(Language::En);
+        h.key(Key::F(4));
+        h.send_after(10, Msg::History(history.clone()));
+        assert_eq!(
+            h.app.refund.chosen().map(|s| s.out_trade_no.as_str()),
+            Some(other)
+        );
+        let cmds = if wedge {
+            h.wedge_scan(receipt)
+        } else {
+            let m = serial_scan(&h, receipt);
+            h.send_after(10, m)
+        };
+        assert!(cmds.is_empty(), "{cmds:?}");
+        assert_eq!(h.app.refund.step, RefundStep::Amount, "wedge {wedge}");
+        assert_eq!(
+            h.app.refund.chosen().map(|s| s.out_trade_no.as_str()),
+            Some(receipt)
+        );
+        // Past the pick, letters are typed keys again: the amount field takes digits only.
+        h.type_str("5");
+        assert_eq!(h.app.refund.amount, "5");
+    }
+    // A slip of a sale not refundable here names the command for it.
+    let mut h = Harness::new(Language::En);
+    h.key(Key::F(4));
+    h.send_after(10, Msg::History(history));
+    let gone = "till-120251231235959000";
+    let m = serial_scan(&h, gone);
+    h.send_after(10, m);
+    assert_eq!(h.app.refund.step, RefundStep::Pick);
+    let shown = h.app.refund.notice.as_ref().map(|n| n.text.clone());
+    assert_eq!(
+        shown,
+        Some(NoticeText::Tf(T::ReceiptNotRefundable, vec![gone.into()]))
+    );
 }

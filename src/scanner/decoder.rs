@@ -196,11 +196,16 @@ impl Decoder {
             Err(ScanError {
                 reason: AuthCodeError::TooLong { len: raw_len },
                 raw_len,
+                order_no: None,
             })
         } else {
             // Only printable ASCII reaches the buffer, so this is valid UTF-8.
             let s = String::from_utf8_lossy(&text);
-            AuthCode::parse(&s).map_err(|reason| ScanError { reason, raw_len })
+            AuthCode::parse(&s).map_err(|reason| ScanError {
+                reason,
+                raw_len,
+                order_no: super::receipt::order_no(&s).map(str::to_string),
+            })
         };
         self.last_frame = (overflow == 0).then_some((text, now));
         out.push(ScanEvent {

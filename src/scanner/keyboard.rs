@@ -46,6 +46,9 @@ pub struct Wedge {
     gap: Duration,
     min_len: usize,
     held: Vec<char>,
+    /// Hold every printable character, not only digits: on the refund screen a receipt's
+    /// order number (letters, `-`) arrives as a burst too.
+    text: bool,
     first: Option<Instant>,
     last: Option<Instant>,
     decoder: Decoder,
@@ -63,6 +66,7 @@ impl Wedge {
             gap,
             min_len: min_len.max(1),
             held: Vec::with_capacity(32),
+            text: false,
             first: None,
             last: None,
             decoder: Decoder::new(settings, Source::Wedge),
@@ -72,6 +76,15 @@ impl Wedge {
     /// From the `[scanner]` configuration.
     pub fn from_config(cfg: &super::ScannerConfig) -> Self {
         Self::new(cfg.wedge_gap.0, cfg.wedge_min_len, cfg.decode_settings())
+    }
+
+    /// Hold letters and `-`/`_` in bursts too (the refund screen's receipt scan), or digits only.
+    pub fn hold_text(&mut self, on: bool) {
+        self.text = on;
+    }
+
+    fn holds(&self, c: char) -> bool {
+        c.is_ascii_digit() || (self.text && (c.is_ascii_alphanumeric() || c == '-' || c == '_'))
     }
 
     /// When held keys must be released if nothing else arrives.
@@ -98,13 +111,13 @@ impl Wedge {
             // The held keys were typed by hand; a digit may start a new burst.
             let mut typed = self.release(None);
             match key {
-                WedgeKey::Char(c) if c.is_ascii_digit() => self.hold(c, now),
+                WedgeKey::Char(c) if self.holds(c) => self.hold(c, now),
                 _ => typed.push(key),
             }
             return KeyDecision::Typed(typed);
         }
         match key {
-            WedgeKey::Char(c) if c.is_ascii_digit() => {
+            WedgeKey::Char(c) if self.holds(c) => {
                 self.hold(c, now);
                 KeyDecision::Pending
             }
@@ -167,6 +180,33 @@ mod tests {
             KeyDecision::Scan(ev) => assert!(ev.result.is_err(), "{ev:?}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_receipt_burst_is_one_scan_only_where_text_is_held() {
+        let receipt = "till-120261203023518729";
+        let burst = |w: &mut Wedge| {
+            let t0 = Instant::now();
+            let mut last = KeyDecision::Pending;
+            for (i, c) in receipt.chars().enumerate() {
+                last = w.key(WedgeKey::Char(c), t0 + Duration::from_millis(i as u64 * 5));
+            }
+            let end = t0 + Duration::from_millis(receipt.len() as u64 * 5);
+            (last, w.key(WedgeKey::Enter, end))
+        };
+        let mut w = wedge();
+        w.hold_text(true);
+        match burst(&mut w).1 {
+            KeyDecision::Scan(ev) => {
+                let e = ev.result.unwrap_err();
+                assert_eq!(e.order_no.as_deref(), Some(receipt));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Elsewhere letters are typed keys as before: no scan carries the order number.
+        let mut w = wedge();
+        let (first, _) = burst(&mut w);
+        assert!(!matches!(first, KeyDecision::Scan(_)));
     }
 
     fn wedge() -> Wedge {

@@ -9,6 +9,7 @@ pub mod hid_report;
 pub mod keyboard;
 pub mod list;
 pub mod reader;
+pub mod receipt;
 pub mod scan_test;
 pub mod serial;
 pub mod status;
@@ -67,6 +68,9 @@ pub struct ScanError {
     pub reason: AuthCodeError,
     /// Characters in the frame after stripping prefix, suffix and terminator.
     pub raw_len: usize,
+    /// The frame is a paycode receipt's order number (`receipt::order_no`): the refund screen
+    /// selects that sale; everywhere else it is refused like any other non-code.
+    pub order_no: Option<String>,
 }
 
 /// One completed scan (a frame ended by a terminator or an idle gap).

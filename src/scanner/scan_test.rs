@@ -279,6 +279,7 @@ mod tests {
             result: Err(ScanError {
                 reason: AuthCode::parse("281234567890123456").unwrap_err(),
                 raw_len: 18,
+                order_no: None,
             }),
             source: Source::HidPos,
             started: t,

@@ -171,6 +171,8 @@ texts! {
     ReconcileDiffs => "{0} of {1} orders need a look", "{1} 笔订单中有 {0} 笔需要核对";
     ReconcileTotals => "Journal: paid ¥{0}, refunded ¥{1} · WeChat: paid ¥{2}, refunded ¥{3}", "账本:收款 ¥{0},退款 ¥{1} · 微信:收款 ¥{2},退款 ¥{3}";
     ExportFailed => "Export failed: {0}", "导出失败:{0}";
+    ReceiptElsewhere => "That is a receipt (sale {0}), not a payment code: to refund it, press F4 and scan it there", "这是小票(订单 {0}),不是付款码:如需退款,请按 F4 后在退款界面扫描";
+    ReceiptNotRefundable => "Sale {0} is not one of today's paid sales with something left to refund; an earlier day's sale: `paycode refund {0}`", "订单 {0} 不是今天尚有可退金额的已支付交易;往日的交易请用 `paycode refund {0}`";
     ShiftTitle => "Shift since the last handover · C hand over · ↑/↓ scroll · Esc close", "本班次(自上次交班起)· C 交班 · ↑/↓ 滚动 · Esc 关闭";
     ShiftClosedTitle => "Shift {0} — handed over · Esc close", "班次 {0} — 已交班 · Esc 关闭";
     ShiftLoading => "Reading the shift from the journal…", "正在从账本读取班次…";
@@ -191,7 +193,7 @@ texts! {
     AcceptPin => "Manager PIN: {0}", "店长密码:{0}";
     PendingAccepting => "Asking WeChat before keeping {0}…", "正在向微信核实后确认 {0}…";
     // Refund
-    RefundPick => "Pick a paid sale (↑/↓, Enter)", "选择一笔已支付的交易(↑/↓,Enter)";
+    RefundPick => "Pick a paid sale (↑/↓, Enter) or scan its receipt", "选择一笔已支付的交易(↑/↓,Enter),或扫描其小票";
     RefundNoSales => "No paid sales today to refund", "今天没有可退款的已支付交易";
     RefundAmount => "Refund amount (yuan, Enter = full ¥{0})", "退款金额(元,直接 Enter 为全额 ¥{0})";
     RefundReason => "Reason: 1 goods returned · 2 wrong amount · 3 charged twice · 4 other",

@@ -331,7 +331,14 @@ impl App {
         if self.settled_later.is_some() {
             self.show_settled();
         }
+        let receipts = self.receipt_scan_wanted();
+        self.wedge.hold_text(receipts);
         out
+    }
+
+    /// The refund screen is picking a sale: a receipt's order number may be scanned.
+    pub(super) fn receipt_scan_wanted(&self) -> bool {
+        self.screen == Screen::Refund && self.refund.step == RefundStep::Pick && !self.busy()
     }
 
     fn handle(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {

@@ -159,6 +159,25 @@ impl RefundView {
         };
     }
 
+    /// A receipt scanned while a sale is picked: select its sale and go on as Enter would.
+    pub(super) fn scanned(&mut self, no: &str, settings: &Settings, now: Instant) {
+        let Some(i) = self.candidates.iter().position(|s| s.out_trade_no == no) else {
+            self.notice = Some(Notice::warn(NoticeText::Tf(
+                T::ReceiptNotRefundable,
+                vec![no.to_string()],
+            )));
+            return;
+        };
+        self.selected = i;
+        match self.blocked(settings, now) {
+            Some(why) => self.notice = Some(Notice::error(why)),
+            None => {
+                self.notice = None;
+                self.step = RefundStep::Amount;
+            }
+        }
+    }
+
     /// Handle a key at `now`; true when the cashier leaves the screen.
     pub(super) fn key(
         &mut self,

@@ -150,6 +150,16 @@ impl App {
             self.notice = Some(Notice::warn(NoticeText::T(why)));
             return;
         }
+        // A receipt's barcode picks its sale on the refund screen, and only there.
+        let receipt = ev.result.as_ref().err().and_then(|e| e.order_no.clone());
+        if let Some(no) = receipt.filter(|_| !self.busy()) {
+            if self.receipt_scan_wanted() {
+                self.refund.scanned(&no, &self.settings, self.now);
+            } else {
+                self.notice = Some(Notice::warn(NoticeText::Tf(T::ReceiptElsewhere, vec![no])));
+            }
+            return;
+        }
         let amount = match &self.stage {
             Stage::Waiting(_) => {
                 self.notice = Some(Notice::warn(NoticeText::T(T::BusyNoNewSale)));
