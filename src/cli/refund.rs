@@ -172,6 +172,7 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                         outln!("{en}");
                     }
                 }
+                super::receipt::after_refund(till.config(), &r.out_trade_no, &r.out_refund_no);
                 ExitCode::from(code)
             }
         }

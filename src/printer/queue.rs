@@ -6,7 +6,7 @@ use crate::config::{Config, PrinterConfig};
 use crate::journal::{Journal, JournalError, PrintKind, QueuedPrint};
 use crate::receipt::build::{self, Header, NotPrintable};
 use crate::receipt::escpos::{encode, status_request};
-use crate::receipt::{PrinterState, Slip};
+use crate::receipt::{Format, PrinterState, Slip};
 use crate::words::{Bilingual, Words};
 
 /// What one pass over the queue did.
@@ -61,11 +61,12 @@ pub fn print_slip(cfg: &PrinterConfig, slip: &Slip) -> Result<PrinterState, Prin
 /// A queued slip as it prints now: from the sale (and refund) the journal holds.
 pub fn render(
     journal: &Journal,
-    cfg: &PrinterConfig,
+    store_name: &str,
+    format: &Format,
     job: &QueuedPrint,
 ) -> Result<Result<Slip, NotPrintable>, JournalError> {
     let header = Header {
-        store_name: cfg.store_name.clone(),
+        store_name: store_name.to_string(),
         reprint: job.reprint,
     };
     let Some(sale) = journal.sale(&job.out_trade_no)? else {
@@ -75,13 +76,13 @@ pub fn render(
         ))));
     };
     Ok(match &job.kind {
-        PrintKind::Sale => build::sale_slip(&sale, &header, &cfg.format),
+        PrintKind::Sale => build::sale_slip(&sale, &header, format),
         PrintKind::Refund(no) => match journal
             .refunds_of(&sale.out_trade_no)?
             .into_iter()
             .find(|r| &r.out_refund_no == no)
         {
-            Some(r) => build::refund(&sale, &r, &header, &cfg.format),
+            Some(r) => build::refund(&sale, &r, &header, format),
             None => Err(NotPrintable(Words::new(
                 format!(
                     "no refund {no} of sale {} in the journal",
@@ -103,7 +104,7 @@ pub fn drain(
     let mut done = Drained::default();
     let mut ready = Vec::new();
     for job in journal.print_queue()? {
-        match render(journal, cfg, &job)? {
+        match render(journal, &cfg.store_name, &cfg.format, &job)? {
             Ok(slip) => ready.push((job.id, encode(&slip, &cfg.format))),
             Err(why) => {
                 journal.print_skipped(job.id, &why.to_string(), now_ms)?;
