@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{load, output};
-use crate::checkout::progress::{Outcome, Status};
+use crate::checkout::{Outcome, Status};
 use crate::config::Config;
 use crate::journal::{Journal, PrintKind, QueuedPrint};
 use crate::printer::{self, Drained};
@@ -189,7 +189,12 @@ pub(crate) fn after_sale(cfg: &Config, o: &Outcome) {
 }
 
 /// After `refund`: queue and print the refund's slip.
-pub(crate) fn after_refund(cfg: &Config, out_trade_no: &str, out_refund_no: &str) {
+pub(crate) fn after_refund(cfg: &Config, r: &crate::journal::Refund) {
+    // A refund WeChat closed or refused gets no slip: the customer got nothing back.
+    if !r.state.may_hold_money() {
+        return;
+    }
+    let (out_trade_no, out_refund_no) = (&r.out_trade_no, &r.out_refund_no);
     say(printer::after_commit(
         cfg,
         out_trade_no,
