@@ -25,22 +25,8 @@ pub fn lines(slip: &Slip, format: &Format) -> Vec<String> {
             } => {
                 let t = printable(&text, enc);
                 let w = width(&t, enc);
-                if big {
-                    // Double width: each column drawn twice as wide.
-                    let spaced: String = t
-                        .chars()
-                        .flat_map(|c| {
-                            if c.is_ascii() {
-                                vec![c, ' ']
-                            } else {
-                                vec![c, '\u{3000}']
-                            }
-                        })
-                        .collect();
-                    out.push(place(spaced.trim_end().to_string(), align, w * 2));
-                } else {
-                    out.push(place(t, align, w));
-                }
+                // Big text takes two columns a character on paper.
+                out.push(place(t, align, if big { w * 2 } else { w }));
             }
             Row::Barcode(d) => {
                 let label = format!("|||| CODE128 {d} ||||");
