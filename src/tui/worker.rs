@@ -190,7 +190,7 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, pass: u64, tx
 }
 
 /// The spooler's report as the status line shows it.
-fn printer_light(r: &crate::printer::spooler::Report) -> PrinterLight {
+pub fn printer_light(r: &crate::printer::spooler::Report) -> PrinterLight {
     match &r.state {
         Ok(s) => PrinterLight {
             ok: s.can_print() && r.queued == 0,
