@@ -8,7 +8,7 @@ use super::queue::{drain, now_ms, probe};
 use crate::config::PrinterConfig;
 use crate::journal::{Journal, PrintKind};
 use crate::receipt::PrinterState;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ impl Spooler {
     }
 }
 
-fn run(cfg: &PrinterConfig, path: &PathBuf, rx: &Receiver<Job>, report: &dyn Fn(Report)) {
+fn run(cfg: &PrinterConfig, path: &Path, rx: &Receiver<Job>, report: &dyn Fn(Report)) {
     let mut journal: Option<Journal> = None;
     let mut first = true;
     loop {

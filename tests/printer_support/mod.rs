@@ -181,7 +181,9 @@ fn serve(state: &Arc<Mutex<State>>, r: &mut dyn Read, w: &mut dyn Write, idle: D
                         let _ = w.flush();
                     }
                 }
-                if !all.is_empty() && !(all[0] == 0x10 && all.len() < 3) {
+                // A DLE EOT still arriving in pieces is not the job's start yet.
+                let partial_status = all.first() == Some(&0x10) && all.len() < 3;
+                if !all.is_empty() && !partial_status {
                     in_job = true;
                 }
                 if in_job {
@@ -190,7 +192,7 @@ fn serve(state: &Arc<Mutex<State>>, r: &mut dyn Read, w: &mut dyn Write, idle: D
                         s.jobs.push(Vec::new());
                         s.jobs.len() - 1
                     });
-                    s.jobs[i].extend(all.drain(..));
+                    s.jobs[i].append(&mut all);
                 }
             }
             Err(e)
