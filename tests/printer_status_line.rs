@@ -57,16 +57,23 @@ fn paper_out_shows_on_the_status_line_and_f5_in_both_languages() {
         report.state.as_ref().unwrap(),
         &paycode::receipt::PrinterState::PaperOut
     );
-    for (lang, words) in [(Language::En, "out of paper"), (Language::Zh, "缺纸")] {
+    for (lang, short, words) in [
+        (Language::En, "paper out", "out of paper: load a new roll"),
+        (Language::Zh, "打印机缺纸", "请装入新纸卷"),
+    ] {
         let mut h = Harness::with(settings(lang, true));
         let before = screen(&h);
-        assert!(!before.contains(words), "no printer line before the report");
+        assert!(!before.contains(short), "no printer line before the report");
         h.send_after(
             1,
             Msg::Printer(paycode::tui::worker::printer_light(&report)),
         );
         let status = screen(&h);
-        assert!(status.contains(words), "{status}");
+        assert!(status.contains(short), "{status}");
+        assert!(
+            !status.contains(words),
+            "the status line keeps it short: {status}"
+        );
         h.key(Key::F(5));
         let diag = screen(&h);
         let line = if lang == Language::En {
@@ -98,7 +105,11 @@ fn an_online_printer_is_green_and_an_unreachable_one_says_why() {
         paycode::tui::worker::printer_light(&rx.recv_timeout(Duration::from_secs(10)).unwrap());
     assert!(!light.ok);
     assert!(
-        light.text.en.contains("unreachable") && light.text.zh.contains("无法连接"),
+        light.text.en.contains("unreachable") && light.text.zh.contains("未连接"),
         "{light:?}"
+    );
+    assert!(
+        light.detail.en.contains(&addr.to_string()) && light.detail.zh.contains("无法连接"),
+        "F5 names the printer and why: {light:?}"
     );
 }

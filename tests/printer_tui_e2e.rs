@@ -124,7 +124,7 @@ fn the_cashier_screen_prints_a_paid_slip_and_queues_one_when_the_paper_is_out() 
     t.scan(&h.code("normal"));
     t.wait_for("PAID");
     let s = t.wait_for("1 receipt(s) queued");
-    assert!(s.contains("out of paper"), "{s}");
+    assert!(s.contains("printer: paper out"), "{s}");
     assert_eq!(p.jobs().len(), 1, "nothing printed without paper");
     assert_eq!(h.journal().print_queue().unwrap().len(), 1);
 }

@@ -79,6 +79,7 @@ pub fn run(config: &Path, args: &ReceiptArgs) -> ExitCode {
         created_ms: 0,
         attempts: 0,
         last_error: None,
+        claimed_ms: None,
     };
     let format = cfg
         .printer

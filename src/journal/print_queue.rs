@@ -25,6 +25,8 @@ pub struct QueuedPrint {
     pub created_ms: i64,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// When a drain claimed it (`None`: nobody is printing it).
+    pub claimed_ms: Option<i64>,
 }
 
 impl Journal {
@@ -54,7 +56,8 @@ impl Journal {
     /// Slips not printed yet, oldest first.
     pub fn print_queue(&self) -> Result<Vec<QueuedPrint>, JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, kind, out_trade_no, out_refund_no, reprint, created_ms, attempts, last_error
+            "SELECT id, kind, out_trade_no, out_refund_no, reprint, created_ms, attempts, last_error,
+                    claimed_ms
              FROM print_queue WHERE printed_ms IS NULL AND skipped_ms IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -71,9 +74,38 @@ impl Journal {
                 created_ms: r.get(5)?,
                 attempts: r.get(6)?,
                 last_error: r.get(7)?,
+                claimed_ms: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Claim the slips not printed yet, oldest first, for this drain: none that another
+    /// process claimed less than `stale_ms` ago (it is printing them now, or died doing so).
+    pub fn claim_prints(
+        &mut self,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> Result<Vec<QueuedPrint>, JournalError> {
+        let tx = self.write_tx()?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "UPDATE print_queue SET claimed_ms = ?1
+                 WHERE printed_ms IS NULL AND skipped_ms IS NULL
+                   AND (claimed_ms IS NULL OR claimed_ms < ?2)
+                 RETURNING id",
+            )?;
+            let rows = stmt.query_map(params![now_ms, now_ms.saturating_sub(stale_ms)], |r| {
+                r.get(0)
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.commit()?;
+        Ok(self
+            .print_queue()?
+            .into_iter()
+            .filter(|p| ids.contains(&p.id))
+            .collect())
     }
 
     /// The slip came out of the printer.
@@ -89,7 +121,8 @@ impl Journal {
     /// A try failed (the printer is away): the slip stays queued with why.
     pub fn print_failed(&mut self, id: i64, error: &str) -> Result<(), JournalError> {
         self.conn.execute(
-            "UPDATE print_queue SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            "UPDATE print_queue SET attempts = attempts + 1, last_error = ?2, claimed_ms = NULL
+             WHERE id = ?1",
             params![id, error],
         )?;
         Ok(())
@@ -129,5 +162,25 @@ mod tests {
         j.print_skipped(c, "not charged", 21).unwrap();
         let q = j.print_queue().unwrap();
         assert_eq!(q.iter().map(|p| p.id).collect::<Vec<_>>(), vec![b]);
+    }
+
+    #[test]
+    fn a_slip_claimed_by_one_drain_is_not_printed_by_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let mut screen = Journal::open(&path).unwrap();
+        let mut reprint = Journal::open(&path).unwrap();
+        let a = screen
+            .enqueue_print("o1", &PrintKind::Sale, false, 10)
+            .unwrap();
+        let mine = screen.claim_prints(100, 60_000).unwrap();
+        assert_eq!(mine.iter().map(|p| p.id).collect::<Vec<_>>(), vec![a]);
+        // The other process finds nothing to print while the claim is fresh.
+        assert!(reprint.claim_prints(101, 60_000).unwrap().is_empty());
+        // A failed try gives it back; a claim left by a process that died goes stale.
+        screen.print_failed(a, "offline").unwrap();
+        assert_eq!(reprint.claim_prints(102, 60_000).unwrap().len(), 1);
+        assert!(screen.claim_prints(103, 60_000).unwrap().is_empty());
+        assert_eq!(screen.claim_prints(60_200, 60_000).unwrap().len(), 1);
     }
 }

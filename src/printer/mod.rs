@@ -51,6 +51,15 @@ impl Bilingual for PrintError {
 }
 
 impl PrintError {
+    /// A few words for the status line.
+    pub fn short(&self) -> Words {
+        match self {
+            Self::Unreachable { .. } => Words::new("printer unreachable", "打印机未连接"),
+            Self::Write { .. } => Words::new("printing failed", "打印失败"),
+            Self::NotReady(s) => s.short(),
+        }
+    }
+
     /// The words with what happens to the slip.
     pub fn queued_words(&self) -> Words {
         Words::new(

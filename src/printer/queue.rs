@@ -9,6 +9,9 @@ use crate::receipt::escpos::{encode, status_request};
 use crate::receipt::{Format, PrinterState, Slip};
 use crate::words::{Bilingual, Words};
 
+/// A claim this old was left by a process that stopped while printing.
+const CLAIM_STALE_MS: i64 = 60_000;
+
 /// What one pass over the queue did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Drained {
@@ -103,7 +106,9 @@ pub fn drain(
 ) -> Result<Drained, JournalError> {
     let mut done = Drained::default();
     let mut ready = Vec::new();
-    for job in journal.print_queue()? {
+    // Claimed, so a `paycode receipt` beside the cashier screen never prints a slip twice; a
+    // claim older than a minute belongs to a process that died printing.
+    for job in journal.claim_prints(now_ms, CLAIM_STALE_MS)? {
         match render(journal, &cfg.store_name, &cfg.format, &job)? {
             Ok(slip) => ready.push((job.id, encode(&slip, &cfg.format))),
             Err(why) => {

@@ -1,7 +1,7 @@
 //! The printer's answers to DLE EOT 1, 2 and 4 turned into one state. Every reply byte has bits
 //! 1 and 4 on and bits 0 and 7 off; a byte without that shape is not a status reply.
 
-use crate::words::Bilingual;
+use crate::words::{Bilingual, Words};
 use std::fmt;
 
 /// Why a printer is offline, from DLE EOT 2.
@@ -61,6 +61,19 @@ impl PrinterState {
     /// Slips can go out now (a printer that does not answer is tried anyway).
     pub fn can_print(self) -> bool {
         matches!(self, Self::Online | Self::PaperNearEnd | Self::NoReply)
+    }
+
+    /// A few words for the status line.
+    pub fn short(self) -> Words {
+        let (en, zh) = match self {
+            Self::Online => ("printer online", "打印机在线"),
+            Self::Offline(_) => ("printer offline", "打印机离线"),
+            Self::PaperOut => ("printer: paper out", "打印机缺纸"),
+            Self::PaperNearEnd => ("printer: paper low", "打印纸将尽"),
+            Self::CoverOpen => ("printer: cover open", "打印机盖未合"),
+            Self::NoReply => ("printer: no status", "打印机无状态"),
+        };
+        Words::new(en, zh)
     }
 
     /// A short name for JSON and logs.

@@ -194,12 +194,14 @@ pub fn printer_light(r: &crate::printer::spooler::Report) -> PrinterLight {
     match &r.state {
         Ok(s) => PrinterLight {
             ok: s.can_print() && r.queued == 0,
-            text: s.words(),
+            text: s.short(),
+            detail: s.words(),
             queued: r.queued,
         },
         Err(e) => PrinterLight {
             ok: false,
-            text: e.words(),
+            text: e.short(),
+            detail: e.words(),
             queued: r.queued,
         },
     }

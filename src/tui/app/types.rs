@@ -109,8 +109,10 @@ pub struct Settings {
 pub struct PrinterLight {
     /// It can print and nothing waits in the queue.
     pub ok: bool,
-    /// Its state, or why it could not be reached, in both languages.
+    /// Its state in a few words, for the status line.
     pub text: Words,
+    /// The state, or why it could not be reached, in full (F5).
+    pub detail: Words,
     /// Slips still queued.
     pub queued: usize,
 }

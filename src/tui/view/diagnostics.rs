@@ -35,7 +35,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         lines.push(Line::raw(format!(
             "{}: {} ({})",
             tr(lang, T::DiagPrinter),
-            p.text.get(lang),
+            p.detail.get(lang),
             trf(lang, T::PrinterQueued, &[&p.queued.to_string()])
         )));
     }
