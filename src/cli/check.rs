@@ -93,6 +93,36 @@ fn file_mode(path: &Path) -> Option<u32> {
     }
 }
 
+/// The receipt printer's state (no line without `[printer]`): OK online, WARN paper nearly out
+/// or no status reply (a USB lp device often sends none), FAIL offline, out of paper, cover
+/// open or unreachable.
+fn printer(cfg: &Config) -> Option<Line> {
+    use crate::receipt::PrinterState as S;
+    let p = cfg.printer.as_ref()?;
+    let at = p.transport.to_string();
+    Some(match crate::printer::probe(p) {
+        Ok(S::Online) => Line::ok("printer", format!("{at}: online")),
+        Ok(s @ S::PaperNearEnd) => {
+            Line::warn("printer", format!("{at}: {s}"), "load a new roll soon")
+        }
+        Ok(s @ S::NoReply) => Line::warn(
+            "printer",
+            format!("{at}: {s}"),
+            "print a test slip with `paycode receipt <out_trade_no>`; a USB lp printer often sends no status",
+        ),
+        Ok(s) => Line::fail(
+            "printer",
+            format!("{at}: {s}"),
+            "receipts wait in the queue until it is fixed, then `paycode receipt --flush`",
+        ),
+        Err(e) => Line::fail(
+            "printer",
+            e.to_string(),
+            "check the cable or network and [printer] in config.toml; receipts wait in the queue",
+        ),
+    })
+}
+
 /// Permission lines for the key file and the private certificate files.
 fn secret_files(cfg: &Config) -> Vec<Line> {
     let mut files: Vec<&Path> = Vec::new();
@@ -354,6 +384,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
         lines.push(journal(&cfg));
+        lines.extend(printer(&cfg));
         lines.extend(remote(cfg));
     }
     for l in &lines {

@@ -8,6 +8,7 @@ mod history;
 mod output;
 mod pay;
 mod process;
+mod receipt;
 mod reconcile;
 mod refund;
 mod shift;
@@ -61,6 +62,9 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
     Recover(pay::JsonArg),
+    /// Reprint a sale's or refund's slip, preview it (--preview) or print the queue (--flush):
+    /// exit 0 printed, 1 queued (printer away), 3 refused.
+    Receipt(receipt::ReceiptArgs),
     /// Check config, secret file permissions, certificate expiry, clock skew and API reachability.
     Check,
     /// List serial ports and HID devices, mark the configured scanner, check permissions.
@@ -132,6 +136,7 @@ pub fn main() -> ExitCode {
         Some(Command::Backup(args)) => backup::run(&cli.config, &args),
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
+        Some(Command::Receipt(args)) => receipt::run(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),
         Some(Command::Scanners) => scanner_command(&cli.config, |cfg| {
             crate::scanner::list::run(&cfg, &mut std::io::stdout()).map_err(|e| e.to_string())

@@ -205,7 +205,12 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         let l = lang(till.config());
         let Some(pos_ref) = pos_ref else {
             return match run_sale(&mut till, amount, code, printer(l)).await {
-                Ok(o) => output::outcome_with(&o, json, &extra),
+                Ok(o) => {
+                    // The result first; the slip after it, never delaying or changing it.
+                    let shown = output::outcome_with(&o, json, &extra);
+                    super::receipt::after_sale(till.config(), &o);
+                    shown
+                }
                 Err(e) => {
                     output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra)
                 }
@@ -223,7 +228,11 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                 }
                 extra.push(("existing", json!(s.existing)));
                 extra.push(("closed", recovered_json(&s.closed)));
-                output::outcome_with(&s.outcome, json, &extra)
+                let shown = output::outcome_with(&s.outcome, json, &extra);
+                if !s.existing {
+                    super::receipt::after_sale(till.config(), &s.outcome);
+                }
+                shown
             }
             Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
         }
@@ -487,6 +496,7 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
                 );
             }
         }
+        super::receipt::flush_quietly(till.config());
         ExitCode::from(if unresolved > 0 { 2 } else { 0 })
     })
 }

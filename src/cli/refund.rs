@@ -172,6 +172,7 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                         outln!("{en}");
                     }
                 }
+                super::receipt::after_refund(till.config(), r);
                 ExitCode::from(code)
             }
         }

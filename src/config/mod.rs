@@ -7,12 +7,14 @@
 mod base_url;
 mod ca_file;
 mod error;
+mod printer;
 mod render;
 mod schema;
 mod secrets;
 mod validate;
 
 pub use error::ConfigError;
+pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
 pub use secrets::{Password, SecretEnv, SecretSource, private_mode_problem};
 
@@ -57,6 +59,8 @@ pub struct Config {
     pub scanner: ScannerConfig,
     /// `[simulator]`: behaviour of the built-in simulator (used when `base_url = "simulator"`).
     pub simulator: SimulatorConfig,
+    /// `[printer]`: the receipt printer, if the till has one.
+    pub printer: Option<PrinterConfig>,
 }
 
 impl Config {

@@ -135,6 +135,7 @@ pub(crate) fn render(cfg: &Config) -> String {
     }
 
     scanner(&mut o, &cfg.scanner);
+    printer(&mut o, cfg.printer.as_ref());
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -249,4 +250,30 @@ fn path(p: &Path) -> String {
 
 fn dur(d: Duration) -> String {
     quote(&HumanDuration(d).to_string())
+}
+
+/// `[printer]` as TOML.
+fn printer(o: &mut String, p: Option<&super::PrinterConfig>) {
+    let Some(p) = p else {
+        o.push_str("\n# [printer]: not set (no receipts)\n");
+        return;
+    };
+    o.push_str("\n[printer]\n");
+    match &p.transport {
+        super::Transport::Device(d) => kv(o, "device", &path(d)),
+        super::Transport::Serial { path: s, baud } => {
+            kv(o, "serial", &path(s));
+            kv(o, "baud", &baud.to_string());
+        }
+        super::Transport::Tcp(a) => kv(o, "tcp", &quote(a)),
+    }
+    let f = &p.format;
+    kv(o, "width", &f.width.mm().to_string());
+    kv(o, "encoding", &quote(f.encoding.as_str()));
+    kv(o, "cut", &f.cut.to_string());
+    kv(o, "drawer_kick", &f.drawer_kick.to_string());
+    kv(o, "language", &quote(f.language.as_str()));
+    kv(o, "print_on_payment", &p.print_on_payment.to_string());
+    kv(o, "timeout", &dur(p.timeout));
+    kv(o, "store_name", &quote(&p.store_name));
 }

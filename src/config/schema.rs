@@ -22,6 +22,7 @@ pub(crate) struct RawConfig {
     pub ui: RawUi,
     pub scanner: ScannerConfig,
     pub simulator: RawSimulator,
+    pub printer: Option<super::printer::RawPrinter>,
 }
 
 /// `[merchant]`
@@ -213,7 +214,7 @@ impl Default for RawSimulator {
 }
 
 /// A quoted duration in `HumanDuration` syntax (`"5s"`, `"300ms"`); a bare number is refused with the expected form.
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     struct V;
     impl Visitor<'_> for V {
         type Value = Duration;

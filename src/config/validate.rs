@@ -150,6 +150,11 @@ pub(crate) fn resolve(
         )
     })?;
 
+    let printer = raw
+        .printer
+        .map(|p| super::printer::resolve(p, &raw.merchant.body, base, ctx))
+        .transpose()?;
+
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
     // Last, so a live config's other problems are named first.
     let device_info = device_info(
@@ -186,6 +191,7 @@ pub(crate) fn resolve(
         },
         scanner: raw.scanner,
         simulator: sim,
+        printer,
     })
 }
 

@@ -9,6 +9,7 @@ mod backup;
 mod checkpoint;
 pub mod export;
 mod history;
+mod print_queue;
 mod refunds;
 mod sales;
 mod schema;
@@ -16,6 +17,7 @@ mod shifts;
 
 pub use checkpoint::EventLine;
 pub use history::{DayTotals, Standing, StateTotal, refunded_of};
+pub use print_queue::{PrintKind, QueuedPrint};
 pub use refunds::{Authority, Refund, RefundState, held_by};
 pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
 pub use shifts::ClosedShift;

@@ -75,6 +75,24 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'a closed shift cannot be edited'); END;
     CREATE TRIGGER shifts_no_delete BEFORE DELETE ON shifts
         BEGIN SELECT RAISE(ABORT, 'a closed shift cannot be removed'); END;",
+    // 7: the receipt print queue. A slip is queued after its sale or refund is committed and
+    // rendered from the journal when it prints, so a printer away never blocks or loses a sale.
+    // `claimed_ms`: a process is printing it (the cashier screen and `paycode receipt` may both
+    // drain the queue; a slip is claimed by one of them, never printed twice).
+    "CREATE TABLE print_queue (
+        id             INTEGER PRIMARY KEY,
+        kind           TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+        out_trade_no   TEXT NOT NULL,
+        out_refund_no  TEXT,
+        reprint        INTEGER NOT NULL DEFAULT 0,
+        created_ms     INTEGER NOT NULL,
+        printed_ms     INTEGER,
+        skipped_ms     INTEGER,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        last_error     TEXT,
+        claimed_ms     INTEGER
+    );
+    CREATE INDEX print_queue_open ON print_queue(id) WHERE printed_ms IS NULL AND skipped_ms IS NULL;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal

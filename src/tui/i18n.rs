@@ -119,6 +119,8 @@ texts! {
     // Start-up recovery
     RecoveryTitle => "Start-up check of unfinished sales", "启动检查:未完成的交易";
     PendingCount => "F3 pending: {0}", "F3 待处理:{0} 笔";
+    PrinterQueued => "{0} receipt(s) queued", "{0} 张小票排队中";
+    DiagPrinter => "Receipt printer", "小票打印机";
     RecoveryNone => "No unfinished sales", "没有未完成的交易";
     RecoveryRunning => "Resolving unfinished sales with WeChat…", "正在向微信核实未完成的交易…";
     RecoveryStillPending => "{0} sale(s) still unresolved: see Pending (F3)", "仍有 {0} 笔未明交易:见待处理(F3)";

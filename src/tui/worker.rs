@@ -4,8 +4,8 @@
 #![allow(clippy::disallowed_methods)] // IO edge: the worker runs sales and diagnostics against the clock.
 
 use super::app::{
-    DiagInfo, HistoryData, Msg, NetHealth, QueriedSale, RecoveryReport, RefundUpdate, TillCmd,
-    Words,
+    DiagInfo, HistoryData, Msg, NetHealth, PrinterLight, QueriedSale, RecoveryReport, RefundUpdate,
+    TillCmd, Words,
 };
 use crate::checkout::progress::{Outcome, Progress, Status};
 use crate::checkout::recovery::park;
@@ -77,6 +77,13 @@ pub async fn run_every(
     tx: Outbox,
     idle: Duration,
 ) {
+    // The printer works on its own thread: a slip never holds the next sale.
+    let spool = till.config().printer.clone().map(|p| {
+        let out = tx.clone();
+        crate::printer::Spooler::start(p, till.config().journal.path.clone(), move |r| {
+            send(&out, Msg::Printer(printer_light(&r)));
+        })
+    });
     send(&tx, Msg::Recovery(RecoveryReport::default()));
     let report = match recover(&mut till, |_| {}).await {
         Ok(list) => RecoveryReport {
@@ -136,7 +143,7 @@ pub async fn run_every(
         let Some(job) = job else { return };
         let (cmd, cancel) = job;
         let since = Instant::now();
-        perform(&mut till, cmd, &cancel, &tx).await;
+        perform(&mut till, cmd, &cancel, &tx, spool.as_ref()).await;
         light_after(&till, since, &tx);
         count_pending(&till, &tx);
     }
@@ -182,7 +189,38 @@ async fn background(till: &mut Till, schedule: &mut RetrySchedule, pass: u64, tx
     count_pending(till, tx);
 }
 
-async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbox) {
+/// The spooler's report as the status line shows it.
+pub fn printer_light(r: &crate::printer::spooler::Report) -> PrinterLight {
+    match &r.state {
+        Ok(s) => PrinterLight {
+            ok: s.can_print() && r.queued == 0,
+            text: s.short(),
+            detail: s.words(),
+            queued: r.queued,
+        },
+        Err(e) => PrinterLight {
+            ok: false,
+            text: e.short(),
+            detail: e.words(),
+            queued: r.queued,
+        },
+    }
+}
+
+async fn perform(
+    till: &mut Till,
+    cmd: TillCmd,
+    cancel: &CancelToken,
+    tx: &Outbox,
+    spool: Option<&crate::printer::Spooler>,
+) {
+    // Slips are queued after the journal has the ending, and only when asked for.
+    let spool = spool.filter(|_| {
+        till.config()
+            .printer
+            .as_ref()
+            .is_some_and(|p| p.print_on_payment)
+    });
     match cmd {
         TillCmd::StartSale { amount, code } => {
             let progress_tx = tx.clone();
@@ -193,7 +231,13 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
             })
             .await;
             match res {
-                Ok(o) => send(tx, Msg::Sale(Progress::Done(o))),
+                Ok(o) => {
+                    let no = (o.status() != Status::Failed).then(|| o.out_trade_no.clone());
+                    send(tx, Msg::Sale(Progress::Done(o)));
+                    if let (Some(s), Some(no)) = (spool, no) {
+                        s.sale(&no);
+                    }
+                }
                 Err(e) => sale_error(till, &e, tx),
             }
         }
@@ -296,6 +340,11 @@ async fn perform(till: &mut Till, cmd: TillCmd, cancel: &CancelToken, tx: &Outbo
                 },
             )
             .await;
+            if let (Some(s), Ok(o)) = (spool, &res)
+                && o.refund.state.may_hold_money()
+            {
+                s.refund(&o.refund.out_trade_no, &o.refund.out_refund_no);
+            }
             let update = match res {
                 Ok(o) if o.refund.state == RefundState::Success => {
                     RefundUpdate::Succeeded(o.refund.refund_fee)

@@ -18,7 +18,9 @@ pub use pending::{Ask, Confirm, PendingAction, PendingView};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
 pub use shift::{ShiftPanel, ShiftView};
-pub use types::{DiagInfo, Key, NetHealth, Pin, RecoveryReport, Settings, SimInfo, Words};
+pub use types::{
+    DiagInfo, Key, NetHealth, Pin, PrinterLight, RecoveryReport, Settings, SimInfo, Words,
+};
 
 use crate::authcode::AuthCode;
 use crate::checkout::progress::{Outcome, Progress};
@@ -48,6 +50,8 @@ pub enum Msg {
     Network(NetHealth),
     /// How many sales are on the pending list (unresolved), for the status line.
     PendingCount(usize),
+    /// The receipt printer's state and queue, for the status line and F5.
+    Printer(PrinterLight),
     /// Start-up recovery finished (or reports progress).
     Recovery(RecoveryReport),
     /// A day of history, for the history and refund screens.
@@ -184,6 +188,8 @@ pub struct App {
     pub network: NetHealth,
     /// Sales on the pending list, once the till task has counted them.
     pub pending_count: Option<usize>,
+    /// The receipt printer, once the printer thread reported (never without `[printer]`).
+    pub printer: Option<PrinterLight>,
     /// Set when the journal failed: no new sales.
     pub journal_error: Option<Words>,
     /// History screen state.
@@ -219,6 +225,7 @@ impl App {
             scanners: Vec::new(),
             network: NetHealth::Unknown,
             pending_count: None,
+            printer: None,
             journal_error: None,
             history: HistoryView::default(),
             pending: PendingView::default(),
@@ -357,6 +364,7 @@ impl App {
             Msg::Sale(p) => self.progress(p, now, &mut out),
             Msg::Network(n) => self.network = n,
             Msg::PendingCount(n) => self.pending_count = Some(n),
+            Msg::Printer(p) => self.printer = Some(p),
             Msg::Recovery(r) if r.done && r.resolved.is_empty() && r.still_pending == 0 => {
                 // Nothing to show: a notice, not a dialog the cashier must dismiss.
                 self.recovery = None;

@@ -104,6 +104,19 @@ pub struct Settings {
     pub manager_pin: Option<Pin>,
 }
 
+/// The receipt printer as the printer thread last saw it (none without `[printer]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterLight {
+    /// It can print and nothing waits in the queue.
+    pub ok: bool,
+    /// Its state in a few words, for the status line.
+    pub text: Words,
+    /// The state, or why it could not be reached, in full (F5).
+    pub detail: Words,
+    /// Slips still queued.
+    pub queued: usize,
+}
+
 /// Health of the WeChat API host as last probed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetHealth {

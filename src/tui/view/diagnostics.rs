@@ -31,6 +31,14 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         T::ModeLive
     };
     lines.push(Line::from(format!("{}: {}", tr(lang, T::DiagMode), tr(lang, mode))).style(head));
+    if let Some(p) = &app.printer {
+        lines.push(Line::raw(format!(
+            "{}: {} ({})",
+            tr(lang, T::DiagPrinter),
+            p.detail.get(lang),
+            trf(lang, T::PrinterQueued, &[&p.queued.to_string()])
+        )));
+    }
     match &app.diagnostics {
         None => lines.push(Line::raw(tr(lang, T::DiagLoading))),
         Some(d) => {

@@ -44,6 +44,16 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         Span::styled(format!(" {} ", tr(lang, T::ModeLive)), neutral)
     };
     let mut spans = vec![scanner, Span::raw(" "), network, Span::raw(" "), mode];
+    // The printer only when there is one: its state in words, and the slips waiting.
+    if let Some(p) = &app.printer {
+        let mut text = format!(" {} {} ", if p.ok { "✔" } else { "✖" }, p.text.get(lang));
+        if p.queued > 0 {
+            text.push_str(&trf(lang, T::PrinterQueued, &[&p.queued.to_string()]));
+            text.push(' ');
+        }
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text, if p.ok { ok } else { bad }));
+    }
     // Unresolved sales are never out of sight: do not hand over their goods; F3 lists them.
     if let Some(n) = app.pending_count.filter(|n| *n > 0) {
         spans.push(Span::raw(" "));

@@ -1,0 +1,130 @@
+//! The cashier screen (the real binary in tmux, against the test simulator) with a virtual
+//! printer: a paid sale's slip comes out with the order number as barcode; with the paper out
+//! the next sale still ends PAID, its slip waits in the queue and the status line says so.
+//! Skipped, with the reason printed, when tmux is not installed.
+#![allow(clippy::disallowed_methods)] // tests drive real time
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+mod printer_support;
+
+use checkout_support::Harness;
+use paycode::config::SIMULATOR_DEMO_KEY;
+use printer_support::{Staged, VirtualPrinter, barcodes, read};
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Our own tmux server (own socket), killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(h: &Harness) -> Tmux {
+        let shell = format!(
+            "cd '{}' && PAYCODE_CONFIG='{}' PAYCODE_API_KEY='{}' '{}' 2>stderr.txt",
+            h.dir.path().display(),
+            h.config_path().display(),
+            SIMULATOR_DEMO_KEY,
+            env!("CARGO_BIN_EXE_paycode"),
+        );
+        let t = Tmux(format!("paycode-print-{}", std::process::id()));
+        t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "160",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &shell,
+        ]);
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn type_slowly(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "tui", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn scan(&self, code: &str) {
+        self.cmd(&["send-keys", "-t", "tui", code, "Enter"]);
+    }
+
+    /// Wait (hang guard: 30 s) until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.cmd(&["capture-pane", "-p", "-t", "tui"]);
+            if s.contains(text) {
+                return s;
+            }
+            assert!(Instant::now() < until, "no {text:?} on screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn the_cashier_screen_prints_a_paid_slip_and_queues_one_when_the_paper_is_out() {
+    if !Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let p = VirtualPrinter::tcp(Staged::Online);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    writeln!(f, "\n[printer]\ntcp = \"{}\"\ntimeout = \"1s\"", p.address).unwrap();
+    let t = Tmux::start(&h);
+    t.wait_for("No unfinished sales");
+    t.wait_for("printer online");
+
+    t.type_slowly(&["1", "2", ".", "5"]);
+    t.scan(&h.code("normal"));
+    t.wait_for("PAID");
+    let sales = h.journal().sales_between(0, i64::MAX).unwrap();
+    let jobs = p.wait_jobs(1);
+    assert_eq!(jobs.len(), 1, "one slip");
+    assert_eq!(
+        barcodes(&read(&jobs[0])),
+        vec![sales[0].out_trade_no.clone()]
+    );
+
+    // Paper out: the sale is still paid; its slip waits and the status line says why.
+    p.stage(Staged::PaperOut);
+    t.type_slowly(&["Enter", "3"]);
+    t.scan(&h.code("normal"));
+    t.wait_for("PAID");
+    let s = t.wait_for("1 receipt(s) queued");
+    assert!(s.contains("printer: paper out"), "{s}");
+    assert_eq!(p.jobs().len(), 1, "nothing printed without paper");
+    assert_eq!(h.journal().print_queue().unwrap().len(), 1);
+}
