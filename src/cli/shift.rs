@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::history::parse_day;
 use super::{load, output, with_till};
-use crate::journal::Journal;
 use crate::journal::export::beijing_time;
+use crate::journal::{Journal, PrintKind};
 use crate::shift::{self, Report, text};
 use crate::words::{Bilingual, Language, Words};
 
@@ -33,6 +33,10 @@ pub struct ShiftArgs {
     /// CSV of the report.
     #[arg(long)]
     pub csv: bool,
+    /// Print the report on the receipt printer too (a handover prints by itself when
+    /// `[printer]` is set; a closed shift is queued, so a printer away prints it later).
+    #[arg(long)]
+    pub print: bool,
 }
 
 /// Run `paycode shift`: exit 0 shown or handed over, 3 refused.
@@ -41,7 +45,11 @@ pub fn run(config: &Path, args: &ShiftArgs) -> ExitCode {
         return with_till(config, args.json, |mut till| async move {
             let lang = till.config().ui.language;
             match till.hand_over() {
-                Ok(r) => show(&r, args, lang, "closed"),
+                Ok(r) => {
+                    let code = show(&r, args, lang, "closed");
+                    print(till.config(), &r, false);
+                    code
+                }
                 Err(e) => output::rejected(args.json, &e.words(), None),
             }
         });
@@ -51,6 +59,16 @@ pub fn run(config: &Path, args: &ShiftArgs) -> ExitCode {
         Err(code) => return code,
     };
     let lang = cfg.ui.language;
+    if args.print && cfg.printer.is_none() {
+        return output::rejected(
+            args.json,
+            &Words::new(
+                "no receipt printer is set up: add [printer] to config.toml (see its comments), or leave out --print",
+                "未配置小票打印机:请在 config.toml 中添加 [printer](见其注释),或去掉 --print",
+            ),
+            None,
+        );
+    }
     let journal = match Journal::open(&cfg.journal.path) {
         Ok(j) => j,
         Err(e) => return output::rejected(args.json, &e.words(), None),
@@ -83,7 +101,11 @@ pub fn run(config: &Path, args: &ShiftArgs) -> ExitCode {
             } else {
                 "open"
             };
-            show(&r, args, lang, status)
+            let code = show(&r, args, lang, status);
+            if args.print {
+                print(&cfg, &r, true);
+            }
+            code
         }
         Err(e) => output::rejected(args.json, &e.words(), None),
     }
@@ -110,6 +132,28 @@ fn show(r: &Report, args: &ShiftArgs, lang: Language, status: &str) -> ExitCode 
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Print the report: a closed shift through the queue (kept until the printer takes it), the
+/// open one straight away. What went wrong is said on stderr; the exit status stays the
+/// report's.
+fn print(cfg: &crate::config::Config, r: &Report, reprint: bool) {
+    let Some(p) = cfg.printer.as_ref() else {
+        return;
+    };
+    let trouble = match r.closed_id {
+        Some(id) => crate::printer::queue::print_now(cfg, "", &PrintKind::Shift(id), reprint),
+        None => {
+            let slip = crate::printer::queue::report_slip(r, &p.format, false);
+            crate::printer::queue::print_slip(p, &slip)
+                .err()
+                .map(|e| e.words())
+        }
+    };
+    if let Some(w) = trouble {
+        errln!("paycode: {}", w.en);
+        errln!("paycode:{}", w.zh);
+    }
 }
 
 /// The day's handovers and their sum.

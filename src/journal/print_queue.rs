@@ -12,6 +12,8 @@ pub enum PrintKind {
     Sale,
     /// The slip of one refund of the sale.
     Refund(String),
+    /// A closed shift's report (`out_trade_no` is empty).
+    Shift(i64),
 }
 
 /// One slip waiting to print.
@@ -38,15 +40,17 @@ impl Journal {
         reprint: bool,
         at_ms: i64,
     ) -> Result<i64, JournalError> {
-        let (k, refund) = match kind {
-            PrintKind::Sale => ("sale", None),
-            PrintKind::Refund(r) => ("refund", Some(r.as_str())),
+        let (k, refund, shift) = match kind {
+            PrintKind::Sale => ("sale", None, None),
+            PrintKind::Refund(r) => ("refund", Some(r.as_str()), None),
+            PrintKind::Shift(id) => ("shift", None, Some(*id)),
         };
         let tx = self.write_tx()?;
         tx.execute(
-            "INSERT INTO print_queue (kind, out_trade_no, out_refund_no, reprint, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![k, out_trade_no, refund, reprint, at_ms],
+            "INSERT INTO print_queue (kind, out_trade_no, out_refund_no, reprint, created_ms,
+                                      shift_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![k, out_trade_no, refund, reprint, at_ms, shift],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -57,16 +61,18 @@ impl Journal {
     pub fn print_queue(&self) -> Result<Vec<QueuedPrint>, JournalError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, kind, out_trade_no, out_refund_no, reprint, created_ms, attempts, last_error,
-                    claimed_ms
+                    claimed_ms, shift_id
              FROM print_queue WHERE printed_ms IS NULL AND skipped_ms IS NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             let kind: String = r.get(1)?;
             let refund: Option<String> = r.get(3)?;
+            let shift: Option<i64> = r.get(9)?;
             Ok(QueuedPrint {
                 id: r.get(0)?,
-                kind: match (kind.as_str(), refund) {
-                    ("refund", Some(no)) => PrintKind::Refund(no),
+                kind: match (kind.as_str(), refund, shift) {
+                    ("refund", Some(no), _) => PrintKind::Refund(no),
+                    ("shift", _, Some(id)) => PrintKind::Shift(id),
                     _ => PrintKind::Sale,
                 },
                 out_trade_no: r.get(2)?,

@@ -78,12 +78,14 @@ const MIGRATIONS: &[&str] = &[
     // 7: the receipt print queue. A slip is queued after its sale or refund is committed and
     // rendered from the journal when it prints, so a printer away never blocks or loses a sale.
     // `claimed_ms`: a process is printing it (the cashier screen and `paycode receipt` may both
-    // drain the queue; a slip is claimed by one of them, never printed twice).
+    // drain the queue; a slip is claimed by one of them, never printed twice). A shift's
+    // report (`kind = 'shift'`) names its closed shift in `shift_id`.
     "CREATE TABLE print_queue (
         id             INTEGER PRIMARY KEY,
-        kind           TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+        kind           TEXT NOT NULL CHECK (kind IN ('sale', 'refund', 'shift')),
         out_trade_no   TEXT NOT NULL,
         out_refund_no  TEXT,
+        shift_id       INTEGER CHECK ((kind = 'shift') = (shift_id IS NOT NULL)),
         reprint        INTEGER NOT NULL DEFAULT 0,
         created_ms     INTEGER NOT NULL,
         printed_ms     INTEGER,

@@ -6,8 +6,8 @@ use crate::config::{Config, PrinterConfig};
 use crate::journal::{Journal, JournalError, PrintKind, QueuedPrint};
 use crate::receipt::build::{self, Header, NotPrintable};
 use crate::receipt::escpos::{encode, status_request};
-use crate::receipt::{Format, PrinterState, Slip};
-use crate::words::{Bilingual, Words};
+use crate::receipt::{Format, PrinterState, Slip, SlipLanguage};
+use crate::words::{Bilingual, Language, Words};
 
 /// A claim this old was left by a process that stopped while printing.
 const CLAIM_STALE_MS: i64 = 60_000;
@@ -72,15 +72,20 @@ pub fn render(
         store_name: store_name.to_string(),
         reprint: job.reprint,
     };
+    let refund_no = match &job.kind {
+        PrintKind::Shift(id) => return shift_slip(journal, *id, format, job.reprint),
+        PrintKind::Sale => None,
+        PrintKind::Refund(no) => Some(no),
+    };
     let Some(sale) = journal.sale(&job.out_trade_no)? else {
         return Ok(Err(NotPrintable(Words::new(
             format!("no sale {} in the journal", job.out_trade_no),
             format!("账本中没有订单 {}", job.out_trade_no),
         ))));
     };
-    Ok(match &job.kind {
-        PrintKind::Sale => build::sale_slip(&sale, &header, format),
-        PrintKind::Refund(no) => match journal
+    Ok(match refund_no {
+        None => build::sale_slip(&sale, &header, format),
+        Some(no) => match journal
             .refunds_of(&sale.out_trade_no)?
             .into_iter()
             .find(|r| &r.out_refund_no == no)
@@ -95,6 +100,50 @@ pub fn render(
             ))),
         },
     })
+}
+
+/// A closed shift's report as a slip, in the printer's language(s).
+fn shift_slip(
+    journal: &Journal,
+    id: i64,
+    format: &Format,
+    reprint: bool,
+) -> Result<Result<Slip, NotPrintable>, JournalError> {
+    let report = match crate::shift::closed(journal, id) {
+        Ok(r) => r,
+        Err(crate::shift::ShiftError::Journal(e)) => return Err(e),
+        Err(e) => return Ok(Err(NotPrintable(e.words()))),
+    };
+    Ok(Ok(report_slip(&report, format, reprint)))
+}
+
+/// A shift's report as a slip, in the printer's language(s) (`reprint`: marked as a copy).
+pub fn report_slip(report: &crate::shift::Report, format: &Format, reprint: bool) -> Slip {
+    let langs: &[Language] = match format.language {
+        SlipLanguage::Zh => &[Language::Zh],
+        SlipLanguage::En => &[Language::En],
+        SlipLanguage::Both => &[Language::Zh, Language::En],
+    };
+    // The report's "¥" is not in a thermal printer's GB18030 font: the slips' own sign instead.
+    let sign = crate::receipt::build::amount(crate::money::Fen(0), format.encoding);
+    let sign = sign.trim_end_matches("0.00");
+    let lines = crate::shift::text::lines(report, langs)
+        .into_iter()
+        .map(|l| l.replace('¥', sign))
+        .collect();
+    let mut slip = Slip::report(&report.title(), lines);
+    if reprint {
+        slip.items.insert(
+            0,
+            crate::receipt::Item::Text {
+                text: "重印副本 / COPY (reprint)".into(),
+                align: crate::receipt::Align::Center,
+                bold: true,
+                big: false,
+            },
+        );
+    }
+    slip
 }
 
 /// Print what is queued, oldest first, while the printer takes it. A failure leaves the slip
@@ -168,26 +217,38 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// After a sale or refund was committed (`pay`, `refund`): queue its slip and print what is
-/// queued. Returns lines for the operator (stderr); never an error, so a printer or a queue
-/// write can never fail the sale. `None`: no printer, or `print_on_payment = false`.
-pub fn after_commit(cfg: &Config, out_trade_no: &str, kind: &PrintKind) -> Option<Words> {
-    let p = cfg.printer.as_ref().filter(|p| p.print_on_payment)?;
+/// Queue a slip whatever `print_on_payment` says (a handover report, a reprint) and print what
+/// is queued. Returns why it did not print, for the operator; `None`: printed, or no printer.
+pub fn print_now(
+    cfg: &Config,
+    out_trade_no: &str,
+    kind: &PrintKind,
+    reprint: bool,
+) -> Option<Words> {
+    let p = cfg.printer.as_ref()?;
     let failed = |e: &dyn Bilingual| {
         Words::new(
-            format!("receipt not queued: {e} (the sale itself is recorded)"),
-            format!("小票未能排队:{}(交易本身已记录)", e.zh()),
+            format!("receipt not queued: {e} (the record itself is kept in the journal)"),
+            format!("小票未能排队:{}(记录本身已保存在账本中)", e.zh()),
         )
     };
     let mut journal = match Journal::open(&cfg.journal.path) {
         Ok(j) => j,
         Err(e) => return Some(failed(&e)),
     };
-    if let Err(e) = journal.enqueue_print(out_trade_no, kind, false, now_ms()) {
+    if let Err(e) = journal.enqueue_print(out_trade_no, kind, reprint, now_ms()) {
         return Some(failed(&e));
     }
     match drain(&mut journal, p, now_ms()) {
         Err(e) => Some(failed(&e)),
         Ok(d) => d.state.and_then(|s| s.err()).map(|e| e.queued_words()),
     }
+}
+
+/// After a sale or refund was committed (`pay`, `refund`): queue its slip and print what is
+/// queued. Returns lines for the operator (stderr); never an error, so a printer or a queue
+/// write can never fail the sale. `None`: printed, no printer, or `print_on_payment = false`.
+pub fn after_commit(cfg: &Config, out_trade_no: &str, kind: &PrintKind) -> Option<Words> {
+    cfg.printer.as_ref().filter(|p| p.print_on_payment)?;
+    print_now(cfg, out_trade_no, kind, false)
 }

@@ -25,7 +25,8 @@ pub struct Report {
 }
 
 enum Job {
-    Queue(String, PrintKind),
+    /// Queue a slip (`true`: a reprint, marked COPY), then drain.
+    Queue(String, PrintKind, bool),
     Drain,
 }
 
@@ -56,7 +57,7 @@ impl Spooler {
     pub fn sale(&self, out_trade_no: &str) {
         let _ = self
             .tx
-            .send(Job::Queue(out_trade_no.into(), PrintKind::Sale));
+            .send(Job::Queue(out_trade_no.into(), PrintKind::Sale, false));
     }
 
     /// Queue the slip of a refund.
@@ -64,7 +65,22 @@ impl Spooler {
         let _ = self.tx.send(Job::Queue(
             out_trade_no.into(),
             PrintKind::Refund(out_refund_no.into()),
+            false,
         ));
+    }
+
+    /// Queue a closed shift's report (`reprint`: printed again, marked COPY).
+    pub fn shift(&self, id: i64, reprint: bool) {
+        let _ = self
+            .tx
+            .send(Job::Queue(String::new(), PrintKind::Shift(id), reprint));
+    }
+
+    /// Print a sale's slip again (history, P).
+    pub fn reprint(&self, out_trade_no: &str) {
+        let _ = self
+            .tx
+            .send(Job::Queue(out_trade_no.into(), PrintKind::Sale, true));
     }
 
     /// Try the queue now.
@@ -97,8 +113,8 @@ fn run(cfg: &PrinterConfig, path: &Path, rx: &Receiver<Job>, report: &dyn Fn(Rep
             }
         }
         let Some(j) = journal.as_mut() else { continue };
-        if let Some(Job::Queue(no, kind)) = &job
-            && let Err(e) = j.enqueue_print(no, kind, false, now_ms())
+        if let Some(Job::Queue(no, kind, reprint)) = &job
+            && let Err(e) = j.enqueue_print(no, kind, *reprint, now_ms())
         {
             tracing::error!(error = %e, order = %no, "receipt not queued");
         }

@@ -48,8 +48,8 @@ texts! {
     HelpOnPending => "Pending (F3)", "待处理(F3)";
     HelpOnRefund => "Refund (F4)", "退款(F4)";
     HelpScroll => "↑/↓ scroll · Esc close", "↑/↓ 滚动 · Esc 关闭";
-    KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · S shift · F7 CSV · F8 reconcile · F9 query · Esc back",
-        "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · S 交班 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
+    KeysHistory => "←/→ day · ↑/↓ pick · / find · Enter detail · P reprint · S shift · F7 CSV · F8 reconcile · F9 query · Esc back",
+        "←/→ 切换日期 · ↑/↓ 选择 · / 查找 · Enter 详情 · P 重印 · S 交班 · F7 CSV · F8 对账 · F9 查询 · Esc 返回";
     KeysPending => "↑/↓ select · 1 query now · 2 reverse · 3 accept (keep as paid) · Esc back", "↑/↓ 选择 · 1 立即查询 · 2 撤销 · 3 确认收款 · Esc 返回";
     // Sale entry
     AmountLabel => "Amount (yuan)", "金额(元)";
@@ -175,8 +175,10 @@ texts! {
     ExportFailed => "Export failed: {0}", "导出失败:{0}";
     ReceiptElsewhere => "That is a receipt (sale {0}), not a payment code: to refund it, press F4 and scan it there", "这是小票(订单 {0}),不是付款码:如需退款,请按 F4 后在退款界面扫描";
     ReceiptNotRefundable => "Sale {0} is not one of today's paid sales with something left to refund; an earlier day's sale: `paycode refund {0}`", "订单 {0} 不是今天尚有可退金额的已支付交易;往日的交易请用 `paycode refund {0}`";
+    NoPrinter => "No receipt printer is set up ([printer] in config.toml): `paycode receipt {0} --preview` shows the slip on screen", "未配置小票打印机(config.toml 的 [printer]):`paycode receipt {0} --preview` 可在屏幕上查看小票";
+    ReprintSent => "{0}: sent to the printer again (marked COPY)", "{0}:已重新发送到打印机(标注重印副本)";
     ShiftTitle => "Shift since the last handover · C hand over · ↑/↓ scroll · Esc close", "本班次(自上次交班起)· C 交班 · ↑/↓ 滚动 · Esc 关闭";
-    ShiftClosedTitle => "Shift {0} — handed over · Esc close", "班次 {0} — 已交班 · Esc 关闭";
+    ShiftClosedTitle => "Shift {0} — handed over · P print again · Esc close", "班次 {0} — 已交班 · P 重新打印 · Esc 关闭";
     ShiftLoading => "Reading the shift from the journal…", "正在从账本读取班次…";
     ShiftClosing => "Handing over: recording the shift…", "正在交班:记录本班次…";
     ShiftConfirm => "Hand over now? The shift is closed and kept as it is. Enter: yes · Esc: no", "现在交班?本班次将关闭并按现状存档。Enter:确认 · Esc:取消";

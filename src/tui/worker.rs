@@ -214,6 +214,8 @@ async fn perform(
     tx: &Outbox,
     spool: Option<&crate::printer::Spooler>,
 ) {
+    // Reprints and handover reports go to any configured printer.
+    let printer = spool;
     // Slips are queued after the journal has the ending, and only when asked for.
     let spool = spool.filter(|_| {
         till.config()
@@ -381,8 +383,22 @@ async fn perform(
                     refunded = r.refunded.0,
                     "shift handed over"
                 );
+                // The handover report is printed (queued first, so a printer away keeps it).
+                if let (Some(p), Some(id)) = (printer, r.closed_id) {
+                    p.shift(id, false);
+                }
             }
             send(tx, Msg::Shift(closed.map_err(|e| e.words())));
+        }
+        TillCmd::Reprint(no) => {
+            if let Some(p) = printer {
+                p.reprint(&no);
+            }
+        }
+        TillCmd::ReprintShift(id) => {
+            if let Some(p) = printer {
+                p.shift(id, true);
+            }
         }
     }
 }

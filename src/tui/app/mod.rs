@@ -144,6 +144,10 @@ pub enum TillCmd {
     LoadShift,
     /// Hand over: close the open shift now (the report is kept in the journal).
     CloseShift,
+    /// Print a sale's slip again (marked COPY).
+    Reprint(String),
+    /// Print a closed shift's report again.
+    ReprintShift(i64),
 }
 
 /// Which screen fills the body.
@@ -343,6 +347,16 @@ impl App {
         out
     }
 
+    /// Send a reprint to the printer thread, or say there is no printer.
+    fn reprint(&mut self, cmd: TillCmd, what: String, out: &mut Vec<Cmd>) {
+        if self.printer.is_none() {
+            self.notice = Some(Notice::warn(NoticeText::Tf(T::NoPrinter, vec![what])));
+            return;
+        }
+        out.push(Cmd::Till(cmd));
+        self.notice = Some(Notice::info(NoticeText::Tf(T::ReprintSent, vec![what])));
+    }
+
     /// The refund screen is picking a sale: a receipt's order number may be scanned.
     pub(super) fn receipt_scan_wanted(&self) -> bool {
         self.screen == Screen::Refund && self.refund.step == RefundStep::Pick && !self.busy()
@@ -506,7 +520,22 @@ impl App {
         match self.screen {
             Screen::Sale => self.sale_key(k, out),
             Screen::History => {
+                if let (Some(ShiftPanel::Shown { report, .. }), Key::Char('p' | 'P')) =
+                    (&self.shift.panel, k)
+                {
+                    if let Some(id) = report.closed_id {
+                        self.reprint(TillCmd::ReprintShift(id), id.to_string(), out);
+                    }
+                    return;
+                }
                 if self.shift.key(k, out) {
+                    return;
+                }
+                let plain = self.history.find.is_none() && self.history.reconcile.is_none();
+                if let (Key::Char('p' | 'P'), true) = (k, plain) {
+                    if let Some(no) = self.history.selected_sale().map(|s| s.out_trade_no.clone()) {
+                        self.reprint(TillCmd::Reprint(no.clone()), no, out);
+                    }
                     return;
                 }
                 if matches!(k, Key::Char('s' | 'S'))
