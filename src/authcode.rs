@@ -181,10 +181,41 @@ impl AuthCode {
 /// last 4 kept): a payment code — or anything shaped like one — in text from the network or an
 /// argument never reaches a log, a screen or a file whole.
 pub fn mask_digit_runs(text: &str) -> String {
+    mask_runs(text, |run| run.len() >= 16)
+}
+
+/// Whether a run of digits could be some wallet's payment code: WeChat's (18 digits, 10–15),
+/// or one the refusals recognise as Alipay's or UnionPay's.
+pub fn could_be_code(digits: &str) -> bool {
+    matches!(
+        AuthCode::parse(digits),
+        Ok(_) | Err(AuthCodeError::Alipay { .. } | AuthCodeError::UnionPay)
+    )
+}
+
+/// `text` with every digit run that could be a payment code masked, and nothing else: an order
+/// number's 17-digit stamp (which starts 20) stays readable.
+pub fn mask_codes(text: &str) -> String {
+    mask_runs(text, could_be_code)
+}
+
+/// Whether `text` holds a digit run that could be a payment code (kept values refuse it: a
+/// code must never be stored, sent or echoed as something else).
+pub fn holds_code(text: &str) -> bool {
+    digit_runs(text).any(could_be_code)
+}
+
+fn digit_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|r| !r.is_empty())
+}
+
+/// `text` with the digit runs for which `hide` holds masked (first 2 and last 4 kept).
+fn mask_runs(text: &str, hide: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 16 {
+        if run.len() > 6 && hide(run) {
             out.push_str(&run[..2]);
             out.push_str(&"*".repeat(run.len() - 6));
             out.push_str(&run[run.len() - 4..]);

@@ -39,8 +39,9 @@ pub fn shown(s: &str, max: usize) -> String {
 const ARG_MAX: usize = 64;
 
 /// An argument echoed in a message. Masked when it is all digits and as long as a payment code
-/// could be (a code typed where an amount or an order number belongs); otherwise its digits stay
-/// (an order number starts with the till's id and a timestamp) and only unsafe characters go.
+/// could be (a code typed where an amount or an order number belongs), and any digit run in it
+/// that could be a wallet's code is masked; other digits stay (an order number starts with the
+/// till's id and a timestamp) and only unsafe characters go.
 pub fn shown_arg(arg: &str) -> String {
     if arg.len() >= 16 && arg.bytes().all(|b| b.is_ascii_digit()) {
         return crate::authcode::mask_digit_runs(arg);
@@ -49,6 +50,7 @@ pub fn shown_arg(arg: &str) -> String {
         .chars()
         .map(|c| if unsafe_char(c) { '?' } else { c })
         .collect();
+    let plain = crate::authcode::mask_codes(&plain);
     if plain.chars().count() <= ARG_MAX {
         return plain;
     }
@@ -108,5 +110,9 @@ mod tests {
         );
         assert_eq!(shown_arg("x\u{1b}]0;t\u{7}"), "x?]0;t?");
         assert_eq!(shown_arg(&"a".repeat(500)).chars().count(), ARG_MAX);
+        // A code beside other characters is masked too; an order number's stamp is not.
+        assert_eq!(shown_arg("x134567890123456789%"), "x13************6789%");
+        assert_eq!(shown_arg("134567890123456789\n"), "13************6789?");
+        assert_eq!(shown_arg("7-20261202083000123"), "7-20261202083000123");
     }
 }

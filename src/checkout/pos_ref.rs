@@ -27,6 +27,10 @@ pub enum RefError {
         "--ref may only hold printable ASCII letters, digits and signs (no spaces); found {0:?}"
     )]
     BadChar(char),
+    #[error(
+        "--ref holds {0}, which reads as a customer's payment code: paycode never stores a code as an order id — pass the POS's own order id"
+    )]
+    LooksLikeCode(String),
 }
 
 impl Bilingual for RefError {
@@ -37,6 +41,9 @@ impl Bilingual for RefError {
             Self::BadChar(c) => {
                 format!("--ref 只能包含可打印的 ASCII 字母、数字和符号(不含空格);发现 {c:?}")
             }
+            Self::LooksLikeCode(m) => format!(
+                "--ref 含有 {m},看起来是顾客的付款码:paycode 从不把付款码当作订单号保存 — 请传入 POS 自己的订单号"
+            ),
         }
     }
 }
@@ -51,6 +58,9 @@ impl PosRef {
         }
         if s.len() > MAX_LEN {
             return Err(RefError::TooLong(s.len()));
+        }
+        if crate::authcode::holds_code(s) {
+            return Err(RefError::LooksLikeCode(crate::authcode::mask_codes(s)));
         }
         Ok(PosRef(s.to_string()))
     }

@@ -28,8 +28,9 @@ pub fn run(config: &Path, args: &BackupArgs) -> ExitCode {
     };
     let to = &args.file;
     // A dangling symlink counts: VACUUM INTO would create the file it points at.
+    // The path is an argument: echoed without escapes, a code in it masked.
+    let shown = crate::untrusted::shown(&to.to_string_lossy(), 400);
     if to.exists() || to.symlink_metadata().is_ok() {
-        let shown = to.display();
         return output::rejected(
             args.json,
             &Words::new(
@@ -46,14 +47,19 @@ pub fn run(config: &Path, args: &BackupArgs) -> ExitCode {
         Err(e) => return output::rejected(args.json, &e.words(), None),
     };
     if let Err(e) = journal.backup_to(to) {
-        let shown = to.display();
+        // SQLite's own reason, not the journal's "payments are disabled": the till is fine.
+        let why = match &e {
+            crate::journal::JournalError::Write(inner) => inner.to_string(),
+            other => other.to_string(),
+        };
+        let why = crate::untrusted::shown(&why, 400);
         return output::rejected(
             args.json,
             &Words::new(
                 format!(
-                    "cannot write the backup {shown}: {e}; check the directory exists and is writable"
+                    "cannot write the backup {shown}: {why}; check the directory exists and is writable (the journal is untouched)"
                 ),
-                format!("无法写入备份 {shown}:{};请确认目录存在且可写", e.zh()),
+                format!("无法写入备份 {shown}:{why};请确认目录存在且可写(账本未受影响)"),
             ),
             None,
         );

@@ -34,6 +34,17 @@ pub(crate) fn parse_day(s: &str) -> Option<Date> {
     Date::parse(s, &fmt).ok()
 }
 
+/// A `--date` argument, or the refusal naming it (echoed masked and without escapes).
+pub(crate) fn day_arg(s: &str) -> Result<Date, Words> {
+    parse_day(s).ok_or_else(|| {
+        let s = crate::untrusted::shown_arg(s);
+        Words::new(
+            format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+            format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+        )
+    })
+}
+
 /// Run `paycode history`.
 pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
     let cfg = match load(config, args.json) {
@@ -41,18 +52,9 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         Err(code) => return code,
     };
     let day = match &args.date {
-        Some(s) => match parse_day(s) {
-            Some(d) => d,
-            None => {
-                return output::rejected(
-                    args.json,
-                    &Words::new(
-                        format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
-                        format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
-                    ),
-                    None,
-                );
-            }
+        Some(s) => match day_arg(s) {
+            Ok(d) => d,
+            Err(why) => return output::rejected(args.json, &why, None),
         },
         None => today_in_beijing(),
     };

@@ -156,7 +156,7 @@ fn config(path: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            errln!("paycode: invalid configuration: {e}");
+            errln!("paycode: invalid configuration: {}", shown_config_error(&e));
             ExitCode::from(3)
         }
     }
@@ -170,7 +170,7 @@ fn scanner_command(
     let cfg = match crate::config::load(path) {
         Ok(cfg) => cfg,
         Err(e) => {
-            errln!("paycode: invalid configuration: {e}");
+            errln!("paycode: invalid configuration: {}", shown_config_error(&e));
             return ExitCode::from(REFUSED);
         }
     };
@@ -183,6 +183,12 @@ fn scanner_command(
     }
 }
 
+/// A config refusal as echoed: it names values and paths from the file and the command line,
+/// so escapes and anything shaped like a payment code never pass.
+fn shown_config_error(e: &crate::config::ConfigError) -> String {
+    crate::untrusted::shown(&e.to_string(), 2000)
+}
+
 /// Exit status 3: refused before anything was sent.
 pub(crate) const REFUSED: u8 = 3;
 
@@ -193,8 +199,8 @@ pub(crate) fn load(path: &Path, json: bool) -> Result<Config, ExitCode> {
             json,
             // The Chinese line names the file, the key and the fix too (in English words).
             &Words::new(
-                format!("invalid configuration: {e}"),
-                format!("配置无效,请按提示修正:{e}"),
+                format!("invalid configuration: {}", shown_config_error(&e)),
+                format!("配置无效,请按提示修正:{}", shown_config_error(&e)),
             ),
             None,
         )

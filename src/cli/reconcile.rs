@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use serde_json::json;
 use time::Duration as Days;
 
-use super::history::{parse_day, today_in_beijing};
+use super::history::{day_arg, today_in_beijing};
 use super::{output, with_till};
 use crate::checkout::reconcile::Report;
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -32,18 +32,9 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
         let json = args.json;
         let today = today_in_beijing();
         let day = match &args.date {
-            Some(s) => match parse_day(s) {
-                Some(d) => d,
-                None => {
-                    return output::rejected(
-                        json,
-                        &Words::new(
-                            format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
-                            format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
-                        ),
-                        None,
-                    );
-                }
+            Some(s) => match day_arg(s) {
+                Ok(d) => d,
+                Err(why) => return output::rejected(json, &why, None),
             },
             None if till.is_simulated() => today,
             None => today - Days::days(1),

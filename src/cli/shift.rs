@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::history::parse_day;
+use super::history::day_arg;
 use super::{load, output, with_till};
 use crate::journal::export::beijing_time;
 use crate::journal::{Journal, PrintKind};
@@ -74,16 +74,9 @@ pub fn run(config: &Path, args: &ShiftArgs) -> ExitCode {
         Err(e) => return output::rejected(args.json, &e.words(), None),
     };
     if let Some(s) = &args.date {
-        let Some(day) = parse_day(s) else {
-            let s = crate::untrusted::shown_arg(s);
-            return output::rejected(
-                args.json,
-                &Words::new(
-                    format!("--date {s:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
-                    format!("--date {s:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
-                ),
-                None,
-            );
+        let day = match day_arg(s) {
+            Ok(d) => d,
+            Err(why) => return output::rejected(args.json, &why, None),
         };
         return match shift::closed_between(&journal, crate::beijing::day_bounds(day)) {
             Ok(list) => day_report(&cfg.merchant.device_info, day, &list, args, lang),

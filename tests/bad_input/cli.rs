@@ -375,6 +375,14 @@ fn pos_refs(d: &mut Door, h: &Harness) {
             "printable ASCII",
             "可打印",
         ),
+        // Review of issue 16: a POS passing the customer's code as its order id.
+        ("a payment code", CODE, "payment code", "付款码"),
+        (
+            "a payment code inside",
+            "POS-134567890123456789-1",
+            "payment code",
+            "付款码",
+        ),
     ];
     for (name, pos_ref, en, zh) in cases {
         let code = h.code("normal");
@@ -444,6 +452,12 @@ fn flags(d: &mut Door, h: &Harness) {
             "reconcile bad date",
             vec!["reconcile", "--date", "1999-99-99", "--json"],
         ),
+        // Review of issue 16: a code typed as the date was echoed whole.
+        (
+            "history date a code",
+            vec!["history", "--date", CODE, "--json"],
+        ),
+        ("shift date a code", vec!["shift", "--date", CODE, "--json"]),
     ];
     for (name, args) in cases {
         d.check(format!("flags: {name}"), || {
@@ -459,6 +473,28 @@ fn flags(d: &mut Door, h: &Harness) {
             all([refused(&r, en, zh, &[CODE, c]), untouched(h, &before)])
         });
     }
+    // Review of issue 16: paths are echoed in errors; escapes and codes in them never pass.
+    let nasty = format!("/nonexistent/\u{1b}[2J{CODE}/x");
+    d.check("flags: --config path with an escape and a code", || {
+        let r = h.run(&["--config", &nasty, "config"]);
+        if r.code != 3 {
+            return Err(format!("exit {}", r.code));
+        }
+        clean_run(&r, &[CODE])
+    });
+    d.check("flags: backup path with an escape and a code", || {
+        let before = mark(h);
+        let r = h.run(&["backup", &nasty, "--json"]);
+        all([
+            refused(&r, "backup", "备份", &[CODE]),
+            untouched(h, &before),
+            if r.stdout.contains("payments are disabled") {
+                Err("a backup refusal said payments are disabled".into())
+            } else {
+                Ok(())
+            },
+        ])
+    });
     // Without --json, clap prints its own error: still exit 3 and never the code whole.
     d.check("flags: code as a positional, plain text", || {
         let r = h.run(&["pay", "--amount", "1.00", CODE]);
@@ -488,6 +524,9 @@ fn order_numbers(d: &mut Door, h: &Harness) {
         ("carriage return", "till-7\rPAID ¥1.00"),
         ("direction override", "till-7\u{202e}DIAP"),
         ("payment code", CODE),
+        ("payment code after a letter", "x134567890123456789"),
+        ("payment code before a percent", "134567890123456789%"),
+        ("payment code and a newline", "134567890123456789\n"),
         ("unknown", "till-7nope"),
         ("empty", ""),
     ];
@@ -556,6 +595,16 @@ fn refunds(d: &mut Door, h: &Harness, paid: &str) {
         ("newline", "sorry\nagain"),
         ("direction override", "sorry\u{202e}"),
     ];
+    // Review of issue 16: a reason holding the customer's code was stored and sent.
+    d.check("refund reason: a payment code", || {
+        let before = mark(h);
+        let arg = format!("--reason=cust {CODE}");
+        let r = h.run(&["refund", paid, "--amount", "1.00", &arg, "--json"]);
+        all([
+            refused(&r, "payment code", "付款码", &[CODE]),
+            untouched(h, &before),
+        ])
+    });
     for (name, reason) in reasons {
         let arg = format!("--reason={reason}");
         expect(

@@ -111,6 +111,10 @@ pub enum RequestError {
         field: &'static str,
         allowed: &'static str,
     },
+    #[error(
+        "{field} holds a run of digits that reads as a customer's payment code: leave the code out (it would be stored and printed whole)"
+    )]
+    HoldsCode { field: &'static str },
     #[error("{field} must be above zero")]
     ZeroAmount { field: &'static str },
     #[error("refund_fee is larger than total_fee: refund at most the order amount")]
@@ -134,6 +138,9 @@ impl Bilingual for RequestError {
                 format!("{field} 含有不允许的字符;只能使用 {allowed}")
             }
             Self::ZeroAmount { field } => format!("{field} 必须大于零"),
+            Self::HoldsCode { field } => format!(
+                "{field} 含有一串看起来是顾客付款码的数字:请去掉付款码(否则会被完整保存和打印)"
+            ),
             Self::RefundOverTotal => "退款金额 refund_fee 大于订单金额 total_fee:最多退订单金额".into(),
             Self::BadDate { field } => format!("{field} 不是日期:请按 yyyyMMdd 填写,例如 20250131"),
             Self::SubAppidWithoutSubMch => {
@@ -321,6 +328,10 @@ pub(crate) fn check_text(
             field,
             allowed: "text without control characters or direction overrides (no line breaks or tabs)",
         });
+    }
+    // A customer's code in a reason or a description would be stored and printed whole.
+    if crate::authcode::holds_code(v) {
+        return Err(RequestError::HoldsCode { field });
     }
     Ok(())
 }
