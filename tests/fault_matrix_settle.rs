@@ -492,7 +492,8 @@ fn a_new_refund_first_asks_wechat_about_an_unverified_one() {
 
 /// Row 52: a signed NOTENOUGH although the payment went through (WeChat's global guide: a
 /// business failure can hide a success). The cashier is told at once ("ask for another card");
-/// the sale is closed later without holding the till: a query finds it paid, the reverse
+/// the sale is closed later (here by `recover`; the next charge closes it first, row 125)
+/// without holding the till: a query finds it paid, the reverse
 /// returns the money, and the report says charged and refunded. A true decline is closed by one
 /// query and never touched again.
 #[test]
@@ -510,9 +511,6 @@ fn a_decline_that_hid_a_payment_is_closed_later_and_the_money_returned() {
     );
     let hidden = v["out_trade_no"].as_str().unwrap().to_string();
     assert_eq!(h.order(&hidden).charged, 500, "WeChat took the money");
-    let (r, v) = h.pay("3.00", &h.code("notenough"));
-    assert_eq!(r.code, 1, "{v}");
-    let declined = v["out_trade_no"].as_str().unwrap().to_string();
 
     let rec = h.run(&["recover", "--json"]);
     let j = rec.json();
@@ -528,6 +526,17 @@ fn a_decline_that_hid_a_payment_is_closed_later_and_the_money_returned() {
     assert_eq!((order.charged, order.refunded), (500, 500), "{order:?}");
     assert_eq!(h.sale(&hidden).state, SaleState::Reversed);
 
+    // A true decline: `recover` closes it with one query.
+    let (r, v) = h.pay("3.00", &h.code("notenough"));
+    assert_eq!(r.code, 1, "{v}");
+    let declined = v["out_trade_no"].as_str().unwrap().to_string();
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(
+        rec.json()["recovered"],
+        serde_json::json!([]),
+        "{}",
+        rec.stdout
+    );
     let d = h.order(&declined);
     assert_eq!(
         d.requests.get("orderquery"),
@@ -796,4 +805,104 @@ fn an_unconfirmed_refund_wechat_made_is_found_in_the_background_and_never_resent
     assert_eq!(r[0].state, RefundState::Requested);
     assert_eq!(h.requests("refund"), sent);
     assert_eq!(h.order(&other).refunds.len(), 0);
+}
+
+/// Row 125 (review of stop 23, F5): a signed decline that hid a payment, and the customer, told
+/// "ask for another card", pays again at once with a fresh code — a plain `pay`, no `--ref`.
+/// The second charge went out while WeChat still held the first: the customer was charged twice
+/// until someone ran `recover`. Before a new charge the recent definite failures are closed
+/// now: the hidden payment is found and returned first, and the new sale says so.
+#[test]
+fn paying_again_after_a_decline_that_hid_a_payment_charges_once() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (r, v) = h.pay("5.00", &h.code("normal"));
+    assert_eq!(
+        (r.code, v["err_code"].as_str()),
+        (1, Some("NOTENOUGH")),
+        "{v}"
+    );
+    let hidden = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(h.order(&hidden).charged, 500, "WeChat took the money");
+
+    let (r, v) = h.pay("5.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_ne!(v["out_trade_no"], hidden.as_str());
+    assert_eq!(v["closed"][0]["out_trade_no"], hidden.as_str(), "{v}");
+    assert_eq!(v["closed"][0]["status"], "reversed", "{v}");
+    let l = h.ledger();
+    assert_eq!(
+        (l.totals.charged, l.totals.refunded, l.totals.net),
+        (1000, 500, 500),
+        "one net charge when the second sale was paid: {l:?}"
+    );
+    assert_eq!(h.sale(&hidden).state, SaleState::Reversed);
+    h.assert_invariants(&[&v]);
+}
+
+/// Row 125, its failure path: the closing query of the recent decline gets no verified answer.
+/// The new charge is refused (exit 3, naming the earlier sale and what to do), nothing is sent
+/// for it; once WeChat answers, the next try closes the decline and charges once.
+#[test]
+fn a_new_charge_waits_while_a_recent_decline_cannot_be_confirmed() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (_, v) = h.pay("6.00", &h.code("normal"));
+    let first = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim
+        .add_fault(Fault::Http500, 1, Some(Endpoint::OrderQuery));
+    let (r, v) = h.pay("6.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (3, Some("rejected")), "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&first) && msg.contains("paycode query"),
+        "{msg}"
+    );
+    assert!(v["message_zh"].as_str().unwrap().contains(&first), "{v}");
+    assert_eq!(h.ledger().orders.len(), 1, "no new micropay");
+
+    let (r, v) = h.pay("6.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.net), (1200, 600), "{l:?}");
+}
+
+/// Row 125: a true decline is closed by the next sale's one query and never asked about again;
+/// a decline older than the window is left to the closing rounds (no query before the sale).
+#[test]
+fn a_true_decline_costs_the_next_sale_one_query() {
+    let h = Harness::new();
+    let (r, v) = h.pay("3.00", &h.code("notenough"));
+    assert_eq!(r.code, 1, "{v}");
+    let declined = v["out_trade_no"].as_str().unwrap().to_string();
+    let (r, v) = h.pay("3.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_eq!(v["closed"], serde_json::json!([]), "not changed: {v}");
+    assert_eq!(h.order(&declined).requests.get("orderquery"), Some(&1));
+    let (r, _) = h.pay("4.00", &h.code("normal"));
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        h.order(&declined).requests.get("orderquery"),
+        Some(&1),
+        "closed once"
+    );
+    // An older decline (eleven minutes in the journal) is not asked about before a sale.
+    let (_, v) = h.pay("2.00", &h.code("notenough"));
+    let old = v["out_trade_no"].as_str().unwrap().to_string();
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    db.execute(
+        "UPDATE sales SET created_ms = created_ms - 660000 WHERE out_trade_no = ?1",
+        rusqlite::params![old],
+    )
+    .unwrap();
+    drop(db);
+    let (r, _) = h.pay("2.50", &h.code("normal"));
+    assert_eq!(r.code, 0);
+    assert_eq!(h.order(&old).requests.get("orderquery"), None);
 }

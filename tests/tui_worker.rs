@@ -271,3 +271,59 @@ fn the_network_light_follows_the_calls_not_only_the_probe() {
     assert_eq!(lights[0], NetHealth::Down, "every call failed: {lights:?}");
     assert!(matches!(lights[1], NetHealth::Ok(_)), "{lights:?}");
 }
+
+/// Row 125 on the cashier screen: a signed decline that hid a payment, then the customer scans
+/// a fresh code at once. The screen's sale closes the decline first (returns the hidden
+/// payment), charges once, and tells the cashier the earlier sale was refunded.
+#[test]
+fn a_scan_after_a_decline_that_hid_a_payment_returns_it_before_charging() {
+    use paycode::checkout::flow::Final;
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (_, v) = h.pay("7.00", &h.code("normal"));
+    assert_eq!(v["err_code"], "NOTENOUGH", "{v}");
+    let hidden = v["out_trade_no"].as_str().unwrap().to_string();
+    let cfg = h.config();
+    let code = AuthCode::parse(&h.code("normal")).unwrap();
+    let (paid, settled) = h.rt.block_on(async {
+        let till = Till::open(cfg).await.unwrap();
+        let (job_tx, job_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+        // No background pass before the scan: the sale itself must close the decline.
+        let w = worker::run_every(till, job_rx, tx, Duration::from_secs(600));
+        let cashier = async {
+            let sale = TillCmd::StartSale {
+                amount: Fen(700),
+                code,
+            };
+            job_tx.send((sale, CancelToken::new())).unwrap();
+            let mut paid = None;
+            let wait = async {
+                loop {
+                    match rx.recv().await.unwrap().0 {
+                        Msg::Sale(Progress::Done(o)) => paid = Some(o),
+                        Msg::PendingSettled { resolved, .. } => break resolved,
+                        _ => continue,
+                    }
+                }
+            };
+            let settled = tokio::time::timeout(Duration::from_secs(30), wait)
+                .await
+                .unwrap_or_default();
+            drop(job_tx);
+            (paid, settled)
+        };
+        let ((), out) = tokio::join!(w, cashier);
+        out
+    });
+    let paid = paid.expect("the sale's outcome came before the notice");
+    assert_eq!(paid.status(), Status::Paid, "{paid:?}");
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0].out_trade_no, hidden);
+    assert_eq!(settled[0].result, Final::Reversed { refunded: true });
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.net), (1400, 700), "{l:?}");
+}

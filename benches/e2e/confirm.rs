@@ -149,7 +149,7 @@ async fn one_sale(
         (no, Instant::now(), ok)
     };
     let (outcome, (no, confirmed, ok)) = tokio::join!(sale, customer);
-    let paid = ok && outcome.is_ok_and(|o| o.status() == Status::Paid);
+    let paid = ok && outcome.is_ok_and(|o| o.outcome.status() == Status::Paid);
     let done = events
         .iter()
         .rfind(|e| e.1)

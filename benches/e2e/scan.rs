@@ -114,7 +114,7 @@ impl Ours {
                     }
                 }))
                 .expect("sale");
-            assert_eq!(outcome.status(), Status::Paid, "{outcome:?}");
+            assert_eq!(outcome.outcome.status(), Status::Paid, "{outcome:?}");
             if keep {
                 self.rows.push((no, t0, ev.at));
             }

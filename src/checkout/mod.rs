@@ -24,6 +24,6 @@ pub use recovery::{
     Recovered, RetrySchedule, close_failures, failures_to_close, pending, recover, retry_pending,
 };
 pub use runner::{
-    CancelToken, RefSale, SaleError, run_sale, run_sale_cancellable, run_sale_for_ref,
+    CancelToken, Charged, RefSale, SaleError, run_sale, run_sale_cancellable, run_sale_for_ref,
 };
 pub use till::{Till, TillError};

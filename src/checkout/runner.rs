@@ -61,6 +61,10 @@ pub enum SaleError {
         pos_ref: String,
         out_trade_no: String,
     },
+    #[error(
+        "sale {out_trade_no} was just refused, and WeChat has not confirmed that it did not charge the customer after all; no new charge was sent — try again in a minute, or check it with `paycode query {out_trade_no}`"
+    )]
+    DeclineUnsettled { out_trade_no: String },
     #[error("{0}; nothing was sent")]
     Journal(JournalError),
     #[error(
@@ -113,6 +117,9 @@ impl Bilingual for SaleError {
             } => format!(
                 "--ref {pos_ref}:微信尚未确认之前的尝试 {out_trade_no} 未扣款;未发送新的扣款 — 请稍后重试,或用 `paycode query {out_trade_no}` 核实"
             ),
+            Self::DeclineUnsettled { out_trade_no } => format!(
+                "交易 {out_trade_no} 刚被拒绝,微信尚未确认顾客确实未被扣款;未发送新的扣款 — 请稍后重试,或用 `paycode query {out_trade_no}` 核实"
+            ),
             Self::Journal(e) => format!("{};未发送任何请求", e.zh()),
             Self::Stopped {
                 out_trade_no,
@@ -164,8 +171,17 @@ pub async fn run_sale(
     amount: Fen,
     code: AuthCode,
     progress: impl FnMut(Progress),
-) -> Result<Outcome, SaleError> {
+) -> Result<Charged, SaleError> {
     run_sale_cancellable(till, amount, code, &CancelToken::new(), progress).await
+}
+
+/// How a new charge answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charged {
+    pub outcome: Outcome,
+    /// Recent definite failures closed before the charge whose state changed (a refusal that
+    /// hid a payment, now returned): the cashier is told.
+    pub closed: Vec<super::Recovered>,
 }
 
 /// How [`run_sale_for_ref`] answered.
@@ -174,8 +190,8 @@ pub struct RefSale {
     pub outcome: Outcome,
     /// The ref's earlier sale (paid, or unresolved), not a new charge.
     pub existing: bool,
-    /// Earlier attempts of the ref that were closed first and whose state changed (a refusal
-    /// that hid a payment, now returned).
+    /// Earlier attempts of the ref, and recent definite failures, that were closed first and
+    /// whose state changed (a refusal that hid a payment, now returned).
     pub closed: Vec<super::Recovered>,
 }
 
@@ -195,14 +211,16 @@ pub async fn run_sale_for_ref(
         .map_err(SaleError::Journal)?;
     match pos_ref::check(&earlier, amount) {
         RefCheck::Charge => {
-            let mut progress = progress;
-            let closed = close_earlier(till, pos_ref, &earlier, &mut progress).await?;
             let cancel = CancelToken::new();
-            let outcome = start(till, amount, code, Some(pos_ref), &cancel, progress).await?;
+            let to_close = Earlier {
+                pos_ref,
+                rows: &earlier,
+            };
+            let c = start(till, amount, code, Some(to_close), &cancel, progress).await?;
             Ok(RefSale {
-                outcome,
+                outcome: c.outcome,
                 existing: false,
-                closed,
+                closed: c.closed,
             })
         }
         RefCheck::Existing(row) => {
@@ -229,19 +247,30 @@ pub async fn run_sale_for_ref(
     }
 }
 
-/// Before a ref is charged again: each earlier attempt that ended not charged on WeChat's own
-/// refusal and is not confirmed closed is closed now (waiting for WeChat's 15 s floor if it
-/// must be reversed), since such a refusal can hide a payment. One that cannot be confirmed
-/// refuses the new charge.
+/// The POS order a new charge is for, with its earlier attempts.
+struct Earlier<'a> {
+    pos_ref: &'a PosRef,
+    rows: &'a [SaleRow],
+}
+
+/// Before any new charge: each earlier attempt of the ref, and each definite failure of the
+/// last minutes (the customer told "declined" pays again with a fresh code), that is not
+/// confirmed closed is closed now — waiting for WeChat's 15 s floor if it must be reversed —
+/// since a signed refusal can hide a payment. One that cannot be confirmed refuses the charge.
 async fn close_earlier(
     till: &mut Till,
-    pos_ref: &PosRef,
-    earlier: &[SaleRow],
+    earlier: Option<&Earlier<'_>>,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Vec<super::Recovered>, SaleError> {
-    use super::recovery::{Closed, close_one, needs_closing};
+    use super::recovery::{Closed, close_one, needs_closing, recent_failures};
+    let mut rows: Vec<SaleRow> = earlier.map(|e| e.rows.to_vec()).unwrap_or_default();
+    for row in recent_failures(till).map_err(SaleError::Journal)? {
+        if !rows.iter().any(|r| r.out_trade_no == row.out_trade_no) {
+            rows.push(row);
+        }
+    }
     let mut closed = Vec::new();
-    for row in earlier {
+    for row in &rows {
         if !needs_closing(till, row).map_err(SaleError::Journal)? {
             continue;
         }
@@ -253,9 +282,15 @@ async fn close_earlier(
                 closed.push(*r);
             }
             _ => {
-                return Err(SaleError::RefUnsettled {
-                    pos_ref: pos_ref.as_str().to_string(),
-                    out_trade_no: row.out_trade_no.clone(),
+                let out_trade_no = row.out_trade_no.clone();
+                return Err(match earlier {
+                    Some(e) if row.pos_ref.as_deref() == Some(e.pos_ref.as_str()) => {
+                        SaleError::RefUnsettled {
+                            pos_ref: e.pos_ref.as_str().to_string(),
+                            out_trade_no,
+                        }
+                    }
+                    _ => SaleError::DeclineUnsettled { out_trade_no },
                 });
             }
         }
@@ -272,19 +307,20 @@ pub async fn run_sale_cancellable(
     code: AuthCode,
     cancel: &CancelToken,
     progress: impl FnMut(Progress),
-) -> Result<Outcome, SaleError> {
+) -> Result<Charged, SaleError> {
     start(till, amount, code, None, cancel, progress).await
 }
 
-/// [`run_sale_cancellable`], recording the POS's order id when there is one.
+/// [`run_sale_cancellable`], for the POS's order and its earlier attempts when there is one.
 async fn start(
     till: &mut Till,
     amount: Fen,
     code: AuthCode,
-    pos_ref: Option<&PosRef>,
+    earlier: Option<Earlier<'_>>,
     cancel: &CancelToken,
     progress: impl FnMut(Progress),
-) -> Result<Outcome, SaleError> {
+) -> Result<Charged, SaleError> {
+    let pos_ref = earlier.as_ref().map(|e| e.pos_ref);
     if let Some(d) = &till.disabled {
         return Err(SaleError::PaymentsDisabled(d.clone()));
     }
@@ -314,11 +350,10 @@ async fn start(
             });
         }
     }
-    let out_trade_no = till.numbers.next(now_ms);
     let tag = sale_tag();
     let c = &till.config.merchant;
-    let req = MicropayRequest {
-        out_trade_no: out_trade_no.clone(),
+    let mut req = MicropayRequest {
+        out_trade_no: till.numbers.next(now_ms),
         total_fee: amount,
         auth_code: code.clone(),
         body: c.body.clone(),
@@ -330,6 +365,14 @@ async fn start(
     };
     // Build once before the intent so a bad setting is refused with nothing journaled.
     crate::wxpay::call::check(&till.link.merchant, &req)?;
+    let mut progress = progress;
+    let closed = close_earlier(till, earlier.as_ref(), &mut progress).await?;
+    // Closing may have waited for WeChat's floor: the number and the intent (whose time the
+    // reverse floor counts from) carry the moment the charge goes out.
+    let now_ms = till.clock.unix_ms();
+    let out_trade_no = till.numbers.next(now_ms);
+    req.out_trade_no = out_trade_no.clone();
+    let c = &till.config.merchant;
     let intent = NewSale {
         out_trade_no: out_trade_no.clone(),
         total_fee: amount,
@@ -351,7 +394,8 @@ async fn start(
         micropay: Some(req),
         tag: Some(tag),
     };
-    drive(till, &ctx, sale, cancel, progress).await
+    let outcome = drive(till, &ctx, sale, cancel, progress).await?;
+    Ok(Charged { outcome, closed })
 }
 
 /// A fresh tag for one sale, sent as `attach` and stored with the intent: an order under the

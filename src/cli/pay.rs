@@ -104,6 +104,22 @@ async fn recover_first(till: &mut Till, json: bool) -> Result<Vec<Recovered>, Ex
     }
 }
 
+/// Tell the cashier, before the new sale's result, of each earlier refusal that had hid a
+/// payment and was returned first (the JSON carries them as `closed`).
+fn closed_lines(closed: &[Recovered], json: bool, l: Language) {
+    if json {
+        return;
+    }
+    for r in closed {
+        let no = &r.outcome.out_trade_no;
+        let what = messages::text(&r.outcome, l);
+        match l {
+            Language::En => errln!("closed first: the earlier declined sale {no} — {what}"),
+            Language::Zh => errln!("已先处理之前被拒绝的交易 {no}:{what}"),
+        }
+    }
+}
+
 /// The `recovered` list of the JSON contract: each sale recovery settled, with what it was.
 fn recovered_json(done: &[Recovered]) -> serde_json::Value {
     done.iter()
@@ -205,10 +221,12 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
         let l = lang(till.config());
         let Some(pos_ref) = pos_ref else {
             return match run_sale(&mut till, amount, code, printer(l)).await {
-                Ok(o) => {
+                Ok(c) => {
+                    closed_lines(&c.closed, json, l);
+                    extra.push(("closed", recovered_json(&c.closed)));
                     // The result first; the slip after it, never delaying or changing it.
-                    let shown = output::outcome_with(&o, json, &extra);
-                    super::receipt::after_sale(till.config(), &o);
+                    let shown = output::outcome_with(&c.outcome, json, &extra);
+                    super::receipt::after_sale(till.config(), &c.outcome);
                     shown
                 }
                 Err(e) => {
@@ -226,6 +244,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                         s.outcome.out_trade_no
                     );
                 }
+                closed_lines(&s.closed, json, l);
                 extra.push(("existing", json!(s.existing)));
                 extra.push(("closed", recovered_json(&s.closed)));
                 let shown = output::outcome_with(&s.outcome, json, &extra);

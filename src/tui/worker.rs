@@ -233,11 +233,22 @@ async fn perform(
             })
             .await;
             match res {
-                Ok(o) => {
+                Ok(c) => {
+                    let o = c.outcome;
                     let no = (o.status() != Status::Failed).then(|| o.out_trade_no.clone());
                     send(tx, Msg::Sale(Progress::Done(o)));
                     if let (Some(s), Some(no)) = (spool, no) {
                         s.sale(&no);
+                    }
+                    // A decline closed before the charge that had hid a payment: now returned.
+                    if !c.closed.is_empty() {
+                        send(
+                            tx,
+                            Msg::PendingSettled {
+                                resolved: c.closed.into_iter().map(|r| r.outcome).collect(),
+                                still_pending: pending(till).map(|l| l.len()).unwrap_or(0),
+                            },
+                        );
                     }
                 }
                 Err(e) => sale_error(till, &e, tx),

@@ -221,7 +221,7 @@ impl Runner {
             }
         });
         match tokio::time::timeout(crash_at.unwrap_or(HANG_GUARD), sale).await {
-            Ok(r) => Attempt::Done(r),
+            Ok(r) => Attempt::Done(r.map(|c| c.outcome)),
             Err(_) if crash_at.is_some() => Attempt::Crashed,
             Err(_) => panic!("a sale hung for {HANG_GUARD:?}"),
         }
