@@ -14,9 +14,10 @@ pub fn has_direction_mark(s: &str) -> bool {
     s.chars().any(is_direction_mark)
 }
 
-/// Whether `c` may not reach a terminal as it is.
+/// Whether `c` may not reach a terminal as it is: control characters, direction marks, and
+/// the line and paragraph separators (U+2028/9), which break a line where none is seen.
 fn unsafe_char(c: char) -> bool {
-    c.is_control() || is_direction_mark(c)
+    c.is_control() || is_direction_mark(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// `s` with every control character and direction mark replaced by `?`, payment-code-long digit
@@ -70,6 +71,20 @@ pub fn plain(s: &str) -> String {
         .collect()
 }
 
+/// An informative value from a reply kept and shown but never relied on (`bank_type`,
+/// `openid`, …): [`plain`], any digit run that could be a payment code masked, and at most
+/// `max` characters (a cut is marked with `…`). Order numbers are not masked this way: a till
+/// id ending in a digit before the stamp reads like a code.
+pub fn kept(s: &str, max: usize) -> String {
+    let masked = crate::authcode::mask_codes(&plain(s));
+    if masked.chars().count() <= max {
+        return masked;
+    }
+    let mut cut: String = masked.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// Whether `s` can be shown as it is (no control characters, no direction marks).
 pub fn is_plain(s: &str) -> bool {
     !s.chars().any(unsafe_char)
@@ -99,6 +114,19 @@ mod tests {
         assert_eq!(s.chars().count(), 40);
         assert!(s.starts_with("77*") && s.ends_with('…'), "{s}");
         assert_eq!(shown("short", 40), "short");
+    }
+
+    #[test]
+    fn kept_values_lose_codes_separators_and_length() {
+        assert_eq!(kept("o134567890123456789x", 64), "o13************6789x");
+        assert_eq!(kept("a\u{2028}b\u{2029}", 64), "a?b?");
+        assert_eq!(
+            kept("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", 64),
+            "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+        );
+        let s = kept(&"B".repeat(30_000), 128);
+        assert_eq!(s.chars().count(), 128);
+        assert!(s.ends_with('…'));
     }
 
     #[test]

@@ -843,11 +843,13 @@ fn paying_again_after_a_decline_that_hid_a_payment_charges_once() {
     h.assert_invariants(&[&v]);
 }
 
-/// Row 125, its failure path: the closing query of the recent decline gets no verified answer.
-/// The new charge is refused (exit 3, naming the earlier sale and what to do), nothing is sent
-/// for it; once WeChat answers, the next try closes the decline and charges once.
+/// Row 125, its failure paths. The closing query of the recent decline gets no answer: the
+/// new sale goes ahead (a flaky network does not stop the till) and `recover` returns the
+/// hidden payment. The closing finds it paid but the reverse gets no answer: the new charge is
+/// refused (exit 3, naming the sale and what to do), nothing is sent for it; the sale is on
+/// the pending list and `recover` returns it.
 #[test]
-fn a_new_charge_waits_while_a_recent_decline_cannot_be_confirmed() {
+fn a_new_charge_waits_while_a_recent_decline_is_charged_and_not_returned() {
     use paycode::simulator::scenario::Fault;
     use paycode::wxpay::endpoint::Endpoint;
     let h = Harness::new();
@@ -857,20 +859,41 @@ fn a_new_charge_waits_while_a_recent_decline_cannot_be_confirmed() {
     let first = v["out_trade_no"].as_str().unwrap().to_string();
     h.sim
         .add_fault(Fault::Http500, 1, Some(Endpoint::OrderQuery));
+    let (r, v) = h.pay("1.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_eq!(v["closed"], serde_json::json!([]), "{v}");
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(rec.json()["recovered"][0]["out_trade_no"], first.as_str());
+    assert_eq!(h.ledger().totals.net, 100, "the hidden payment returned");
+
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (_, v) = h.pay("6.00", &h.code("normal"));
+    let second = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.add_fault(Fault::Http500, 50, Some(Endpoint::Reverse));
     let (r, v) = h.pay("6.00", &h.code("normal"));
     assert_eq!((r.code, v["status"].as_str()), (3, Some("rejected")), "{v}");
     let msg = v["message"].as_str().unwrap();
     assert!(
-        msg.contains(&first) && msg.contains("paycode query"),
+        msg.contains(&second) && msg.contains("paycode query") && msg.contains("paid once"),
         "{msg}"
     );
-    assert!(v["message_zh"].as_str().unwrap().contains(&first), "{v}");
-    assert_eq!(h.ledger().orders.len(), 1, "no new micropay");
+    assert!(v["message_zh"].as_str().unwrap().contains(&second), "{v}");
+    assert_eq!(h.ledger().orders.len(), 3, "no new micropay");
+    assert_eq!(h.sale(&second).state, SaleState::Unresolved);
 
+    h.sim.clear_faults();
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(
+        rec.json()["recovered"][0]["status"],
+        "reversed",
+        "{}",
+        rec.stdout
+    );
     let (r, v) = h.pay("6.00", &h.code("normal"));
     assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
     let l = h.ledger();
-    assert_eq!((l.totals.charged, l.totals.net), (1200, 600), "{l:?}");
+    assert_eq!((l.totals.charged, l.totals.net), (1900, 700), "{l:?}");
 }
 
 /// Row 125: a true decline is closed by the next sale's one query and never asked about again;

@@ -15,7 +15,7 @@ pub fn shown(s: &str) -> String {
 /// A character a terminal must never get raw from paycode's output.
 fn unsafe_char(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
 /// `text` holds no unsafe character and none of `secrets` whole.

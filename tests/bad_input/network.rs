@@ -38,6 +38,9 @@ fn set(f: &mut Fields, name: &str, value: &str) {
 
 const ESC: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}";
 
+/// A payment code a hostile reply carries in some field: never kept, shown or written whole.
+const ECHOED: &str = "134567890123456789";
+
 /// A signed refusal whose err_code carries `code`.
 fn fail_with(f: &mut Fields, code: &str, des: &str) {
     systemerror(f);
@@ -67,10 +70,16 @@ fn wechat_id(what: &str, id: Option<&str>) -> Result<(), String> {
 /// The sale this run showed: clean, exit status as its status, money as the journal says,
 /// no file holds the code. Its order number when one was made.
 fn judge(h: &Harness, r: &Run, code: &str) -> Result<Option<String>, String> {
-    clean_run(r, &[code])?;
+    clean_run(r, &[code, ECHOED])?;
     let v: serde_json::Value = serde_json::from_str(r.stdout.trim())
         .map_err(|e| format!("not one JSON object ({e}): {}", shown(&r.stdout)))?;
     clean_json(&v, code)?;
+    clean_json(&v, ECHOED)?;
+    if let (Some(cash), Some(total)) = (v["cash_fee"].as_u64(), v["total_fee"].as_u64())
+        && cash > total
+    {
+        return Err(format!("cash_fee {cash} kept over total_fee {total}"));
+    }
     let status = v["status"].as_str().unwrap_or_default();
     if !["paid", "failed", "reversed", "unresolved"].contains(&status) {
         return Err(format!("status {status:?}: {}", shown(&r.stdout)));
@@ -85,7 +94,7 @@ fn judge(h: &Harness, r: &Run, code: &str) -> Result<Option<String>, String> {
         wechat_id("journal transaction_id", s.transaction_id.as_deref())?;
     }
     let tree = crate::checkout_support::read_tree(&h.dir.path().join("data"));
-    if tree.contains(code) {
+    if tree.contains(code) || tree.contains(ECHOED) {
         return Err("a file holds the whole code".into());
     }
     Ok(no)
@@ -443,6 +452,63 @@ pub fn run(d: &mut Door) {
         normal,
         resign(|f| fail_with(f, &format!("NOTENOUGH{ESC}"), "余额不足")),
     );
+    // Informative fields holding a payment code, or too long, or paying more than the order.
+    sale(
+        d,
+        &h,
+        &p,
+        "openid holding a code",
+        normal,
+        resign(|f| set(f, "openid", "o134567890123456789x")),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "bank_type holding a code",
+        normal,
+        resign(|f| set(f, "bank_type", ECHOED)),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "bank_type 30 000 characters",
+        normal,
+        resign(|f| set(f, "bank_type", &"B".repeat(30_000))),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "err_code a payment code",
+        normal,
+        resign(|f| fail_with(f, ECHOED, "x")),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "err_code_des with line separators",
+        normal,
+        resign(|f| fail_with(f, "SYSTEMERROR", "系统\u{2028}超时\u{2029}PAID")),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "cash_fee over total_fee",
+        normal,
+        resign(|f| set(f, "cash_fee", "301")),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "coupon_fee over total_fee",
+        normal,
+        resign(|f| set(f, "coupon_fee", "99999")),
+    );
     // The same in the orderquery answers of a customer who types the password.
     let q = |e: fn(&mut Fields)| Stage::Proxy(QUERY, Tamper::Resign(e), 50);
     sale(
@@ -460,6 +526,22 @@ pub fn run(d: &mut Door) {
         "query trade_state_desc with escapes",
         "password_confirms",
         q(|f| set(f, "trade_state_desc", ESC)),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "query openid holding a code",
+        "password_confirms",
+        q(|f| set(f, "openid", ECHOED)),
+    );
+    sale(
+        d,
+        &h,
+        &p,
+        "query cash_fee over total_fee",
+        "password_confirms",
+        q(|f| set(f, "cash_fee", "100000")),
     );
     sale(
         d,

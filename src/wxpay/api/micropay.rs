@@ -95,6 +95,9 @@ pub struct Payment {
     pub promotion_detail: Option<String>,
 }
 
+/// The longest `promotion_detail` kept (WeChat: String(6000)).
+const PROMOTION_MAX: usize = 6000;
+
 /// Most coupons a payment may list (bounds the indexed-field loop).
 const MAX_COUPONS: u64 = 100;
 
@@ -111,13 +114,24 @@ impl Payment {
                 });
             }
         }
+        let total_fee = fen(f, "total_fee")?;
+        // No part of a payment exceeds the order: a reply that says so is not trusted.
+        let part = |name: &str, v: Option<Fen>| match v {
+            Some(p) if p > total_fee => Err(super::invalid(name)),
+            _ => Ok(v),
+        };
+        let cash_fee = fen(f, "cash_fee")?;
+        part("cash_fee", Some(cash_fee))?;
         Ok(Self {
             transaction_id: wechat_id(f, "transaction_id")?,
             out_trade_no: our_id(f, "out_trade_no", 32)?,
-            total_fee: fen(f, "total_fee")?,
-            cash_fee: fen(f, "cash_fee")?,
-            settlement_total_fee: opt_fen(f, "settlement_total_fee")?,
-            coupon_fee: opt_fen(f, "coupon_fee")?,
+            total_fee,
+            cash_fee,
+            settlement_total_fee: part(
+                "settlement_total_fee",
+                opt_fen(f, "settlement_total_fee")?,
+            )?,
+            coupon_fee: part("coupon_fee", opt_fen(f, "coupon_fee")?)?,
             coupons,
             bank_type: opt(f, "bank_type"),
             fee_type: opt(f, "fee_type"),
@@ -128,7 +142,7 @@ impl Payment {
             device_info: opt(f, "device_info"),
             attach: opt(f, "attach"),
             time_end: time14(f, "time_end")?,
-            promotion_detail: opt(f, "promotion_detail"),
+            promotion_detail: super::opt_max(f, "promotion_detail", PROMOTION_MAX),
         })
     }
 }

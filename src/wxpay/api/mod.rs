@@ -424,10 +424,28 @@ pub(crate) fn req<'f>(f: &'f Fields, name: &str) -> Result<&'f str, ReplyError> 
     nonempty(f, name).ok_or_else(|| missing(name))
 }
 
-/// An optional value, owned, with control characters and direction marks replaced: informative
-/// fields (`bank_type`, `openid`, …) are kept and shown but never relied on.
+/// The longest informative value kept whole (WeChat's fields of this kind are String(128) at
+/// most; a longer one is cut, marked).
+const OPT_MAX: usize = 128;
+
+/// An optional value, owned, made safe by [`crate::untrusted::kept`]: informative fields
+/// (`bank_type`, `openid`, …) are kept and shown but never relied on, so a code in one is
+/// masked and a 30 000-character one cut.
 pub(crate) fn opt(f: &Fields, name: &str) -> Option<String> {
-    nonempty(f, name).map(crate::untrusted::plain)
+    opt_max(f, name, OPT_MAX)
+}
+
+/// [`opt`] with its own cap (`promotion_detail` is a JSON list).
+pub(crate) fn opt_max(f: &Fields, name: &str, max: usize) -> Option<String> {
+    nonempty(f, name).map(|v| crate::untrusted::kept(v, max))
+}
+
+/// An optional number of ours echoed back: of our shape, or the reply is not trusted.
+pub(crate) fn opt_our_id(f: &Fields, name: &str, max: usize) -> Result<Option<String>, ReplyError> {
+    match nonempty(f, name) {
+        None => Ok(None),
+        Some(_) => our_id(f, name, max).map(Some),
+    }
 }
 
 /// The longest id WeChat makes (`transaction_id`, `refund_id`: String(32)).
@@ -472,12 +490,14 @@ pub(crate) fn our_id(f: &Fields, name: &str, max: usize) -> Result<String, Reply
     }
 }
 
-/// Whether `v` has the shape of a WeChat error code: capitals, digits and `_`, at most 32.
+/// Whether `v` has the shape of a WeChat error code: capitals, digits and `_`, at most 32, and
+/// no digit run that could be a payment code (it is kept and shown as the reason).
 fn is_err_code(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 32
         && v.bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && !crate::authcode::holds_code(v)
 }
 
 /// If present, the element must equal what we sent.

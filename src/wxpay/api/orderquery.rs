@@ -155,7 +155,7 @@ pub fn parse_orderquery(
                 trade_state,
                 trade_state_desc: opt(&f, "trade_state_desc")
                     .map(|s| crate::wxpay::xml::safe_text(&s, 128)),
-                out_trade_no: opt(&f, "out_trade_no"),
+                out_trade_no: super::opt_our_id(&f, "out_trade_no", 32)?,
                 attach: opt(&f, "attach"),
                 payment,
             })

@@ -217,7 +217,7 @@ fn refund_list(f: &Fields) -> Result<RefundList, ReplyError> {
     }
     Ok(RefundList {
         transaction_id: super::opt_wechat_id(f, "transaction_id")?,
-        out_trade_no: opt(f, "out_trade_no"),
+        out_trade_no: super::opt_our_id(f, "out_trade_no", 32)?,
         total_fee: opt_fen(f, "total_fee")?,
         refunds,
     })
