@@ -7,7 +7,7 @@
 
 use crate::journal::{Refund, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
-use crate::wxpay::api::{Bill, ReplyError};
+use crate::wxpay::api::{self, Bill, ReplyError};
 use std::collections::BTreeMap;
 
 /// One order's movements on the statement.
@@ -35,12 +35,22 @@ pub fn statement_orders(bill: &Bill) -> Result<BTreeMap<String, Statement>, Repl
     let mut out: BTreeMap<String, Statement> = BTreeMap::new();
     for (i, row) in bill.rows.iter().enumerate() {
         let cell = |c: usize| row.get(c).map_or("", |s| s.trim());
-        let entry = out.entry(cell(no).to_string()).or_default();
-        if !cell(txn).is_empty() && cell(txn) != "0" {
-            entry.transaction_id = Some(cell(txn).to_string());
+        // The numbers are kept, compared and shown: another shape (escapes, a payment code
+        // where WeChat's id belongs, 30 000 characters) means the statement is not trusted.
+        if !api::is_our_id(cell(no), 32) {
+            return Err(api::invalid("商户订单号"));
         }
+        let t = cell(txn);
+        if !t.is_empty() && t != "0" && !api::is_wechat_id(t) {
+            return Err(api::invalid("微信订单号"));
+        }
+        let entry = out.entry(cell(no).to_string()).or_default();
+        if !t.is_empty() && t != "0" {
+            entry.transaction_id = Some(t.to_string());
+        }
+        // The tag is only compared; a foreign one is shown safe and short.
         if let Some(a) = attach.map(cell).filter(|a| !a.is_empty()) {
-            entry.attach = Some(a.to_string());
+            entry.attach = Some(crate::untrusted::kept(a, 128));
         }
         match cell(state) {
             "REFUND" | "REVOKED" if bill.column("申请退款金额").is_some() => {
@@ -286,7 +296,11 @@ pub fn reconcile(
         report.wechat_paid += w.paid;
         report.wechat_refunded += w.refunded;
         report.lines.push(Line {
-            out_trade_no: no.to_string(),
+            out_trade_no: if sale.is_some() {
+                no.to_string()
+            } else {
+                foreign_no(no)
+            },
             finding,
         });
     }
@@ -294,6 +308,17 @@ pub fn reconcile(
         .lines
         .sort_by_key(|l| (!l.finding.is_difference(), l.out_trade_no.clone()));
     report
+}
+
+/// A number only the statement names, as shown: all digits and reading as a payment code, it
+/// is masked (a POS that used the customer's code as its order number would show it whole);
+/// the till's own numbers are never masked, whatever their `device_info`.
+fn foreign_no(no: &str) -> String {
+    if no.bytes().all(|b| b.is_ascii_digit()) && crate::authcode::could_be_code(no) {
+        crate::authcode::mask_digit_runs(no)
+    } else {
+        no.to_string()
+    }
 }
 
 /// A refund that moved (or is moving) money.

@@ -125,6 +125,24 @@ pub fn untouched(h: &Harness, before: &Mark) -> Result<(), String> {
     }
 }
 
+/// The journal is as it was (requests to WeChat may have been made: a read-only command).
+pub fn journal_untouched(h: &Harness, before: &Mark) -> Result<(), String> {
+    let now = mark(h);
+    if (&now.sales, now.refunds, now.events) == (&before.sales, before.refunds, before.events) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the journal changed: {} sales, {} refunds, {} events -> {}, {}, {}",
+            before.sales.len(),
+            before.refunds,
+            before.events,
+            now.sales.len(),
+            now.refunds,
+            now.events
+        ))
+    }
+}
+
 /// Both checks of a refused input.
 pub fn all(results: impl IntoIterator<Item = Result<(), String>>) -> Result<(), String> {
     results

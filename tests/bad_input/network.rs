@@ -58,6 +58,16 @@ fn clean_json(v: &serde_json::Value, secret: &str) -> Result<(), String> {
     }
 }
 
+/// The longest string in a JSON value, in characters.
+fn longest(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) => s.chars().count(),
+        serde_json::Value::Array(a) => a.iter().map(longest).max().unwrap_or(0),
+        serde_json::Value::Object(o) => o.values().map(longest).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn wechat_id(what: &str, id: Option<&str>) -> Result<(), String> {
     match id {
         Some(t) if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_digit()) => {
@@ -602,6 +612,95 @@ pub fn run(d: &mut Door) {
         );
     }
     refunds(d, &h, &p);
+    statements(d, &h, &p);
+}
+
+const BILL: &str = "/pay/downloadbill";
+
+/// A statement of one trade row with these cells (the current column set).
+fn bill(order_no: &str, txn: &str, attach: &str) -> Vec<u8> {
+    format!(
+        "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n\
+`2026-11-27 10:00:00,`wx1,`100,`0,`till-7,`{txn},`{order_no},`o1,`MICROPAY,`SUCCESS,`OTHERS,`CNY,`3.00,`0.00,`0,`0,`0.00,`0.00,`,`,`Goods,`{attach},`0.02,`0.60%,`3.00,`0.00,`\r\n\
+总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n\
+`1,`3.00,`0.00,`0.00,`0.02,`3.00,`0.00\r\n"
+    )
+    .into_bytes()
+}
+
+/// Hostile statements for `reconcile`: a cell with escapes, a payment code or 30 000
+/// characters. Handled: clean output, nothing written, no crash; a statement whose order or
+/// transaction number has another shape is not trusted (nonzero exit, nothing compared).
+fn statements(d: &mut Door, h: &Harness, p: &Proxy) {
+    let (r, _) = h.pay("3.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let day = paycode::beijing::day_of(now).to_string();
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "order number with escapes",
+            bill(&format!("A{ESC}"), "4200001", ""),
+            true,
+        ),
+        // A valid shape (a POS may number orders so): shown as an unknown order, masked.
+        (
+            "order number holding a code",
+            bill(ECHOED, "4200001", ""),
+            false,
+        ),
+        (
+            "order number 30 000 characters",
+            bill(&"A".repeat(30_000), "4200001", ""),
+            true,
+        ),
+        (
+            "transaction id with escapes",
+            bill("A1", &format!("4200{ESC}"), ""),
+            true,
+        ),
+        (
+            "transaction id 30 000 digits",
+            bill("A1", &"4".repeat(30_000), ""),
+            true,
+        ),
+        (
+            "attach holding a code",
+            bill("A1", "4200001", &format!("x{ECHOED}")),
+            false,
+        ),
+        (
+            "attach with escapes and separators",
+            bill("A1", "4200001", &format!("{ESC}\u{2028}\u{202e}x")),
+            false,
+        ),
+        (
+            "attach 30 000 characters",
+            bill("A1", "4200001", &"长".repeat(30_000)),
+            false,
+        ),
+    ];
+    for (name, body, distrusted) in cases {
+        p.tamper(BILL, Tamper::Body(body), 1);
+        d.check(format!("statement: {name}"), || {
+            let before = crate::checks::mark(h);
+            let r = h.run(&["reconcile", "--date", &day, "--json"]);
+            clean_run(&r, &[ECHOED])?;
+            let v: serde_json::Value = serde_json::from_str(r.stdout.trim())
+                .map_err(|e| format!("not one JSON object ({e}): {}", shown(&r.stdout)))?;
+            clean_json(&v, ECHOED)?;
+            if longest(&v) > 1_000 {
+                return Err(format!("a value of {} characters shown", longest(&v)));
+            }
+            if distrusted && (r.code == 0 || r.code == 1) {
+                return Err(format!("exit {} for a statement not trusted", r.code));
+            }
+            if r.code == 101 {
+                return Err("crashed".into());
+            }
+            crate::checks::journal_untouched(h, &before)
+        });
+        p.clear();
+    }
 }
 
 /// A refund whose answer is hostile: clean output, the refund left open or settled.

@@ -272,3 +272,41 @@ fn a_payment_with_another_tills_tag_is_that_tills_order() {
         vec![("T1".into(), Finding::ChargedNotPaid(SaleState::Failed))]
     );
 }
+
+/// Review of stop 23, F2: the statement's cells were kept raw. A number of another shape is not
+/// trusted; a foreign number that reads as a payment code is masked, the till's own never.
+#[test]
+fn statement_cells_are_checked_and_foreign_codes_masked() {
+    let head = "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n";
+    let row = |no: &str, txn: &str| {
+        format!(
+            "`2026-11-27 10:00:00,`wx1,`100,`0,`1,`{txn},`{no},`o1,`MICROPAY,`SUCCESS,`OTHERS,`CNY,`30.00,`0.00,`0,`0,`0.00,`0.00,`,`,`Goods,`,`0.18,`0.60%,`30.00,`0.00,`\r\n"
+        )
+    };
+    let tail = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n`1,`30.00,`0.00,`0.00,`0.18,`30.00,`0.00\r\n";
+    let parse = |rows: String| {
+        statement_orders(&parse_downloadbill(format!("{head}{rows}{tail}").as_bytes()).unwrap())
+    };
+    assert!(parse(row("A\u{1b}[2J", "4200001")).is_err());
+    assert!(parse(row(&"A".repeat(33), "4200001")).is_err());
+    assert!(parse(row("A", "4200\u{7}")).is_err());
+    assert!(parse(row("A", &"4".repeat(33))).is_err());
+    // device_info "1": the till's own number is 18 digits starting 12, like a code.
+    let own = "120261127100000001";
+    let foreign = "134567890123456789";
+    let st = parse(row(own, "4200001") + &row(foreign, "4200002")).unwrap();
+    let mine = SaleRow {
+        transaction_id: Some("4200001".into()),
+        ..sale(own, 3000, SaleState::Paid)
+    };
+    let r = reconcile(&[mine], &[], &[], &st);
+    let shown: Vec<&str> = r.lines.iter().map(|l| l.out_trade_no.as_str()).collect();
+    assert!(shown.contains(&own), "{shown:?}");
+    assert!(shown.contains(&"13************6789"), "{shown:?}");
+    assert!(
+        r.lines
+            .iter()
+            .any(|l| l.out_trade_no == own && l.finding == Finding::Agrees),
+        "{r:?}"
+    );
+}

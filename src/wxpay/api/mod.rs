@@ -454,7 +454,7 @@ const WECHAT_ID_MAX: usize = 32;
 /// Whether `v` has the shape of an id WeChat makes: 1 to 32 digits (docs/protocol.md §5). A
 /// signed reply whose id has another shape (escape sequences, a line break, 30 000 digits) is
 /// not trusted: such a value would be kept in the journal and shown on every screen.
-fn is_wechat_id(v: &str) -> bool {
+pub fn is_wechat_id(v: &str) -> bool {
     !v.is_empty() && v.len() <= WECHAT_ID_MAX && v.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -477,13 +477,19 @@ pub(crate) fn opt_wechat_id(f: &Fields, name: &str) -> Result<Option<String>, Re
     }
 }
 
+/// Whether `v` has the shape WeChat allows a merchant's order or refund number: 1 to `max` of
+/// digits, letters and `_-|*`.
+pub fn is_our_id(v: &str, max: usize) -> bool {
+    !v.is_empty()
+        && v.len() <= max
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'))
+}
+
 /// A number of ours echoed back (`out_trade_no`, `out_refund_no`): our alphabet, at most `max`.
 pub(crate) fn our_id(f: &Fields, name: &str, max: usize) -> Result<String, ReplyError> {
     let v = req(f, name)?;
-    let ok = v.len() <= max
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'));
-    if ok {
+    if is_our_id(v, max) {
         Ok(v.to_string())
     } else {
         Err(invalid(name))
