@@ -634,8 +634,9 @@ fn bill(order_no: &str, txn: &str, attach: &str) -> Vec<u8> {
 fn statements(d: &mut Door, h: &Harness, p: &Proxy) {
     let (r, _) = h.pay("3.00", &h.code("normal"));
     assert_eq!(r.code, 0, "{}", r.stdout);
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
-    let day = paycode::beijing::day_of(now).to_string();
+    let v: serde_json::Value = r.json();
+    let no = v["out_trade_no"].as_str().unwrap();
+    let day = paycode::beijing::day_of(h.sale(no).created_ms).to_string();
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
         (
             "order number with escapes",
