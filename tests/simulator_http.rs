@@ -661,3 +661,43 @@ async fn scenario_table_as_json() {
             .all(|r| r["name_zh"].as_str().is_some_and(|s| !s.is_empty()))
     );
 }
+
+/// Review of stop 23, F3: the trainer endpoints echoed the path value in the reply and kept it
+/// in the shared log whole — a payment code posted as an order number sat in the ledger file.
+/// A value that is not an order number is refused (400, not echoed), one with no order is 404
+/// without an echo, and neither is logged.
+#[tokio::test]
+async fn trainer_actions_on_values_that_are_not_orders_leave_no_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sim-ledger.jsonl");
+    let mut s: SimSettings = settings(false);
+    s.store = Some(log.clone());
+    let sim = start(s).await.unwrap();
+    let http = client(&sim, false);
+    let code = "134567890123456789";
+    for (path, want) in [
+        (format!("confirm/{code}"), 404),
+        (format!("cancel/{code}"), 404),
+        ("confirm/A%1B%5B2J%07".to_string(), 400),
+        (format!("cancel/{}", "A".repeat(40)), 400),
+    ] {
+        let r = http
+            .post(format!("{}/__sim/{path}", sim.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains(code) && !body.contains('\u{1b}') && !body.contains("AAAAAAAAAA"),
+            "{path}: {body}"
+        );
+    }
+    let kept = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!kept.contains(code), "the code was logged: {kept}");
+    assert!(
+        !kept.contains("confirm") && !kept.contains("cancel"),
+        "{kept}"
+    );
+    sim.shutdown().await;
+}

@@ -216,8 +216,13 @@ pub struct FaultRule {
 /// Why an admin action was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdminError {
-    #[error("no order {0:?}: check the out_trade_no (GET /__sim/ledger lists them)")]
+    /// The number is not echoed: it may be anything a caller posted (a payment code).
+    #[error("no such order: check the out_trade_no (GET /__sim/ledger lists them)")]
     NoOrder(String),
+    #[error(
+        "not an order number: an out_trade_no is 1 to 32 of 0-9, A-Z, a-z and _-|* (GET /__sim/ledger lists them)"
+    )]
+    BadNumber,
     #[error("order {0:?} is {1}, not waiting for a password; nothing to do")]
     NotWaiting(String, &'static str),
     #[error(
@@ -539,6 +544,11 @@ impl Sim {
         o.closed_at = Some(now);
         o.fail = Some(("ORDERCLOSED", "用户取消支付".into()));
         Ok(o.state)
+    }
+
+    /// Whether an order has this number (the trainer checks before anything is logged).
+    pub fn has_order(&self, out_trade_no: &str) -> bool {
+        self.by_no.contains_key(out_trade_no)
     }
 
     fn waiting(&mut self, no: &str, now: SimTime) -> Result<&mut Order, AdminError> {

@@ -80,6 +80,18 @@ impl Shared {
         }
     }
 
+    /// A trainer action on order `no`: a value that is not an order number, or names no order,
+    /// is refused before anything is logged (it may be a payment code posted by mistake).
+    fn trainer(&self, no: &str, op: fn(String) -> Op) -> Result<OrderStatus, AdminError> {
+        if !super::rules::order_no_ok(no) {
+            return Err(AdminError::BadNumber);
+        }
+        if !self.view(|sim, _| sim.has_order(no)) {
+            return Err(AdminError::NoOrder(String::new()));
+        }
+        admin(self.run(op(no.to_string())))
+    }
+
     /// Look at (and lazily advance) the state as of now, caught up with other processes.
     fn view<R>(&self, f: impl FnOnce(&mut Sim, SimTime) -> R) -> R {
         let mut core = self.core();
@@ -142,12 +154,12 @@ impl RunningSim {
 
     /// Trainer: the customer confirms the password for this order now.
     pub fn confirm(&self, out_trade_no: &str) -> Result<OrderStatus, AdminError> {
-        admin(self.shared.run(Op::Confirm(out_trade_no.to_string())))
+        self.shared.trainer(out_trade_no, Op::Confirm)
     }
 
     /// Trainer: the customer closes the password box for this order now.
     pub fn cancel(&self, out_trade_no: &str) -> Result<OrderStatus, AdminError> {
-        admin(self.shared.run(Op::Cancel(out_trade_no.to_string())))
+        self.shared.trainer(out_trade_no, Op::Cancel)
     }
 
     /// Queue a fault for the next `count` requests (to `endpoint` only, if given).
@@ -404,6 +416,7 @@ fn admin_result(no: &str, r: Result<OrderStatus, AdminError>) -> Response<Body> 
         Err(e) => {
             let status = match e {
                 AdminError::NoOrder(_) => StatusCode::NOT_FOUND,
+                AdminError::BadNumber => StatusCode::BAD_REQUEST,
                 _ => StatusCode::CONFLICT,
             };
             json(status, &serde_json::json!({ "error": e.to_string() }))
@@ -412,12 +425,12 @@ fn admin_result(no: &str, r: Result<OrderStatus, AdminError>) -> Response<Body> 
 }
 
 async fn confirm(State(s): State<Arc<Shared>>, Path(no): Path<String>) -> Response<Body> {
-    let r = admin(s.run(Op::Confirm(no.clone())));
+    let r = s.trainer(&no, Op::Confirm);
     admin_result(&no, r)
 }
 
 async fn cancel(State(s): State<Arc<Shared>>, Path(no): Path<String>) -> Response<Body> {
-    let r = admin(s.run(Op::Cancel(no.clone())));
+    let r = s.trainer(&no, Op::Cancel);
     admin_result(&no, r)
 }
 
