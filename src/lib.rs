@@ -3,6 +3,7 @@
 //! Module map (see ARCHITECTURE.md for the data flow):
 #[macro_use]
 mod say; // outln!/errln!: printing that survives a closed pipe
+pub mod api; // the local API for the store's POS: pure contract, axum edge, bearer token
 pub mod authcode; // AuthCode newtype: 18 digits, prefix 10–15, masked Display, wallet detection
 pub mod beijing; // WeChat's business day: UTC+8, a day's bounds
 pub mod checkout; // the sale: pure flow, runner, recovery

@@ -174,6 +174,24 @@ pub fn progress(p: &Progress, lang: Language) -> String {
     }
 }
 
+/// The JSON object of a sale outcome, one shape for `pay --json` and the local API (README.md,
+/// Commands: status, out_trade_no, transaction_id, total_fee, err_code, message; plus rescan,
+/// bank_type, cash_fee, message_zh).
+pub fn json(o: &Outcome) -> serde_json::Value {
+    serde_json::json!({
+        "status": o.status().as_str(),
+        "out_trade_no": o.out_trade_no,
+        "transaction_id": o.transaction_id,
+        "total_fee": o.total_fee.0,
+        "err_code": o.err_code(),
+        "rescan": o.rescan(),
+        "bank_type": o.bank_type,
+        "cash_fee": o.cash_fee.map(|f| f.0),
+        "message": text(o, Language::En),
+        "message_zh": text(o, Language::Zh),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod process;
 mod receipt;
 mod reconcile;
 mod refund;
+mod serve;
 mod shift;
 
 use crate::words::{Bilingual, Words};
@@ -62,6 +63,8 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
     Recover(pay::JsonArg),
+    /// Serve the local API for the store's POS, headless (docs/api.md).
+    Serve(serve::ServeArgs),
     /// Reprint a sale's or refund's slip, preview it (--preview) or print the queue (--flush):
     /// exit 0 printed, 1 queued (printer away), 3 refused.
     Receipt(receipt::ReceiptArgs),
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Some(Command::Backup(args)) => backup::run(&cli.config, &args),
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
+        Some(Command::Serve(args)) => serve::run(&cli.config, &args),
         Some(Command::Receipt(args)) => receipt::run(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),
         Some(Command::Scanners) => scanner_command(&cli.config, |cfg| {

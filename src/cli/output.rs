@@ -11,21 +11,9 @@ use crate::config::Language;
 use crate::money::Fen;
 use crate::words::Words;
 
-/// The `--json` object of a sale outcome (README.md, Commands: status, out_trade_no,
-/// transaction_id, total_fee, err_code, message; plus rescan, bank_type, cash_fee, message_zh).
+/// The `--json` object of a sale outcome ([`messages::json`], shared with the local API).
 pub(crate) fn outcome_json(o: &Outcome) -> Value {
-    json!({
-        "status": o.status().as_str(),
-        "out_trade_no": o.out_trade_no,
-        "transaction_id": o.transaction_id,
-        "total_fee": o.total_fee.0,
-        "err_code": o.err_code(),
-        "rescan": o.rescan(),
-        "bank_type": o.bank_type,
-        "cash_fee": o.cash_fee.map(|f| f.0),
-        "message": messages::text(o, Language::En),
-        "message_zh": messages::text(o, Language::Zh),
-    })
+    messages::json(o)
 }
 
 /// Print an outcome and return its exit status.

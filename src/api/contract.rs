@@ -1,0 +1,228 @@
+//! The local API's contract as pure functions: a request body becomes a validated order or a
+//! refusal naming the field and the fix (README.md, "Integrating with your POS"); replies carry
+//! the CLI's fields (`status`, `message`, `message_zh`) so a POS reads one shape everywhere.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::authcode::AuthCode;
+use crate::checkout::pos_ref::PosRef;
+use crate::money::Fen;
+use crate::words::{Bilingual, Words};
+
+/// The largest request body read (a sale is well under 1 KiB).
+pub const BODY_MAX: usize = 16 * 1024;
+
+/// A request refused before anything was written or sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status: 4xx for the caller's mistakes, 409 for a conflict, 503 when the till
+    /// cannot take payments now.
+    pub status: u16,
+    /// The field at fault, when one is.
+    pub field: Option<&'static str>,
+    pub words: Words,
+}
+
+impl Refusal {
+    pub fn new(status: u16, field: Option<&'static str>, words: Words) -> Self {
+        // Messages may quote what the caller sent: no escapes, no whole payment code.
+        let safe = |s: &str| crate::untrusted::shown(s, 600);
+        Refusal {
+            status,
+            field,
+            words: Words::new(safe(&words.en), safe(&words.zh)),
+        }
+    }
+
+    /// The reply body: the CLI's refusal fields plus `field`.
+    pub fn json(&self) -> Value {
+        json!({
+            "status": "rejected",
+            "field": self.field,
+            "out_trade_no": null,
+            "transaction_id": null,
+            "err_code": null,
+            "message": self.words.en,
+            "message_zh": self.words.zh,
+        })
+    }
+}
+
+/// A sale the POS asked for, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleOrder {
+    pub amount: Fen,
+    pub pos_ref: PosRef,
+    pub code: AuthCode,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSale {
+    amount: Option<Value>,
+    #[serde(rename = "ref")]
+    pos_ref: Option<Value>,
+    code: Option<Value>,
+}
+
+/// `POST /v1/sales` body: `{"amount": "12.34", "ref": "POS-1001", "code": "13…"}`. `ceiling` is
+/// the till's `[checkout] max_amount`.
+pub fn parse_sale(body: &[u8], ceiling: Fen) -> Result<SaleOrder, Refusal> {
+    let raw: RawSale = serde_json::from_slice(body).map_err(|e| {
+        Refusal::new(
+            400,
+            None,
+            Words::new(
+                format!(
+                    "the body is not a sale: {e}; send a JSON object {{\"amount\": \"12.34\", \"ref\": \"<POS order id>\", \"code\": \"<payment code>\"}}"
+                ),
+                format!(
+                    "请求体不是一笔收款:{e};请发送 JSON 对象 {{\"amount\": \"12.34\", \"ref\": \"<POS 订单号>\", \"code\": \"<付款码>\"}}"
+                ),
+            ),
+        )
+    })?;
+    let amount = text_field(raw.amount, "amount", "\"12.34\" (yuan, as a string)")?;
+    let amount = Fen::parse(&amount, ceiling).map_err(|e| {
+        let w = e.words();
+        Refusal::new(
+            400,
+            Some("amount"),
+            Words::new(
+                format!("amount {amount:?}: {}", w.en),
+                format!("amount {amount:?}:{}", w.zh),
+            ),
+        )
+    })?;
+    let r = text_field(raw.pos_ref, "ref", "the POS's own order id")?;
+    // The ref's refusals are worded for the command line's `--ref`; here the field is `ref`.
+    let pos_ref = PosRef::parse(&r).map_err(|e| {
+        let w = e.words();
+        Refusal::new(
+            400,
+            Some("ref"),
+            Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
+        )
+    })?;
+    let code = text_field(raw.code, "code", "the 18 digits the scanner read")?;
+    let code = AuthCode::parse(code.trim()).map_err(|e| {
+        let w = e.words();
+        Refusal::new(
+            400,
+            Some("code"),
+            Words::new(format!("code: {}", w.en), format!("code:{}", w.zh)),
+        )
+    })?;
+    Ok(SaleOrder {
+        amount,
+        pos_ref,
+        code,
+    })
+}
+
+/// A required string field; a number or anything else names the field and the form wanted.
+fn text_field(v: Option<Value>, name: &'static str, like: &str) -> Result<String, Refusal> {
+    match v {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(Refusal::new(
+            400,
+            Some(name),
+            Words::new(
+                format!("{name} is missing: give {like}"),
+                format!("缺少 {name}:请填写 {like}"),
+            ),
+        )),
+        Some(_) => Err(Refusal::new(
+            400,
+            Some(name),
+            Words::new(
+                format!(
+                    "{name} must be a JSON string: give {like} (a JSON number can lose cents or digits)"
+                ),
+                format!("{name} 必须是 JSON 字符串:请填写 {like}(JSON 数字可能丢失分或位数)"),
+            ),
+        )),
+    }
+}
+
+/// The refusal of a body over [`BODY_MAX`].
+pub fn too_large() -> Refusal {
+    Refusal::new(
+        413,
+        None,
+        Words::new(
+            format!("the body is over {BODY_MAX} bytes: a sale is a small JSON object"),
+            format!("请求体超过 {BODY_MAX} 字节:一笔收款只是一个小的 JSON 对象"),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: Fen = Fen(500_000);
+    const CODE: &str = "134567890123456789";
+
+    fn refused(body: &str) -> Refusal {
+        match parse_sale(body.as_bytes(), MAX) {
+            Err(r) => r,
+            Ok(o) => panic!("accepted {body}: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_sale_is_parsed() {
+        let o = parse_sale(
+            format!(r#"{{"amount":"12.34","ref":"POS-1","code":"{CODE}"}}"#).as_bytes(),
+            MAX,
+        )
+        .unwrap();
+        assert_eq!((o.amount, o.pos_ref.as_str()), (Fen(1234), "POS-1"));
+    }
+
+    #[test]
+    fn every_refusal_names_the_field_and_never_echoes_a_code() {
+        let cases = [
+            ("not json", None),
+            (r#"{"amount":"1","ref":"A","code":"1","tip":1}"#, None),
+            (r#"{"ref":"A","code":"1"}"#, Some("amount")),
+            (r#"{"amount":12.34,"ref":"A","code":"1"}"#, Some("amount")),
+            (r#"{"amount":"1.234","ref":"A","code":"1"}"#, Some("amount")),
+            (
+                r#"{"amount":"9999999","ref":"A","code":"1"}"#,
+                Some("amount"),
+            ),
+            (r#"{"amount":"1","code":"1"}"#, Some("ref")),
+            (r#"{"amount":"1","ref":"a b","code":"1"}"#, Some("ref")),
+            (r#"{"amount":"1","ref":"A"}"#, Some("code")),
+            (
+                r#"{"amount":"1","ref":"A","code":134567890123456789}"#,
+                Some("code"),
+            ),
+            (
+                r#"{"amount":"1","ref":"A","code":"1345678901234567"}"#,
+                Some("code"),
+            ),
+        ];
+        for (body, field) in cases {
+            let r = refused(body);
+            assert_eq!((r.status, r.field), (400, field), "{body}: {r:?}");
+            assert!(!r.words.zh.is_empty() && !r.words.en.is_empty());
+            if let Some(f) = field {
+                assert!(r.words.en.contains(f), "{body}: {}", r.words.en);
+            }
+        }
+        // A code sent as the ref or in an unknown field is masked in the message.
+        for body in [
+            format!(r#"{{"amount":"1","ref":"{CODE}","code":"{CODE}"}}"#),
+            format!(r#"{{"amount":"1","ref":"A","code":"{CODE}","{CODE}":1}}"#),
+            format!(r#"{{"amount":"{CODE}","ref":"A","code":"{CODE}"}}"#),
+        ] {
+            let r = refused(&body);
+            let j = r.json().to_string();
+            assert!(!j.contains(CODE), "{j}");
+        }
+    }
+}

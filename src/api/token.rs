@@ -1,0 +1,56 @@
+//! The API's bearer token: read from a file only paycode's user can read, compared in constant
+//! time, wiped when dropped, never printed.
+
+use std::fmt;
+use std::path::Path;
+
+use subtle::ConstantTimeEq;
+
+use crate::words::Words;
+
+/// The shortest token accepted (a guessable one protects nothing).
+pub const MIN_LEN: usize = 16;
+
+pub struct Token(String);
+
+impl Token {
+    /// Read the token file: mode 600, one line of at least [`MIN_LEN`] printable characters.
+    pub fn read(path: &Path) -> Result<Token, Words> {
+        let p = path.display();
+        let text = crate::config::read_text(path, true).map_err(|(problem, fix)| {
+            Words::new(
+                format!("--token-file: {problem}; {fix}"),
+                format!("--token-file:{problem};{fix}"),
+            )
+        })?;
+        let t = text.trim();
+        if t.len() < MIN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Words::new(
+                format!(
+                    "--token-file {p}: the token must be one line of at least {MIN_LEN} printable characters without spaces; write one, e.g. `openssl rand -hex 24 > {p}`"
+                ),
+                format!(
+                    "--token-file {p}:令牌须为一行、至少 {MIN_LEN} 个可打印字符且不含空格;例如执行 `openssl rand -hex 24 > {p}`"
+                ),
+            ));
+        }
+        Ok(Token(t.to_string()))
+    }
+
+    /// Whether `given` is the token (constant time).
+    pub fn matches(&self, given: &str) -> bool {
+        self.0.as_bytes().ct_eq(given.as_bytes()).into()
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<hidden>)")
+    }
+}

@@ -1,0 +1,135 @@
+//! `paycode serve`: the local API for the store's POS, headless (docs/api.md). It owns the
+//! journal like the cashier screen: start-up recovery first, then one sale at a time.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{REFUSED, lang, load, logging, open_till, output, runtime};
+use crate::api::token::Token;
+use crate::checkout::{messages, recover};
+use crate::words::{Bilingual, Words};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token-file.
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    pub listen: String,
+    /// A file (mode 600) holding the bearer token every call must carry.
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// Why the listen address or token was refused, or `None`.
+fn listen_problem(addr: &SocketAddr, token: Option<&Token>) -> Option<Words> {
+    if addr.ip().is_loopback() || token.is_some() {
+        return None;
+    }
+    Some(Words::new(
+        format!(
+            "--listen {addr} can be reached from other machines: anyone there could take payments; listen on 127.0.0.1, or give --token-file (mode 600) so every call needs the token"
+        ),
+        format!(
+            "--listen {addr} 可被其他机器访问:任何人都能发起收款;请监听 127.0.0.1,或提供 --token-file(权限 600),让每次调用都须携带令牌"
+        ),
+    ))
+}
+
+pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
+    let addr: SocketAddr = match args.listen.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            let shown = crate::untrusted::shown_arg(&args.listen);
+            return output::rejected(
+                false,
+                &Words::new(
+                    format!(
+                        "--listen {shown:?} is not an address: write IP:PORT, e.g. 127.0.0.1:8765"
+                    ),
+                    format!("--listen {shown:?} 不是地址:请写成 IP:端口,例如 127.0.0.1:8765"),
+                ),
+                None,
+            );
+        }
+    };
+    let token = match args.token_file.as_deref().map(Token::read).transpose() {
+        Ok(t) => t,
+        Err(w) => return output::rejected(false, &w, None),
+    };
+    if let Some(w) = listen_problem(&addr, token.as_ref()) {
+        return output::rejected(false, &w, None);
+    }
+    let cfg = match load(config, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let _log = logging(&cfg);
+    let journal_path = cfg.journal.path.clone();
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    rt.block_on(async move {
+        let mut till = match open_till(cfg, false).await {
+            Ok(t) => t,
+            Err(c) => return c,
+        };
+        let l = lang(till.config());
+        match recover(&mut till, |_| {}).await {
+            Ok(done) => {
+                for r in &done {
+                    errln!(
+                        "recovered {} ({}): {}",
+                        r.outcome.out_trade_no,
+                        r.was.as_str(),
+                        messages::text(&r.outcome, l)
+                    );
+                }
+            }
+            Err(e) => return output::refusal(false, &e.words(), None, e.exit_code()),
+        }
+        let reader = match crate::journal::Journal::open(&journal_path) {
+            Ok(j) => j,
+            Err(e) => return output::rejected(false, &e.words(), None),
+        };
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                return output::rejected(
+                    false,
+                    &Words::new(
+                        format!("cannot listen on {addr}: {e}; choose another --listen port"),
+                        format!("无法监听 {addr}:{e};请用 --listen 换一个端口"),
+                    ),
+                    None,
+                );
+            }
+        };
+        let bound = listener.local_addr().map_or(addr, |a| a);
+        // The first stdout line is the address, for a supervisor or a test to read.
+        outln!("listening on http://{bound}");
+        errln!("paycode serve: the POS API is up (docs/api.md) / POS 接口已启动");
+        match crate::api::serve(till, reader, listener, token).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                errln!("paycode serve: {e}");
+                ExitCode::from(REFUSED)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        let a: SocketAddr = "0.0.0.0:8765".parse().unwrap();
+        assert!(listen_problem(&a, None).is_some());
+        let l: SocketAddr = "127.0.0.1:8765".parse().unwrap();
+        assert!(listen_problem(&l, None).is_none());
+        let v6: SocketAddr = "[::]:8765".parse().unwrap();
+        assert!(listen_problem(&v6, None).is_some());
+    }
+}

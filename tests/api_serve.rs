@@ -1,0 +1,376 @@
+//! `paycode serve` (issue 12, the local API) as a POS uses it: the release path of a real
+//! process on loopback, a real HTTP client, the in-test simulator behind it. A sale by POST, a
+//! retry of its ref answered with the same sale (charged once), a ref reused for another
+//! amount, bad bodies refused with the field named and nothing written or sent, a kill -9
+//! mid-sale and the POS's retry after the restart, and the token required off loopback.
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Child;
+use std::time::Duration;
+
+use checkout_support::{Harness, kill_9};
+use paycode::journal::SaleState;
+use serde_json::{Value, json};
+
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `paycode serve` on a free loopback port; its first stdout line names the address.
+fn serve(h: &Harness, extra: &[&str]) -> Served {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let mut child = h.spawn(&args);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.is_empty() {
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!("serve did not start: {err}");
+    }
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    Served { child, base }
+}
+
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// POST `body` to `path`: the status and the JSON reply.
+fn post(h: &Harness, s: &Served, path: &str, body: &str, token: Option<&str>) -> (u16, Value) {
+    h.rt.block_on(async {
+        let mut r = http()
+            .post(format!("{}{path}", s.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(json!({ "raw": text })),
+        )
+    })
+}
+
+fn get(h: &Harness, s: &Served, path: &str, token: Option<&str>) -> (u16, Value) {
+    h.rt.block_on(async {
+        let mut r = http().get(format!("{}{path}", s.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(json!({ "raw": text })),
+        )
+    })
+}
+
+fn sale(amount: &str, pos_ref: &str, code: &str) -> String {
+    json!({ "amount": amount, "ref": pos_ref, "code": code }).to_string()
+}
+
+#[test]
+fn a_pos_sale_is_charged_once_however_often_it_is_retried() {
+    let h = Harness::new();
+    let s = serve(&h, &[]);
+    let (st, v) = get(&h, &s, "/v1/health", None);
+    assert_eq!((st, v["status"].as_str()), (200, Some("ok")), "{v}");
+    assert_eq!(v["simulated"], true);
+
+    let code = h.code("normal");
+    let (st, v) = post(&h, &s, "/v1/sales", &sale("12.34", "POS-1001", &code), None);
+    assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+    assert_eq!(
+        (v["total_fee"].as_u64(), v["ref"].as_str()),
+        (Some(1234), Some("POS-1001"))
+    );
+    assert_eq!(v["existing"], false);
+    assert!(
+        v["message_zh"].as_str().unwrap().contains("支付成功"),
+        "{v}"
+    );
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+
+    // The POS lost the answer and retries, even with a fresh code: the same sale, nothing sent.
+    let (st, again) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("12.34", "POS-1001", &h.code("normal")),
+        None,
+    );
+    assert_eq!(
+        (st, again["existing"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
+    assert_eq!(again["out_trade_no"], no.as_str());
+    let (st, got) = get(&h, &s, "/v1/sales/POS-1001", None);
+    assert_eq!((st, got["status"].as_str()), (200, Some("paid")), "{got}");
+    assert_eq!(got["out_trade_no"], no.as_str());
+    // The same ref for another amount is another purchase under a reused id: refused.
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("9.99", "POS-1001", &h.code("normal")),
+        None,
+    );
+    assert_eq!(
+        (st, v["status"].as_str(), v["field"].as_str()),
+        (409, Some("rejected"), Some("amount")),
+        "{v}"
+    );
+    let l = h.ledger();
+    assert_eq!(
+        (l.orders.len(), l.totals.net),
+        (1, 1234),
+        "one charge: {l:?}"
+    );
+
+    let (st, v) = get(&h, &s, "/v1/sales/NOPE-1", None);
+    assert_eq!((st, v["field"].as_str()), (404, Some("ref")), "{v}");
+    let (st, _) = get(&h, &s, "/v1/nothing", None);
+    assert_eq!(st, 404);
+}
+
+#[test]
+fn bad_bodies_name_the_field_and_nothing_is_written_or_sent() {
+    let h = Harness::new();
+    let s = serve(&h, &[]);
+    let code = h.code("normal");
+    let huge = format!(
+        r#"{{"amount":"1.00","ref":"R","code":"{code}","x":"{}"}}"#,
+        "a".repeat(20_000)
+    );
+    let cases: Vec<(&str, String, u16, Option<&str>)> = vec![
+        ("not JSON", "{amount".into(), 400, None),
+        (
+            "unknown field",
+            format!(r#"{{"amount":"1.00","ref":"R","code":"{code}","tip":"1"}}"#),
+            400,
+            None,
+        ),
+        (
+            "amount as a number",
+            format!(r#"{{"amount":1.5,"ref":"R","code":"{code}"}}"#),
+            400,
+            Some("amount"),
+        ),
+        (
+            "amount with three decimals",
+            sale("1.005", "R", &code),
+            400,
+            Some("amount"),
+        ),
+        ("amount zero", sale("0", "R", &code), 400, Some("amount")),
+        (
+            "amount over the limit",
+            sale("99999999", "R", &code),
+            400,
+            Some("amount"),
+        ),
+        (
+            "no ref",
+            format!(r#"{{"amount":"1.00","code":"{code}"}}"#),
+            400,
+            Some("ref"),
+        ),
+        (
+            "ref with a space",
+            sale("1.00", "R 1", &code),
+            400,
+            Some("ref"),
+        ),
+        (
+            "ref holding the code",
+            sale("1.00", &code, &code),
+            400,
+            Some("ref"),
+        ),
+        (
+            "no code",
+            r#"{"amount":"1.00","ref":"R"}"#.into(),
+            400,
+            Some("code"),
+        ),
+        (
+            "short code",
+            sale("1.00", "R", "1345678901"),
+            400,
+            Some("code"),
+        ),
+        (
+            "Alipay code",
+            sale("1.00", "R", "281234567890123456"),
+            400,
+            Some("code"),
+        ),
+        ("body over 16 KiB", huge, 413, None),
+    ];
+    for (name, body, want, field) in cases {
+        let (st, v) = post(&h, &s, "/v1/sales", &body, None);
+        assert_eq!((st, v["field"].as_str()), (want, field), "{name}: {v}");
+        assert_eq!(v["status"], "rejected", "{name}: {v}");
+        assert!(
+            !v["message"].as_str().unwrap().is_empty()
+                && !v["message_zh"].as_str().unwrap().is_empty(),
+            "{name}"
+        );
+        let text = v.to_string();
+        assert!(!text.contains(&code), "{name}: the code echoed: {text}");
+    }
+    assert!(
+        h.journal().sales_between(0, i64::MAX).unwrap().is_empty(),
+        "nothing written"
+    );
+    assert!(h.ledger().orders.is_empty(), "nothing sent");
+}
+
+#[test]
+fn a_pos_retry_after_a_kill_mid_sale_gets_the_one_sale() {
+    let h = Harness::new();
+    let mut s = serve(&h, &[]);
+    // The customer has the password box open when paycode is killed.
+    let base = s.base.clone();
+    let code = h.code("password_never");
+    let body = sale("5.00", "POS-7", &code);
+    let pending = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            http()
+                .post(format!("{base}/v1/sales"))
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    });
+    let mut no = String::new();
+    checkout_support::wait_for("the sale waiting for the password", || {
+        let open = h.journal().unfinished().unwrap();
+        match open.into_iter().find(|r| r.state == SaleState::Submitted) {
+            Some(r) => {
+                no = r.out_trade_no;
+                true
+            }
+            None => false,
+        }
+    });
+    kill_9(&mut s.child);
+    assert!(pending.join().unwrap().is_err(), "the POS lost its answer");
+    // Meanwhile the customer types the password.
+    h.sim.confirm(&no).unwrap();
+
+    let s = serve(&h, &[]);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("5.00", "POS-7", &h.code("normal")),
+        None,
+    );
+    assert_eq!(
+        (st, v["status"].as_str(), v["existing"].as_bool()),
+        (200, Some("paid"), Some(true)),
+        "{v}"
+    );
+    assert_eq!(v["out_trade_no"], no.as_str());
+    let l = h.ledger();
+    assert_eq!(
+        (l.orders.len(), l.totals.net),
+        (1, 500),
+        "charged once: {l:?}"
+    );
+}
+
+#[test]
+fn off_loopback_the_token_is_required() {
+    let h = Harness::new();
+    let r = h.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--token-file") && r.stderr.contains("令牌"),
+        "{}",
+        r.stderr
+    );
+
+    let file = h.dir.path().join("api-token");
+    std::fs::write(&file, "short").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = h.run(&["serve", "--token-file", file.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("at least 16"), "{}", r.stderr);
+    let token = "0123456789abcdef0123456789abcdef";
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = h.run(&["serve", "--token-file", file.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let s = serve(&h, &["--token-file", file.to_str().unwrap()]);
+    let (st, v) = get(&h, &s, "/v1/health", None);
+    assert_eq!((st, v["status"].as_str()), (401, Some("rejected")), "{v}");
+    let (st, _) = get(
+        &h,
+        &s,
+        "/v1/health",
+        Some("0123456789abcdef0123456789abcdeX"),
+    );
+    assert_eq!(st, 401);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("1.00", "R", &h.code("normal")),
+        None,
+    );
+    assert_eq!(st, 401, "{v}");
+    assert!(h.ledger().orders.is_empty());
+    let (st, _) = get(&h, &s, "/v1/health", Some(token));
+    assert_eq!(st, 200);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("1.00", "R", &h.code("normal")),
+        Some(token),
+    );
+    assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+}
