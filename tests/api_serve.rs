@@ -292,6 +292,13 @@ fn a_pos_retry_after_a_kill_mid_sale_gets_the_one_sale() {
             None => false,
         }
     });
+    // A second sale meanwhile is refused at once, nothing sent for it.
+    let (st, v) = post(&h, &s, "/v1/sales", &sale("1.00", "POS-8", &h.code("normal")), None);
+    assert_eq!((st, v["status"].as_str()), (409, Some("rejected")), "{v}");
+    assert!(v["message_zh"].as_str().unwrap().contains("另一笔"), "{v}");
+    assert_eq!(h.ledger().orders.len(), 1);
+    let (st, v) = get(&h, &s, "/v1/sales/POS-7", None);
+    assert_eq!((st, v["status"].as_str()), (200, Some("open")), "{v}");
     kill_9(&mut s.child);
     assert!(pending.join().unwrap().is_err(), "the POS lost its answer");
     // Meanwhile the customer types the password.
