@@ -293,7 +293,13 @@ fn a_pos_retry_after_a_kill_mid_sale_gets_the_one_sale() {
         }
     });
     // A second sale meanwhile is refused at once, nothing sent for it.
-    let (st, v) = post(&h, &s, "/v1/sales", &sale("1.00", "POS-8", &h.code("normal")), None);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("1.00", "POS-8", &h.code("normal")),
+        None,
+    );
     assert_eq!((st, v["status"].as_str()), (409, Some("rejected")), "{v}");
     assert!(v["message_zh"].as_str().unwrap().contains("另一笔"), "{v}");
     assert_eq!(h.ledger().orders.len(), 1);

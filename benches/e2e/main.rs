@@ -15,6 +15,7 @@
 //! and the load average. No floats: ratios are integer percent.
 #![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
+mod api;
 mod confirm;
 mod held;
 mod scan;
@@ -34,7 +35,7 @@ fn main() {
     let want = |part: &str| {
         !args
             .iter()
-            .any(|a| a == "confirm" || a == "scan" || a == "held")
+            .any(|a| a == "confirm" || a == "scan" || a == "held" || a == "api")
             || args.iter().any(|a| a == part)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -56,6 +57,11 @@ fn main() {
     }
     if want("held") {
         held_figures(&rt, &dir.path().join("held"));
+    }
+    if want("api") {
+        let n = env_u64("PAYCODE_BENCH_API_CALLS", 1000) as usize;
+        let sales = env_u64("PAYCODE_BENCH_API_SALES", 100) as usize;
+        api::figures(&rt, &dir.path().join("api"), n, sales);
     }
     println!("load average at end: {}", loadavg());
 }

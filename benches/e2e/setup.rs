@@ -30,6 +30,17 @@ pub async fn till(
     scale: u32,
     schedule: Option<(Duration, Duration)>,
 ) -> Till {
+    till_at(&sim.base_url, dir, device, scale, schedule).await
+}
+
+/// [`till`] for a simulator known by its URL (a till task on a thread of its own).
+pub async fn till_at(
+    base_url: &str,
+    dir: &Path,
+    device: &str,
+    scale: u32,
+    schedule: Option<(Duration, Duration)>,
+) -> Till {
     let text = format!(
         r#"[merchant]
 appid = "{SIMULATOR_APPID}"
@@ -44,7 +55,7 @@ base_url = "{url}"
 path = "paycode.db"
 log_dir = "logs"
 "#,
-        url = sim.base_url
+        url = base_url
     );
     let env = SecretEnv {
         api_key: Some(SIMULATOR_DEMO_KEY.to_string()),
