@@ -158,43 +158,17 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
         .collect()
 }
 
-/// Who may change a file paycode trusts: its mode and owner, and its directory's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Owned {
-    mode: u32,
-    uid: u32,
-}
+use crate::config::trust::Owned;
 
 /// Why a file paycode trusts (its config, the CA it verifies WeChat with, the key, the
-/// certificates, the PIN) could be changed by someone else, or `None`. Pure: `me` is the
-/// effective user, `dir` the file's directory.
+/// certificates, the PIN) could be changed by someone else, or `None`: `config::trust`'s rule,
+/// the one config load refuses with. Pure: `me` is the effective user, `dir` the file's directory.
 fn trust_problem(path: &Path, file: Owned, dir: Option<Owned>, me: u32) -> Option<String> {
-    let p = path.display();
-    if file.uid != me && file.uid != 0 {
-        return Some(format!("{p} is owned by another user (uid {})", file.uid));
-    }
-    if file.mode & 0o022 != 0 {
-        return Some(format!(
-            "{p} can be written by group or others (mode {:o})",
-            file.mode & 0o777
-        ));
-    }
-    // A directory anyone may write lets them swap the file (unless it is sticky, like /tmp).
-    match dir {
-        Some(d) if d.mode & 0o002 != 0 && d.mode & 0o1000 == 0 => Some(format!(
-            "{p} is in a directory anyone can write (mode {:o})",
-            d.mode & 0o7777
-        )),
-        Some(d) if d.uid != me && d.uid != 0 && d.mode & 0o020 != 0 => Some(format!(
-            "{p} is in a directory another user's group can write"
-        )),
-        _ => None,
-    }
+    crate::config::trust::problem(file, dir, me).map(|s| s.en(path))
 }
 
 /// One line per file paycode trusts that someone else could change (none: one OK line).
 fn trusted_files(cfg: &Config) -> Vec<Line> {
-    use std::os::unix::fs::MetadataExt;
     let mut files: Vec<&Path> = vec![cfg.file.as_path()];
     files.extend(cfg.wechat.ca_file.as_deref());
     if let SecretSource::File(p) = &cfg.merchant.api_key_source {
@@ -210,12 +184,7 @@ fn trusted_files(cfg: &Config) -> Vec<Line> {
     }
     files.extend(cfg.ui.manager_pin_file.as_deref());
     let me = nix::unistd::geteuid().as_raw();
-    let owned = |p: &Path| {
-        std::fs::metadata(p).ok().map(|m| Owned {
-            mode: m.mode(),
-            uid: m.uid(),
-        })
-    };
+    let owned = crate::config::trust::owned;
     let bad: Vec<Line> = files
         .iter()
         .filter_map(|p| {

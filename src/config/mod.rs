@@ -11,6 +11,7 @@ mod printer;
 mod render;
 mod schema;
 mod secrets;
+pub(crate) mod trust;
 mod validate;
 
 pub use error::ConfigError;

@@ -126,7 +126,9 @@ pub fn private_mode_problem(path: &Path, mode: u32) -> Option<String> {
     mode_problem(path, mode).map(|(problem, fix)| format!("{problem}; {fix}"))
 }
 
-/// Read a file named by a setting; a `private` one must pass `mode_problem` first. (IO edge.)
+/// Read a file named by a setting; a `private` one must pass `mode_problem` first, and every one
+/// must be changeable only by paycode's user or root, in a directory no one else can write
+/// (`trust::shared_file`). (IO edge.)
 pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FileProblem> {
     let p = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
@@ -156,6 +158,10 @@ pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FilePr
     }
     #[cfg(not(unix))]
     let _ = private;
+    #[cfg(unix)]
+    if let Some(shared) = super::trust::shared_file(path) {
+        return Err(shared.refusal(path));
+    }
     let bytes = std::fs::read(path).map_err(|e| {
         (
             format!("cannot read {p}: {e}"),

@@ -241,6 +241,102 @@ pub fn run(d: &mut Door) {
         "pin file symlink to a 644 file",
         link("pinlink644", &f.join("pin644")),
     );
+    // Trusted files others can change (FAULTS row 110 for config.toml): whoever can write the
+    // CA, the certificate or a key, or swap it in its directory, can stand in for WeChat Pay.
+    let open_dir = subdir(&f, "open");
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let pem = pki.client_cert_pem.as_bytes();
+    let mut trust = |name, section, key: &str, path: &Path, names| {
+        cases.push((
+            name,
+            section,
+            format!("{key} = \"{}\"", s(path)),
+            names,
+            key == "api_key_file",
+        ));
+    };
+    trust(
+        "ca file mode 666",
+        "wechat",
+        "ca_file",
+        &file(&f, "ca666.pem", pem, 0o666),
+        "[wechat] ca_file",
+    );
+    trust(
+        "ca file mode 664",
+        "wechat",
+        "ca_file",
+        &file(&f, "ca664.pem", pem, 0o664),
+        "[wechat] ca_file",
+    );
+    let foreign_ca = file(&f, "ca-foreign.pem", pem, 0o644);
+    std::os::unix::fs::chown(&foreign_ca, Some(4242), Some(4242)).unwrap();
+    trust(
+        "ca file owned by another user",
+        "wechat",
+        "ca_file",
+        &foreign_ca,
+        "[wechat] ca_file",
+    );
+    trust(
+        "ca file in a directory anyone can write",
+        "wechat",
+        "ca_file",
+        &file(&open_dir, "ca.pem", pem, 0o644),
+        "[wechat] ca_file",
+    );
+    trust(
+        "p12 in a directory anyone can write",
+        "wechat",
+        "p12_file",
+        &file(&open_dir, "apiclient_cert.p12", b"this is no pkcs12", 0o600),
+        "[wechat] p12_file",
+    );
+    trust(
+        "api key file in a directory anyone can write",
+        "merchant",
+        "api_key_file",
+        &file(&open_dir, "apikey", key, 0o600),
+        "[merchant] api_key_file",
+    );
+    trust(
+        "pin file in a directory anyone can write",
+        "ui",
+        "manager_pin_file",
+        &file(&open_dir, "pin", PIN.as_bytes(), 0o600),
+        "[ui] manager_pin_file",
+    );
+    let open_key = file(&open_dir, "apiclient_key.pem", tls_key, 0o600);
+    let open_cert = file(&open_dir, "apiclient_cert.pem", pem, 0o644);
+    let line = |c: &Path, k: &Path| format!("cert_file = \"{}\"\nkey_file = \"{}\"", s(c), s(k));
+    cases.push((
+        "private key in a directory anyone can write",
+        "wechat",
+        line(&cert, &open_key),
+        "[wechat] key_file",
+        false,
+    ));
+    cases.push((
+        "certificate in a directory anyone can write",
+        "wechat",
+        line(&open_cert, &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
+    cases.push((
+        "certificate mode 666",
+        "wechat",
+        line(&file(&f, "cert666.pem", pem, 0o666), &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
+    cases.push((
+        "certificate mode 664",
+        "wechat",
+        line(&file(&f, "cert664.pem", pem, 0o664), &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
     let jdir = subdir(&f, "jdir");
     let garbage_db = file(&f, "garbage.db", &[0x5a; 8192], 0o600);
     let mut journal = |name, path: &Path| {
