@@ -407,6 +407,33 @@ pub fn run(d: &mut Door) {
     });
     std::fs::write(h.config_path(), &base).unwrap();
 
+    // A journal an older install created 0644 (and its WAL and index): tightened to 0600 when
+    // paycode opens it — the journal holds code fingerprints, amounts and order numbers.
+    let held = h.journal();
+    let sidecars = ["", "-wal", "-shm"].map(|ext| {
+        let mut name = h.journal_path().into_os_string();
+        name.push(ext);
+        PathBuf::from(name)
+    });
+    for p in &sidecars {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let code = h.code("normal");
+    d.check("file: journal mode 644 from an older install", || {
+        let (r, _) = h.pay("1.00", &code);
+        if r.code != 0 {
+            return Err(format!("exit {}: {}", r.code, r.stderr));
+        }
+        for p in &sidecars {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            if mode != 0o600 {
+                return Err(format!("{} is mode {mode:o} after pay", p.display()));
+            }
+        }
+        clean_run(&r, &[&code])
+    });
+    drop(held);
+
     writes(d, &h, &f);
     pins(d, &h, &base, &pin600, &f);
 }
