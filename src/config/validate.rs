@@ -49,6 +49,8 @@ pub(crate) fn resolve(
         )?),
     };
 
+    journal_file(&journal.path, ctx)?;
+
     let key_file = raw.merchant.api_key_file.as_deref().map(at);
     let (api_key, api_key_source) = secrets::api_key(key_file.as_deref(), env, simulator, ctx)?;
     let (cert, key, p12) = (
@@ -579,6 +581,38 @@ fn spbill_ip(v: Option<&str>, ctx: &Ctx<'_>) -> Result<Option<IpAddr>, ConfigErr
             )),
         },
     }
+}
+
+/// `[journal] path` names a regular file or nothing yet (SQLite creates it). A device, a FIFO,
+/// a socket or a directory would fail at the first write with "disk I/O error" (the lock file
+/// beside it created first, in /dev for `/dev/null`), so it is refused here. (Reads metadata.)
+fn journal_file(path: &Path, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    let (en, zh) = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        ("a directory", "目录")
+    } else if t.is_fifo() {
+        ("a FIFO (named pipe)", "命名管道(FIFO)")
+    } else if t.is_char_device() || t.is_block_device() {
+        ("a device", "设备文件")
+    } else if t.is_socket() {
+        ("a socket", "套接字")
+    } else {
+        ("not a regular file", "非普通文件")
+    };
+    let p = path.display();
+    Err(ctx.err(
+        "journal",
+        "path",
+        format!("{p} is {en}, not a file the journal can live in / {p} 是{zh},不能作为账本文件"),
+        "point path at a file in the till's data directory, like \"data/paycode.db\" (created on \
+         first use) / 请将 path 指向数据目录中的文件,如 \"data/paycode.db\"(首次使用时创建)",
+    ))
 }
 
 fn non_empty_path(

@@ -353,6 +353,29 @@ pub fn run(d: &mut Door) {
     journal("journal under a file", &key600.join("x.db"));
     journal("journal under /proc", Path::new("/proc/self/nope/x.db"));
 
+    // A journal that is not a regular file: refused at load naming the key, nothing created.
+    let fifo = f.join("fifo.db");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (name, path) in [
+        ("journal /dev/null", PathBuf::from("/dev/null")),
+        ("journal a fifo", fifo.clone()),
+        (
+            "journal a link to /dev/null",
+            link("null.db", Path::new("/dev/null")),
+        ),
+    ] {
+        cases.push((
+            name,
+            "journal",
+            format!("path = \"{}\"", s(&path)),
+            "[journal] path",
+            false,
+        ));
+    }
     for (name, section, line, names, from_file) in &cases {
         std::fs::write(h.config_path(), set(&base, section, line)).unwrap();
         let code = h.code("normal");
