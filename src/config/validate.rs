@@ -78,7 +78,7 @@ pub(crate) fn resolve(
     let ca_file = match raw.wechat.ca_file.as_deref().map(at) {
         None => None,
         Some(ca) => {
-            let text = secrets::read_text(&ca, false)
+            let text = secrets::read_text(&ca, false, secrets::FILE_MAX)
                 .map_err(|(problem, fix)| ctx.err("wechat", "ca_file", problem, &fix))?;
             if !text.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(ctx.err(
@@ -117,7 +117,7 @@ pub(crate) fn resolve(
     let manager_pin_file = match raw.ui.manager_pin_file.as_deref().map(at) {
         None => None,
         Some(pin) => {
-            secrets::read_checked(&pin, true)
+            secrets::read_checked(&pin, true, secrets::PIN_FILE_MAX)
                 .map_err(|(problem, fix)| ctx.err("ui", "manager_pin_file", problem, &fix))?;
             Some(pin)
         }

@@ -852,24 +852,43 @@ pub fn run(d: &mut Door) {
         ])
     });
     std::fs::write(h.config_path(), &base).unwrap();
-    // The file itself missing, or a directory.
+    // The file itself missing, a directory, or what cannot be a config: a FIFO (reading it
+    // would block until someone writes), a device (/dev/zero never ends), 2 MiB of text.
+    let big = h.dir.path().join("big.toml");
+    let mut text = base.clone().into_bytes();
+    text.resize(2 * 1024 * 1024, b'\n');
+    std::fs::write(&big, text).unwrap();
     for (name, path) in [
         ("missing", h.dir.path().join("no-such.toml")),
         ("a directory", h.dir.path().join("data")),
+        ("a fifo", crate::files::fifo(h.dir.path(), "fifo.toml")),
+        ("/dev/zero", std::path::PathBuf::from("/dev/zero")),
+        ("2 MiB", big),
     ] {
         d.check(format!("config file: {name}"), || {
             let before = mark(&h);
             let code = h.code("normal");
-            let r = h.run(&[
-                "--config",
-                path.to_str().unwrap(),
-                "pay",
-                "--amount",
-                "1.00",
-                "--code",
-                &code,
-                "--json",
-            ]);
+            let out = h
+                .command_wrapped(
+                    &["timeout", "20"],
+                    &[
+                        "--config",
+                        path.to_str().unwrap(),
+                        "pay",
+                        "--amount",
+                        "1.00",
+                        "--code",
+                        &code,
+                        "--json",
+                    ],
+                )
+                .output()
+                .unwrap();
+            let r = crate::checkout_support::Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
             let shown = path.display().to_string();
             all([
                 refused(&r, &shown, &shown, &[&code]),

@@ -24,6 +24,17 @@ fn file(dir: &Path, name: &str, contents: &[u8], mode: u32) -> PathBuf {
     p
 }
 
+/// A named pipe `dir/name`: opening it for reading blocks until someone writes.
+pub fn fifo(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", p.display());
+    p
+}
+
 fn subdir(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::create_dir_all(&p).unwrap();
@@ -237,6 +248,13 @@ pub fn run(d: &mut Door) {
     );
     pin("pin file a directory", subdir(&f, "pindir"));
     pin("pin file empty", file(&f, "pinempty", b"", 0o600));
+    pin("pin file a fifo", fifo(&f, "pinfifo"));
+    pin("pin file /dev/zero", PathBuf::from("/dev/zero"));
+    pin("pin file 5 KiB", {
+        let mut big = PIN.as_bytes().to_vec();
+        big.resize(5 * 1024, b'\n');
+        file(&f, "pinbig", &big, 0o600)
+    });
     pin(
         "pin file symlink to a 644 file",
         link("pinlink644", &f.join("pin644")),
@@ -354,15 +372,9 @@ pub fn run(d: &mut Door) {
     journal("journal under /proc", Path::new("/proc/self/nope/x.db"));
 
     // A journal that is not a regular file: refused at load naming the key, nothing created.
-    let fifo = f.join("fifo.db");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
     for (name, path) in [
         ("journal /dev/null", PathBuf::from("/dev/null")),
-        ("journal a fifo", fifo.clone()),
+        ("journal a fifo", fifo(&f, "fifo.db")),
         (
             "journal a link to /dev/null",
             link("null.db", Path::new("/dev/null")),
@@ -529,18 +541,54 @@ fn pins(d: &mut Door, h: &Harness, base: &str, pin600: &Path, f: &Path) {
             pin600.to_path_buf(),
             "manager_pin_file",
         ),
+        ("--pin-file a fifo", fifo(f, "givenfifo"), "givenfifo"),
+        (
+            "--pin-file /dev/zero",
+            PathBuf::from("/dev/zero"),
+            "/dev/zero",
+        ),
+        (
+            "--pin-file 5 KiB",
+            {
+                let mut big = PIN.as_bytes().to_vec();
+                big.resize(5 * 1024, b'\n');
+                file(f, "givenbig", &big, 0o600)
+            },
+            "givenbig",
+        ),
     ];
+    // A pin file that cannot be used is no wrong PIN: it never counts toward the lockout.
+    let strikes = h.journal_path().with_file_name("pin-strikes");
     for (name, given, en) in cases {
         d.check(format!("file: {name}"), || {
             let before = mark(h);
-            let r = h.run(&[
-                "refund",
-                &no,
-                "--pin-file",
-                given.to_str().unwrap(),
-                "--json",
-            ]);
-            all([refused(&r, en, "", &[PIN]), untouched(h, &before)])
+            let r = h
+                .command_wrapped(
+                    &["timeout", "20"],
+                    &[
+                        "refund",
+                        &no,
+                        "--pin-file",
+                        given.to_str().unwrap(),
+                        "--json",
+                    ],
+                )
+                .output()
+                .unwrap();
+            let r = Run {
+                code: r.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&r.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&r.stderr).into_owned(),
+            };
+            let struck = if strikes.exists() {
+                Err(format!(
+                    "counted as a wrong PIN: {}",
+                    std::fs::read_to_string(&strikes).unwrap_or_default()
+                ))
+            } else {
+                Ok(())
+            };
+            all([refused(&r, en, "", &[PIN]), untouched(h, &before), struck])
         });
     }
     // A manager_pin_file that holds no usable PIN: refunds refused naming it.
