@@ -420,6 +420,36 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         "\"45s\"",
         ctx,
     )?;
+    // Bounds like the other durations: a huge revoke time or delay would hold the simulated
+    // WeChat (and a practising till) on one order or reply for hours.
+    at_most(
+        raw.auto_revoke_after,
+        MAX_SIM_AUTO_REVOKE,
+        "simulator",
+        "auto_revoke_after",
+        "use 45s, as WeChat does (at most 1h) / 请使用 45s,与微信一致(最长 1h)",
+        ctx,
+    )?;
+    at_most(
+        raw.reply_delay,
+        MAX_READ_TIMEOUT,
+        "simulator",
+        "reply_delay",
+        "use 0ms, or up to 60s to stage a slow WeChat (beyond [wechat] read_timeout every call \
+         times out) / 请使用 0ms,或最长 60s 以模拟缓慢的微信(超过 [wechat] read_timeout 时每次请求都会超时)",
+        ctx,
+    )?;
+    if raw.daily_no_password_count > MAX_SIM_DAILY_NO_PASSWORD {
+        return Err(ctx.err(
+            "simulator",
+            "daily_no_password_count",
+            format!(
+                "{} is more than {MAX_SIM_DAILY_NO_PASSWORD} password-free payments a day / 每日免密支付次数超过 {MAX_SIM_DAILY_NO_PASSWORD}",
+                raw.daily_no_password_count
+            ),
+            "use 10, as WeChat does (0: every payment asks for the password) / 请使用 10,与微信一致(0:每笔都需输入密码)",
+        ));
+    }
     if raw.no_password_limit > MAX_ORDER {
         return Err(ctx.err(
             "simulator",
@@ -631,6 +661,12 @@ fn non_empty_path(
     }
     Ok(p.to_path_buf())
 }
+
+/// Longest `[simulator] auto_revoke_after` (WeChat's own is about 45 s).
+const MAX_SIM_AUTO_REVOKE: Duration = Duration::from_secs(3600);
+
+/// Most `[simulator] daily_no_password_count` (WeChat's own is 10).
+const MAX_SIM_DAILY_NO_PASSWORD: u32 = 1000;
 
 /// Longest connect and read timeouts accepted.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);

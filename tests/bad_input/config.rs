@@ -769,6 +769,36 @@ fn cases() -> Vec<Case> {
             "[simulator] auto_revoke_after",
         ),
         c(
+            "simulator auto_revoke_after 2h",
+            "simulator",
+            "auto_revoke_after = \"2h\"",
+            "[simulator] auto_revoke_after",
+        ),
+        c(
+            "simulator auto_revoke_after huge",
+            "simulator",
+            "auto_revoke_after = \"100000000h\"",
+            "[simulator] auto_revoke_after",
+        ),
+        c(
+            "simulator reply_delay 61s",
+            "simulator",
+            "reply_delay = \"61s\"",
+            "[simulator] reply_delay",
+        ),
+        c(
+            "simulator reply_delay huge",
+            "simulator",
+            "reply_delay = \"100000000h\"",
+            "[simulator] reply_delay",
+        ),
+        c(
+            "simulator daily_no_password_count 1001",
+            "simulator",
+            "daily_no_password_count = 1001",
+            "[simulator] daily_no_password_count",
+        ),
+        c(
             "simulator reply_delay words",
             "simulator",
             "reply_delay = \"soon\"",
