@@ -720,6 +720,18 @@ fn cases() -> Vec<Case> {
             "[scanner.serial] baud",
         ),
         c(
+            "serial port empty",
+            "scanner.serial",
+            "port = \"\"",
+            "scanner.serial.port",
+        ),
+        c(
+            "serial port blank",
+            "scanner.serial",
+            "port = \"  \"",
+            "scanner.serial.port",
+        ),
+        c(
             "serial usb_id not hex",
             "scanner.serial",
             "usb_id = \"zzzz:0001\"",
