@@ -255,6 +255,45 @@ fn root_overrides(live: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) 
         .collect()
 }
 
+/// `[journal] log_dir` is a directory, or can become one: the commands go on without a log
+/// file when it cannot be written (never a crash loop under the kiosk unit), so this line is
+/// where a log dir naming a file, or under one, shows up.
+fn log_dir(cfg: &Config) -> Line {
+    let dir = &cfg.journal.log_dir;
+    // The first part of the path that exists must be a directory (the rest is created).
+    let existing = dir
+        .ancestors()
+        .find(|a| std::fs::symlink_metadata(a).is_ok());
+    match existing.map(|a| (a, std::fs::metadata(a).map(|m| m.is_dir()))) {
+        Some((a, Ok(false))) => Line::fail(
+            "log-dir",
+            format!(
+                "[journal] log_dir {}: {} is not a directory, so paycode runs without a log file / {} 不是目录,paycode 将在没有日志文件的情况下运行",
+                dir.display(),
+                a.display(),
+                a.display()
+            ),
+            "point [journal] log_dir at a directory, like \"data/logs\" / 请将 [journal] log_dir 指向目录,如 \"data/logs\"",
+        ),
+        Some((a, Err(e))) => Line::fail(
+            "log-dir",
+            format!(
+                "[journal] log_dir {}: cannot read {}: {e}",
+                dir.display(),
+                a.display()
+            ),
+            "point [journal] log_dir at a directory paycode's user can write",
+        ),
+        _ => Line::ok(
+            "log-dir",
+            format!(
+                "{} is a directory (or is created on first use)",
+                dir.display()
+            ),
+        ),
+    }
+}
+
 /// The manager PIN that unlocks refunds (the refund screen, `paycode refund`, `reverse` of a
 /// paid sale): a live till without one has refunds off.
 fn manager_pin(cfg: &Config) -> Line {
@@ -353,6 +392,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
         lines.push(journal(&cfg));
+        lines.push(log_dir(&cfg));
         lines.extend(printer(&cfg));
         lines.extend(remote(cfg));
     }
