@@ -894,6 +894,7 @@ pub fn run(d: &mut Door) {
         ])
     });
     std::fs::write(h.config_path(), &base).unwrap();
+    simulate_live(d, &h);
     // The file itself missing, a directory, or what cannot be a config: a FIFO (reading it
     // would block until someone writes), a device (/dev/zero never ends), 2 MiB of text.
     let big = h.dir.path().join("big.toml");
@@ -948,5 +949,58 @@ fn pay_refused(d: &mut Door, h: &Harness, name: &str, text: &[u8], names: &str) 
         let before = mark(h);
         let r = h.run(&["pay", "--amount", "1.00", "--code", &code, "--json"]);
         all([refused(&r, names, names, &[&code]), untouched(h, &before)])
+    });
+}
+
+/// `paycode simulate --config` with a live till's config (WeChat's host, the merchant's key):
+/// the simulator would sign with the live API key and keep its fingerprint. Refused, exit 3,
+/// naming where the key came from and never echoing it; the server never starts.
+fn simulate_live(d: &mut Door, h: &Harness) {
+    use std::os::unix::fs::PermissionsExt;
+    const LIVE: &str = "Zq8xV2mN4pL6rT0yU3wE5sD7fG9hJ1kA";
+    let dir = h.dir.path().join("live");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pki = crate::support::Pki::new();
+    let cert = dir.join("apiclient_cert.pem");
+    let key = dir.join("apiclient_key.pem");
+    std::fs::write(&cert, &pki.client_cert_pem).unwrap();
+    std::fs::write(&key, &pki.client_key_pem).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
+             device_info = \"till-1\"\n[wechat]\nbase_url = \"https://api.mch.weixin.qq.com\"\n\
+             cert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    d.check("config file: simulate with a live config", || {
+        let out = h
+            .command_wrapped(
+                &["timeout", "10"],
+                &[
+                    "--config",
+                    cfg.to_str().unwrap(),
+                    "simulate",
+                    "--listen",
+                    "127.0.0.1:0",
+                ],
+            )
+            .env("PAYCODE_API_KEY", LIVE)
+            .output()
+            .unwrap();
+        let r = crate::checkout_support::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        if r.stdout.contains("base_url") {
+            return Err(format!("the simulator started: {}", r.stdout));
+        }
+        crate::checks::refused_text(&r, "PAYCODE_API_KEY", "PAYCODE_API_KEY", &[LIVE])
     });
 }
