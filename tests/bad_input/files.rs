@@ -1,7 +1,9 @@
 //! Door 3: files paycode reads or writes. Secret files (API key, private key, certificate,
-//! PIN) readable or writable by others, directories, symlinks, empty or garbage contents; a
-//! journal that is a directory or not SQLite; an unwritable log directory; `backup` and
-//! `--write-certs` onto files or planted symlinks. Refused (exit 3) naming the file or key in
+//! PIN) readable or writable by others, trusted files (CA, certificate, keys, .p12, PIN) others
+//! can write, owned by another user or in a directory anyone can write, directories, symlinks,
+//! FIFOs, devices, oversized, empty or garbage contents; a journal that is a directory, a
+//! device, a FIFO or not SQLite, and one left mode 644 (tightened to 600); an unwritable log
+//! directory; `backup` and `--write-certs` onto files or planted symlinks. Refused (exit 3) naming the file or key in
 //! both languages, with nothing journaled or sent.
 #![allow(clippy::unwrap_used)]
 
