@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use crate::config::Config;
-use crate::config::read_text;
+use crate::config::{PIN_FILE_MAX, read_text};
 use crate::journal::Authority;
 use crate::tui::app::{Pin, Words};
 
@@ -86,14 +86,16 @@ pub(crate) fn configured_pin(cfg: &Config) -> Result<Option<Pin>, Words> {
     let Some(path) = &cfg.ui.manager_pin_file else {
         return Ok(None);
     };
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+    // The same checks as at load (a regular file, private, at most PIN_FILE_MAX bytes): it may
+    // have been swapped since.
+    let text = Zeroizing::new(read_text(path, true, PIN_FILE_MAX).map_err(|(problem, fix)| {
         Words::new(
             format!(
-                "cannot read the manager PIN file {}: {e}; fix [ui] manager_pin_file",
+                "cannot use the manager PIN file {}: {problem}; {fix}; fix [ui] manager_pin_file",
                 path.display()
             ),
             format!(
-                "无法读取店长密码文件 {}:{e};请修正 [ui] manager_pin_file",
+                "无法使用店长密码文件 {}:{problem};{fix};请修正 [ui] manager_pin_file",
                 path.display()
             ),
         )
@@ -173,12 +175,14 @@ pub(crate) fn manager(
                 "--pin-file 指向了 [ui] manager_pin_file 本身,无法证明由谁执行:请把密码放在店长自己的文件中(chmod 600),或在提示时输入".to_string(),
             ));
         }
-        let typed = Zeroizing::new(read_text(file, true).map_err(|(problem, fix)| {
-            Words::new(
-                format!("--pin-file: {problem}; {fix}"),
-                format!("--pin-file 的店长密码文件无法使用:{problem};{fix}"),
-            )
-        })?);
+        let typed = Zeroizing::new(read_text(file, true, PIN_FILE_MAX).map_err(
+            |(problem, fix)| {
+                Words::new(
+                    format!("--pin-file: {problem}; {fix}"),
+                    format!("--pin-file 的店长密码文件无法使用:{problem};{fix}"),
+                )
+            },
+        )?);
         return check(&pin, typed.trim(), what, &strikes);
     }
     if !std::io::stdin().is_terminal() {

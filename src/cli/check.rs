@@ -158,43 +158,17 @@ fn secret_files(cfg: &Config) -> Vec<Line> {
         .collect()
 }
 
-/// Who may change a file paycode trusts: its mode and owner, and its directory's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Owned {
-    mode: u32,
-    uid: u32,
-}
+use crate::config::trust::Owned;
 
 /// Why a file paycode trusts (its config, the CA it verifies WeChat with, the key, the
-/// certificates, the PIN) could be changed by someone else, or `None`. Pure: `me` is the
-/// effective user, `dir` the file's directory.
+/// certificates, the PIN) could be changed by someone else, or `None`: `config::trust`'s rule,
+/// the one config load refuses with. Pure: `me` is the effective user, `dir` the file's directory.
 fn trust_problem(path: &Path, file: Owned, dir: Option<Owned>, me: u32) -> Option<String> {
-    let p = path.display();
-    if file.uid != me && file.uid != 0 {
-        return Some(format!("{p} is owned by another user (uid {})", file.uid));
-    }
-    if file.mode & 0o022 != 0 {
-        return Some(format!(
-            "{p} can be written by group or others (mode {:o})",
-            file.mode & 0o777
-        ));
-    }
-    // A directory anyone may write lets them swap the file (unless it is sticky, like /tmp).
-    match dir {
-        Some(d) if d.mode & 0o002 != 0 && d.mode & 0o1000 == 0 => Some(format!(
-            "{p} is in a directory anyone can write (mode {:o})",
-            d.mode & 0o7777
-        )),
-        Some(d) if d.uid != me && d.uid != 0 && d.mode & 0o020 != 0 => Some(format!(
-            "{p} is in a directory another user's group can write"
-        )),
-        _ => None,
-    }
+    crate::config::trust::problem(file, dir, me).map(|s| s.en(path))
 }
 
 /// One line per file paycode trusts that someone else could change (none: one OK line).
 fn trusted_files(cfg: &Config) -> Vec<Line> {
-    use std::os::unix::fs::MetadataExt;
     let mut files: Vec<&Path> = vec![cfg.file.as_path()];
     files.extend(cfg.wechat.ca_file.as_deref());
     if let SecretSource::File(p) = &cfg.merchant.api_key_source {
@@ -210,12 +184,7 @@ fn trusted_files(cfg: &Config) -> Vec<Line> {
     }
     files.extend(cfg.ui.manager_pin_file.as_deref());
     let me = nix::unistd::geteuid().as_raw();
-    let owned = |p: &Path| {
-        std::fs::metadata(p).ok().map(|m| Owned {
-            mode: m.mode(),
-            uid: m.uid(),
-        })
-    };
+    let owned = crate::config::trust::owned;
     let bad: Vec<Line> = files
         .iter()
         .filter_map(|p| {
@@ -284,6 +253,45 @@ fn root_overrides(live: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) 
             })
         })
         .collect()
+}
+
+/// `[journal] log_dir` is a directory, or can become one: the commands go on without a log
+/// file when it cannot be written (never a crash loop under the kiosk unit), so this line is
+/// where a log dir naming a file, or under one, shows up.
+fn log_dir(cfg: &Config) -> Line {
+    let dir = &cfg.journal.log_dir;
+    // The first part of the path that exists must be a directory (the rest is created).
+    let existing = dir
+        .ancestors()
+        .find(|a| std::fs::symlink_metadata(a).is_ok());
+    match existing.map(|a| (a, std::fs::metadata(a).map(|m| m.is_dir()))) {
+        Some((a, Ok(false))) => Line::fail(
+            "log-dir",
+            format!(
+                "[journal] log_dir {}: {} is not a directory, so paycode runs without a log file / {} 不是目录,paycode 将在没有日志文件的情况下运行",
+                dir.display(),
+                a.display(),
+                a.display()
+            ),
+            "point [journal] log_dir at a directory, like \"data/logs\" / 请将 [journal] log_dir 指向目录,如 \"data/logs\"",
+        ),
+        Some((a, Err(e))) => Line::fail(
+            "log-dir",
+            format!(
+                "[journal] log_dir {}: cannot read {}: {e}",
+                dir.display(),
+                a.display()
+            ),
+            "point [journal] log_dir at a directory paycode's user can write",
+        ),
+        _ => Line::ok(
+            "log-dir",
+            format!(
+                "{} is a directory (or is created on first use)",
+                dir.display()
+            ),
+        ),
+    }
 }
 
 /// The manager PIN that unlocks refunds (the refund screen, `paycode refund`, `reverse` of a
@@ -384,6 +392,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.push(certificate(&cfg, now));
         lines.push(manager_pin(&cfg));
         lines.push(journal(&cfg));
+        lines.push(log_dir(&cfg));
         lines.extend(printer(&cfg));
         lines.extend(remote(cfg));
     }

@@ -11,12 +11,13 @@ mod printer;
 mod render;
 mod schema;
 mod secrets;
+pub(crate) mod trust;
 mod validate;
 
 pub use error::ConfigError;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
-pub use secrets::{Password, SecretEnv, SecretSource, private_mode_problem};
+pub use secrets::{PIN_FILE_MAX, Password, SecretEnv, SecretSource, private_mode_problem};
 
 use crate::checkout::flow::Policy;
 use crate::money::Fen;
@@ -270,15 +271,32 @@ impl Default for SimulatorConfig {
 /// Relative paths inside it resolve against the file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let file = absolute(path);
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let whole = |problem: String| {
         Ctx {
             file: &file,
             text: "",
         }
         .whole(
-            format!("cannot read the config file: {e}"),
-            "check the path given with --config or PAYCODE_CONFIG (default ./config.toml)",
+            problem,
+            "check the path given with --config or PAYCODE_CONFIG (default ./config.toml) / 请检查 --config 或 PAYCODE_CONFIG 指定的路径(默认 ./config.toml)",
         )
+    };
+    // A FIFO or a device would block or never end: the type and size are checked first.
+    let bytes = secrets::read_regular(&file, secrets::FILE_MAX).map_err(|e| {
+        whole(match e {
+            secrets::ReadProblem::Io(e) => format!("cannot read the config file: {e}"),
+            secrets::ReadProblem::NotRegular(en, zh) => format!(
+                "the config file is {en}, not a regular file / 配置文件是{zh},不是普通文件"
+            ),
+            secrets::ReadProblem::TooLarge(n) => format!(
+                "the config file is larger than {} bytes ({n} bytes or more): not a paycode config / 配置文件超过 {} 字节,不是 paycode 的配置文件",
+                secrets::FILE_MAX,
+                secrets::FILE_MAX
+            ),
+        })
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        whole("cannot read the config file: it is not valid UTF-8 text / 配置文件不是有效的 UTF-8 文本".into())
     })?;
     if let Some(problem) = shared_config(&file) {
         return Err(Ctx {

@@ -126,8 +126,77 @@ pub fn private_mode_problem(path: &Path, mode: u32) -> Option<String> {
     mode_problem(path, mode).map(|(problem, fix)| format!("{problem}; {fix}"))
 }
 
-/// Read a file named by a setting; a `private` one must pass `mode_problem` first. (IO edge.)
-pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FileProblem> {
+/// The largest file a setting may name (a CA bundle, a certificate, a key, a .p12), and
+/// config.toml itself: anything bigger is not what the setting wants.
+pub(crate) const FILE_MAX: u64 = 1024 * 1024;
+/// The largest PIN file (`[ui] manager_pin_file`, `--pin-file`): a PIN is 4 to 12 digits.
+pub const PIN_FILE_MAX: u64 = 4 * 1024;
+
+/// Why a file could not be read whole.
+#[derive(Debug)]
+pub(crate) enum ReadProblem {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// Not a regular file: what it is, in English and Chinese.
+    NotRegular(&'static str, &'static str),
+    /// Larger than the cap (its size when known, else `cap + 1`).
+    TooLarge(u64),
+}
+
+/// What a non-regular file is, in English and Chinese.
+fn kind_of(t: std::fs::FileType) -> (&'static str, &'static str) {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        ("a directory", "目录")
+    } else if t.is_fifo() {
+        ("a FIFO (named pipe)", "命名管道(FIFO)")
+    } else if t.is_char_device() || t.is_block_device() {
+        ("a device", "设备文件")
+    } else if t.is_socket() {
+        ("a socket", "套接字")
+    } else {
+        ("not a regular file", "非普通文件")
+    }
+}
+
+/// Read the regular file at `path`, at most `cap` bytes, never blocking on what is not one
+/// (IO edge). The type is checked before the file is opened, opened with `O_NONBLOCK` (a FIFO
+/// does not wait for a writer) and checked again on the open handle, so a file swapped for a
+/// FIFO or a device in between is refused too; the read stops after `cap + 1` bytes.
+pub(crate) fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, ReadProblem> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let regular = |m: &std::fs::Metadata| {
+        if !m.is_file() {
+            let (en, zh) = kind_of(m.file_type());
+            return Err(ReadProblem::NotRegular(en, zh));
+        }
+        if m.len() > cap {
+            return Err(ReadProblem::TooLarge(m.len()));
+        }
+        Ok(())
+    };
+    regular(&std::fs::metadata(path).map_err(ReadProblem::Io)?)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(ReadProblem::Io)?;
+    regular(&file.metadata().map_err(ReadProblem::Io)?)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadProblem::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadProblem::TooLarge(cap + 1));
+    }
+    Ok(bytes)
+}
+
+/// Read a file named by a setting, at most `cap` bytes; a `private` one must pass
+/// `mode_problem` first, and every one must be changeable only by paycode's user or root, in a
+/// directory no one else can write (`trust::shared_file`). (IO edge.)
+pub(crate) fn read_checked(path: &Path, private: bool, cap: u64) -> Result<Vec<u8>, FileProblem> {
     let p = path.display();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => (
@@ -142,9 +211,10 @@ pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FilePr
         ),
     })?;
     if !meta.is_file() {
+        let (en, zh) = kind_of(meta.file_type());
         return Err((
-            format!("{p} is not a regular file"),
-            "point the setting at a file".into(),
+            format!("{p} is not a regular file ({en}) / {p} 不是普通文件({zh})"),
+            "point the setting at a file / 请将该设置指向一个普通文件".into(),
         ));
     }
     #[cfg(unix)]
@@ -156,11 +226,25 @@ pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FilePr
     }
     #[cfg(not(unix))]
     let _ = private;
-    let bytes = std::fs::read(path).map_err(|e| {
-        (
+    #[cfg(unix)]
+    if let Some(shared) = super::trust::shared_file(path) {
+        return Err(shared.refusal(path));
+    }
+    let bytes = read_regular(path, cap).map_err(|e| match e {
+        ReadProblem::Io(e) => (
             format!("cannot read {p}: {e}"),
             "check its permissions".to_string(),
-        )
+        ),
+        ReadProblem::NotRegular(en, zh) => (
+            format!("{p} is not a regular file ({en}) / {p} 不是普通文件({zh})"),
+            "point the setting at a file / 请将该设置指向一个普通文件".into(),
+        ),
+        ReadProblem::TooLarge(n) => (
+            format!(
+                "{p} is larger than the {cap} bytes paycode reads from it ({n} bytes or more) / {p} 超过 paycode 读取的上限 {cap} 字节"
+            ),
+            "point the setting at the right file / 请将该设置指向正确的文件".into(),
+        ),
     })?;
     if bytes.is_empty() {
         return Err((
@@ -171,9 +255,9 @@ pub(crate) fn read_checked(path: &Path, private: bool) -> Result<Vec<u8>, FilePr
     Ok(bytes)
 }
 
-/// `read_checked` for text files (key file, PEM).
-pub(crate) fn read_text(path: &Path, private: bool) -> Result<String, FileProblem> {
-    String::from_utf8(read_checked(path, private)?).map_err(|_| {
+/// `read_checked` for text files (key file, PEM, PIN).
+pub(crate) fn read_text(path: &Path, private: bool, cap: u64) -> Result<String, FileProblem> {
+    String::from_utf8(read_checked(path, private, cap)?).map_err(|_| {
         (
             format!("{} is not UTF-8 text", path.display()),
             "point the setting at a PEM or text file".into(),
@@ -203,7 +287,7 @@ pub(crate) fn api_key(
             SecretSource::Env(ENV_API_KEY),
         ),
         (None, Some(path)) => {
-            let text = read_text(path, true)
+            let text = read_text(path, true, FILE_MAX)
                 .map_err(|(problem, fix)| ctx.err("merchant", "api_key_file", problem, &fix))?;
             (
                 zeroize::Zeroizing::new(text),
@@ -294,7 +378,7 @@ pub(crate) fn identity(
             "set cert_file to apiclient_cert.pem from the same certificate download",
         )),
         (Some(cert), Some(key), None) => {
-            let text = read_text(cert, false).map_err(|p| wechat_err("cert_file", p))?;
+            let text = read_text(cert, false, FILE_MAX).map_err(|p| wechat_err("cert_file", p))?;
             if !text.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(wechat_err(
                     "cert_file",
@@ -305,7 +389,7 @@ pub(crate) fn identity(
                     ),
                 ));
             }
-            let text = read_text(key, true).map_err(|p| wechat_err("key_file", p))?;
+            let text = read_text(key, true, FILE_MAX).map_err(|p| wechat_err("key_file", p))?;
             if !text.contains("PRIVATE KEY-----") {
                 return Err(wechat_err(
                     "key_file",
@@ -321,7 +405,7 @@ pub(crate) fn identity(
             }))
         }
         (None, None, Some(p12)) => {
-            read_checked(p12, true).map_err(|p| wechat_err("p12_file", p))?;
+            read_checked(p12, true, FILE_MAX).map_err(|p| wechat_err("p12_file", p))?;
             let (password, password_source) = match &env.p12_password {
                 Some(pw) => (Password(pw.clone()), SecretSource::Env(ENV_P12_PASSWORD)),
                 None => (Password(mch_id.to_string()), SecretSource::MchId),
@@ -376,6 +460,33 @@ mod tests {
             }
         }
         assert!(private_mode_problem(p, 0o610).is_some_and(|g| g.contains("executable")));
+    }
+
+    #[test]
+    fn only_a_regular_file_within_the_cap_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"1234").unwrap();
+        assert_eq!(read_regular(&small, 4).unwrap(), b"1234");
+        assert!(matches!(
+            read_regular(&small, 3),
+            Err(ReadProblem::TooLarge(4))
+        ));
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        // Returns at once: nobody writes to the pipe.
+        assert!(matches!(
+            read_regular(&fifo, 4),
+            Err(ReadProblem::NotRegular("a FIFO (named pipe)", _))
+        ));
+        assert!(matches!(
+            read_regular(Path::new("/dev/zero"), 4),
+            Err(ReadProblem::NotRegular("a device", _))
+        ));
+        assert!(matches!(
+            read_regular(dir.path(), 4),
+            Err(ReadProblem::NotRegular("a directory", _))
+        ));
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub(crate) fn resolve(
         )?),
     };
 
+    journal_file(&journal.path, ctx)?;
+
     let key_file = raw.merchant.api_key_file.as_deref().map(at);
     let (api_key, api_key_source) = secrets::api_key(key_file.as_deref(), env, simulator, ctx)?;
     let (cert, key, p12) = (
@@ -76,7 +78,7 @@ pub(crate) fn resolve(
     let ca_file = match raw.wechat.ca_file.as_deref().map(at) {
         None => None,
         Some(ca) => {
-            let text = secrets::read_text(&ca, false)
+            let text = secrets::read_text(&ca, false, secrets::FILE_MAX)
                 .map_err(|(problem, fix)| ctx.err("wechat", "ca_file", problem, &fix))?;
             if !text.contains("-----BEGIN CERTIFICATE-----") {
                 return Err(ctx.err(
@@ -115,7 +117,7 @@ pub(crate) fn resolve(
     let manager_pin_file = match raw.ui.manager_pin_file.as_deref().map(at) {
         None => None,
         Some(pin) => {
-            secrets::read_checked(&pin, true)
+            secrets::read_checked(&pin, true, secrets::PIN_FILE_MAX)
                 .map_err(|(problem, fix)| ctx.err("ui", "manager_pin_file", problem, &fix))?;
             Some(pin)
         }
@@ -418,6 +420,36 @@ fn simulator_section(raw: &RawSimulator, ctx: &Ctx<'_>) -> Result<SimulatorConfi
         "\"45s\"",
         ctx,
     )?;
+    // Bounds like the other durations: a huge revoke time or delay would hold the simulated
+    // WeChat (and a practising till) on one order or reply for hours.
+    at_most(
+        raw.auto_revoke_after,
+        MAX_SIM_AUTO_REVOKE,
+        "simulator",
+        "auto_revoke_after",
+        "use 45s, as WeChat does (at most 1h) / 请使用 45s,与微信一致(最长 1h)",
+        ctx,
+    )?;
+    at_most(
+        raw.reply_delay,
+        MAX_READ_TIMEOUT,
+        "simulator",
+        "reply_delay",
+        "use 0ms, or up to 60s to stage a slow WeChat (beyond [wechat] read_timeout every call \
+         times out) / 请使用 0ms,或最长 60s 以模拟缓慢的微信(超过 [wechat] read_timeout 时每次请求都会超时)",
+        ctx,
+    )?;
+    if raw.daily_no_password_count > MAX_SIM_DAILY_NO_PASSWORD {
+        return Err(ctx.err(
+            "simulator",
+            "daily_no_password_count",
+            format!(
+                "{} is more than {MAX_SIM_DAILY_NO_PASSWORD} password-free payments a day / 每日免密支付次数超过 {MAX_SIM_DAILY_NO_PASSWORD}",
+                raw.daily_no_password_count
+            ),
+            "use 10, as WeChat does (0: every payment asks for the password) / 请使用 10,与微信一致(0:每笔都需输入密码)",
+        ));
+    }
     if raw.no_password_limit > MAX_ORDER {
         return Err(ctx.err(
             "simulator",
@@ -581,6 +613,38 @@ fn spbill_ip(v: Option<&str>, ctx: &Ctx<'_>) -> Result<Option<IpAddr>, ConfigErr
     }
 }
 
+/// `[journal] path` names a regular file or nothing yet (SQLite creates it). A device, a FIFO,
+/// a socket or a directory would fail at the first write with "disk I/O error" (the lock file
+/// beside it created first, in /dev for `/dev/null`), so it is refused here. (Reads metadata.)
+fn journal_file(path: &Path, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    let (en, zh) = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        ("a directory", "目录")
+    } else if t.is_fifo() {
+        ("a FIFO (named pipe)", "命名管道(FIFO)")
+    } else if t.is_char_device() || t.is_block_device() {
+        ("a device", "设备文件")
+    } else if t.is_socket() {
+        ("a socket", "套接字")
+    } else {
+        ("not a regular file", "非普通文件")
+    };
+    let p = path.display();
+    Err(ctx.err(
+        "journal",
+        "path",
+        format!("{p} is {en}, not a file the journal can live in / {p} 是{zh},不能作为账本文件"),
+        "point path at a file in the till's data directory, like \"data/paycode.db\" (created on \
+         first use) / 请将 path 指向数据目录中的文件,如 \"data/paycode.db\"(首次使用时创建)",
+    ))
+}
+
 fn non_empty_path(
     p: &Path,
     section: &str,
@@ -597,6 +661,12 @@ fn non_empty_path(
     }
     Ok(p.to_path_buf())
 }
+
+/// Longest `[simulator] auto_revoke_after` (WeChat's own is about 45 s).
+const MAX_SIM_AUTO_REVOKE: Duration = Duration::from_secs(3600);
+
+/// Most `[simulator] daily_no_password_count` (WeChat's own is 10).
+const MAX_SIM_DAILY_NO_PASSWORD: u32 = 1000;
 
 /// Longest connect and read timeouts accepted.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -127,6 +127,39 @@ fn retry_while_locked<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite
     }
 }
 
+/// The journal, its WAL and its shared-memory index made private to their owner (mode 600)
+/// where they are looser — an older paycode created them 0644, and the journal holds code
+/// fingerprints, amounts and order numbers. Done before SQLite opens the file, so a WAL or
+/// index it creates copies the tightened mode. Only regular files are touched (never through a
+/// link); one that cannot be changed is logged and left as it is.
+fn tighten(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for ext in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(ext);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if !meta.file_type().is_file() || mode & 0o077 == 0 {
+            continue;
+        }
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o600)) {
+            Ok(()) => tracing::warn!(
+                file = %file.display(),
+                was = format!("{mode:o}"),
+                "journal file tightened to mode 600"
+            ),
+            Err(e) => tracing::warn!(
+                file = %file.display(),
+                error = %e,
+                "journal file is readable by others and cannot be tightened"
+            ),
+        }
+    }
+}
+
 /// An open journal. One per process; the runner owns it.
 pub struct Journal {
     conn: Connection,
@@ -144,6 +177,7 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
+        tighten(path);
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;

@@ -228,6 +228,16 @@ impl ScannerConfig {
                 ),
                 (Some(_), Some(_)) => problems
                     .push("scanner.serial has both port and usb_id; keep one of them".into()),
+                // The reader would retry opening "" for good while the screen waits for scans.
+                (Some(port), None) if port.trim().is_empty() => problems.push(
+                    "scanner.serial.port is empty: write the device path, like \
+                     \"/dev/ttyACM0\" or a /dev/serial/by-id/... link, or use usb_id = \
+                     \"vid:pid\"; run `paycode scanners` to see what is connected / \
+                     scanner.serial.port 为空:请填写设备路径(如 \"/dev/ttyACM0\" 或 \
+                     /dev/serial/by-id/... 链接),或改用 usb_id = \"vid:pid\";\
+                     运行 `paycode scanners` 查看已连接的扫码枪"
+                        .into(),
+                ),
                 _ => {}
             }
             if s.baud == 0 {

@@ -187,6 +187,27 @@ pub fn run(args: &SimulateArgs, config: &Path) -> ExitCode {
 fn settings_for(config: &Path) -> Result<(SimSettings, String), String> {
     if config.exists() {
         let cfg = crate::config::load(config).map_err(|e| format!("invalid configuration: {e}"))?;
+        // A live till's config: the simulator would sign with the merchant's API key and keep
+        // its fingerprint in the ledger. The key belongs only with WeChat's own address (the
+        // till refuses it with base_url = "simulator" the same way).
+        let demo = cfg.merchant.api_key.expose() == crate::config::SIMULATOR_DEMO_KEY;
+        if !cfg.wechat.base_url.is_simulated() && !demo {
+            let (file, source) = (cfg.file.display(), &cfg.merchant.api_key_source);
+            let from_env = matches!(source, crate::config::SecretSource::Env(_));
+            let (unset, unset_zh) = if from_env {
+                (", and unset PAYCODE_API_KEY", ",并取消 PAYCODE_API_KEY")
+            } else {
+                ("", "")
+            };
+            return Err(format!(
+                "{file} is a live till's config (base_url on WeChat's host, the merchant API key \
+                 {source}): the simulator works only with its own demo key; run `paycode \
+                 simulate` with a config whose base_url is \"simulator\" or on this machine, or \
+                 with none{unset} / {file} 是正式收银台的配置(base_url 指向微信支付,商户 API 密钥 \
+                 {source}):模拟器只使用自带的演示密钥;请使用 base_url 为 \"simulator\" 或本机地址的配置\
+                 运行 `paycode simulate`,或不使用配置{unset_zh}"
+            ));
+        }
         let source = format!("{} (not shown)", cfg.merchant.api_key_source);
         Ok((SimSettings::from_config(&cfg), source))
     } else {

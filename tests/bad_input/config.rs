@@ -720,6 +720,18 @@ fn cases() -> Vec<Case> {
             "[scanner.serial] baud",
         ),
         c(
+            "serial port empty",
+            "scanner.serial",
+            "port = \"\"",
+            "scanner.serial.port",
+        ),
+        c(
+            "serial port blank",
+            "scanner.serial",
+            "port = \"  \"",
+            "scanner.serial.port",
+        ),
+        c(
             "serial usb_id not hex",
             "scanner.serial",
             "usb_id = \"zzzz:0001\"",
@@ -767,6 +779,36 @@ fn cases() -> Vec<Case> {
             "simulator",
             "auto_revoke_after = \"0s\"",
             "[simulator] auto_revoke_after",
+        ),
+        c(
+            "simulator auto_revoke_after 2h",
+            "simulator",
+            "auto_revoke_after = \"2h\"",
+            "[simulator] auto_revoke_after",
+        ),
+        c(
+            "simulator auto_revoke_after huge",
+            "simulator",
+            "auto_revoke_after = \"100000000h\"",
+            "[simulator] auto_revoke_after",
+        ),
+        c(
+            "simulator reply_delay 61s",
+            "simulator",
+            "reply_delay = \"61s\"",
+            "[simulator] reply_delay",
+        ),
+        c(
+            "simulator reply_delay huge",
+            "simulator",
+            "reply_delay = \"100000000h\"",
+            "[simulator] reply_delay",
+        ),
+        c(
+            "simulator daily_no_password_count 1001",
+            "simulator",
+            "daily_no_password_count = 1001",
+            "[simulator] daily_no_password_count",
         ),
         c(
             "simulator reply_delay words",
@@ -852,24 +894,44 @@ pub fn run(d: &mut Door) {
         ])
     });
     std::fs::write(h.config_path(), &base).unwrap();
-    // The file itself missing, or a directory.
+    simulate_live(d, &h);
+    // The file itself missing, a directory, or what cannot be a config: a FIFO (reading it
+    // would block until someone writes), a device (/dev/zero never ends), 2 MiB of text.
+    let big = h.dir.path().join("big.toml");
+    let mut text = base.clone().into_bytes();
+    text.resize(2 * 1024 * 1024, b'\n');
+    std::fs::write(&big, text).unwrap();
     for (name, path) in [
         ("missing", h.dir.path().join("no-such.toml")),
         ("a directory", h.dir.path().join("data")),
+        ("a fifo", crate::files::fifo(h.dir.path(), "fifo.toml")),
+        ("/dev/zero", std::path::PathBuf::from("/dev/zero")),
+        ("2 MiB", big),
     ] {
         d.check(format!("config file: {name}"), || {
             let before = mark(&h);
             let code = h.code("normal");
-            let r = h.run(&[
-                "--config",
-                path.to_str().unwrap(),
-                "pay",
-                "--amount",
-                "1.00",
-                "--code",
-                &code,
-                "--json",
-            ]);
+            let out = h
+                .command_wrapped(
+                    &["timeout", "20"],
+                    &[
+                        "--config",
+                        path.to_str().unwrap(),
+                        "pay",
+                        "--amount",
+                        "1.00",
+                        "--code",
+                        &code,
+                        "--json",
+                    ],
+                )
+                .output()
+                .unwrap();
+            let r = crate::checkout_support::Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
             let shown = path.display().to_string();
             all([
                 refused(&r, &shown, &shown, &[&code]),
@@ -887,5 +949,58 @@ fn pay_refused(d: &mut Door, h: &Harness, name: &str, text: &[u8], names: &str) 
         let before = mark(h);
         let r = h.run(&["pay", "--amount", "1.00", "--code", &code, "--json"]);
         all([refused(&r, names, names, &[&code]), untouched(h, &before)])
+    });
+}
+
+/// `paycode simulate --config` with a live till's config (WeChat's host, the merchant's key):
+/// the simulator would sign with the live API key and keep its fingerprint. Refused, exit 3,
+/// naming where the key came from and never echoing it; the server never starts.
+fn simulate_live(d: &mut Door, h: &Harness) {
+    use std::os::unix::fs::PermissionsExt;
+    const LIVE: &str = "Zq8xV2mN4pL6rT0yU3wE5sD7fG9hJ1kA";
+    let dir = h.dir.path().join("live");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pki = crate::support::Pki::new();
+    let cert = dir.join("apiclient_cert.pem");
+    let key = dir.join("apiclient_key.pem");
+    std::fs::write(&cert, &pki.client_cert_pem).unwrap();
+    std::fs::write(&key, &pki.client_key_pem).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[merchant]\nappid = \"wx8888888888888888\"\nmch_id = \"1900000109\"\n\
+             device_info = \"till-1\"\n[wechat]\nbase_url = \"https://api.mch.weixin.qq.com\"\n\
+             cert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    d.check("config file: simulate with a live config", || {
+        let out = h
+            .command_wrapped(
+                &["timeout", "10"],
+                &[
+                    "--config",
+                    cfg.to_str().unwrap(),
+                    "simulate",
+                    "--listen",
+                    "127.0.0.1:0",
+                ],
+            )
+            .env("PAYCODE_API_KEY", LIVE)
+            .output()
+            .unwrap();
+        let r = crate::checkout_support::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        if r.stdout.contains("base_url") {
+            return Err(format!("the simulator started: {}", r.stdout));
+        }
+        crate::checks::refused_text(&r, "PAYCODE_API_KEY", "PAYCODE_API_KEY", &[LIVE])
     });
 }

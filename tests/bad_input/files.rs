@@ -1,7 +1,9 @@
 //! Door 3: files paycode reads or writes. Secret files (API key, private key, certificate,
-//! PIN) readable or writable by others, directories, symlinks, empty or garbage contents; a
-//! journal that is a directory or not SQLite; an unwritable log directory; `backup` and
-//! `--write-certs` onto files or planted symlinks. Refused (exit 3) naming the file or key in
+//! PIN) readable or writable by others, trusted files (CA, certificate, keys, .p12, PIN) others
+//! can write, owned by another user or in a directory anyone can write, directories, symlinks,
+//! FIFOs, devices, oversized, empty or garbage contents; a journal that is a directory, a
+//! device, a FIFO or not SQLite, and one left mode 644 (tightened to 600); an unwritable log
+//! directory; `backup` and `--write-certs` onto files or planted symlinks. Refused (exit 3) naming the file or key in
 //! both languages, with nothing journaled or sent.
 #![allow(clippy::unwrap_used)]
 
@@ -21,6 +23,17 @@ fn file(dir: &Path, name: &str, contents: &[u8], mode: u32) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, contents).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    p
+}
+
+/// A named pipe `dir/name`: opening it for reading blocks until someone writes.
+pub fn fifo(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&p)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", p.display());
     p
 }
 
@@ -237,10 +250,113 @@ pub fn run(d: &mut Door) {
     );
     pin("pin file a directory", subdir(&f, "pindir"));
     pin("pin file empty", file(&f, "pinempty", b"", 0o600));
+    pin("pin file a fifo", fifo(&f, "pinfifo"));
+    pin("pin file /dev/zero", PathBuf::from("/dev/zero"));
+    pin("pin file 5 KiB", {
+        let mut big = PIN.as_bytes().to_vec();
+        big.resize(5 * 1024, b'\n');
+        file(&f, "pinbig", &big, 0o600)
+    });
     pin(
         "pin file symlink to a 644 file",
         link("pinlink644", &f.join("pin644")),
     );
+    // Trusted files others can change (FAULTS row 110 for config.toml): whoever can write the
+    // CA, the certificate or a key, or swap it in its directory, can stand in for WeChat Pay.
+    let open_dir = subdir(&f, "open");
+    std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let pem = pki.client_cert_pem.as_bytes();
+    let mut trust = |name, section, key: &str, path: &Path, names| {
+        cases.push((
+            name,
+            section,
+            format!("{key} = \"{}\"", s(path)),
+            names,
+            key == "api_key_file",
+        ));
+    };
+    trust(
+        "ca file mode 666",
+        "wechat",
+        "ca_file",
+        &file(&f, "ca666.pem", pem, 0o666),
+        "[wechat] ca_file",
+    );
+    trust(
+        "ca file mode 664",
+        "wechat",
+        "ca_file",
+        &file(&f, "ca664.pem", pem, 0o664),
+        "[wechat] ca_file",
+    );
+    let foreign_ca = file(&f, "ca-foreign.pem", pem, 0o644);
+    std::os::unix::fs::chown(&foreign_ca, Some(4242), Some(4242)).unwrap();
+    trust(
+        "ca file owned by another user",
+        "wechat",
+        "ca_file",
+        &foreign_ca,
+        "[wechat] ca_file",
+    );
+    trust(
+        "ca file in a directory anyone can write",
+        "wechat",
+        "ca_file",
+        &file(&open_dir, "ca.pem", pem, 0o644),
+        "[wechat] ca_file",
+    );
+    trust(
+        "p12 in a directory anyone can write",
+        "wechat",
+        "p12_file",
+        &file(&open_dir, "apiclient_cert.p12", b"this is no pkcs12", 0o600),
+        "[wechat] p12_file",
+    );
+    trust(
+        "api key file in a directory anyone can write",
+        "merchant",
+        "api_key_file",
+        &file(&open_dir, "apikey", key, 0o600),
+        "[merchant] api_key_file",
+    );
+    trust(
+        "pin file in a directory anyone can write",
+        "ui",
+        "manager_pin_file",
+        &file(&open_dir, "pin", PIN.as_bytes(), 0o600),
+        "[ui] manager_pin_file",
+    );
+    let open_key = file(&open_dir, "apiclient_key.pem", tls_key, 0o600);
+    let open_cert = file(&open_dir, "apiclient_cert.pem", pem, 0o644);
+    let line = |c: &Path, k: &Path| format!("cert_file = \"{}\"\nkey_file = \"{}\"", s(c), s(k));
+    cases.push((
+        "private key in a directory anyone can write",
+        "wechat",
+        line(&cert, &open_key),
+        "[wechat] key_file",
+        false,
+    ));
+    cases.push((
+        "certificate in a directory anyone can write",
+        "wechat",
+        line(&open_cert, &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
+    cases.push((
+        "certificate mode 666",
+        "wechat",
+        line(&file(&f, "cert666.pem", pem, 0o666), &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
+    cases.push((
+        "certificate mode 664",
+        "wechat",
+        line(&file(&f, "cert664.pem", pem, 0o664), &tls600),
+        "[wechat] cert_file",
+        false,
+    ));
     let jdir = subdir(&f, "jdir");
     let garbage_db = file(&f, "garbage.db", &[0x5a; 8192], 0o600);
     let mut journal = |name, path: &Path| {
@@ -257,6 +373,23 @@ pub fn run(d: &mut Door) {
     journal("journal under a file", &key600.join("x.db"));
     journal("journal under /proc", Path::new("/proc/self/nope/x.db"));
 
+    // A journal that is not a regular file: refused at load naming the key, nothing created.
+    for (name, path) in [
+        ("journal /dev/null", PathBuf::from("/dev/null")),
+        ("journal a fifo", fifo(&f, "fifo.db")),
+        (
+            "journal a link to /dev/null",
+            link("null.db", Path::new("/dev/null")),
+        ),
+    ] {
+        cases.push((
+            name,
+            "journal",
+            format!("path = \"{}\"", s(&path)),
+            "[journal] path",
+            false,
+        ));
+    }
     for (name, section, line, names, from_file) in &cases {
         std::fs::write(h.config_path(), set(&base, section, line)).unwrap();
         let code = h.code("normal");
@@ -309,7 +442,45 @@ pub fn run(d: &mut Door) {
         }
         clean_run(&r, &[&code])
     });
+    // `check` names it (the commands go on without a log file, so only check can fail on it).
+    d.check("file: log dir is a file, named by check", || {
+        let r = h.run(&["check"]);
+        let line = r.stdout.lines().find(|l| l.contains("[journal] log_dir"));
+        match line {
+            Some(l) if r.code == 1 && l.starts_with("FAIL") && l.contains("key600") => {
+                clean_run(&r, &[])
+            }
+            _ => Err(format!("exit {}: {}", r.code, r.stdout)),
+        }
+    });
     std::fs::write(h.config_path(), &base).unwrap();
+
+    // A journal an older install created 0644 (and its WAL and index): tightened to 0600 when
+    // paycode opens it — the journal holds code fingerprints, amounts and order numbers.
+    let held = h.journal();
+    let sidecars = ["", "-wal", "-shm"].map(|ext| {
+        let mut name = h.journal_path().into_os_string();
+        name.push(ext);
+        PathBuf::from(name)
+    });
+    for p in &sidecars {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let code = h.code("normal");
+    d.check("file: journal mode 644 from an older install", || {
+        let (r, _) = h.pay("1.00", &code);
+        if r.code != 0 {
+            return Err(format!("exit {}: {}", r.code, r.stderr));
+        }
+        for p in &sidecars {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            if mode != 0o600 {
+                return Err(format!("{} is mode {mode:o} after pay", p.display()));
+            }
+        }
+        clean_run(&r, &[&code])
+    });
+    drop(held);
 
     writes(d, &h, &f);
     pins(d, &h, &base, &pin600, &f);
@@ -383,18 +554,54 @@ fn pins(d: &mut Door, h: &Harness, base: &str, pin600: &Path, f: &Path) {
             pin600.to_path_buf(),
             "manager_pin_file",
         ),
+        ("--pin-file a fifo", fifo(f, "givenfifo"), "givenfifo"),
+        (
+            "--pin-file /dev/zero",
+            PathBuf::from("/dev/zero"),
+            "/dev/zero",
+        ),
+        (
+            "--pin-file 5 KiB",
+            {
+                let mut big = PIN.as_bytes().to_vec();
+                big.resize(5 * 1024, b'\n');
+                file(f, "givenbig", &big, 0o600)
+            },
+            "givenbig",
+        ),
     ];
+    // A pin file that cannot be used is no wrong PIN: it never counts toward the lockout.
+    let strikes = h.journal_path().with_file_name("pin-strikes");
     for (name, given, en) in cases {
         d.check(format!("file: {name}"), || {
             let before = mark(h);
-            let r = h.run(&[
-                "refund",
-                &no,
-                "--pin-file",
-                given.to_str().unwrap(),
-                "--json",
-            ]);
-            all([refused(&r, en, "", &[PIN]), untouched(h, &before)])
+            let r = h
+                .command_wrapped(
+                    &["timeout", "20"],
+                    &[
+                        "refund",
+                        &no,
+                        "--pin-file",
+                        given.to_str().unwrap(),
+                        "--json",
+                    ],
+                )
+                .output()
+                .unwrap();
+            let r = Run {
+                code: r.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&r.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&r.stderr).into_owned(),
+            };
+            let struck = if strikes.exists() {
+                Err(format!(
+                    "counted as a wrong PIN: {}",
+                    std::fs::read_to_string(&strikes).unwrap_or_default()
+                ))
+            } else {
+                Ok(())
+            };
+            all([refused(&r, en, "", &[PIN]), untouched(h, &before), struck])
         });
     }
     // A manager_pin_file that holds no usable PIN: refunds refused naming it.
