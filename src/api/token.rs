@@ -11,13 +11,16 @@ use crate::words::Words;
 /// The shortest token accepted (a guessable one protects nothing).
 pub const MIN_LEN: usize = 16;
 
+/// The largest token file read (a FIFO or a device is refused before it is opened).
+const TOKEN_FILE_MAX: u64 = 4 * 1024;
+
 pub struct Token(String);
 
 impl Token {
     /// Read the token file: mode 600, one line of at least [`MIN_LEN`] printable characters.
     pub fn read(path: &Path) -> Result<Token, Words> {
         let p = path.display();
-        let text = crate::config::read_text(path, true).map_err(|(problem, fix)| {
+        let text = crate::config::read_text(path, true, TOKEN_FILE_MAX).map_err(|(problem, fix)| {
             Words::new(
                 format!("--token-file: {problem}; {fix}"),
                 format!("--token-file:{problem};{fix}"),
