@@ -20,12 +20,13 @@ impl Token {
     /// Read the token file: mode 600, one line of at least [`MIN_LEN`] printable characters.
     pub fn read(path: &Path) -> Result<Token, Words> {
         let p = path.display();
-        let text = crate::config::read_text(path, true, TOKEN_FILE_MAX).map_err(|(problem, fix)| {
-            Words::new(
-                format!("--token-file: {problem}; {fix}"),
-                format!("--token-file:{problem};{fix}"),
-            )
-        })?;
+        let text =
+            crate::config::read_text(path, true, TOKEN_FILE_MAX).map_err(|(problem, fix)| {
+                Words::new(
+                    format!("--token-file: {problem}; {fix}"),
+                    format!("--token-file:{problem};{fix}"),
+                )
+            })?;
         let t = text.trim();
         if t.len() < MIN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Words::new(
