@@ -24,6 +24,7 @@ fn start_cmd(amount: u64, code: &str) -> Cmd {
     Cmd::Till(TillCmd::StartSale {
         amount: Fen(amount),
         code: AuthCode::parse(code).unwrap(),
+        pos_ref: None,
     })
 }
 

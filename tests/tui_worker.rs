@@ -60,6 +60,7 @@ fn a_scan_is_not_held_behind_a_black_holed_background_retry() {
             let sale = TillCmd::StartSale {
                 amount: Fen(880),
                 code,
+                pos_ref: None,
             };
             job_tx.send((sale, CancelToken::new())).unwrap();
             let done = loop {
@@ -247,6 +248,7 @@ fn the_network_light_follows_the_calls_not_only_the_probe() {
                 let sale = TillCmd::StartSale {
                     amount: Fen(100),
                     code: AuthCode::parse(code).unwrap(),
+                    pos_ref: None,
                 };
                 job_tx.send((sale, CancelToken::new())).unwrap();
                 // The light after the sale: the first message about the network once it ended.
@@ -298,6 +300,7 @@ fn a_scan_after_a_decline_that_hid_a_payment_returns_it_before_charging() {
             let sale = TillCmd::StartSale {
                 amount: Fen(700),
                 code,
+                pos_ref: None,
             };
             job_tx.send((sale, CancelToken::new())).unwrap();
             let mut paid = None;

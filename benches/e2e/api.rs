@@ -177,6 +177,7 @@ pub fn figures(rt: &tokio::runtime::Runtime, dir: &Path, n: usize, sales: usize)
                 Fen(1),
                 c,
                 &pos_ref,
+                &paycode::checkout::CancelToken::new(),
                 |_| {},
             ))
             .expect("sale");

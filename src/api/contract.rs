@@ -54,7 +54,8 @@ impl Refusal {
 pub struct SaleOrder {
     pub amount: Fen,
     pub pos_ref: PosRef,
-    pub code: AuthCode,
+    /// `None`: the cashier screen shows the amount and the scan there completes the order.
+    pub code: Option<AuthCode>,
 }
 
 #[derive(Deserialize)]
@@ -67,8 +68,9 @@ struct RawSale {
 }
 
 /// `POST /v1/sales` body: `{"amount": "12.34", "ref": "POS-1001", "code": "13…"}`. `ceiling` is
-/// the till's `[checkout] max_amount`.
-pub fn parse_sale(body: &[u8], ceiling: Fen) -> Result<SaleOrder, Refusal> {
+/// the till's `[checkout] max_amount`; `screen` says a cashier screen can take the scan, so
+/// `code` may be left out.
+pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, Refusal> {
     let raw: RawSale = serde_json::from_slice(body).map_err(|e| {
         Refusal::new(
             400,
@@ -105,20 +107,38 @@ pub fn parse_sale(body: &[u8], ceiling: Fen) -> Result<SaleOrder, Refusal> {
             Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
         )
     })?;
-    let code = text_field(raw.code, "code", "the 18 digits the scanner read")?;
-    let code = AuthCode::parse(code.trim()).map_err(|e| {
-        let w = e.words();
-        Refusal::new(
-            400,
-            Some("code"),
-            Words::new(format!("code: {}", w.en), format!("code:{}", w.zh)),
-        )
-    })?;
+    let code = match raw.code {
+        None | Some(Value::Null) if screen => None,
+        None | Some(Value::Null) => return Err(no_screen()),
+        given => {
+            let code = text_field(given, "code", "the 18 digits the scanner read")?;
+            Some(AuthCode::parse(code.trim()).map_err(|e| {
+                let w = e.words();
+                Refusal::new(
+                    400,
+                    Some("code"),
+                    Words::new(format!("code: {}", w.en), format!("code:{}", w.zh)),
+                )
+            })?)
+        }
+    };
     Ok(SaleOrder {
         amount,
         pos_ref,
         code,
     })
+}
+
+/// `code` left out where no cashier screen can take the scan.
+pub(crate) fn no_screen() -> Refusal {
+    Refusal::new(
+        400,
+        Some("code"),
+        Words::new(
+            "code is missing: `paycode serve` has no cashier screen to scan at — send the 18 digits the scanner read, or run the cashier screen with [api] listen set so the cashier scans",
+            "缺少 code:`paycode serve` 没有收银界面可扫码 — 请发送扫码枪读到的 18 位数字,或运行设置了 [api] listen 的收银界面,由收银员扫码",
+        ),
+    )
 }
 
 /// A required string field; a number or anything else names the field and the form wanted.
@@ -166,7 +186,7 @@ mod tests {
     const CODE: &str = "134567890123456789";
 
     fn refused(body: &str) -> Refusal {
-        match parse_sale(body.as_bytes(), MAX) {
+        match parse_sale(body.as_bytes(), MAX, false) {
             Err(r) => r,
             Ok(o) => panic!("accepted {body}: {o:?}"),
         }
@@ -177,9 +197,24 @@ mod tests {
         let o = parse_sale(
             format!(r#"{{"amount":"12.34","ref":"POS-1","code":"{CODE}"}}"#).as_bytes(),
             MAX,
+            false,
         )
         .unwrap();
         assert_eq!((o.amount, o.pos_ref.as_str()), (Fen(1234), "POS-1"));
+        assert!(o.code.is_some());
+    }
+
+    #[test]
+    fn without_a_code_only_a_cashier_screen_takes_the_order() {
+        let body = br#"{"amount":"12.34","ref":"POS-2"}"#;
+        let o = parse_sale(body, MAX, true).unwrap();
+        assert_eq!((o.amount, o.code), (Fen(1234), None));
+        let r = parse_sale(body, MAX, false).unwrap_err();
+        assert_eq!((r.status, r.field), (400, Some("code")));
+        assert!(r.words.en.contains("[api] listen"), "{}", r.words.en);
+        // A code that is there but wrong is refused on a screen too.
+        let bad = br#"{"amount":"1","ref":"A","code":"1345678901234567"}"#;
+        assert_eq!(parse_sale(bad, MAX, true).unwrap_err().field, Some("code"));
     }
 
     #[test]

@@ -19,11 +19,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
-use super::contract::{self, BODY_MAX, Refusal, SaleOrder};
+use super::contract::{self, BODY_MAX, Refusal};
+use super::job::{Job, Reply, TillAnswer};
 use super::token::Token;
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::{
-    Outcome, RefSale, RetrySchedule, SaleError, Till, close_failures, messages, retry_pending,
+    CancelToken, Outcome, RetrySchedule, SaleError, Till, close_failures, messages, retry_pending,
     run_sale_for_ref,
 };
 use crate::journal::{Journal, SaleRow, SaleState};
@@ -33,10 +34,14 @@ use crate::words::{Bilingual, Words};
 /// How often the idle till retries pending sales and closes definite failures.
 const IDLE_EVERY: Duration = Duration::from_secs(30);
 
-/// A sale for the till task, with where its answer goes.
-struct Job {
-    order: SaleOrder,
-    answer: oneshot::Sender<Result<RefSale, SaleError>>,
+/// What the API knows of the till's owner.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    /// `[checkout] max_amount`.
+    pub ceiling: Fen,
+    pub simulated: bool,
+    /// A cashier screen takes the scan, so an order may come without `code`.
+    pub screen: bool,
 }
 
 struct Api {
@@ -45,8 +50,7 @@ struct Api {
     sale_running: Arc<AtomicBool>,
     reader: std::sync::Mutex<Journal>,
     token: Option<Token>,
-    ceiling: Fen,
-    simulated: bool,
+    owner: Owner,
 }
 
 /// Serve the API on `listener` until the process ends. `reader` is a second connection to the
@@ -58,12 +62,31 @@ pub async fn serve(
     token: Option<Token>,
 ) -> std::io::Result<()> {
     let (jobs, rx) = mpsc::unbounded_channel();
-    let sale_running = Arc::new(AtomicBool::new(false));
-    let api = Arc::new(Api {
+    let owner = Owner {
         ceiling: till.config().checkout.max_amount,
         simulated: till.is_simulated(),
+        screen: false,
+    };
+    let (served, ()) = tokio::join!(
+        serve_orders(jobs, reader, listener, token, owner),
+        till_loop(till, rx)
+    );
+    served
+}
+
+/// Serve the API on `listener`, handing each sale to `jobs` — the cashier screen's runtime,
+/// or [`serve`]'s till task — which answers through the job's [`Reply`].
+pub async fn serve_orders(
+    jobs: mpsc::UnboundedSender<Job>,
+    reader: Journal,
+    listener: TcpListener,
+    token: Option<Token>,
+    owner: Owner,
+) -> std::io::Result<()> {
+    let api = Arc::new(Api {
+        owner,
         jobs,
-        sale_running: sale_running.clone(),
+        sale_running: Arc::new(AtomicBool::new(false)),
         reader: std::sync::Mutex::new(reader),
         token,
     });
@@ -73,20 +96,12 @@ pub async fn serve(
         .route("/v1/sales/{ref}", get(get_sale))
         .fallback(not_found)
         .with_state(api);
-    let (served, ()) = tokio::join!(
-        axum::serve(listener, router),
-        till_loop(till, rx, sale_running)
-    );
-    served
+    axum::serve(listener, router).await
 }
 
 /// The till's task: sales as they come; between them, every [`IDLE_EVERY`], the pending
 /// retries and the closing of definite failures that are due, as the cashier screen does.
-async fn till_loop(
-    mut till: Till,
-    mut jobs: mpsc::UnboundedReceiver<Job>,
-    sale_running: Arc<AtomicBool>,
-) {
+async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
     loop {
         let job = tokio::select! {
@@ -99,13 +114,25 @@ async fn till_loop(
                 continue;
             }
         };
-        let Some(Job { order, answer }) = job else {
+        let Some(Job { order, reply }) = job else {
             return;
         };
-        let r = run_sale_for_ref(&mut till, order.amount, order.code, &order.pos_ref, |_| {}).await;
-        sale_running.store(false, Ordering::SeqCst);
-        // The POS may have hung up: the sale stands in the journal either way.
-        let _ = answer.send(r);
+        // Refused at parse when nobody can scan; kept as a refusal should that ever change.
+        let Some(code) = order.code else {
+            reply.send(TillAnswer::Refused(contract::no_screen()));
+            continue;
+        };
+        let never = CancelToken::new();
+        let r = run_sale_for_ref(
+            &mut till,
+            order.amount,
+            code,
+            &order.pos_ref,
+            &never,
+            |_| {},
+        )
+        .await;
+        reply.send(TillAnswer::Sale(r));
     }
 }
 
@@ -170,7 +197,8 @@ async fn health(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
         200,
         json!({
             "status": "ok",
-            "simulated": api.simulated,
+            "simulated": api.owner.simulated,
+            "cashier_screen": api.owner.screen,
             "sale_running": api.sale_running.load(Ordering::SeqCst),
         }),
     )
@@ -183,7 +211,7 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
     let Ok(bytes) = axum::body::to_bytes(body, BODY_MAX).await else {
         return refused(&contract::too_large());
     };
-    let order = match contract::parse_sale(&bytes, api.ceiling) {
+    let order = match contract::parse_sale(&bytes, api.owner.ceiling, api.owner.screen) {
         Ok(o) => o,
         Err(r) => return refused(&r),
     };
@@ -199,12 +227,13 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
     }
     let pos_ref = order.pos_ref.clone();
     let (answer, rx) = oneshot::channel();
-    if api.jobs.send(Job { order, answer }).is_err() {
-        api.sale_running.store(false, Ordering::SeqCst);
+    let back = Reply::new(answer, api.sale_running.clone());
+    if api.jobs.send(Job { order, reply: back }).is_err() {
+        // The job and its reply were dropped: the running flag is already cleared.
         return refused(&stopping());
     }
     match rx.await {
-        Ok(Ok(s)) => {
+        Ok(TillAnswer::Sale(Ok(s))) => {
             let mut v = messages::json(&s.outcome);
             v["ref"] = json!(pos_ref.as_str());
             v["existing"] = json!(s.existing);
@@ -219,7 +248,8 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
                 .collect();
             reply(200, v)
         }
-        Ok(Err(e)) => sale_refused(&e),
+        Ok(TillAnswer::Sale(Err(e))) => sale_refused(&e),
+        Ok(TillAnswer::Refused(r)) => refused(&r),
         Err(_) => refused(&stopping()),
     }
 }

@@ -17,24 +17,30 @@ const TOKEN_FILE_MAX: u64 = 4 * 1024;
 pub struct Token(String);
 
 impl Token {
-    /// Read the token file: mode 600, one line of at least [`MIN_LEN`] printable characters.
+    /// Read the token file given as `--token-file`.
     pub fn read(path: &Path) -> Result<Token, Words> {
+        Self::read_as(path, "--token-file")
+    }
+
+    /// Read the token file: mode 600, one line of at least [`MIN_LEN`] printable characters.
+    /// `named` is where the path came from (`--token-file`, `[api] token_file`), for messages.
+    pub fn read_as(path: &Path, named: &str) -> Result<Token, Words> {
         let p = path.display();
         let text =
             crate::config::read_text(path, true, TOKEN_FILE_MAX).map_err(|(problem, fix)| {
                 Words::new(
-                    format!("--token-file: {problem}; {fix}"),
-                    format!("--token-file:{problem};{fix}"),
+                    format!("{named}: {problem}; {fix}"),
+                    format!("{named}:{problem};{fix}"),
                 )
             })?;
         let t = text.trim();
         if t.len() < MIN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Words::new(
                 format!(
-                    "--token-file {p}: the token must be one line of at least {MIN_LEN} printable characters without spaces; write one, e.g. `openssl rand -hex 24 > {p}`"
+                    "{named} {p}: the token must be one line of at least {MIN_LEN} printable characters without spaces; write one, e.g. `openssl rand -hex 24 > {p}`"
                 ),
                 format!(
-                    "--token-file {p}:令牌须为一行、至少 {MIN_LEN} 个可打印字符且不含空格;例如执行 `openssl rand -hex 24 > {p}`"
+                    "{named} {p}:令牌须为一行、至少 {MIN_LEN} 个可打印字符且不含空格;例如执行 `openssl rand -hex 24 > {p}`"
                 ),
             ));
         }

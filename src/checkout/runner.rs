@@ -197,12 +197,14 @@ pub struct RefSale {
 
 /// One sale for the POS's order id `pos_ref` (`pay --ref`): when the ref already has a paid or
 /// unsettled sale, that sale is the answer and nothing is sent; a ref of another amount is
-/// refused; otherwise a new charge under a new order number, recorded with the ref.
+/// refused; otherwise a new charge under a new order number, recorded with the ref. `cancel`
+/// stops the new charge's wait (the cashier's Esc, the POS's cancel) and reverses by the rules.
 pub async fn run_sale_for_ref(
     till: &mut Till,
     amount: Fen,
     code: AuthCode,
     pos_ref: &PosRef,
+    cancel: &CancelToken,
     progress: impl FnMut(Progress),
 ) -> Result<RefSale, SaleError> {
     let earlier = till
@@ -211,12 +213,11 @@ pub async fn run_sale_for_ref(
         .map_err(SaleError::Journal)?;
     match pos_ref::check(&earlier, amount) {
         RefCheck::Charge => {
-            let cancel = CancelToken::new();
             let to_close = Earlier {
                 pos_ref,
                 rows: &earlier,
             };
-            let c = start(till, amount, code, Some(to_close), &cancel, progress).await?;
+            let c = start(till, amount, code, Some(to_close), cancel, progress).await?;
             Ok(RefSale {
                 outcome: c.outcome,
                 existing: false,

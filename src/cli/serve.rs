@@ -12,10 +12,12 @@ use crate::words::{Bilingual, Words};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on; anything but loopback needs --token-file.
-    #[arg(long, default_value = "127.0.0.1:8765")]
-    pub listen: String,
-    /// A file (mode 600) holding the bearer token every call must carry.
+    /// Address to listen on (default: [api] listen, else 127.0.0.1:8765); anything but
+    /// loopback needs a token file.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A file (mode 600) holding the bearer token every call must carry (default: [api]
+    /// token_file).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
 }
@@ -35,34 +37,53 @@ fn listen_problem(addr: &SocketAddr, token: Option<&Token>) -> Option<Words> {
     ))
 }
 
+/// `--listen`'s text as an address.
+fn parse_listen(text: &str) -> Result<SocketAddr, Words> {
+    text.parse().map_err(|_| {
+        let shown = crate::untrusted::shown_arg(text);
+        Words::new(
+            format!("--listen {shown:?} is not an address: write IP:PORT, e.g. 127.0.0.1:8765"),
+            format!("--listen {shown:?} 不是地址:请写成 IP:端口,例如 127.0.0.1:8765"),
+        )
+    })
+}
+
 pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
-    let addr: SocketAddr = match args.listen.parse() {
+    // The arguments are checked before the config is read: a typo is named first.
+    let given = match args.listen.as_deref().map(parse_listen).transpose() {
         Ok(a) => a,
-        Err(_) => {
-            let shown = crate::untrusted::shown_arg(&args.listen);
-            return output::rejected(
-                false,
-                &Words::new(
-                    format!(
-                        "--listen {shown:?} is not an address: write IP:PORT, e.g. 127.0.0.1:8765"
-                    ),
-                    format!("--listen {shown:?} 不是地址:请写成 IP:端口,例如 127.0.0.1:8765"),
-                ),
-                None,
-            );
-        }
+        Err(w) => return output::rejected(false, &w, None),
     };
-    let token = match args.token_file.as_deref().map(Token::read).transpose() {
+    let given_token = match args.token_file.as_deref().map(Token::read).transpose() {
         Ok(t) => t,
         Err(w) => return output::rejected(false, &w, None),
     };
-    if let Some(w) = listen_problem(&addr, token.as_ref()) {
-        return output::rejected(false, &w, None);
-    }
     let cfg = match load(config, false) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let addr = match (given, &cfg.api) {
+        (Some(a), _) => a,
+        (None, Some(api)) => api.listen,
+        (None, None) => match parse_listen(crate::config::DEFAULT_LISTEN) {
+            Ok(a) => a,
+            Err(w) => return output::rejected(false, &w, None),
+        },
+    };
+    let token = match (
+        given_token,
+        cfg.api.as_ref().and_then(|a| a.token_file.as_deref()),
+    ) {
+        (Some(t), _) => Some(t),
+        (None, Some(path)) => match Token::read_as(path, "[api] token_file") {
+            Ok(t) => Some(t),
+            Err(w) => return output::rejected(false, &w, None),
+        },
+        (None, None) => None,
+    };
+    if let Some(w) = listen_problem(&addr, token.as_ref()) {
+        return output::rejected(false, &w, None);
+    }
     let _log = logging(&cfg);
     let journal_path = cfg.journal.path.clone();
     let rt = match runtime() {

@@ -4,6 +4,7 @@
 //! `load` is the IO edge (reads the file and the process environment); `from_str_with_env` takes
 //! the environment as a value so tests never touch process state.
 
+mod api;
 mod base_url;
 mod ca_file;
 mod error;
@@ -14,6 +15,7 @@ mod secrets;
 pub(crate) mod trust;
 mod validate;
 
+pub use api::{ApiConfig, DEFAULT_LISTEN};
 pub use error::ConfigError;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
@@ -62,6 +64,8 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     /// `[printer]`: the receipt printer, if the till has one.
     pub printer: Option<PrinterConfig>,
+    /// `[api]`: the local POS API; the cashier screen serves it only when this is set.
+    pub api: Option<ApiConfig>,
 }
 
 impl Config {

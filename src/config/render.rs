@@ -136,6 +136,7 @@ pub(crate) fn render(cfg: &Config) -> String {
 
     scanner(&mut o, &cfg.scanner);
     printer(&mut o, cfg.printer.as_ref());
+    api(&mut o, cfg.api.as_ref());
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -276,4 +277,18 @@ fn printer(o: &mut String, p: Option<&super::PrinterConfig>) {
     kv(o, "print_on_payment", &p.print_on_payment.to_string());
     kv(o, "timeout", &dur(p.timeout));
     kv(o, "store_name", &quote(&p.store_name));
+}
+
+/// `[api]` as TOML (the token file's path only, never its contents).
+fn api(o: &mut String, a: Option<&super::ApiConfig>) {
+    let Some(a) = a else {
+        o.push_str("\n# [api]: not set (the cashier screen serves no POS API)\n");
+        return;
+    };
+    o.push_str("\n[api]\n");
+    kv(o, "listen", &quote(&a.listen.to_string()));
+    match &a.token_file {
+        Some(t) => kv(o, "token_file", &path(t)),
+        None => o.push_str("# token_file: not set (loopback only)\n"),
+    }
 }

@@ -225,6 +225,28 @@ texts! {
     DiagCertDays => "in {0} days", "{0} 天后";
     DiagCertExpired => "EXPIRED {0} days ago: renew it in the merchant platform", "已过期 {0} 天:请在商户平台更新证书";
     DiagLoading => "Collecting…", "正在收集…";
+    // Orders from the store's POS (the local API)
+    PosScanNow => "POS order {0}: {1} yuan — scan the customer's payment code (Esc turns the order down)",
+        "收银机订单 {0}:{1} 元 — 请扫描顾客的付款码(Esc 拒绝该订单)";
+    PosTurnedDown => "POS order {0} turned down: {1}", "已拒绝收银机订单 {0}:{1}";
+    PosBusySale => "a sale is running on the cashier screen; ask again with the same ref when it has ended",
+        "收银界面正在进行一笔交易;结束后请用相同的 ref 再次请求";
+    PosBusyOrder => "another POS order is waiting for its scan; ask again with the same ref when it has ended",
+        "另一笔收银机订单正在等待扫码;结束后请用相同的 ref 再次请求";
+    PosBusyRefund => "the cashier is in the middle of a refund; ask again with the same ref when it is done",
+        "收银员正在办理退款;完成后请用相同的 ref 再次请求";
+    PosJournalDown => "the journal cannot be written, so no sale can start; nothing was sent — fix the disk, then ask again",
+        "账本无法写入,不能开始交易;未发送任何请求 — 请先处理磁盘问题再重试";
+    PosDeclined => "the cashier turned the order down on the screen; nothing was charged — ask again with the same ref to take it",
+        "收银员在界面上拒绝了该订单;未扣款 — 如需收款,请用相同的 ref 再次请求";
+    PosDeclinedHere => "POS order {0} turned down: the POS is told nothing was charged", "已拒绝收银机订单 {0}:已告知收银机未扣款";
+    PosAmountFixed => "The amount comes from the POS order: scan or type the payment code, or Esc to turn the order down",
+        "金额来自收银机订单:请扫描或输入付款码,或按 Esc 拒绝该订单";
+    PosAskAgain => "That was the POS's order: the POS was told the result — start it again from the POS (same order), then scan",
+        "这是收银机的订单:结果已告知收银机 — 请在收银机上重新发起(同一订单)后再扫码";
+    ApiNotServed => "The POS API is not served (sales here still work): {0}", "收银机接口未启动(本机收款不受影响):{0}";
+    StatusApi => "POS API", "收银机接口";
+    PosOrderLine => " POS order {0} — amount set by the POS ", " 收银机订单 {0} — 金额由收银机设定 ";
     // Misc
     QuitBlocked => "A sale is in progress: wait for its result before quitting", "交易进行中:请等待结果后再退出";
     LanguageSwitched => "Language: English", "语言:中文";

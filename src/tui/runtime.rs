@@ -8,6 +8,9 @@
 use super::app::{App, Cmd, Key, Msg, Settings, TillCmd};
 use super::terminal::TerminalGuard;
 use super::worker::{self, Job, Outbox};
+use crate::api::Owner;
+use crate::api::contract::Refusal;
+use crate::api::job::{Held, TillAnswer};
 use crate::checkout::{CancelToken, Till};
 use crate::config::Config;
 use crate::scanner::{ScannerMsg, Wedge};
@@ -58,10 +61,17 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
 pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io::Result<()> {
     let (tx, rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
     let (job_tx, job_rx) = mpsc::unbounded_channel::<Job>();
+    let held = Held::default();
+    let owner = Owner {
+        ceiling: cfg.checkout.max_amount,
+        simulated: till.is_simulated(),
+        screen: true,
+    };
+    let _api = super::serving::start(&cfg, owner, held.clone(), &tx).await;
     // The till is not `Sync`, so its task runs on this thread beside the UI loop (join, not
     // spawn). The UI loop drops `job_tx` when it ends, which ends the worker.
-    let worker = worker::run(till, job_rx, tx.clone());
-    let ui = ui_loop(cfg, settings, tx, rx, job_tx);
+    let worker = worker::run(till, job_rx, tx.clone(), held.clone());
+    let ui = ui_loop(cfg, settings, tx, rx, job_tx, held);
     let (out, ()) = tokio::join!(ui, worker);
     out
 }
@@ -72,6 +82,7 @@ async fn ui_loop(
     tx: Outbox,
     mut rx: UnboundedReceiver<(Msg, Instant)>,
     job_tx: mpsc::UnboundedSender<Job>,
+    held: Held,
 ) -> std::io::Result<()> {
     let _readers = start_scanners(&cfg, &tx);
     let mut guard = TerminalGuard::enter()?;
@@ -119,6 +130,11 @@ async fn ui_loop(
                 }
                 Cmd::Audit(line) => tracing::warn!(target: "audit", "{line}"),
                 Cmd::SaveLanguage(lang) => super::prefs::save_language(&cfg, lang),
+                Cmd::PosRefuse { pos_ref, why } => {
+                    if let Some((_, reply)) = held.take(&pos_ref) {
+                        reply.send(TillAnswer::Refused(Refusal::new(409, None, why)));
+                    }
+                }
                 Cmd::CancelSale => {
                     if let Some(c) = &cancel {
                         c.cancel();

@@ -7,6 +7,8 @@ use super::app::{
     DiagInfo, HistoryData, Msg, NetHealth, PrinterLight, QueriedSale, RecoveryReport, RefundUpdate,
     TillCmd, Words,
 };
+use crate::api::job::{Held, TillAnswer};
+use crate::checkout::pos_ref::PosRef;
 use crate::checkout::progress::{Outcome, Progress, Status};
 use crate::checkout::recovery::park;
 use crate::checkout::refund::{RefundProgress, refund};
@@ -14,6 +16,7 @@ use crate::checkout::settle::{accept_sale, query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{
     CancelToken, RetrySchedule, SaleError, Till, failures_to_close, pending, recover,
+    run_sale_for_ref,
 };
 use crate::journal::RefundState;
 use crate::journal::export;
@@ -65,17 +68,24 @@ fn today() -> Date {
     crate::beijing::day_of(ms)
 }
 
-/// Run the till task until the job channel closes.
-pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox) {
-    run_every(till, jobs, tx, IDLE_EVERY).await;
+/// Run the till task until the job channel closes; `held` is the POS order being served.
+pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, held: Held) {
+    run_serving(till, jobs, tx, IDLE_EVERY, held).await;
 }
 
 /// [`run`] with the idle pause between background retries as a parameter.
-pub async fn run_every(
+pub async fn run_every(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, idle: Duration) {
+    run_serving(till, jobs, tx, idle, Held::default()).await;
+}
+
+/// [`run_every`] for a screen that serves the local API: a sale for a POS order answers the
+/// order `held` keeps.
+pub async fn run_serving(
     mut till: Till,
     mut jobs: UnboundedReceiver<Job>,
     tx: Outbox,
     idle: Duration,
+    held: Held,
 ) {
     // The printer works on its own thread: a slip never holds the next sale.
     let spool = till.config().printer.clone().map(|p| {
@@ -143,7 +153,7 @@ pub async fn run_every(
         let Some(job) = job else { return };
         let (cmd, cancel) = job;
         let since = Instant::now();
-        perform(&mut till, cmd, &cancel, &tx, spool.as_ref()).await;
+        perform(&mut till, cmd, &cancel, &tx, spool.as_ref(), &held).await;
         light_after(&till, since, &tx);
         count_pending(&till, &tx);
     }
@@ -213,6 +223,7 @@ async fn perform(
     cancel: &CancelToken,
     tx: &Outbox,
     spool: Option<&crate::printer::Spooler>,
+    held: &Held,
 ) {
     // Reprints and handover reports go to any configured printer.
     let printer = spool;
@@ -224,7 +235,11 @@ async fn perform(
             .is_some_and(|p| p.print_on_payment)
     });
     match cmd {
-        TillCmd::StartSale { amount, code } => {
+        TillCmd::StartSale {
+            amount,
+            code,
+            pos_ref: None,
+        } => {
             let progress_tx = tx.clone();
             let res = crate::checkout::run_sale_cancellable(till, amount, code, cancel, |p| {
                 if let Some(p) = progress_of(p) {
@@ -233,25 +248,39 @@ async fn perform(
             })
             .await;
             match res {
-                Ok(c) => {
-                    let o = c.outcome;
-                    let no = (o.status() != Status::Failed).then(|| o.out_trade_no.clone());
-                    send(tx, Msg::Sale(Progress::Done(o)));
-                    if let (Some(s), Some(no)) = (spool, no) {
-                        s.sale(&no);
-                    }
-                    // A decline closed before the charge that had hid a payment: now returned.
-                    if !c.closed.is_empty() {
-                        send(
-                            tx,
-                            Msg::PendingSettled {
-                                resolved: c.closed.into_iter().map(|r| r.outcome).collect(),
-                                still_pending: pending(till).map(|l| l.len()).unwrap_or(0),
-                            },
-                        );
-                    }
-                }
+                Ok(c) => sale_done(till, &c.outcome, &c.closed, tx, spool),
                 Err(e) => sale_error(till, &e, tx),
+            }
+        }
+        TillCmd::StartSale {
+            amount,
+            code,
+            pos_ref: Some(r),
+        } => {
+            // The POS may have hung up meanwhile: the sale is still its ref's, answered on
+            // its next ask (GET /v1/sales/{ref}, or the same POST again).
+            let (pos_ref, reply) = match held.take(&r) {
+                Some((p, reply)) => (p, Some(reply)),
+                None => match PosRef::parse(&r) {
+                    Ok(p) => (p, None),
+                    Err(e) => return send(tx, Msg::SaleRefused(e.words())),
+                },
+            };
+            let progress_tx = tx.clone();
+            let res = run_sale_for_ref(till, amount, code, &pos_ref, cancel, |p| {
+                if let Some(p) = progress_of(p) {
+                    send(&progress_tx, Msg::Sale(p));
+                }
+            })
+            .await;
+            match &res {
+                // An earlier sale of the ref answers again: its slip was printed then.
+                Ok(s) if s.existing => send(tx, Msg::Sale(Progress::Done(s.outcome.clone()))),
+                Ok(s) => sale_done(till, &s.outcome, &s.closed, tx, spool),
+                Err(e) => sale_error(till, e, tx),
+            }
+            if let Some(reply) = reply {
+                reply.send(TillAnswer::Sale(res));
             }
         }
         TillCmd::LoadHistory(date) => {
@@ -415,6 +444,30 @@ async fn perform(
 }
 
 /// A refused or stopped sale: back to entry with the reason, or unresolved if it was sent.
+/// A sale returned: the result on screen, its slip queued, and the recent declines it closed
+/// first (a refusal that had hid a payment, now returned) reported.
+fn sale_done(
+    till: &Till,
+    o: &Outcome,
+    closed: &[crate::checkout::Recovered],
+    tx: &Outbox,
+    spool: Option<&crate::printer::Spooler>,
+) {
+    send(tx, Msg::Sale(Progress::Done(o.clone())));
+    if let Some(s) = spool.filter(|_| o.status() != Status::Failed) {
+        s.sale(&o.out_trade_no);
+    }
+    if !closed.is_empty() {
+        send(
+            tx,
+            Msg::PendingSettled {
+                resolved: closed.iter().map(|r| r.outcome.clone()).collect(),
+                still_pending: pending(till).map(|l| l.len()).unwrap_or(0),
+            },
+        );
+    }
+}
+
 fn sale_error(till: &Till, e: &SaleError, tx: &Outbox) {
     let words = e.words();
     if let SaleError::Stopped {

@@ -6,6 +6,7 @@ mod entry;
 mod history;
 mod notice;
 mod pending;
+mod pos;
 mod refund;
 mod sale;
 mod shift;
@@ -15,6 +16,7 @@ pub use entry::{Entry, Field};
 pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{Ask, Confirm, PendingAction, PendingView};
+pub use pos::{PosView, PosWait};
 pub use refund::{Reason, RefundStep, RefundUpdate, RefundView};
 pub use sale::{Stage, WaitPhase, Waiting};
 pub use shift::{ShiftPanel, ShiftView};
@@ -87,6 +89,15 @@ pub enum Msg {
     SaleRefused(Words),
     /// The open shift's report, a handover recorded (`closed_id` set), or why not.
     Shift(Result<crate::shift::report::Report, Words>),
+    /// The store's POS asked for a sale through the local API (`[api] listen`): its amount and
+    /// order id (`ref`, already checked), and the code when the POS read it itself.
+    PosOrder {
+        amount: Fen,
+        pos_ref: String,
+        code: Option<AuthCode>,
+    },
+    /// Whether the local API is served: the address, or why not.
+    Api(Result<String, Words>),
     /// Time passed (wedge deadline or the countdown tick).
     Tick,
 }
@@ -106,13 +117,20 @@ pub enum Cmd {
     Audit(String),
     /// Remember the screen language for the next start (F6).
     SaveLanguage(Language),
+    /// Turn the POS's order down: nothing was written or sent; the POS is told why.
+    PosRefuse { pos_ref: String, why: Words },
 }
 
 /// What the till task does for the app; results come back as `Msg`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TillCmd {
     /// Start a sale (journal first, then micropay); progress comes back as `Msg::Sale`.
-    StartSale { amount: Fen, code: AuthCode },
+    /// `pos_ref`: the POS order it is for (the local API); its answer goes back to the POS.
+    StartSale {
+        amount: Fen,
+        code: AuthCode,
+        pos_ref: Option<String>,
+    },
     /// Load a day of history (`None`: today in Beijing time).
     LoadHistory(Option<Date>),
     /// Write that day's sales as CSV.
@@ -206,6 +224,10 @@ pub struct App {
     pub diagnostics: Option<DiagInfo>,
     /// The shift panel and the handover question on quitting.
     pub shift: ShiftView,
+    /// The POS's order waiting for the scan, and the last POS sale's ref.
+    pub pos: PosView,
+    /// The local API's address, or why it is not served (`None`: not configured).
+    pub api: Option<Result<String, Words>>,
     /// The time of the last message (the view draws countdowns from it).
     pub now: Instant,
     wedge: Wedge,
@@ -236,6 +258,8 @@ impl App {
             refund: RefundView::default(),
             diagnostics: None,
             shift: ShiftView::default(),
+            pos: PosView::default(),
+            api: None,
             now,
             wedge,
         }
@@ -425,6 +449,12 @@ impl App {
                     self.notice = Some(n);
                 }
             }
+            Msg::PosOrder {
+                amount,
+                pos_ref,
+                code,
+            } => self.pos_order(amount, pos_ref, code, &mut out),
+            Msg::Api(r) => self.api_status(r),
             Msg::JournalFailed(e) => self.journal_error = Some(e),
             Msg::SaleRefused(why) => {
                 if matches!(self.stage, Stage::Waiting(_)) {

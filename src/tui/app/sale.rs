@@ -93,6 +93,7 @@ impl App {
     fn next_sale(&mut self, keep_amount: bool) {
         self.stage = Stage::Entry;
         self.notice = None;
+        self.pos.shown = None;
         if keep_amount {
             self.entry.code.clear();
             self.entry.focus = Field::Code;
@@ -102,6 +103,26 @@ impl App {
     }
 
     fn entry_key(&mut self, k: Key, out: &mut Vec<Cmd>) {
+        // A POS order fixes the amount: only the code is typed, Esc turns the order down.
+        if self.pos.waiting.is_some() {
+            match k {
+                Key::Esc => return self.pos_decline(out),
+                Key::Char(c) if c.is_ascii_digit() || c == '.' => {
+                    if self.entry.focus == Field::Amount {
+                        self.entry.focus = Field::Code;
+                    }
+                    if c == '.' {
+                        self.notice = Some(Notice::warn(NoticeText::T(T::PosAmountFixed)));
+                        return;
+                    }
+                }
+                Key::Tab | Key::Down | Key::Up => {
+                    self.notice = Some(Notice::warn(NoticeText::T(T::PosAmountFixed)));
+                    return;
+                }
+                _ => {}
+            }
+        }
         match k {
             Key::Char(c) if self.entry.push(c) => self.notice = None,
             Key::Backspace => self.entry.backspace(),
@@ -129,8 +150,9 @@ impl App {
                             return;
                         }
                     };
+                    let pos_ref = self.pos.waiting.as_ref().map(|w| w.pos_ref.clone());
                     match self.entry.code() {
-                        Ok(code) => self.start(amount, code, out),
+                        Ok(code) => self.start(amount, code, pos_ref, out),
                         Err(e) => self.notice = Some(Notice::error(NoticeText::Code(e))),
                     }
                 }
@@ -165,11 +187,19 @@ impl App {
                 self.notice = Some(Notice::warn(NoticeText::T(T::BusyNoNewSale)));
                 return;
             }
+            Stage::Result(_) if self.pos.shown.is_some() => {
+                // The POS was told this order failed: it asks again, under its ref.
+                self.notice = Some(Notice::warn(NoticeText::T(T::PosAskAgain)));
+                return;
+            }
             Stage::Result(r) if matches!(r.result, Final::Failed { rescan: true, .. }) => {
                 Ok(r.total_fee)
             }
             Stage::Result(_) => Err(MoneyError::Empty),
-            Stage::Entry => self.entry.amount(self.settings.max_amount),
+            Stage::Entry => match &self.pos.waiting {
+                Some(w) => Ok(w.amount),
+                None => self.entry.amount(self.settings.max_amount),
+            },
         };
         let code = match ev.result {
             Ok(code) => code,
@@ -181,7 +211,8 @@ impl App {
         match amount {
             Ok(amount) => {
                 self.screen = Screen::Sale;
-                self.start(amount, code, out);
+                let pos_ref = self.pos.waiting.as_ref().map(|w| w.pos_ref.clone());
+                self.start(amount, code, pos_ref, out);
             }
             Err(MoneyError::Empty) => {
                 self.notice = Some(Notice::warn(NoticeText::T(T::ScanNeedsAmount)));
@@ -190,11 +221,26 @@ impl App {
         }
     }
 
-    fn start(&mut self, amount: Fen, code: AuthCode, out: &mut Vec<Cmd>) {
+    pub(super) fn start(
+        &mut self,
+        amount: Fen,
+        code: AuthCode,
+        pos_ref: Option<String>,
+        out: &mut Vec<Cmd>,
+    ) {
         if let Some(e) = &self.journal_error {
             self.notice = Some(Notice::error(NoticeText::Failed(T::JournalDown, e.clone())));
+            if let Some(pos_ref) = pos_ref {
+                self.pos.waiting = None;
+                out.push(Cmd::PosRefuse {
+                    pos_ref,
+                    why: e.clone(),
+                });
+            }
             return;
         }
+        self.pos.waiting = None;
+        self.pos.shown = pos_ref.clone();
         self.entry.amount = amount.to_string();
         self.entry.code.clear();
         self.entry.focus = Field::Code;
@@ -211,7 +257,11 @@ impl App {
             confirm_cancel: false,
             cancelling: false,
         });
-        out.push(Cmd::Till(TillCmd::StartSale { amount, code }));
+        out.push(Cmd::Till(TillCmd::StartSale {
+            amount,
+            code,
+            pos_ref,
+        }));
     }
 
     /// The runner reported progress of the running sale.

@@ -2,7 +2,7 @@
 
 use super::big_or_plain;
 use crate::tui::app::{App, Field};
-use crate::tui::i18n::{T, tr};
+use crate::tui::i18n::{T, tr, trf};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -26,6 +26,13 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         format!("{amount_mark}{}", tr(lang, T::AmountLabel)),
         amount_style,
     )];
+    // A POS order fixes the amount: say whose it is, above it.
+    if let Some(w) = &app.pos.waiting {
+        lines.push(Line::styled(
+            trf(lang, T::PosOrderLine, &[&w.pos_ref]),
+            Style::new().fg(Color::Black).bg(Color::Cyan),
+        ));
+    }
     let shown = if e.amount.is_empty() {
         "¥0".to_string()
     } else {

@@ -54,6 +54,17 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(text, if p.ok { ok } else { bad }));
     }
+    // The POS API only when configured: served (✔), or not (✖, the notice said why).
+    if let Some(api) = &app.api {
+        let ok_served = api.is_ok();
+        let text = format!(
+            " {} {} ",
+            if ok_served { "✔" } else { "✖" },
+            tr(lang, T::StatusApi)
+        );
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text, if ok_served { ok } else { bad }));
+    }
     // Unresolved sales are never out of sight: do not hand over their goods; F3 lists them.
     if let Some(n) = app.pending_count.filter(|n| *n > 0) {
         spans.push(Span::raw(" "));

@@ -1,0 +1,101 @@
+//! The cashier screen's side of the local API (`[api] listen`, docs/api.md): the port, the
+//! token and a reading journal connection are opened at start; each POS order is held for the
+//! worker (which answers it when its sale ends) and shown to the app as `Msg::PosOrder`. A port
+//! that cannot be opened is reported on screen and never stops the till's own sales.
+#![allow(clippy::disallowed_methods)] // IO edge: orders are stamped with the time they arrived.
+
+use std::time::Instant;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::app::{Msg, Words};
+use super::i18n::{T, tr};
+use super::worker::Outbox;
+use crate::api::contract::Refusal;
+use crate::api::job::{Held, Job, TillAnswer};
+use crate::api::token::Token;
+use crate::api::{Owner, serve_orders};
+use crate::config::{ApiConfig, Config, Language};
+use crate::journal::Journal;
+use crate::words::Bilingual;
+
+/// The API's tasks; dropped with the screen, they stop.
+pub struct Served(Vec<JoinHandle<()>>);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// What serving needs, opened before the first order can arrive.
+async fn open(
+    cfg: &Config,
+    api: &ApiConfig,
+) -> Result<(TcpListener, Option<Token>, Journal), Words> {
+    let token = api
+        .token_file
+        .as_deref()
+        .map(|p| Token::read_as(p, "[api] token_file"))
+        .transpose()?;
+    let reader = Journal::open(&cfg.journal.path).map_err(|e| e.words())?;
+    let addr = api.listen;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        Words::new(
+            format!("cannot listen on {addr}: {e}; is another paycode serving there? change [api] listen"),
+            format!("无法监听 {addr}:{e};是否已有另一个 paycode 在该端口服务?请修改 [api] listen"),
+        )
+    })?;
+    Ok((listener, token, reader))
+}
+
+/// Serve the API when `[api]` is configured; `None` when it is not, or could not be opened
+/// (the app is told why).
+pub async fn start(cfg: &Config, owner: Owner, held: Held, tx: &Outbox) -> Option<Served> {
+    let api = cfg.api.as_ref()?;
+    let (listener, token, reader) = match open(cfg, api).await {
+        Ok(o) => o,
+        Err(why) => {
+            tracing::warn!("the POS API is not served: {}", why.en);
+            let _ = tx.send((Msg::Api(Err(why)), Instant::now()));
+            return None;
+        }
+    };
+    let shown = listener
+        .local_addr()
+        .map_or_else(|_| api.listen.to_string(), |a| a.to_string());
+    let (jobs, mut orders) = mpsc::unbounded_channel::<Job>();
+    let server = tokio::spawn(async move {
+        if let Err(e) = serve_orders(jobs, reader, listener, token, owner).await {
+            tracing::warn!("the POS API stopped: {e}");
+        }
+    });
+    let out = tx.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(Job { order, reply }) = orders.recv().await {
+            let name = order.pos_ref.as_str().to_string();
+            if let Err(reply) = held.hold(order.pos_ref, reply) {
+                // The API refuses a second order while one is held; kept should that change.
+                let t = T::PosBusyOrder;
+                let why = Words::new(tr(Language::En, t), tr(Language::Zh, t));
+                reply.send(TillAnswer::Refused(Refusal::new(409, None, why)));
+                continue;
+            }
+            let msg = Msg::PosOrder {
+                amount: order.amount,
+                pos_ref: name,
+                code: order.code,
+            };
+            if out.send((msg, Instant::now())).is_err() {
+                return;
+            }
+        }
+    });
+    tracing::info!("the POS API is served on http://{shown}");
+    let _ = tx.send((Msg::Api(Ok(format!("http://{shown}"))), Instant::now()));
+    Some(Served(vec![server, forward]))
+}
