@@ -84,6 +84,7 @@ async fn sale(jobs: &Jobs, inbox: &mut Inbox, code: AuthCode, fen: u64) -> Outco
     let cmd = TillCmd::StartSale {
         amount: Fen(fen),
         code,
+        pos_ref: None,
     };
     jobs.send((cmd, CancelToken::new())).expect("till task");
     loop {
