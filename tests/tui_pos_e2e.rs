@@ -1,0 +1,177 @@
+//! Issue 12: the cashier screen serves the POS API (`[api] listen`). The real binary in tmux,
+//! a real HTTP client as the POS: an amount posted without a code shows on the screen, the
+//! wedge scan completes it and the waiting POST answers PAID under its ref; a retry of the ref
+//! is answered with the same sale; a second order while one waits is 409 at once; Esc turns
+//! an order down (409, nothing sent); an order with its code runs at once. The journal keeps
+//! each ref and the simulator's ledger agrees: one charge per paid order.
+#![allow(clippy::disallowed_methods)] // tests drive real time
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+mod tmux_support;
+
+use std::io::Write;
+use std::time::Duration;
+
+use checkout_support::Harness;
+use paycode::journal::SaleState;
+use serde_json::{Value, json};
+use tmux_support::Tmux;
+
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(90))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+async fn post(base: String, body: Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{base}/v1/sales"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+    )
+}
+
+async fn get(base: String, path: &str) -> (u16, Value) {
+    let r = http().get(format!("{base}{path}")).send().await.unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+    )
+}
+
+/// A loopback port nothing listens on now (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
+    if !tmux_support::available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let port = free_port();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    writeln!(f, "\n[api]\nlisten = \"127.0.0.1:{port}\"").unwrap();
+    drop(f);
+    let base = format!("http://127.0.0.1:{port}");
+    let t = Tmux::start(&h, "pos", 120, 30, "");
+    t.wait_for("No unfinished sales");
+    t.wait_for("POS API");
+
+    let (st, health) = h.rt.block_on(get(base.clone(), "/v1/health"));
+    assert_eq!(
+        (st, &health["cashier_screen"]),
+        (200, &json!(true)),
+        "{health}"
+    );
+
+    // 1. Amount from the POS, code from the scan: the waiting POST gets PAID.
+    let waiting = h.rt.spawn(post(
+        base.clone(),
+        json!({"amount": "12.50", "ref": "POS-1001"}),
+    ));
+    let s = t.wait_for("POS order POS-1001");
+    assert!(s.contains("12.50"), "{s}");
+    // While it waits for the scan, another order is turned down at once, nothing sent.
+    let (st, busy) = h.rt.block_on(post(
+        base.clone(),
+        json!({"amount": "1.00", "ref": "POS-OTHER"}),
+    ));
+    assert_eq!(st, 409, "{busy}");
+    let code = h.code("normal");
+    t.scan(&code);
+    let (st, paid) = h.rt.block_on(waiting).unwrap();
+    assert_eq!((st, paid["status"].as_str()), (200, Some("paid")), "{paid}");
+    assert_eq!(paid["ref"], "POS-1001");
+    assert_eq!(paid["total_fee"], 1250);
+    assert!(
+        !paid.to_string().contains(&code),
+        "the full code never comes back"
+    );
+    t.wait_for("PAID");
+
+    // 2. The POS retries the same ref (its answer was lost): the same sale, nothing sent.
+    let (st, again) = h.rt.block_on(post(
+        base.clone(),
+        json!({"amount": "12.50", "ref": "POS-1001", "code": h.code("normal")}),
+    ));
+    assert_eq!(
+        (st, again["existing"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
+    assert_eq!(again["out_trade_no"], paid["out_trade_no"]);
+    let (st, read) = h.rt.block_on(get(base.clone(), "/v1/sales/POS-1001"));
+    assert_eq!((st, read["status"].as_str()), (200, Some("paid")), "{read}");
+
+    // 3. Esc on the screen turns an order down: 409, nothing charged, nothing sent.
+    t.type_slowly(&["Enter"]);
+    let waiting = h.rt.spawn(post(
+        base.clone(),
+        json!({"amount": "3.00", "ref": "POS-1002"}),
+    ));
+    t.wait_for("POS order POS-1002");
+    t.type_slowly(&["Escape"]);
+    let (st, down) = h.rt.block_on(waiting).unwrap();
+    assert_eq!(st, 409, "{down}");
+    assert!(
+        down["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was charged"),
+        "{down}"
+    );
+    assert!(
+        down["message_zh"].as_str().unwrap().contains("未扣款"),
+        "{down}"
+    );
+
+    // 4. An order that carries its code runs at once on the screen.
+    let (st, direct) = h.rt.block_on(post(
+        base.clone(),
+        json!({"amount": "3.00", "ref": "POS-1002", "code": h.code("normal")}),
+    ));
+    assert_eq!(
+        (st, direct["status"].as_str()),
+        (200, Some("paid")),
+        "{direct}"
+    );
+    t.wait_for("PAID");
+
+    let sales = h.journal().sales_between(0, i64::MAX).unwrap();
+    let got: Vec<_> = sales
+        .iter()
+        .map(|s| (s.state, s.total_fee.0, s.pos_ref.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (SaleState::Paid, 1250, Some("POS-1001".to_string())),
+            (SaleState::Paid, 300, Some("POS-1002".to_string())),
+        ]
+    );
+    h.assert_ledger_agrees();
+    assert_eq!(h.ledger().totals.charged, 1550);
+    assert_eq!(h.requests("micropay"), 2, "one micropay per paid order");
+}
