@@ -206,3 +206,66 @@ fn reconcile_in_live_mode_refuses_today_and_names_an_unreachable_host() {
     );
     assert!(stderr.contains("请检查网络后重试"), "{stderr}");
 }
+
+/// `[api]` in `paycode check`: a free port is OK, one in use a warning (fine while this till's
+/// paycode serves it), a token file others can read a failure naming `[api] token_file`, and
+/// `paycode config` shows the section without the token.
+#[test]
+fn check_reports_the_pos_api_port_and_token_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let token = dir.path().join("api.token");
+    std::fs::write(&token, "s3cr3t-token-0123456789abcdef\n").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let write = |listen: &str| {
+        let base = include_str!("../config.toml");
+        std::fs::write(
+            &file,
+            format!("{base}\n[api]\nlisten = \"{listen}\"\ntoken_file = \"api.token\"\n"),
+        )
+        .unwrap();
+    };
+    let check = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+            .arg("--config")
+            .arg(&file)
+            .arg("check")
+            .env("PAYCODE_API_KEY", paycode::config::SIMULATOR_DEMO_KEY)
+            .env_remove("PAYCODE_CONFIG")
+            .output()
+            .unwrap();
+        let s = text(&out.stdout);
+        s.lines()
+            .find(|l| l.contains("api"))
+            .unwrap_or_else(|| panic!("no api line: {s}"))
+            .to_string()
+    };
+    write(&format!("127.0.0.1:{port}"));
+    let line = check();
+    assert!(
+        line.starts_with("WARN") && line.contains("in use"),
+        "{line}"
+    );
+    drop(taken);
+    let line = check();
+    assert!(
+        line.starts_with("OK") && line.contains("token required"),
+        "{line}"
+    );
+
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let line = check();
+    assert!(
+        line.starts_with("FAIL") && line.contains("[api] token_file"),
+        "{line}"
+    );
+    assert!(!line.contains("s3cr3t"), "{line}");
+
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = paycode(&file, Some(paycode::config::SIMULATOR_DEMO_KEY));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("[api]\nlisten = \"127.0.0.1:"), "{shown}");
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}

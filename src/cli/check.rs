@@ -394,6 +394,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.push(journal(&cfg));
         lines.push(log_dir(&cfg));
         lines.extend(printer(&cfg));
+        lines.extend(api(&cfg));
         lines.extend(remote(cfg));
     }
     for l in &lines {
@@ -403,6 +404,39 @@ pub fn run(config: &Path) -> ExitCode {
         1
     } else {
         0
+    })
+}
+
+/// The POS API (no line without `[api]`): its token file reads, its port is free — or taken,
+/// which is right only when this till's paycode is running and serving it.
+fn api(cfg: &Config) -> Option<Line> {
+    let a = cfg.api.as_ref()?;
+    if let Some(t) = &a.token_file
+        && let Err(w) = crate::api::token::Token::read_as(t, "[api] token_file")
+    {
+        return Some(Line::fail(
+            "api",
+            w.en,
+            "fix [api] token_file as the message says",
+        ));
+    }
+    let token = if a.token_file.is_some() {
+        "token required"
+    } else {
+        "loopback, no token"
+    };
+    Some(match std::net::TcpListener::bind(a.listen) {
+        Ok(_) => Line::ok("api", format!("{}: free to serve ({token})", a.listen)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Line::warn(
+            "api",
+            format!("{}: in use", a.listen),
+            "fine if this till's paycode is running and serving it; otherwise change [api] listen",
+        ),
+        Err(e) => Line::fail(
+            "api",
+            format!("{}: cannot listen: {e}", a.listen),
+            "change [api] listen to an address of this machine",
+        ),
     })
 }
 

@@ -823,8 +823,18 @@ fn cases() -> Vec<Case> {
             "[simulator] money",
         ),
         // [api]
-        c("api listen not an address", "api", "listen = \"localhost\"", "[api] listen"),
-        c("api listen a number", "api", "listen = 8765", "[api] listen"),
+        c(
+            "api listen not an address",
+            "api",
+            "listen = \"localhost\"",
+            "[api] listen",
+        ),
+        c(
+            "api listen a number",
+            "api",
+            "listen = 8765",
+            "[api] listen",
+        ),
         c(
             "api listen on every interface without a token",
             "api",
@@ -837,7 +847,12 @@ fn cases() -> Vec<Case> {
             "listen = \"[::]:8765\"",
             "[api] listen",
         ),
-        c("api token_file empty", "api", "token_file = \"\"", "[api] token_file"),
+        c(
+            "api token_file empty",
+            "api",
+            "token_file = \"\"",
+            "[api] token_file",
+        ),
         c("api unknown key", "api", "cors = \"*\"", "[api] cors"),
         // the file as a whole
         c("unknown section", "bogus", "x = 1", "[bogus]"),

@@ -404,9 +404,12 @@ impl App {
             Msg::PendingCount(n) => self.pending_count = Some(n),
             Msg::Printer(p) => self.printer = Some(p),
             Msg::Recovery(r) if r.done && r.resolved.is_empty() && r.still_pending == 0 => {
-                // Nothing to show: a notice, not a dialog the cashier must dismiss.
+                // Nothing to show: a notice, not a dialog the cashier must dismiss — and
+                // never over a warning already up (the POS API not served, a scanner away).
                 self.recovery = None;
-                self.notice = Some(Notice::info(NoticeText::T(T::RecoveryNone)));
+                if self.notice.as_ref().is_none_or(|n| n.level == Level::Info) {
+                    self.notice = Some(Notice::info(NoticeText::T(T::RecoveryNone)));
+                }
             }
             Msg::Recovery(r) => self.recovery = Some(r),
             Msg::PendingSettled {
