@@ -929,3 +929,58 @@ fn a_true_decline_costs_the_next_sale_one_query() {
     assert_eq!(r.code, 0);
     assert_eq!(h.order(&old).requests.get("orderquery"), None);
 }
+
+/// Row 146 (review of stop 25, F1): a signed decline that hid an order still waiting for the
+/// customer's password — the phone shows the password box while the cashier is told "not
+/// charged". The closing query finds it USERPAYING, which proves nothing about whose order it
+/// is, so it is never reversed; the next charge went out at once, and the customer who then
+/// typed the password on the first one was charged twice. Now the new charge is refused
+/// (exit 3, nothing sent) naming the open sale and what to do; once the customer cancels it on
+/// the phone (or WeChat closes it) the next scan charges once.
+#[test]
+fn a_decline_still_waiting_for_the_password_holds_the_next_charge() {
+    use paycode::simulator::scenario::Fault;
+    use paycode::wxpay::endpoint::Endpoint;
+    let h = Harness::new();
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (r, v) = h.pay("6.00", &h.code("password_never"));
+    assert_eq!(r.code, 1, "told not charged: {v}");
+    let open = v["out_trade_no"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.order(&open).state,
+        "USERPAYING",
+        "the phone asks for the password"
+    );
+
+    let (r, v) = h.pay("6.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (3, Some("rejected")), "{v}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains(&open) && msg.contains("password"), "{msg}");
+    assert!(v["message_zh"].as_str().unwrap().contains("密码"), "{v}");
+    assert_eq!(
+        h.ledger().orders.len(),
+        1,
+        "nothing sent for the new charge"
+    );
+
+    // The customer cancels the first on the phone: the next scan is charged once.
+    h.sim.cancel(&open).unwrap();
+    let (r, v) = h.pay("6.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.net), (600, 600), "{l:?}");
+
+    // The same, and the customer types the password on the first after all: the next charge
+    // finds it paid, returns it first, and goes on.
+    h.sim
+        .add_fault(Fault::FalseDecline, 1, Some(Endpoint::Micropay));
+    let (_, v) = h.pay("7.00", &h.code("password_never"));
+    let paid_late = v["out_trade_no"].as_str().unwrap().to_string();
+    h.sim.confirm(&paid_late).unwrap();
+    let (r, v) = h.pay("7.00", &h.code("normal"));
+    assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
+    assert_eq!(v["closed"][0]["out_trade_no"], paid_late.as_str(), "{v}");
+    let l = h.ledger();
+    assert_eq!(l.totals.net, 1300, "one net charge per purchase: {l:?}");
+}

@@ -330,3 +330,71 @@ fn a_scan_after_a_decline_that_hid_a_payment_returns_it_before_charging() {
     let l = h.ledger();
     assert_eq!((l.totals.charged, l.totals.net), (1400, 700), "{l:?}");
 }
+
+/// Row 147 (review of stop 25, F3): the idle rounds ran only after a full quiet interval with
+/// no command at all — a screen (or a POS polling `serve`) busy more often than that never
+/// retried its pending sales nor closed its declines. The rounds keep their own clock now: a
+/// command every third of the interval does not hold them back.
+#[test]
+fn commands_more_often_than_the_idle_interval_do_not_starve_the_background_rounds() {
+    let h = Harness::with(Timing {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+    });
+    let p = h.proxy(Opts {
+        password_timeout: "1s",
+        reverse_max_attempts: 2,
+        ..Opts::default()
+    });
+    p.tamper(REVERSE, Tamper::Unreached(502), 10_000);
+    let (_, v) = h.pay("4.40", &h.code("password_never"));
+    assert_eq!(v["status"], "unresolved", "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    // Start-up recovery cannot settle it either: only the rounds can, once the network is back.
+    p.tamper("/pay/orderquery", Tamper::Unreached(502), 10_000);
+
+    let cfg = h.config();
+    let settled = h.rt.block_on(async {
+        let till = Till::open(cfg).await.unwrap();
+        let (job_tx, job_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Msg, Instant)>();
+        let w = worker::run_every(till, job_rx, tx, Duration::from_millis(300));
+        let cashier = async {
+            loop {
+                let m = rx.recv().await.unwrap().0;
+                if let Msg::Recovery(r) = m
+                    && r.done
+                {
+                    assert!(r.resolved.is_empty(), "{r:?}");
+                    break;
+                }
+            }
+            p.clear();
+            let until = Instant::now() + Duration::from_secs(20);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let found = loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if Instant::now() > until {
+                            break false;
+                        }
+                        job_tx.send((TillCmd::LoadPending, CancelToken::new())).unwrap();
+                    }
+                    m = rx.recv() => {
+                        if let Msg::PendingSettled { resolved, .. } = m.unwrap().0
+                            && resolved.iter().any(|o| o.out_trade_no == no)
+                        {
+                            break true;
+                        }
+                    }
+                }
+            };
+            drop(job_tx);
+            found
+        };
+        let ((), found) = tokio::join!(w, cashier);
+        found
+    });
+    assert!(settled, "the rounds never ran: {:?}", h.sale(&no).state);
+    assert!(h.sale(&no).state.is_final());
+}

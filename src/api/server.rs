@@ -103,14 +103,18 @@ pub async fn serve_orders(
 /// retries and the closing of definite failures that are due, as the cashier screen does.
 async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
+    // The rounds keep their own clock: a POS posting more often than every IDLE_EVERY must
+    // not put them off for ever (row 147).
+    let mut next_round = tokio::time::Instant::now() + IDLE_EVERY;
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
-            () = tokio::time::sleep(IDLE_EVERY) => {
+            () = tokio::time::sleep_until(next_round) => {
                 let now = till.clock().now();
                 let _ = retry_pending(&mut till, &mut schedule, now, |_| {}).await;
                 let _ = close_failures(&mut till, &mut schedule, now, |_| {}).await;
                 let _ = crate::checkout::refund::follow_open(&mut till, false).await;
+                next_round = tokio::time::Instant::now() + IDLE_EVERY;
                 continue;
             }
         };
@@ -274,7 +278,8 @@ fn sale_refused(e: &SaleError) -> Response {
         | SaleError::DuplicateScan { .. }
         | SaleError::RefAmount { .. }
         | SaleError::RefUnsettled { .. }
-        | SaleError::DeclineUnsettled { .. } => 409,
+        | SaleError::DeclineUnsettled { .. }
+        | SaleError::DeclineOpen { .. } => 409,
         SaleError::Request(_) => 500,
         SaleError::PaymentsDisabled(_) | SaleError::Journal(_) | SaleError::Stopped { .. } => 503,
     };

@@ -162,7 +162,7 @@ pub async fn close_failures(
                 schedule.settled(&row.out_trade_no);
                 out.push(*r);
             }
-            Closed::NotYet | Closed::Watching => {
+            Closed::NotYet | Closed::Open | Closed::Watching => {
                 schedule.failed_again(&row.out_trade_no, till.clock.now())
             }
         }
@@ -179,6 +179,9 @@ pub enum Closed {
     Changed(Box<Recovered>),
     /// No verified answer yet, or WeChat's 15 s floor has not passed (when not waiting for it).
     NotYet,
+    /// Still open at WeChat (the customer may be typing the password): never reversed as
+    /// unproven; asked about again until it ends paid or closed.
+    Open,
     /// Still no such order, within the day a late micropay could still create it: not charged
     /// now; asked about again later.
     Watching,
@@ -212,6 +215,7 @@ pub async fn close_one(
             Ok(Closed::Yes)
         }
         Closing::Later => Ok(Closed::NotYet),
+        Closing::Open => Ok(Closed::Open),
         Closing::Watch => Ok(Closed::Watching),
         Closing::Reverse if at < row.created_ms + floor_ms(till) && !wait => Ok(Closed::NotYet),
         Closing::Reverse => {

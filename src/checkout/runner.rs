@@ -65,6 +65,10 @@ pub enum SaleError {
         "sale {out_trade_no}, refused a moment ago, was charged after all and returning the money has not finished (it is on the pending list); no new charge was sent — the customer has paid once: check it with `paycode query {out_trade_no}` before charging again"
     )]
     DeclineUnsettled { out_trade_no: String },
+    #[error(
+        "sale {out_trade_no}, refused a moment ago, is still open at WeChat — the customer's phone may be asking for the password for it; no new charge was sent: ask the customer to close that payment on the phone (or wait a minute for WeChat to close it), then scan again — if they pay it, paycode returns it before the next charge"
+    )]
+    DeclineOpen { out_trade_no: String },
     #[error("{0}; nothing was sent")]
     Journal(JournalError),
     #[error(
@@ -119,6 +123,9 @@ impl Bilingual for SaleError {
             ),
             Self::DeclineUnsettled { out_trade_no } => format!(
                 "刚被拒绝的交易 {out_trade_no} 实际已扣款,退回尚未完成(已列入待处理);未发送新的扣款 — 顾客已付过一次:请先用 `paycode query {out_trade_no}` 核实,再决定是否重新收款"
+            ),
+            Self::DeclineOpen { out_trade_no } => format!(
+                "刚被拒绝的交易 {out_trade_no} 在微信仍未结束 — 顾客手机可能正在要求为其输入密码;未发送新的扣款:请顾客在手机上关闭该笔付款(或等待约一分钟由微信关闭),然后重新扫码 — 若顾客付了该笔,paycode 会在下一笔扣款前先退回"
             ),
             Self::Journal(e) => format!("{};未发送任何请求", e.zh()),
             Self::Stopped {
@@ -293,6 +300,9 @@ async fn close_earlier(
                 return Err(SaleError::DeclineUnsettled { out_trade_no });
             }
             (Closed::NotYet, None) => {}
+            // The customer may pay it any moment: a second charge now could be a second
+            // payment for one purchase (row 146).
+            (Closed::Open, None) => return Err(SaleError::DeclineOpen { out_trade_no }),
             (_, Some(pos_ref)) => {
                 return Err(SaleError::RefUnsettled {
                     pos_ref,

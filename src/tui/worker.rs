@@ -119,10 +119,13 @@ pub async fn run_serving(
     let mut schedule = RetrySchedule::new(idle, Duration::from_secs(600));
     // The idle pass asks about unconfirmed refunds on its first run and then once an hour.
     let mut passes: u64 = 0;
+    // The rounds keep their own clock: commands more often than `idle` must not put them off
+    // for ever (row 147).
+    let mut next_round = tokio::time::Instant::now() + idle;
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
-            () = tokio::time::sleep(idle) => {
+            () = tokio::time::sleep_until(next_round) => {
                 // Background work yields to the cashier: a command that arrives meanwhile
                 // drops it at once (a scan never waits behind a retry, network down or not),
                 // and the sales it left open go back to the pending list.
@@ -139,6 +142,7 @@ pub async fn run_serving(
                     () = background(&mut till, &mut schedule, passes, &tx) => None,
                 };
                 passes += 1;
+                next_round = tokio::time::Instant::now() + idle;
                 match interrupted {
                     None => continue,
                     Some(job) => {

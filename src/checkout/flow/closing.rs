@@ -13,10 +13,14 @@ pub enum Closing {
     Closed,
     /// Paid with this sale's tag: reverse it (after WeChat's 15 s floor), as any reverse.
     Reverse,
-    /// No verified answer, or an order still open: ask again later. Nothing proves an open
-    /// order under the number this sale's (WeChat sends the sale's tag only with a payment), so
-    /// it is never reversed; WeChat closes an unpaid order by itself after about 45 s.
+    /// No verified answer: ask again later.
     Later,
+    /// The order is still open (the customer's phone may be asking for the password). Nothing
+    /// proves an open order under the number is this sale's (WeChat sends the sale's tag only
+    /// with a payment), so it is never reversed; it ends paid (then reversed, as this sale's)
+    /// or closed — WeChat closes an unpaid order by itself after about 45 s. Until then a new
+    /// charge for the customer is held (FAULTS.md row 146).
+    Open,
     /// Still no such order, for a sale that ended on "no such order" less than
     /// [`NOTEXIST_WATCH_MS`] ago: not charged now, but a micropay delivered late could still
     /// create it, so it is asked about again (a new attempt for its ref may go ahead).
@@ -59,7 +63,7 @@ pub fn after_query(reply: &Reply, young: bool) -> Closing {
             TradeState::Refund => Closing::Closed,
             // The api checked the tag: a payment reaching here is this sale's.
             TradeState::Success => Closing::Reverse,
-            TradeState::UserPaying | TradeState::NotPay | TradeState::Accept => Closing::Later,
+            TradeState::UserPaying | TradeState::NotPay | TradeState::Accept => Closing::Open,
         },
         _ => Closing::Later,
     }
@@ -133,10 +137,10 @@ mod tests {
             }),
         };
         assert_eq!(after_query(&paid, false), Closing::Reverse);
-        assert_eq!(after_query(&st(TradeState::NotPay), true), Closing::Later);
+        assert_eq!(after_query(&st(TradeState::NotPay), true), Closing::Open);
         assert_eq!(
             after_query(&st(TradeState::UserPaying), true),
-            Closing::Later
+            Closing::Open
         );
         let unknown = Reply::Unknown {
             why: "timeout".into(),
