@@ -2,6 +2,7 @@
 //! never waits behind the background retry of a pending sale (FAULTS.md row 34), and the
 //! cashier's cancel survives a crash before the reverse (row 38).
 #![allow(clippy::unwrap_used)]
+#![allow(clippy::disallowed_methods)] // tests drive real time
 
 mod checkout_support;
 
