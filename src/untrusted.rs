@@ -36,6 +36,23 @@ pub fn shown(s: &str, max: usize) -> String {
     cut
 }
 
+/// [`shown`] for a message of ours that may quote what a caller sent: only digit runs that
+/// could be a wallet's code are masked, so the till's own order numbers (a 17-digit Beijing
+/// stamp after the device id) stay whole — the reader must be able to look the sale up.
+pub fn shown_message(s: &str, max: usize) -> String {
+    let plain: String = s
+        .chars()
+        .map(|c| if unsafe_char(c) { '?' } else { c })
+        .collect();
+    let masked = crate::authcode::mask_codes(&plain);
+    if masked.chars().count() <= max {
+        return masked;
+    }
+    let mut cut: String = masked.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// The longest argument echoed back whole.
 const ARG_MAX: usize = 64;
 

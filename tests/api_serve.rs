@@ -387,3 +387,39 @@ fn off_loopback_the_token_is_required() {
     );
     assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
 }
+
+/// Row 149 (review of stop 25, F5): a 409 that names an earlier sale masked the till's own
+/// order number ("till-b20***********6447") and left `out_trade_no` null, so the POS could not
+/// look up the sale it was told to check. The number is whole in the message and in `sale`,
+/// and the message speaks of `ref`, not the command line's `--ref`.
+#[test]
+fn a_refusal_about_an_earlier_sale_names_it_whole() {
+    let h = Harness::new();
+    let s = serve(&h, &[]);
+    let code = h.code("normal");
+    let (st, first) = post(&h, &s, "/v1/sales", &sale("3.01", "P-1", &code), None);
+    assert_eq!(
+        (st, first["status"].as_str()),
+        (200, Some("paid")),
+        "{first}"
+    );
+    let no = first["out_trade_no"].as_str().unwrap();
+    // The same code at once for another order: a duplicate scan of P-1's sale.
+    let (st, dup) = post(&h, &s, "/v1/sales", &sale("3.01", "P-2", &code), None);
+    assert_eq!((st, dup["field"].as_str()), (409, Some("code")), "{dup}");
+    assert_eq!(dup["sale"], no, "{dup}");
+    assert!(dup["message"].as_str().unwrap().contains(no), "{dup}");
+    assert!(!dup.to_string().contains(&code), "{dup}");
+    // P-1 again for another amount: the message names the sale and says `ref`.
+    let (st, other) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("4.00", "P-1", &h.code("normal")),
+        None,
+    );
+    assert_eq!(st, 409, "{other}");
+    assert_eq!(other["sale"], no, "{other}");
+    let msg = other["message"].as_str().unwrap();
+    assert!(msg.contains(no) && !msg.contains("--ref"), "{msg}");
+}

@@ -241,3 +241,40 @@ fn journal_disk_full_at_the_intent_commit_sends_nothing_and_disables_payments() 
     );
     h.assert_invariants(&[&v, &v2]);
 }
+
+/// Row 148 (review of stop 25, F4): the journal is locked by another process while the
+/// customer types the password (a backup tool, `sqlite3` by hand), so the sale's next write
+/// fails after the micropay was sent. `pay --json` said `"status":"rejected"` and
+/// `"out_trade_no":null` — "refused before anything was sent" by the README's own words — for
+/// a sale the customer then paid. A POS reading `status` would think nothing was charged. Now
+/// it says `unresolved` with the sale's number (exit 2), and `recover` settles it.
+#[test]
+fn a_journal_locked_mid_sale_is_reported_unresolved_with_its_number() {
+    let h = Harness::new();
+    let mut child = h.spawn(&[
+        "pay",
+        "--amount=3.30",
+        "--code",
+        &h.code("password_confirms"),
+        "--json",
+    ]);
+    let no = h.wait_for_open_sale(&mut child, SaleState::Submitted);
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE;").unwrap();
+    let out = child.wait_with_output().unwrap();
+    db.execute_batch("COMMIT;").unwrap();
+    drop(db);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert_eq!(v["status"], "unresolved", "{v}");
+    assert_eq!(v["out_trade_no"], no.as_str(), "{v}");
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(
+        rec.json()["recovered"][0]["out_trade_no"],
+        no.as_str(),
+        "{}",
+        rec.stdout
+    );
+    h.assert_ledger_agrees();
+}

@@ -26,8 +26,9 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(status: u16, field: Option<&'static str>, words: Words) -> Self {
-        // Messages may quote what the caller sent: no escapes, no whole payment code.
-        let safe = |s: &str| crate::untrusted::shown(s, 600);
+        // Messages may quote what the caller sent: no escapes, no whole payment code; the
+        // till's own order numbers stay whole, to be looked up.
+        let safe = |s: &str| crate::untrusted::shown_message(s, 600);
         Refusal {
             status,
             field,
@@ -202,6 +203,14 @@ mod tests {
         .unwrap();
         assert_eq!((o.amount, o.pos_ref.as_str()), (Fen(1234), "POS-1"));
         assert!(o.code.is_some());
+    }
+
+    #[test]
+    fn a_refusal_keeps_the_tills_own_order_number_whole() {
+        let no = "till-b20261203201000523";
+        let r = Refusal::new(409, None, Words::new(format!("sale {no} {CODE}"), no));
+        assert!(r.words.en.contains(no), "{}", r.words.en);
+        assert!(!r.words.en.contains(CODE), "{}", r.words.en);
     }
 
     #[test]

@@ -288,10 +288,17 @@ fn sale_refused(e: &SaleError) -> Response {
         SaleError::DuplicateScan { .. } => Some("code"),
         _ => None,
     };
-    let mut v = Refusal::new(status, field, e.words()).json();
-    if e.sent_something() {
-        // The sale is open in the journal: it is settled on restart, never charged again.
-        v["status"] = json!("unresolved");
+    // The runner's words are the command line's (`--ref`); here the field is `ref`.
+    let w = e.words();
+    let words = Words::new(
+        w.en.replace("--ref ", "ref "),
+        w.zh.replace("--ref ", "ref "),
+    );
+    let mut v = Refusal::new(status, field, words).json();
+    // A sale left open is `unresolved` with its number (settled on restart, never charged
+    // again); else the sale the refusal is about, to look up.
+    for (k, x) in e.json_fields() {
+        v[k] = x;
     }
     reply(status, v)
 }

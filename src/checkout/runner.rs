@@ -88,6 +88,38 @@ impl SaleError {
         matches!(self, Self::Stopped { .. })
     }
 
+    /// The sale this refusal is about: the one left open (`Stopped`), or the earlier one that
+    /// holds the new charge back — for `paycode query`, and the JSON replies' fields.
+    pub fn sale(&self) -> Option<&str> {
+        match self {
+            Self::Busy { out_trade_no }
+            | Self::DuplicateScan { out_trade_no }
+            | Self::RefAmount { out_trade_no, .. }
+            | Self::RefUnsettled { out_trade_no, .. }
+            | Self::DeclineUnsettled { out_trade_no }
+            | Self::DeclineOpen { out_trade_no }
+            | Self::Stopped { out_trade_no, .. } => Some(out_trade_no),
+            Self::PaymentsDisabled(_)
+            | Self::BadAmount { .. }
+            | Self::Request(_)
+            | Self::Journal(_) => None,
+        }
+    }
+
+    /// The fields a JSON refusal carries beyond the message: a sale left open is `unresolved`
+    /// with its number (never "rejected": something was sent); else the sale it is about.
+    pub fn json_fields(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match (self.sent_something(), self.sale()) {
+            (true, Some(no)) => vec![
+                ("status", serde_json::json!("unresolved")),
+                ("out_trade_no", serde_json::json!(no)),
+            ],
+            (true, None) => vec![("status", serde_json::json!("unresolved"))],
+            (false, Some(no)) => vec![("sale", serde_json::json!(no))],
+            (false, None) => Vec::new(),
+        }
+    }
+
     /// The headless CLI's exit status: 2 when the sale is open, else 3 (refused before sending).
     pub fn exit_code(&self) -> u8 {
         if self.sent_something() { 2 } else { 3 }

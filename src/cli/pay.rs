@@ -230,6 +230,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                     shown
                 }
                 Err(e) => {
+                    extra.extend(e.json_fields());
                     output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra)
                 }
             };
@@ -254,7 +255,10 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                 }
                 shown
             }
-            Err(e) => output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra),
+            Err(e) => {
+                extra.extend(e.json_fields());
+                output::refusal_with(json, &e.words(), Some(amount), e.exit_code(), &extra)
+            }
         }
     })
 }

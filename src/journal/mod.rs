@@ -47,7 +47,7 @@ pub enum JournalError {
         known: i64,
     },
     #[error(
-        "journal write failed: {0}; payments are disabled until the journal is fixed (disk full or read-only?)"
+        "journal write failed: {0}; payments are disabled until the journal is fixed (disk full, read-only, or locked by another program such as a backup or sqlite3?)"
     )]
     Write(#[from] rusqlite::Error),
     #[error("order number {0} is already in the journal")]
@@ -97,7 +97,7 @@ impl Bilingual for JournalError {
                     path.display()
                 )
             }
-            Self::Write(_) => "账本写入失败(磁盘已满或只读?):在修复前暂停收款".into(),
+            Self::Write(_) => "账本写入失败(磁盘已满、只读,或被备份程序、sqlite3 等其他程序锁定?):在修复前暂停收款".into(),
             Self::DuplicateOrder(o) => format!("订单号 {o} 已存在于账本中"),
             Self::NoSuchSale(o) => format!("账本中没有订单 {o}"),
             Self::ShiftMoved => {
