@@ -7,6 +7,7 @@
 mod base_url;
 mod ca_file;
 mod error;
+mod pos_display;
 mod printer;
 mod render;
 mod schema;
@@ -15,6 +16,7 @@ pub(crate) mod trust;
 mod validate;
 
 pub use error::ConfigError;
+pub use pos_display::PoleConfig;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
 pub use secrets::{PIN_FILE_MAX, Password, SecretEnv, SecretSource, private_mode_problem};
@@ -62,6 +64,8 @@ pub struct Config {
     pub simulator: SimulatorConfig,
     /// `[printer]`: the receipt printer, if the till has one.
     pub printer: Option<PrinterConfig>,
+    /// `[pos_display]`: the POS's customer pole display port, if paycode reads totals from it.
+    pub pos_display: Option<PoleConfig>,
 }
 
 impl Config {

@@ -136,6 +136,7 @@ pub(crate) fn render(cfg: &Config) -> String {
 
     scanner(&mut o, &cfg.scanner);
     printer(&mut o, cfg.printer.as_ref());
+    pos_display(&mut o, cfg.pos_display.as_ref());
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -276,4 +277,15 @@ fn printer(o: &mut String, p: Option<&super::PrinterConfig>) {
     kv(o, "print_on_payment", &p.print_on_payment.to_string());
     kv(o, "timeout", &dur(p.timeout));
     kv(o, "store_name", &quote(&p.store_name));
+}
+
+/// `[pos_display]` as TOML, when set (without it nothing is said: amounts are typed).
+fn pos_display(o: &mut String, p: Option<&super::PoleConfig>) {
+    let Some(p) = p else {
+        return;
+    };
+    o.push_str("\n[pos_display]\n");
+    kv(o, "port", &path(&p.port));
+    kv(o, "baud", &p.baud.to_string());
+    kv(o, "command_set", &quote(p.command_set.as_str()));
 }

@@ -23,6 +23,7 @@ pub(crate) struct RawConfig {
     pub scanner: ScannerConfig,
     pub simulator: RawSimulator,
     pub printer: Option<super::printer::RawPrinter>,
+    pub pos_display: Option<super::pos_display::RawPosDisplay>,
 }
 
 /// `[merchant]`

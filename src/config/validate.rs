@@ -156,6 +156,10 @@ pub(crate) fn resolve(
         .printer
         .map(|p| super::printer::resolve(p, &raw.merchant.body, base, ctx))
         .transpose()?;
+    let pos_display = raw
+        .pos_display
+        .map(|p| super::pos_display::resolve(p, base, ctx))
+        .transpose()?;
 
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
     // Last, so a live config's other problems are named first.
@@ -194,6 +198,7 @@ pub(crate) fn resolve(
         scanner: raw.scanner,
         simulator: sim,
         printer,
+        pos_display,
     })
 }
 

@@ -11,7 +11,7 @@ mod sale;
 mod shift;
 mod types;
 
-pub use entry::{Entry, Field};
+pub use entry::{Entry, Field, Pole};
 pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{Ask, Confirm, PendingAction, PendingView};
@@ -87,6 +87,8 @@ pub enum Msg {
     SaleRefused(Words),
     /// The open shift's report, a handover recorded (`closed_id` set), or why not.
     Shift(Result<crate::shift::report::Report, Words>),
+    /// The POS's pole display showed a total, or its port changed state.
+    Pole(crate::pole::PoleMsg),
     /// Time passed (wedge deadline or the countdown tick).
     Tick,
 }
@@ -206,6 +208,8 @@ pub struct App {
     pub diagnostics: Option<DiagInfo>,
     /// The shift panel and the handover question on quitting.
     pub shift: ShiftView,
+    /// The POS's pole-display port and a total kept for the next sale.
+    pub pole: Pole,
     /// The time of the last message (the view draws countdowns from it).
     pub now: Instant,
     wedge: Wedge,
@@ -236,6 +240,7 @@ impl App {
             refund: RefundView::default(),
             diagnostics: None,
             shift: ShiftView::default(),
+            pole: Pole::default(),
             now,
             wedge,
         }
@@ -375,6 +380,7 @@ impl App {
             }
             Msg::Scan(ev) => self.scan(ev, &mut out),
             Msg::ScannerStatus(ev) => self.scanner_status(ev),
+            Msg::Pole(m) => self.pole(m),
             Msg::Sale(p) => self.progress(p, now, &mut out),
             Msg::Network(n) => self.network = n,
             Msg::PendingCount(n) => self.pending_count = Some(n),
