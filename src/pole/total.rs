@@ -76,11 +76,12 @@ fn amount_after(mut rest: &str, ceiling: Fen) -> Option<Fen> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
         .unwrap_or(rest.len());
     let (number, after) = rest.split_at(len);
-    // "12.50abc", "12.50-": not an amount on its own.
+    // Only a blank, "元" or a closing bracket may follow: "12.50abc", "12.50-" or 12.50 glued
+    // to bytes that are no text are not an amount on their own.
     if after
         .chars()
         .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        .is_some_and(|c| !(c.is_whitespace() || matches!(c, '元' | ')' | '）')))
     {
         return None;
     }
@@ -158,6 +159,8 @@ mod tests {
             "TOTAL 12.505",
             "TOTAL 12.5.0",
             "TOTAL 12.50abc",
+            "TOTAL 12.50\u{fffd}garbage",
+            "TOTAL 12.50#",
             "TOTAL 12.",
             "TOTAL .50",
             "TOTAL",

@@ -1,0 +1,183 @@
+//! The cashier screen (the real binary in tmux, against the test simulator) with the POS's
+//! pole display on a pty: the POS writes a CD5220 total, the amount field shows it as the
+//! POS's, a wedge scan charges it (PAID, journal and ledger agree); garbage on the line changes
+//! nothing and the next total still arrives; a port missing at start is shown and sales are
+//! typed. Skipped, with the reason printed, when tmux is not installed.
+#![allow(clippy::disallowed_methods)] // tests drive real time
+#![allow(clippy::unwrap_used)]
+
+mod checkout_support;
+
+use checkout_support::Harness;
+use paycode::config::SIMULATOR_DEMO_KEY;
+use paycode::journal::SaleState;
+use serialport::{SerialPort, TTYPort};
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Our own tmux server (own socket), killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(h: &Harness, name: &str) -> Tmux {
+        let shell = format!(
+            "cd '{}' && PAYCODE_CONFIG='{}' PAYCODE_API_KEY='{}' '{}' 2>stderr.txt",
+            h.dir.path().display(),
+            h.config_path().display(),
+            SIMULATOR_DEMO_KEY,
+            env!("CARGO_BIN_EXE_paycode"),
+        );
+        let t = Tmux(format!("paycode-pole-{name}-{}", std::process::id()));
+        t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "tui",
+            "-x",
+            "140",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &shell,
+        ]);
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.0])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn type_slowly(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "tui", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// A scanner's burst: all digits and the Enter in one write.
+    fn scan(&self, code: &str) {
+        self.cmd(&["send-keys", "-t", "tui", code, "Enter"]);
+    }
+
+    /// Wait (hang guard: 30 s) until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.cmd(&["capture-pane", "-p", "-t", "tui"]);
+            if s.contains(text) {
+                return s;
+            }
+            assert!(Instant::now() < until, "no {text:?} on screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn with_pos_display(h: &Harness, port: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    writeln!(
+        f,
+        "\n[pos_display]\nport = \"{port}\"\ncommand_set = \"cd5220\""
+    )
+    .unwrap();
+}
+
+fn paid_amounts(h: &Harness) -> Vec<(SaleState, u64)> {
+    h.journal()
+        .sales_between(0, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|s| (s.state, s.total_fee.0))
+        .collect()
+}
+
+#[test]
+fn a_cd5220_total_from_the_pos_is_charged_by_a_scan() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let (mut pos, slave) = TTYPort::pair().unwrap();
+    let port = slave.name().unwrap();
+    drop(slave);
+    pos.set_timeout(Duration::from_secs(5)).unwrap();
+    with_pos_display(&h, &port);
+    let t = Tmux::start(&h, "paid");
+    t.wait_for("No unfinished sales");
+    t.type_slowly(&["Enter"]);
+    t.wait_for("POS display: connected");
+
+    // The POS rings up the sale and shows the total on its (our) pole display.
+    pos.write_all(b"\x1b@\x0c\x1bQACola x2    7.00\r\x1bQBTOTAL 12.50\r")
+        .unwrap();
+    let s = t.wait_for("Amount (yuan) · from the POS");
+    assert!(s.contains("scan the code (or Enter) to charge it"), "{s}");
+    t.scan(&h.code("normal"));
+    let s = t.wait_for("PAID");
+    assert!(s.contains("12.50"), "{s}");
+    assert_eq!(paid_amounts(&h), vec![(SaleState::Paid, 1250)]);
+    h.assert_ledger_agrees();
+
+    // Garbage on the line, then the next customer's total: still read, still charged.
+    t.type_slowly(&["Enter"]);
+    t.wait_for("Amount (yuan)");
+    pos.write_all(b"\xff\xfe\x1b\x99\x1fz\x00\x07garbage\r\n\x1bQBTOTAL -1\r")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let s = t.wait_for("Amount (yuan)");
+    assert!(!s.contains("from the POS"), "garbage is no total:\n{s}");
+    pos.write_all(b"\x1b@\x0c\x1bQBTOTAL 7.00\r").unwrap();
+    t.wait_for("from the POS");
+    t.scan(&h.code("normal"));
+    t.wait_for("PAID");
+    assert_eq!(
+        paid_amounts(&h),
+        vec![(SaleState::Paid, 1250), (SaleState::Paid, 700)]
+    );
+    h.assert_ledger_agrees();
+}
+
+#[test]
+fn a_missing_port_is_shown_and_typed_sales_still_work() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    with_pos_display(&h, "/dev/paycode-no-such-pole");
+    let t = Tmux::start(&h, "missing");
+    t.wait_for("No unfinished sales");
+    t.type_slowly(&["Enter"]);
+    t.wait_for("POS display: not connected");
+    t.type_slowly(&["3"]);
+    t.scan(&h.code("normal"));
+    t.wait_for("PAID");
+    assert_eq!(paid_amounts(&h), vec![(SaleState::Paid, 300)]);
+    h.assert_ledger_agrees();
+}
