@@ -2,7 +2,8 @@
 //! pole display on a pty: the POS writes a CD5220 total, the amount field shows it as the
 //! POS's, a wedge scan charges it (PAID, journal and ledger agree); garbage on the line changes
 //! nothing and the next total still arrives; a port missing at start is shown and sales are
-//! typed. Skipped, with the reason printed, when tmux is not installed.
+//! typed; `paycode check` reports the port. The tmux tests are skipped, with the reason
+//! printed, when tmux is not installed.
 #![allow(clippy::disallowed_methods)] // tests drive real time
 #![allow(clippy::unwrap_used)]
 
@@ -180,4 +181,39 @@ fn a_missing_port_is_shown_and_typed_sales_still_work() {
     t.wait_for("PAID");
     assert_eq!(paid_amounts(&h), vec![(SaleState::Paid, 300)]);
     h.assert_ledger_agrees();
+}
+
+/// `paycode check` says whether the display port opens: OK for a pty, WARN (not FAIL: sales
+/// still work typed) for a missing one, naming the port and the fix in both languages.
+#[test]
+fn check_reports_the_display_port() {
+    let h = Harness::new();
+    let (_pos, slave) = TTYPort::pair().unwrap();
+    let port = slave.name().unwrap();
+    drop(slave);
+    let base = std::fs::read_to_string(h.config_path()).unwrap();
+    with_pos_display(&h, &port);
+    let r = h.run(&["check"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("pos_display"))
+        .unwrap_or_else(|| panic!("no pos_display line:\n{}", r.stdout));
+    assert!(line.starts_with("OK"), "{line}");
+    assert!(line.contains(&port) && line.contains("open"), "{line}");
+
+    std::fs::write(h.config_path(), &base).unwrap();
+    with_pos_display(&h, "/dev/paycode-no-such-pole");
+    let r = h.run(&["check"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("pos_display"))
+        .unwrap_or_else(|| panic!("no pos_display line:\n{}", r.stdout));
+    assert!(line.starts_with("WARN"), "{line}");
+    assert!(
+        line.contains("not found") && line.contains("未找到"),
+        "{line}"
+    );
+    assert!(line.contains("[pos_display] port"), "{line}");
 }

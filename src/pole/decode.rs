@@ -164,8 +164,7 @@ impl Decoder {
         self.since.filter(|_| self.unread()).map(|t| t + SETTLE)
     }
 
-    /// The screen's lines as text (trailing blanks trimmed), for `scan-test`-like views and
-    /// tests.
+    /// The screen's lines as text (trailing blanks trimmed): what the customer would see.
     pub fn lines(&self) -> [String; 2] {
         self.rows
             .clone()
@@ -340,7 +339,8 @@ impl Decoder {
     fn bracket(&mut self, b: u8) -> Option<Fen> {
         match b {
             b'A' => self.row = 0,
-            b'B' => self.down_no_scroll(),
+            // Down without scrolling (LF scrolls).
+            b'B' => self.row = 1,
             b'C' => self.col = (self.col + 1).min(self.width - 1),
             b'D' => self.col = self.col.saturating_sub(1),
             b'H' => return self.place(0, 0),
@@ -451,10 +451,6 @@ impl Decoder {
             self.dirty.swap(0, 1);
             self.clear_row(1);
         }
-    }
-
-    fn down_no_scroll(&mut self) {
-        self.row = 1;
     }
 
     fn clear_row(&mut self, row: usize) {
