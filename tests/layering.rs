@@ -28,6 +28,8 @@ const UNITS: &[&str] = &[
     "tui::app",
     "tui::view",
     "tui::i18n",
+    "pole::decode",
+    "pole::total",
 ];
 
 type Edges = BTreeMap<String, BTreeSet<String>>;

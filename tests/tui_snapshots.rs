@@ -175,6 +175,26 @@ fn scanner(h: &mut Harness, status: ScannerStatus) {
     );
 }
 
+/// The POS's pole display (docs/pole-display.md): its total in the amount field, marked as
+/// the POS's, and the port on the status line.
+#[test]
+fn pole_display() {
+    use paycode::pole::{PoleMsg, PortEvent};
+    snap("sale_pole_total", false, |h| {
+        let open = PortEvent(ScannerStatus::Connected {
+            path: "/dev/ttyUSB1".into(),
+        });
+        h.send_after(1, Msg::Pole(PoleMsg::Status(open)));
+        h.send_after(1, Msg::Pole(PoleMsg::Total(Fen(1250))));
+    });
+    snap("sale_pole_missing", false, |h| {
+        let missing = PortEvent(ScannerStatus::NotFound {
+            wanted: "/dev/ttyUSB1".into(),
+        });
+        h.send_after(1, Msg::Pole(PoleMsg::Status(missing)));
+    });
+}
+
 #[test]
 fn sale_entry() {
     snap("sale_empty", false, |_| {});

@@ -124,6 +124,28 @@ fn printer(cfg: &Config) -> Option<Line> {
 }
 
 /// Permission lines for the key file and the private certificate files.
+/// The POS's pole-display port (no line without `[pos_display]`): OK when it opens, WARN when
+/// not — sales still work with typed amounts, and the cashier screen keeps trying to open it.
+fn pos_display(cfg: &Config) -> Option<Line> {
+    let p = cfg.pos_display.as_ref()?;
+    let at = format!(
+        "{} at {} baud, {}",
+        p.port.display(),
+        p.baud,
+        p.command_set.as_str()
+    );
+    Some(match crate::pole::port::probe(p) {
+        Ok(_) => Line::ok("pos_display", format!("{at}: open / 已打开")),
+        Err(ev) => Line::warn(
+            "pos_display",
+            format!("{at}: {ev} / {}", crate::words::Bilingual::zh(&ev)),
+            "connect the POS's pole-display cable (or start the virtual COM port) and check \
+             [pos_display] port; amounts can be typed meanwhile / 请接好收银机的客显线(或启动虚拟串口)\
+             并检查 [pos_display] port;在此之前可手动输入金额",
+        ),
+    })
+}
+
 fn secret_files(cfg: &Config) -> Vec<Line> {
     let mut files: Vec<&Path> = Vec::new();
     if let SecretSource::File(p) = &cfg.merchant.api_key_source {
@@ -395,6 +417,7 @@ pub fn run(config: &Path) -> ExitCode {
         lines.push(log_dir(&cfg));
         lines.extend(printer(&cfg));
         lines.extend(api(&cfg));
+        lines.extend(pos_display(&cfg));
         lines.extend(remote(cfg));
     }
     for l in &lines {

@@ -8,6 +8,7 @@ mod api;
 mod base_url;
 mod ca_file;
 mod error;
+mod pos_display;
 mod printer;
 mod render;
 mod schema;
@@ -17,6 +18,7 @@ mod validate;
 
 pub use api::{ApiConfig, DEFAULT_LISTEN};
 pub use error::ConfigError;
+pub use pos_display::PoleConfig;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
 pub use secrets::{PIN_FILE_MAX, Password, SecretEnv, SecretSource, private_mode_problem};
@@ -66,6 +68,8 @@ pub struct Config {
     pub printer: Option<PrinterConfig>,
     /// `[api]`: the local POS API; the cashier screen serves it only when this is set.
     pub api: Option<ApiConfig>,
+    /// `[pos_display]`: the POS's customer pole display port, if paycode reads totals from it.
+    pub pos_display: Option<PoleConfig>,
 }
 
 impl Config {

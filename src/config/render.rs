@@ -137,6 +137,7 @@ pub(crate) fn render(cfg: &Config) -> String {
     scanner(&mut o, &cfg.scanner);
     printer(&mut o, cfg.printer.as_ref());
     api(&mut o, cfg.api.as_ref());
+    pos_display(&mut o, cfg.pos_display.as_ref());
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -291,4 +292,15 @@ fn api(o: &mut String, a: Option<&super::ApiConfig>) {
         Some(t) => kv(o, "token_file", &path(t)),
         None => o.push_str("# token_file: not set (loopback only)\n"),
     }
+}
+
+/// `[pos_display]` as TOML, when set (without it nothing is said: amounts are typed).
+fn pos_display(o: &mut String, p: Option<&super::PoleConfig>) {
+    let Some(p) = p else {
+        return;
+    };
+    o.push_str("\n[pos_display]\n");
+    kv(o, "port", &path(&p.port));
+    kv(o, "baud", &p.baud.to_string());
+    kv(o, "command_set", &quote(p.command_set.as_str()));
 }

@@ -24,6 +24,7 @@ pub(crate) struct RawConfig {
     pub simulator: RawSimulator,
     pub printer: Option<super::printer::RawPrinter>,
     pub api: Option<super::api::RawApi>,
+    pub pos_display: Option<super::pos_display::RawPosDisplay>,
 }
 
 /// `[merchant]`

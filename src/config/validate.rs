@@ -160,6 +160,10 @@ pub(crate) fn resolve(
         .api
         .map(|a| super::api::resolve(a, base, ctx))
         .transpose()?;
+    let pos_display = raw
+        .pos_display
+        .map(|p| super::pos_display::resolve(p, base, ctx))
+        .transpose()?;
 
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
     // Last, so a live config's other problems are named first.
@@ -199,6 +203,7 @@ pub(crate) fn resolve(
         simulator: sim,
         printer,
         api,
+        pos_display,
     })
 }
 

@@ -56,6 +56,9 @@ texts! {
     CodeLabel => "Payment code (scan, or type 18 digits)", "付款码(扫描,或输入 18 位数字)";
     StepTypeAmount => "Type the amount and press Enter", "输入金额后按 Enter";
     StepScan => "Scan the customer's payment code", "请扫描顾客的付款码";
+    FromPos => "from the POS", "来自收银机";
+    StepConfirmPos => "Amount from the POS: scan the code (or Enter) to charge it, type to change it",
+        "收银机金额:扫码(或按 Enter)即按此金额收款,输入数字可改";
     StepTypeCode => "Type the 18-digit code and press Enter", "输入 18 位付款码后按 Enter";
     ScanNeedsAmount => "A code was scanned but no amount is set: type the amount, then scan again",
         "已扫到付款码但尚未输入金额:请先输入金额,再重新扫描";
@@ -107,6 +110,8 @@ texts! {
     // Status line
     ScannerOk => "Scanner: connected", "扫码枪:已连接";
     ScannerDown => "Scanner: disconnected", "扫码枪:已断开";
+    PoleOpen => "POS display: connected", "收银机客显:已连接";
+    PoleDown => "POS display: not connected", "收银机客显:未连接";
     ScannerKeyboardOnly => "Scanner: keyboard", "扫码枪:键盘输入";
     NetOk => "Network: OK {0} ms", "网络:正常 {0} ms";
     NetDown => "Network: no answer", "网络:无响应";

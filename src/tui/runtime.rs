@@ -85,6 +85,7 @@ async fn ui_loop(
     held: Held,
 ) -> std::io::Result<()> {
     let _readers = start_scanners(&cfg, &tx);
+    let _pole = start_pole(&cfg, &tx);
     let mut guard = TerminalGuard::enter()?;
     let quit = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), quit.clone());
@@ -232,6 +233,28 @@ fn start_scanners(cfg: &Config, tx: &Outbox) -> Vec<crate::scanner::ReaderHandle
         }
     });
     readers
+}
+
+/// Start the pole-display reader when `[pos_display]` is set; its totals join the loop.
+fn start_pole(cfg: &Config, tx: &Outbox) -> Option<crate::scanner::ReaderHandle> {
+    let p = cfg.pos_display.as_ref()?;
+    let (pole_tx, pole_rx) = std::sync::mpsc::channel();
+    let handle = match crate::pole::port::spawn(p, cfg.checkout.max_amount, pole_tx) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the pole-display reader");
+            return None;
+        }
+    };
+    let forward = tx.clone();
+    std::thread::spawn(move || {
+        for m in pole_rx {
+            if forward.send((Msg::Pole(m), Instant::now())).is_err() {
+                return;
+            }
+        }
+    });
+    Some(handle)
 }
 
 #[cfg(test)]

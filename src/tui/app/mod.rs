@@ -12,7 +12,7 @@ mod sale;
 mod shift;
 mod types;
 
-pub use entry::{Entry, Field};
+pub use entry::{Entry, Field, Pole};
 pub use history::{HistoryData, HistoryView, QueriedSale, Reconcile, beijing_clock};
 pub use notice::{Level, Notice, NoticeText};
 pub use pending::{Ask, Confirm, PendingAction, PendingView};
@@ -98,6 +98,8 @@ pub enum Msg {
     },
     /// Whether the local API is served: the address, or why not.
     Api(Result<String, Words>),
+    /// The POS's pole display showed a total, or its port changed state.
+    Pole(crate::pole::PoleMsg),
     /// Time passed (wedge deadline or the countdown tick).
     Tick,
 }
@@ -228,6 +230,8 @@ pub struct App {
     pub pos: PosView,
     /// The local API's address, or why it is not served (`None`: not configured).
     pub api: Option<Result<String, Words>>,
+    /// The POS's pole-display port and a total kept for the next sale.
+    pub pole: Pole,
     /// The time of the last message (the view draws countdowns from it).
     pub now: Instant,
     wedge: Wedge,
@@ -260,6 +264,7 @@ impl App {
             shift: ShiftView::default(),
             pos: PosView::default(),
             api: None,
+            pole: Pole::default(),
             now,
             wedge,
         }
@@ -399,6 +404,7 @@ impl App {
             }
             Msg::Scan(ev) => self.scan(ev, &mut out),
             Msg::ScannerStatus(ev) => self.scanner_status(ev),
+            Msg::Pole(m) => self.pole(m),
             Msg::Sale(p) => self.progress(p, now, &mut out),
             Msg::Network(n) => self.network = n,
             Msg::PendingCount(n) => self.pending_count = Some(n),

@@ -99,6 +99,7 @@ impl App {
             self.entry.focus = Field::Code;
         } else {
             self.entry.clear();
+            self.pole_next_sale();
         }
     }
 
@@ -242,6 +243,9 @@ impl App {
         self.pos.waiting = None;
         self.pos.shown = pos_ref.clone();
         self.entry.amount = amount.to_string();
+        self.entry.from_pos = false;
+        // A total shown before this sale is this sale's (or was overridden): never the next's.
+        self.pole.held = None;
         self.entry.code.clear();
         self.entry.focus = Field::Code;
         self.notice = None;

@@ -22,10 +22,11 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         Field::Amount => (focus, plain, "▶ ", "  "),
         Field::Code => (plain, focus, "  ", "▶ "),
     };
-    let mut lines = vec![Line::styled(
-        format!("{amount_mark}{}", tr(lang, T::AmountLabel)),
-        amount_style,
-    )];
+    let mut label = format!("{amount_mark}{}", tr(lang, T::AmountLabel));
+    if e.from_pos {
+        label.push_str(&format!(" · {}", tr(lang, T::FromPos)));
+    }
+    let mut lines = vec![Line::styled(label, amount_style)];
     // A POS order fixes the amount: say whose it is, above it.
     if let Some(w) = &app.pos.waiting {
         lines.push(Line::styled(
@@ -42,6 +43,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     let amount_ok = e.amount(app.settings.max_amount).is_ok();
     let step = match (e.focus, amount_ok) {
+        _ if e.from_pos && amount_ok && e.code.is_empty() => T::StepConfirmPos,
         (Field::Amount, _) | (Field::Code, false) => T::StepTypeAmount,
         (Field::Code, true) if e.code.is_empty() => T::StepScan,
         (Field::Code, true) => T::StepTypeCode,

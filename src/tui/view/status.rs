@@ -65,6 +65,16 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(text, if ok_served { ok } else { bad }));
     }
+    // The POS's pole-display port only when one is configured (it reports from the start).
+    if let Some(p) = &app.pole.status {
+        let (text, style) = if p.is_open() {
+            (format!(" ✔ {} ", tr(lang, T::PoleOpen)), ok)
+        } else {
+            (format!(" ✖ {} ", tr(lang, T::PoleDown)), bad)
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text, style));
+    }
     // Unresolved sales are never out of sight: do not hand over their goods; F3 lists them.
     if let Some(n) = app.pending_count.filter(|n| *n > 0) {
         spans.push(Span::raw(" "));
