@@ -88,7 +88,8 @@ fn start_api(sim: &RunningSim, dir: &Path) -> SocketAddr {
                 .await
                 .expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
-            let _ = paycode::api::serve(till, reader, listener, None).await;
+            let _ = paycode::api::serve(till, reader, listener, None, paycode::api::Hub::default())
+                .await;
         });
     });
     rx.recv().expect("api address")

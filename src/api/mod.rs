@@ -1,9 +1,13 @@
 //! The local API for the store's POS (issue 12): HTTP/JSON served by the process that owns the
-//! journal (`paycode serve`). `contract` is the pure request and reply shape, `server` the axum
-//! edge, `token` the bearer token required off loopback.
+//! journal (`paycode serve`). `contract` is the pure request and reply shape, `events` the hub
+//! any task publishes sales' progress into, `server` the axum edge, `sse` the event stream and
+//! the customer display page, `token` the bearer token required off loopback.
 
 pub mod contract;
+pub mod events;
 mod server;
+mod sse;
 pub mod token;
 
+pub use events::Hub;
 pub use server::serve;

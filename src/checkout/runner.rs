@@ -205,18 +205,31 @@ pub async fn run_sale_for_ref(
     pos_ref: &PosRef,
     progress: impl FnMut(Progress),
 ) -> Result<RefSale, SaleError> {
+    let cancel = CancelToken::new();
+    run_sale_for_ref_cancellable(till, amount, code, pos_ref, &cancel, progress).await
+}
+
+/// [`run_sale_for_ref`] that `cancel` can stop waiting (the API's `POST /v1/sales/{ref}/cancel`):
+/// the runner then reverses by the rules, so a customer already charged is refunded.
+pub async fn run_sale_for_ref_cancellable(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    pos_ref: &PosRef,
+    cancel: &CancelToken,
+    progress: impl FnMut(Progress),
+) -> Result<RefSale, SaleError> {
     let earlier = till
         .journal
         .sales_with_ref(pos_ref.as_str())
         .map_err(SaleError::Journal)?;
     match pos_ref::check(&earlier, amount) {
         RefCheck::Charge => {
-            let cancel = CancelToken::new();
             let to_close = Earlier {
                 pos_ref,
                 rows: &earlier,
             };
-            let c = start(till, amount, code, Some(to_close), &cancel, progress).await?;
+            let c = start(till, amount, code, Some(to_close), cancel, progress).await?;
             Ok(RefSale {
                 outcome: c.outcome,
                 existing: false,
