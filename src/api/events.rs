@@ -490,15 +490,16 @@ mod tests {
         hub.progress(Some("R"), &submitting("T1"));
         hub.progress(Some("R"), &waiting("T1", 9));
         hub.progress(Some("R"), &waiting("T1", 8));
+        // started 1, submitting 2, waiting 3 and 4.
         let mut sub = hub.subscribe(Some(1));
         assert_eq!(sub.resume, Resume::Replayed);
-        assert_eq!(sub.state.open.last().map(|e| e.id), Some(3));
+        assert_eq!(sub.state.open.last().map(|e| e.id), Some(4));
         hub.progress(Some("R"), &waiting("T1", 7));
-        let got = take(&mut sub, 3).await;
-        assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3, 4]);
+        let got = take(&mut sub, 4).await;
+        assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3, 4, 5]);
         // Up to date: nothing to replay.
-        assert!(hub.subscribe(Some(4)).backlog.is_empty());
-        assert_eq!(hub.subscribe(Some(4)).resume, Resume::Replayed);
+        assert!(hub.subscribe(Some(5)).backlog.is_empty());
+        assert_eq!(hub.subscribe(Some(5)).resume, Resume::Replayed);
         // An id from an earlier run of paycode (beyond the newest).
         assert_eq!(hub.subscribe(Some(99)).resume, Resume::TooOld);
         // An id that fell out of the ring.
@@ -519,16 +520,17 @@ mod tests {
         for s in (0..10).rev() {
             hub.progress(Some("R"), &waiting("T1", s));
         }
-        // 11 published, 4 held: the slow one hears it missed 7 and where things stand.
+        // 12 published (started, submitting, 10 waits), 4 held: the slow one hears it missed
+        // 8 and where things stand.
         match slow.next().await {
             Some(Delivery::Lagged { missed, state }) => {
-                assert_eq!(missed, 7);
-                assert_eq!(state.open.last().map(|e| e.id), Some(11));
+                assert_eq!(missed, 8);
+                assert_eq!(state.open.last().map(|e| e.id), Some(12));
             }
             other => panic!("{other:?}"),
         }
         let rest = take(&mut slow, 4).await;
-        assert_eq!(rest.last().map(|e| e.id), Some(11));
+        assert_eq!(rest.last().map(|e| e.id), Some(12));
     }
 
     #[tokio::test]
