@@ -21,6 +21,12 @@ fn slow_password() -> Harness {
     })
 }
 
+/// The order number the stream's `started` event announced.
+fn out_trade_no(frames: &[Frame]) -> String {
+    let started = frames.iter().find(|f| f.event == "started").unwrap();
+    started.data["out_trade_no"].as_str().unwrap().to_string()
+}
+
 fn is_final(f: &Frame) -> bool {
     f.event == "final"
 }
@@ -160,7 +166,7 @@ fn a_cancel_after_the_customer_paid_ends_reversed_with_the_money_returned() {
         sale("14.00", "EV-C1", &h.code("password_never")),
     );
     let got = es.until(20, waiting);
-    let no = got[0].data["out_trade_no"].as_str().unwrap().to_string();
+    let no = out_trade_no(&got);
 
     let (st, v) = post(&h, &s, "/v1/sales/EV-C1/cancel", "", None);
     assert_eq!((st, v["status"].as_str()), (202, Some("cancelling")), "{v}");
@@ -216,7 +222,7 @@ fn a_cancel_mid_password_is_reversed_not_charged_and_unknown_refs_are_404() {
         sale("3.00", "EV-C2", &h.code("password_never")),
     );
     let got = es.until(20, waiting);
-    let no = got[0].data["out_trade_no"].as_str().unwrap().to_string();
+    let no = out_trade_no(&got);
     let (st, v) = post(&h, &s, "/v1/sales/EV-C2/cancel", "", None);
     assert_eq!(st, 202, "{v}");
     // Asked twice: the same answer, one event.
