@@ -1,6 +1,7 @@
 //! Shared by the API tests: `paycode serve` as a child process on a free loopback port, a real
 //! HTTP client, and a server-sent-events reader.
 #![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::disallowed_methods)] // tests drive real time
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::Child;
