@@ -2,7 +2,8 @@
 //! process on loopback, a real HTTP client, the in-test simulator behind it. A sale by POST, a
 //! retry of its ref answered with the same sale (charged once), a ref reused for another
 //! amount, bad bodies refused with the field named and nothing written or sent, a kill -9
-//! mid-sale and the POS's retry after the restart, and the token required off loopback.
+//! mid-sale and the POS's retry after the restart, and the token required off loopback (the
+//! read-only event stream excepted for a loopback peer).
 #![allow(clippy::unwrap_used)]
 
 mod api_support;
@@ -288,6 +289,14 @@ fn off_loopback_the_token_is_required() {
     assert!(h.ledger().orders.is_empty());
     let (st, _) = get(&h, &s, "/v1/health", Some(token));
     assert_eq!(st, 200);
+    // Cancel is on the money path: the token like every call. The event stream and the display
+    // page are read-only and go without it for a loopback peer (the till's own screen).
+    let (st, _) = post(&h, &s, "/v1/sales/R/cancel", "", None);
+    assert_eq!(st, 401);
+    let (st, _) = get(&h, &s, "/v1/history?date=2026-01-01", None);
+    assert_eq!(st, 401);
+    let es = api_support::events(&s.base, None);
+    assert_eq!(es.next(10).event, "state");
     let (st, v) = post(
         &h,
         &s,
