@@ -9,6 +9,12 @@ pub const OFFSET: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
+/// Parse a day written `YYYY-MM-DD`.
+pub fn parse_day(s: &str) -> Option<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s, &fmt).ok()
+}
+
 /// `[from, to)` Unix milliseconds of a Beijing-time day.
 pub fn day_bounds(day: Date) -> (i64, i64) {
     let start = day.midnight().assume_offset(OFFSET).unix_timestamp() * 1000;

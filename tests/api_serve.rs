@@ -2,107 +2,18 @@
 //! process on loopback, a real HTTP client, the in-test simulator behind it. A sale by POST, a
 //! retry of its ref answered with the same sale (charged once), a ref reused for another
 //! amount, bad bodies refused with the field named and nothing written or sent, a kill -9
-//! mid-sale and the POS's retry after the restart, and the token required off loopback.
+//! mid-sale and the POS's retry after the restart, and the token required off loopback (the
+//! read-only event stream excepted for a loopback peer).
 #![allow(clippy::unwrap_used)]
 
+mod api_support;
 mod checkout_support;
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::process::Child;
-use std::time::Duration;
 
+use api_support::{get, http, post, sale, serve};
 use checkout_support::{Harness, kill_9};
 use paycode::journal::SaleState;
-use serde_json::{Value, json};
-
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start `paycode serve` on a free loopback port; its first stdout line names the address.
-fn serve(h: &Harness, extra: &[&str]) -> Served {
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let mut child = h.spawn(&args);
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.is_empty() {
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        panic!("serve did not start: {err}");
-    }
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
-    Served { child, base }
-}
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
-/// POST `body` to `path`: the status and the JSON reply.
-fn post(h: &Harness, s: &Served, path: &str, body: &str, token: Option<&str>) -> (u16, Value) {
-    h.rt.block_on(async {
-        let mut r = http()
-            .post(format!("{}{path}", s.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(json!({ "raw": text })),
-        )
-    })
-}
-
-fn get(h: &Harness, s: &Served, path: &str, token: Option<&str>) -> (u16, Value) {
-    h.rt.block_on(async {
-        let mut r = http().get(format!("{}{path}", s.base));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(json!({ "raw": text })),
-        )
-    })
-}
-
-fn sale(amount: &str, pos_ref: &str, code: &str) -> String {
-    json!({ "amount": amount, "ref": pos_ref, "code": code }).to_string()
-}
 
 #[test]
 fn a_pos_sale_is_charged_once_however_often_it_is_retried() {
@@ -378,6 +289,14 @@ fn off_loopback_the_token_is_required() {
     assert!(h.ledger().orders.is_empty());
     let (st, _) = get(&h, &s, "/v1/health", Some(token));
     assert_eq!(st, 200);
+    // Cancel is on the money path: the token like every call. The event stream and the display
+    // page are read-only and go without it for a loopback peer (the till's own screen).
+    let (st, _) = post(&h, &s, "/v1/sales/R/cancel", "", None);
+    assert_eq!(st, 401);
+    let (st, _) = get(&h, &s, "/v1/history?date=2026-01-01", None);
+    assert_eq!(st, 401);
+    let es = api_support::events(&s.base, None);
+    assert_eq!(es.next(10).event, "state");
     let (st, v) = post(
         &h,
         &s,

@@ -2,13 +2,16 @@
 //! by a std-socket keep-alive client; every figure beside its baseline from this process:
 //! `GET /v1/health` and `GET /v1/sales/{ref}` against the bare loopback round trip (the bare
 //! server of `setup`), and a whole sale by `POST /v1/sales` against the same sale run directly
-//! with `run_sale_for_ref` on a second till of the same simulator, alternating in rounds.
+//! with `run_sale_for_ref` on a second till of the same simulator, alternating in rounds; then
+//! the event stream: the same POST's answer against its `final` event on a `GET /v1/events`
+//! subscriber, both timed from the POST going out, in the same run.
 #![allow(clippy::disallowed_methods)] // tests and benches drive real time
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use paycode::checkout::pos_ref::PosRef;
 use paycode::checkout::{Status, run_sale_for_ref};
@@ -88,7 +91,8 @@ fn start_api(sim: &RunningSim, dir: &Path) -> SocketAddr {
                 .await
                 .expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
-            let _ = paycode::api::serve(till, reader, listener, None).await;
+            let _ = paycode::api::serve(till, reader, listener, None, paycode::api::Hub::default())
+                .await;
         });
     });
     rx.recv().expect("api address")
@@ -177,7 +181,6 @@ pub fn figures(rt: &tokio::runtime::Runtime, dir: &Path, n: usize, sales: usize)
                 Fen(1),
                 c,
                 &pos_ref,
-                &paycode::checkout::CancelToken::new(),
                 |_| {},
             ))
             .expect("sale");
@@ -192,4 +195,98 @@ pub fn figures(rt: &tokio::runtime::Runtime, dir: &Path, n: usize, sales: usize)
         times(v.p50, d.p50),
         v.p50.saturating_sub(d.p50).as_micros()
     );
+
+    // The event stream: when the `final` event reaches a subscriber, against the POST's answer.
+    let finals = subscribe(addr);
+    let (mut answer, mut event, mut ahead, mut behind) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..sales as u64 {
+        let r = format!("E-{i}");
+        let t = Instant::now();
+        let (st, body) = api.call(
+            "POST",
+            "/v1/sales",
+            &format!(
+                r#"{{"amount":"0.01","ref":"{r}","code":"{}"}}"#,
+                code(30_000 + i)
+            ),
+        );
+        let answered = t.elapsed();
+        assert!(st == 200 && body.contains("\"paid\""), "{body}");
+        let arrived = loop {
+            let (got, at) = finals
+                .recv_timeout(Duration::from_secs(10))
+                .expect("final event");
+            if got == r {
+                break at.duration_since(t);
+            }
+        };
+        answer.push(answered);
+        event.push(arrived);
+        // The hub hears the outcome before the answer is written: usually ahead.
+        ahead.push(answered.saturating_sub(arrived));
+        behind.push(arrived.saturating_sub(answered));
+    }
+    let (a, e) = (Dist::of(answer), Dist::of(event));
+    let (ahead, behind) = (Dist::of(ahead), Dist::of(behind));
+    println!("   POST /v1/sales answered    {}", a.ms());
+    println!(
+        "   its final SSE event        {}  p50 {} of the answer",
+        e.ms(),
+        times(e.p50, a.p50)
+    );
+    println!("   event ahead of the answer  {}", ahead.us());
+    println!("   event behind the answer    {}", behind.us());
+}
+
+/// A `GET /v1/events` subscriber on its own thread: the ref of each `final` event and when it
+/// arrived. Decodes HTTP/1.1 chunking by hand so no event is split or delayed by a framework.
+fn subscribe(addr: SocketAddr) -> mpsc::Receiver<(String, Instant)> {
+    let (tx, rx) = mpsc::channel();
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_nodelay(true).expect("nodelay");
+    let req =
+        format!("GET /v1/events HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("head");
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        loop {
+            let mut size = String::new();
+            if r.read_line(&mut size).unwrap_or(0) == 0 {
+                return;
+            }
+            let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+                continue;
+            };
+            let mut chunk = vec![0u8; n + 2];
+            if r.read_exact(&mut chunk).is_err() {
+                return;
+            }
+            let at = Instant::now();
+            text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+            while let Some(end) = text.find("\n\n") {
+                let frame: String = text.drain(..end + 2).collect();
+                if !frame.lines().any(|l| l == "event: final") {
+                    continue;
+                }
+                let data = frame.lines().find_map(|l| l.strip_prefix("data: "));
+                let v: serde_json::Value =
+                    serde_json::from_str(data.unwrap_or("null")).unwrap_or_default();
+                let r = v["ref"].as_str().unwrap_or("").to_string();
+                if tx.send((r, at)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
 }

@@ -167,6 +167,45 @@ fn text_field(v: Option<Value>, name: &'static str, like: &str) -> Result<String
     }
 }
 
+/// `GET /v1/history` query: `date=YYYY-MM-DD` (a Beijing-time day), required, nothing else.
+pub fn parse_history_query(query: &str) -> Result<time::Date, Refusal> {
+    let mut date = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k != "date" {
+            return Err(Refusal::new(
+                400,
+                None,
+                Words::new(
+                    format!("unknown query parameter {k:?}: the only one is date=YYYY-MM-DD"),
+                    format!("未知的查询参数 {k:?}:只接受 date=YYYY-MM-DD"),
+                ),
+            ));
+        }
+        date = Some(v);
+    }
+    let Some(v) = date else {
+        return Err(Refusal::new(
+            400,
+            Some("date"),
+            Words::new(
+                "date is missing: ask for a Beijing-time day, e.g. /v1/history?date=2026-01-31",
+                "缺少 date:请指定北京时间的日期,例如 /v1/history?date=2026-01-31",
+            ),
+        ));
+    };
+    crate::beijing::parse_day(v).ok_or_else(|| {
+        Refusal::new(
+            400,
+            Some("date"),
+            Words::new(
+                format!("date {v:?} is not a date: use YYYY-MM-DD, like 2026-01-31"),
+                format!("date {v:?} 不是日期:请按 YYYY-MM-DD 填写,例如 2026-01-31"),
+            ),
+        )
+    })
+}
+
 /// The refusal of a body over [`BODY_MAX`].
 pub fn too_large() -> Refusal {
     Refusal::new(
@@ -190,6 +229,25 @@ mod tests {
         match parse_sale(body.as_bytes(), MAX, false) {
             Err(r) => r,
             Ok(o) => panic!("accepted {body}: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_history_query_is_one_date() {
+        let d = parse_history_query("date=2026-01-31").unwrap();
+        assert_eq!(d.to_string(), "2026-01-31");
+        for (q, field) in [
+            ("", Some("date")),
+            ("date=2026-13-01", Some("date")),
+            ("date=yesterday", Some("date")),
+            ("date=2026-01-31&x=1", None),
+        ] {
+            let r = parse_history_query(q).unwrap_err();
+            assert_eq!((r.status, r.field), (400, field), "{q}: {r:?}");
+            assert!(
+                r.words.en.contains("date") && r.words.zh.contains("date"),
+                "{q}"
+            );
         }
     }
 

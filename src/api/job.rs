@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::contract::{Refusal, SaleOrder};
 use crate::checkout::pos_ref::PosRef;
-use crate::checkout::{RefSale, SaleError};
+use crate::checkout::{CancelToken, RefSale, SaleError};
 
 /// How an order ended for the POS: the runner's answer, or a refusal by the owner before
 /// anything was written or sent (the cashier screen busy, the cashier pressed Esc).
@@ -55,24 +55,32 @@ impl Drop for Reply {
 /// at most one, as the API takes one sale at a time. The runtime puts it here, the worker
 /// takes it to answer when the sale ends, the app's refusals take it to turn it down.
 #[derive(Debug, Clone, Default)]
-pub struct Held(Arc<Mutex<Option<(PosRef, Reply)>>>);
+pub struct Held(Arc<Mutex<Option<HeldOrder>>>);
+
+/// The order the screen holds: its ref, its answer, and the POS's cancel.
+#[derive(Debug)]
+pub struct HeldOrder {
+    pub pos_ref: PosRef,
+    pub reply: Reply,
+    pub cancel: CancelToken,
+}
 
 impl Held {
     /// Hold `reply` for `pos_ref`; an order already held keeps its place and `reply` is given
     /// back.
-    pub fn hold(&self, pos_ref: PosRef, reply: Reply) -> Result<(), Reply> {
+    pub fn hold(&self, order: HeldOrder) -> Result<(), Reply> {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.is_some() {
-            return Err(reply);
+            return Err(order.reply);
         }
-        *slot = Some((pos_ref, reply));
+        *slot = Some(order);
         Ok(())
     }
 
     /// The held order if it is `pos_ref`'s.
-    pub fn take(&self, pos_ref: &str) -> Option<(PosRef, Reply)> {
+    pub fn take(&self, pos_ref: &str) -> Option<HeldOrder> {
         let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_some_and(|(r, _)| r.as_str() == pos_ref) {
+        if slot.as_ref().is_some_and(|o| o.pos_ref.as_str() == pos_ref) {
             slot.take()
         } else {
             None
@@ -84,6 +92,8 @@ impl Held {
 #[derive(Debug)]
 pub struct Job {
     pub order: SaleOrder,
+    /// `POST /v1/sales/{ref}/cancel` fires it: the sale stops waiting and reverses by the rules.
+    pub cancel: CancelToken,
     pub reply: Reply,
 }
 
@@ -119,15 +129,17 @@ mod tests {
         let running = Arc::new(AtomicBool::new(true));
         let held = Held::default();
         let r = |n: &str| PosRef::parse(n).unwrap();
+        let order = |n: &str, tx| HeldOrder {
+            pos_ref: r(n),
+            reply: Reply::new(tx, running.clone()),
+            cancel: CancelToken::new(),
+        };
         let (tx, _rx) = oneshot::channel();
-        assert!(held.hold(r("A-1"), Reply::new(tx, running.clone())).is_ok());
+        assert!(held.hold(order("A-1", tx)).is_ok());
         let (tx2, _rx2) = oneshot::channel();
-        assert!(
-            held.hold(r("B-2"), Reply::new(tx2, running.clone()))
-                .is_err()
-        );
+        assert!(held.hold(order("B-2", tx2)).is_err());
         assert!(held.take("B-2").is_none());
-        assert_eq!(held.take("A-1").map(|(p, _)| p), Some(r("A-1")));
+        assert_eq!(held.take("A-1").map(|o| o.pos_ref), Some(r("A-1")));
         assert!(held.take("A-1").is_none());
     }
 }

@@ -3,15 +3,18 @@
 //! as the cashier screen's worker is) and takes sales one at a time from a channel; a POS that
 //! hangs up mid-sale only drops its answer — the sale goes on, and the next retry of its ref is
 //! answered with it. Reads (`GET /v1/sales/{ref}`) use a second journal connection and never
-//! wait for a running sale.
+//! wait for a running sale. The till task publishes every step into the event hub
+//! (`GET /v1/events`, the customer display at `/display`), and a running sale can be asked to
+//! cancel (`POST /v1/sales/{ref}/cancel`: the runner reverses by the rules).
 
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,12 +23,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::contract::{self, BODY_MAX, Refusal};
+use super::events::Hub;
 use super::job::{Job, Reply, TillAnswer};
+use super::sse;
 use super::token::Token;
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::{
     CancelToken, Outcome, RetrySchedule, SaleError, Till, close_failures, messages, retry_pending,
-    run_sale_for_ref,
+    run_sale_for_ref_cancellable,
 };
 use crate::journal::{Journal, SaleRow, SaleState};
 use crate::money::Fen;
@@ -44,22 +49,35 @@ pub struct Owner {
     pub screen: bool,
 }
 
+/// The sale queued or running, for `POST /v1/sales/{ref}/cancel`.
+struct Running {
+    pos_ref: PosRef,
+    cancel: CancelToken,
+}
+
 struct Api {
     jobs: mpsc::UnboundedSender<Job>,
-    /// A sale is queued or running: a second one is refused at once.
+    /// A sale is queued or running: a second one is refused at once. Cleared by the order's
+    /// [`Reply`] when it is answered (or dropped), whoever owns the till.
     sale_running: Arc<AtomicBool>,
+    /// The last order taken; its sale is running while `sale_running` is set.
+    running: Mutex<Option<Running>>,
+    hub: Hub,
     reader: std::sync::Mutex<Journal>,
     token: Option<Token>,
     owner: Owner,
 }
 
 /// Serve the API on `listener` until the process ends. `reader` is a second connection to the
-/// till's journal; `token`, when set, is required as `Authorization: Bearer …` on every call.
+/// till's journal; `token`, when set, is required as `Authorization: Bearer …` on every call
+/// (the event stream and the display page excepted for loopback peers). The till's sales are
+/// published into `hub`, which other producers may share.
 pub async fn serve(
     till: Till,
     reader: Journal,
     listener: TcpListener,
     token: Option<Token>,
+    hub: Hub,
 ) -> std::io::Result<()> {
     let (jobs, rx) = mpsc::unbounded_channel();
     let owner = Owner {
@@ -68,40 +86,49 @@ pub async fn serve(
         screen: false,
     };
     let (served, ()) = tokio::join!(
-        serve_orders(jobs, reader, listener, token, owner),
-        till_loop(till, rx)
+        serve_orders(jobs, reader, listener, token, owner, hub.clone()),
+        till_loop(till, rx, &hub)
     );
     served
 }
 
 /// Serve the API on `listener`, handing each sale to `jobs` — the cashier screen's runtime,
-/// or [`serve`]'s till task — which answers through the job's [`Reply`].
+/// or [`serve`]'s till task — which answers through the job's [`Reply`] and publishes its
+/// progress into `hub`.
 pub async fn serve_orders(
     jobs: mpsc::UnboundedSender<Job>,
     reader: Journal,
     listener: TcpListener,
     token: Option<Token>,
     owner: Owner,
+    hub: Hub,
 ) -> std::io::Result<()> {
     let api = Arc::new(Api {
         owner,
         jobs,
         sale_running: Arc::new(AtomicBool::new(false)),
-        reader: std::sync::Mutex::new(reader),
+        running: Mutex::new(None),
+        hub,
+        reader: Mutex::new(reader),
         token,
     });
     let router = Router::new()
         .route("/v1/health", get(health))
         .route("/v1/sales", post(post_sale))
         .route("/v1/sales/{ref}", get(get_sale))
+        .route("/v1/sales/{ref}/cancel", post(cancel_sale))
+        .route("/v1/events", get(events))
+        .route("/v1/history", get(history))
+        .route("/display", get(display))
         .fallback(not_found)
         .with_state(api);
-    axum::serve(listener, router).await
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
 }
 
 /// The till's task: sales as they come; between them, every [`IDLE_EVERY`], the pending
 /// retries and the closing of definite failures that are due, as the cashier screen does.
-async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>) {
+async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: &Hub) {
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
     // The rounds keep their own clock: a POS posting more often than every IDLE_EVERY must
     // not put them off for ever (row 147).
@@ -118,7 +145,12 @@ async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>) {
                 continue;
             }
         };
-        let Some(Job { order, reply }) = job else {
+        let Some(Job {
+            order,
+            cancel,
+            reply,
+        }) = job
+        else {
             return;
         };
         // Refused at parse when nobody can scan; kept as a refusal should that ever change.
@@ -126,16 +158,26 @@ async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>) {
             reply.send(TillAnswer::Refused(contract::no_screen()));
             continue;
         };
-        let never = CancelToken::new();
-        let r = run_sale_for_ref(
-            &mut till,
-            order.amount,
-            code,
-            &order.pos_ref,
-            &never,
-            |_| {},
-        )
-        .await;
+        let pos_ref = order.pos_ref.as_str();
+        let publish = |p| hub.progress(Some(pos_ref), &p);
+        let amount = order.amount;
+        let r =
+            run_sale_for_ref_cancellable(&mut till, amount, code, &order.pos_ref, &cancel, publish)
+                .await;
+        // A journal write failed mid-sale: no outcome, but the display must not count down on.
+        if let Err(
+            e @ SaleError::Stopped {
+                out_trade_no,
+                total_fee,
+                ..
+            },
+        ) = &r
+        {
+            let words = e.words();
+            hub.stopped(Some(pos_ref), out_trade_no, *total_fee, &words);
+        }
+        // Ended: the reply clears the running flag, so a cancel from now on is answered 409
+        // with the outcome. The POS may have hung up: the sale stands in the journal either way.
         reply.send(TillAnswer::Sale(r));
     }
 }
@@ -156,6 +198,21 @@ fn refused(r: &Refusal) -> Response {
 }
 
 impl Api {
+    /// The event stream and the display page: read-only, never a code or a secret, so a
+    /// loopback peer (the till's own customer screen) needs no token; anyone else does, in the
+    /// `Authorization` header like every call (a browser's EventSource cannot send one: the
+    /// display page is for loopback, docs/api.md).
+    fn authorise_display(
+        &self,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Result<(), Box<Response>> {
+        if peer.ip().is_loopback() {
+            return Ok(());
+        }
+        self.authorise(headers)
+    }
+
     /// Every call carries the token when one is configured.
     fn authorise(&self, headers: &HeaderMap) -> Result<(), Box<Response>> {
         let Some(token) = &self.token else {
@@ -187,8 +244,8 @@ async fn not_found(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response 
         404,
         None,
         Words::new(
-            "no such endpoint: see docs/api.md (POST /v1/sales, GET /v1/sales/{ref}, GET /v1/health)",
-            "没有该接口:请参阅 docs/api.md(POST /v1/sales、GET /v1/sales/{ref}、GET /v1/health)",
+            "no such endpoint: see docs/api.md (POST /v1/sales, GET /v1/sales/{ref}, POST /v1/sales/{ref}/cancel, GET /v1/events, GET /v1/history?date=YYYY-MM-DD, GET /v1/health, GET /display)",
+            "没有该接口:请参阅 docs/api.md(POST /v1/sales、GET /v1/sales/{ref}、POST /v1/sales/{ref}/cancel、GET /v1/events、GET /v1/history?date=YYYY-MM-DD、GET /v1/health、GET /display)",
         ),
     ))
 }
@@ -231,8 +288,17 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
     }
     let pos_ref = order.pos_ref.clone();
     let (answer, rx) = oneshot::channel();
-    let back = Reply::new(answer, api.sale_running.clone());
-    if api.jobs.send(Job { order, reply: back }).is_err() {
+    let cancel = CancelToken::new();
+    *lock(&api.running) = Some(Running {
+        pos_ref: pos_ref.clone(),
+        cancel: cancel.clone(),
+    });
+    let job = Job {
+        order,
+        cancel,
+        reply: Reply::new(answer, api.sale_running.clone()),
+    };
+    if api.jobs.send(job).is_err() {
         // The job and its reply were dropped: the running flag is already cleared.
         return refused(&stopping());
     }
@@ -311,38 +377,46 @@ async fn get_sale(
     if let Err(resp) = api.authorise(&headers) {
         return *resp;
     }
-    let pos_ref = match PosRef::parse(&r) {
+    let pos_ref = match ref_of(&r) {
         Ok(p) => p,
-        Err(e) => {
-            let w = e.words();
-            return refused(&Refusal::new(
-                400,
-                Some("ref"),
-                Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
-            ));
-        }
+        Err(e) => return refused(&e),
     };
-    let found = {
-        let j = match api.reader.lock() {
-            Ok(j) => j,
-            Err(p) => p.into_inner(),
-        };
-        lookup(&j, &pos_ref)
-    };
-    match found {
+    match lookup(&lock(&api.reader), &pos_ref) {
         Ok(Some(v)) => reply(200, v),
-        Ok(None) => refused(&Refusal::new(
-            404,
-            Some("ref"),
-            Words::new(
-                format!(
-                    "no sale for ref {}: nothing was charged for it",
-                    pos_ref.as_str()
-                ),
-                format!("ref {} 没有交易:未因此扣款", pos_ref.as_str()),
-            ),
-        )),
+        Ok(None) => refused(&no_sale(&pos_ref)),
         Err(e) => refused(&Refusal::new(503, None, e.words())),
+    }
+}
+
+/// A ref from the path, worded for the API's `ref` (the parser's refusals name `--ref`).
+fn ref_of(r: &str) -> Result<PosRef, Refusal> {
+    PosRef::parse(r).map_err(|e| {
+        let w = e.words();
+        Refusal::new(
+            400,
+            Some("ref"),
+            Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
+        )
+    })
+}
+
+fn no_sale(pos_ref: &PosRef) -> Refusal {
+    let r = pos_ref.as_str();
+    Refusal::new(
+        404,
+        Some("ref"),
+        Words::new(
+            format!("no sale for ref {r}: nothing was charged for it"),
+            format!("ref {r} 没有交易:未因此扣款"),
+        ),
+    )
+}
+
+/// A lock whose holder panicked still guards consistent data (each use is one call).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
     }
 }
 
@@ -378,4 +452,140 @@ fn running(row: &SaleRow) -> Value {
         "message": "the sale is still being settled with WeChat: ask again in a few seconds; do not hand over the goods yet",
         "message_zh": "该笔交易仍在与微信确认:请几秒后再查询;暂勿交付商品",
     })
+}
+
+async fn events(
+    State(api): State<Arc<Api>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api.authorise_display(peer, &headers) {
+        return *r;
+    }
+    match sse::last_event_id(&headers) {
+        Ok(last) => sse::stream(&api.hub, last),
+        Err(r) => refused(&r),
+    }
+}
+
+async fn display(
+    State(api): State<Arc<Api>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api.authorise_display(peer, &headers) {
+        return *r;
+    }
+    sse::display()
+}
+
+/// `POST /v1/sales/{ref}/cancel`: the running sale of the ref stops waiting and is reversed by
+/// the rules (a customer already charged is refunded; never "cancelled" while charged). 202
+/// with where it stands; 409 with the outcome when it already ended; 404 when the ref has none.
+async fn cancel_sale(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(r): Path<String>,
+) -> Response {
+    if let Err(resp) = api.authorise(&headers) {
+        return *resp;
+    }
+    let pos_ref = match ref_of(&r) {
+        Ok(p) => p,
+        Err(e) => return refused(&e),
+    };
+    let asked = {
+        let running = lock(&api.running);
+        let live = api.sale_running.load(Ordering::SeqCst);
+        match running
+            .as_ref()
+            .filter(|run| live && run.pos_ref == pos_ref)
+        {
+            Some(run) => {
+                let first = !run.cancel.is_cancelled();
+                run.cancel.cancel();
+                Some(first)
+            }
+            None => None,
+        }
+    };
+    if let Some(first) = asked {
+        let now = if first {
+            api.hub.cancel_requested(pos_ref.as_str())
+        } else {
+            // Asked again: the same answer, no second event.
+            let st = api.hub.state();
+            match st
+                .open
+                .into_iter()
+                .rev()
+                .find(|e| e.pos_ref.as_deref() == Some(pos_ref.as_str()))
+            {
+                Some(e) => e,
+                None => api.hub.cancel_requested(pos_ref.as_str()),
+            }
+        };
+        return reply(
+            202,
+            json!({
+                "status": "cancelling",
+                "ref": pos_ref.as_str(),
+                "out_trade_no": now.out_trade_no,
+                "total_fee": now.total_fee,
+                "current": now,
+                "message": "cancel requested: paycode reverses the sale as soon as WeChat allows — the customer ends not charged, or refunded in full if the password was already entered; the outcome follows on GET /v1/events and GET /v1/sales/{ref}",
+                "message_zh": "已请求取消:paycode 将在微信允许时立即撤销该笔交易 — 顾客不会被扣款,若已输入密码则全额退回;结果见 GET /v1/events 与 GET /v1/sales/{ref}",
+            }),
+        );
+    }
+    match lookup(&lock(&api.reader), &pos_ref) {
+        Ok(Some(sale)) => {
+            let st = sale["status"].as_str().unwrap_or("open").to_string();
+            let r = pos_ref.as_str();
+            let words = if st == "open" {
+                Words::new(
+                    format!(
+                        "sale {} of ref {r} is not running on this till now (it is being settled by paycode's own rounds): it cannot be cancelled here; follow it with GET /v1/sales/{r}",
+                        sale["out_trade_no"].as_str().unwrap_or("")
+                    ),
+                    format!(
+                        "ref {r} 的交易 {} 当前不在本收银台进行(paycode 正在自动处理):此处无法取消;请用 GET /v1/sales/{r} 跟进",
+                        sale["out_trade_no"].as_str().unwrap_or("")
+                    ),
+                )
+            } else {
+                Words::new(
+                    format!(
+                        "the sale of ref {r} already ended ({st}): nothing to cancel; if it was paid and the customer wants the money back, refund it"
+                    ),
+                    format!("ref {r} 的交易已结束({st}):无可取消;如已付款且顾客要退款,请办理退款"),
+                )
+            };
+            let mut v = Refusal::new(409, Some("ref"), words).json();
+            v["sale"] = sale;
+            reply(409, v)
+        }
+        Ok(None) => refused(&no_sale(&pos_ref)),
+        Err(e) => refused(&Refusal::new(503, None, e.words())),
+    }
+}
+
+/// `GET /v1/history?date=YYYY-MM-DD`: the Beijing-time day as `paycode history --json` prints
+/// it (the same function), from the reader connection.
+async fn history(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let day = match contract::parse_history_query(q.as_deref().unwrap_or("")) {
+        Ok(d) => d,
+        Err(r) => return refused(&r),
+    };
+    match crate::journal::day_json(&lock(&api.reader), day) {
+        Ok(v) => reply(200, v),
+        Err(e) => refused(&Refusal::new(503, None, e.words())),
+    }
 }

@@ -25,5 +25,6 @@ pub use recovery::{
 };
 pub use runner::{
     CancelToken, Charged, RefSale, SaleError, run_sale, run_sale_cancellable, run_sale_for_ref,
+    run_sale_for_ref_cancellable,
 };
 pub use till::{Till, TillError};

@@ -199,6 +199,12 @@ impl CancelToken {
         *self.0.borrow()
     }
 
+    /// Wait until `cancel` is called (to pass one token's cancel on to another).
+    pub async fn cancelled(&self) {
+        let mut rx = self.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+
     fn subscribe(&self) -> watch::Receiver<bool> {
         self.0.subscribe()
     }
@@ -236,9 +242,21 @@ pub struct RefSale {
 
 /// One sale for the POS's order id `pos_ref` (`pay --ref`): when the ref already has a paid or
 /// unsettled sale, that sale is the answer and nothing is sent; a ref of another amount is
-/// refused; otherwise a new charge under a new order number, recorded with the ref. `cancel`
-/// stops the new charge's wait (the cashier's Esc, the POS's cancel) and reverses by the rules.
+/// refused; otherwise a new charge under a new order number, recorded with the ref.
 pub async fn run_sale_for_ref(
+    till: &mut Till,
+    amount: Fen,
+    code: AuthCode,
+    pos_ref: &PosRef,
+    progress: impl FnMut(Progress),
+) -> Result<RefSale, SaleError> {
+    let cancel = CancelToken::new();
+    run_sale_for_ref_cancellable(till, amount, code, pos_ref, &cancel, progress).await
+}
+
+/// [`run_sale_for_ref`] that `cancel` can stop waiting (the API's `POST /v1/sales/{ref}/cancel`):
+/// the runner then reverses by the rules, so a customer already charged is refunded.
+pub async fn run_sale_for_ref_cancellable(
     till: &mut Till,
     amount: Fen,
     code: AuthCode,

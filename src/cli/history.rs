@@ -5,12 +5,11 @@ use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use super::{load, output};
 use crate::journal::export::{self, beijing_time};
-use crate::journal::{DayTotals, Journal, Refund, SaleRow, Standing, refunded_of};
+use crate::journal::{DayTotals, Journal, Standing, refunded_of};
 
 use crate::beijing::{OFFSET as BEIJING, day_bounds};
 
@@ -28,11 +27,7 @@ pub struct HistoryArgs {
     pub csv: bool,
 }
 
-/// Parse `YYYY-MM-DD`.
-pub(crate) fn parse_day(s: &str) -> Option<Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, &fmt).ok()
-}
+pub(crate) use crate::beijing::parse_day;
 
 /// A `--date` argument, or the refusal naming it (echoed masked and without escapes).
 pub(crate) fn day_arg(s: &str) -> Result<Date, Words> {
@@ -62,6 +57,15 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         Ok(j) => j,
         Err(e) => return output::rejected(args.json, &e.words(), None),
     };
+    if args.json {
+        return match crate::journal::day_json(&journal, day) {
+            Ok(v) => {
+                outln!("{v}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => output::rejected(true, &e.words(), None),
+        };
+    }
     let (from, to) = day_bounds(day);
     let sales = match journal.sales_between(from, to) {
         Ok(v) => v,
@@ -72,26 +76,7 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         Err(e) => return output::rejected(args.json, &e.words(), None),
     };
     let totals = DayTotals::of(&sales, &refunds, (from, to));
-    if args.json {
-        let list: Vec<_> = sales.iter().map(|s| sale_json(s, &refunds)).collect();
-        let by_state: Vec<_> = totals
-            .by_state
-            .iter()
-            .map(|t| json!({"state": t.state.as_str(), "count": t.count, "total_fee": t.total_fee.0}))
-            .collect();
-        outln!(
-            "{}",
-            json!({
-                "date": day.to_string(),
-                "sales": list,
-                "totals": by_state,
-                "paid_total": totals.paid().0,
-                "refund_count": totals.refund_count,
-                "refunded_total": totals.refunded.0,
-                "net_total": totals.net().0,
-            })
-        );
-    } else if args.csv {
+    if args.csv {
         out!("{}", export::csv(&sales, &refunds, cfg.ui.language));
     } else {
         outln!("{day} (Beijing time / 北京时间)");
@@ -133,36 +118,6 @@ pub fn run(config: &Path, args: &HistoryArgs) -> ExitCode {
         outln!("  net takings / 实收(扣除退款) ¥{}", totals.net());
     }
     ExitCode::SUCCESS
-}
-
-fn sale_json(s: &SaleRow, refunds: &[Refund]) -> serde_json::Value {
-    let refunded = refunded_of(&s.out_trade_no, refunds);
-    json!({
-        "out_trade_no": s.out_trade_no,
-        "created": beijing_time(s.created_ms),
-        "total_fee": s.total_fee.0,
-        "state": s.state.as_str(),
-        "standing": Standing::of(s, refunded).as_str(),
-        "refunded": refunded.0,
-        "transaction_id": s.transaction_id,
-        "bank_type": s.bank_type,
-        "cash_fee": s.cash_fee.map(|f| f.0),
-        "err_code": s.err_code,
-        "code": s.code_masked,
-        "device_info": s.device_info,
-        "ref": s.pos_ref,
-        // The refunds of this sale made this day, and what authorised each.
-        "refunds": refunds
-            .iter()
-            .filter(|r| r.out_trade_no == s.out_trade_no)
-            .map(|r| json!({
-                "out_refund_no": r.out_refund_no,
-                "refund_fee": r.refund_fee.0,
-                "state": r.state.as_str(),
-                "authorised": r.authorised.map(|a| a.as_str()),
-            }))
-            .collect::<Vec<_>>(),
-    })
 }
 
 /// The default `--date`: today in Beijing, WeChat's business day.

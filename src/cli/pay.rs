@@ -236,8 +236,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             };
         };
         extra.push(("ref", json!(pos_ref.as_str())));
-        let never = crate::checkout::CancelToken::new();
-        match run_sale_for_ref(&mut till, amount, code, &pos_ref, &never, printer(l)).await {
+        match run_sale_for_ref(&mut till, amount, code, &pos_ref, printer(l)).await {
             Ok(s) => {
                 if s.existing && !json {
                     errln!(

@@ -130,7 +130,7 @@ pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
         // The first stdout line is the address, for a supervisor or a test to read.
         outln!("listening on http://{bound}");
         errln!("paycode serve: the POS API is up (docs/api.md) / POS 接口已启动");
-        match crate::api::serve(till, reader, listener, token).await {
+        match crate::api::serve(till, reader, listener, token, crate::api::Hub::default()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 errln!("paycode serve: {e}");

@@ -7,6 +7,7 @@
 
 mod backup;
 mod checkpoint;
+mod day_json;
 pub mod export;
 mod history;
 mod print_queue;
@@ -16,6 +17,7 @@ mod schema;
 mod shifts;
 
 pub use checkpoint::EventLine;
+pub use day_json::day_json;
 pub use history::{DayTotals, Standing, StateTotal, refunded_of};
 pub use print_queue::{PrintKind, QueuedPrint};
 pub use refunds::{Authority, Refund, RefundState, held_by};

@@ -251,6 +251,9 @@ texts! {
         "这是收银机的订单:结果已告知收银机 — 请在收银机上重新发起(同一订单)后再扫码";
     ApiNotServed => "The POS API is not served (sales here still work): {0}", "收银机接口未启动(本机收款不受影响):{0}";
     StatusApi => "POS API", "收银机接口";
+    PosCancelledByPos => "POS order {0} was cancelled by the POS: nothing was charged", "收银机已取消订单 {0}:未扣款";
+    PosCancelledAnswer => "the order was cancelled before the customer's code was scanned; nothing was sent or charged",
+        "订单在扫描顾客付款码之前已取消;未发送任何请求,未扣款";
     PosOrderLine => " POS order {0} — amount set by the POS ", " 收银机订单 {0} — 金额由收银机设定 ";
     // Misc
     QuitBlocked => "A sale is in progress: wait for its result before quitting", "交易进行中:请等待结果后再退出";

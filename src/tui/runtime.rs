@@ -8,9 +8,9 @@
 use super::app::{App, Cmd, Key, Msg, Settings, TillCmd};
 use super::terminal::TerminalGuard;
 use super::worker::{self, Job, Outbox};
-use crate::api::Owner;
 use crate::api::contract::Refusal;
 use crate::api::job::{Held, TillAnswer};
+use crate::api::{Hub, Owner};
 use crate::checkout::{CancelToken, Till};
 use crate::config::Config;
 use crate::scanner::{ScannerMsg, Wedge};
@@ -67,10 +67,12 @@ pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io:
         simulated: till.is_simulated(),
         screen: true,
     };
-    let _api = super::serving::start(&cfg, owner, held.clone(), &tx).await;
+    // Every sale on this screen is published (the customer display, the POS's event stream).
+    let hub = Hub::new(256);
+    let _api = super::serving::start(&cfg, owner, held.clone(), hub.clone(), &tx).await;
     // The till is not `Sync`, so its task runs on this thread beside the UI loop (join, not
     // spawn). The UI loop drops `job_tx` when it ends, which ends the worker.
-    let worker = worker::run(till, job_rx, tx.clone(), held.clone());
+    let worker = worker::run(till, job_rx, tx.clone(), held.clone(), hub);
     let ui = ui_loop(cfg, settings, tx, rx, job_tx, held);
     let (out, ()) = tokio::join!(ui, worker);
     out
@@ -132,8 +134,9 @@ async fn ui_loop(
                 Cmd::Audit(line) => tracing::warn!(target: "audit", "{line}"),
                 Cmd::SaveLanguage(lang) => super::prefs::save_language(&cfg, lang),
                 Cmd::PosRefuse { pos_ref, why } => {
-                    if let Some((_, reply)) = held.take(&pos_ref) {
-                        reply.send(TillAnswer::Refused(Refusal::new(409, None, why)));
+                    if let Some(o) = held.take(&pos_ref) {
+                        o.reply
+                            .send(TillAnswer::Refused(Refusal::new(409, None, why)));
                     }
                 }
                 Cmd::CancelSale => {

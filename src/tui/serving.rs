@@ -13,13 +13,17 @@ use tokio::task::JoinHandle;
 use super::app::{Msg, Words};
 use super::i18n::{T, tr};
 use super::worker::Outbox;
+use crate::api::Hub;
 use crate::api::contract::Refusal;
-use crate::api::job::{Held, Job, TillAnswer};
+use crate::api::job::{Held, HeldOrder, Job, TillAnswer};
 use crate::api::token::Token;
 use crate::api::{Owner, serve_orders};
 use crate::config::{ApiConfig, Config, Language};
 use crate::journal::Journal;
 use crate::words::Bilingual;
+
+/// How long a POS order's cancel is watched for while it waits for the scan.
+const WATCH_CANCEL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The API's tasks; dropped with the screen, they stop.
 pub struct Served(Vec<JoinHandle<()>>);
@@ -55,7 +59,13 @@ async fn open(
 
 /// Serve the API when `[api]` is configured; `None` when it is not, or could not be opened
 /// (the app is told why).
-pub async fn start(cfg: &Config, owner: Owner, held: Held, tx: &Outbox) -> Option<Served> {
+pub async fn start(
+    cfg: &Config,
+    owner: Owner,
+    held: Held,
+    hub: Hub,
+    tx: &Outbox,
+) -> Option<Served> {
     let api = cfg.api.as_ref()?;
     let (listener, token, reader) = match open(cfg, api).await {
         Ok(o) => o,
@@ -70,15 +80,25 @@ pub async fn start(cfg: &Config, owner: Owner, held: Held, tx: &Outbox) -> Optio
         .map_or_else(|_| api.listen.to_string(), |a| a.to_string());
     let (jobs, mut orders) = mpsc::unbounded_channel::<Job>();
     let server = tokio::spawn(async move {
-        if let Err(e) = serve_orders(jobs, reader, listener, token, owner).await {
+        if let Err(e) = serve_orders(jobs, reader, listener, token, owner, hub).await {
             tracing::warn!("the POS API stopped: {e}");
         }
     });
     let out = tx.clone();
     let forward = tokio::spawn(async move {
-        while let Some(Job { order, reply }) = orders.recv().await {
+        while let Some(Job {
+            order,
+            cancel,
+            reply,
+        }) = orders.recv().await
+        {
             let name = order.pos_ref.as_str().to_string();
-            if let Err(reply) = held.hold(order.pos_ref, reply) {
+            let held_order = HeldOrder {
+                pos_ref: order.pos_ref,
+                reply,
+                cancel: cancel.clone(),
+            };
+            if let Err(reply) = held.hold(held_order) {
                 // The API refuses a second order while one is held; kept should that change.
                 let t = T::PosBusyOrder;
                 let why = Words::new(tr(Language::En, t), tr(Language::Zh, t));
@@ -87,12 +107,21 @@ pub async fn start(cfg: &Config, owner: Owner, held: Held, tx: &Outbox) -> Optio
             }
             let msg = Msg::PosOrder {
                 amount: order.amount,
-                pos_ref: name,
+                pos_ref: name.clone(),
                 code: order.code,
             };
             if out.send((msg, Instant::now())).is_err() {
                 return;
             }
+            // The POS cancels an order still waiting for its scan: the screen turns it down.
+            // (Once its sale runs, the worker passes the cancel on.) Watched for an hour.
+            let out = out.clone();
+            tokio::spawn(async move {
+                let watched = tokio::time::timeout(WATCH_CANCEL, cancel.cancelled()).await;
+                if watched.is_ok() {
+                    let _ = out.send((Msg::PosCancel(name), Instant::now()));
+                }
+            });
         }
     });
     tracing::info!("the POS API is served on http://{shown}");

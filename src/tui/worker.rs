@@ -7,6 +7,7 @@ use super::app::{
     DiagInfo, HistoryData, Msg, NetHealth, PrinterLight, QueriedSale, RecoveryReport, RefundUpdate,
     TillCmd, Words,
 };
+use crate::api::Hub;
 use crate::api::job::{Held, TillAnswer};
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::progress::{Outcome, Progress, Status};
@@ -16,7 +17,7 @@ use crate::checkout::settle::{accept_sale, query_sale, reverse_sale};
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::{
     CancelToken, RetrySchedule, SaleError, Till, failures_to_close, pending, recover,
-    run_sale_for_ref,
+    run_sale_for_ref_cancellable,
 };
 use crate::journal::RefundState;
 use crate::journal::export;
@@ -68,14 +69,15 @@ fn today() -> Date {
     crate::beijing::day_of(ms)
 }
 
-/// Run the till task until the job channel closes; `held` is the POS order being served.
-pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, held: Held) {
-    run_serving(till, jobs, tx, IDLE_EVERY, held).await;
+/// Run the till task until the job channel closes; `held` is the POS order being served and
+/// `hub` where every sale's progress is published (the event stream, the customer display).
+pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, held: Held, hub: Hub) {
+    run_serving(till, jobs, tx, IDLE_EVERY, held, hub).await;
 }
 
 /// [`run`] with the idle pause between background retries as a parameter.
 pub async fn run_every(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, idle: Duration) {
-    run_serving(till, jobs, tx, idle, Held::default()).await;
+    run_serving(till, jobs, tx, idle, Held::default(), Hub::new(16)).await;
 }
 
 /// [`run_every`] for a screen that serves the local API: a sale for a POS order answers the
@@ -86,6 +88,7 @@ pub async fn run_serving(
     tx: Outbox,
     idle: Duration,
     held: Held,
+    hub: Hub,
 ) {
     // The printer works on its own thread: a slip never holds the next sale.
     let spool = till.config().printer.clone().map(|p| {
@@ -157,7 +160,7 @@ pub async fn run_serving(
         let Some(job) = job else { return };
         let (cmd, cancel) = job;
         let since = Instant::now();
-        perform(&mut till, cmd, &cancel, &tx, spool.as_ref(), &held).await;
+        perform(&mut till, cmd, &cancel, &tx, spool.as_ref(), (&held, &hub)).await;
         light_after(&till, since, &tx);
         count_pending(&till, &tx);
     }
@@ -227,7 +230,7 @@ async fn perform(
     cancel: &CancelToken,
     tx: &Outbox,
     spool: Option<&crate::printer::Spooler>,
-    held: &Held,
+    (held, hub): (&Held, &Hub),
 ) {
     // Reprints and handover reports go to any configured printer.
     let printer = spool;
@@ -246,6 +249,7 @@ async fn perform(
         } => {
             let progress_tx = tx.clone();
             let res = crate::checkout::run_sale_cancellable(till, amount, code, cancel, |p| {
+                hub.progress(None, &p);
                 if let Some(p) = progress_of(p) {
                     send(&progress_tx, Msg::Sale(p));
                 }
@@ -263,23 +267,38 @@ async fn perform(
         } => {
             // The POS may have hung up meanwhile: the sale is still its ref's, answered on
             // its next ask (GET /v1/sales/{ref}, or the same POST again).
-            let (pos_ref, reply) = match held.take(&r) {
-                Some((p, reply)) => (p, Some(reply)),
+            let (pos_ref, reply, pos_cancel) = match held.take(&r) {
+                Some(o) => (o.pos_ref, Some(o.reply), Some(o.cancel)),
                 None => match PosRef::parse(&r) {
-                    Ok(p) => (p, None),
+                    Ok(p) => (p, None, None),
                     Err(e) => return send(tx, Msg::SaleRefused(e.words())),
                 },
             };
+            // The POS's cancel (POST /v1/sales/{ref}/cancel) stops it as the cashier's Esc does.
+            let link = pos_cancel.map(|pc| {
+                let screen = cancel.clone();
+                tokio::spawn(async move {
+                    pc.cancelled().await;
+                    screen.cancel();
+                })
+            });
             let progress_tx = tx.clone();
-            let res = run_sale_for_ref(till, amount, code, &pos_ref, cancel, |p| {
+            let res = run_sale_for_ref_cancellable(till, amount, code, &pos_ref, cancel, |p| {
+                hub.progress(Some(pos_ref.as_str()), &p);
                 if let Some(p) = progress_of(p) {
                     send(&progress_tx, Msg::Sale(p));
                 }
             })
             .await;
+            if let Some(l) = link {
+                l.abort();
+            }
             match &res {
                 // An earlier sale of the ref answers again: its slip was printed then.
-                Ok(s) if s.existing => send(tx, Msg::Sale(Progress::Done(s.outcome.clone()))),
+                Ok(s) if s.existing => {
+                    hub.finished(Some(pos_ref.as_str()), &s.outcome);
+                    send(tx, Msg::Sale(Progress::Done(s.outcome.clone())));
+                }
                 Ok(s) => sale_done(till, &s.outcome, &s.closed, tx, spool),
                 Err(e) => sale_error(till, e, tx),
             }

@@ -96,6 +96,8 @@ pub enum Msg {
         pos_ref: String,
         code: Option<AuthCode>,
     },
+    /// The POS asked to cancel its order (`POST /v1/sales/{ref}/cancel`).
+    PosCancel(String),
     /// Whether the local API is served: the address, or why not.
     Api(Result<String, Words>),
     /// The POS's pole display showed a total, or its port changed state.
@@ -463,6 +465,7 @@ impl App {
                 pos_ref,
                 code,
             } => self.pos_order(amount, pos_ref, code, &mut out),
+            Msg::PosCancel(r) => self.pos_cancelled(&r, &mut out),
             Msg::Api(r) => self.api_status(r),
             Msg::JournalFailed(e) => self.journal_error = Some(e),
             Msg::SaleRefused(why) => {

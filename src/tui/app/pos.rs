@@ -99,6 +99,28 @@ impl App {
         }
     }
 
+    /// The POS cancelled its order: one still waiting for the scan is turned down (nothing was
+    /// sent); a running sale is stopped by the worker, as by Esc, and ends on screen.
+    pub(super) fn pos_cancelled(&mut self, pos_ref: &str, out: &mut Vec<Cmd>) {
+        if self
+            .pos
+            .waiting
+            .as_ref()
+            .is_some_and(|w| w.pos_ref == pos_ref)
+        {
+            self.pos.waiting = None;
+            self.entry.clear();
+            self.notice = Some(Notice::info(NoticeText::Tf(
+                T::PosCancelledByPos,
+                vec![pos_ref.to_string()],
+            )));
+            out.push(Cmd::PosRefuse {
+                pos_ref: pos_ref.to_string(),
+                why: both(T::PosCancelledAnswer),
+            });
+        }
+    }
+
     /// The local API's state from the runtime.
     pub(super) fn api_status(&mut self, r: Result<String, Words>) {
         if let Err(e) = &r {
