@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)] // tests drive real time
 #![allow(clippy::unwrap_used)]
 
+mod api_support;
 mod checkout_support;
 mod tmux_support;
 
@@ -174,4 +175,103 @@ fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
     h.assert_ledger_agrees();
     assert_eq!(h.ledger().totals.charged, 1550);
     assert_eq!(h.requests("micropay"), 2, "one micropay per paid order");
+}
+
+/// Issue 12's "done when": amount posted → the cashier screen in tmux shows it → a wedge scan →
+/// the POS receives PAID over SSE, with the password countdown on the way. The cashier's own
+/// sale is on the stream too (`ref: null`), and the POS's cancel turns down an order still
+/// waiting for its scan.
+#[test]
+fn the_pos_follows_a_screen_sale_over_the_event_stream_and_can_cancel_a_waiting_order() {
+    if !tmux_support::available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let port = free_port();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    writeln!(f, "\n[api]\nlisten = \"127.0.0.1:{port}\"").unwrap();
+    drop(f);
+    let base = format!("http://127.0.0.1:{port}");
+    let t = Tmux::start(&h, "pos-sse", 120, 30, "");
+    t.wait_for("POS API");
+    let ev = api_support::events(&base, None);
+
+    // A customer who types the password: started, the countdown, then final paid.
+    let waiting = h.rt.spawn(post(
+        base.clone(),
+        json!({"amount": "15.00", "ref": "POS-2001"}),
+    ));
+    t.wait_for("POS order POS-2001");
+    t.scan(&h.code("password_confirms"));
+    let frames = ev.until(60, |f| f.event == "final");
+    let mine: Vec<_> = frames
+        .iter()
+        .filter(|f| f.data["ref"] == "POS-2001")
+        .collect();
+    assert_eq!(
+        mine.first().map(|f| f.event.as_str()),
+        Some("started"),
+        "{frames:#?}"
+    );
+    assert!(
+        mine.iter()
+            .any(|f| f.event == "progress" && f.data["seconds_left"].is_u64()),
+        "the countdown is on the stream: {frames:#?}"
+    );
+    let last = mine.last().unwrap();
+    assert_eq!(last.data["outcome"]["status"], "paid", "{last:#?}");
+    let (st, paid) = h.rt.block_on(waiting).unwrap();
+    assert_eq!((st, paid["status"].as_str()), (200, Some("paid")), "{paid}");
+    assert_eq!(last.data["out_trade_no"], paid["out_trade_no"]);
+    assert!(
+        !frames
+            .iter()
+            .any(|f| f.raw.contains(&h.code("password_confirms")))
+    );
+
+    // The cashier's own sale is published too, without a ref.
+    t.type_slowly(&["Enter", "2"]);
+    t.scan(&h.code("normal"));
+    let frames = ev.until(30, |f| f.event == "final");
+    let last = frames.last().unwrap();
+    assert_eq!(
+        (last.data["ref"].is_null(), last.data["total_fee"].as_u64()),
+        (true, Some(200)),
+        "{last:#?}"
+    );
+
+    // The POS cancels an order still waiting for its scan: turned down, nothing sent.
+    t.type_slowly(&["Enter"]);
+    let waiting = h.rt.spawn(post(
+        base.clone(),
+        json!({"amount": "4.00", "ref": "POS-2002"}),
+    ));
+    t.wait_for("POS order POS-2002");
+    let (st, c) = h.rt.block_on(async {
+        let r = http()
+            .post(format!("{base}/v1/sales/POS-2002/cancel"))
+            .send()
+            .await
+            .unwrap();
+        let st = r.status().as_u16();
+        (st, r.text().await.unwrap())
+    });
+    assert_eq!(st, 202, "{c}");
+    let (st, down) = h.rt.block_on(waiting).unwrap();
+    assert_eq!(st, 409, "{down}");
+    assert!(
+        down["message"].as_str().unwrap().contains("cancelled"),
+        "{down}"
+    );
+    t.wait_for("cancelled by the POS");
+    assert_eq!(
+        h.requests("micropay"),
+        2,
+        "nothing sent for the cancelled order"
+    );
+    h.assert_ledger_agrees();
 }
