@@ -342,3 +342,71 @@ fn a_refusal_about_an_earlier_sale_names_it_whole() {
     let msg = other["message"].as_str().unwrap();
     assert!(msg.contains(no) && !msg.contains("--ref"), "{msg}");
 }
+
+/// Row 163: a web page open in the till's browser could make it start a sale — a "simple"
+/// cross-site POST (text/plain) is performed by the server even though the browser hides the
+/// answer. Pages of origins in `[api] cors_origins` get the CORS headers (a preflight 204);
+/// any other page gets 403 and nothing is written or sent; programs without `Origin` are as
+/// before.
+#[test]
+fn only_listed_browser_origins_may_call_and_a_foreign_page_starts_nothing() {
+    let h = Harness::new();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"\n[api]\ncors_origins = [\"http://pos.local:3000\"]\n",
+    )
+    .unwrap();
+    drop(f);
+    let s = serve(&h, &[]);
+    let ask = |method: &str, origin: Option<&str>, body: Option<String>| {
+        h.rt.block_on(async {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let mut r = http().request(m, format!("{}/v1/sales", s.base));
+            if let Some(o) = origin {
+                r = r.header("origin", o);
+            }
+            if let Some(b) = body {
+                r = r.header("content-type", "text/plain").body(b);
+            }
+            let r = r.send().await.unwrap();
+            let acao = r
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), acao, r.text().await.unwrap())
+        })
+    };
+    let (st, acao, _) = ask("OPTIONS", Some("http://pos.local:3000"), None);
+    assert_eq!((st, acao.as_deref()), (204, Some("http://pos.local:3000")));
+
+    let code = h.code("normal");
+    let (st, acao, body) = ask(
+        "POST",
+        Some("http://evil.example"),
+        Some(sale("9.00", "X-1", &code)),
+    );
+    assert_eq!((st, acao), (403, None), "{body}");
+    assert!(
+        body.contains("cors_origins") && !body.contains(&code),
+        "{body}"
+    );
+    assert!(h.journal().sales_with_ref("X-1").unwrap().is_empty());
+    assert_eq!(h.requests("micropay"), 0, "nothing sent for a foreign page");
+
+    let (st, acao, body) = ask(
+        "POST",
+        Some("http://pos.local:3000"),
+        Some(sale("9.00", "X-2", &code)),
+    );
+    assert_eq!(
+        (st, acao.as_deref()),
+        (200, Some("http://pos.local:3000")),
+        "{body}"
+    );
+    let (st, acao, _) = ask("POST", None, Some(sale("9.00", "X-2", &code)));
+    assert_eq!((st, acao), (200, None), "a program without Origin: as ever");
+}

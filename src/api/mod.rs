@@ -1,12 +1,13 @@
 //! The local API for the store's POS (issue 12): HTTP/JSON served by the process that owns the
 //! journal (`paycode serve`, or the cashier screen with `[api] listen`). `contract` is the pure
-//! request and reply shape, `job` an order handed to the till's owner, `events` the hub any
+//! request and reply shape, `job` an order handed to the till's owner, `origin` which browser pages may call (CORS), `events` the hub any
 //! task publishes sales' progress into, `server` the axum edge, `sse` the event stream and the
 //! customer display page, `token` the bearer token required off loopback.
 
 pub mod contract;
 pub mod events;
 pub mod job;
+pub mod origin;
 mod server;
 mod sse;
 pub mod token;

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::contract::{self, BODY_MAX, Refusal};
 use super::events::Hub;
 use super::job::{Job, Reply, TillAnswer};
+use super::origin::{self, Origin};
 use super::sse;
 use super::token::Token;
 use crate::checkout::pos_ref::PosRef;
@@ -40,13 +41,15 @@ use crate::words::{Bilingual, Words};
 const IDLE_EVERY: Duration = Duration::from_secs(30);
 
 /// What the API knows of the till's owner.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Owner {
     /// `[checkout] max_amount`.
     pub ceiling: Fen,
     pub simulated: bool,
     /// A cashier screen takes the scan, so an order may come without `code`.
     pub screen: bool,
+    /// `[api] cors_origins`: the browser pages allowed to call.
+    pub cors_origins: Vec<String>,
 }
 
 /// The sale queued or running, for `POST /v1/sales/{ref}/cancel`.
@@ -84,6 +87,12 @@ pub async fn serve(
         ceiling: till.config().checkout.max_amount,
         simulated: till.is_simulated(),
         screen: false,
+        cors_origins: till
+            .config()
+            .api
+            .as_ref()
+            .map(|a| a.cors_origins.clone())
+            .unwrap_or_default(),
     };
     let (served, ()) = tokio::join!(
         serve_orders(jobs, reader, listener, token, owner, hub.clone()),
@@ -121,6 +130,7 @@ pub async fn serve_orders(
         .route("/v1/history", get(history))
         .route("/display", get(display))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(api.clone(), cors))
         .with_state(api);
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
@@ -180,6 +190,71 @@ async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: 
         // with the outcome. The POS may have hung up: the sale stands in the journal either way.
         reply.send(TillAnswer::Sale(r));
     }
+}
+
+/// Browser pages: a listed origin is answered with the CORS headers (a preflight with 204), any
+/// other page is refused before the handler runs (docs/api.md, "Browser POS").
+async fn cors(
+    State(api): State<Arc<Api>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (from, host) = (
+        header_text(req.headers(), header::ORIGIN),
+        header_text(req.headers(), header::HOST),
+    );
+    let seen = origin::check(from.as_deref(), host.as_deref(), &api.owner.cors_origins);
+    let allowed = match seen {
+        Origin::Own => return next.run(req).await,
+        Origin::Refused(o) => {
+            let shown = crate::untrusted::shown_arg(&o);
+            return refused(&Refusal::new(
+                403,
+                None,
+                Words::new(
+                    format!(
+                        "a web page from {shown} may not call this till: nothing was done — add its origin to [api] cors_origins if it is the store's POS"
+                    ),
+                    format!(
+                        "来自 {shown} 的网页无权调用本收银台:未执行任何操作 — 如果它是本店的 POS,请将其 origin 加入 [api] cors_origins"
+                    ),
+                ),
+            ));
+        }
+        Origin::Listed(o) => o,
+    };
+    let preflight = req.method() == axum::http::Method::OPTIONS;
+    let mut resp = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&allowed) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
+    if preflight {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::HeaderValue::from_static("GET, POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::HeaderValue::from_static("authorization, content-type, last-event-id"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            header::HeaderValue::from_static("600"),
+        );
+    }
+    resp
+}
+
+fn header_text(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A JSON reply.

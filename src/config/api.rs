@@ -16,6 +16,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
 pub(crate) struct RawApi {
     pub listen: Option<String>,
     pub token_file: Option<PathBuf>,
+    pub cors_origins: Vec<String>,
 }
 
 /// `[api]`, resolved.
@@ -25,6 +26,9 @@ pub struct ApiConfig {
     pub listen: SocketAddr,
     /// The bearer token every call must carry (required off loopback); read when serving.
     pub token_file: Option<PathBuf>,
+    /// Browser pages (`scheme://host[:port]`) allowed to call the API; any other page is
+    /// refused (403).
+    pub cors_origins: Vec<String>,
 }
 
 /// Check `[api]`; relative paths are taken from the config file's directory (`base`).
@@ -58,5 +62,64 @@ pub(crate) fn resolve(raw: RawApi, base: &Path, ctx: &Ctx) -> Result<ApiConfig, 
             "listen on \"127.0.0.1:8765\", or set token_file to a mode-600 file so every call needs the token",
         ));
     }
-    Ok(ApiConfig { listen, token_file })
+    let cors_origins = raw
+        .cors_origins
+        .iter()
+        .map(|o| origin(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| {
+            ctx.err(
+                "api",
+                "cors_origins",
+                crate::untrusted::shown(&problem, 200),
+                "list the POS page's origin exactly as the browser sends it, like [\"http://192.168.1.20:3000\"]",
+            )
+        })?;
+    Ok(ApiConfig {
+        listen,
+        token_file,
+        cors_origins,
+    })
+}
+
+/// A configured origin in the form browsers send: `scheme://host[:port]`, no path, no
+/// wildcard; `Err` says what is wrong.
+fn origin(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let Some((scheme, rest)) = t.split_once("://") else {
+        return Err(format!("{t:?} has no scheme: write it as http://host:port"));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!("{t:?}: the scheme must be http or https"));
+    }
+    if rest.is_empty() || rest.contains(['/', '*', ' ', '?', '#', '@']) {
+        return Err(format!(
+            "{t:?} is not an origin: only scheme://host[:port], no path and no wildcard"
+        ));
+    }
+    Ok(t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bare_origins_are_configured() {
+        assert_eq!(
+            origin(" https://pos.example "),
+            Ok("https://pos.example".into())
+        );
+        for bad in [
+            "pos.local",
+            "ftp://x",
+            "http://",
+            "http://a/b",
+            "*",
+            "http://*.x",
+            "https://a b",
+        ] {
+            assert!(origin(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -292,6 +292,8 @@ fn api(o: &mut String, a: Option<&super::ApiConfig>) {
         Some(t) => kv(o, "token_file", &path(t)),
         None => o.push_str("# token_file: not set (loopback only)\n"),
     }
+    let origins: Vec<String> = a.cors_origins.iter().map(|x| quote(x)).collect();
+    kv(o, "cors_origins", &format!("[{}]", origins.join(", ")));
 }
 
 /// `[pos_display]` as TOML, when set (without it nothing is said: amounts are typed).

@@ -66,6 +66,11 @@ pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io:
         ceiling: cfg.checkout.max_amount,
         simulated: till.is_simulated(),
         screen: true,
+        cors_origins: cfg
+            .api
+            .as_ref()
+            .map(|a| a.cors_origins.clone())
+            .unwrap_or_default(),
     };
     // Every sale on this screen is published (the customer display, the POS's event stream).
     let hub = Hub::new(256);

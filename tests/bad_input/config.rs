@@ -854,6 +854,24 @@ fn cases() -> Vec<Case> {
             "[api] token_file",
         ),
         c("api unknown key", "api", "cors = \"*\"", "[api] cors"),
+        c(
+            "api cors origin a wildcard",
+            "api",
+            "cors_origins = [\"*\"]",
+            "[api] cors_origins",
+        ),
+        c(
+            "api cors origin with a path",
+            "api",
+            "cors_origins = [\"http://pos.local/app\"]",
+            "[api] cors_origins",
+        ),
+        c(
+            "api cors origins not a list",
+            "api",
+            "cors_origins = \"http://a\"",
+            "[api] cors_origins",
+        ),
         // the file as a whole
         c("unknown section", "bogus", "x = 1", "[bogus]"),
     ]
