@@ -862,6 +862,14 @@ fn a_new_charge_waits_while_a_recent_decline_is_charged_and_not_returned() {
     let (r, v) = h.pay("1.00", &h.code("normal"));
     assert_eq!((r.code, v["status"].as_str()), (0, Some("paid")), "{v}");
     assert_eq!(v["closed"], serde_json::json!([]), "{v}");
+    // Row 164 (review of stop 25, F2): the cashier and the POS are told which decline could
+    // not be checked, and what to do.
+    assert_eq!(v["unchecked"], serde_json::json!([first.as_str()]), "{v}");
+    assert!(
+        r.stderr.contains(&first) && r.stderr.contains("paycode recover"),
+        "{}",
+        r.stderr
+    );
     let rec = h.run(&["recover", "--json"]);
     assert_eq!(rec.json()["recovered"][0]["out_trade_no"], first.as_str());
     assert_eq!(h.ledger().totals.net, 100, "the hidden payment returned");

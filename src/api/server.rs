@@ -382,6 +382,9 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
             let mut v = messages::json(&s.outcome);
             v["ref"] = json!(pos_ref.as_str());
             v["existing"] = json!(s.existing);
+            // Recent declines WeChat did not answer about first (row 164): one may still hide
+            // a payment, which the rounds return.
+            v["unchecked"] = json!(s.unchecked);
             v["closed"] = s
                 .closed
                 .iter()

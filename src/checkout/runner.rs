@@ -227,6 +227,9 @@ pub struct Charged {
     /// Recent definite failures closed before the charge whose state changed (a refusal that
     /// hid a payment, now returned): the cashier is told.
     pub closed: Vec<super::Recovered>,
+    /// Recent definite failures WeChat did not answer about before the charge went out: one
+    /// may still hide a payment, returned by the next round (row 164) — the cashier is told.
+    pub unchecked: Vec<String>,
 }
 
 /// How [`run_sale_for_ref`] answered.
@@ -238,6 +241,8 @@ pub struct RefSale {
     /// Earlier attempts of the ref, and recent definite failures, that were closed first and
     /// whose state changed (a refusal that hid a payment, now returned).
     pub closed: Vec<super::Recovered>,
+    /// Recent failures that could not be checked first (see [`Charged::unchecked`]).
+    pub unchecked: Vec<String>,
 }
 
 /// One sale for the POS's order id `pos_ref` (`pay --ref`): when the ref already has a paid or
@@ -279,6 +284,7 @@ pub async fn run_sale_for_ref_cancellable(
                 outcome: c.outcome,
                 existing: false,
                 closed: c.closed,
+                unchecked: c.unchecked,
             })
         }
         RefCheck::Existing(row) => {
@@ -291,6 +297,7 @@ pub async fn run_sale_for_ref_cancellable(
                     outcome,
                     existing: true,
                     closed: Vec::new(),
+                    unchecked: Vec::new(),
                 }),
                 None => Err(SaleError::Busy {
                     out_trade_no: row.out_trade_no,
@@ -322,7 +329,7 @@ async fn close_earlier(
     till: &mut Till,
     earlier: Option<&Earlier<'_>>,
     progress: &mut impl FnMut(Progress),
-) -> Result<Vec<super::Recovered>, SaleError> {
+) -> Result<(Vec<super::Recovered>, Vec<String>), SaleError> {
     use super::recovery::{Closed, close_one, needs_closing, recent_failures};
     let mut rows: Vec<SaleRow> = earlier.map(|e| e.rows.to_vec()).unwrap_or_default();
     for row in recent_failures(till).map_err(SaleError::Journal)? {
@@ -331,6 +338,7 @@ async fn close_earlier(
         }
     }
     let mut closed = Vec::new();
+    let mut unchecked = Vec::new();
     for row in &rows {
         if !needs_closing(till, row).map_err(SaleError::Journal)? {
             continue;
@@ -349,7 +357,10 @@ async fn close_earlier(
             (Closed::Changed(_), None) => {
                 return Err(SaleError::DeclineUnsettled { out_trade_no });
             }
-            (Closed::NotYet, None) => {}
+            (Closed::NotYet, None) => {
+                tracing::warn!(out_trade_no = %out_trade_no, "a recent decline could not be checked before the new charge: the rounds close it");
+                unchecked.push(out_trade_no);
+            }
             // The customer may pay it any moment: a second charge now could be a second
             // payment for one purchase (row 146).
             (Closed::Open, None) => return Err(SaleError::DeclineOpen { out_trade_no }),
@@ -361,7 +372,7 @@ async fn close_earlier(
             }
         }
     }
-    Ok(closed)
+    Ok((closed, unchecked))
 }
 
 /// Charge `code` for `amount`. Guards first (payments enabled, journal readable, no open sale,
@@ -432,7 +443,7 @@ async fn start(
     // Build once before the intent so a bad setting is refused with nothing journaled.
     crate::wxpay::call::check(&till.link.merchant, &req)?;
     let mut progress = progress;
-    let closed = close_earlier(till, earlier.as_ref(), &mut progress).await?;
+    let (closed, unchecked) = close_earlier(till, earlier.as_ref(), &mut progress).await?;
     // Closing may have waited for WeChat's floor: the number and the intent (whose time the
     // reverse floor counts from) carry the moment the charge goes out.
     let now_ms = till.clock.unix_ms();
@@ -461,7 +472,11 @@ async fn start(
         tag: Some(tag),
     };
     let outcome = drive(till, &ctx, sale, cancel, progress).await?;
-    Ok(Charged { outcome, closed })
+    Ok(Charged {
+        outcome,
+        closed,
+        unchecked,
+    })
 }
 
 /// A fresh tag for one sale, sent as `attach` and stored with the intent: an order under the

@@ -120,6 +120,19 @@ fn closed_lines(closed: &[Recovered], json: bool, l: Language) {
     }
 }
 
+/// Warn (on stderr, with `--json` too) of each recent decline WeChat did not answer about
+/// before this charge: it may still hide a payment (row 164).
+fn unchecked_lines(unchecked: &[String]) {
+    for no in unchecked {
+        errln!(
+            "paycode: the earlier declined sale {no} could not be checked with WeChat (no answer): if the customer's phone shows a payment for it, run `paycode recover` — paycode returns it"
+        );
+        errln!(
+            "paycode:之前被拒绝的交易 {no} 未能向微信核实(无应答):如顾客手机显示该笔已付款,请运行 `paycode recover` — paycode 会退回"
+        );
+    }
+}
+
 /// The `recovered` list of the JSON contract: each sale recovery settled, with what it was.
 fn recovered_json(done: &[Recovered]) -> serde_json::Value {
     done.iter()
@@ -223,7 +236,9 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             return match run_sale(&mut till, amount, code, printer(l)).await {
                 Ok(c) => {
                     closed_lines(&c.closed, json, l);
+                    unchecked_lines(&c.unchecked);
                     extra.push(("closed", recovered_json(&c.closed)));
+                    extra.push(("unchecked", json!(c.unchecked)));
                     // The result first; the slip after it, never delaying or changing it.
                     let shown = output::outcome_with(&c.outcome, json, &extra);
                     super::receipt::after_sale(till.config(), &c.outcome);
@@ -246,8 +261,10 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                     );
                 }
                 closed_lines(&s.closed, json, l);
+                unchecked_lines(&s.unchecked);
                 extra.push(("existing", json!(s.existing)));
                 extra.push(("closed", recovered_json(&s.closed)));
+                extra.push(("unchecked", json!(s.unchecked)));
                 let shown = output::outcome_with(&s.outcome, json, &extra);
                 if !s.existing {
                     super::receipt::after_sale(till.config(), &s.outcome);
