@@ -409,4 +409,15 @@ fn only_listed_browser_origins_may_call_and_a_foreign_page_starts_nothing() {
     );
     let (st, acao, _) = ask("POST", None, Some(sale("9.00", "X-2", &code)));
     assert_eq!((st, acao), (200, None), "a program without Origin: as ever");
+    // A page that rebound its own name to 127.0.0.1 sends that name as Host: refused.
+    let st = h.rt.block_on(async {
+        let r = http()
+            .get(format!("{}/v1/history?date=2026-01-01", s.base))
+            .header("host", "evil.example:8765")
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    });
+    assert_eq!(st, 403, "DNS rebinding");
 }

@@ -94,6 +94,9 @@ fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
     ));
     let s = t.wait_for("POS order POS-1001");
     assert!(s.contains("12.50"), "{s}");
+    // Row 168: while it waits, GET says so — never "nothing was charged" (a 404).
+    let (st, w) = h.rt.block_on(get(base.clone(), "/v1/sales/POS-1001"));
+    assert_eq!((st, w["status"].as_str()), (200, Some("open")), "{w}");
     // While it waits for the scan, another order is turned down at once, nothing sent.
     let (st, busy) = h.rt.block_on(post(
         base.clone(),
@@ -111,6 +114,20 @@ fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
         "the full code never comes back"
     );
     t.wait_for("PAID");
+
+    // Row 167: a retry of the paid ref without a code is answered at once from the journal,
+    // never shown on the screen for a scan.
+    let (st, again) = h.rt.block_on(post(
+        base.clone(),
+        json!({"amount": "12.50", "ref": "POS-1001"}),
+    ));
+    assert_eq!(
+        (st, again["existing"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
+    assert_eq!(again["out_trade_no"], paid["out_trade_no"]);
+    assert!(!t.screen().contains("POS order POS-1001"), "{}", t.screen());
 
     // 2. The POS retries the same ref (its answer was lost): the same sale, nothing sent.
     let (st, again) = h.rt.block_on(post(

@@ -55,13 +55,9 @@ fn failed(rescan: bool) -> Outcome {
 #[test]
 fn the_pos_amount_waits_for_the_scan_and_the_scan_starts_the_ref_sale() {
     let mut h = Harness::new(Language::En);
-    h.type_str("3");
     let cmds = h.send_after(100, order(1250, "POS-1001", None));
     assert!(cmds.is_empty(), "nothing is sent before the scan: {cmds:?}");
-    assert_eq!(
-        h.app.entry.amount, "12.50",
-        "the POS amount replaces what was typed"
-    );
+    assert_eq!(h.app.entry.amount, "12.50", "the POS amount");
     assert_eq!(h.app.entry.focus, Field::Code);
     assert!(matches!(
         h.app.notice.as_ref().map(|n| &n.text),
@@ -163,4 +159,39 @@ fn a_journal_that_cannot_be_written_turns_the_order_down() {
     let cmds = h.send_after(100, order(100, "R-5", Some(CODE)));
     assert_eq!(refused(&cmds).map(|x| x.0), Some("R-5"));
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::Till(_))), "{cmds:?}");
+}
+
+/// Row 165 (review 2 of stop 25, F1): a POS sale the runner refused at the scan (the code was
+/// just used, a ref of another amount) left the POS's amount on screen without its order: the
+/// next scan charged it as the cashier's own sale while the POS was told nothing was sent. The
+/// refusal now clears the order; the POS asks again.
+#[test]
+fn a_refused_pos_sale_leaves_nothing_to_charge_outside_the_order() {
+    let mut h = Harness::new(Language::En);
+    h.send_after(100, order(330, "E1", None));
+    h.wedge_scan(CODE);
+    let refused = paycode::tui::app::Words::new("the same code was just used", "同一付款码");
+    h.send_after(100, Msg::SaleRefused(refused));
+    assert!(matches!(h.app.stage, Stage::Entry));
+    assert_eq!(
+        h.app.entry.amount, "",
+        "the POS's amount is gone with its order"
+    );
+    let cmds = h.wedge_scan(CODE2);
+    assert!(cmds.is_empty(), "no sale outside the POS's order: {cmds:?}");
+}
+
+/// Row 166 (review 2 of stop 25, F3): a POS order arriving while the cashier has a sale of
+/// their own on the screen (an amount typed, a code half typed) replaced it without a word.
+/// It is turned down now, as for any busy screen.
+#[test]
+fn a_cashiers_own_sale_in_entry_turns_a_pos_order_down() {
+    let mut h = Harness::new(Language::En);
+    h.type_str("5");
+    h.key(Key::Enter);
+    let cmds = h.send_after(100, order(910, "MS1", None));
+    assert_eq!(refused(&cmds).map(|x| x.0), Some("MS1"), "{cmds:?}");
+    assert_eq!(h.app.entry.amount, "5", "the cashier's amount stands");
+    let cmds = h.wedge_scan(CODE);
+    assert_eq!(cmds, vec![start(500, CODE, None)]);
 }

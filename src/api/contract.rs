@@ -86,7 +86,7 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
             ),
         )
     })?;
-    let amount = text_field(raw.amount, "amount", "\"12.34\" (yuan, as a string)")?;
+    let amount = text_field(raw.amount, "amount", &AMOUNT_LIKE)?;
     let amount = Fen::parse(&amount, ceiling).map_err(|e| {
         let w = e.words();
         Refusal::new(
@@ -98,7 +98,7 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
             ),
         )
     })?;
-    let r = text_field(raw.pos_ref, "ref", "the POS's own order id")?;
+    let r = text_field(raw.pos_ref, "ref", &REF_LIKE)?;
     // The ref's refusals are worded for the command line's `--ref`; here the field is `ref`.
     let pos_ref = PosRef::parse(&r).map_err(|e| {
         let w = e.words();
@@ -112,7 +112,7 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
         None | Some(Value::Null) if screen => None,
         None | Some(Value::Null) => return Err(no_screen()),
         given => {
-            let code = text_field(given, "code", "the 18 digits the scanner read")?;
+            let code = text_field(given, "code", &CODE_LIKE)?;
             Some(AuthCode::parse(code.trim()).map_err(|e| {
                 let w = e.words();
                 Refusal::new(
@@ -143,7 +143,19 @@ pub(crate) fn no_screen() -> Refusal {
 }
 
 /// A required string field; a number or anything else names the field and the form wanted.
-fn text_field(v: Option<Value>, name: &'static str, like: &str) -> Result<String, Refusal> {
+/// What each field should hold, in both languages: (English, Chinese).
+const AMOUNT_LIKE: (&str, &str) = (
+    "\"12.34\" (yuan, as a string)",
+    "\"12.34\"(以元为单位的字符串)",
+);
+const REF_LIKE: (&str, &str) = ("the POS's own order id", "POS 自己的订单号");
+const CODE_LIKE: (&str, &str) = ("the 18 digits the scanner read", "扫码枪读到的 18 位数字");
+
+fn text_field(
+    v: Option<Value>,
+    name: &'static str,
+    (like, like_zh): &(&str, &str),
+) -> Result<String, Refusal> {
     match v {
         Some(Value::String(s)) => Ok(s),
         None | Some(Value::Null) => Err(Refusal::new(
@@ -151,7 +163,7 @@ fn text_field(v: Option<Value>, name: &'static str, like: &str) -> Result<String
             Some(name),
             Words::new(
                 format!("{name} is missing: give {like}"),
-                format!("缺少 {name}:请填写 {like}"),
+                format!("缺少 {name}:请填写 {like_zh}"),
             ),
         )),
         Some(_) => Err(Refusal::new(
@@ -161,7 +173,7 @@ fn text_field(v: Option<Value>, name: &'static str, like: &str) -> Result<String
                 format!(
                     "{name} must be a JSON string: give {like} (a JSON number can lose cents or digits)"
                 ),
-                format!("{name} 必须是 JSON 字符串:请填写 {like}(JSON 数字可能丢失分或位数)"),
+                format!("{name} 必须是 JSON 字符串:请填写 {like_zh}(JSON 数字可能丢失分或位数)"),
             ),
         )),
     }

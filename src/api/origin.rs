@@ -28,6 +28,20 @@ pub fn check(origin: Option<&str>, host: Option<&str>, listed: &[String]) -> Ori
     Origin::Refused(o.to_string())
 }
 
+/// Whether a request's `Host` names this machine's loopback (`127.0.0.1`, `localhost`, `[::1]`,
+/// with any port). Without a token the API answers only such requests: a page that rebinds its
+/// own name to 127.0.0.1 (DNS rebinding) sends its own name as `Host` and is refused.
+pub fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +71,26 @@ mod tests {
             check(Some("http://pos.local:3000"), host, &[]),
             Origin::Refused(_)
         ));
+    }
+
+    #[test]
+    fn only_loopback_names_pass_without_a_token() {
+        for ok in [
+            "127.0.0.1:8765",
+            "localhost:8765",
+            "[::1]:8765",
+            "127.0.0.1",
+            "localhost",
+        ] {
+            assert!(loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8765",
+            "192.168.1.5:8765",
+            "127.0.0.1.evil.example",
+            "",
+        ] {
+            assert!(!loopback_host(bad), "{bad}");
+        }
     }
 }

@@ -203,6 +203,22 @@ async fn cors(
         header_text(req.headers(), header::ORIGIN),
         header_text(req.headers(), header::HOST),
     );
+    // Without a token only this machine's own name is answered (DNS rebinding, row 163).
+    if api.token.is_none() && !host.as_deref().is_some_and(origin::loopback_host) {
+        let shown = crate::untrusted::shown_arg(host.as_deref().unwrap_or(""));
+        return refused(&Refusal::new(
+            403,
+            None,
+            Words::new(
+                format!(
+                    "Host {shown:?}: without a token this till answers only on 127.0.0.1 or localhost — call it there, or set a token file"
+                ),
+                format!(
+                    "Host {shown:?}:未配置令牌时本收银台只响应 127.0.0.1 或 localhost — 请用该地址调用,或配置令牌文件"
+                ),
+            ),
+        ));
+    }
     let seen = origin::check(from.as_deref(), host.as_deref(), &api.owner.cors_origins);
     let allowed = match seen {
         Origin::Own => return next.run(req).await,
@@ -347,19 +363,47 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
     let Ok(bytes) = axum::body::to_bytes(body, BODY_MAX).await else {
         return refused(&contract::too_large());
     };
-    let order = match contract::parse_sale(&bytes, api.owner.ceiling, api.owner.screen) {
+    // `code` may be left out for now: a retry of a ref with a sale is answered without one.
+    let order = match contract::parse_sale(&bytes, api.owner.ceiling, true) {
         Ok(o) => o,
         Err(r) => return refused(&r),
     };
+    // The ref's earlier sale answers at once, from the journal — never shown on the screen
+    // for a scan, never handed to the till (row 167).
+    if let Some(resp) = earlier_answer(&api, &order.pos_ref, order.amount) {
+        return resp;
+    }
+    if order.code.is_none() && !api.owner.screen {
+        return refused(&contract::no_screen());
+    }
     if api.sale_running.swap(true, Ordering::SeqCst) {
-        return refused(&Refusal::new(
-            409,
-            None,
-            Words::new(
-                "another sale is running on this till; nothing was sent — retry with the same ref when it has ended",
-                "本收银台正在进行另一笔收款;未发送任何请求 — 结束后请用相同的 ref 重试",
-            ),
-        ));
+        let same = lock(&api.running)
+            .as_ref()
+            .is_some_and(|r| r.pos_ref == order.pos_ref);
+        let r = order.pos_ref.as_str();
+        return refused(&if same {
+            Refusal::new(
+                409,
+                Some("ref"),
+                Words::new(
+                    format!(
+                        "ref {r} is already on this till (waiting for the customer's code, or being charged); nothing new was sent — follow it with GET /v1/sales/{r} or GET /v1/events"
+                    ),
+                    format!(
+                        "ref {r} 已在本收银台处理中(等待顾客付款码或正在扣款);未发送新的请求 — 请用 GET /v1/sales/{r} 或 GET /v1/events 跟进"
+                    ),
+                ),
+            )
+        } else {
+            Refusal::new(
+                409,
+                None,
+                Words::new(
+                    "another sale is running on this till; nothing was sent — retry with the same ref when it has ended",
+                    "本收银台正在进行另一笔收款;未发送任何请求 — 结束后请用相同的 ref 重试",
+                ),
+            )
+        });
     }
     let pos_ref = order.pos_ref.clone();
     let (answer, rx) = oneshot::channel();
@@ -399,6 +443,50 @@ async fn post_sale(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
         Ok(TillAnswer::Sale(Err(e))) => sale_refused(&e),
         Ok(TillAnswer::Refused(r)) => refused(&r),
         Err(_) => refused(&stopping()),
+    }
+}
+
+/// The answer for a ref that already has a sale: its paid (or unsettled) sale, or 409 for a
+/// ref of another amount; `None` when a new charge may go ahead. The till's runner checks
+/// again (a sale may land between), so this only answers sooner.
+fn earlier_answer(api: &Api, pos_ref: &PosRef, amount: Fen) -> Option<Response> {
+    let j = lock(&api.reader);
+    let rows = match j.sales_with_ref(pos_ref.as_str()) {
+        Ok(r) => r,
+        Err(e) => return Some(refused(&Refusal::new(503, None, e.words()))),
+    };
+    match crate::checkout::pos_ref::check(&rows, amount) {
+        crate::checkout::pos_ref::RefCheck::Charge => None,
+        crate::checkout::pos_ref::RefCheck::OtherAmount(row) => {
+            Some(sale_refused(&SaleError::RefAmount {
+                pos_ref: pos_ref.as_str().to_string(),
+                out_trade_no: row.out_trade_no,
+                amount: row.total_fee,
+            }))
+        }
+        crate::checkout::pos_ref::RefCheck::Existing(_) => match lookup(&j, pos_ref) {
+            Ok(Some(mut v)) if v["status"] != "open" => {
+                v["existing"] = json!(true);
+                v["closed"] = json!([]);
+                v["unchecked"] = json!([]);
+                Some(reply(200, v))
+            }
+            Ok(Some(v)) => {
+                let mut r = Refusal::new(
+                    409,
+                    Some("ref"),
+                    Words::new(
+                        format!("ref {0}'s sale is still being settled with WeChat; nothing new was sent — follow it with GET /v1/sales/{0}", pos_ref.as_str()),
+                        format!("ref {0} 的交易仍在与微信确认;未发送新的请求 — 请用 GET /v1/sales/{0} 跟进", pos_ref.as_str()),
+                    ),
+                )
+                .json();
+                r["sale"] = v;
+                Some(reply(409, r))
+            }
+            Ok(None) => None,
+            Err(e) => Some(refused(&Refusal::new(503, None, e.words()))),
+        },
     }
 }
 
@@ -461,6 +549,7 @@ async fn get_sale(
     };
     match lookup(&lock(&api.reader), &pos_ref) {
         Ok(Some(v)) => reply(200, v),
+        Ok(None) if on_till(&api, &pos_ref) => reply(200, waiting(&pos_ref)),
         Ok(None) => refused(&no_sale(&pos_ref)),
         Err(e) => refused(&Refusal::new(503, None, e.words())),
     }
@@ -517,6 +606,29 @@ fn lookup(j: &Journal, pos_ref: &PosRef) -> Result<Option<Value>, crate::journal
     };
     v["ref"] = json!(pos_ref.as_str());
     Ok(Some(v))
+}
+
+/// The ref's order is on the till now with no sale in the journal yet (on the cashier screen,
+/// waiting for the customer's code).
+fn on_till(api: &Api, pos_ref: &PosRef) -> bool {
+    api.sale_running.load(Ordering::SeqCst)
+        && lock(&api.running)
+            .as_ref()
+            .is_some_and(|r| &r.pos_ref == pos_ref)
+}
+
+/// An order waiting for the customer's code: nothing charged yet, but it may be any moment.
+fn waiting(pos_ref: &PosRef) -> Value {
+    json!({
+        "status": "open",
+        "ref": pos_ref.as_str(),
+        "out_trade_no": null,
+        "transaction_id": null,
+        "total_fee": null,
+        "err_code": null,
+        "message": "the order is waiting for the customer's code on the cashier screen: nothing is charged yet — do not take another payment for it; follow it with GET /v1/events",
+        "message_zh": "该订单正在收银界面等待顾客付款码:尚未扣款 — 请勿为其另收款;请用 GET /v1/events 跟进",
+    })
 }
 
 /// A sale still being settled (no outcome yet).

@@ -238,6 +238,8 @@ texts! {
         "收银界面正在进行一笔交易;结束后请用相同的 ref 再次请求";
     PosBusyOrder => "another POS order is waiting for its scan; ask again with the same ref when it has ended",
         "另一笔收银机订单正在等待扫码;结束后请用相同的 ref 再次请求";
+    PosBusyTyping => "the cashier is entering a sale of their own; ask again with the same ref when it has ended",
+        "收银员正在录入自己的一笔交易;结束后请用相同的 ref 再次请求";
     PosBusyRefund => "the cashier is in the middle of a refund; ask again with the same ref when it is done",
         "收银员正在办理退款;完成后请用相同的 ref 再次请求";
     PosJournalDown => "the journal cannot be written, so no sale can start; nothing was sent — fix the disk, then ask again",

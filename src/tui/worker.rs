@@ -294,11 +294,9 @@ async fn perform(
                 l.abort();
             }
             match &res {
-                // An earlier sale of the ref answers again: its slip was printed then.
-                Ok(s) if s.existing => {
-                    hub.finished(Some(pos_ref.as_str()), &s.outcome);
-                    send(tx, Msg::Sale(Progress::Done(s.outcome.clone())));
-                }
+                // An earlier sale of the ref answers again: its slip was printed then, and the
+                // stream told its end then (a retry publishes nothing).
+                Ok(s) if s.existing => send(tx, Msg::Sale(Progress::Done(s.outcome.clone()))),
                 Ok(s) => sale_done(till, &s.outcome, &s.closed, tx, spool),
                 Err(e) => sale_error(till, e, tx),
             }

@@ -472,6 +472,11 @@ impl App {
                 if matches!(self.stage, Stage::Waiting(_)) {
                     self.stage = Stage::Entry;
                 }
+                // A POS sale refused: the POS was told; its amount must not stay to be
+                // charged by the next scan outside its order (row 165).
+                if self.pos.shown.take().is_some() {
+                    self.entry.clear();
+                }
                 self.notice = Some(Notice::error(NoticeText::Words(why)));
             }
         }

@@ -51,6 +51,12 @@ impl App {
             Some(T::PosBusyOrder)
         } else if self.screen == Screen::Refund && self.refund.step != RefundStep::Pick {
             Some(T::PosBusyRefund)
+        } else if matches!(self.stage, Stage::Entry)
+            && !self.entry.from_pos
+            && (!self.entry.amount.is_empty() || !self.entry.code.is_empty())
+        {
+            // The cashier's own sale is on the screen: never replaced without a word.
+            Some(T::PosBusyTyping)
         } else {
             None
         };
