@@ -9,92 +9,17 @@
 
 mod checkout_support;
 mod printer_support;
+mod tmux_support;
 
 use checkout_support::Harness;
-use paycode::config::SIMULATOR_DEMO_KEY;
 use printer_support::{Staged, VirtualPrinter, barcodes, read, text_of};
 use std::io::Write;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Our own tmux server (own socket), killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    fn start(h: &Harness) -> Tmux {
-        let shell = format!(
-            "cd '{}' && PAYCODE_CONFIG='{}' PAYCODE_API_KEY='{}' '{}' 2>stderr.txt",
-            h.dir.path().display(),
-            h.config_path().display(),
-            SIMULATOR_DEMO_KEY,
-            env!("CARGO_BIN_EXE_paycode"),
-        );
-        let t = Tmux(format!("paycode-print-{}", std::process::id()));
-        t.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            "160",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            &shell,
-        ]);
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.0])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn type_slowly(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "tui", k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn scan(&self, code: &str) {
-        self.cmd(&["send-keys", "-t", "tui", code, "Enter"]);
-    }
-
-    /// Wait (hang guard: 30 s) until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let until = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.cmd(&["capture-pane", "-p", "-t", "tui"]);
-            if s.contains(text) {
-                return s;
-            }
-            assert!(Instant::now() < until, "no {text:?} on screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .output();
-    }
-}
+use tmux_support::Tmux;
 
 #[test]
 fn a_day_at_the_till_with_a_printer_slips_queue_a_refund_by_scanning_and_the_handover() {
-    if !Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if !tmux_support::available() {
         eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
         return;
     }
@@ -105,7 +30,7 @@ fn a_day_at_the_till_with_a_printer_slips_queue_a_refund_by_scanning_and_the_han
         .open(h.config_path())
         .unwrap();
     writeln!(f, "\n[printer]\ntcp = \"{}\"\ntimeout = \"1s\"", p.address).unwrap();
-    let t = Tmux::start(&h);
+    let t = Tmux::start(&h, "print", 160, 30, "");
     t.wait_for("No unfinished sales");
     t.wait_for("printer online");
 

@@ -6,108 +6,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod checkout_support;
+mod tmux_support;
 
 use checkout_support::{Harness, Timing};
-use paycode::config::SIMULATOR_DEMO_KEY;
 use paycode::journal::SaleState;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// One tmux server of our own (its own socket), killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// The cashier screen of `h`'s till in a fresh tmux server of `cols`×`rows`; `after`
-    /// runs in the shell when paycode exits.
-    fn start(h: &Harness, name: &str, cols: u16, rows: u16, after: &str) -> Tmux {
-        let shell = format!(
-            "cd '{dir}' && PAYCODE_CONFIG='{cfg}' PAYCODE_API_KEY='{key}' '{bin}' 2>stderr.txt{after}",
-            dir = h.dir.path().display(),
-            cfg = h.config_path().display(),
-            key = SIMULATOR_DEMO_KEY,
-            bin = env!("CARGO_BIN_EXE_paycode"),
-        );
-        let t = Tmux {
-            socket: format!("paycode-{name}-{}", std::process::id()),
-        };
-        let (cols, rows) = (cols.to_string(), rows.to_string());
-        t.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tui",
-            "-x",
-            &cols,
-            "-y",
-            &rows,
-            "sh",
-            "-c",
-            &shell,
-        ]);
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "tui"])
-    }
-
-    /// Keys typed by hand: one tmux call per key, paced well above the wedge gap.
-    fn type_slowly(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "tui", k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    /// A scanner's burst: all digits and the Enter in one write.
-    fn scan(&self, code: &str) {
-        self.cmd(&["send-keys", "-t", "tui", code, "Enter"]);
-    }
-
-    /// Wait (hang guard: 30 s) until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let until = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(Instant::now() < until, "no {text:?} on screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use tmux_support::Tmux;
 
 #[test]
 fn cashier_flow_in_tmux_against_the_simulator() {
-    if !tmux_available() {
+    if !tmux_support::available() {
         eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
         return;
     }
@@ -190,7 +98,7 @@ fn cashier_flow_in_tmux_against_the_simulator() {
 /// it and refunds it; the journal and the simulator's ledger agree.
 #[test]
 fn a_twenty_sale_day_at_80x24_scrolls_to_the_last_sale_and_refunds_it() {
-    if !tmux_available() {
+    if !tmux_support::available() {
         eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
         return;
     }
