@@ -61,6 +61,17 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `[api] listen` on a free loopback port in `h`'s config: the API's base URL.
+fn serve_api(h: &Harness) -> String {
+    let port = free_port();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(h.config_path())
+        .unwrap();
+    writeln!(f, "\n[api]\nlisten = \"127.0.0.1:{port}\"").unwrap();
+    format!("http://127.0.0.1:{port}")
+}
+
 #[test]
 fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
     if !tmux_support::available() {
@@ -68,14 +79,7 @@ fn a_pos_order_posted_to_the_cashier_screen_is_completed_by_the_scan() {
         return;
     }
     let h = Harness::new();
-    let port = free_port();
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(h.config_path())
-        .unwrap();
-    writeln!(f, "\n[api]\nlisten = \"127.0.0.1:{port}\"").unwrap();
-    drop(f);
-    let base = format!("http://127.0.0.1:{port}");
+    let base = serve_api(&h);
     let t = Tmux::start(&h, "pos", 120, 30, "");
     t.wait_for("No unfinished sales");
     t.wait_for("POS API");
@@ -205,14 +209,7 @@ fn the_pos_follows_a_screen_sale_over_the_event_stream_and_can_cancel_a_waiting_
         return;
     }
     let h = Harness::new();
-    let port = free_port();
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(h.config_path())
-        .unwrap();
-    writeln!(f, "\n[api]\nlisten = \"127.0.0.1:{port}\"").unwrap();
-    drop(f);
-    let base = format!("http://127.0.0.1:{port}");
+    let base = serve_api(&h);
     let t = Tmux::start(&h, "pos-sse", 120, 30, "");
     t.wait_for("POS API");
     let ev = api_support::events(&base, None);

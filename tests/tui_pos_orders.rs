@@ -195,3 +195,27 @@ fn a_cashiers_own_sale_in_entry_turns_a_pos_order_down() {
     let cmds = h.wedge_scan(CODE);
     assert_eq!(cmds, vec![start(500, CODE, None)]);
 }
+
+/// Row 145: the POS API could not be served (the port in use): the notice names why and the
+/// status line knows it; the start-up "no unfinished sales" notice never covers it.
+#[test]
+fn an_api_that_cannot_be_served_stays_in_sight_and_sales_go_on() {
+    let mut h = Harness::new(Language::En);
+    let why = paycode::tui::app::Words::new("cannot listen on 127.0.0.1:8765", "无法监听");
+    h.send_after(100, Msg::Api(Err(why)));
+    h.send_after(
+        100,
+        Msg::Recovery(paycode::tui::app::RecoveryReport {
+            done: true,
+            ..Default::default()
+        }),
+    );
+    assert!(matches!(
+        h.app.notice.as_ref().map(|n| &n.text),
+        Some(NoticeText::Failed(T::ApiNotServed, w)) if w.en.contains("8765")
+    ));
+    assert!(matches!(h.app.api, Some(Err(_))));
+    h.type_str("1");
+    let cmds = h.wedge_scan(CODE);
+    assert_eq!(cmds, vec![start(100, CODE, None)], "the till sells as ever");
+}

@@ -99,15 +99,7 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
         )
     })?;
     let r = text_field(raw.pos_ref, "ref", &REF_LIKE)?;
-    // The ref's refusals are worded for the command line's `--ref`; here the field is `ref`.
-    let pos_ref = PosRef::parse(&r).map_err(|e| {
-        let w = e.words();
-        Refusal::new(
-            400,
-            Some("ref"),
-            Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
-        )
-    })?;
+    let pos_ref = parse_ref(&r)?;
     let code = match raw.code {
         None | Some(Value::Null) if screen => None,
         None | Some(Value::Null) => return Err(no_screen()),
@@ -128,6 +120,17 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
         pos_ref,
         code,
     })
+}
+
+/// A ref from a body or a path; its refusal names the field `ref`.
+pub fn parse_ref(r: &str) -> Result<PosRef, Refusal> {
+    PosRef::parse(r).map_err(|e| Refusal::new(400, Some("ref"), api_words(&e.words())))
+}
+
+/// Words of the runner or the ref parser, worded for the command line's `--ref`: here the
+/// field is `ref`.
+pub fn api_words(w: &Words) -> Words {
+    Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref"))
 }
 
 /// `code` left out where no cashier screen can take the scan.

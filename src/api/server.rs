@@ -520,13 +520,7 @@ fn sale_refused(e: &SaleError) -> Response {
         SaleError::DuplicateScan { .. } => Some("code"),
         _ => None,
     };
-    // The runner's words are the command line's (`--ref`); here the field is `ref`.
-    let w = e.words();
-    let words = Words::new(
-        w.en.replace("--ref ", "ref "),
-        w.zh.replace("--ref ", "ref "),
-    );
-    let mut v = Refusal::new(status, field, words).json();
+    let mut v = Refusal::new(status, field, contract::api_words(&e.words())).json();
     // A sale left open is `unresolved` with its number (settled on restart, never charged
     // again); else the sale the refusal is about, to look up.
     for (k, x) in e.json_fields() {
@@ -543,7 +537,7 @@ async fn get_sale(
     if let Err(resp) = api.authorise(&headers) {
         return *resp;
     }
-    let pos_ref = match ref_of(&r) {
+    let pos_ref = match contract::parse_ref(&r) {
         Ok(p) => p,
         Err(e) => return refused(&e),
     };
@@ -553,18 +547,6 @@ async fn get_sale(
         Ok(None) => refused(&no_sale(&pos_ref)),
         Err(e) => refused(&Refusal::new(503, None, e.words())),
     }
-}
-
-/// A ref from the path, worded for the API's `ref` (the parser's refusals name `--ref`).
-fn ref_of(r: &str) -> Result<PosRef, Refusal> {
-    PosRef::parse(r).map_err(|e| {
-        let w = e.words();
-        Refusal::new(
-            400,
-            Some("ref"),
-            Words::new(w.en.replace("--ref", "ref"), w.zh.replace("--ref", "ref")),
-        )
-    })
 }
 
 fn no_sale(pos_ref: &PosRef) -> Refusal {
@@ -680,7 +662,7 @@ async fn cancel_sale(
     if let Err(resp) = api.authorise(&headers) {
         return *resp;
     }
-    let pos_ref = match ref_of(&r) {
+    let pos_ref = match contract::parse_ref(&r) {
         Ok(p) => p,
         Err(e) => return refused(&e),
     };

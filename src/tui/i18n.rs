@@ -264,6 +264,11 @@ texts! {
     No => "no", "否";
 }
 
+/// `t` in both languages, for a message that leaves the screen (the POS's answer).
+pub fn both(t: T) -> crate::words::Words {
+    crate::words::Words::new(tr(Language::En, t), tr(Language::Zh, t))
+}
+
 /// The words of `t` in `lang`.
 pub fn tr(lang: Language, t: T) -> &'static str {
     let table = match lang {

@@ -11,14 +11,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::app::{Msg, Words};
-use super::i18n::{T, tr};
+use super::i18n::{T, both};
 use super::worker::Outbox;
 use crate::api::Hub;
 use crate::api::contract::Refusal;
 use crate::api::job::{Held, HeldOrder, Job, TillAnswer};
 use crate::api::token::Token;
 use crate::api::{Owner, serve_orders};
-use crate::config::{ApiConfig, Config, Language};
+use crate::config::{ApiConfig, Config};
 use crate::journal::Journal;
 use crate::words::Bilingual;
 
@@ -100,8 +100,7 @@ pub async fn start(
             };
             if let Err(reply) = held.hold(held_order) {
                 // The API refuses a second order while one is held; kept should that change.
-                let t = T::PosBusyOrder;
-                let why = Words::new(tr(Language::En, t), tr(Language::Zh, t));
+                let why = both(T::PosBusyOrder);
                 reply.send(TillAnswer::Refused(Refusal::new(409, None, why)));
                 continue;
             }

@@ -8,9 +8,8 @@ use super::notice::{Notice, NoticeText};
 use super::refund::RefundStep;
 use super::{App, Cmd, Screen, Stage, Words};
 use crate::authcode::AuthCode;
-use crate::config::Language;
 use crate::money::Fen;
-use crate::tui::i18n::{T, tr};
+use crate::tui::i18n::{T, both, tr};
 
 /// A POS order shown on the sale screen, waiting for the customer's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +26,6 @@ pub struct PosView {
     /// The ref of the sale running or last shown, when it was the POS's: its result screen
     /// does not take a rescan (the POS asks again, under its ref).
     pub shown: Option<String>,
-}
-
-/// A text in both languages, for the POS.
-fn both(t: T) -> Words {
-    Words::new(tr(Language::En, t), tr(Language::Zh, t))
 }
 
 impl App {
