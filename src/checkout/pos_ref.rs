@@ -83,14 +83,15 @@ pub enum RefCheck {
 
 /// Decide for `amount` under a ref whose earlier sales are `earlier` (oldest first).
 pub fn check(earlier: &[SaleRow], amount: Fen) -> RefCheck {
-    if let Some(other) = earlier.iter().find(|s| s.total_fee != amount) {
-        return RefCheck::OtherAmount(other.clone());
-    }
     // A paid one first; then one still open or unresolved (it may yet turn out paid).
     let paid = earlier.iter().find(|s| status_of(s) == Some(Status::Paid));
     let open = earlier
         .iter()
         .find(|s| matches!(status_of(s), None | Some(Status::Unresolved)));
+    if let Some(other) = earlier.iter().find(|s| s.total_fee != amount) {
+        // Named by the sale that counts (the paid one), not by an attempt long reversed.
+        return RefCheck::OtherAmount(paid.or(open).unwrap_or(other).clone());
+    }
     match paid.or(open) {
         Some(s) => RefCheck::Existing(s.clone()),
         None => RefCheck::Charge,
@@ -172,7 +173,12 @@ mod tests {
         );
         assert_eq!(
             check(std::slice::from_ref(&failed), Fen(200)),
-            RefCheck::OtherAmount(failed)
+            RefCheck::OtherAmount(failed.clone())
+        );
+        // Another amount for a ref paid after a failed attempt names the paid sale (review 3).
+        assert_eq!(
+            check(&[failed, paid.clone()], Fen(201)),
+            RefCheck::OtherAmount(paid)
         );
     }
 
