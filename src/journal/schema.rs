@@ -95,6 +95,83 @@ const MIGRATIONS: &[&str] = &[
         claimed_ms     INTEGER
     );
     CREATE INDEX print_queue_open ON print_queue(id) WHERE printed_ms IS NULL AND skipped_ms IS NULL;",
+    // 8: the outbox for the head office (issue 14, docs/office.md): every change of a sale, an
+    // event, a refund or a shift is copied into `outbox` by a trigger, so it lands in the same
+    // SQLite transaction as the write itself and no write path had to change. `seq` only grows
+    // (AUTOINCREMENT: never reused, even after a delete) and is the shipping order. A row is the
+    // whole record as it is after the change, without the masked code or the flow checkpoint:
+    // nothing secret leaves the till (the keyed code fingerprint at most). `meta.journal_id` is
+    // made once, here, and names this journal at the office (a copied config is told apart by
+    // it). The rows already in the journal are copied into the outbox in their order.
+    "CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('journal_id', lower(hex(randomblob(16))));
+    CREATE TABLE outbox (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind   TEXT NOT NULL CHECK (kind IN ('sale', 'event', 'refund', 'shift')),
+        key    TEXT NOT NULL,
+        row    TEXT NOT NULL,
+        at_ms  INTEGER NOT NULL
+    );
+    INSERT INTO outbox (kind, key, row, at_ms)
+        SELECT 'sale', out_trade_no, json_object('out_trade_no', out_trade_no, 'total_fee', total_fee, 'code_fp', code_fp,
+            'device_info', device_info, 'created_ms', created_ms, 'updated_ms', updated_ms,
+            'state', state, 'transaction_id', transaction_id, 'bank_type', bank_type,
+            'cash_fee', cash_fee, 'err_code', err_code, 'message', message,
+            'attach', attach, 'pos_ref', pos_ref), updated_ms FROM sales ORDER BY id;
+    INSERT INTO outbox (kind, key, row, at_ms)
+        SELECT 'refund', out_refund_no, json_object('out_refund_no', out_refund_no, 'out_trade_no', (SELECT s.out_trade_no FROM sales s WHERE s.id = refunds.sale_id),
+            'refund_fee', refund_fee, 'reason', reason, 'state', state, 'refund_id', refund_id,
+            'err_code', err_code, 'created_ms', created_ms, 'updated_ms', updated_ms,
+            'authorised', authorised), updated_ms FROM refunds ORDER BY id;
+    INSERT INTO outbox (kind, key, row, at_ms)
+        SELECT 'event', id, json_object('event_id', id, 'out_trade_no', (SELECT s.out_trade_no FROM sales s WHERE s.id = events.sale_id),
+            'at_ms', at_ms, 'kind', kind, 'detail', detail, 'err_code', err_code), at_ms FROM events ORDER BY id;
+    INSERT INTO outbox (kind, key, row, at_ms)
+        SELECT 'shift', id, json_object('shift_id', id, 'device_info', device_info, 'opened_ms', opened_ms,
+            'closed_ms', closed_ms, 'report', report), closed_ms FROM shifts ORDER BY id;
+    CREATE TRIGGER outbox_sale_insert AFTER INSERT ON sales BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('sale', NEW.out_trade_no,
+            json_object('out_trade_no', NEW.out_trade_no, 'total_fee', NEW.total_fee, 'code_fp', NEW.code_fp,
+            'device_info', NEW.device_info, 'created_ms', NEW.created_ms, 'updated_ms', NEW.updated_ms,
+            'state', NEW.state, 'transaction_id', NEW.transaction_id, 'bank_type', NEW.bank_type,
+            'cash_fee', NEW.cash_fee, 'err_code', NEW.err_code, 'message', NEW.message,
+            'attach', NEW.attach, 'pos_ref', NEW.pos_ref), NEW.updated_ms);
+    END;
+    CREATE TRIGGER outbox_sale_update AFTER UPDATE ON sales BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('sale', NEW.out_trade_no,
+            json_object('out_trade_no', NEW.out_trade_no, 'total_fee', NEW.total_fee, 'code_fp', NEW.code_fp,
+            'device_info', NEW.device_info, 'created_ms', NEW.created_ms, 'updated_ms', NEW.updated_ms,
+            'state', NEW.state, 'transaction_id', NEW.transaction_id, 'bank_type', NEW.bank_type,
+            'cash_fee', NEW.cash_fee, 'err_code', NEW.err_code, 'message', NEW.message,
+            'attach', NEW.attach, 'pos_ref', NEW.pos_ref), NEW.updated_ms);
+    END;
+    CREATE TRIGGER outbox_event_insert AFTER INSERT ON events BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('event', NEW.id,
+            json_object('event_id', NEW.id, 'out_trade_no', (SELECT out_trade_no FROM sales WHERE id = NEW.sale_id),
+            'at_ms', NEW.at_ms, 'kind', NEW.kind, 'detail', NEW.detail, 'err_code', NEW.err_code), NEW.at_ms);
+    END;
+    CREATE TRIGGER outbox_refund_insert AFTER INSERT ON refunds BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('refund', NEW.out_refund_no,
+            json_object('out_refund_no', NEW.out_refund_no, 'out_trade_no', (SELECT out_trade_no FROM sales WHERE id = NEW.sale_id),
+            'refund_fee', NEW.refund_fee, 'reason', NEW.reason, 'state', NEW.state, 'refund_id', NEW.refund_id,
+            'err_code', NEW.err_code, 'created_ms', NEW.created_ms, 'updated_ms', NEW.updated_ms,
+            'authorised', NEW.authorised), NEW.updated_ms);
+    END;
+    CREATE TRIGGER outbox_refund_update AFTER UPDATE ON refunds BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('refund', NEW.out_refund_no,
+            json_object('out_refund_no', NEW.out_refund_no, 'out_trade_no', (SELECT out_trade_no FROM sales WHERE id = NEW.sale_id),
+            'refund_fee', NEW.refund_fee, 'reason', NEW.reason, 'state', NEW.state, 'refund_id', NEW.refund_id,
+            'err_code', NEW.err_code, 'created_ms', NEW.created_ms, 'updated_ms', NEW.updated_ms,
+            'authorised', NEW.authorised), NEW.updated_ms);
+    END;
+    CREATE TRIGGER outbox_shift_insert AFTER INSERT ON shifts BEGIN
+        INSERT INTO outbox (kind, key, row, at_ms) VALUES ('shift', NEW.id,
+            json_object('shift_id', NEW.id, 'device_info', NEW.device_info, 'opened_ms', NEW.opened_ms,
+            'closed_ms', NEW.closed_ms, 'report', NEW.report), NEW.closed_ms);
+    END;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal
