@@ -5,6 +5,7 @@ mod backup;
 mod cashier;
 mod check;
 mod history;
+mod office;
 mod output;
 mod pay;
 mod process;
@@ -63,6 +64,8 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
     Recover(pay::JsonArg),
+    /// The head office: init, add-till, ship, report, reconcile (docs/office.md).
+    Office(office::OfficeArgs),
     /// Serve the local API for the store's POS, headless (docs/api.md).
     Serve(serve::ServeArgs),
     /// Reprint a sale's or refund's slip, preview it (--preview) or print the queue (--flush):
@@ -140,6 +143,7 @@ pub fn main() -> ExitCode {
         Some(Command::Reconcile(args)) => reconcile::run(&cli.config, &args),
         Some(Command::Recover(args)) => pay::recover(&cli.config, &args),
         Some(Command::Serve(args)) => serve::run(&cli.config, &args),
+        Some(Command::Office(args)) => office::run(&cli.config, &args),
         Some(Command::Receipt(args)) => receipt::run(&cli.config, &args),
         Some(Command::Check) => check::run(&cli.config),
         Some(Command::Scanners) => scanner_command(&cli.config, |cfg| {

@@ -8,6 +8,7 @@ mod api;
 mod base_url;
 mod ca_file;
 mod error;
+mod office;
 mod pos_display;
 mod printer;
 mod render;
@@ -18,6 +19,7 @@ mod validate;
 
 pub use api::{ApiConfig, DEFAULT_LISTEN};
 pub use error::ConfigError;
+pub use office::{ENV_OFFICE_PASSWORD, OfficeConfig, SslMode, is_local};
 pub use pos_display::PoleConfig;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;
@@ -70,6 +72,8 @@ pub struct Config {
     pub api: Option<ApiConfig>,
     /// `[pos_display]`: the POS's customer pole display port, if paycode reads totals from it.
     pub pos_display: Option<PoleConfig>,
+    /// `[office]`: the head office this till ships its journal to (issue 14), if any.
+    pub office: Option<OfficeConfig>,
 }
 
 impl Config {

@@ -138,6 +138,7 @@ pub(crate) fn render(cfg: &Config) -> String {
     printer(&mut o, cfg.printer.as_ref());
     api(&mut o, cfg.api.as_ref());
     pos_display(&mut o, cfg.pos_display.as_ref());
+    office(&mut o, cfg.office.as_ref());
 
     let s = &cfg.simulator;
     o.push_str("\n[simulator]\n");
@@ -305,4 +306,27 @@ fn pos_display(o: &mut String, p: Option<&super::PoleConfig>) {
     kv(o, "port", &path(&p.port));
     kv(o, "baud", &p.baud.to_string());
     kv(o, "command_set", &quote(p.command_set.as_str()));
+}
+
+/// `[office]` as TOML, when set (the password file's path only, never the password).
+fn office(o: &mut String, f: Option<&super::OfficeConfig>) {
+    let Some(f) = f else {
+        return;
+    };
+    o.push_str("\n[office]\n");
+    kv(o, "url", &quote(&f.url));
+    match &f.password_file {
+        Some(p) => kv(o, "password_file", &path(p)),
+        None => o.push_str("# password: from PAYCODE_OFFICE_PASSWORD when connecting\n"),
+    }
+    let mode = match f.sslmode {
+        super::SslMode::Require => "require",
+        super::SslMode::Disable => "disable",
+    };
+    kv(o, "sslmode", &quote(mode));
+    if let Some(c) = &f.ca_file {
+        kv(o, "ca_file", &path(c));
+    }
+    kv(o, "batch_rows", &f.batch_rows.to_string());
+    kv(o, "interval", &dur(f.interval));
 }

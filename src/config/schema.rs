@@ -25,6 +25,7 @@ pub(crate) struct RawConfig {
     pub printer: Option<super::printer::RawPrinter>,
     pub api: Option<super::api::RawApi>,
     pub pos_display: Option<super::pos_display::RawPosDisplay>,
+    pub office: Option<super::office::RawOffice>,
 }
 
 /// `[merchant]`

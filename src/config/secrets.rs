@@ -56,7 +56,12 @@ impl fmt::Debug for SecretEnv {
 pub struct Password(String);
 
 impl Password {
-    /// The raw password, for the TLS loader only.
+    /// A password read from its file or the environment.
+    pub(crate) fn new(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The raw password, for the TLS loader and the office connection only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }

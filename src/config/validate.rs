@@ -164,6 +164,10 @@ pub(crate) fn resolve(
         .pos_display
         .map(|p| super::pos_display::resolve(p, base, ctx))
         .transpose()?;
+    let office = raw
+        .office
+        .map(|o| super::office::resolve(o, base, ctx))
+        .transpose()?;
 
     let (appid, mch_id, sub_appid, sub_mch_id) = ids;
     // Last, so a live config's other problems are named first.
@@ -204,6 +208,7 @@ pub(crate) fn resolve(
         printer,
         api,
         pos_display,
+        office,
     })
 }
 

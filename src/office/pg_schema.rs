@@ -1,0 +1,245 @@
+//! The office database's schema, in versioned migrations (append-only, like the journal's): the
+//! `paycode.schema_version` table holds the last one applied. Applied by `paycode office init`
+//! as the office's admin, under an advisory lock so two runs never race.
+//!
+//! Every table but the till registry is keyed by `till_id` first (the distribution key of a
+//! sharded PostgreSQL, ARCHITECTURE.md "Past one PostgreSQL"); there are no foreign keys
+//! between tills' rows.
+
+/// The migrations, in order. Never edit a shipped one; add the next.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the till registry, the shipped journal (one row per till and outbox seq, written once)
+    // and the tables made from it; row-level security so a till's role reads and writes only
+    // its own rows; `register`, a till's first call of every session.
+    r#"
+    CREATE TABLE paycode.tills (
+        till_id        text PRIMARY KEY,
+        store          text NOT NULL,
+        role           name NOT NULL UNIQUE,
+        journal_id     text UNIQUE,
+        mch_id         text,
+        registered_ms  bigint,
+        last_seen_ms   bigint
+    );
+    CREATE TABLE paycode.journal (
+        till_id      text NOT NULL,
+        seq          bigint NOT NULL CHECK (seq > 0),
+        journal_id   text NOT NULL,
+        kind         text NOT NULL CHECK (kind IN ('sale', 'event', 'refund', 'shift')),
+        key          text NOT NULL,
+        row          jsonb NOT NULL,
+        at_ms        bigint NOT NULL,
+        received_ms  bigint NOT NULL DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+        PRIMARY KEY (till_id, seq)
+    );
+    CREATE TABLE paycode.sales (
+        till_id         text NOT NULL,
+        out_trade_no    text NOT NULL,
+        seq             bigint NOT NULL,
+        total_fee       bigint NOT NULL,
+        code_fp         text,
+        device_info     text NOT NULL,
+        created_ms      bigint NOT NULL,
+        updated_ms      bigint NOT NULL,
+        state           text NOT NULL,
+        transaction_id  text,
+        bank_type       text,
+        cash_fee        bigint,
+        err_code        text,
+        message         text,
+        attach          text,
+        pos_ref         text,
+        PRIMARY KEY (till_id, out_trade_no)
+    );
+    CREATE INDEX sales_created ON paycode.sales (created_ms);
+    CREATE INDEX sales_state ON paycode.sales (state);
+    CREATE TABLE paycode.events (
+        till_id       text NOT NULL,
+        event_id      bigint NOT NULL,
+        seq           bigint NOT NULL,
+        out_trade_no  text,
+        at_ms         bigint NOT NULL,
+        kind          text NOT NULL,
+        detail        text NOT NULL,
+        err_code      text,
+        PRIMARY KEY (till_id, event_id)
+    );
+    CREATE TABLE paycode.refunds (
+        till_id        text NOT NULL,
+        out_refund_no  text NOT NULL,
+        seq            bigint NOT NULL,
+        out_trade_no   text,
+        refund_fee     bigint NOT NULL,
+        reason         text NOT NULL,
+        state          text NOT NULL,
+        refund_id      text,
+        err_code       text,
+        created_ms     bigint NOT NULL,
+        updated_ms     bigint NOT NULL,
+        authorised     text,
+        PRIMARY KEY (till_id, out_refund_no)
+    );
+    CREATE INDEX refunds_created ON paycode.refunds (created_ms);
+    CREATE TABLE paycode.shifts (
+        till_id      text NOT NULL,
+        shift_id     bigint NOT NULL,
+        seq          bigint NOT NULL,
+        device_info  text NOT NULL,
+        opened_ms    bigint NOT NULL,
+        closed_ms    bigint NOT NULL,
+        report       text NOT NULL,
+        PRIMARY KEY (till_id, shift_id)
+    );
+
+    -- The calling till, by its login role (session_user: SET ROLE does not change it).
+    CREATE FUNCTION paycode.my_till() RETURNS text
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
+        AS $$ SELECT till_id FROM paycode.tills WHERE role = session_user $$;
+    CREATE FUNCTION paycode.my_journal() RETURNS text
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
+        AS $$ SELECT journal_id FROM paycode.tills WHERE role = session_user $$;
+
+    -- A till's first call of a session. Refusals are raised as 'paycode:<kind>:<detail>' for
+    -- the client to put in words (both languages).
+    CREATE FUNCTION paycode.register(p_journal text, p_device text, p_mch text, p_now bigint)
+        RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+        AS $$
+    DECLARE
+        t paycode.tills%ROWTYPE;
+        other text;
+    BEGIN
+        SELECT * INTO t FROM paycode.tills WHERE role = session_user FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'paycode:not_a_till:%', session_user;
+        END IF;
+        IF p_device IS DISTINCT FROM t.till_id THEN
+            SELECT role INTO other FROM paycode.tills WHERE till_id = p_device;
+            IF FOUND THEN
+                RAISE EXCEPTION 'paycode:device_taken:%', p_device;
+            END IF;
+            RAISE EXCEPTION 'paycode:device_mismatch:%:%', t.till_id, p_device;
+        END IF;
+        IF t.journal_id IS NOT NULL AND t.journal_id <> p_journal THEN
+            RAISE EXCEPTION 'paycode:journal_mismatch:%', t.till_id;
+        END IF;
+        SELECT till_id INTO other FROM paycode.tills
+            WHERE journal_id = p_journal AND till_id <> t.till_id;
+        IF FOUND THEN
+            RAISE EXCEPTION 'paycode:journal_taken:%', other;
+        END IF;
+        UPDATE paycode.tills SET journal_id = p_journal, mch_id = p_mch,
+            registered_ms = coalesce(registered_ms, p_now), last_seen_ms = p_now
+            WHERE till_id = t.till_id;
+        RETURN t.till_id;
+    END $$;
+
+    -- The tables are made from the shipped journal as it arrives, in the same transaction: a
+    -- row whose (till, seq) was there already is skipped by ON CONFLICT and never reaches
+    -- this trigger, and a record is only overwritten by a newer seq.
+    CREATE FUNCTION paycode.materialise() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE r jsonb := NEW.row;
+    BEGIN
+        IF NEW.kind = 'sale' THEN
+            INSERT INTO paycode.sales AS s VALUES (NEW.till_id, r->>'out_trade_no', NEW.seq,
+                (r->>'total_fee')::bigint, r->>'code_fp', r->>'device_info',
+                (r->>'created_ms')::bigint, (r->>'updated_ms')::bigint, r->>'state',
+                r->>'transaction_id', r->>'bank_type', (r->>'cash_fee')::bigint,
+                r->>'err_code', r->>'message', r->>'attach', r->>'pos_ref')
+            ON CONFLICT (till_id, out_trade_no) DO UPDATE SET seq = EXCLUDED.seq,
+                total_fee = EXCLUDED.total_fee, code_fp = EXCLUDED.code_fp,
+                device_info = EXCLUDED.device_info, created_ms = EXCLUDED.created_ms,
+                updated_ms = EXCLUDED.updated_ms, state = EXCLUDED.state,
+                transaction_id = EXCLUDED.transaction_id, bank_type = EXCLUDED.bank_type,
+                cash_fee = EXCLUDED.cash_fee, err_code = EXCLUDED.err_code,
+                message = EXCLUDED.message, attach = EXCLUDED.attach, pos_ref = EXCLUDED.pos_ref
+            WHERE s.seq < EXCLUDED.seq;
+        ELSIF NEW.kind = 'event' THEN
+            INSERT INTO paycode.events VALUES (NEW.till_id, (r->>'event_id')::bigint, NEW.seq,
+                r->>'out_trade_no', (r->>'at_ms')::bigint, r->>'kind', r->>'detail', r->>'err_code')
+            ON CONFLICT (till_id, event_id) DO NOTHING;
+        ELSIF NEW.kind = 'refund' THEN
+            INSERT INTO paycode.refunds AS f VALUES (NEW.till_id, r->>'out_refund_no', NEW.seq,
+                r->>'out_trade_no', (r->>'refund_fee')::bigint, r->>'reason', r->>'state',
+                r->>'refund_id', r->>'err_code', (r->>'created_ms')::bigint,
+                (r->>'updated_ms')::bigint, r->>'authorised')
+            ON CONFLICT (till_id, out_refund_no) DO UPDATE SET seq = EXCLUDED.seq,
+                out_trade_no = EXCLUDED.out_trade_no, refund_fee = EXCLUDED.refund_fee,
+                reason = EXCLUDED.reason, state = EXCLUDED.state, refund_id = EXCLUDED.refund_id,
+                err_code = EXCLUDED.err_code, created_ms = EXCLUDED.created_ms,
+                updated_ms = EXCLUDED.updated_ms, authorised = EXCLUDED.authorised
+            WHERE f.seq < EXCLUDED.seq;
+        ELSIF NEW.kind = 'shift' THEN
+            INSERT INTO paycode.shifts VALUES (NEW.till_id, (r->>'shift_id')::bigint, NEW.seq,
+                r->>'device_info', (r->>'opened_ms')::bigint, (r->>'closed_ms')::bigint,
+                r->>'report')
+            ON CONFLICT (till_id, shift_id) DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER journal_materialise AFTER INSERT ON paycode.journal
+        FOR EACH ROW EXECUTE FUNCTION paycode.materialise();
+
+    -- Row-level security: a till's role sees and writes only its own rows, and journal rows
+    -- only under the journal it registered (a copied config with another journal is refused by
+    -- PostgreSQL itself, whatever the client does). The admin owns the tables and is not bound.
+    DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'paycode_till') THEN
+            CREATE ROLE paycode_till NOLOGIN;
+        END IF;
+    END $$;
+    GRANT USAGE ON SCHEMA paycode TO paycode_till;
+    GRANT SELECT, INSERT ON paycode.journal TO paycode_till;
+    GRANT SELECT, INSERT, UPDATE ON paycode.sales, paycode.events, paycode.refunds,
+        paycode.shifts TO paycode_till;
+    GRANT EXECUTE ON FUNCTION paycode.register(text, text, text, bigint), paycode.my_till(),
+        paycode.my_journal() TO paycode_till;
+    REVOKE ALL ON FUNCTION paycode.register(text, text, text, bigint) FROM PUBLIC;
+    ALTER TABLE paycode.journal ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own_rows ON paycode.journal TO paycode_till
+        USING (till_id = paycode.my_till())
+        WITH CHECK (till_id = paycode.my_till() AND journal_id = paycode.my_journal());
+    ALTER TABLE paycode.sales ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own_rows ON paycode.sales TO paycode_till
+        USING (till_id = paycode.my_till()) WITH CHECK (till_id = paycode.my_till());
+    ALTER TABLE paycode.events ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own_rows ON paycode.events TO paycode_till
+        USING (till_id = paycode.my_till()) WITH CHECK (till_id = paycode.my_till());
+    ALTER TABLE paycode.refunds ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own_rows ON paycode.refunds TO paycode_till
+        USING (till_id = paycode.my_till()) WITH CHECK (till_id = paycode.my_till());
+    ALTER TABLE paycode.shifts ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own_rows ON paycode.shifts TO paycode_till
+        USING (till_id = paycode.my_till()) WITH CHECK (till_id = paycode.my_till());
+    "#,
+];
+
+/// Apply the migrations not yet applied; returns (found, now). Refuses a database migrated by
+/// a newer paycode.
+pub async fn migrate(
+    client: &mut tokio_postgres::Client,
+) -> Result<(i64, i64), super::OfficeError> {
+    let tx = client.transaction().await?;
+    tx.batch_execute(
+        "SELECT pg_advisory_xact_lock(7242024014);
+         CREATE SCHEMA IF NOT EXISTS paycode;
+         CREATE TABLE IF NOT EXISTS paycode.schema_version (version bigint NOT NULL);
+         INSERT INTO paycode.schema_version SELECT 0
+             WHERE NOT EXISTS (SELECT 1 FROM paycode.schema_version);",
+    )
+    .await?;
+    let found: i64 = tx
+        .query_one("SELECT version FROM paycode.schema_version", &[])
+        .await?
+        .get(0);
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(super::OfficeError::SchemaTooNew { found, known });
+    }
+    for sql in MIGRATIONS.iter().skip(found as usize) {
+        tx.batch_execute(sql).await?;
+    }
+    tx.execute("UPDATE paycode.schema_version SET version = $1", &[&known])
+        .await?;
+    tx.commit().await?;
+    Ok((found, known))
+}

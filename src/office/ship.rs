@@ -1,0 +1,200 @@
+//! The shipper (IO edge, docs/office.md §2): register this till, ask the office for the last
+//! seq it holds of this till (the office is the truth), then send the outbox after it in
+//! batches. Each batch is one statement — `INSERT … ON CONFLICT (till_id, seq) DO NOTHING` —
+//! so a batch sent twice (a lost acknowledgement, a replay) changes nothing the second time:
+//! at-least-once on the wire, exactly-once in the tables. A till never waits for this.
+
+use super::connect::{Target, connect, till_password};
+use super::{OfficeError, batch};
+use crate::config::OfficeConfig;
+use crate::journal::Journal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Who this till is, as it presents itself to the office.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// `[merchant] device_info`: the till's id at the office.
+    pub device_info: String,
+    /// The merchant number its sales are paid to (the sub-merchant's in service-provider mode).
+    pub mch_id: String,
+}
+
+impl Identity {
+    /// From the till's config.
+    pub fn of(cfg: &crate::config::Config) -> Self {
+        Self {
+            device_info: cfg.merchant.device_info.clone(),
+            mch_id: cfg
+                .merchant
+                .sub_mch_id
+                .clone()
+                .unwrap_or_else(|| cfg.merchant.mch_id.clone()),
+        }
+    }
+}
+
+/// What one shipping round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shipped {
+    /// Outbox rows sent in this round.
+    pub rows: u64,
+    pub batches: u64,
+    /// The last seq the office holds now.
+    pub acked: i64,
+    /// The newest seq in the outbox when the round ended.
+    pub last: i64,
+}
+
+/// The wall clock in Unix ms (for `register`'s last-seen time only).
+#[allow(clippy::disallowed_methods)] // the shipper's IO edge: the office records when a till was seen
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// Present this till: refused (a copied config or journal, an unknown role) or its till id.
+pub async fn register(
+    client: &tokio_postgres::Client,
+    journal_id: &str,
+    me: &Identity,
+) -> Result<String, OfficeError> {
+    client
+        .query_one(
+            "SELECT paycode.register($1, $2, $3, $4)",
+            &[&journal_id, &me.device_info, &me.mch_id, &now_ms()],
+        )
+        .await
+        .map(|r| r.get(0))
+        .map_err(OfficeError::from_pg)
+}
+
+/// The last seq of this till the office holds (0: none yet).
+pub async fn acked(client: &tokio_postgres::Client, till: &str) -> Result<i64, OfficeError> {
+    Ok(client
+        .query_one(
+            "SELECT coalesce(max(seq), 0) FROM paycode.journal WHERE till_id = $1",
+            &[&till],
+        )
+        .await?
+        .get(0))
+}
+
+/// Send one batch (idempotent); returns how many rows were new at the office.
+pub async fn send(
+    client: &tokio_postgres::Client,
+    till: &str,
+    journal_id: &str,
+    rows: &[crate::journal::OutboxRow],
+) -> Result<u64, OfficeError> {
+    let payload = batch::payload(rows)?;
+    client
+        .execute(
+            "INSERT INTO paycode.journal (till_id, journal_id, seq, kind, key, row, at_ms)
+             SELECT $1, $2, x.seq, x.kind, x.key, x.row, x.at_ms
+             FROM jsonb_to_recordset($3::jsonb)
+                  AS x(seq bigint, kind text, key text, row jsonb, at_ms bigint)
+             ORDER BY x.seq
+             ON CONFLICT (till_id, seq) DO NOTHING",
+            &[&till, &journal_id, &payload],
+        )
+        .await
+        .map_err(OfficeError::from_pg)
+}
+
+/// One connected session: register, then ship until the outbox is empty past the office's
+/// last seq. `journal` is a connection of its own (reads only; `&mut` so the future is `Send`).
+pub async fn round(
+    client: &tokio_postgres::Client,
+    journal: &mut Journal,
+    me: &Identity,
+    batch_rows: usize,
+) -> Result<Shipped, OfficeError> {
+    let journal_id = journal.journal_id()?;
+    let till = register(client, &journal_id, me).await?;
+    let mut done = Shipped {
+        acked: acked(client, &till).await?,
+        ..Shipped::default()
+    };
+    loop {
+        let rows = journal.outbox_after(done.acked, batch_rows)?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            break;
+        };
+        send(client, &till, &journal_id, &rows).await?;
+        done.rows += rows.len() as u64;
+        done.batches += 1;
+        done.acked = last;
+    }
+    done.last = journal.outbox_last()?;
+    Ok(done)
+}
+
+/// `paycode office ship`: connect, one round, disconnect.
+pub async fn once(
+    cfg: &OfficeConfig,
+    journal_path: &Path,
+    me: &Identity,
+) -> Result<Shipped, OfficeError> {
+    let password = till_password(cfg)?;
+    let client = connect(&Target::of(cfg), Some(&password)).await?;
+    let mut journal = Journal::open(journal_path)?;
+    round(&client, &mut journal, me, cfg.batch_rows).await
+}
+
+/// The background shipper of the cashier screen and `paycode serve` (and `office ship
+/// --follow`): rounds every `[office] interval`; when the office is away, the wait doubles up
+/// to a minute and the outbox simply grows. It never stops the till; every failure is a log
+/// line (the first of a run of failures a warning, the office refusing this till an error).
+pub async fn follow(cfg: OfficeConfig, journal_path: PathBuf, me: Identity) {
+    let mut client: Option<tokio_postgres::Client> = None;
+    let mut journal: Option<Journal> = None;
+    let mut wait = cfg.interval;
+    let mut failing = false;
+    loop {
+        let result = async {
+            if journal.is_none() {
+                journal = Some(Journal::open(&journal_path)?);
+            }
+            if client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+            {
+                let password = till_password(&cfg)?;
+                client = Some(connect(&Target::of(&cfg), Some(&password)).await?);
+            }
+            match (&client, &mut journal) {
+                (Some(c), Some(j)) => round(c, j, &me, cfg.batch_rows).await,
+                _ => Err(OfficeError::Timeout(0)),
+            }
+        }
+        .await;
+        match result {
+            Ok(s) => {
+                if failing || s.rows > 0 {
+                    tracing::info!(
+                        rows = s.rows,
+                        batches = s.batches,
+                        acked = s.acked,
+                        "journal shipped to the office"
+                    );
+                }
+                failing = false;
+                wait = cfg.interval;
+            }
+            Err(e) => {
+                use crate::words::Bilingual;
+                client = None;
+                if matches!(e, OfficeError::Refused(_)) {
+                    tracing::error!(error = %e, zh = %e.zh(), "the office refused this till's journal; sales go on");
+                } else if !failing {
+                    tracing::warn!(error = %e, "cannot ship the journal to the office; sales go on, the outbox keeps it");
+                } else {
+                    tracing::debug!(error = %e, "office still away");
+                }
+                failing = true;
+                wait = (wait * 2).min(Duration::from_secs(60)).max(cfg.interval);
+            }
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
