@@ -1,0 +1,73 @@
+//! The head office end to end (issue 14): a real PostgreSQL started by the test, `paycode
+//! office init` and `add-till`, several tills — each its own directory, config, journal and
+//! `device_info`, the built-in simulator — making sales with the real binary, `paycode office
+//! ship`, and the office's tables equal to the union of the tills' journals.
+#![allow(clippy::unwrap_used)]
+
+mod pg_support;
+
+use pg_support::{Pg, TillDir, assert_office_is_union, init};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
+    let pg = Pg::start();
+    init(&pg);
+    // A second init is a no-op.
+    init(&pg);
+    let tills = [
+        TillDir::new(&pg, "S1-T1", "store-1"),
+        TillDir::new(&pg, "S1-T2", "store-1"),
+        TillDir::new(&pg, "S2-T1", "store-2"),
+    ];
+    for (i, t) in tills.iter().enumerate() {
+        let (code, v, out) = t.pay(&format!("1.{i}0"), "normal");
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(v["status"], "paid");
+        let (code, _, out) = t.pay("2.00", "notenough");
+        assert_eq!(code, 1, "{out}");
+    }
+    for t in &tills {
+        let (code, v, out) = t.ship();
+        assert_eq!(code, 0, "{out}");
+        assert!(v["rows"].as_u64().unwrap() > 0, "{out}");
+        assert_eq!(v["acked"], v["last"], "{out}");
+    }
+    let admin = pg.admin().await;
+    let list: Vec<(&str, std::path::PathBuf)> = tills
+        .iter()
+        .map(|t| (t.device.as_str(), t.journal()))
+        .collect();
+    let refs: Vec<(&str, &std::path::Path)> = list.iter().map(|(d, p)| (*d, p.as_path())).collect();
+    assert_office_is_union(&admin, &refs).await;
+
+    // More sales on one till, a refund, then ship again: only the new rows go.
+    let (code, v, out) = tills[0].pay("5.00", "normal");
+    assert_eq!(code, 0, "{out}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let (code, _, out) = tills[0].run(&["refund", &no, "--amount", "1.00", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, v, out) = tills[0].ship();
+    assert_eq!(code, 0, "{out}");
+    assert!(v["rows"].as_u64().unwrap() > 0);
+    // Nothing new: a round ships nothing.
+    let (code, v, out) = tills[1].ship();
+    assert_eq!((code, v["rows"].as_u64()), (0, Some(0)), "{out}");
+    assert_office_is_union(&admin, &refs).await;
+
+    // Nothing about the code but its fingerprint reached the office.
+    let masked: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM paycode.journal WHERE row ? 'code_masked' OR row ? 'flow'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(masked, 0);
+    let stores: i64 = admin
+        .query_one("SELECT count(DISTINCT store) FROM paycode.tills", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stores, 2);
+}
