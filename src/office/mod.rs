@@ -28,7 +28,7 @@ pub enum OfficeError {
     #[error("{0}")]
     Refused(Refusal),
     /// PostgreSQL said no, or the connection broke (never holds the password).
-    #[error("the office database: {0}")]
+    #[error("the office database: {}", pg_text(.0))]
     Pg(#[from] tokio_postgres::Error),
     #[error(
         "the office database was set up by a newer paycode (schema {found}, this build knows {known}); upgrade paycode"
@@ -46,6 +46,21 @@ pub enum OfficeError {
     Batch(#[from] batch::BatchError),
     #[error("the office did not answer within {0} s")]
     Timeout(u64),
+}
+
+/// PostgreSQL's own words for an error (its message and code), or the connection's failure
+/// with its cause; `tokio_postgres::Error`'s `Display` alone says only "db error".
+pub fn pg_text(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return crate::untrusted::shown(
+            &format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+            400,
+        );
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => crate::untrusted::shown(&format!("{e}: {cause}"), 400),
+        None => e.to_string(),
+    }
 }
 
 impl OfficeError {
@@ -77,7 +92,7 @@ impl Bilingual for OfficeError {
     fn zh(&self) -> String {
         match self {
             Self::Refused(r) => r.zh(),
-            Self::Pg(e) => format!("总部数据库:{e}"),
+            Self::Pg(e) => format!("总部数据库:{}", pg_text(e)),
             Self::SchemaTooNew { found, known } => format!(
                 "总部数据库由更新版本的 paycode 建立(结构版本 {found},本程序认识 {known}):请升级 paycode"
             ),

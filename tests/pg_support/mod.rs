@@ -485,3 +485,102 @@ impl TillDir {
         self.run(&["office", "ship", "--json"])
     }
 }
+
+impl TillDir {
+    /// Add `key = value` to `[office]` (the last section of the file).
+    pub fn set_office(&self, key: &str, value: &str) {
+        let p = self.dir.path().join("config.toml");
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str(&format!("{key} = {value}\n"));
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// The till's office password, as add-till wrote it.
+    pub fn password(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("office-password"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The till's role at the office.
+    pub fn role(&self) -> String {
+        format!("paycode_till_{}", self.device)
+    }
+
+    /// A client as this till's role.
+    pub async fn client(&self, pg: &Pg) -> tokio_postgres::Client {
+        pg.client(&self.role(), &self.password()).await
+    }
+}
+
+/// `n` paid sales written straight into a journal through the library, as the runner writes
+/// them (intent, then paid): the outbox triggers fire as in a real sale. Times from `t0` on,
+/// `step_ms` apart.
+pub fn write_sales(path: &Path, device: &str, first: u64, n: u64, t0: i64, step_ms: i64) {
+    use paycode::journal::{Journal, NewSale, SaleState, Transition};
+    use paycode::money::Fen;
+    let mut j = Journal::open(path).unwrap();
+    for i in first..first + n {
+        let at = t0 + (i - first) as i64 * step_ms;
+        let no = format!("{device}{:017}", 20261203000000000u64 + i);
+        j.insert_intent(
+            &NewSale {
+                out_trade_no: no.clone(),
+                total_fee: Fen(100 + i % 900),
+                code_fp: format!("fp{i}"),
+                code_masked: "1345****".into(),
+                device_info: device.into(),
+                attach: None,
+                pos_ref: None,
+            },
+            at,
+        )
+        .unwrap();
+        j.transition(
+            &no,
+            SaleState::Paid,
+            &Transition {
+                transaction_id: Some(format!("42000{i:023}")),
+                ..Transition::default()
+            },
+            at + 500,
+        )
+        .unwrap();
+    }
+}
+
+/// The (till, path) list for [`assert_office_is_union`].
+pub fn listed(tills: &[&TillDir]) -> Vec<(String, PathBuf)> {
+    tills
+        .iter()
+        .map(|t| (t.device.clone(), t.journal()))
+        .collect()
+}
+
+/// [`assert_office_is_union`] over till directories.
+pub async fn assert_union(admin: &tokio_postgres::Client, tills: &[&TillDir]) {
+    let l = listed(tills);
+    let refs: Vec<(&str, &Path)> = l.iter().map(|(d, p)| (d.as_str(), p.as_path())).collect();
+    assert_office_is_union(admin, &refs).await;
+}
+
+/// Rows the office holds of `till`.
+pub async fn shipped(admin: &tokio_postgres::Client, till: &str) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM paycode.journal WHERE till_id = $1",
+            &[&till],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The outbox's newest seq of a journal.
+pub fn outbox_last(path: &Path) -> i64 {
+    paycode::journal::Journal::open(path)
+        .unwrap()
+        .outbox_last()
+        .unwrap()
+}
