@@ -71,3 +71,34 @@ async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
         .get(0);
     assert_eq!(stores, 2);
 }
+
+/// `paycode serve` (a till process) ships in the background: sales written while it runs
+/// reach the office without any `office ship`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::disallowed_methods)] // real time
+async fn serve_ships_in_the_background() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "BG1", "store-1");
+    t.set_office("interval", "\"100ms\"");
+    let mut serve = t
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    pg_support::write_sales(&t.journal(), "BG1", 0, 20, 1_796_000_000_000, 1000);
+    let last = pg_support::outbox_last(&t.journal());
+    let admin = pg.admin().await;
+    let start = std::time::Instant::now();
+    while pg_support::shipped(&admin, "BG1").await < last {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "serve did not ship"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    pg_support::assert_union(&admin, &[&t]).await;
+}

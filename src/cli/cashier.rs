@@ -48,6 +48,7 @@ pub fn run(config_path: &Path) -> ExitCode {
             return ExitCode::from(REFUSED);
         }
     };
+    super::office::background(&rt, &cfg);
     let result = rt.block_on(crate::tui::event_loop(cfg, till, settings));
     // Reader threads and the input thread stop when their handles drop here.
     match result {

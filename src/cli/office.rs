@@ -305,3 +305,16 @@ fn ship_cmd(config: &Path, a: &ShipArgs) -> ExitCode {
         }
     })
 }
+
+/// With `[office]`, ship the journal in the background of this process (the cashier screen,
+/// `paycode serve`): a task on `rt` with a journal connection of its own; the till never waits
+/// for it, and a failure is a log line, never a stop.
+pub(crate) fn background(rt: &tokio::runtime::Runtime, cfg: &crate::config::Config) {
+    if let Some(office) = cfg.office.clone() {
+        rt.spawn(ship::follow(
+            office,
+            cfg.journal.path.clone(),
+            ship::Identity::of(cfg),
+        ));
+    }
+}

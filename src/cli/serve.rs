@@ -90,6 +90,7 @@ pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(c) => return c,
     };
+    super::office::background(&rt, &cfg);
     rt.block_on(async move {
         let mut till = match open_till(cfg, false).await {
             Ok(t) => t,
