@@ -64,6 +64,32 @@ async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
         .unwrap()
         .get(0);
     assert_eq!(masked, 0);
+    // The chain's day, as the office reports it.
+    let out = pg_support::office(&pg, &["report", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["totals"]["sales"], 7, "{r}");
+    assert_eq!(r["totals"]["paid"], 100 + 110 + 120 + 500, "{r}");
+    assert_eq!(r["totals"]["refunded"], 100, "{r}");
+    assert_eq!(r["by_store"]["store-1"]["paid_count"], 3, "{r}");
+    assert_eq!(r["by_store"]["store-2"]["paid"], 120, "{r}");
+    assert_eq!(r["by_state"]["failed"]["count"], 3, "{r}");
+    assert_eq!(r["unsettled"].as_array().unwrap().len(), 0, "{r}");
+    let out = pg_support::office(&pg, &["report", "--csv", "--store", "store-1"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains("store-1,S1-T1,3,2,600,100,500,0"), "{csv}");
+    let out = pg_support::office(&pg, &["report"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("连锁日报") && text.contains("chain report"),
+        "{text}"
+    );
+
     let stores: i64 = admin
         .query_one("SELECT count(DISTINCT store) FROM paycode.tills", &[])
         .await

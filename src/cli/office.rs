@@ -45,6 +45,8 @@ pub enum OfficeCommand {
     AddTill(AddTillArgs),
     /// Ship this till's journal to the office now ([office] in config.toml); --follow keeps on.
     Ship(ShipArgs),
+    /// The chain's day: totals by store, till, state and hour; unsettled sales; shifts.
+    Report(super::office_report::ReportArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +78,7 @@ pub fn run(config: &Path, args: &OfficeArgs) -> ExitCode {
         OfficeCommand::Init(a) => init(a),
         OfficeCommand::AddTill(a) => add_till(a),
         OfficeCommand::Ship(a) => ship_cmd(config, a),
+        OfficeCommand::Report(a) => super::office_report::run(a),
     }
 }
 

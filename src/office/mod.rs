@@ -14,7 +14,9 @@ pub mod admin;
 pub mod batch;
 pub mod connect;
 pub mod pg_schema;
+pub mod read;
 pub mod refusal;
+pub mod report;
 pub mod ship;
 
 use crate::words::Bilingual;
