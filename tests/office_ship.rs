@@ -19,9 +19,11 @@ async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
         TillDir::new(&pg, "S1-T2", "store-1"),
         TillDir::new(&pg, "S2-T1", "store-2"),
     ];
+    let mut day = String::new();
     for (i, t) in tills.iter().enumerate() {
         let (code, v, out) = t.pay(&format!("1.{i}0"), "normal");
         assert_eq!(code, 0, "{out}");
+        day = pg_support::day_of_order(&t.device, v["out_trade_no"].as_str().unwrap());
         assert_eq!(v["status"], "paid");
         let (code, _, out) = t.pay("2.00", "notenough");
         assert_eq!(code, 1, "{out}");
@@ -65,7 +67,7 @@ async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
         .get(0);
     assert_eq!(masked, 0);
     // The chain's day, as the office reports it.
-    let out = pg_support::office(&pg, &["report", "--json"]);
+    let out = pg_support::office(&pg, &["report", "--json", "--date", &day]);
     assert!(
         out.status.success(),
         "{}",
@@ -79,7 +81,10 @@ async fn tills_ship_and_the_office_holds_the_union_of_their_journals() {
     assert_eq!(r["by_store"]["store-2"]["paid"], 120, "{r}");
     assert_eq!(r["by_state"]["failed"]["count"], 3, "{r}");
     assert_eq!(r["unsettled"].as_array().unwrap().len(), 0, "{r}");
-    let out = pg_support::office(&pg, &["report", "--csv", "--store", "store-1"]);
+    let out = pg_support::office(
+        &pg,
+        &["report", "--csv", "--store", "store-1", "--date", &day],
+    );
     let csv = String::from_utf8_lossy(&out.stdout);
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.contains("store-1,S1-T1,3,2,600,100,500,0"), "{csv}");
@@ -127,4 +132,99 @@ async fn serve_ships_in_the_background() {
     serve.kill().unwrap();
     serve.wait().unwrap();
     pg_support::assert_union(&admin, &[&t]).await;
+}
+
+/// `paycode office reconcile`: one statement for the merchant number (every terminal) against
+/// all its tills' records; a till that has not shipped yet is "not shipped yet", never an
+/// unknown order; once it ships, everything agrees. The till's own reconcile names the
+/// office's as the authoritative one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_reconcile_attributes_every_order_to_its_till() {
+    let pg = Pg::start();
+    init(&pg);
+    let shared = tempfile::tempdir().unwrap();
+    let t1 = TillDir::new_in(&pg, "M-T1", "store-1", Some(shared.path()));
+    let t2 = TillDir::new_in(&pg, "M-T2", "store-2", Some(shared.path()));
+    let mut day = String::new();
+    for (t, amount) in [(&t1, "1.00"), (&t1, "2.00"), (&t2, "3.00")] {
+        let (code, v, out) = t.pay(amount, "normal");
+        assert_eq!((code, v["status"].as_str()), (0, Some("paid")), "{out}");
+        day = pg_support::day_of_order(&t.device, v["out_trade_no"].as_str().unwrap());
+    }
+    // T2 registers (so the office knows its numbers) but its sale has not arrived.
+    t2.set_office("batch_rows", "1");
+    let c2 = t2.client(&pg).await;
+    let j2 = paycode::journal::Journal::open(&t2.journal()).unwrap();
+    paycode::office::ship::register(
+        &c2,
+        &j2.journal_id().unwrap(),
+        &paycode::office::ship::Identity {
+            device_info: "M-T2".into(),
+            mch_id: paycode::config::SIMULATOR_MCH_ID.into(),
+        },
+    )
+    .await
+    .unwrap();
+    let (code, _, out) = t1.ship();
+    assert_eq!(code, 0, "{out}");
+
+    let merchant = shared.path().join("merchant.toml");
+    let text = pg_support::till_config("OFFICE").replace(
+        "path = \"data/paycode.db\"",
+        &format!("path = \"{}\"", shared.path().join("office.db").display()),
+    );
+    std::fs::write(&merchant, text).unwrap();
+    let reconcile = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_paycode"))
+            .args([
+                "--config",
+                merchant.to_str().unwrap(),
+                "office",
+                "reconcile",
+                "--json",
+                "--date",
+                &day,
+            ])
+            .env("PAYCODE_OFFICE_ADMIN_URL", pg.admin_url())
+            .env("PAYCODE_OFFICE_ADMIN_PASSWORD", pg_support::ADMIN_PASSWORD)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap(), v)
+    };
+    let (code, v) = reconcile();
+    assert_eq!(code, 1, "{v}");
+    let orders = v["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 3, "{v}");
+    let of = |till: &str, finding: &str| {
+        orders
+            .iter()
+            .filter(|o| o["till"] == till && o["finding"] == finding)
+            .count()
+    };
+    assert_eq!(of("M-T1", "agrees"), 2, "{v}");
+    assert_eq!(of("M-T2", "not_shipped_yet"), 1, "{v}");
+    assert!(
+        !v.to_string().contains("unknown_order"),
+        "an unshipped till's order read as unknown: {v}"
+    );
+    let (code, _, out) = t2.ship();
+    assert_eq!(code, 0, "{out}");
+    let (code, v) = reconcile();
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["wechat_paid"], 600, "{v}");
+    assert_eq!(v["office_paid"], 600, "{v}");
+
+    let (_, _, out) = t1.run(&["reconcile"]);
+    assert!(
+        out.contains("office reconcile") && out.contains("以总部结果为准"),
+        "{out}"
+    );
 }

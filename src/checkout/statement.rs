@@ -71,7 +71,21 @@ pub fn check_day(day: Date, today: Date, simulated: bool) -> Result<(), Statemen
 /// The statement of `day` for this terminal's `device_info`, folded per order. A day without
 /// any trade at WeChat ("No Bill Exist") is an empty statement.
 pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>, StatementError> {
-    let req = DownloadBillRequest {
+    let req = bill_request(day, Some(till.config().merchant.device_info.clone()));
+    orders_of(till.call(&req).await, day)
+}
+
+/// The merchant's whole statement of `day` (every terminal), for the office's reconcile: one
+/// `downloadbill` per merchant number, asked for over `link`.
+pub async fn fetch_merchant(
+    link: &super::link::Link,
+    day: Date,
+) -> Result<BTreeMap<String, Statement>, StatementError> {
+    orders_of(link.call(&bill_request(day, None)).await, day)
+}
+
+fn bill_request(day: Date, device_info: Option<String>) -> DownloadBillRequest {
+    DownloadBillRequest {
         bill_date: format!(
             "{:04}{:02}{:02}",
             day.year(),
@@ -79,9 +93,15 @@ pub async fn fetch(till: &Till, day: Date) -> Result<BTreeMap<String, Statement>
             day.day()
         ),
         bill_type: BillType::All,
-        device_info: Some(till.config().merchant.device_info.clone()),
-    };
-    let answered = till.call(&req).await.map_err(|e| match e {
+        device_info,
+    }
+}
+
+fn orders_of(
+    answered: Result<crate::wxpay::call::Answered<crate::wxpay::api::Bill>, CallError>,
+    day: Date,
+) -> Result<BTreeMap<String, Statement>, StatementError> {
+    let answered = answered.map_err(|e| match e {
         CallError::Request(e) => StatementError::Request(e),
         CallError::Transport(e) => StatementError::Transport(e),
     })?;

@@ -6,6 +6,7 @@ mod cashier;
 mod check;
 mod history;
 mod office;
+mod office_reconcile;
 mod office_report;
 mod output;
 mod pay;

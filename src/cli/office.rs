@@ -47,6 +47,8 @@ pub enum OfficeCommand {
     Ship(ShipArgs),
     /// The chain's day: totals by store, till, state and hour; unsettled sales; shifts.
     Report(super::office_report::ReportArgs),
+    /// One statement per merchant number (--config's) against all its tills' records.
+    Reconcile(super::office_reconcile::OfficeReconcileArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,6 +81,7 @@ pub fn run(config: &Path, args: &OfficeArgs) -> ExitCode {
         OfficeCommand::AddTill(a) => add_till(a),
         OfficeCommand::Ship(a) => ship_cmd(config, a),
         OfficeCommand::Report(a) => super::office_report::run(a),
+        OfficeCommand::Reconcile(a) => super::office_reconcile::run(config, a),
     }
 }
 

@@ -46,6 +46,11 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
                 None,
             );
         }
+        if till.config().office.is_some() {
+            errln!(
+                "this till ships to the head office ([office]): `paycode office reconcile` there compares the merchant's whole statement with every till and is the authoritative one; this comparison sees this till only / 本收银台向总部上传账本([office]):总部的 `paycode office reconcile` 以商户完整对账单核对全部收银台,以总部结果为准;此处只核对本收银台"
+            );
+        }
         match compare_day(&till, day).await {
             Ok(report) => print(&till, day, &report, json),
             Err(e @ StatementError::Request(_)) => output::rejected(json, &e.words(), None),

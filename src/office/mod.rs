@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod batch;
 pub mod connect;
+pub mod merchant;
 pub mod pg_schema;
 pub mod read;
 pub mod refusal;

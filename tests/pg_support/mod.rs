@@ -372,6 +372,7 @@ pub struct TillDir {
     pub dir: tempfile::TempDir,
     pub device: String,
     serial: std::cell::Cell<u64>,
+    journal_path: PathBuf,
 }
 
 /// The shipped config.toml with quick timings and `device_info`.
@@ -402,6 +403,12 @@ pub fn till_config(device: &str) -> String {
 impl TillDir {
     /// `office add-till` for `device` in `store`, and the till's config with what it printed.
     pub fn new(pg: &Pg, device: &str, store: &str) -> TillDir {
+        Self::new_in(pg, device, store, None)
+    }
+
+    /// The same, its journal in `shared` (tills whose journals share a directory share one
+    /// simulated WeChat: the built-in simulator keeps its ledger beside the journal).
+    pub fn new_in(pg: &Pg, device: &str, store: &str, shared: Option<&Path>) -> TillDir {
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("office-password");
         let out = office(
@@ -422,12 +429,24 @@ impl TillDir {
         );
         let office_lines = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(office_lines.contains("[office]"), "{office_lines}");
-        let text = format!("{}\n{office_lines}", till_config(device));
+        let mut text = format!("{}\n{office_lines}", till_config(device));
+        let journal_path = match shared {
+            Some(s) => {
+                let p = s.join(format!("{device}.db"));
+                text = text.replace(
+                    "path = \"data/paycode.db\"",
+                    &format!("path = \"{}\"", p.display()),
+                );
+                p
+            }
+            None => dir.path().join("data/paycode.db"),
+        };
         std::fs::write(dir.path().join("config.toml"), text).unwrap();
         TillDir {
             dir,
             device: device.to_string(),
             serial: std::cell::Cell::new(1),
+            journal_path,
         }
     }
 
@@ -437,15 +456,17 @@ impl TillDir {
         for f in ["config.toml", "office-password"] {
             std::fs::copy(other.dir.path().join(f), dir.path().join(f)).unwrap();
         }
+        let journal_path = dir.path().join("data/paycode.db");
         TillDir {
             dir,
             device: other.device.clone(),
             serial: std::cell::Cell::new(1000),
+            journal_path,
         }
     }
 
     pub fn journal(&self) -> PathBuf {
-        self.dir.path().join("data/paycode.db")
+        self.journal_path.clone()
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -476,7 +497,13 @@ impl TillDir {
         let n = self.serial.get();
         self.serial.set(n + 1);
         let sc = paycode::simulator::scenario::by_key(scenario).unwrap();
-        let code = paycode::simulator::code_for(sc, n * 7919 + self.device.len() as u64);
+        // Tills sharing one simulated WeChat never scan the same code.
+        let salt: u64 = self
+            .device
+            .bytes()
+            .map(u64::from)
+            .fold(7, |a, b| a * 131 + b);
+        let code = paycode::simulator::code_for(sc, n * 7919 + salt % 1_000_003);
         self.run(&["pay", "--amount", amount, "--code", &code, "--json"])
     }
 
@@ -583,4 +610,10 @@ pub fn outbox_last(path: &Path) -> i64 {
         .unwrap()
         .outbox_last()
         .unwrap()
+}
+
+/// The Beijing day (YYYY-MM-DD) an order number of `device` was made on.
+pub fn day_of_order(device: &str, no: &str) -> String {
+    let stamp = no.strip_prefix(device).unwrap();
+    format!("{}-{}-{}", &stamp[0..4], &stamp[4..6], &stamp[6..8])
 }
