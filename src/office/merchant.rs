@@ -153,7 +153,7 @@ mod tests {
         }
     }
 
-    fn paid(no: &str, fen: u64) -> Statement {
+    fn paid(fen: u64) -> Statement {
         Statement {
             paid: Fen(fen),
             ..Statement::default()
@@ -167,9 +167,9 @@ mod tests {
         let stranger = "X-20261203";
         let sales = vec![("T1".to_string(), SaleRow::paid_for_tests(a, 100))];
         let statement: BTreeMap<String, Statement> = [
-            (a.to_string(), paid(a, 100)),
-            (b.to_string(), paid(b, 200)),
-            (stranger.to_string(), paid(stranger, 300)),
+            (a.to_string(), paid(100)),
+            (b.to_string(), paid(200)),
+            (stranger.to_string(), paid(300)),
         ]
         .into();
         let r = reconcile_merchant(&sales, &[], &[], &statement, &[seen("T1"), seen("T2")]);
