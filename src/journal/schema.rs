@@ -95,6 +95,12 @@ const MIGRATIONS: &[&str] = &[
         claimed_ms     INTEGER
     );
     CREATE INDEX print_queue_open ON print_queue(id) WHERE printed_ms IS NULL AND skipped_ms IS NULL;",
+    // 8: the POS's own refund id (`POST /v1/refunds` `refund_ref`), the idempotency key of a
+    // refund asked over the local API: it names at most one refund, so a retry never refunds
+    // twice.
+    "ALTER TABLE refunds ADD COLUMN pos_refund_ref TEXT;
+    CREATE UNIQUE INDEX refunds_pos_refund_ref ON refunds(pos_refund_ref)
+        WHERE pos_refund_ref IS NOT NULL;",
 ];
 
 /// Bring the schema up to date; refuse a journal written by a newer build. An up-to-date journal
