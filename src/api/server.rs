@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+use super::admin::{AdminCmd, AdminJob, Answered};
 use super::contract::{self, BODY_MAX, Refusal};
 use super::events::Hub;
 use super::job::{Job, Reply, TillAnswer};
@@ -50,6 +51,8 @@ pub struct Owner {
     pub screen: bool,
     /// `[api] cors_origins`: the browser pages allowed to call.
     pub cors_origins: Vec<String>,
+    /// The till's config (the manager PIN a refund needs is checked against it).
+    pub config: Arc<crate::config::Config>,
 }
 
 /// The sale queued or running, for `POST /v1/sales/{ref}/cancel`.
@@ -60,6 +63,8 @@ struct Running {
 
 struct Api {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Refunds and the commands a second paycode hands over, for the till's owner.
+    admin: mpsc::UnboundedSender<AdminJob>,
     /// A sale is queued or running: a second one is refused at once. Cleared by the order's
     /// [`Reply`] when it is answered (or dropped), whoever owns the till.
     sale_running: Arc<AtomicBool>,
@@ -83,7 +88,9 @@ pub async fn serve(
     hub: Hub,
 ) -> std::io::Result<()> {
     let (jobs, rx) = mpsc::unbounded_channel();
+    let (admin, admin_rx) = mpsc::unbounded_channel();
     let owner = Owner {
+        config: Arc::new(till.config().clone()),
         ceiling: till.config().checkout.max_amount,
         simulated: till.is_simulated(),
         screen: false,
@@ -94,18 +101,26 @@ pub async fn serve(
             .map(|a| a.cors_origins.clone())
             .unwrap_or_default(),
     };
+    let channels = Channels { jobs, admin };
     let (served, ()) = tokio::join!(
-        serve_orders(jobs, reader, listener, token, owner, hub.clone()),
-        till_loop(till, rx, &hub)
+        serve_orders(channels, reader, listener, token, owner, hub.clone()),
+        till_loop(till, rx, admin_rx, &hub)
     );
     served
 }
 
+/// Where the API hands its work: sales, and the other till commands.
+#[derive(Debug, Clone)]
+pub struct Channels {
+    pub jobs: mpsc::UnboundedSender<Job>,
+    pub admin: mpsc::UnboundedSender<AdminJob>,
+}
+
 /// Serve the API on `listener`, handing each sale to `jobs` — the cashier screen's runtime,
 /// or [`serve`]'s till task — which answers through the job's [`Reply`] and publishes its
-/// progress into `hub`.
+/// progress into `hub`; refunds and handed-over commands go to `admin`, done by the same owner.
 pub async fn serve_orders(
-    jobs: mpsc::UnboundedSender<Job>,
+    Channels { jobs, admin }: Channels,
     reader: Journal,
     listener: TcpListener,
     token: Option<Token>,
@@ -115,6 +130,7 @@ pub async fn serve_orders(
     let api = Arc::new(Api {
         owner,
         jobs,
+        admin,
         sale_running: Arc::new(AtomicBool::new(false)),
         running: Mutex::new(None),
         hub,
@@ -128,6 +144,10 @@ pub async fn serve_orders(
         .route("/v1/sales/{ref}/cancel", post(cancel_sale))
         .route("/v1/events", get(events))
         .route("/v1/history", get(history))
+        .route("/v1/refunds", post(post_refund))
+        .route("/v1/orders/{out_trade_no}/query", post(query_order))
+        .route("/v1/recover", post(recover))
+        .route("/v1/reconcile", get(reconcile))
         .route("/display", get(display))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(api.clone(), cors))
@@ -138,7 +158,12 @@ pub async fn serve_orders(
 
 /// The till's task: sales as they come; between them, every [`IDLE_EVERY`], the pending
 /// retries and the closing of definite failures that are due, as the cashier screen does.
-async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: &Hub) {
+async fn till_loop(
+    mut till: Till,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    mut admin: mpsc::UnboundedReceiver<AdminJob>,
+    hub: &Hub,
+) {
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
     // The rounds keep their own clock: a POS posting more often than every IDLE_EVERY must
     // not put them off for ever (row 147).
@@ -146,6 +171,10 @@ async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: 
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
+            Some(a) = admin.recv() => {
+                let _ = a.run(&mut till).await;
+                continue;
+            }
             () = tokio::time::sleep_until(next_round) => {
                 let now = till.clock().now();
                 let _ = retry_pending(&mut till, &mut schedule, now, |_| {}).await;
@@ -760,4 +789,87 @@ async fn history(
         Ok(v) => reply(200, v),
         Err(e) => refused(&Refusal::new(503, None, e.words())),
     }
+}
+
+/// Hand `cmd` to the till's owner and wait for its answer.
+async fn admin_answer(api: &Api, cmd: AdminCmd) -> Response {
+    let (answer, rx) = oneshot::channel();
+    if api.admin.send(AdminJob { cmd, reply: answer }).is_err() {
+        return refused(&stopping());
+    }
+    match rx.await {
+        Ok(Answered { status, body }) => reply(status, body),
+        Err(_) => refused(&stopping()),
+    }
+}
+
+/// `POST /v1/refunds`: a refund of a paid sale under the POS's own `refund_ref` (docs/api.md).
+/// The manager PIN is checked here, before anything is queued, written or sent.
+async fn post_refund(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_MAX).await else {
+        return refused(&contract::too_large());
+    };
+    let mut order = match contract::parse_refund(&bytes, api.owner.ceiling) {
+        Ok(o) => o,
+        Err(r) => return admin_refused(&r),
+    };
+    let pin = order.pin.take();
+    let (cfg, simulated) = (api.owner.config.clone(), api.owner.simulated);
+    // A wrong PIN is answered slowly (and counted): off the async threads.
+    let checked = tokio::task::spawn_blocking(move || {
+        crate::manager::over_api(&cfg, simulated, pin.as_deref().map(String::as_str))
+    })
+    .await;
+    let authorised = match checked {
+        Ok(Ok(a)) => a,
+        Ok(Err(why)) => return admin_refused(&Refusal::new(403, Some("pin"), why)),
+        Err(_) => return refused(&stopping()),
+    };
+    admin_answer(&api, AdminCmd::Refund { order, authorised }).await
+}
+
+fn admin_refused(r: &Refusal) -> Response {
+    let a = super::admin::refused(r);
+    reply(a.status, a.body)
+}
+
+/// `POST /v1/orders/{out_trade_no}/query`: `paycode query` on the till's owner.
+async fn query_order(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    admin_answer(&api, AdminCmd::Query { out_trade_no: no }).await
+}
+
+/// `POST /v1/recover`: `paycode recover` on the till's owner.
+async fn recover(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    admin_answer(&api, AdminCmd::Recover).await
+}
+
+/// `GET /v1/reconcile?date=YYYY-MM-DD`: `paycode reconcile` on the till's owner.
+async fn reconcile(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let day = match contract::parse_history_query(q.as_deref().unwrap_or("")) {
+        Ok(d) => d,
+        Err(r) => return admin_refused(&r),
+    };
+    #[allow(clippy::disallowed_methods)] // IO edge: the statement's day is judged against today
+    let today = crate::beijing::day_of(time::OffsetDateTime::now_utc().unix_timestamp() * 1000);
+    admin_answer(&api, AdminCmd::Reconcile { day, today }).await
 }

@@ -6,11 +6,11 @@ use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::json;
 use time::Duration as Days;
 
 use super::history::{day_arg, today_in_beijing};
 use super::{output, with_till};
+use crate::checkout::answers;
 use crate::checkout::reconcile::Report;
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::till::Till;
@@ -58,33 +58,7 @@ fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
     let device = &till.config().merchant.device_info;
     let diffs = r.differences();
     if json {
-        let orders: Vec<_> = r
-            .lines
-            .iter()
-            .map(|l| {
-                json!({
-                    "out_trade_no": l.out_trade_no,
-                    "finding": l.finding.key(),
-                    "difference": l.finding.is_difference(),
-                    "message": l.finding.en(&l.out_trade_no),
-                    "message_zh": l.finding.zh(&l.out_trade_no),
-                })
-            })
-            .collect();
-        outln!(
-            "{}",
-            json!({
-                "status": if diffs == 0 { "agrees" } else { "differences" },
-                "date": day.to_string(),
-                "device_info": device,
-                "journal_paid": r.journal_paid.0,
-                "journal_refunded": r.journal_refunded.0,
-                "wechat_paid": r.wechat_paid.0,
-                "wechat_refunded": r.wechat_refunded.0,
-                "differences": diffs,
-                "orders": orders,
-            })
-        );
+        outln!("{}", answers::reconcile(day, device, r).1);
     } else {
         outln!(
             "reconcile {day} ({device}): journal paid ¥{} refunded ¥{} · WeChat paid ¥{} refunded ¥{}",

@@ -5,13 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::authcode::mask_digit_runs;
 
 use super::{output, with_till};
+use crate::checkout::answers;
 use crate::checkout::refund::{RefundProgress, refund};
-use crate::journal::RefundState;
 use crate::money::Fen;
 
 /// How long `refund` follows a refund before handing back (it continues at WeChat).
@@ -107,45 +105,9 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             Err(e) => output::rejected(json, &e.words(), None),
             Ok(o) => {
                 let r = &o.refund;
-                // Open (this one, a resent one, or the rest not started): 2.
-                let code = match r.state {
-                    _ if o.any_open() => 2,
-                    RefundState::Success => 0,
-                    _ => 1,
-                };
-                let Words { en, zh } = match o.rest_not_started {
-                    Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
-                    None => r.state.words(),
-                };
+                let (code, v) = answers::refund(&o);
                 if json {
-                    let resent: Vec<_> = o
-                        .resent
-                        .iter()
-                        .map(|x| {
-                            json!({
-                                "out_refund_no": x.out_refund_no,
-                                "refund_fee": x.refund_fee.0,
-                                "status": x.state.as_str(),
-                                "err_code": x.err_code,
-                            })
-                        })
-                        .collect();
-                    outln!(
-                        "{}",
-                        json!({
-                            "status": r.state.as_str(),
-                            "out_trade_no": r.out_trade_no,
-                            "out_refund_no": r.out_refund_no,
-                            "refund_id": r.refund_id,
-                            "refund_fee": r.refund_fee.0,
-                            "err_code": r.err_code,
-                            "reused": o.reused,
-                            "resent": resent,
-                            "rest_fee": o.rest_not_started.map(|f| f.0),
-                            "message": en,
-                            "message_zh": zh,
-                        })
-                    );
+                    outln!("{v}");
                 } else {
                     for x in o.resent.iter().chain([r]) {
                         let said = x.state.words();
@@ -167,9 +129,10 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                             said.en
                         );
                     }
-                    if o.rest_not_started.is_some() {
-                        outln!("{zh}");
-                        outln!("{en}");
+                    if let Some(rest) = o.rest_not_started {
+                        let w = answers::rest_waits(&r.out_refund_no, r.refund_fee, rest);
+                        outln!("{}", w.zh);
+                        outln!("{}", w.en);
                     }
                 }
                 super::receipt::after_refund(till.config(), r);
@@ -177,16 +140,4 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             }
         }
     })
-}
-
-/// "Refund the rest" held back by an earlier refund WeChat has not confirmed (FAULTS.md row 80).
-fn rest_waits(open_no: &str, open_fee: Fen, rest: Fen) -> Words {
-    Words::new(
-        format!(
-            "refund {open_no} of ¥{open_fee} still has no verified answer from WeChat, so the ¥{rest} left of the sale is not refunded yet: run the same command again (the open refund keeps its number, never refunded twice)"
-        ),
-        format!(
-            "退款 {open_no}(¥{open_fee})尚未得到微信确认,该笔剩余的 ¥{rest} 尚未退款:请再次运行同一命令(原退款单号不变,不会重复退款)"
-        ),
-    )
 }

@@ -14,10 +14,11 @@ use super::app::{Msg, Words};
 use super::i18n::{T, both};
 use super::worker::Outbox;
 use crate::api::Hub;
+use crate::api::admin::AdminJob;
 use crate::api::contract::Refusal;
 use crate::api::job::{Held, HeldOrder, Job, TillAnswer};
 use crate::api::token::Token;
-use crate::api::{Owner, serve_orders};
+use crate::api::{Channels, Owner, serve_orders};
 use crate::config::{ApiConfig, Config};
 use crate::journal::Journal;
 use crate::words::Bilingual;
@@ -62,7 +63,7 @@ async fn open(
 pub async fn start(
     cfg: &Config,
     owner: Owner,
-    held: Held,
+    (held, admin): (Held, mpsc::UnboundedSender<AdminJob>),
     hub: Hub,
     tx: &Outbox,
 ) -> Option<Served> {
@@ -80,7 +81,16 @@ pub async fn start(
         .map_or_else(|_| api.listen.to_string(), |a| a.to_string());
     let (jobs, mut orders) = mpsc::unbounded_channel::<Job>();
     let server = tokio::spawn(async move {
-        if let Err(e) = serve_orders(jobs, reader, listener, token, owner, hub).await {
+        if let Err(e) = serve_orders(
+            Channels { jobs, admin },
+            reader,
+            listener,
+            token,
+            owner,
+            hub,
+        )
+        .await
+        {
             tracing::warn!("the POS API stopped: {e}");
         }
     });
