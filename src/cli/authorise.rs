@@ -46,46 +46,19 @@ pub(crate) fn manager(
             .as_deref()
             .is_some_and(|own| same_file(own, file))
         {
-            // Anyone who can run paycode can read that one: passing it proves nothing.
-            return Err(Words::new(
-                "--pin-file names [ui] manager_pin_file itself, which proves nothing about who runs the command: put the PIN in a file of the manager's own (chmod 600), or type it at the prompt".to_string(),
-                "--pin-file 指向了 [ui] manager_pin_file 本身,无法证明由谁执行:请把密码放在店长自己的文件中(chmod 600),或在提示时输入".to_string(),
-            ));
+            return Err(pin_file_is_own());
         }
-        let typed = Zeroizing::new(read_text(file, true, PIN_FILE_MAX).map_err(
-            |(problem, fix)| {
-                Words::new(
-                    format!("--pin-file: {problem}; {fix}"),
-                    format!("--pin-file 的店长密码文件无法使用:{problem};{fix}"),
-                )
-            },
-        )?);
-        return check(&pin, typed.trim(), what, &strikes);
+        return check(&pin, read_pin_file(file)?.trim(), what, &strikes);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Words::new(
-            format!(
-                "{what} needs the manager PIN: pass --pin-file FILE (a file only paycode's user can read, chmod 600) or run it in a terminal to be asked"
-            ),
-            "需要店长密码:请用 --pin-file 指定密码文件(仅 paycode 用户可读,chmod 600),或在终端中运行以输入密码".to_string(),
-        ));
+        return Err(needs_pin(what));
     }
     errln!("{}\n{}", question.zh, question.en);
     let mut attempt = 1;
     loop {
-        let typed = prompt().map_err(|e| {
-            Words::new(
-                format!(
-                    "cannot read the manager PIN from the terminal: {e}; pass it with --pin-file FILE (chmod 600) instead"
-                ),
-                format!("无法从终端读取店长密码:{e};请改用 --pin-file 指定密码文件(chmod 600)"),
-            )
-        })?;
+        let typed = prompt().map_err(|e| unreadable(&e))?;
         let Some(typed) = typed else {
-            return Err(Words::new(
-                format!("{what} cancelled at the PIN prompt: nothing was sent"),
-                "已在输入店长密码时取消:未发送任何请求".to_string(),
-            ));
+            return Err(cancelled(what));
         };
         match check(&pin, &typed, what, &strikes) {
             Ok(a) => return Ok(a),
@@ -138,4 +111,84 @@ fn prompt() -> std::io::Result<Option<Zeroizing<String>>> {
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = write!(err, "\r\n");
     result
+}
+
+/// The PIN to send with a refund handed to the running paycode, which checks and counts it
+/// (`None`: no PIN is configured — the owner refuses a live till's refund then). From
+/// `--pin-file`, or typed once at a prompt: never checked here, so the count is the owner's.
+pub(crate) fn pin_to_send(
+    cfg: &Config,
+    pin_file: Option<&Path>,
+    what: &str,
+    question: &Words,
+) -> Result<Option<Zeroizing<String>>, Words> {
+    if cfg.ui.manager_pin_file.is_none() {
+        return Ok(None);
+    }
+    if let Some(file) = pin_file {
+        if cfg
+            .ui
+            .manager_pin_file
+            .as_deref()
+            .is_some_and(|own| same_file(own, file))
+        {
+            return Err(pin_file_is_own());
+        }
+        return Ok(Some(Zeroizing::new(
+            read_pin_file(file)?.trim().to_string(),
+        )));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(needs_pin(what));
+    }
+    errln!("{}\n{}", question.zh, question.en);
+    match prompt() {
+        Ok(Some(t)) => Ok(Some(t)),
+        Ok(None) => Err(cancelled(what)),
+        Err(e) => Err(unreadable(&e)),
+    }
+}
+
+/// Anyone who can run paycode can read `[ui] manager_pin_file`: passing it proves nothing.
+fn pin_file_is_own() -> Words {
+    Words::new(
+        "--pin-file names [ui] manager_pin_file itself, which proves nothing about who runs the command: put the PIN in a file of the manager's own (chmod 600), or type it at the prompt",
+        "--pin-file 指向了 [ui] manager_pin_file 本身,无法证明由谁执行:请把密码放在店长自己的文件中(chmod 600),或在提示时输入",
+    )
+}
+
+fn read_pin_file(file: &Path) -> Result<Zeroizing<String>, Words> {
+    read_text(file, true, PIN_FILE_MAX)
+        .map(Zeroizing::new)
+        .map_err(|(problem, fix)| {
+            Words::new(
+                format!("--pin-file: {problem}; {fix}"),
+                format!("--pin-file 的店长密码文件无法使用:{problem};{fix}"),
+            )
+        })
+}
+
+fn needs_pin(what: &str) -> Words {
+    Words::new(
+        format!(
+            "{what} needs the manager PIN: pass --pin-file FILE (a file only paycode's user can read, chmod 600) or run it in a terminal to be asked"
+        ),
+        "需要店长密码:请用 --pin-file 指定密码文件(仅 paycode 用户可读,chmod 600),或在终端中运行以输入密码",
+    )
+}
+
+fn unreadable(e: &std::io::Error) -> Words {
+    Words::new(
+        format!(
+            "cannot read the manager PIN from the terminal: {e}; pass it with --pin-file FILE (chmod 600) instead"
+        ),
+        format!("无法从终端读取店长密码:{e};请改用 --pin-file 指定密码文件(chmod 600)"),
+    )
+}
+
+fn cancelled(what: &str) -> Words {
+    Words::new(
+        format!("{what} cancelled at the PIN prompt: nothing was sent"),
+        "已在输入店长密码时取消:未发送任何请求",
+    )
 }

@@ -299,7 +299,17 @@ pub fn accept(config: &Path, args: &OrderArgs) -> ExitCode {
 
 /// `query` and `accept`: ask WeChat, print what the journal became.
 fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    // A query is handed to a running paycode that holds the journal (an accept is the
+    // manager's, at the till).
+    let hand = (!accept).then_some(|_: &crate::config::Config| -> super::Handed {
+        let call = super::owner::Call {
+            post: true,
+            path: format!("/v1/orders/{}/query", path_segment(&args.out_trade_no)),
+            body: None,
+        };
+        Ok((call, super::owner::messages))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let json = args.json;
         let asked = if accept {
             settle::accept_sale(&mut till, &args.out_trade_no).await
@@ -400,7 +410,15 @@ pub fn reverse(config: &Path, args: &ReverseArgs) -> ExitCode {
 /// `paycode recover`: resume open sales, retry every pending one once, and close the definite
 /// failures WeChat has not confirmed closed yet.
 pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    let hand = Some(|_: &crate::config::Config| -> super::Handed {
+        let call = super::owner::Call {
+            post: true,
+            path: "/v1/recover".to_string(),
+            body: None,
+        };
+        Ok((call, super::owner::recovered))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let l = lang(till.config());
         let json = args.json;
         let done = match crate::checkout::recovery::recover_now(&mut till, printer(l)).await {
@@ -429,4 +447,18 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
 
 fn settle_error(e: &SettleError, json: bool) -> ExitCode {
     output::refusal(json, &e.words(), None, e.exit_code())
+}
+
+/// An order number as one path segment: anything but letters, digits and `-_.` percent-encoded
+/// (the owner refuses what is not an order number).
+pub(crate) fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

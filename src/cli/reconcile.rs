@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use time::Duration as Days;
 
 use super::history::{day_arg, today_in_beijing};
-use super::{output, with_till};
+use super::output;
 use crate::checkout::answers;
 use crate::checkout::reconcile::Report;
 use crate::checkout::statement::{StatementError, check_day, compare_day};
@@ -28,7 +28,21 @@ pub struct ReconcileArgs {
 
 /// Run `paycode reconcile`.
 pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
-    with_till(config, args.json, |till| async move {
+    let hand = Some(|cfg: &crate::config::Config| -> super::Handed {
+        let today = today_in_beijing();
+        let day = match &args.date {
+            Some(s) => day_arg(s).map_err(|why| output::rejected(args.json, &why, None))?,
+            None if cfg.wechat.base_url.is_simulated() => today,
+            None => today - Days::days(1),
+        };
+        let call = super::owner::Call {
+            post: false,
+            path: format!("/v1/reconcile?date={day}"),
+            body: None,
+        };
+        Ok((call, super::owner::findings))
+    });
+    super::with_till_or_owner(config, args.json, hand, |till| async move {
         let json = args.json;
         let today = today_in_beijing();
         let day = match &args.date {

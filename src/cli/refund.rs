@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::authcode::mask_digit_runs;
 
-use super::{output, with_till};
+use super::output;
 use crate::checkout::answers;
 use crate::checkout::refund::{RefundProgress, refund};
 use crate::money::Fen;
@@ -40,7 +40,47 @@ pub struct RefundArgs {
 /// Run `paycode refund`: 0 refunded, 1 refused or closed, 2 still processing (or the rest not
 /// started), 3 refused here.
 pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    let hand = Some(|cfg: &crate::config::Config| -> super::Handed {
+        let json = args.json;
+        let no = &args.out_trade_no;
+        let question = Words::new(
+            format!(
+                "Refund {} of sale {no} to the customer?",
+                args.amount
+                    .as_deref()
+                    .map_or("all that is left".to_string(), |a| format!("¥{a}"))
+            ),
+            format!(
+                "确认向顾客退款 {}(订单 {no})?",
+                args.amount
+                    .as_deref()
+                    .map_or("剩余全部金额".to_string(), |a| format!("¥{a}"))
+            ),
+        );
+        let pin = super::authorise::pin_to_send(cfg, args.pin_file.as_deref(), "refund", &question)
+            .map_err(|w| output::rejected(json, &w, None))?;
+        // A new id for each run, as a refund run here is a new refund; the owner answers a
+        // repeat of this very request with the same refund.
+        let refund_ref = format!("cli-{:016x}", rand::random::<u64>());
+        let mut body = serde_json::json!({
+            "out_trade_no": no,
+            "refund_ref": refund_ref,
+            "reason": args.reason,
+        });
+        if let Some(a) = &args.amount {
+            body["amount"] = serde_json::json!(a);
+        }
+        if let Some(p) = pin {
+            body["pin"] = serde_json::json!(p.as_str());
+        }
+        let call = super::owner::Call {
+            post: true,
+            path: "/v1/refunds".to_string(),
+            body: Some(body),
+        };
+        Ok((call, super::owner::messages))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let json = args.json;
         let amount = match &args.amount {
             None => None,
