@@ -150,6 +150,7 @@ pub async fn serve_orders(
         .route("/v1/reconcile", get(reconcile))
         .route("/display", get(display))
         .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(api.clone(), cors))
         .with_state(api);
     let app = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -366,6 +367,39 @@ async fn not_found(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response 
         Words::new(
             "no such endpoint: see docs/api.md (POST /v1/sales, GET /v1/sales/{ref}, POST /v1/sales/{ref}/cancel, GET /v1/events, GET /v1/history?date=YYYY-MM-DD, GET /v1/health, GET /display)",
             "没有该接口:请参阅 docs/api.md(POST /v1/sales、GET /v1/sales/{ref}、POST /v1/sales/{ref}/cancel、GET /v1/events、GET /v1/history?date=YYYY-MM-DD、GET /v1/health、GET /display)",
+        ),
+    ))
+}
+
+/// A listed path asked with another method: which methods it takes (axum answered an empty
+/// 405).
+async fn wrong_method(
+    State(api): State<Arc<Api>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let path = uri.path();
+    let takes = if path == "/v1/sales"
+        || path == "/v1/refunds"
+        || path == "/v1/recover"
+        || path.ends_with("/cancel")
+        || path.ends_with("/query")
+    {
+        "POST"
+    } else {
+        "GET"
+    };
+    let shown = crate::untrusted::shown_arg(path);
+    refused(&Refusal::new(
+        405,
+        None,
+        Words::new(
+            format!("{method} is not taken on {shown}: use {takes} (docs/api.md)"),
+            format!("{shown} 不接受 {method}:请使用 {takes}(docs/api.md)"),
         ),
     ))
 }
