@@ -407,7 +407,10 @@ fn the_openapi_document_matches_the_running_server() {
             .await
             .unwrap();
         let st = r.status().as_u16();
-        (st, serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap())
+        (
+            st,
+            serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap(),
+        )
     });
     assert_eq!((st, v["status"].as_str()), (405, Some("rejected")), "{v}");
     assert!(v["message"].as_str().unwrap().contains("POST"), "{v}");

@@ -323,24 +323,40 @@ fn refunds_and_commands_reach_the_running_cashier_screen() {
                 .await
                 .unwrap();
             let st = r.status().as_u16();
-            (st, serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap())
+            (
+                st,
+                serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap(),
+            )
         })
     };
     let (st, r) = refund("3.00");
     assert_eq!((st, r["status"].as_str()), (200, Some("success")), "{r}");
     let (st, again) = refund("3.00");
-    assert_eq!((st, again["existing"].as_bool()), (200, Some(true)), "{again}");
+    assert_eq!(
+        (st, again["existing"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
 
     let q = h.run(&["query", &no, "--json"]);
     assert_eq!(q.code, 0, "{} {}", q.stdout, q.stderr);
     assert!(q.stderr.contains("handing the command"), "{}", q.stderr);
     assert_eq!(q.json()["refunded"], 300, "{}", q.stdout);
     let r = h.run(&["refund", &no, "--json"]);
-    assert_eq!((r.code, r.json()["refund_fee"].as_u64()), (0, Some(500)), "{}", r.stdout);
+    assert_eq!(
+        (r.code, r.json()["refund_fee"].as_u64()),
+        (0, Some(500)),
+        "{}",
+        r.stdout
+    );
 
     let l = h.ledger();
     assert_eq!((l.totals.charged, l.totals.refunded), (800, 800), "{l:?}");
     assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 2);
     // The screen is still the cashier's: it takes the next sale.
-    assert!(t.screen().contains("PAID") || t.screen().contains("Amount"), "{}", t.screen());
+    assert!(
+        t.screen().contains("PAID") || t.screen().contains("Amount"),
+        "{}",
+        t.screen()
+    );
 }

@@ -55,6 +55,46 @@ pub struct Owner {
     pub config: Arc<crate::config::Config>,
 }
 
+/// Who called: a TCP peer, or a process on this machine through the Unix socket (allowed by
+/// the socket file's mode, so counted as loopback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Tcp(SocketAddr),
+    Local,
+}
+
+impl Peer {
+    fn is_loopback(self) -> bool {
+        match self {
+            Peer::Tcp(a) => a.ip().is_loopback(),
+            Peer::Local => true,
+        }
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        Peer::Tcp(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<
+        axum::serve::IncomingStream<'_, tokio::net::UnixListener>,
+    > for Peer
+{
+    fn connect_info(_: axum::serve::IncomingStream<'_, tokio::net::UnixListener>) -> Self {
+        Peer::Local
+    }
+}
+
+/// Where the API is served: a TCP port, and the Unix socket when `[api] socket` is set.
+#[derive(Debug)]
+pub struct Listeners {
+    pub tcp: TcpListener,
+    pub unix: Option<tokio::net::UnixListener>,
+}
+
 /// The sale queued or running, for `POST /v1/sales/{ref}/cancel`.
 struct Running {
     pos_ref: PosRef,
@@ -83,7 +123,7 @@ struct Api {
 pub async fn serve(
     till: Till,
     reader: Journal,
-    listener: TcpListener,
+    listeners: Listeners,
     token: Option<Token>,
     hub: Hub,
 ) -> std::io::Result<()> {
@@ -103,7 +143,7 @@ pub async fn serve(
     };
     let channels = Channels { jobs, admin };
     let (served, ()) = tokio::join!(
-        serve_orders(channels, reader, listener, token, owner, hub.clone()),
+        serve_orders(channels, reader, listeners, token, owner, hub.clone()),
         till_loop(till, rx, admin_rx, &hub)
     );
     served
@@ -122,7 +162,7 @@ pub struct Channels {
 pub async fn serve_orders(
     Channels { jobs, admin }: Channels,
     reader: Journal,
-    listener: TcpListener,
+    listeners: Listeners,
     token: Option<Token>,
     owner: Owner,
     hub: Hub,
@@ -153,8 +193,17 @@ pub async fn serve_orders(
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(api.clone(), cors))
         .with_state(api);
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await
+    let tcp = axum::serve(
+        listeners.tcp,
+        router.clone().into_make_service_with_connect_info::<Peer>(),
+    );
+    match listeners.unix {
+        None => tcp.await,
+        Some(unix) => {
+            let local = axum::serve(unix, router.into_make_service_with_connect_info::<Peer>());
+            tokio::try_join!(tcp.into_future(), local.into_future()).map(|_| ())
+        }
+    }
 }
 
 /// The till's task: sales as they come; between them, every [`IDLE_EVERY`], the pending
@@ -323,12 +372,8 @@ impl Api {
     /// loopback peer (the till's own customer screen) needs no token; anyone else does, in the
     /// `Authorization` header like every call (a browser's EventSource cannot send one: the
     /// display page is for loopback, docs/api.md).
-    fn authorise_display(
-        &self,
-        peer: SocketAddr,
-        headers: &HeaderMap,
-    ) -> Result<(), Box<Response>> {
-        if peer.ip().is_loopback() {
+    fn authorise_display(&self, peer: Peer, headers: &HeaderMap) -> Result<(), Box<Response>> {
+        if peer.is_loopback() {
             return Ok(());
         }
         self.authorise(headers)
@@ -691,7 +736,7 @@ fn running(row: &SaleRow) -> Value {
 
 async fn events(
     State(api): State<Arc<Api>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = api.authorise_display(peer, &headers) {
@@ -705,7 +750,7 @@ async fn events(
 
 async fn display(
     State(api): State<Arc<Api>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = api.authorise_display(peer, &headers) {
