@@ -282,6 +282,29 @@ fn the_pos_follows_a_screen_sale_over_the_event_stream_and_can_cancel_a_waiting_
         "{down}"
     );
     t.wait_for("cancelled by the POS");
+    // The stream ends the order too: a display showing "Cancelling" is told it is over.
+    let tail = ev.until(10, |f| f.event == "final");
+    let (asked, end) = (&tail[tail.len() - 2], &tail[tail.len() - 1]);
+    assert_eq!(
+        (asked.event.as_str(), asked.data["ref"].as_str()),
+        ("cancel_requested", Some("POS-2002")),
+        "{tail:#?}"
+    );
+    assert_eq!(
+        (
+            end.data["ref"].as_str(),
+            end.data["outcome"]["status"].as_str()
+        ),
+        (Some("POS-2002"), Some("rejected")),
+        "{end:#?}"
+    );
+    assert!(
+        end.data["outcome"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("未扣款"),
+        "{end:#?}"
+    );
     assert_eq!(
         h.requests("micropay"),
         2,
