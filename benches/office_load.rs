@@ -107,7 +107,10 @@ async fn wait_all(admin: &tokio_postgres::Client, want: i64) -> Duration {
     let start = Instant::now();
     while shipped_total(admin).await < want {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(start.elapsed() < Duration::from_secs(3600), "never caught up");
+        assert!(
+            start.elapsed() < Duration::from_secs(3600),
+            "never caught up"
+        );
     }
     start.elapsed()
 }
@@ -182,7 +185,10 @@ async fn main() {
         w.join().unwrap();
     }
     let written = start.elapsed();
-    let want: i64 = tills.iter().map(|(_, p, _)| pg_support::outbox_last(p)).sum();
+    let want: i64 = tills
+        .iter()
+        .map(|(_, p, _)| pg_support::outbox_last(p))
+        .sum();
     wait_all(&admin, want).await;
     let elapsed = start.elapsed();
     let cpu = office_cpu(&pg) - cpu0;
@@ -210,7 +216,10 @@ async fn main() {
     for w in writers {
         w.join().unwrap();
     }
-    let want2: i64 = tills.iter().map(|(_, p, _)| pg_support::outbox_last(p)).sum();
+    let want2: i64 = tills
+        .iter()
+        .map(|(_, p, _)| pg_support::outbox_last(p))
+        .sum();
     pg.start_again();
     let back = Instant::now();
     let admin = pg.admin().await;
@@ -256,7 +265,10 @@ async fn main() {
     let base_s = base_start.elapsed().as_secs_f64();
     let base_rate = base_rows as f64 / base_s;
 
-    println!("office_load: {n} tills × {m} sales (+{} each with the office down)", m / 2);
+    println!(
+        "office_load: {n} tills × {m} sales (+{} each with the office down)",
+        m / 2
+    );
     println!(
         "  online: {want} rows shipped in {:.1} s ({:.1} s writing) = {rows_per_s:.0} rows/s; lag p50 {p50:.0} ms, p99 {p99:.0} ms; office CPU {cpu:.1} s ({:.0} % of one core)",
         elapsed.as_secs_f64(),

@@ -12,6 +12,7 @@ pub mod config; // config.toml schema, validation, secrets from env/file
 pub mod duration; // "5s" / "300ms" durations in config files
 pub mod journal; // SQLite write-ahead journal: sales, events, refunds, history
 pub mod logging; // tracing to a daily file in the data directory
+pub mod manager; // the manager PIN that authorises refunds: read, checked, wrong ones counted
 pub mod money; // Fen(u64): parse and format yuan amounts without floats
 pub mod office; // the head office: outbox shipping to PostgreSQL, chain reports, merchant reconcile
 pub mod pole; // the POS's customer pole display: pure decoder of CD5220/ESC/POS/lines, port reader

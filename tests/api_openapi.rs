@@ -297,16 +297,124 @@ fn the_openapi_document_matches_the_running_server() {
     let (st, v) = waiting.join().unwrap();
     c.answer("post", "/v1/sales", st, "application/json", &v.to_string());
 
-    // A path the document does not list is the fallback 404, not a hidden endpoint.
+    // The commands of a running till: a refund (and its retry, and refusals), a query, a
+    // recover, a reconcile.
+    let no = paid["out_trade_no"].as_str().unwrap().to_string();
+    let refund = |r: &str| json!({"ref": "D-1", "refund_ref": r, "amount": "0.50"}).to_string();
+    let (st, v) = call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some(refund("RF-D1")),
+        &[],
+    );
+    assert_eq!(st, 200, "{v}");
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some(refund("RF-D1")),
+        &[],
+    );
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some(json!({"ref": "D-1"}).to_string()),
+        &[],
+    );
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some(json!({"ref": "NO-SUCH", "refund_ref": "RF-D2"}).to_string()),
+        &[],
+    );
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some(json!({"ref": "D-1", "refund_ref": "RF-D1", "amount": "0.20"}).to_string()),
+        &[],
+    );
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/refunds",
+        Some("x".repeat(20_000)),
+        &[],
+    );
+    let (st, v) = call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        &format!("/v1/orders/{no}/query"),
+        None,
+        &[],
+    );
+    assert_eq!(st, 200, "{v}");
+    call(
+        &h,
+        &s,
+        &mut c,
+        "post",
+        "/v1/orders/NO-SUCH/query",
+        None,
+        &[],
+    );
+    let (st, v) = call(&h, &s, &mut c, "post", "/v1/recover", None, &[]);
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = call(
+        &h,
+        &s,
+        &mut c,
+        "get",
+        &format!("/v1/reconcile?date={today}"),
+        None,
+        &[],
+    );
+    assert_eq!(st, 200, "{v}");
+    call(&h, &s, &mut c, "get", "/v1/reconcile?date=soon", None, &[]);
+
+    // A path the document does not list is the fallback 404, not a hidden endpoint; a listed
+    // path asked with another method is 405, with the refusal's JSON.
     let (st, _) = h.rt.block_on(async {
         let r = http()
-            .get(format!("{}/v1/refunds", s.base))
+            .get(format!("{}/v1/nothing", s.base))
             .send()
             .await
             .unwrap();
         (r.status().as_u16(), ())
     });
     assert_eq!(st, 404);
+    let (st, v) = h.rt.block_on(async {
+        let r = http()
+            .get(format!("{}/v1/refunds", s.base))
+            .send()
+            .await
+            .unwrap();
+        let st = r.status().as_u16();
+        (
+            st,
+            serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap(),
+        )
+    });
+    assert_eq!((st, v["status"].as_str()), (405, Some("rejected")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("POST"), "{v}");
+    assert!(!v["message_zh"].as_str().unwrap().is_empty(), "{v}");
     drop(s);
 
     // With a token: 401 without it, documented for every operation.

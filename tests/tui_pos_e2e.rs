@@ -282,10 +282,104 @@ fn the_pos_follows_a_screen_sale_over_the_event_stream_and_can_cancel_a_waiting_
         "{down}"
     );
     t.wait_for("cancelled by the POS");
+    // The stream ends the order too: a display showing "Cancelling" is told it is over.
+    let tail = ev.until(10, |f| f.event == "final");
+    let (asked, end) = (&tail[tail.len() - 2], &tail[tail.len() - 1]);
+    assert_eq!(
+        (asked.event.as_str(), asked.data["ref"].as_str()),
+        ("cancel_requested", Some("POS-2002")),
+        "{tail:#?}"
+    );
+    assert_eq!(
+        (
+            end.data["ref"].as_str(),
+            end.data["outcome"]["status"].as_str()
+        ),
+        (Some("POS-2002"), Some("rejected")),
+        "{end:#?}"
+    );
+    assert!(
+        end.data["outcome"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("未扣款"),
+        "{end:#?}"
+    );
     assert_eq!(
         h.requests("micropay"),
         2,
         "nothing sent for the cancelled order"
     );
     h.assert_ledger_agrees();
+}
+
+/// A refund asked by the POS, and `paycode query` / `refund` run beside the cashier screen,
+/// are done by the screen's worker between sales: one refund per `refund_ref`, the CLI's
+/// answers as if it owned the journal, WeChat's ledger agreeing.
+#[test]
+fn refunds_and_commands_reach_the_running_cashier_screen() {
+    if !tmux_support::available() {
+        eprintln!("SKIPPED: tmux is not installed; the TUI end-to-end test needs it");
+        return;
+    }
+    let h = Harness::new();
+    let base = serve_api(&h);
+    let t = Tmux::start(&h, "posrefund", 120, 30, "");
+    t.wait_for("No unfinished sales");
+    t.wait_for("POS API");
+    let (st, paid) = h.rt.block_on(post(
+        base.clone(),
+        json!({"amount": "8.00", "ref": "POS-3001", "code": h.code("normal")}),
+    ));
+    assert_eq!((st, paid["status"].as_str()), (200, Some("paid")), "{paid}");
+    t.wait_for("PAID");
+    let no = paid["out_trade_no"].as_str().unwrap().to_string();
+
+    let refund = |amount: &str| {
+        let base = base.clone();
+        let body = json!({"ref": "POS-3001", "refund_ref": "RF-3001", "amount": amount});
+        h.rt.block_on(async move {
+            let r = http()
+                .post(format!("{base}/v1/refunds"))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            let st = r.status().as_u16();
+            (
+                st,
+                serde_json::from_str::<Value>(&r.text().await.unwrap()).unwrap(),
+            )
+        })
+    };
+    let (st, r) = refund("3.00");
+    assert_eq!((st, r["status"].as_str()), (200, Some("success")), "{r}");
+    let (st, again) = refund("3.00");
+    assert_eq!(
+        (st, again["existing"].as_bool()),
+        (200, Some(true)),
+        "{again}"
+    );
+
+    let q = h.run(&["query", &no, "--json"]);
+    assert_eq!(q.code, 0, "{} {}", q.stdout, q.stderr);
+    assert!(q.stderr.contains("handing the command"), "{}", q.stderr);
+    assert_eq!(q.json()["refunded"], 300, "{}", q.stdout);
+    let r = h.run(&["refund", &no, "--json"]);
+    assert_eq!(
+        (r.code, r.json()["refund_fee"].as_u64()),
+        (0, Some(500)),
+        "{}",
+        r.stdout
+    );
+
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.refunded), (800, 800), "{l:?}");
+    assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 2);
+    // The screen is still the cashier's: it takes the next sale.
+    assert!(
+        t.screen().contains("PAID") || t.screen().contains("Amount"),
+        "{}",
+        t.screen()
+    );
 }

@@ -91,8 +91,13 @@ fn start_api(sim: &RunningSim, dir: &Path) -> SocketAddr {
                 .await
                 .expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
-            let _ = paycode::api::serve(till, reader, listener, None, paycode::api::Hub::default())
-                .await;
+            let listeners = paycode::api::Listeners {
+                tcp: listener,
+                unix: None,
+            };
+            let _ =
+                paycode::api::serve(till, reader, listeners, None, paycode::api::Hub::default())
+                    .await;
         });
     });
     rx.recv().expect("api address")

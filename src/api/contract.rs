@@ -122,6 +122,155 @@ pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, 
     })
 }
 
+/// A refund the POS asked for (`POST /v1/refunds`), validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundOrder {
+    /// The paid sale: the POS's ref, or the till's own order number.
+    pub sale: RefundOf,
+    /// The POS's own id for the refund: its idempotency key (a retry never refunds twice).
+    pub refund_ref: PosRef,
+    /// `None`: all that is left of the sale.
+    pub amount: Option<Fen>,
+    pub reason: String,
+    /// The manager PIN as sent; never shown, dropped once checked.
+    pub pin: Option<zeroize::Zeroizing<String>>,
+}
+
+/// Which sale a refund is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOf {
+    Ref(PosRef),
+    OutTradeNo(String),
+}
+
+/// The longest refund reason (WeChat's `refund_desc` is 80 characters).
+pub const REASON_MAX: usize = 80;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefund {
+    #[serde(rename = "ref")]
+    pos_ref: Option<Value>,
+    out_trade_no: Option<Value>,
+    refund_ref: Option<Value>,
+    amount: Option<Value>,
+    reason: Option<Value>,
+    pin: Option<Value>,
+}
+
+/// `POST /v1/refunds` body: `{"ref": "POS-1001" | "out_trade_no": "…", "refund_ref":
+/// "RF-1", "amount"?: "2.00", "reason"?: "…", "pin"?: "…"}`.
+pub fn parse_refund(body: &[u8], ceiling: Fen) -> Result<RefundOrder, Refusal> {
+    let raw: RawRefund = serde_json::from_slice(body).map_err(|e| {
+        Refusal::new(
+            400,
+            None,
+            Words::new(
+                format!(
+                    "the body is not a refund: {e}; send a JSON object {{\"ref\": \"<POS order id>\", \"refund_ref\": \"<POS refund id>\", \"amount\": \"2.00\"}}"
+                ),
+                format!(
+                    "请求体不是一笔退款:{e};请发送 JSON 对象 {{\"ref\": \"<POS 订单号>\", \"refund_ref\": \"<POS 退款单号>\", \"amount\": \"2.00\"}}"
+                ),
+            ),
+        )
+    })?;
+    let given = |v: &Option<Value>| !matches!(v, None | Some(Value::Null));
+    let sale = match (given(&raw.pos_ref), given(&raw.out_trade_no)) {
+        (true, true) => {
+            return Err(Refusal::new(
+                400,
+                Some("ref"),
+                Words::new(
+                    "give ref or out_trade_no, not both: the sale to refund is named once",
+                    "ref 与 out_trade_no 只能填写一个:要退款的订单只需指明一次",
+                ),
+            ));
+        }
+        (false, false) => {
+            return Err(Refusal::new(
+                400,
+                Some("ref"),
+                Words::new(
+                    "ref is missing: name the paid sale by the POS's order id (ref) or the till's order number (out_trade_no)",
+                    "缺少 ref:请用 POS 订单号(ref)或收银台订单号(out_trade_no)指明已支付的订单",
+                ),
+            ));
+        }
+        (true, false) => RefundOf::Ref(parse_ref(&text_field(raw.pos_ref, "ref", &REF_LIKE)?)?),
+        (false, true) => {
+            let no = text_field(raw.out_trade_no, "out_trade_no", &ORDER_LIKE)?;
+            RefundOf::OutTradeNo(no.trim().to_string())
+        }
+    };
+    let refund_ref = text_field(raw.refund_ref, "refund_ref", &REFUND_REF_LIKE)?;
+    let refund_ref = PosRef::parse(&refund_ref).map_err(|e| {
+        let w = api_words(&e.words());
+        Refusal::new(
+            400,
+            Some("refund_ref"),
+            Words::new(
+                w.en.replacen("ref", "refund_ref", 1),
+                w.zh.replacen("ref", "refund_ref", 1),
+            ),
+        )
+    })?;
+    let amount = match raw.amount {
+        None | Some(Value::Null) => None,
+        given => {
+            let text = text_field(given, "amount", &AMOUNT_LIKE)?;
+            Some(Fen::parse(text.trim(), ceiling).map_err(|e| {
+                let w = e.words();
+                Refusal::new(
+                    400,
+                    Some("amount"),
+                    Words::new(
+                        format!("amount {text:?}: {}", w.en),
+                        format!("amount {text:?}:{}", w.zh),
+                    ),
+                )
+            })?)
+        }
+    };
+    let reason = match raw.reason {
+        None | Some(Value::Null) => String::new(),
+        given => text_field(given, "reason", &REASON_LIKE)?,
+    };
+    if reason.chars().count() > REASON_MAX || reason.chars().any(char::is_control) {
+        return Err(Refusal::new(
+            400,
+            Some("reason"),
+            Words::new(
+                format!(
+                    "reason: at most {REASON_MAX} characters, no control characters (WeChat shows it to the customer)"
+                ),
+                format!("reason:最多 {REASON_MAX} 个字符,不含控制字符(微信会展示给顾客)"),
+            ),
+        ));
+    }
+    let pin = match raw.pin {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(zeroize::Zeroizing::new(p)),
+        Some(_) => {
+            return Err(Refusal::new(
+                400,
+                Some("pin"),
+                Words::new(
+                    "pin must be a JSON string of the manager PIN's digits",
+                    "pin 必须是由店长密码数字组成的 JSON 字符串",
+                ),
+            ));
+        }
+    };
+    Ok(RefundOrder {
+        sale,
+        refund_ref,
+        amount,
+        reason,
+        pin,
+    })
+}
+
 /// A ref from a body or a path; its refusal names the field `ref`.
 pub fn parse_ref(r: &str) -> Result<PosRef, Refusal> {
     PosRef::parse(r).map_err(|e| Refusal::new(400, Some("ref"), api_words(&e.words())))
@@ -153,6 +302,15 @@ const AMOUNT_LIKE: (&str, &str) = (
 );
 const REF_LIKE: (&str, &str) = ("the POS's own order id", "POS 自己的订单号");
 const CODE_LIKE: (&str, &str) = ("the 18 digits the scanner read", "扫码枪读到的 18 位数字");
+const ORDER_LIKE: (&str, &str) = ("the till's order number", "收银台订单号");
+const REFUND_REF_LIKE: (&str, &str) = (
+    "the POS's own id for this refund (a retry with it never refunds twice)",
+    "POS 自己的退款单号(用它重试不会重复退款)",
+);
+const REASON_LIKE: (&str, &str) = (
+    "a short reason shown to the customer",
+    "展示给顾客的简短原因",
+);
 
 fn text_field(
     v: Option<Value>,

@@ -242,6 +242,22 @@ impl Hub {
         self.publish(&mut book, pos_ref, Some(no.to_string()), Some(fee), kind);
     }
 
+    /// The POS's order `pos_ref` was turned down before any sale began (cancelled while it
+    /// waited for the scan): its end, so a display showing "Cancelling" is told it is over.
+    pub fn withdrawn(&self, pos_ref: &str, words: &Words) {
+        let mut book = self.book();
+        let v = serde_json::json!({
+            "status": "rejected",
+            "out_trade_no": null,
+            "total_fee": null,
+            "message": words.en,
+            "message_zh": words.zh,
+            "exit_code": 3,
+        });
+        let kind = Kind::Final { outcome: v };
+        self.publish(&mut book, Some(pos_ref.to_string()), None, None, kind);
+    }
+
     /// A cancel was asked for the running sale of `pos_ref`; its event.
     pub fn cancel_requested(&self, pos_ref: &str) -> Event {
         let mut book = self.book();

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
+use super::admin::{AdminCmd, AdminJob, Answered};
 use super::contract::{self, BODY_MAX, Refusal};
 use super::events::Hub;
 use super::job::{Job, Reply, TillAnswer};
@@ -50,6 +51,48 @@ pub struct Owner {
     pub screen: bool,
     /// `[api] cors_origins`: the browser pages allowed to call.
     pub cors_origins: Vec<String>,
+    /// The till's config (the manager PIN a refund needs is checked against it).
+    pub config: Arc<crate::config::Config>,
+}
+
+/// Who called: a TCP peer, or a process on this machine through the Unix socket (allowed by
+/// the socket file's mode, so counted as loopback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Tcp(SocketAddr),
+    Local,
+}
+
+impl Peer {
+    fn is_loopback(self) -> bool {
+        match self {
+            Peer::Tcp(a) => a.ip().is_loopback(),
+            Peer::Local => true,
+        }
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        Peer::Tcp(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<
+        axum::serve::IncomingStream<'_, tokio::net::UnixListener>,
+    > for Peer
+{
+    fn connect_info(_: axum::serve::IncomingStream<'_, tokio::net::UnixListener>) -> Self {
+        Peer::Local
+    }
+}
+
+/// Where the API is served: a TCP port, and the Unix socket when `[api] socket` is set.
+#[derive(Debug)]
+pub struct Listeners {
+    pub tcp: TcpListener,
+    pub unix: Option<tokio::net::UnixListener>,
 }
 
 /// The sale queued or running, for `POST /v1/sales/{ref}/cancel`.
@@ -60,6 +103,8 @@ struct Running {
 
 struct Api {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Refunds and the commands a second paycode hands over, for the till's owner.
+    admin: mpsc::UnboundedSender<AdminJob>,
     /// A sale is queued or running: a second one is refused at once. Cleared by the order's
     /// [`Reply`] when it is answered (or dropped), whoever owns the till.
     sale_running: Arc<AtomicBool>,
@@ -78,12 +123,14 @@ struct Api {
 pub async fn serve(
     till: Till,
     reader: Journal,
-    listener: TcpListener,
+    listeners: Listeners,
     token: Option<Token>,
     hub: Hub,
 ) -> std::io::Result<()> {
     let (jobs, rx) = mpsc::unbounded_channel();
+    let (admin, admin_rx) = mpsc::unbounded_channel();
     let owner = Owner {
+        config: Arc::new(till.config().clone()),
         ceiling: till.config().checkout.max_amount,
         simulated: till.is_simulated(),
         screen: false,
@@ -94,20 +141,28 @@ pub async fn serve(
             .map(|a| a.cors_origins.clone())
             .unwrap_or_default(),
     };
+    let channels = Channels { jobs, admin };
     let (served, ()) = tokio::join!(
-        serve_orders(jobs, reader, listener, token, owner, hub.clone()),
-        till_loop(till, rx, &hub)
+        serve_orders(channels, reader, listeners, token, owner, hub.clone()),
+        till_loop(till, rx, admin_rx, &hub)
     );
     served
 }
 
+/// Where the API hands its work: sales, and the other till commands.
+#[derive(Debug, Clone)]
+pub struct Channels {
+    pub jobs: mpsc::UnboundedSender<Job>,
+    pub admin: mpsc::UnboundedSender<AdminJob>,
+}
+
 /// Serve the API on `listener`, handing each sale to `jobs` — the cashier screen's runtime,
 /// or [`serve`]'s till task — which answers through the job's [`Reply`] and publishes its
-/// progress into `hub`.
+/// progress into `hub`; refunds and handed-over commands go to `admin`, done by the same owner.
 pub async fn serve_orders(
-    jobs: mpsc::UnboundedSender<Job>,
+    Channels { jobs, admin }: Channels,
     reader: Journal,
-    listener: TcpListener,
+    listeners: Listeners,
     token: Option<Token>,
     owner: Owner,
     hub: Hub,
@@ -115,6 +170,7 @@ pub async fn serve_orders(
     let api = Arc::new(Api {
         owner,
         jobs,
+        admin,
         sale_running: Arc::new(AtomicBool::new(false)),
         running: Mutex::new(None),
         hub,
@@ -128,17 +184,36 @@ pub async fn serve_orders(
         .route("/v1/sales/{ref}/cancel", post(cancel_sale))
         .route("/v1/events", get(events))
         .route("/v1/history", get(history))
+        .route("/v1/refunds", post(post_refund))
+        .route("/v1/orders/{out_trade_no}/query", post(query_order))
+        .route("/v1/recover", post(recover))
+        .route("/v1/reconcile", get(reconcile))
         .route("/display", get(display))
         .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(api.clone(), cors))
         .with_state(api);
-    let app = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await
+    let tcp = axum::serve(
+        listeners.tcp,
+        router.clone().into_make_service_with_connect_info::<Peer>(),
+    );
+    match listeners.unix {
+        None => tcp.await,
+        Some(unix) => {
+            let local = axum::serve(unix, router.into_make_service_with_connect_info::<Peer>());
+            tokio::try_join!(tcp.into_future(), local.into_future()).map(|_| ())
+        }
+    }
 }
 
 /// The till's task: sales as they come; between them, every [`IDLE_EVERY`], the pending
 /// retries and the closing of definite failures that are due, as the cashier screen does.
-async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: &Hub) {
+async fn till_loop(
+    mut till: Till,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    mut admin: mpsc::UnboundedReceiver<AdminJob>,
+    hub: &Hub,
+) {
     let mut schedule = RetrySchedule::new(IDLE_EVERY, Duration::from_secs(600));
     // The rounds keep their own clock: a POS posting more often than every IDLE_EVERY must
     // not put them off for ever (row 147).
@@ -146,6 +221,10 @@ async fn till_loop(mut till: Till, mut jobs: mpsc::UnboundedReceiver<Job>, hub: 
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
+            Some(a) = admin.recv() => {
+                let _ = a.run(&mut till).await;
+                continue;
+            }
             () = tokio::time::sleep_until(next_round) => {
                 let now = till.clock().now();
                 let _ = retry_pending(&mut till, &mut schedule, now, |_| {}).await;
@@ -293,12 +372,8 @@ impl Api {
     /// loopback peer (the till's own customer screen) needs no token; anyone else does, in the
     /// `Authorization` header like every call (a browser's EventSource cannot send one: the
     /// display page is for loopback, docs/api.md).
-    fn authorise_display(
-        &self,
-        peer: SocketAddr,
-        headers: &HeaderMap,
-    ) -> Result<(), Box<Response>> {
-        if peer.ip().is_loopback() {
+    fn authorise_display(&self, peer: Peer, headers: &HeaderMap) -> Result<(), Box<Response>> {
+        if peer.is_loopback() {
             return Ok(());
         }
         self.authorise(headers)
@@ -337,6 +412,39 @@ async fn not_found(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response 
         Words::new(
             "no such endpoint: see docs/api.md (POST /v1/sales, GET /v1/sales/{ref}, POST /v1/sales/{ref}/cancel, GET /v1/events, GET /v1/history?date=YYYY-MM-DD, GET /v1/health, GET /display)",
             "没有该接口:请参阅 docs/api.md(POST /v1/sales、GET /v1/sales/{ref}、POST /v1/sales/{ref}/cancel、GET /v1/events、GET /v1/history?date=YYYY-MM-DD、GET /v1/health、GET /display)",
+        ),
+    ))
+}
+
+/// A listed path asked with another method: which methods it takes (axum answered an empty
+/// 405).
+async fn wrong_method(
+    State(api): State<Arc<Api>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let path = uri.path();
+    let takes = if path == "/v1/sales"
+        || path == "/v1/refunds"
+        || path == "/v1/recover"
+        || path.ends_with("/cancel")
+        || path.ends_with("/query")
+    {
+        "POST"
+    } else {
+        "GET"
+    };
+    let shown = crate::untrusted::shown_arg(path);
+    refused(&Refusal::new(
+        405,
+        None,
+        Words::new(
+            format!("{method} is not taken on {shown}: use {takes} (docs/api.md)"),
+            format!("{shown} 不接受 {method}:请使用 {takes}(docs/api.md)"),
         ),
     ))
 }
@@ -628,7 +736,7 @@ fn running(row: &SaleRow) -> Value {
 
 async fn events(
     State(api): State<Arc<Api>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = api.authorise_display(peer, &headers) {
@@ -642,7 +750,7 @@ async fn events(
 
 async fn display(
     State(api): State<Arc<Api>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = api.authorise_display(peer, &headers) {
@@ -760,4 +868,87 @@ async fn history(
         Ok(v) => reply(200, v),
         Err(e) => refused(&Refusal::new(503, None, e.words())),
     }
+}
+
+/// Hand `cmd` to the till's owner and wait for its answer.
+async fn admin_answer(api: &Api, cmd: AdminCmd) -> Response {
+    let (answer, rx) = oneshot::channel();
+    if api.admin.send(AdminJob { cmd, reply: answer }).is_err() {
+        return refused(&stopping());
+    }
+    match rx.await {
+        Ok(Answered { status, body }) => reply(status, body),
+        Err(_) => refused(&stopping()),
+    }
+}
+
+/// `POST /v1/refunds`: a refund of a paid sale under the POS's own `refund_ref` (docs/api.md).
+/// The manager PIN is checked here, before anything is queued, written or sent.
+async fn post_refund(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_MAX).await else {
+        return refused(&contract::too_large());
+    };
+    let mut order = match contract::parse_refund(&bytes, api.owner.ceiling) {
+        Ok(o) => o,
+        Err(r) => return admin_refused(&r),
+    };
+    let pin = order.pin.take();
+    let (cfg, simulated) = (api.owner.config.clone(), api.owner.simulated);
+    // A wrong PIN is answered slowly (and counted): off the async threads.
+    let checked = tokio::task::spawn_blocking(move || {
+        crate::manager::over_api(&cfg, simulated, pin.as_deref().map(String::as_str))
+    })
+    .await;
+    let authorised = match checked {
+        Ok(Ok(a)) => a,
+        Ok(Err(why)) => return admin_refused(&Refusal::new(403, Some("pin"), why)),
+        Err(_) => return refused(&stopping()),
+    };
+    admin_answer(&api, AdminCmd::Refund { order, authorised }).await
+}
+
+fn admin_refused(r: &Refusal) -> Response {
+    let a = super::admin::refused(r);
+    reply(a.status, a.body)
+}
+
+/// `POST /v1/orders/{out_trade_no}/query`: `paycode query` on the till's owner.
+async fn query_order(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(no): Path<String>,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    admin_answer(&api, AdminCmd::Query { out_trade_no: no }).await
+}
+
+/// `POST /v1/recover`: `paycode recover` on the till's owner.
+async fn recover(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    admin_answer(&api, AdminCmd::Recover).await
+}
+
+/// `GET /v1/reconcile?date=YYYY-MM-DD`: `paycode reconcile` on the till's owner.
+async fn reconcile(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if let Err(r) = api.authorise(&headers) {
+        return *r;
+    }
+    let day = match contract::parse_history_query(q.as_deref().unwrap_or("")) {
+        Ok(d) => d,
+        Err(r) => return admin_refused(&r),
+    };
+    #[allow(clippy::disallowed_methods)] // IO edge: the statement's day is judged against today
+    let today = crate::beijing::day_of(time::OffsetDateTime::now_utc().unix_timestamp() * 1000);
+    admin_answer(&api, AdminCmd::Reconcile { day, today }).await
 }

@@ -47,6 +47,12 @@ impl Token {
         Ok(Token(t.to_string()))
     }
 
+    /// The token itself, for the one header of a client's request (`paycode` handing a
+    /// command to the running one); never printed.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// Whether `given` is the token (constant time).
     pub fn matches(&self, given: &str) -> bool {
         self.0.as_bytes().ct_eq(given.as_bytes()).into()

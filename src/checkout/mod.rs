@@ -1,6 +1,7 @@
 //! The sale: the pure flow (submit → poll → reverse → final), the runner that drives it against
 //! the journal and the WeChat Pay client, and start-up recovery of unfinished sales.
 pub mod adapter; // verified api replies → flow::Reply (pure)
+pub mod answers; // each till command's JSON answer and exit status (CLI --json and the local API)
 pub mod fingerprint; // keyed hash of a payment code for the journal (never the code itself)
 pub mod flow; // pure sale state machine: takes `now`, returns the next step
 pub mod handover; // the shift on a running till: its report, the handover that closes it

@@ -379,6 +379,37 @@ impl RetrySchedule {
     }
 }
 
+/// `paycode recover` as one step, for the command line and the local API: resume open sales,
+/// retry every pending one once, close the definite failures WeChat has not confirmed closed,
+/// and follow open refunds. Err: why it stopped, and the exit status.
+pub async fn recover_now(
+    till: &mut Till,
+    mut progress: impl FnMut(Progress),
+) -> Result<Vec<Recovered>, (crate::words::Words, u8)> {
+    use crate::words::Bilingual;
+    let stop = |e: SaleError| (e.words(), e.exit_code());
+    let mut done = recover(till, &mut progress).await.map_err(stop)?;
+    let mut schedule = RetrySchedule::new(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(600),
+    );
+    let now = till.clock().now();
+    done.extend(
+        retry_pending(till, &mut schedule, now, &mut progress)
+            .await
+            .map_err(stop)?,
+    );
+    done.extend(
+        close_failures(till, &mut schedule, now, &mut progress)
+            .await
+            .map_err(stop)?,
+    );
+    super::refund::follow_open(till, true)
+        .await
+        .map_err(|e| (e.words(), 3))?;
+    Ok(done)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

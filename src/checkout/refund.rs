@@ -38,6 +38,9 @@ pub enum RefundError {
     NotFound(String),
     #[error("{en}")]
     Refused { en: String, zh: String },
+    /// A POS refund id already used for another sale or amount.
+    #[error("{en}")]
+    RefReused { en: String, zh: String },
     #[error("cannot build the refund request: {0}")]
     Request(#[from] api::RequestError),
     #[error("{0}")]
@@ -55,7 +58,7 @@ impl Bilingual for RefundError {
     fn zh(&self) -> String {
         match self {
             Self::NotFound(no) => format!("账本中没有订单 {no};请核对订单号(paycode history)"),
-            Self::Refused { zh, .. } => zh.clone(),
+            Self::Refused { zh, .. } | Self::RefReused { zh, .. } => zh.clone(),
             Self::Request(e) => format!("无法生成退款请求:{}", e.zh()),
             Self::Journal(e) => e.zh(),
         }
@@ -104,8 +107,92 @@ pub async fn refund(
     reason: &str,
     authorised: Authority,
     wait: Option<Duration>,
+    progress: impl FnMut(RefundProgress),
+) -> Result<RefundOutcome, RefundError> {
+    let asked = RefundAsk {
+        amount,
+        reason,
+        authorised,
+        refund_ref: None,
+    };
+    refund_as(till, out_trade_no, &asked, wait, progress).await
+}
+
+/// What a refund was asked with.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundAsk<'a> {
+    /// `None`: all that is left.
+    pub amount: Option<Fen>,
+    pub reason: &'a str,
+    pub authorised: Authority,
+    /// The POS's own id for the refund (`POST /v1/refunds`): its idempotency key.
+    pub refund_ref: Option<&'a str>,
+}
+
+/// A refund the POS asked for under its own id `refund_ref`: the refund already made under it
+/// is answered again (sent again while unanswered, followed while open) and `true` says so —
+/// never a second refund; the id used before for another sale or amount is refused. The API
+/// serves one request at a time, so the look-up and the insert cannot race (the journal's
+/// unique index backs it).
+pub async fn refund_for_ref(
+    till: &mut Till,
+    out_trade_no: &str,
+    asked: &RefundAsk<'_>,
+    wait: Option<Duration>,
+    mut progress: impl FnMut(RefundProgress),
+) -> Result<(RefundOutcome, bool), RefundError> {
+    let Some(key) = asked.refund_ref else {
+        return refund_as(till, out_trade_no, asked, wait, progress)
+            .await
+            .map(|o| (o, false));
+    };
+    let Some(mut earlier) = till.journal.refund_with_ref(key)? else {
+        return refund_as(till, out_trade_no, asked, wait, progress)
+            .await
+            .map(|o| (o, false));
+    };
+    let other_amount = asked.amount.is_some_and(|a| a != earlier.refund_fee);
+    if earlier.out_trade_no != out_trade_no || other_amount {
+        let (no, fee) = (&earlier.out_refund_no, earlier.refund_fee);
+        return Err(RefundError::RefReused {
+            en: format!(
+                "refund_ref {key} is already refund {no} (¥{fee} of sale {}): a refund_ref names one refund — give a new refund_ref for another refund; nothing was sent",
+                earlier.out_trade_no
+            ),
+            zh: format!(
+                "refund_ref {key} 已用于退款 {no}(订单 {} 的 ¥{fee}):一个 refund_ref 只对应一笔退款 — 另一笔退款请使用新的 refund_ref;未发送任何请求",
+                earlier.out_trade_no
+            ),
+        });
+    }
+    if earlier.state == RefundState::Requested {
+        let total = till
+            .journal
+            .sale(out_trade_no)?
+            .map_or(earlier.refund_fee, |r| r.total_fee);
+        send(till, &mut earlier, total, &mut progress).await?;
+    }
+    if let Some(limit) = wait {
+        follow(till, &mut earlier, limit, &mut progress).await?;
+    }
+    let outcome = RefundOutcome {
+        refund: earlier,
+        reused: true,
+        resent: Vec::new(),
+        rest_not_started: None,
+    };
+    Ok((outcome, true))
+}
+
+/// [`refund`] as `asked`.
+async fn refund_as(
+    till: &mut Till,
+    out_trade_no: &str,
+    asked: &RefundAsk<'_>,
+    wait: Option<Duration>,
     mut progress: impl FnMut(RefundProgress),
 ) -> Result<RefundOutcome, RefundError> {
+    let amount = asked.amount;
     let row = till
         .journal
         .sale(out_trade_no)?
@@ -120,10 +207,10 @@ pub async fn refund(
         });
     }
     if amount.is_none() {
-        return refund_the_rest(till, &row, reason, authorised, wait, &mut progress).await;
+        return refund_the_rest(till, &row, asked, wait, &mut progress).await;
     }
     settle_unverified(till, &row, amount).await?;
-    let (mut refund, reused) = open_or_new(till, &row, amount, reason, authorised)?;
+    let (mut refund, reused) = open_or_new(till, &row, asked)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut progress).await?;
     }
@@ -145,8 +232,7 @@ pub async fn refund(
 async fn refund_the_rest(
     till: &mut Till,
     row: &SaleRow,
-    reason: &str,
-    authorised: Authority,
+    asked: &RefundAsk<'_>,
     wait: Option<Duration>,
     progress: &mut impl FnMut(RefundProgress),
 ) -> Result<RefundOutcome, RefundError> {
@@ -180,7 +266,14 @@ async fn refund_the_rest(
     };
     let (mut refund, reused) = match last {
         Some(last) => (last, true),
-        None => open_or_new(till, row, None, reason, authorised)?,
+        None => open_or_new(
+            till,
+            row,
+            &RefundAsk {
+                amount: None,
+                ..*asked
+            },
+        )?,
     };
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, progress).await?;
@@ -219,13 +312,13 @@ pub(super) async fn return_late_payment(
     row: &SaleRow,
 ) -> Result<Refund, RefundError> {
     // The whole amount, so an open refund of it (requested or processing) is the one followed.
-    let (mut refund, _) = open_or_new(
-        till,
-        row,
-        Some(row.total_fee),
-        LATE_PAYMENT_REASON,
-        Authority::LatePayment,
-    )?;
+    let asked = RefundAsk {
+        amount: Some(row.total_fee),
+        reason: LATE_PAYMENT_REASON,
+        authorised: Authority::LatePayment,
+        refund_ref: None,
+    };
+    let (mut refund, _) = open_or_new(till, row, &asked)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut |_| {}).await?;
     }
@@ -238,10 +331,14 @@ pub(super) async fn return_late_payment(
 fn open_or_new(
     till: &mut Till,
     row: &SaleRow,
-    amount: Option<Fen>,
-    reason: &str,
-    authorised: Authority,
+    asked: &RefundAsk<'_>,
 ) -> Result<(Refund, bool), RefundError> {
+    let RefundAsk {
+        amount,
+        reason,
+        authorised,
+        refund_ref,
+    } = *asked;
     let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
     let left = left_to_refund(till, row)?;
@@ -249,7 +346,8 @@ fn open_or_new(
     // idempotency key). "The rest" (no amount) comes here only once every unconfirmed refund
     // has an answer (`refund_the_rest`); one still processing counts as taken, and the rest
     // gets a new number (FAULTS rows 76, 80).
-    let reuse = amount.and_then(|a| {
+    // A refund under the POS's own id is that refund alone, never another's open one.
+    let reuse = amount.filter(|_| refund_ref.is_none()).and_then(|a| {
         existing
             .iter()
             .find(|r| r.state.is_open() && a == r.refund_fee)
@@ -275,8 +373,14 @@ fn open_or_new(
                 &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
             )?;
             let at = till.clock.unix_ms();
-            till.journal
-                .insert_refund(out_trade_no, &no, fee, reason, authorised, at)?;
+            let new = crate::journal::NewRefund {
+                out_refund_no: &no,
+                refund_fee: fee,
+                reason,
+                authorised,
+                pos_refund_ref: refund_ref,
+            };
+            till.journal.insert_refund_of(out_trade_no, &new, at)?;
             let r = till
                 .journal
                 .refunds_of(out_trade_no)?

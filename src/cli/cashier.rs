@@ -62,7 +62,7 @@ pub fn run(config_path: &Path) -> ExitCode {
 
 /// The app's settings from the configuration (and the simulator's scenario table).
 fn settings_of(cfg: &Config, simulated: bool) -> Result<Settings, Words> {
-    let manager_pin = super::authorise::configured_pin(cfg)?;
+    let manager_pin = crate::manager::configured_pin(cfg)?;
     Ok(Settings {
         // F6's last choice outlives a restart; the config is the default until there is one.
         language: crate::tui::prefs::saved_language(cfg).unwrap_or(cfg.ui.language),

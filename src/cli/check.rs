@@ -321,7 +321,7 @@ fn log_dir(cfg: &Config) -> Line {
 fn manager_pin(cfg: &Config) -> Line {
     let live = !cfg.wechat.base_url.is_simulated();
     let path = match (
-        super::authorise::configured_pin(cfg),
+        crate::manager::configured_pin(cfg),
         &cfg.ui.manager_pin_file,
     ) {
         (Err(why), _) => {

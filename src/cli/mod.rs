@@ -9,6 +9,7 @@ mod office;
 mod office_reconcile;
 mod office_report;
 mod output;
+mod owner;
 mod pay;
 mod process;
 mod receipt;
@@ -275,10 +276,49 @@ where
     F: FnOnce(Till) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
+    with_till_or_owner(config, json, None::<fn(&Config) -> Handed>, f)
+}
+
+/// A command handed to the journal's owner: the request, how text mode prints its answer.
+pub(crate) type Handed = Result<(owner::Call, fn(&serde_json::Value) -> Vec<String>), ExitCode>;
+
+/// [`with_till`], or — when another paycode holds the journal and serves `[api]` — `hand`'s
+/// request to it, its answer printed as `f`'s own would be (cli::owner).
+pub(crate) fn with_till_or_owner<H, F, Fut>(
+    config: &Path,
+    json: bool,
+    hand: Option<H>,
+    f: F,
+) -> ExitCode
+where
+    H: FnOnce(&Config) -> Handed,
+    F: FnOnce(Till) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
     let cfg = match load(config, json) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Some(hand) = hand
+        && owner::reachable(&cfg)
+        && matches!(
+            crate::checkout::till::lock_journal(&cfg.journal.path),
+            Err(TillError::Locked { .. })
+        )
+    {
+        return match hand(&cfg) {
+            Ok((call, lines)) => owner::ask(&cfg, call, json, lines),
+            Err(code) => code,
+        };
+    }
+    with_loaded_till(cfg, json, f)
+}
+
+fn with_loaded_till<F, Fut>(cfg: Config, json: bool, f: F) -> ExitCode
+where
+    F: FnOnce(Till) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
     let _log = logging(&cfg);
     let rt = match runtime() {
         Ok(rt) => rt,

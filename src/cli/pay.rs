@@ -8,12 +8,12 @@ use serde_json::json;
 
 use super::{lang, load, logging, open_till, output, runtime, with_till};
 use crate::authcode::{AuthCode, mask_digit_runs};
+use crate::checkout::answers;
 use crate::checkout::flow::Final;
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::settle::{self, SettleError};
 use crate::checkout::{
-    Progress, Recovered, Status, Till, messages, recover as recover_sales, run_sale,
-    run_sale_for_ref,
+    Progress, Recovered, Till, messages, recover as recover_sales, run_sale, run_sale_for_ref,
 };
 use crate::config::Language;
 use crate::money::Fen;
@@ -133,17 +133,6 @@ fn unchecked_lines(unchecked: &[String]) {
     }
 }
 
-/// The `recovered` list of the JSON contract: each sale recovery settled, with what it was.
-fn recovered_json(done: &[Recovered]) -> serde_json::Value {
-    done.iter()
-        .map(|r| {
-            let mut v = output::outcome_json(&r.outcome);
-            v["was"] = json!(r.was.as_str());
-            v
-        })
-        .collect()
-}
-
 /// A recovered sale where money moved (paid, or charged and refunded): the POS may be about to
 /// charge the same purchase again, so the new sale waits until someone has looked at it. With
 /// `--ref`, a sale of another ref is another purchase and one of this ref answers for itself:
@@ -227,7 +216,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
             Ok(d) => d,
             Err(c) => return c,
         };
-        let mut extra = vec![("recovered", recovered_json(&done))];
+        let mut extra = vec![("recovered", answers::recovered(&done))];
         if let Some(why) = money_moved(&done, pos_ref.as_ref()) {
             return output::refusal_with(json, &why, Some(amount), super::REFUSED, &extra);
         }
@@ -237,7 +226,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                 Ok(c) => {
                     closed_lines(&c.closed, json, l);
                     unchecked_lines(&c.unchecked);
-                    extra.push(("closed", recovered_json(&c.closed)));
+                    extra.push(("closed", answers::recovered(&c.closed)));
                     extra.push(("unchecked", json!(c.unchecked)));
                     // The result first; the slip after it, never delaying or changing it.
                     let shown = output::outcome_with(&c.outcome, json, &extra);
@@ -263,7 +252,7 @@ pub fn pay(config: &Path, args: &PayArgs) -> ExitCode {
                 closed_lines(&s.closed, json, l);
                 unchecked_lines(&s.unchecked);
                 extra.push(("existing", json!(s.existing)));
-                extra.push(("closed", recovered_json(&s.closed)));
+                extra.push(("closed", answers::recovered(&s.closed)));
                 extra.push(("unchecked", json!(s.unchecked)));
                 let shown = output::outcome_with(&s.outcome, json, &extra);
                 if !s.existing {
@@ -310,7 +299,17 @@ pub fn accept(config: &Path, args: &OrderArgs) -> ExitCode {
 
 /// `query` and `accept`: ask WeChat, print what the journal became.
 fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    // A query is handed to a running paycode that holds the journal (an accept is the
+    // manager's, at the till).
+    let hand = (!accept).then_some(|_: &crate::config::Config| -> super::Handed {
+        let call = super::owner::Call {
+            post: true,
+            path: format!("/v1/orders/{}/query", path_segment(&args.out_trade_no)),
+            body: None,
+        };
+        Ok((call, super::owner::messages))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let json = args.json;
         let asked = if accept {
             settle::accept_sale(&mut till, &args.out_trade_no).await
@@ -327,53 +326,13 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                     }
                     _ => crate::money::Fen(0),
                 };
-                let status = a.outcome.as_ref().map(|o| o.status());
                 let refunded = a
                     .outcome
                     .as_ref()
                     .is_some_and(|o| matches!(o.result, Final::Refunded(_)));
-                let returned = returned_words(refunded);
-                let code = status.map_or(2, Status::exit_code);
+                let returned = answers::returned_words(refunded);
+                let (code, v) = answers::query(&args.out_trade_no, &a, given_back);
                 if json {
-                    let mut v = match &a.outcome {
-                        Some(o) => output::outcome_json(o),
-                        None => json!({
-                            "status": "open",
-                            "out_trade_no": args.out_trade_no,
-                            "transaction_id": null,
-                            "total_fee": null,
-                            "err_code": null,
-                            "message": "not settled yet: do not hand over goods; run `paycode recover`",
-                            "message_zh": "尚未完成:请勿交付商品;请运行 `paycode recover`",
-                        }),
-                    };
-                    v["journal_before"] = json!(a.before.as_str());
-                    v["journal"] = json!(a.after.as_str());
-                    v["wechat"] = json!(a.wechat);
-                    if a.accepted {
-                        v["corrected"] = json!(true);
-                        v["message"] = json!(CORRECTED_EN);
-                        v["message_zh"] = json!(CORRECTED_ZH);
-                    }
-                    if a.returned {
-                        v["returned"] = json!(true);
-                        v["message"] = json!(returned.en);
-                        v["message_zh"] = json!(returned.zh);
-                    }
-                    if given_back.0 > 0 {
-                        let back = given_back_words(given_back, a.outcome.as_ref());
-                        v["refunded"] = json!(given_back.0);
-                        v["message"] = json!(format!(
-                            "{} — {}",
-                            v["message"].as_str().unwrap_or(""),
-                            back.en
-                        ));
-                        v["message_zh"] = json!(format!(
-                            "{} — {}",
-                            v["message_zh"].as_str().unwrap_or(""),
-                            back.zh
-                        ));
-                    }
                     outln!("{v}");
                 } else {
                     outln!(
@@ -399,63 +358,20 @@ fn answer(config: &Path, args: &OrderArgs, accept: bool) -> ExitCode {
                         outln!("{}", returned.en);
                     }
                     if given_back.0 > 0 {
-                        let back = given_back_words(given_back, a.outcome.as_ref());
+                        let back = answers::given_back_words(given_back, a.outcome.as_ref());
                         outln!("{}", back.zh);
                         outln!("{}", back.en);
                     }
                     if a.accepted {
-                        outln!("{CORRECTED_ZH}");
-                        outln!("{CORRECTED_EN}");
+                        let w = answers::corrected();
+                        outln!("{}", w.zh);
+                        outln!("{}", w.en);
                     }
                 }
                 ExitCode::from(code)
             }
         }
     })
-}
-
-/// The refunds of a paid sale, for `query`: in full or in part.
-fn given_back_words(back: crate::money::Fen, o: Option<&crate::checkout::Outcome>) -> Words {
-    let whole = o.is_some_and(|o| back >= o.total_fee);
-    if whole {
-        Words::new(
-            format!("refunded in full (¥{back}): the customer has the money back"),
-            format!("已全额退款(¥{back}):款项已退回顾客"),
-        )
-    } else {
-        Words::new(
-            format!("¥{back} of it refunded"),
-            format!("其中 ¥{back} 已退款"),
-        )
-    }
-}
-
-const CORRECTED_EN: &str = "Accepted: WeChat took the customer's money for this sale, which was \
-     held as not charged or unresolved; it is now recorded as PAID. Hand over the goods.";
-const CORRECTED_ZH: &str =
-    "已确认收款:该笔曾记为未扣款或结果未明,但微信已扣款;现记为已支付。请交付商品。";
-/// What `query` says when the late-payment rule returned the money; `refunded`: past WeChat's
-/// reverse window, by the refund API.
-fn returned_words(refunded: bool) -> Words {
-    let (how_en, how_zh) = if refunded {
-        (
-            "too late to reverse, so a refund of the whole amount was sent; WeChat accepted it",
-            "已过撤销期限,已发起全额退款,微信已受理",
-        )
-    } else {
-        ("reversed", "撤销")
-    };
-    Words::new(
-        format!(
-            "WeChat took the customer's money after the cashier was told not to hand over goods: \
-             paycode returned it ({how_en}). To keep such a payment instead, a manager runs \
-             `paycode accept` before it is returned."
-        ),
-        format!(
-            "告知收银员勿交付商品后,微信才扣款成功:paycode 已将款项退回顾客({how_zh})。\
-             如需保留此类付款,店长须在退回前运行 `paycode accept`。"
-        ),
-    )
 }
 
 /// `paycode reverse <out_trade_no>`.
@@ -494,36 +410,24 @@ pub fn reverse(config: &Path, args: &ReverseArgs) -> ExitCode {
 /// `paycode recover`: resume open sales, retry every pending one once, and close the definite
 /// failures WeChat has not confirmed closed yet.
 pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    let hand = Some(|_: &crate::config::Config| -> super::Handed {
+        let call = super::owner::Call {
+            post: true,
+            path: "/v1/recover".to_string(),
+            body: None,
+        };
+        Ok((call, super::owner::recovered))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let l = lang(till.config());
         let json = args.json;
-        let mut done = match recover_sales(&mut till, printer(l)).await {
+        let done = match crate::checkout::recovery::recover_now(&mut till, printer(l)).await {
             Ok(d) => d,
-            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
+            Err((why, code)) => return output::refusal(json, &why, None, code),
         };
-        let mut schedule = crate::checkout::RetrySchedule::new(
-            std::time::Duration::from_secs(30),
-            std::time::Duration::from_secs(600),
-        );
-        let now = till.clock().now();
-        match crate::checkout::retry_pending(&mut till, &mut schedule, now, printer(l)).await {
-            Ok(more) => done.extend(more),
-            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
-        }
-        match crate::checkout::close_failures(&mut till, &mut schedule, now, printer(l)).await {
-            Ok(more) => done.extend(more),
-            Err(e) => return output::refusal(json, &e.words(), None, e.exit_code()),
-        }
-        if let Err(e) = crate::checkout::refund::follow_open(&mut till, true).await {
-            return output::refusal(json, &e.words(), None, 3);
-        }
-        let unresolved = done
-            .iter()
-            .filter(|r| r.outcome.status() == Status::Unresolved)
-            .count();
+        let (code, v) = answers::recover(&done);
         if json {
-            let list = recovered_json(&done);
-            outln!("{}", json!({"recovered": list, "unresolved": unresolved}));
+            outln!("{v}");
         } else if done.is_empty() {
             outln!("nothing to recover / 没有需要恢复的交易");
         } else {
@@ -537,10 +441,24 @@ pub fn recover(config: &Path, args: &JsonArg) -> ExitCode {
             }
         }
         super::receipt::flush_quietly(till.config());
-        ExitCode::from(if unresolved > 0 { 2 } else { 0 })
+        ExitCode::from(code)
     })
 }
 
 fn settle_error(e: &SettleError, json: bool) -> ExitCode {
     output::refusal(json, &e.words(), None, e.exit_code())
+}
+
+/// An order number as one path segment: anything but letters, digits and `-_.` percent-encoded
+/// (the owner refuses what is not an order number).
+pub(crate) fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

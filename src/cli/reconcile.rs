@@ -6,11 +6,11 @@ use crate::words::{Bilingual, Words};
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::json;
 use time::Duration as Days;
 
 use super::history::{day_arg, today_in_beijing};
-use super::{output, with_till};
+use super::output;
+use crate::checkout::answers;
 use crate::checkout::reconcile::Report;
 use crate::checkout::statement::{StatementError, check_day, compare_day};
 use crate::checkout::till::Till;
@@ -28,7 +28,21 @@ pub struct ReconcileArgs {
 
 /// Run `paycode reconcile`.
 pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
-    with_till(config, args.json, |till| async move {
+    let hand = Some(|cfg: &crate::config::Config| -> super::Handed {
+        let today = today_in_beijing();
+        let day = match &args.date {
+            Some(s) => day_arg(s).map_err(|why| output::rejected(args.json, &why, None))?,
+            None if cfg.wechat.base_url.is_simulated() => today,
+            None => today - Days::days(1),
+        };
+        let call = super::owner::Call {
+            post: false,
+            path: format!("/v1/reconcile?date={day}"),
+            body: None,
+        };
+        Ok((call, super::owner::findings))
+    });
+    super::with_till_or_owner(config, args.json, hand, |till| async move {
         let json = args.json;
         let today = today_in_beijing();
         let day = match &args.date {
@@ -63,33 +77,7 @@ fn print(till: &Till, day: time::Date, r: &Report, json: bool) -> ExitCode {
     let device = &till.config().merchant.device_info;
     let diffs = r.differences();
     if json {
-        let orders: Vec<_> = r
-            .lines
-            .iter()
-            .map(|l| {
-                json!({
-                    "out_trade_no": l.out_trade_no,
-                    "finding": l.finding.key(),
-                    "difference": l.finding.is_difference(),
-                    "message": l.finding.en(&l.out_trade_no),
-                    "message_zh": l.finding.zh(&l.out_trade_no),
-                })
-            })
-            .collect();
-        outln!(
-            "{}",
-            json!({
-                "status": if diffs == 0 { "agrees" } else { "differences" },
-                "date": day.to_string(),
-                "device_info": device,
-                "journal_paid": r.journal_paid.0,
-                "journal_refunded": r.journal_refunded.0,
-                "wechat_paid": r.wechat_paid.0,
-                "wechat_refunded": r.wechat_refunded.0,
-                "differences": diffs,
-                "orders": orders,
-            })
-        );
+        outln!("{}", answers::reconcile(day, device, r).1);
     } else {
         outln!(
             "reconcile {day} ({device}): journal paid ¥{} refunded ¥{} · WeChat paid ¥{} refunded ¥{}",

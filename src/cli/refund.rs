@@ -5,13 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::authcode::mask_digit_runs;
 
-use super::{output, with_till};
+use super::output;
+use crate::checkout::answers;
 use crate::checkout::refund::{RefundProgress, refund};
-use crate::journal::RefundState;
 use crate::money::Fen;
 
 /// How long `refund` follows a refund before handing back (it continues at WeChat).
@@ -42,7 +40,47 @@ pub struct RefundArgs {
 /// Run `paycode refund`: 0 refunded, 1 refused or closed, 2 still processing (or the rest not
 /// started), 3 refused here.
 pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
-    with_till(config, args.json, |mut till| async move {
+    let hand = Some(|cfg: &crate::config::Config| -> super::Handed {
+        let json = args.json;
+        let no = &args.out_trade_no;
+        let question = Words::new(
+            format!(
+                "Refund {} of sale {no} to the customer?",
+                args.amount
+                    .as_deref()
+                    .map_or("all that is left".to_string(), |a| format!("¥{a}"))
+            ),
+            format!(
+                "确认向顾客退款 {}(订单 {no})?",
+                args.amount
+                    .as_deref()
+                    .map_or("剩余全部金额".to_string(), |a| format!("¥{a}"))
+            ),
+        );
+        let pin = super::authorise::pin_to_send(cfg, args.pin_file.as_deref(), "refund", &question)
+            .map_err(|w| output::rejected(json, &w, None))?;
+        // A new id for each run, as a refund run here is a new refund; the owner answers a
+        // repeat of this very request with the same refund.
+        let refund_ref = format!("cli-{:016x}", rand::random::<u64>());
+        let mut body = serde_json::json!({
+            "out_trade_no": no,
+            "refund_ref": refund_ref,
+            "reason": args.reason,
+        });
+        if let Some(a) = &args.amount {
+            body["amount"] = serde_json::json!(a);
+        }
+        if let Some(p) = pin {
+            body["pin"] = serde_json::json!(p.as_str());
+        }
+        let call = super::owner::Call {
+            post: true,
+            path: "/v1/refunds".to_string(),
+            body: Some(body),
+        };
+        Ok((call, super::owner::messages))
+    });
+    super::with_till_or_owner(config, args.json, hand, |mut till| async move {
         let json = args.json;
         let amount = match &args.amount {
             None => None,
@@ -107,45 +145,9 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             Err(e) => output::rejected(json, &e.words(), None),
             Ok(o) => {
                 let r = &o.refund;
-                // Open (this one, a resent one, or the rest not started): 2.
-                let code = match r.state {
-                    _ if o.any_open() => 2,
-                    RefundState::Success => 0,
-                    _ => 1,
-                };
-                let Words { en, zh } = match o.rest_not_started {
-                    Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
-                    None => r.state.words(),
-                };
+                let (code, v) = answers::refund(&o);
                 if json {
-                    let resent: Vec<_> = o
-                        .resent
-                        .iter()
-                        .map(|x| {
-                            json!({
-                                "out_refund_no": x.out_refund_no,
-                                "refund_fee": x.refund_fee.0,
-                                "status": x.state.as_str(),
-                                "err_code": x.err_code,
-                            })
-                        })
-                        .collect();
-                    outln!(
-                        "{}",
-                        json!({
-                            "status": r.state.as_str(),
-                            "out_trade_no": r.out_trade_no,
-                            "out_refund_no": r.out_refund_no,
-                            "refund_id": r.refund_id,
-                            "refund_fee": r.refund_fee.0,
-                            "err_code": r.err_code,
-                            "reused": o.reused,
-                            "resent": resent,
-                            "rest_fee": o.rest_not_started.map(|f| f.0),
-                            "message": en,
-                            "message_zh": zh,
-                        })
-                    );
+                    outln!("{v}");
                 } else {
                     for x in o.resent.iter().chain([r]) {
                         let said = x.state.words();
@@ -167,9 +169,10 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                             said.en
                         );
                     }
-                    if o.rest_not_started.is_some() {
-                        outln!("{zh}");
-                        outln!("{en}");
+                    if let Some(rest) = o.rest_not_started {
+                        let w = answers::rest_waits(&r.out_refund_no, r.refund_fee, rest);
+                        outln!("{}", w.zh);
+                        outln!("{}", w.en);
                     }
                 }
                 super::receipt::after_refund(till.config(), r);
@@ -177,16 +180,4 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
             }
         }
     })
-}
-
-/// "Refund the rest" held back by an earlier refund WeChat has not confirmed (FAULTS.md row 80).
-fn rest_waits(open_no: &str, open_fee: Fen, rest: Fen) -> Words {
-    Words::new(
-        format!(
-            "refund {open_no} of ¥{open_fee} still has no verified answer from WeChat, so the ¥{rest} left of the sale is not refunded yet: run the same command again (the open refund keeps its number, never refunded twice)"
-        ),
-        format!(
-            "退款 {open_no}(¥{open_fee})尚未得到微信确认,该笔剩余的 ¥{rest} 尚未退款:请再次运行同一命令(原退款单号不变,不会重复退款)"
-        ),
-    )
 }

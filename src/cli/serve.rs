@@ -86,6 +86,7 @@ pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
     }
     let _log = logging(&cfg);
     let journal_path = cfg.journal.path.clone();
+    let cfg_socket = cfg.api.as_ref().and_then(|a| a.socket.clone());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(c) => return c,
@@ -127,11 +128,29 @@ pub fn run(config: &Path, args: &ServeArgs) -> ExitCode {
                 );
             }
         };
+        let unix = match cfg_socket
+            .as_deref()
+            .map(crate::api::socket::bind)
+            .transpose()
+        {
+            Ok(u) => u,
+            Err(w) => return output::rejected(false, &w, None),
+        };
         let bound = listener.local_addr().map_or(addr, |a| a);
         // The first stdout line is the address, for a supervisor or a test to read.
         outln!("listening on http://{bound}");
         errln!("paycode serve: the POS API is up (docs/api.md) / POS 接口已启动");
-        match crate::api::serve(till, reader, listener, token, crate::api::Hub::default()).await {
+        if let Some(p) = &cfg_socket {
+            errln!(
+                "paycode serve: also on the Unix socket {} / 同时在 Unix 套接字上服务",
+                p.display()
+            );
+        }
+        let listeners = crate::api::Listeners {
+            tcp: listener,
+            unix,
+        };
+        match crate::api::serve(till, reader, listeners, token, crate::api::Hub::default()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 errln!("paycode serve: {e}");

@@ -17,6 +17,7 @@ pub(crate) struct RawApi {
     pub listen: Option<String>,
     pub token_file: Option<PathBuf>,
     pub cors_origins: Vec<String>,
+    pub socket: Option<PathBuf>,
 }
 
 /// `[api]`, resolved.
@@ -29,6 +30,8 @@ pub struct ApiConfig {
     /// Browser pages (`scheme://host[:port]`) allowed to call the API; any other page is
     /// refused (403).
     pub cors_origins: Vec<String>,
+    /// Also serve the API on this Unix socket (mode 600: only paycode's user may call it).
+    pub socket: Option<PathBuf>,
 }
 
 /// Check `[api]`; relative paths are taken from the config file's directory (`base`).
@@ -75,10 +78,23 @@ pub(crate) fn resolve(raw: RawApi, base: &Path, ctx: &Ctx) -> Result<ApiConfig, 
                 "list the POS page's origin exactly as the browser sends it, like [\"http://192.168.1.20:3000\"]",
             )
         })?;
+    let socket = match raw.socket {
+        Some(p) if p.as_os_str().is_empty() => {
+            return Err(ctx.err(
+                "api",
+                "socket",
+                "the path is empty",
+                "give a path like \"/run/paycode/api.sock\" in a directory only paycode's user can write, or remove socket",
+            ));
+        }
+        Some(p) => Some(base.join(p)),
+        None => None,
+    };
     Ok(ApiConfig {
         listen,
         token_file,
         cors_origins,
+        socket,
     })
 }
 

@@ -295,6 +295,10 @@ fn api(o: &mut String, a: Option<&super::ApiConfig>) {
     }
     let origins: Vec<String> = a.cors_origins.iter().map(|x| quote(x)).collect();
     kv(o, "cors_origins", &format!("[{}]", origins.join(", ")));
+    match &a.socket {
+        Some(s) => kv(o, "socket", &path(s)),
+        None => o.push_str("# socket: not set (TCP only)\n"),
+    }
 }
 
 /// `[pos_display]` as TOML, when set (without it nothing is said: amounts are typed).

@@ -1,4 +1,4 @@
-//! The outbox for the head office (migration 8): rows the triggers copied from every change, read
+//! The outbox for the head office (migration 9): rows the triggers copied from every change, read
 //! in `seq` order by the shipper (`office::ship`), and this journal's id.
 
 use super::{Journal, JournalError};
@@ -20,7 +20,7 @@ pub struct OutboxRow {
 }
 
 impl Journal {
-    /// The id made once for this journal (migration 8).
+    /// The id made once for this journal (migration 9).
     pub fn journal_id(&self) -> Result<String, JournalError> {
         let id: Option<String> = self
             .conn
@@ -99,21 +99,21 @@ mod tests {
     }
 
     #[test]
-    fn rows_written_before_migration_8_are_backfilled() {
+    fn rows_written_before_migration_9_are_backfilled() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         {
             let mut j = Journal::open(&path).unwrap();
             j.insert_intent(&sale("T1002"), 10).unwrap();
         }
-        // Back to schema 7 without the outbox, as an older paycode left it.
+        // Back to schema 8 without the outbox, as an older paycode left it.
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE outbox; DROP TABLE meta;
              DROP TRIGGER IF EXISTS outbox_sale_insert; DROP TRIGGER IF EXISTS outbox_sale_update;
              DROP TRIGGER IF EXISTS outbox_event_insert; DROP TRIGGER IF EXISTS outbox_refund_insert;
              DROP TRIGGER IF EXISTS outbox_refund_update; DROP TRIGGER IF EXISTS outbox_shift_insert;
-             PRAGMA user_version = 7;",
+             PRAGMA user_version = 8;",
         )
         .unwrap();
         drop(c);

@@ -96,6 +96,9 @@ pub enum Authority {
     PinOnScreen,
     /// The manager PIN, from `--pin-file` or the prompt of `paycode refund` / `reverse`.
     PinOnCommandLine,
+    /// The manager PIN, sent with `POST /v1/refunds` (the POS, or `paycode refund` handed to
+    /// the running paycode).
+    PinOverApi,
     /// No manager PIN configured: allowed with the simulator only.
     SimulatorNoPin,
     /// paycode itself: a payment that arrived after the cashier was told not to hand over.
@@ -108,6 +111,7 @@ impl Authority {
         match self {
             Self::PinOnScreen => "pin:screen",
             Self::PinOnCommandLine => "pin:cli",
+            Self::PinOverApi => "pin:api",
             Self::SimulatorNoPin => "simulator:no-pin",
             Self::LatePayment => "auto:late-payment",
         }
@@ -118,6 +122,7 @@ impl Authority {
         [
             Self::PinOnScreen,
             Self::PinOnCommandLine,
+            Self::PinOverApi,
             Self::SimulatorNoPin,
             Self::LatePayment,
         ]
@@ -149,6 +154,17 @@ pub struct Refund {
     pub updated_ms: i64,
     /// What authorised it (`None`: recorded before authorisations were).
     pub authorised: Option<Authority>,
+}
+
+/// A refund to commit before its request is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRefund<'a> {
+    pub out_refund_no: &'a str,
+    pub refund_fee: Fen,
+    pub reason: &'a str,
+    pub authorised: Authority,
+    /// The POS's own id for it (`POST /v1/refunds`), its idempotency key.
+    pub pos_refund_ref: Option<&'a str>,
 }
 
 const REFUND_COLUMNS: &str = "s.out_trade_no, r.out_refund_no, r.refund_fee, r.reason, r.state,
@@ -183,20 +199,46 @@ impl Journal {
         authorised: Authority,
         at_ms: i64,
     ) -> Result<(), JournalError> {
+        let new = NewRefund {
+            out_refund_no,
+            refund_fee,
+            reason,
+            authorised,
+            pos_refund_ref: None,
+        };
+        self.insert_refund_of(out_trade_no, &new, at_ms)
+    }
+
+    /// [`Journal::insert_refund`] with the POS's refund id when it has one (a refund_ref
+    /// already used is refused as a duplicate: it names one refund).
+    pub fn insert_refund_of(
+        &mut self,
+        out_trade_no: &str,
+        new: &NewRefund<'_>,
+        at_ms: i64,
+    ) -> Result<(), JournalError> {
+        let NewRefund {
+            out_refund_no,
+            refund_fee,
+            reason,
+            authorised,
+            pos_refund_ref,
+        } = *new;
         let tx = self.write_tx()?;
         let id = sale_id(&tx, out_trade_no)?;
         let n = tx.execute(
             "INSERT INTO refunds (sale_id, out_refund_no, refund_fee, reason, state,
-                                  created_ms, updated_ms, authorised)
-             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5, ?6)
-             ON CONFLICT(out_refund_no) DO NOTHING",
+                                  created_ms, updated_ms, authorised, pos_refund_ref)
+             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5, ?6, ?7)
+             ON CONFLICT DO NOTHING",
             params![
                 id,
                 out_refund_no,
                 refund_fee,
                 reason,
                 at_ms,
-                authorised.as_str()
+                authorised.as_str(),
+                pos_refund_ref
             ],
         )?;
         if n == 0 {
@@ -249,6 +291,17 @@ impl Journal {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The refund the POS asked for under `pos_refund_ref`, if any.
+    pub fn refund_with_ref(&self, pos_refund_ref: &str) -> Result<Option<Refund>, JournalError> {
+        let sql = format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds r JOIN sales s ON s.id = r.sale_id
+             WHERE r.pos_refund_ref = ?1"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query_map(params![pos_refund_ref], refund_from_row)?;
+        Ok(rows.next().transpose()?)
     }
 
     /// The refunds of one sale, oldest first.

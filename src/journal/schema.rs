@@ -95,7 +95,13 @@ const MIGRATIONS: &[&str] = &[
         claimed_ms     INTEGER
     );
     CREATE INDEX print_queue_open ON print_queue(id) WHERE printed_ms IS NULL AND skipped_ms IS NULL;",
-    // 8: the outbox for the head office (issue 14, docs/office.md): every change of a sale, an
+    // 8: the POS's own refund id (`POST /v1/refunds` `refund_ref`), the idempotency key of a
+    // refund asked over the local API: it names at most one refund, so a retry never refunds
+    // twice.
+    "ALTER TABLE refunds ADD COLUMN pos_refund_ref TEXT;
+    CREATE UNIQUE INDEX refunds_pos_refund_ref ON refunds(pos_refund_ref)
+        WHERE pos_refund_ref IS NOT NULL;",
+    // 9: the outbox for the head office (issue 14, docs/office.md): every change of a sale, an
     // event, a refund or a shift is copied into `outbox` by a trigger, so it lands in the same
     // SQLite transaction as the write itself and no write path had to change. `seq` only grows
     // (AUTOINCREMENT: never reused, even after a delete) and is the shipping order. A row is the

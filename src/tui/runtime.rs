@@ -63,6 +63,7 @@ pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io:
     let (job_tx, job_rx) = mpsc::unbounded_channel::<Job>();
     let held = Held::default();
     let owner = Owner {
+        config: std::sync::Arc::new(cfg.clone()),
         ceiling: cfg.checkout.max_amount,
         simulated: till.is_simulated(),
         screen: true,
@@ -74,11 +75,19 @@ pub async fn event_loop(cfg: Config, till: Till, settings: Settings) -> std::io:
     };
     // Every sale on this screen is published (the customer display, the POS's event stream).
     let hub = Hub::new(256);
-    let _api = super::serving::start(&cfg, owner, held.clone(), hub.clone(), &tx).await;
+    // Refunds and handed-over commands from the API, done by the worker between sales.
+    let (admin_tx, admin_rx) = mpsc::unbounded_channel();
+    let _api = super::serving::start(&cfg, owner, (held.clone(), admin_tx), hub.clone(), &tx).await;
     // The till is not `Sync`, so its task runs on this thread beside the UI loop (join, not
     // spawn). The UI loop drops `job_tx` when it ends, which ends the worker.
-    let worker = worker::run(till, job_rx, tx.clone(), held.clone(), hub);
-    let ui = ui_loop(cfg, settings, tx, rx, job_tx, held);
+    let worker = worker::run(
+        till,
+        (job_rx, admin_rx),
+        tx.clone(),
+        held.clone(),
+        hub.clone(),
+    );
+    let ui = ui_loop(cfg, settings, tx, rx, job_tx, (held, hub));
     let (out, ()) = tokio::join!(ui, worker);
     out
 }
@@ -89,7 +98,7 @@ async fn ui_loop(
     tx: Outbox,
     mut rx: UnboundedReceiver<(Msg, Instant)>,
     job_tx: mpsc::UnboundedSender<Job>,
-    held: Held,
+    (held, hub): (Held, Hub),
 ) -> std::io::Result<()> {
     let _readers = start_scanners(&cfg, &tx);
     let _pole = start_pole(&cfg, &tx);
@@ -140,6 +149,10 @@ async fn ui_loop(
                 Cmd::SaveLanguage(lang) => super::prefs::save_language(&cfg, lang),
                 Cmd::PosRefuse { pos_ref, why } => {
                     if let Some(o) = held.take(&pos_ref) {
+                        // A cancel the stream announced ends there too (the display).
+                        if o.cancel.is_cancelled() {
+                            hub.withdrawn(&pos_ref, &why);
+                        }
                         o.reply
                             .send(TillAnswer::Refused(Refusal::new(409, None, why)));
                     }

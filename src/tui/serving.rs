@@ -14,10 +14,11 @@ use super::app::{Msg, Words};
 use super::i18n::{T, both};
 use super::worker::Outbox;
 use crate::api::Hub;
+use crate::api::admin::AdminJob;
 use crate::api::contract::Refusal;
 use crate::api::job::{Held, HeldOrder, Job, TillAnswer};
 use crate::api::token::Token;
-use crate::api::{Owner, serve_orders};
+use crate::api::{Channels, Listeners, Owner, serve_orders};
 use crate::config::{ApiConfig, Config};
 use crate::journal::Journal;
 use crate::words::Bilingual;
@@ -37,10 +38,7 @@ impl Drop for Served {
 }
 
 /// What serving needs, opened before the first order can arrive.
-async fn open(
-    cfg: &Config,
-    api: &ApiConfig,
-) -> Result<(TcpListener, Option<Token>, Journal), Words> {
+async fn open(cfg: &Config, api: &ApiConfig) -> Result<(Listeners, Option<Token>, Journal), Words> {
     let token = api
         .token_file
         .as_deref()
@@ -48,13 +46,18 @@ async fn open(
         .transpose()?;
     let reader = Journal::open(&cfg.journal.path).map_err(|e| e.words())?;
     let addr = api.listen;
-    let listener = TcpListener::bind(addr).await.map_err(|e| {
+    let tcp = TcpListener::bind(addr).await.map_err(|e| {
         Words::new(
             format!("cannot listen on {addr}: {e}; is another paycode serving there? change [api] listen"),
             format!("无法监听 {addr}:{e};是否已有另一个 paycode 在该端口服务?请修改 [api] listen"),
         )
     })?;
-    Ok((listener, token, reader))
+    let unix = api
+        .socket
+        .as_deref()
+        .map(crate::api::socket::bind)
+        .transpose()?;
+    Ok((Listeners { tcp, unix }, token, reader))
 }
 
 /// Serve the API when `[api]` is configured; `None` when it is not, or could not be opened
@@ -62,7 +65,7 @@ async fn open(
 pub async fn start(
     cfg: &Config,
     owner: Owner,
-    held: Held,
+    (held, admin): (Held, mpsc::UnboundedSender<AdminJob>),
     hub: Hub,
     tx: &Outbox,
 ) -> Option<Served> {
@@ -76,11 +79,21 @@ pub async fn start(
         }
     };
     let shown = listener
+        .tcp
         .local_addr()
         .map_or_else(|_| api.listen.to_string(), |a| a.to_string());
     let (jobs, mut orders) = mpsc::unbounded_channel::<Job>();
     let server = tokio::spawn(async move {
-        if let Err(e) = serve_orders(jobs, reader, listener, token, owner, hub).await {
+        if let Err(e) = serve_orders(
+            Channels { jobs, admin },
+            reader,
+            listener,
+            token,
+            owner,
+            hub,
+        )
+        .await
+        {
             tracing::warn!("the POS API stopped: {e}");
         }
     });

@@ -8,6 +8,7 @@ use super::app::{
     TillCmd, Words,
 };
 use crate::api::Hub;
+use crate::api::admin::{AdminJob, Done};
 use crate::api::job::{Held, TillAnswer};
 use crate::checkout::pos_ref::PosRef;
 use crate::checkout::progress::{Outcome, Progress, Status};
@@ -71,20 +72,26 @@ fn today() -> Date {
 
 /// Run the till task until the job channel closes; `held` is the POS order being served and
 /// `hub` where every sale's progress is published (the event stream, the customer display).
-pub async fn run(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, held: Held, hub: Hub) {
-    run_serving(till, jobs, tx, IDLE_EVERY, held, hub).await;
+pub async fn run(
+    till: Till,
+    (jobs, admin): (UnboundedReceiver<Job>, UnboundedReceiver<AdminJob>),
+    tx: Outbox,
+    held: Held,
+    hub: Hub,
+) {
+    run_serving(till, (jobs, Some(admin)), tx, IDLE_EVERY, held, hub).await;
 }
 
 /// [`run`] with the idle pause between background retries as a parameter.
 pub async fn run_every(till: Till, jobs: UnboundedReceiver<Job>, tx: Outbox, idle: Duration) {
-    run_serving(till, jobs, tx, idle, Held::default(), Hub::new(16)).await;
+    run_serving(till, (jobs, None), tx, idle, Held::default(), Hub::new(16)).await;
 }
 
 /// [`run_every`] for a screen that serves the local API: a sale for a POS order answers the
 /// order `held` keeps.
 pub async fn run_serving(
     mut till: Till,
-    mut jobs: UnboundedReceiver<Job>,
+    (mut jobs, mut admin): (UnboundedReceiver<Job>, Option<UnboundedReceiver<AdminJob>>),
     tx: Outbox,
     idle: Duration,
     held: Held,
@@ -128,6 +135,18 @@ pub async fn run_serving(
     loop {
         let job = tokio::select! {
             job = jobs.recv() => job,
+            Some(a) = next_admin(&mut admin) => {
+                // Between sales, one at a time: a POS refund or a handed-over command.
+                let since = Instant::now();
+                if let Some(Done::Refunded { out_trade_no, out_refund_no }) = a.run(&mut till).await
+                    && let Some(s) = spool.as_ref().filter(|_| till.config().printer.as_ref().is_some_and(|p| p.print_on_payment))
+                {
+                    s.refund(&out_trade_no, &out_refund_no);
+                }
+                light_after(&till, since, &tx);
+                count_pending(&till, &tx);
+                continue;
+            }
             () = tokio::time::sleep_until(next_round) => {
                 // Background work yields to the cashier: a command that arrives meanwhile
                 // drops it at once (a scan never waits behind a retry, network down or not),
@@ -163,6 +182,14 @@ pub async fn run_serving(
         perform(&mut till, cmd, &cancel, &tx, spool.as_ref(), (&held, &hub)).await;
         light_after(&till, since, &tx);
         count_pending(&till, &tx);
+    }
+}
+
+/// The next handed-over command; never, when the screen serves no API.
+async fn next_admin(admin: &mut Option<UnboundedReceiver<AdminJob>>) -> Option<AdminJob> {
+    match admin {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -149,11 +149,14 @@ pub fn events(base: &str, last_event_id: Option<&str>) -> Events {
                 .unwrap_or("")
                 .to_string();
             ok_tx.send((r.status().as_u16(), ct)).unwrap();
-            let mut buf = String::new();
+            // Bytes until a frame is whole: a chunk may end inside a character (decoding each
+            // chunk on its own turned a split 剩 into U+FFFD now and then).
+            let mut buf: Vec<u8> = Vec::new();
             while let Ok(Some(chunk)) = r.chunk().await {
-                buf.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buf.find("\n\n") {
-                    let raw: String = buf.drain(..end + 2).collect();
+                buf.extend_from_slice(&chunk);
+                while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                    let bytes: Vec<u8> = buf.drain(..end + 2).collect();
+                    let raw = String::from_utf8(bytes).unwrap();
                     match parse_frame(&raw) {
                         Some(f) => {
                             if tx.send(f).is_err() {

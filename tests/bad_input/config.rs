@@ -872,6 +872,13 @@ fn cases() -> Vec<Case> {
             "cors_origins = \"http://a\"",
             "[api] cors_origins",
         ),
+        c("api socket empty", "api", "socket = \"\"", "[api] socket"),
+        c(
+            "api socket a number",
+            "api",
+            "socket = 8765",
+            "[api] socket",
+        ),
         // [office]
         c(
             "office without url",

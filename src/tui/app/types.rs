@@ -4,7 +4,6 @@ use crate::checkout::progress::Outcome;
 use crate::config::Language;
 use crate::money::Fen;
 use crate::scanner;
-use std::fmt;
 use std::time::Duration;
 
 pub use crate::words::Words;
@@ -53,30 +52,7 @@ impl Key {
     }
 }
 
-/// The manager PIN that unlocks refunds; `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Pin(pub String);
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(****)")
-    }
-}
-
-/// Wiped when dropped, like the API key.
-impl Drop for Pin {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl Pin {
-    /// Constant-time comparison with what was typed.
-    pub fn matches(&self, typed: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.0.len() == typed.len() && bool::from(self.0.as_bytes().ct_eq(typed.as_bytes()))
-    }
-}
+pub use crate::manager::Pin;
 
 /// The simulator's scenario table, shown one key away in simulator mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

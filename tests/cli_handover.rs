@@ -1,0 +1,171 @@
+//! `paycode query|refund|recover|reconcile` while another paycode owns the journal (issue 12):
+//! with `[api] listen` set they hand the command to the running `paycode serve` over the local
+//! API (with its token) and print its answer as their own — the same JSON, the same exit
+//! status — instead of failing on the journal lock. Real processes, real HTTP, the simulator.
+#![allow(clippy::unwrap_used)]
+
+mod api_support;
+mod checkout_support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+
+use checkout_support::Harness;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "a-token-of-the-till-0123456789abcdef";
+
+/// Configure `[api]` on a free loopback port with a token file; the address.
+fn with_api(h: &Harness) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = h.dir.path().join("api.token");
+    std::fs::write(&token, TOKEN).unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut text = std::fs::read_to_string(h.config_path()).unwrap();
+    text.push_str(&format!(
+        "\n[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"{}\"\n",
+        token.display()
+    ));
+    std::fs::write(h.config_path(), text).unwrap();
+    format!("http://127.0.0.1:{port}")
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn commands_are_handed_to_the_running_paycode_and_answer_as_their_own() {
+    let h = Harness::new();
+    let base = with_api(&h);
+    let mut child = h.spawn(&["serve"]);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    let served = api_support::Served {
+        child,
+        base: base.clone(),
+    };
+    let (st, v) = api_support::post(
+        &h,
+        &served,
+        "/v1/sales",
+        &api_support::sale("12.34", "POS-H1", &h.code("normal")),
+        Some(TOKEN),
+    );
+    assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+
+    // query: handed over, not refused on the lock.
+    let r = h.run(&["query", &no, "--json"]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("handing the command"), "{}", r.stderr);
+    let handed = r.json();
+    assert_eq!(
+        (handed["status"].as_str(), handed["journal"].as_str()),
+        (Some("paid"), Some("paid")),
+        "{handed}"
+    );
+    // Text mode prints the answer in both languages.
+    let r = h.run(&["query", &no]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("支付成功") && r.stdout.contains("PAID"),
+        "{}",
+        r.stdout
+    );
+    // No such sale: the owner's refusal, exit 3.
+    let r = h.run(&["query", "NOPE-1", "--json"]);
+    assert_eq!(
+        (r.code, r.json()["status"].as_str()),
+        (3, Some("rejected")),
+        "{}",
+        r.stdout
+    );
+
+    // refund: part, then the rest; WeChat refunds exactly the sale.
+    let r = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert_eq!(r.json()["refund_fee"], 200, "{}", r.stdout);
+    let r = h.run(&["refund", &no, "--json"]);
+    assert_eq!(
+        (r.code, r.json()["refund_fee"].as_u64()),
+        (0, Some(1034)),
+        "{}",
+        r.stdout
+    );
+    let r = h.run(&["refund", &no, "--json"]);
+    assert_eq!(r.code, 3, "nothing left to refund: {}", r.stdout);
+    let l = h.ledger();
+    assert_eq!((l.totals.charged, l.totals.refunded), (1234, 1234), "{l:?}");
+
+    // recover and reconcile.
+    let r = h.run(&["recover", "--json"]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert_eq!(r.json()["unresolved"], 0, "{}", r.stdout);
+    let r = h.run(&["reconcile", "--json"]);
+    let rec = r.json();
+    assert_eq!(
+        (r.code, rec["status"].as_str()),
+        (0, Some("agrees")),
+        "{rec}"
+    );
+    assert_eq!(rec["journal_paid"], 1234, "{rec}");
+    let r = h.run(&["reconcile"]);
+    assert!(r.stdout.contains("all agree"), "{}", r.stdout);
+
+    // The API itself wants the token the commands carried.
+    let (st, _) = api_support::post(&h, &served, "/v1/recover", "", None);
+    assert_eq!(st, 401);
+
+    // With the owner gone, the same commands run here and print the same JSON shape.
+    drop(served);
+    let r = h.run(&["query", &no, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("handing the command"), "{}", r.stderr);
+    let local = r.json();
+    let mut without_refunds = keys(&handed);
+    without_refunds.insert("refunded".into());
+    assert_eq!(keys(&local), without_refunds, "{local} vs {handed}");
+    assert_eq!(local["out_trade_no"], json!(no));
+}
+
+#[test]
+fn with_the_owner_not_answering_nothing_is_done_and_the_command_says_so() {
+    let h = Harness::new();
+    with_api(&h);
+    // Something holds the journal lock but serves nothing on [api] listen.
+    let lock = h.journal_path().with_extension("db.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = h.run(&["refund", "X-1", "--amount", "1.00", "--json"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(r.code, 2, "{} {}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "unavailable", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was done here"),
+        "{v}"
+    );
+    assert!(
+        v["message_zh"].as_str().unwrap().contains("未执行任何操作"),
+        "{v}"
+    );
+    assert_eq!(h.requests("refund"), 0);
+}
