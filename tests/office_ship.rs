@@ -228,3 +228,27 @@ async fn office_reconcile_attributes_every_order_to_its_till() {
         "{out}"
     );
 }
+
+/// `[office] sslmode = "require"`: the journal goes over TLS (rustls), the office's
+/// certificate checked against `ca_file`; without that CA the connection is refused and
+/// nothing is shipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ships_over_tls_checking_the_offices_certificate() {
+    let pg = Pg::start();
+    init(&pg);
+    let ca = pg.enable_tls();
+    let t = TillDir::new(&pg, "TLS1", "store-1");
+    t.set_office("sslmode", "\"require\"");
+    pg_support::write_sales(&t.journal(), "TLS1", 0, 3, 1_796_000_000_000, 1000);
+    let (code, _, out) = t.ship();
+    // The handshake fails on the unknown CA: proof the connection was TLS and checked.
+    assert_ne!(code, 0, "shipped without trusting the office's CA: {out}");
+    assert!(out.contains("office"), "{out}");
+    std::fs::write(t.dir.path().join("office-ca.pem"), ca).unwrap();
+    t.set_office("ca_file", "\"office-ca.pem\"");
+    let (code, v, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    assert!(v["rows"].as_u64().unwrap() > 0);
+    let admin = pg.admin().await;
+    pg_support::assert_union(&admin, &[&t]).await;
+}

@@ -617,3 +617,43 @@ pub fn day_of_order(device: &str, no: &str) -> String {
     let stamp = no.strip_prefix(device).unwrap();
     format!("{}-{}-{}", &stamp[0..4], &stamp[4..6], &stamp[6..8])
 }
+
+impl Pg {
+    /// Turn TLS on (a fresh CA and a server certificate for 127.0.0.1, reloaded without a
+    /// restart); returns the CA's PEM for a till's `[office] ca_file`.
+    pub fn enable_tls(&self) -> String {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let crt = self.dir.path().join("server.crt");
+        let k = self.dir.path().join("server.key");
+        std::fs::write(&crt, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if is_root() {
+            let pg = nix::unistd::User::from_name("postgres").unwrap().unwrap();
+            for f in [&crt, &k] {
+                std::os::unix::fs::chown(f, Some(pg.uid.as_raw()), Some(pg.gid.as_raw())).unwrap();
+            }
+        }
+        self.psql(
+            "postgres",
+            &format!("ALTER SYSTEM SET ssl_cert_file = '{}'", crt.display()),
+        );
+        self.psql(
+            "postgres",
+            &format!("ALTER SYSTEM SET ssl_key_file = '{}'", k.display()),
+        );
+        self.psql("postgres", "ALTER SYSTEM SET ssl = on");
+        self.psql("postgres", "SELECT pg_reload_conf()");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ca.pem()
+    }
+}
