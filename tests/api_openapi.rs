@@ -388,6 +388,25 @@ fn the_openapi_document_matches_the_running_server() {
     );
     assert_eq!(st, 200, "{v}");
     call(&h, &s, &mut c, "get", "/v1/reconcile?date=soon", None, &[]);
+    let nonce = "0123456789abcdef0123456789abcdef";
+    let (st, v) = call(
+        &h,
+        &s,
+        &mut c,
+        "get",
+        &format!("/v1/owner?nonce={nonce}"),
+        None,
+        &[],
+    );
+    let id = h.journal().journal_id().unwrap();
+    assert_eq!(
+        (st, v["proof"].as_str()),
+        (
+            200,
+            Some(paycode::api::contract::owner_proof(&id, nonce).as_str())
+        )
+    );
+    call(&h, &s, &mut c, "get", "/v1/owner?nonce=short", None, &[]);
 
     // A path the document does not list is the fallback 404, not a hidden endpoint; a listed
     // path asked with another method is 405, with the refusal's JSON.

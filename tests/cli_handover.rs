@@ -169,3 +169,113 @@ fn with_the_owner_not_answering_nothing_is_done_and_the_command_says_so() {
     );
     assert_eq!(h.requests("refund"), 0);
 }
+
+/// Something else answers on `[api] listen` (another till's paycode, any program) while the
+/// journal is locked: the command must not hand it the PIN or the token, nor take its "ok"
+/// for done (review of stop 26, F1).
+#[test]
+fn a_stranger_on_the_port_gets_no_pin_no_token_and_is_not_believed() {
+    use std::io::{Read, Write};
+    let h = Harness::new();
+    let base = with_api(&h);
+    let pin = h.dir.path().join("manager.pin");
+    let mine = h.dir.path().join("mine.pin");
+    for p in [&pin, &mine] {
+        std::fs::write(p, "4321\n").unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let text = std::fs::read_to_string(h.config_path()).unwrap();
+    let text = text.replace(
+        "[ui]\n",
+        &format!("[ui]\nmanager_pin_file = \"{}\"\n", pin.display()),
+    );
+    std::fs::write(h.config_path(), text).unwrap();
+    // The stranger: 200 {"status":"ok"} to anything, every request kept.
+    let addr = base.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind(&addr).unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            s.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+                .unwrap();
+            let mut buf = [0u8; 8192];
+            let mut got = Vec::new();
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    // Headers in; a body, if any, follows in the same or the next read.
+                    if let Ok(n) = s.read(&mut buf) {
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    break;
+                }
+            }
+            kept.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&got));
+            let body = "{\"status\":\"ok\"}";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let lock = h.journal_path().with_extension("db.lock");
+    // The journal exists (a sale was made here before), and is locked by something.
+    let (r, v) = h.pay("1.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let no = v["out_trade_no"].as_str().unwrap();
+    let refund = h.run(&[
+        "refund",
+        no,
+        "--amount",
+        "0.50",
+        "--pin-file",
+        mine.to_str().unwrap(),
+        "--json",
+    ]);
+    let query = h.run(&["query", no, "--json"]);
+    let recover = h.run(&["recover", "--json"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    for (what, r) in [
+        ("refund", &refund),
+        ("query", &query),
+        ("recover", &recover),
+    ] {
+        assert_eq!(r.code, 3, "{what}: {} {}", r.stdout, r.stderr);
+        let v = r.json();
+        assert_eq!(v["status"], "rejected", "{what}: {v}");
+        assert!(
+            v["message"].as_str().unwrap().contains("not this till's"),
+            "{what}: {v}"
+        );
+        assert!(
+            v["message_zh"].as_str().unwrap().contains("不是本收银台"),
+            "{what}: {v}"
+        );
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        !seen.contains("4321"),
+        "the PIN went to a stranger:\n{seen}"
+    );
+    assert!(
+        !seen.contains(TOKEN),
+        "the token went to a stranger:\n{seen}"
+    );
+    assert!(!seen.contains("/v1/refunds"), "{seen}");
+    assert_eq!(h.requests("refund"), 0);
+}

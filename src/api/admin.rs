@@ -128,7 +128,14 @@ async fn refund(
                 RefundError::Request(_) => (400, Some("reason")),
                 RefundError::Journal(_) => (503, None),
             };
-            (refused(&Refusal::new(status, field, e.words())), None)
+            let mut a = refused(&Refusal::new(status, field, e.words()));
+            if matches!(e, RefundError::Journal(_)) {
+                // The journal failed, maybe after the request went out: not "refused before
+                // sending" — open, followed again by `recover` (review of stop 26, F3).
+                a.body["status"] = json!("unresolved");
+                a.body["exit"] = json!(2);
+            }
+            (a, None)
         }
     }
 }

@@ -271,6 +271,43 @@ pub fn parse_refund(body: &[u8], ceiling: Fen) -> Result<RefundOrder, Refusal> {
     })
 }
 
+/// The proof that the process answering owns the journal with id `journal_id`:
+/// HMAC-SHA256 keyed by the id over the caller's fresh `nonce` (`GET /v1/owner`). The caller
+/// reads the id from the journal file itself; the answer reveals nothing of it, and nobody
+/// without the journal can give it — so a second paycode checks who it talks to before it
+/// sends a PIN or a token (cli::owner).
+pub fn owner_proof(journal_id: &str, nonce: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    match <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(journal_id.as_bytes()) {
+        Ok(mut m) => {
+            m.update(b"paycode owner ");
+            m.update(nonce.as_bytes());
+            hex::encode(m.finalize().into_bytes())
+        }
+        // HMAC takes a key of any length: never reached.
+        Err(_) => String::new(),
+    }
+}
+
+/// `GET /v1/owner` query: `nonce=` 32 to 128 hex digits.
+pub fn parse_owner_query(query: &str) -> Result<String, Refusal> {
+    let nonce = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("nonce="))
+        .unwrap_or("");
+    if (32..=128).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(nonce.to_string());
+    }
+    Err(Refusal::new(
+        400,
+        Some("nonce"),
+        Words::new(
+            "nonce: give 32 to 128 hex digits, fresh for each ask (GET /v1/owner?nonce=…)",
+            "nonce:请提供 32–128 位十六进制数字,每次询问都须新生成(GET /v1/owner?nonce=…)",
+        ),
+    ))
+}
+
 /// A ref from a body or a path; its refusal names the field `ref`.
 pub fn parse_ref(r: &str) -> Result<PosRef, Refusal> {
     PosRef::parse(r).map_err(|e| Refusal::new(400, Some("ref"), api_words(&e.words())))

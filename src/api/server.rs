@@ -112,6 +112,8 @@ struct Api {
     running: Mutex<Option<Running>>,
     hub: Hub,
     reader: std::sync::Mutex<Journal>,
+    /// This journal's id (`GET /v1/owner` proves it); `None` if it could not be read.
+    journal_id: Option<String>,
     token: Option<Token>,
     owner: Owner,
 }
@@ -167,7 +169,9 @@ pub async fn serve_orders(
     owner: Owner,
     hub: Hub,
 ) -> std::io::Result<()> {
+    let journal_id = reader.journal_id().ok();
     let api = Arc::new(Api {
+        journal_id,
         owner,
         jobs,
         admin,
@@ -188,6 +192,7 @@ pub async fn serve_orders(
         .route("/v1/orders/{out_trade_no}/query", post(query_order))
         .route("/v1/recover", post(recover))
         .route("/v1/reconcile", get(reconcile))
+        .route("/v1/owner", get(owner_proof))
         .route("/display", get(display))
         .fallback(not_found)
         .method_not_allowed_fallback(wrong_method)
@@ -951,4 +956,27 @@ async fn reconcile(
     #[allow(clippy::disallowed_methods)] // IO edge: the statement's day is judged against today
     let today = crate::beijing::day_of(time::OffsetDateTime::now_utc().unix_timestamp() * 1000);
     admin_answer(&api, AdminCmd::Reconcile { day, today }).await
+}
+
+/// `GET /v1/owner?nonce=…`: proof that this process owns its journal, for a second paycode
+/// that wants to hand it a command (cli::owner). No token: the answer reveals nothing.
+async fn owner_proof(State(api): State<Arc<Api>>, RawQuery(q): RawQuery) -> Response {
+    let nonce = match contract::parse_owner_query(q.as_deref().unwrap_or("")) {
+        Ok(n) => n,
+        Err(r) => return refused(&r),
+    };
+    match &api.journal_id {
+        Some(id) => reply(
+            200,
+            json!({"status": "ok", "proof": contract::owner_proof(id, &nonce)}),
+        ),
+        None => refused(&Refusal::new(
+            503,
+            None,
+            Words::new(
+                "this paycode cannot read its journal's id: hand it nothing; check the journal",
+                "本 paycode 无法读取账本编号:请勿转交命令;请检查账本",
+            ),
+        )),
+    }
 }

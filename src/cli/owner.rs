@@ -61,16 +61,38 @@ pub(crate) fn ask(
             Err(w) => return output::rejected(json, &w, None),
         },
     };
+    // Who answers is checked before anything is sent: the PIN and the token go only to the
+    // paycode that owns this very journal (review of stop 26, F1).
+    let journal_id =
+        match crate::journal::Journal::open(&cfg.journal.path).and_then(|j| j.journal_id()) {
+            Ok(id) => id,
+            Err(e) => return output::rejected(json, &crate::words::Bilingual::words(&e), None),
+        };
     let rt = match super::runtime() {
         Ok(rt) => rt,
         Err(c) => return c,
     };
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
     let got = rt.block_on(async {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(ANSWER_WITHIN)
             .no_proxy()
-            .build()?;
+            .build()
+            .map_err(Asked::NotSent)?;
+        let proof = client
+            .get(format!("{base}/v1/owner?nonce={nonce}"))
+            .send()
+            .await
+            .map_err(Asked::NotSent)?
+            .text()
+            .await
+            .map_err(Asked::NotSent)?;
+        let proof: Value = serde_json::from_str(&proof).unwrap_or(Value::Null);
+        let expected = crate::api::contract::owner_proof(&journal_id, &nonce);
+        if proof["proof"].as_str() != Some(expected.as_str()) {
+            return Err(Asked::Stranger);
+        }
         let url = format!("{base}{}", call.path);
         let mut req = if call.post {
             client.post(url)
@@ -85,22 +107,30 @@ pub(crate) fn ask(
                 .header("content-type", "application/json")
                 .body(b.to_string());
         }
-        let resp = req.send().await?;
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() {
+                Asked::NotSent(e)
+            } else {
+                Asked::Lost(e)
+            }
+        })?;
         let status = resp.status().as_u16();
-        let text = resp.text().await?;
-        Ok::<_, reqwest::Error>((status, text))
+        let text = resp.text().await.map_err(Asked::Lost)?;
+        Ok((status, text))
     });
     let (status, text) = match got {
         Ok(x) => x,
-        Err(e) => return output::unavailable(json, &unreachable(&base, &e)),
+        Err(Asked::NotSent(e)) => return output::unavailable(json, &unreachable(&base, &e)),
+        Err(Asked::Lost(e)) => return output::unavailable(json, &lost(&base, &e)),
+        Err(Asked::Stranger) => return output::rejected(json, &stranger(&base), None),
     };
     let Ok(mut v) = serde_json::from_str::<Value>(&text) else {
         return output::unavailable(json, &garbled(&base, status));
     };
-    let exit = v["exit"]
-        .as_u64()
-        .and_then(|e| u8::try_from(e).ok())
-        .unwrap_or(if status < 300 { 0 } else { 3 });
+    // An answer without its exit status is not one of ours: never taken for done.
+    let Some(exit) = v["exit"].as_u64().and_then(|e| u8::try_from(e).ok()) else {
+        return output::unavailable(json, &garbled(&base, status));
+    };
     // Printed as the command prints its own: the exit status is the process's, not a key.
     if let Some(o) = v.as_object_mut() {
         o.remove("exit");
@@ -181,6 +211,39 @@ pub(crate) fn findings(v: &Value) -> Vec<String> {
         format!("{d} of {n} order(s) need a look / {n} 笔订单中 {d} 笔需要核对")
     });
     out
+}
+
+/// How asking the owner failed.
+enum Asked {
+    /// Nothing reached it (no connection).
+    NotSent(reqwest::Error),
+    /// The request went out; its answer did not come back.
+    Lost(reqwest::Error),
+    /// What answers is not the paycode of this journal.
+    Stranger,
+}
+
+fn stranger(base: &str) -> Words {
+    Words::new(
+        format!(
+            "what answers at {base} ([api] listen) is not this till's paycode (it cannot prove it owns this journal — another till's paycode, or another program): nothing was sent to it, no PIN and no token — fix [api] listen, or run the command where this till's paycode runs"
+        ),
+        format!(
+            "{base}([api] listen)上应答的不是本收银台的 paycode(无法证明它拥有本账本 — 可能是另一台收银台或其他程序):未向其发送任何内容,包括密码与令牌 — 请修正 [api] listen,或在本收银台的 paycode 运行处执行该命令"
+        ),
+    )
+}
+
+fn lost(base: &str, e: &reqwest::Error) -> Words {
+    let why = crate::untrusted::shown(&e.to_string(), 300);
+    Words::new(
+        format!(
+            "the command reached the paycode at {base} but its answer was lost ({why}): it may have been done — look before asking again (paycode history, paycode query <order>); a refund asked again is a new refund"
+        ),
+        format!(
+            "命令已送达 {base} 上的 paycode,但未收到答复({why}):可能已执行 — 请先查看(paycode history、paycode query <订单号>)再重试;再次退款将是一笔新的退款"
+        ),
+    )
 }
 
 fn not_served() -> Words {
