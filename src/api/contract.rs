@@ -73,6 +73,7 @@ struct RawSale {
 /// `code` may be left out.
 pub fn parse_sale(body: &[u8], ceiling: Fen, screen: bool) -> Result<SaleOrder, Refusal> {
     let raw: RawSale = serde_json::from_slice(body).map_err(|e| {
+        let e = e.to_string().replace("struct RawSale", "a sale object");
         Refusal::new(
             400,
             None,
@@ -162,6 +163,8 @@ struct RawRefund {
 /// "RF-1", "amount"?: "2.00", "reason"?: "…", "pin"?: "…"}`.
 pub fn parse_refund(body: &[u8], ceiling: Fen) -> Result<RefundOrder, Refusal> {
     let raw: RawRefund = serde_json::from_slice(body).map_err(|e| {
+        // serde names the Rust type; the caller sent a JSON object.
+        let e = e.to_string().replace("struct RawRefund", "a refund object");
         Refusal::new(
             400,
             None,
@@ -422,8 +425,8 @@ pub fn too_large() -> Refusal {
         413,
         None,
         Words::new(
-            format!("the body is over {BODY_MAX} bytes: a sale is a small JSON object"),
-            format!("请求体超过 {BODY_MAX} 字节:一笔收款只是一个小的 JSON 对象"),
+            format!("the body is over {BODY_MAX} bytes: a sale or a refund is a small JSON object"),
+            format!("请求体超过 {BODY_MAX} 字节:一笔收款或退款只是一个小的 JSON 对象"),
         ),
     )
 }
