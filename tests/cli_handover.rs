@@ -279,3 +279,71 @@ fn a_stranger_on_the_port_gets_no_pin_no_token_and_is_not_believed() {
     assert!(!seen.contains("/v1/refunds"), "{seen}");
     assert_eq!(h.requests("refund"), 0);
 }
+
+/// The owner proves itself, takes the refund and dies before answering: the command must not
+/// say nothing was done — the refund may have gone out (review of stop 26, F2; row 178).
+#[test]
+fn an_answer_lost_after_the_request_reached_the_owner_says_it_may_have_been_done() {
+    use std::io::{Read, Write};
+    let h = Harness::new();
+    let base = with_api(&h);
+    let (r, v) = h.pay("1.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let id = h.journal().journal_id().unwrap();
+    let addr = base.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind(&addr).unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let Some(nonce) = head
+                .split_once("nonce=")
+                .map(|(_, rest)| rest.split(' ').next().unwrap_or("").to_string())
+            else {
+                // The command itself: taken, then the owner "dies" without a word.
+                drop(s);
+                continue;
+            };
+            let body = format!(
+                "{{\"status\":\"ok\",\"proof\":\"{}\"}}",
+                paycode::api::contract::owner_proof(&id, &nonce)
+            );
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let lock = h.journal_path().with_extension("db.lock");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let no = v["out_trade_no"].as_str().unwrap();
+    let r = h.run(&["refund", no, "--amount", "0.50", "--json"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(r.code, 2, "{} {}", r.stdout, r.stderr);
+    let v = r.json();
+    assert_eq!(v["status"], "unavailable", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("may have been done"),
+        "{v}"
+    );
+    assert!(
+        v["message_zh"].as_str().unwrap().contains("可能已执行"),
+        "{v}"
+    );
+    assert!(
+        !v["message"].as_str().unwrap().contains("nothing was done"),
+        "{v}"
+    );
+}

@@ -77,8 +77,16 @@ fn ran(exit: u8, mut v: Value) -> Answered {
 
 /// A refusal: nothing was done (exit 3).
 pub fn refused(r: &Refusal) -> Answered {
+    stopped(r, 3)
+}
+
+/// A command that stopped with the exit status `exit` (2: something may be left open).
+fn stopped(r: &Refusal, exit: u8) -> Answered {
     let mut v = r.json();
-    v["exit"] = json!(3);
+    v["exit"] = json!(exit);
+    if exit == 2 {
+        v["status"] = json!("unresolved");
+    }
     Answered {
         status: r.status,
         body: v,
@@ -128,14 +136,14 @@ async fn refund(
                 RefundError::Request(_) => (400, Some("reason")),
                 RefundError::Journal(_) => (503, None),
             };
-            let mut a = refused(&Refusal::new(status, field, e.words()));
-            if matches!(e, RefundError::Journal(_)) {
-                // The journal failed, maybe after the request went out: not "refused before
-                // sending" — open, followed again by `recover` (review of stop 26, F3).
-                a.body["status"] = json!("unresolved");
-                a.body["exit"] = json!(2);
-            }
-            (a, None)
+            // The journal failed, maybe after the request went out: not "refused before
+            // sending" — open, followed again by `recover` (review of stop 26, F3).
+            let exit = if matches!(e, RefundError::Journal(_)) {
+                2
+            } else {
+                3
+            };
+            (stopped(&Refusal::new(status, field, e.words()), exit), None)
         }
     }
 }
@@ -216,9 +224,7 @@ async fn query(till: &mut Till, no: &str) -> Answered {
                 SettleError::Sale(_) => 503,
             };
             let field = matches!(e, SettleError::NotFound(_)).then_some("out_trade_no");
-            let mut a = refused(&Refusal::new(status, field, e.words()));
-            a.body["exit"] = json!(e.exit_code());
-            a
+            stopped(&Refusal::new(status, field, e.words()), e.exit_code())
         }
     }
 }
@@ -229,11 +235,7 @@ async fn recover(till: &mut Till) -> Answered {
             let (exit, v) = answers::recover(&done);
             ran(exit, v)
         }
-        Err((why, exit)) => {
-            let mut a = refused(&Refusal::new(503, None, why));
-            a.body["exit"] = json!(exit);
-            a
-        }
+        Err((why, exit)) => stopped(&Refusal::new(503, None, why), exit),
     }
 }
 

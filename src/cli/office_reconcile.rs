@@ -6,15 +6,13 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use time::Duration as Days;
 
-use super::history::{day_arg, today_in_beijing};
 use super::office::{AdminArgs, admin_client, office_failed};
 use super::{load, output, runtime};
-use crate::checkout::statement::{StatementError, check_day, fetch_merchant};
+use crate::checkout::statement::{StatementError, fetch_merchant};
 use crate::office::merchant::{MerchantReport, reconcile_merchant};
 use crate::office::read;
-use crate::words::{Bilingual, Words};
+use crate::words::Bilingual;
 
 #[derive(clap::Args, Debug)]
 pub struct OfficeReconcileArgs {
@@ -34,22 +32,10 @@ pub fn run(config: &std::path::Path, a: &OfficeReconcileArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let today = today_in_beijing();
-    let day = match &a.date {
-        Some(s) => match day_arg(s) {
-            Ok(d) => d,
-            Err(w) => return output::rejected(json, &w, None),
-        },
-        None if cfg.is_simulator() => today,
-        None => today - Days::days(1),
+    let day = match super::reconcile::reconcile_day(a.date.as_deref(), cfg.is_simulator()) {
+        Ok(d) => d,
+        Err(w) => return output::rejected(json, &w, None),
     };
-    if let Err(e) = check_day(day, today, cfg.is_simulator()) {
-        return output::rejected(
-            json,
-            &Words::new(format!("{e} (--date)"), format!("{}(--date)", e.zh())),
-            None,
-        );
-    }
     let mch_id = cfg
         .merchant
         .sub_mch_id

@@ -26,15 +26,36 @@ pub struct ReconcileArgs {
     pub json: bool,
 }
 
+/// The day `--date` names (default: yesterday; today with the simulator), refused when
+/// WeChat has not published its statement yet. Shared by the till's and the office's reconcile.
+pub(crate) fn reconcile_day(date: Option<&str>, simulated: bool) -> Result<time::Date, Words> {
+    let today = today_in_beijing();
+    let day = match date {
+        Some(s) => day_arg(s)?,
+        None if simulated => today,
+        None => today - Days::days(1),
+    };
+    check_day(day, today, simulated)
+        .map_err(|e| Words::new(format!("{e} (--date)"), format!("{}(--date)", e.zh())))?;
+    Ok(day)
+}
+
+/// With `[office]` set, the office's reconcile is the authoritative one: said on stderr.
+fn office_note(cfg: &crate::config::Config) {
+    if cfg.office.is_some() {
+        errln!(
+            "this till ships to the head office ([office]): `paycode office reconcile` there compares the merchant's whole statement with every till and is the authoritative one; this comparison sees this till only / 本收银台向总部上传账本([office]):总部的 `paycode office reconcile` 以商户完整对账单核对全部收银台,以总部结果为准;此处只核对本收银台"
+        );
+    }
+}
+
 /// Run `paycode reconcile`.
 pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
+    let json = args.json;
     let hand = Some(|cfg: &crate::config::Config| -> super::Handed {
-        let today = today_in_beijing();
-        let day = match &args.date {
-            Some(s) => day_arg(s).map_err(|why| output::rejected(args.json, &why, None))?,
-            None if cfg.wechat.base_url.is_simulated() => today,
-            None => today - Days::days(1),
-        };
+        let day = reconcile_day(args.date.as_deref(), cfg.wechat.base_url.is_simulated())
+            .map_err(|why| output::rejected(json, &why, None))?;
+        office_note(cfg);
         let call = super::owner::Call {
             post: false,
             path: format!("/v1/reconcile?date={day}"),
@@ -42,29 +63,12 @@ pub fn run(config: &Path, args: &ReconcileArgs) -> ExitCode {
         };
         Ok((call, super::owner::findings))
     });
-    super::with_till_or_owner(config, args.json, hand, |till| async move {
-        let json = args.json;
-        let today = today_in_beijing();
-        let day = match &args.date {
-            Some(s) => match day_arg(s) {
-                Ok(d) => d,
-                Err(why) => return output::rejected(json, &why, None),
-            },
-            None if till.is_simulated() => today,
-            None => today - Days::days(1),
+    super::with_till_or_owner(config, json, hand, |till| async move {
+        let day = match reconcile_day(args.date.as_deref(), till.is_simulated()) {
+            Ok(d) => d,
+            Err(why) => return output::rejected(json, &why, None),
         };
-        if let Err(e) = check_day(day, today, till.is_simulated()) {
-            return output::rejected(
-                json,
-                &Words::new(format!("{e} (--date)"), format!("{}(--date)", e.zh())),
-                None,
-            );
-        }
-        if till.config().office.is_some() {
-            errln!(
-                "this till ships to the head office ([office]): `paycode office reconcile` there compares the merchant's whole statement with every till and is the authoritative one; this comparison sees this till only / 本收银台向总部上传账本([office]):总部的 `paycode office reconcile` 以商户完整对账单核对全部收银台,以总部结果为准;此处只核对本收银台"
-            );
-        }
+        office_note(till.config());
         match compare_day(&till, day).await {
             Ok(report) => print(&till, day, &report, json),
             Err(e @ StatementError::Request(_)) => output::rejected(json, &e.words(), None),
