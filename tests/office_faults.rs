@@ -1,4 +1,4 @@
-//! Head-office faults (FAULTS.md rows 180–186): a real PostgreSQL, real tills' journals and the
+//! Head-office faults (FAULTS.md rows 180–190): a real PostgreSQL, real tills' journals and the
 //! real `paycode office ship`. After each: the office's tables equal the union of the tills'
 //! journals — no row lost, none doubled (`pg_support::assert_office_is_union`).
 #![allow(clippy::disallowed_methods)] // tests drive real time
@@ -256,14 +256,18 @@ async fn row_184_a_replayed_batch_changes_nothing() {
     let j = paycode::journal::Journal::open(&t.journal()).unwrap();
     let jid = j.journal_id().unwrap();
     let all = j.outbox_after(0, 10_000).unwrap();
-    let new = paycode::office::ship::send(&c, "P1", &jid, &all)
+    let me = paycode::office::ship::Registered {
+        till: "P1".into(),
+        generation: 1,
+    };
+    let new = paycode::office::ship::send(&c, &me, &jid, &all)
         .await
         .unwrap();
     assert_eq!(new, 0);
     // The first snapshot of the first sale (its intent) alone, long after it was paid.
     let intent: Vec<_> = all.iter().take(1).cloned().collect();
     assert_eq!(intent[0].kind, "sale");
-    let new = paycode::office::ship::send(&c, "P1", &jid, &intent)
+    let new = paycode::office::ship::send(&c, &me, &jid, &intent)
         .await
         .unwrap();
     assert_eq!(new, 0);
@@ -304,7 +308,11 @@ async fn row_185_a_copied_config_is_refused_centrally() {
     let c = copy.client(&pg).await;
     let j = paycode::journal::Journal::open(&copy.journal()).unwrap();
     let rows = j.outbox_after(0, 1000).unwrap();
-    let e = paycode::office::ship::send(&c, "C1", &j.journal_id().unwrap(), &rows)
+    let me = paycode::office::ship::Registered {
+        till: "C1".into(),
+        generation: 1,
+    };
+    let e = paycode::office::ship::send(&c, &me, &j.journal_id().unwrap(), &rows)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("row-level security"), "{e}");
@@ -348,4 +356,201 @@ async fn row_186_a_second_till_with_the_same_device_info_is_refused() {
     assert_eq!(code, 0, "{out}");
     let admin = pg.admin().await;
     assert_eq!(shipped(&admin, "E2").await, 0);
+}
+
+/// Copy a journal file as a backup would (the journal closed, so it is all in the main file).
+fn copy_journal(from: &std::path::Path, to: &std::path::Path) {
+    for ext in ["-wal", "-shm"] {
+        let side = std::path::PathBuf::from(format!("{}{ext}", to.display()));
+        let _ = std::fs::remove_file(side);
+    }
+    std::fs::copy(from, to).unwrap();
+}
+
+/// The office's sales of `till` by number.
+async fn office_sales(
+    admin: &tokio_postgres::Client,
+    till: &str,
+) -> std::collections::BTreeSet<String> {
+    admin
+        .query(
+            "SELECT out_trade_no FROM paycode.sales WHERE till_id = $1",
+            &[&till],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// A till moved to another journal: the office's current generation is exactly that journal's
+/// outbox, and its tables hold every record of it (besides those of the earlier journal).
+async fn assert_holds_journal(admin: &tokio_postgres::Client, t: &TillDir) {
+    let j = pg_support::journal_records(&t.journal());
+    let o = pg_support::office_records(admin, &t.device).await;
+    assert_eq!(
+        o.rows, j.rows,
+        "the current generation is the journal's outbox"
+    );
+    assert!(o.sales.is_superset(&j.sales), "{o:?} {j:?}");
+    assert!(o.refunds.is_superset(&j.refunds), "{o:?} {j:?}");
+    assert!(o.events.is_superset(&j.events), "{o:?} {j:?}");
+    assert!(o.shifts.is_superset(&j.shifts), "{o:?} {j:?}");
+}
+
+/// Row 187: a till's journal restored from last night's backup. Its outbox seqs go back and
+/// are used again by new sales; the office already holds those seqs of the lost timeline, so
+/// before, the new sales were skipped as "already shipped" and never reached the office. Now
+/// the shipper sees the office's last row is not in its journal, ships nothing and says what
+/// happened and what to do; after `office release-till` the till ships its journal again
+/// under a new generation, and the office keeps the sales the till lost as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_187_a_journal_restored_from_a_backup_is_caught_and_shipped_again() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "R1", "store-1");
+    write_sales(&t.journal(), "R1", 0, 5, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let backup = t.dir.path().join("backup.db");
+    copy_journal(&t.journal(), &backup);
+    write_sales(&t.journal(), "R1", 5, 5, T0 + 60_000, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let admin = pg.admin().await;
+    assert_eq!(office_sales(&admin, "R1").await.len(), 10);
+
+    // The disk dies; last night's backup goes back in, and the till sells on.
+    copy_journal(&backup, &t.journal());
+    write_sales(&t.journal(), "R1", 100, 3, T0 + 3_600_000, 1000);
+    let (code, v, out) = t.ship();
+    assert_eq!(
+        code, 3,
+        "the rewound journal must be refused, not skipped: {out}"
+    );
+    assert_eq!(v["status"].as_str(), Some("rejected"), "{out}");
+    let msg = v["message"].as_str().unwrap();
+    let zh = v["message_zh"].as_str().unwrap();
+    assert!(
+        msg.contains("backup") && msg.contains("office release-till R1"),
+        "{out}"
+    );
+    assert!(
+        zh.contains("备份") && zh.contains("office release-till R1"),
+        "{out}"
+    );
+    // Nothing of the new timeline was taken under the old one's seqs.
+    assert_eq!(office_sales(&admin, "R1").await.len(), 10);
+
+    let out = pg_support::office(&pg, &["release-till", "R1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let sales = office_sales(&admin, "R1").await;
+    assert_eq!(
+        sales.len(),
+        13,
+        "10 sold before the restore, 3 after: {sales:?}"
+    );
+    assert_holds_journal(&admin, &t).await;
+    // The shipper keeps shipping the new timeline.
+    write_sales(&t.journal(), "R1", 200, 2, T0 + 7_200_000, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(office_sales(&admin, "R1").await.len(), 15);
+}
+
+/// Row 188: the same journal on two machines (a journal file and config copied whole), both
+/// selling: the second to ship is refused (its rows would have taken the first's seqs),
+/// naming the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_188_one_journal_selling_on_two_machines_is_refused() {
+    let pg = Pg::start();
+    init(&pg);
+    let a = TillDir::new(&pg, "D1", "store-1");
+    write_sales(&a.journal(), "D1", 0, 3, T0, 1000);
+    let copy = TillDir::copied_from(&a);
+    std::fs::create_dir_all(copy.journal().parent().unwrap()).unwrap();
+    copy_journal(&a.journal(), &copy.journal());
+    write_sales(&a.journal(), "D1", 3, 3, T0 + 10_000, 1000);
+    write_sales(&copy.journal(), "D1", 50, 4, T0 + 20_000, 1000);
+    let (code, _, out) = a.ship();
+    assert_eq!(code, 0, "{out}");
+    let (code, v, out) = copy.ship();
+    assert_eq!(code, 3, "{out}");
+    assert!(v["message"].as_str().unwrap().contains("copied"), "{out}");
+    let admin = pg.admin().await;
+    assert_union(&admin, &[&a]).await;
+}
+
+/// Row 189: a till moved to a new machine with a fresh journal. Before, the office refused
+/// it as a copied config, and once the registry was cleared by hand, skipped its rows (their
+/// seqs start at 1 again, below what the office held). `office release-till` lets the new
+/// journal in under a new generation; the old machine's sales stay at the office, and the old
+/// machine, should it come back, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_189_a_till_moved_to_a_fresh_journal_ships_after_release() {
+    let pg = Pg::start();
+    init(&pg);
+    let old = TillDir::new(&pg, "N1", "store-1");
+    write_sales(&old.journal(), "N1", 0, 5, T0, 1000);
+    let (code, _, out) = old.ship();
+    assert_eq!(code, 0, "{out}");
+    let new = TillDir::copied_from(&old);
+    write_sales(&new.journal(), "N1", 100, 2, T0 + 86_400_000, 1000);
+    let (code, v, out) = new.ship();
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("office release-till N1"),
+        "the refusal names the way for a till really moved: {out}"
+    );
+    let out = pg_support::office(&pg, &["release-till", "N1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, _, out) = new.ship();
+    assert_eq!(code, 0, "{out}");
+    let admin = pg.admin().await;
+    assert_eq!(office_sales(&admin, "N1").await.len(), 7);
+    assert_holds_journal(&admin, &new).await;
+    let (code, _, out) = old.ship();
+    assert_eq!(code, 3, "{out}");
+    // A till the office never added.
+    let out = pg_support::office(&pg, &["release-till", "NOPE"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NOPE") && err.contains("add-till"), "{err}");
+}
+
+/// Row 190: `office add-till` with the server logging every statement: the till's password
+/// never reaches the office's log (the role gets a SCRAM verifier made here, not the password).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_190_add_till_keeps_the_password_out_of_the_office_log() {
+    let pg = Pg::start();
+    init(&pg);
+    pg.psql("postgres", "ALTER SYSTEM SET log_statement = 'all'");
+    pg.psql("postgres", "SELECT pg_reload_conf()");
+    let t = TillDir::new(&pg, "L1", "store-1");
+    let password = t.password();
+    assert_eq!(password.len(), 32);
+    let log = pg.log();
+    assert!(log.contains("CREATE ROLE"), "statements are logged: {log}");
+    assert!(
+        !log.contains(&password),
+        "the password reached the office log"
+    );
+    // And the role logs in with it.
+    write_sales(&t.journal(), "L1", 0, 2, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
 }

@@ -43,6 +43,9 @@ pub enum OfficeCommand {
     /// Register a till: its database role (password written to a mode-600 file) and store;
     /// prints the [office] lines for the till's config.toml.
     AddTill(AddTillArgs),
+    /// Take a till's next journal: after it was restored from a backup, or moved to a new
+    /// machine with a fresh journal (check first that no other machine runs it).
+    ReleaseTill(ReleaseTillArgs),
     /// Ship this till's journal to the office now ([office] in config.toml); --follow keeps on.
     Ship(ShipArgs),
     /// The chain's day: totals by store, till, state and hour; unsettled sales; shifts.
@@ -66,6 +69,14 @@ pub struct AddTillArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct ReleaseTillArgs {
+    /// The till's [merchant] device_info.
+    pub device_info: String,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ShipArgs {
     /// Keep shipping every [office] interval until stopped (what the cashier screen does).
     #[arg(long)]
@@ -79,6 +90,7 @@ pub fn run(config: &Path, args: &OfficeArgs) -> ExitCode {
     match &args.command {
         OfficeCommand::Init(a) => init(a),
         OfficeCommand::AddTill(a) => add_till(a),
+        OfficeCommand::ReleaseTill(a) => release_till(a),
         OfficeCommand::Ship(a) => ship_cmd(config, a),
         OfficeCommand::Report(a) => super::office_report::run(a),
         OfficeCommand::Reconcile(a) => super::office_reconcile::run(config, a),
@@ -241,6 +253,40 @@ fn add_till(a: &AddTillArgs) -> ExitCode {
         outln!("url = \"postgresql://{role}@{host}:{port}/{db}\"");
         outln!("password_file = \"office-password\"");
         ExitCode::SUCCESS
+    })
+}
+
+fn release_till(a: &ReleaseTillArgs) -> ExitCode {
+    if let Err(w) = admin::check_device(&a.device_info) {
+        return output::rejected(false, &w, None);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    rt.block_on(async {
+        let client = match admin_client(&a.admin, false).await {
+            Ok(c) => c,
+            Err(c) => return c,
+        };
+        let d = &a.device_info;
+        match admin::release_till(&client, d).await {
+            Ok(Some(generation)) => {
+                outln!(
+                    "till {d} released: the next journal it ships is taken as generation {generation}, shipped in full; what it shipped before stays / 收银台 {d} 已解除绑定:它下次上传的账本作为第 {generation} 代完整上传;此前上传的记录保留"
+                );
+                ExitCode::SUCCESS
+            }
+            Ok(None) => output::rejected(
+                false,
+                &Words::new(
+                    format!("the office has no till {d}: add it with `paycode office add-till {d} --store …`"),
+                    format!("总部没有收银台 {d}:请用 `paycode office add-till {d} --store …` 登记"),
+                ),
+                None,
+            ),
+            Err(e) => office_failed(false, &e),
+        }
     })
 }
 

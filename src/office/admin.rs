@@ -1,5 +1,6 @@
 //! The office's side (IO edge): `paycode office init` (the schema, as the office's admin) and
-//! `paycode office add-till` (a till's role and registry row, and what to put in its config).
+//! `paycode office add-till` (a till's role and registry row, and what to put in its config),
+//! `paycode office release-till` (a till's next journal taken under a new generation).
 
 use super::OfficeError;
 use crate::words::Words;
@@ -43,6 +44,8 @@ pub async fn init(client: &mut tokio_postgres::Client) -> Result<(i64, i64), Off
 
 /// Create the till's role with `password` and its registry row in `store`. The role can log
 /// in and is a member of `paycode_till` (the grants and row-level security of migration 1).
+/// The office is sent a SCRAM-SHA-256 verifier made here, never the password: with
+/// `log_statement = 'all'` the statement reaches the office's log.
 pub async fn add_till(
     client: &mut tokio_postgres::Client,
     device_info: &str,
@@ -50,11 +53,12 @@ pub async fn add_till(
     password: &str,
 ) -> Result<(), OfficeError> {
     let role = role_of(device_info);
+    let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     let tx = client.transaction().await?;
-    // The role name is a checked device_info and the password hex, so both are safe to quote;
-    // a password cannot be a bind parameter in CREATE ROLE.
+    // The role name is a checked device_info and the verifier base64 with `$ : + / =`, so both
+    // are safe to quote; a password cannot be a bind parameter in CREATE ROLE.
     tx.batch_execute(&format!(
-        "CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}' IN ROLE paycode_till"
+        "CREATE ROLE \"{role}\" LOGIN PASSWORD '{verifier}' IN ROLE paycode_till"
     ))
     .await?;
     tx.execute(
@@ -64,4 +68,21 @@ pub async fn add_till(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// `paycode office release-till`: the till's next journal is taken, under a new generation
+/// (a journal restored from a backup, or a fresh one on a new machine). The rows it shipped
+/// stay. Returns the new generation, or None when no till has this id.
+pub async fn release_till(
+    client: &tokio_postgres::Client,
+    device_info: &str,
+) -> Result<Option<i32>, OfficeError> {
+    Ok(client
+        .query_opt(
+            "UPDATE paycode.tills SET journal_id = NULL, generation = generation + 1
+             WHERE till_id = $1 RETURNING generation",
+            &[&device_info],
+        )
+        .await?
+        .map(|r| r.get(0)))
 }

@@ -211,6 +211,94 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE POLICY own_rows ON paycode.shifts TO paycode_till
         USING (till_id = paycode.my_till()) WITH CHECK (till_id = paycode.my_till());
     "#,
+    // 2: generations. A till's journal can go back (restored from a backup) or be replaced (a
+    // new machine); its outbox seqs then start again below what the office holds. The office
+    // starts a new generation for the till (`office release-till`) and keys shipped rows by
+    // (till, generation, seq); a materialised record is overwritten only by a newer
+    // (generation, seq), so the sales a restored till lost stay at the office.
+    r#"
+    ALTER TABLE paycode.tills ADD COLUMN generation integer NOT NULL DEFAULT 1;
+    ALTER TABLE paycode.journal ADD COLUMN generation integer NOT NULL DEFAULT 1;
+    ALTER TABLE paycode.journal DROP CONSTRAINT journal_pkey;
+    ALTER TABLE paycode.journal ADD PRIMARY KEY (till_id, generation, seq);
+    ALTER TABLE paycode.sales ADD COLUMN generation integer NOT NULL DEFAULT 1;
+    ALTER TABLE paycode.events ADD COLUMN generation integer NOT NULL DEFAULT 1;
+    ALTER TABLE paycode.refunds ADD COLUMN generation integer NOT NULL DEFAULT 1;
+    ALTER TABLE paycode.shifts ADD COLUMN generation integer NOT NULL DEFAULT 1;
+
+    CREATE FUNCTION paycode.my_generation() RETURNS integer
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
+        AS $$ SELECT generation FROM paycode.tills WHERE role = session_user $$;
+    GRANT EXECUTE ON FUNCTION paycode.my_generation() TO paycode_till;
+
+    DROP POLICY own_rows ON paycode.journal;
+    CREATE POLICY own_rows ON paycode.journal TO paycode_till
+        USING (till_id = paycode.my_till())
+        WITH CHECK (till_id = paycode.my_till() AND journal_id = paycode.my_journal()
+                    AND generation = paycode.my_generation());
+
+    CREATE OR REPLACE FUNCTION paycode.materialise() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE r jsonb := NEW.row;
+    BEGIN
+        IF NEW.kind = 'sale' THEN
+            INSERT INTO paycode.sales AS s (till_id, out_trade_no, seq, total_fee, code_fp,
+                device_info, created_ms, updated_ms, state, transaction_id, bank_type, cash_fee,
+                err_code, message, attach, pos_ref, generation)
+            VALUES (NEW.till_id, r->>'out_trade_no', NEW.seq,
+                (r->>'total_fee')::bigint, r->>'code_fp', r->>'device_info',
+                (r->>'created_ms')::bigint, (r->>'updated_ms')::bigint, r->>'state',
+                r->>'transaction_id', r->>'bank_type', (r->>'cash_fee')::bigint,
+                r->>'err_code', r->>'message', r->>'attach', r->>'pos_ref', NEW.generation)
+            ON CONFLICT (till_id, out_trade_no) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation,
+                total_fee = EXCLUDED.total_fee, code_fp = EXCLUDED.code_fp,
+                device_info = EXCLUDED.device_info, created_ms = EXCLUDED.created_ms,
+                updated_ms = EXCLUDED.updated_ms, state = EXCLUDED.state,
+                transaction_id = EXCLUDED.transaction_id, bank_type = EXCLUDED.bank_type,
+                cash_fee = EXCLUDED.cash_fee, err_code = EXCLUDED.err_code,
+                message = EXCLUDED.message, attach = EXCLUDED.attach, pos_ref = EXCLUDED.pos_ref
+            WHERE (s.generation, s.seq) < (EXCLUDED.generation, EXCLUDED.seq);
+        ELSIF NEW.kind = 'event' THEN
+            INSERT INTO paycode.events AS e (till_id, event_id, seq, out_trade_no, at_ms, kind,
+                detail, err_code, generation)
+            VALUES (NEW.till_id, (r->>'event_id')::bigint, NEW.seq,
+                r->>'out_trade_no', (r->>'at_ms')::bigint, r->>'kind', r->>'detail',
+                r->>'err_code', NEW.generation)
+            ON CONFLICT (till_id, event_id) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation, out_trade_no = EXCLUDED.out_trade_no,
+                at_ms = EXCLUDED.at_ms, kind = EXCLUDED.kind, detail = EXCLUDED.detail,
+                err_code = EXCLUDED.err_code
+            WHERE (e.generation, e.seq) < (EXCLUDED.generation, EXCLUDED.seq);
+        ELSIF NEW.kind = 'refund' THEN
+            INSERT INTO paycode.refunds AS f (till_id, out_refund_no, seq, out_trade_no,
+                refund_fee, reason, state, refund_id, err_code, created_ms, updated_ms,
+                authorised, generation)
+            VALUES (NEW.till_id, r->>'out_refund_no', NEW.seq,
+                r->>'out_trade_no', (r->>'refund_fee')::bigint, r->>'reason', r->>'state',
+                r->>'refund_id', r->>'err_code', (r->>'created_ms')::bigint,
+                (r->>'updated_ms')::bigint, r->>'authorised', NEW.generation)
+            ON CONFLICT (till_id, out_refund_no) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation,
+                out_trade_no = EXCLUDED.out_trade_no, refund_fee = EXCLUDED.refund_fee,
+                reason = EXCLUDED.reason, state = EXCLUDED.state, refund_id = EXCLUDED.refund_id,
+                err_code = EXCLUDED.err_code, created_ms = EXCLUDED.created_ms,
+                updated_ms = EXCLUDED.updated_ms, authorised = EXCLUDED.authorised
+            WHERE (f.generation, f.seq) < (EXCLUDED.generation, EXCLUDED.seq);
+        ELSIF NEW.kind = 'shift' THEN
+            INSERT INTO paycode.shifts AS h (till_id, shift_id, seq, device_info, opened_ms,
+                closed_ms, report, generation)
+            VALUES (NEW.till_id, (r->>'shift_id')::bigint, NEW.seq,
+                r->>'device_info', (r->>'opened_ms')::bigint, (r->>'closed_ms')::bigint,
+                r->>'report', NEW.generation)
+            ON CONFLICT (till_id, shift_id) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation, device_info = EXCLUDED.device_info,
+                opened_ms = EXCLUDED.opened_ms, closed_ms = EXCLUDED.closed_ms,
+                report = EXCLUDED.report
+            WHERE (h.generation, h.seq) < (EXCLUDED.generation, EXCLUDED.seq);
+        END IF;
+        RETURN NULL;
+    END $$;
+    "#,
 ];
 
 /// Apply the migrations not yet applied; returns (found, now). Refuses a database migrated by

@@ -20,6 +20,13 @@ pub enum Refusal {
     JournalMismatch(String),
     /// This journal is already shipped by another till (a copied journal file).
     JournalTaken(String),
+    /// The office's last row of this till is not this journal's row at that seq: the journal
+    /// went back (restored from a backup) or sells on two machines. Found by the shipper.
+    JournalBehind {
+        till: String,
+        office_seq: i64,
+        local_last: i64,
+    },
 }
 
 impl Refusal {
@@ -52,6 +59,7 @@ impl Refusal {
             Self::DeviceMismatch { .. } => "device_mismatch",
             Self::JournalMismatch(_) => "journal_mismatch",
             Self::JournalTaken(_) => "journal_taken",
+            Self::JournalBehind { .. } => "journal_behind",
         }
     }
 }
@@ -76,11 +84,19 @@ impl std::fmt::Display for Refusal {
             ),
             Self::JournalMismatch(t) => write!(
                 f,
-                "the office refused the journal: till {t} already ships another journal — this config was copied from another till; sales here go on, but give this machine its own device_info and office role (`paycode office add-till`)"
+                "the office refused the journal: till {t} already ships another journal — this config was copied from another till; sales here go on, but give this machine its own device_info and office role (`paycode office add-till`). If till {t} really moved to this machine and the old one is gone for good, run `paycode office release-till {t}` at the office"
             ),
             Self::JournalTaken(t) => write!(
                 f,
                 "the office refused the journal: till {t} already ships this journal — the journal file was copied from another till; give this machine a journal of its own"
+            ),
+            Self::JournalBehind {
+                till,
+                office_seq,
+                local_last,
+            } => write!(
+                f,
+                "the office did not take the journal: the office's last record of till {till} (no. {office_seq}) is not in this journal (its newest is no. {local_last}) — the journal was restored from a backup, or copied to a second machine that sells too; nothing was shipped and sales here go on. If this is till {till}'s only machine, run `paycode office release-till {till}` at the office: this journal is then shipped again in full and the office keeps the sales it already held"
             ),
         }
     }
@@ -102,10 +118,17 @@ impl Bilingual for Refusal {
                 "总部拒收账本:该总部角色属于收银台 {registered},但 [merchant] device_info 为 {configured} — 请使用为本收银台生成的 [office] 设置"
             ),
             Self::JournalMismatch(t) => format!(
-                "总部拒收账本:收银台 {t} 已在上传另一份账本 — 本配置是从另一台收银台复制的;本机照常收款,但请为本机设置自己的 device_info 和总部角色(`paycode office add-till`)"
+                "总部拒收账本:收银台 {t} 已在上传另一份账本 — 本配置是从另一台收银台复制的;本机照常收款,但请为本机设置自己的 device_info 和总部角色(`paycode office add-till`)。如果收银台 {t} 确实已迁到本机、旧机器已不再使用,请在总部运行 `paycode office release-till {t}`"
             ),
             Self::JournalTaken(t) => format!(
                 "总部拒收账本:收银台 {t} 已在上传这份账本 — 账本文件是从另一台收银台复制的;请为本机使用自己的账本"
+            ),
+            Self::JournalBehind {
+                till,
+                office_seq,
+                local_last,
+            } => format!(
+                "总部未接收账本:总部保存的收银台 {till} 最后一条记录(第 {office_seq} 条)不在本账本中(本账本最新为第 {local_last} 条)— 账本是从备份恢复的,或被复制到另一台也在收款的机器;未上传任何记录,本机照常收款。如果这是收银台 {till} 唯一的机器,请在总部运行 `paycode office release-till {till}`:本账本将重新完整上传,总部已保存的交易会保留"
             ),
         }
     }
@@ -130,6 +153,13 @@ mod tests {
             }
         );
         assert_eq!(Refusal::parse("duplicate key value"), None);
+        let b = Refusal::JournalBehind {
+            till: "POS01".into(),
+            office_seq: 40,
+            local_last: 31,
+        };
+        assert!(b.to_string().contains("backup") && b.to_string().contains("release-till POS01"));
+        assert!(b.zh().contains("备份") && b.zh().contains("release-till POS01"));
         assert_eq!(Refusal::parse("paycode:other:x"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The shipper (IO edge, docs/office.md §2): register this till, ask the office for the last
-//! seq it holds of this till (the office is the truth), then send the outbox after it in
-//! batches. Each batch is one statement — `INSERT … ON CONFLICT (till_id, seq) DO NOTHING` —
+//! seq it holds of this till's generation (the office is the truth), check that row is this
+//! journal's own, then send the outbox after it in batches. Each batch is one statement —
+//! `INSERT … ON CONFLICT (till_id, generation, seq) DO NOTHING` —
 //! so a batch sent twice (a lost acknowledgement, a replay) changes nothing the second time:
 //! at-least-once on the wire, exactly-once in the tables. A till never waits for this.
 
@@ -52,50 +53,97 @@ fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
-/// Present this till: refused (a copied config or journal, an unknown role) or its till id.
+/// A till as the office took it this session: its id and the generation its rows go under
+/// (a new one after `office release-till`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub till: String,
+    pub generation: i32,
+}
+
+/// Present this till: refused (a copied config or journal, an unknown role) or registered.
 pub async fn register(
     client: &tokio_postgres::Client,
     journal_id: &str,
     me: &Identity,
-) -> Result<String, OfficeError> {
-    client
+) -> Result<Registered, OfficeError> {
+    let row = client
         .query_one(
             "SELECT paycode.register($1, $2, $3, $4)",
             &[&journal_id, &me.device_info, &me.mch_id, &now_ms()],
         )
         .await
-        .map(|r| r.get(0))
-        .map_err(OfficeError::from_pg)
+        .map_err(OfficeError::from_pg)?;
+    let till: String = row.get(0);
+    // Read after `register` committed its row: the generation it registered under.
+    let generation: i32 = client
+        .query_one("SELECT paycode.my_generation()", &[])
+        .await?
+        .get(0);
+    Ok(Registered { till, generation })
 }
 
-/// The last seq of this till the office holds (0: none yet).
-pub async fn acked(client: &tokio_postgres::Client, till: &str) -> Result<i64, OfficeError> {
+/// The last seq of this till's generation the office holds (0: none yet).
+pub async fn acked(client: &tokio_postgres::Client, me: &Registered) -> Result<i64, OfficeError> {
     Ok(client
         .query_one(
-            "SELECT coalesce(max(seq), 0) FROM paycode.journal WHERE till_id = $1",
-            &[&till],
+            "SELECT coalesce(max(seq), 0) FROM paycode.journal
+             WHERE till_id = $1 AND generation = $2",
+            &[&me.till, &me.generation],
         )
         .await?
         .get(0))
 }
 
+/// Whether the office's last row of this generation is the journal's own row at that seq.
+/// It is not when the journal went back (restored from a backup) or is a copy selling on a
+/// second machine: then its next rows would reuse seqs the office holds, and be skipped.
+/// (`&mut` so the future is `Send`, as in [`round`].)
+pub async fn continues(
+    client: &tokio_postgres::Client,
+    me: &Registered,
+    journal: &mut Journal,
+    acked: i64,
+) -> Result<bool, OfficeError> {
+    if acked == 0 {
+        return Ok(true);
+    }
+    let mine = journal.outbox_after(acked - 1, 1)?;
+    let Some(row) = mine.first().filter(|r| r.seq == acked) else {
+        return Ok(false);
+    };
+    let payload = batch::payload(std::slice::from_ref(row))?;
+    let same: Option<bool> = client
+        .query_opt(
+            "SELECT j.kind = x.kind AND j.key = x.key AND j.row = x.row AND j.at_ms = x.at_ms
+             FROM paycode.journal j,
+                  jsonb_to_recordset($4::jsonb)
+                      AS x(seq bigint, kind text, key text, row jsonb, at_ms bigint)
+             WHERE j.till_id = $1 AND j.generation = $2 AND j.seq = $3",
+            &[&me.till, &me.generation, &acked, &payload],
+        )
+        .await?
+        .map(|r| r.get(0));
+    Ok(same == Some(true))
+}
+
 /// Send one batch (idempotent); returns how many rows were new at the office.
 pub async fn send(
     client: &tokio_postgres::Client,
-    till: &str,
+    me: &Registered,
     journal_id: &str,
     rows: &[crate::journal::OutboxRow],
 ) -> Result<u64, OfficeError> {
     let payload = batch::payload(rows)?;
     client
         .execute(
-            "INSERT INTO paycode.journal (till_id, journal_id, seq, kind, key, row, at_ms)
-             SELECT $1, $2, x.seq, x.kind, x.key, x.row, x.at_ms
-             FROM jsonb_to_recordset($3::jsonb)
+            "INSERT INTO paycode.journal (till_id, generation, journal_id, seq, kind, key, row, at_ms)
+             SELECT $1, $2, $3, x.seq, x.kind, x.key, x.row, x.at_ms
+             FROM jsonb_to_recordset($4::jsonb)
                   AS x(seq bigint, kind text, key text, row jsonb, at_ms bigint)
              ORDER BY x.seq
-             ON CONFLICT (till_id, seq) DO NOTHING",
-            &[&till, &journal_id, &payload],
+             ON CONFLICT (till_id, generation, seq) DO NOTHING",
+            &[&me.till, &me.generation, &journal_id, &payload],
         )
         .await
         .map_err(OfficeError::from_pg)
@@ -115,6 +163,13 @@ pub async fn round(
         acked: acked(client, &till).await?,
         ..Shipped::default()
     };
+    if !continues(client, &till, journal, done.acked).await? {
+        return Err(OfficeError::Refused(super::Refusal::JournalBehind {
+            till: till.till,
+            office_seq: done.acked,
+            local_last: journal.outbox_last()?,
+        }));
+    }
     loop {
         let rows = journal.outbox_after(done.acked, batch_rows)?;
         let Some(last) = rows.last().map(|r| r.seq) else {

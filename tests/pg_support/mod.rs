@@ -172,6 +172,11 @@ impl Pg {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
     /// The admin's URL (no password: that goes in PAYCODE_OFFICE_ADMIN_PASSWORD).
     pub fn admin_url(&self) -> String {
         format!("postgresql://postgres@127.0.0.1:{}/paycode", self.port)
@@ -313,7 +318,9 @@ pub async fn office_records(admin: &tokio_postgres::Client, till: &str) -> Recor
     }
     let row = admin
         .query_one(
-            "SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0) FROM paycode.journal WHERE till_id = $1",
+            "SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0) FROM paycode.journal j
+             WHERE till_id = $1
+               AND generation = (SELECT generation FROM paycode.tills t WHERE t.till_id = j.till_id)",
             &[&till],
         )
         .await
@@ -325,7 +332,8 @@ pub async fn office_records(admin: &tokio_postgres::Client, till: &str) -> Recor
     r
 }
 
-/// The office holds exactly what every till's journal holds.
+/// The office holds exactly what every till's journal holds (of a till moved to another
+/// journal, `office release-till`: what its current journal holds, in its current generation).
 pub async fn assert_office_is_union(admin: &tokio_postgres::Client, tills: &[(&str, &Path)]) {
     let mut total = 0;
     for (till, path) in tills {
@@ -335,7 +343,11 @@ pub async fn assert_office_is_union(admin: &tokio_postgres::Client, tills: &[(&s
         total += j.rows;
     }
     let all: i64 = admin
-        .query_one("SELECT count(*) FROM paycode.journal", &[])
+        .query_one(
+            "SELECT count(*) FROM paycode.journal j JOIN paycode.tills t USING (till_id)
+             WHERE j.generation = t.generation",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
