@@ -252,3 +252,102 @@ async fn ships_over_tls_checking_the_offices_certificate() {
     let admin = pg.admin().await;
     pg_support::assert_union(&admin, &[&t]).await;
 }
+
+/// A reporting login (`office add-reader`): the owner's accountant runs `office report` with
+/// it and sees every till, but can change nothing and cannot add or release tills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reporting_login_reads_every_till_and_changes_nothing() {
+    let pg = Pg::start();
+    pg_support::init(&pg);
+    let a = pg_support::TillDir::new(&pg, "V1", "store-1");
+    let b = pg_support::TillDir::new(&pg, "V2", "store-2");
+    for t in [&a, &b] {
+        let (code, _, out) = t.pay("1.00", "normal");
+        assert_eq!(code, 0, "{out}");
+        let (code, _, out) = t.ship();
+        assert_eq!(code, 0, "{out}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("reader.pw");
+    let out = pg_support::office(
+        &pg,
+        &[
+            "add-reader",
+            "books",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("paycode_reader_books@"), "{printed}");
+    let password = std::fs::read_to_string(&pw).unwrap().trim().to_string();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pw).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let reader = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_paycode"))
+            .arg("office")
+            .args(args)
+            .env(
+                "PAYCODE_OFFICE_ADMIN_URL",
+                pg.url_for("paycode_reader_books"),
+            )
+            .env("PAYCODE_OFFICE_ADMIN_PASSWORD", &password)
+            .env_remove("PAYCODE_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = reader(&["report", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["totals"]["sales"], 2, "both tills' sales: {r}");
+    // It cannot add or release tills.
+    let out = reader(&["release-till", "V1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = pg.client("paycode_reader_books", &password).await;
+    for sql in [
+        "DELETE FROM paycode.sales",
+        "UPDATE paycode.sales SET state = 'refunded'",
+        "INSERT INTO paycode.tills (till_id, store, role) VALUES ('X', 'x', 'x')",
+        "UPDATE paycode.tills SET journal_id = NULL",
+        "DELETE FROM paycode.journal",
+    ] {
+        let e = c.batch_execute(sql).await.unwrap_err();
+        assert_eq!(
+            e.as_db_error().map(|d| d.code().code()),
+            Some("42501"),
+            "{sql}: {e:?}"
+        );
+    }
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM paycode.sales", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    // A till's role still sees only its own rows.
+    let ca = a.client(&pg).await;
+    let n: i64 = ca
+        .query_one("SELECT count(*) FROM paycode.sales", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}

@@ -67,7 +67,8 @@ pub enum Command {
     Reconcile(reconcile::ReconcileArgs),
     /// Resume every unfinished sale and retry the pending (unresolved) ones.
     Recover(pay::JsonArg),
-    /// The head office: init, add-till, ship, report, reconcile (docs/office.md).
+    /// The head office: init, add-till, release-till, add-reader, ship, report, reconcile
+    /// (docs/office.md).
     Office(office::OfficeArgs),
     /// Serve the local API for the store's POS, headless (docs/api.md).
     Serve(serve::ServeArgs),

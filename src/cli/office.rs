@@ -46,6 +46,9 @@ pub enum OfficeCommand {
     /// Take a till's next journal: after it was restored from a backup, or moved to a new
     /// machine with a fresh journal (check first that no other machine runs it).
     ReleaseTill(ReleaseTillArgs),
+    /// A login for reports: reads every till, changes nothing (password written to a
+    /// mode-600 file); prints its URL.
+    AddReader(AddReaderArgs),
     /// Ship this till's journal to the office now ([office] in config.toml); --follow keeps on.
     Ship(ShipArgs),
     /// The chain's day: totals by store, till, state and hour; unsettled sales; shifts.
@@ -62,6 +65,17 @@ pub struct AddTillArgs {
     #[arg(long)]
     pub store: String,
     /// Where to write the till's new password (created mode 600; copy it to the till).
+    #[arg(long)]
+    pub password_file: PathBuf,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AddReaderArgs {
+    /// A name for the login (1 to 15 letters, digits, _ or -); its role is paycode_reader_NAME.
+    pub name: String,
+    /// Where to write its new password (created mode 600).
     #[arg(long)]
     pub password_file: PathBuf,
     #[command(flatten)]
@@ -91,6 +105,7 @@ pub fn run(config: &Path, args: &OfficeArgs) -> ExitCode {
         OfficeCommand::Init(a) => init(a),
         OfficeCommand::AddTill(a) => add_till(a),
         OfficeCommand::ReleaseTill(a) => release_till(a),
+        OfficeCommand::AddReader(a) => add_reader(a),
         OfficeCommand::Ship(a) => ship_cmd(config, a),
         OfficeCommand::Report(a) => super::office_report::run(a),
         OfficeCommand::Reconcile(a) => super::office_reconcile::run(config, a),
@@ -216,44 +231,98 @@ fn add_till(a: &AddTillArgs) -> ExitCode {
             Ok(c) => c,
             Err(c) => return c,
         };
-        let password = admin::new_password();
-        // The file first: a role whose password nobody kept would have to be made again.
-        if let Err(e) = write_private(&a.password_file, &password) {
-            return output::rejected(
-                false,
-                &Words::new(
-                    format!("cannot write {}: {e}; choose another --password-file (it must not exist yet)", a.password_file.display()),
-                    format!("无法写入 {}:{e};请换一个 --password-file(该文件必须尚不存在)", a.password_file.display()),
-                ),
-                None,
-            );
-        }
+        let password = match new_password_file(&a.password_file) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
         if let Err(e) = admin::add_till(&mut client, &a.device_info, a.store.trim(), &password).await {
             let _ = std::fs::remove_file(&a.password_file);
             return office_failed(false, &e);
         }
-        let role = admin::role_of(&a.device_info);
-        let host = target
-            .pg
-            .get_hosts()
-            .first()
-            .map(|h| match h {
-                tokio_postgres::config::Host::Tcp(n) if n.contains(':') => format!("[{n}]"),
-                tokio_postgres::config::Host::Tcp(n) => n.clone(),
-                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-            })
-            .unwrap_or_default();
-        let port = target.pg.get_ports().first().copied().unwrap_or(5432);
-        let db = target.pg.get_dbname().unwrap_or("paycode");
         errln!(
             "till {} registered in store {}; its password is in {} (mode 600) — copy it to the till, beside its config.toml / 收银台 {} 已登记到门店 {};密码在 {}(权限 600)— 请复制到收银台 config.toml 旁",
             a.device_info, a.store.trim(), a.password_file.display(), a.device_info, a.store.trim(), a.password_file.display()
         );
         outln!("[office]");
-        outln!("url = \"postgresql://{role}@{host}:{port}/{db}\"");
+        outln!("url = \"{}\"", login_url(&target, &admin::role_of(&a.device_info)));
         outln!("password_file = \"office-password\"");
         ExitCode::SUCCESS
     })
+}
+
+fn add_reader(a: &AddReaderArgs) -> ExitCode {
+    if let Err(w) = admin::check_reader(&a.name) {
+        return output::rejected(false, &w, None);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(c) => return c,
+    };
+    rt.block_on(async {
+        let (target, _) = match admin_target(&a.admin) {
+            Ok(t) => t,
+            Err(w) => return output::rejected(false, &w, None),
+        };
+        let mut client = match admin_client(&a.admin, false).await {
+            Ok(c) => c,
+            Err(c) => return c,
+        };
+        let password = match new_password_file(&a.password_file) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        if let Err(e) = admin::add_reader(&mut client, &a.name, &password).await {
+            let _ = std::fs::remove_file(&a.password_file);
+            return office_failed(false, &e);
+        }
+        let url = login_url(&target, &admin::reader_role_of(&a.name));
+        errln!(
+            "reporting login {} added; its password is in {} (mode 600). It reads every till and changes nothing: run `office report` and `office reconcile` with {ENV_ADMIN_URL} set to the URL below and the password in {ENV_ADMIN_PASSWORD} / 已添加报表账号 {};密码在 {}(权限 600)。它可读取所有收银台、不能修改任何数据:把 {ENV_ADMIN_URL} 设为下面的地址、密码放入 {ENV_ADMIN_PASSWORD},即可运行 `office report` 和 `office reconcile`",
+            a.name, a.password_file.display(), a.name, a.password_file.display()
+        );
+        outln!("{url}");
+        ExitCode::SUCCESS
+    })
+}
+
+/// A fresh login password, written first to `path` (mode 600, never over a file): a role whose
+/// password nobody kept would have to be made again.
+fn new_password_file(path: &Path) -> Result<String, ExitCode> {
+    let password = admin::new_password();
+    write_private(path, &password).map_err(|e| {
+        output::rejected(
+            false,
+            &Words::new(
+                format!(
+                    "cannot write {}: {e}; choose another --password-file (it must not exist yet)",
+                    path.display()
+                ),
+                format!(
+                    "无法写入 {}:{e};请换一个 --password-file(该文件必须尚不存在)",
+                    path.display()
+                ),
+            ),
+            None,
+        )
+    })?;
+    Ok(password)
+}
+
+/// The URL a login of `role` uses: the admin's host, port and database.
+fn login_url(target: &Target, role: &str) -> String {
+    let host = target
+        .pg
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(n) if n.contains(':') => format!("[{n}]"),
+            tokio_postgres::config::Host::Tcp(n) => n.clone(),
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = target.pg.get_ports().first().copied().unwrap_or(5432);
+    let db = target.pg.get_dbname().unwrap_or("paycode");
+    format!("postgresql://{role}@{host}:{port}/{db}")
 }
 
 fn release_till(a: &ReleaseTillArgs) -> ExitCode {

@@ -1,6 +1,7 @@
 //! The office's side (IO edge): `paycode office init` (the schema, as the office's admin) and
 //! `paycode office add-till` (a till's role and registry row, and what to put in its config),
-//! `paycode office release-till` (a till's next journal taken under a new generation).
+//! `paycode office release-till` (a till's next journal taken under a new generation),
+//! `paycode office add-reader` (a login for reports that writes nothing).
 
 use super::OfficeError;
 use crate::words::Words;
@@ -8,11 +9,7 @@ use crate::words::Words;
 /// A `device_info` the office can take as a till id and a role name: 1–15 of
 /// `[0-9A-Za-z_-]`, as `[merchant] device_info` must be.
 pub fn check_device(device_info: &str) -> Result<(), Words> {
-    let ok = (1..=15).contains(&device_info.len())
-        && device_info
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    if is_role_part(device_info) {
         Ok(())
     } else {
         let shown = crate::untrusted::shown_arg(device_info);
@@ -23,6 +20,26 @@ pub fn check_device(device_info: &str) -> Result<(), Words> {
             format!(
                 "{shown:?} 不是有效的 device_info:须为 1 至 15 个字母、数字、_ 或 -,与收银台的 [merchant] device_info 一致"
             ),
+        ))
+    }
+}
+
+/// 1–15 of `[0-9A-Za-z_-]`: safe inside a quoted role name.
+fn is_role_part(s: &str) -> bool {
+    (1..=15).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A reporting login's name, as `office add-reader` takes it.
+pub fn check_reader(name: &str) -> Result<(), Words> {
+    if is_role_part(name) {
+        Ok(())
+    } else {
+        let shown = crate::untrusted::shown_arg(name);
+        Err(Words::new(
+            format!("{shown:?} is not a login name: use 1 to 15 letters, digits, _ or -"),
+            format!("{shown:?} 不是有效的账号名:请用 1 至 15 个字母、数字、_ 或 -"),
         ))
     }
 }
@@ -42,10 +59,27 @@ pub async fn init(client: &mut tokio_postgres::Client) -> Result<(i64, i64), Off
     super::pg_schema::migrate(client).await
 }
 
+/// `CREATE ROLE … LOGIN` in `group` with a SCRAM-SHA-256 verifier of `password` made here: the
+/// office is never sent the password, so `log_statement = 'all'` logs only the verifier, which
+/// lets nobody log in.
+async fn create_login(
+    tx: &tokio_postgres::Transaction<'_>,
+    role: &str,
+    password: &str,
+    group: &str,
+) -> Result<(), OfficeError> {
+    let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+    // The role name is built from a checked name and the verifier is base64 with `$ : + / =`,
+    // so both are safe to quote; a password cannot be a bind parameter in CREATE ROLE.
+    tx.batch_execute(&format!(
+        "CREATE ROLE \"{role}\" LOGIN PASSWORD '{verifier}' IN ROLE {group}"
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Create the till's role with `password` and its registry row in `store`. The role can log
 /// in and is a member of `paycode_till` (the grants and row-level security of migration 1).
-/// The office is sent a SCRAM-SHA-256 verifier made here, never the password: with
-/// `log_statement = 'all'` the statement reaches the office's log.
 pub async fn add_till(
     client: &mut tokio_postgres::Client,
     device_info: &str,
@@ -53,19 +87,31 @@ pub async fn add_till(
     password: &str,
 ) -> Result<(), OfficeError> {
     let role = role_of(device_info);
-    let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     let tx = client.transaction().await?;
-    // The role name is a checked device_info and the verifier base64 with `$ : + / =`, so both
-    // are safe to quote; a password cannot be a bind parameter in CREATE ROLE.
-    tx.batch_execute(&format!(
-        "CREATE ROLE \"{role}\" LOGIN PASSWORD '{verifier}' IN ROLE paycode_till"
-    ))
-    .await?;
+    create_login(&tx, &role, password, "paycode_till").await?;
     tx.execute(
         "INSERT INTO paycode.tills (till_id, store, role) VALUES ($1, $2, $3)",
         &[&device_info, &store, &role],
     )
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The database role of a reporting login.
+pub fn reader_role_of(name: &str) -> String {
+    format!("paycode_reader_{name}")
+}
+
+/// `paycode office add-reader`: a login that reads every till's rows and writes nothing
+/// (migration 3). `name` is checked like a device_info.
+pub async fn add_reader(
+    client: &mut tokio_postgres::Client,
+    name: &str,
+    password: &str,
+) -> Result<(), OfficeError> {
+    let tx = client.transaction().await?;
+    create_login(&tx, &reader_role_of(name), password, "paycode_reader").await?;
     tx.commit().await?;
     Ok(())
 }

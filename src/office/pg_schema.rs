@@ -299,6 +299,23 @@ pub const MIGRATIONS: &[&str] = &[
         RETURN NULL;
     END $$;
     "#,
+    // 3: reporting logins (`office add-reader`): members of `paycode_reader` read every till's
+    // rows and the registry, and write nothing.
+    r#"
+    DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'paycode_reader') THEN
+            CREATE ROLE paycode_reader NOLOGIN;
+        END IF;
+    END $$;
+    GRANT USAGE ON SCHEMA paycode TO paycode_reader;
+    GRANT SELECT ON paycode.tills, paycode.journal, paycode.sales, paycode.events,
+        paycode.refunds, paycode.shifts, paycode.schema_version TO paycode_reader;
+    CREATE POLICY reader_all ON paycode.journal FOR SELECT TO paycode_reader USING (true);
+    CREATE POLICY reader_all ON paycode.sales FOR SELECT TO paycode_reader USING (true);
+    CREATE POLICY reader_all ON paycode.events FOR SELECT TO paycode_reader USING (true);
+    CREATE POLICY reader_all ON paycode.refunds FOR SELECT TO paycode_reader USING (true);
+    CREATE POLICY reader_all ON paycode.shifts FOR SELECT TO paycode_reader USING (true);
+    "#,
 ];
 
 /// Apply the migrations not yet applied; returns (found, now). Refuses a database migrated by
