@@ -1,4 +1,4 @@
-//! Head-office faults (FAULTS.md rows 180–190): a real PostgreSQL, real tills' journals and the
+//! Head-office faults (FAULTS.md rows 180–193): a real PostgreSQL, real tills' journals and the
 //! real `paycode office ship`. After each: the office's tables equal the union of the tills'
 //! journals — no row lost, none doubled (`pg_support::assert_office_is_union`).
 #![allow(clippy::disallowed_methods)] // tests drive real time
@@ -193,14 +193,18 @@ async fn row_183_a_till_cannot_touch_another_tills_rows() {
         .unwrap()
         .get(0);
     assert_eq!(seen, 0);
-    let changed = ca
+    let e = ca
         .execute(
             "UPDATE paycode.sales SET state = 'failed' WHERE till_id = 'B1'",
             &[],
         )
         .await
-        .unwrap();
-    assert_eq!(changed, 0);
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{e}"
+    );
     // Moving its own sale to B is refused too.
     let e = ca
         .execute(
@@ -227,7 +231,10 @@ async fn row_183_a_till_cannot_touch_another_tills_rows() {
     }
     // Presenting B's device_info is refused by the registry.
     let e = ca
-        .query_one("SELECT paycode.register('j', 'B1', '1', 0)", &[])
+        .query_one(
+            "SELECT paycode.register('0123456789abcdef0123456789abcdef', 'B1', '1', 0)",
+            &[],
+        )
         .await
         .unwrap_err();
     assert!(
@@ -551,6 +558,163 @@ async fn row_190_add_till_keeps_the_password_out_of_the_office_log() {
     );
     // And the role logs in with it.
     write_sales(&t.journal(), "L1", 0, 2, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Row 191 (review of issue 14, F2): a till's role rewrote its own materialised rows — a paid
+/// ¥1.00 sale made ¥0.01 with a seq no later snapshot could beat — and the office reported
+/// what the till's operator wrote. The tables are now written only by the materialising
+/// trigger (SECURITY DEFINER); a till may only add journal rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_191_a_till_cannot_rewrite_its_own_materialised_rows() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "W1", "store-1");
+    write_sales(&t.journal(), "W1", 0, 3, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let c = t.client(&pg).await;
+    for sql in [
+        "UPDATE paycode.sales SET total_fee = 1, seq = 999999999, generation = 999 WHERE till_id = 'W1'",
+        "UPDATE paycode.refunds SET state = 'failed' WHERE till_id = 'W1'",
+        "UPDATE paycode.shifts SET report = '' WHERE till_id = 'W1'",
+        "UPDATE paycode.events SET detail = '' WHERE till_id = 'W1'",
+        "INSERT INTO paycode.sales (till_id, out_trade_no, seq, total_fee, device_info, created_ms, updated_ms, state, generation)
+         VALUES ('W1', 'W1x', 999999999, 1, 'W1', 0, 0, 'paid', 999)",
+        "INSERT INTO paycode.events (till_id, event_id, seq, at_ms, kind, detail, generation)
+         VALUES ('W1', 999999, 999999, 0, 'x', 'x', 999)",
+    ] {
+        let e = c.execute(sql, &[]).await.unwrap_err();
+        assert_eq!(
+            e.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{sql}: {e}"
+        );
+    }
+    // Shipping (the trigger writing those tables) goes on, and the office is the journal.
+    write_sales(&t.journal(), "W1", 3, 2, T0 + 60_000, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let admin = pg.admin().await;
+    assert_union(&admin, &[&t]).await;
+}
+
+/// Row 192 (review of issue 14, F1): `register` called by hand with no journal id (NULL or
+/// '') cleared the till's binding, so the next journal presented — a copy's — took the till
+/// and the real till was refused as the copy; and the client's clock set `last_seen_ms`.
+/// Now a journal id must be 32 hex digits, and the office's own clock is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_192_register_refuses_a_missing_journal_id_and_keeps_its_own_clock() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "G1", "store-1");
+    write_sales(&t.journal(), "G1", 0, 2, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let admin = pg.admin().await;
+    let bound = || async {
+        admin
+            .query_one(
+                "SELECT journal_id FROM paycode.tills WHERE till_id = 'G1'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, Option<String>>(0)
+    };
+    let before = bound().await;
+    assert!(before.is_some());
+    let c = t.client(&pg).await;
+    for sql in [
+        "SELECT paycode.register(NULL, 'G1', '1900000109', 0)",
+        "SELECT paycode.register('', 'G1', '1900000109', 0)",
+        "SELECT paycode.register('not-a-journal', 'G1', '1900000109', 0)",
+    ] {
+        let e = c.query_one(sql, &[]).await.unwrap_err();
+        assert!(
+            e.as_db_error()
+                .unwrap()
+                .message()
+                .contains("paycode:bad_journal"),
+            "{sql}: {e}"
+        );
+    }
+    assert_eq!(bound().await, before, "the till's journal stays bound");
+    let j = paycode::journal::Journal::open(&t.journal()).unwrap();
+    let id = j.journal_id().unwrap();
+    let mch = paycode::config::SIMULATOR_MCH_ID;
+    c.query_one(
+        "SELECT paycode.register($1, 'G1', $2, 4102444800000)",
+        &[&id, &mch],
+    )
+    .await
+    .unwrap();
+    let seen: i64 = admin
+        .query_one(
+            "SELECT last_seen_ms FROM paycode.tills WHERE till_id = 'G1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (seen - now).abs() < 600_000,
+        "last_seen_ms {seen} is the office's clock, not the till's"
+    );
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Row 193 (review of issue 14, F3): a till changed the merchant number it is registered
+/// under at every round, so it dropped out of its merchant's `office reconcile`. The office
+/// keeps the number of first contact and refuses another, naming the fix; `release-till`
+/// lets it change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_193_a_till_cannot_move_itself_to_another_merchant() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "H1", "store-1");
+    write_sales(&t.journal(), "H1", 0, 2, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let cfg = t.dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let mch = paycode::config::SIMULATOR_MCH_ID;
+    assert!(text.contains("\n[merchant]\n"), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace("\n[merchant]\n", "\n[merchant]\nmch_id = \"1900000999\"\n"),
+    )
+    .unwrap();
+    let (code, v, out) = t.ship();
+    assert_eq!(code, 3, "{out}");
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains(mch) && msg.contains("1900000999") && msg.contains("release-till H1"),
+        "{out}"
+    );
+    assert!(
+        v["message_zh"].as_str().unwrap().contains("商户号"),
+        "{out}"
+    );
+    let admin = pg.admin().await;
+    let registered: String = admin
+        .query_one("SELECT mch_id FROM paycode.tills WHERE till_id = 'H1'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(registered, mch);
+    let out = pg_support::office(&pg, &["release-till", "H1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (code, _, out) = t.ship();
     assert_eq!(code, 0, "{out}");
 }

@@ -117,15 +117,15 @@ pub async fn add_reader(
 }
 
 /// `paycode office release-till`: the till's next journal is taken, under a new generation
-/// (a journal restored from a backup, or a fresh one on a new machine). The rows it shipped
-/// stay. Returns the new generation, or None when no till has this id.
+/// (a journal restored from a backup, or a fresh one on a new machine), and the merchant
+/// number it presents next. The rows it shipped stay. Returns the new generation, or None when no till has this id.
 pub async fn release_till(
     client: &tokio_postgres::Client,
     device_info: &str,
 ) -> Result<Option<i32>, OfficeError> {
     Ok(client
         .query_opt(
-            "UPDATE paycode.tills SET journal_id = NULL, generation = generation + 1
+            "UPDATE paycode.tills SET journal_id = NULL, mch_id = NULL, generation = generation + 1
              WHERE till_id = $1 RETURNING generation",
             &[&device_info],
         )

@@ -316,6 +316,60 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE POLICY reader_all ON paycode.refunds FOR SELECT TO paycode_reader USING (true);
     CREATE POLICY reader_all ON paycode.shifts FOR SELECT TO paycode_reader USING (true);
     "#,
+    // 4: review of issue 14. A till's role only adds journal rows: the materialised tables are
+    // written by the trigger alone (SECURITY DEFINER), so a till cannot rewrite a sale's total
+    // or pin it with a high seq. `register` refuses a missing or malformed journal id (it
+    // cleared the binding), keeps the merchant number of first contact, and uses the office's
+    // clock.
+    r#"
+    ALTER FUNCTION paycode.materialise() SECURITY DEFINER SET search_path = pg_catalog;
+    REVOKE INSERT, UPDATE ON paycode.sales, paycode.events, paycode.refunds, paycode.shifts
+        FROM paycode_till;
+    REVOKE INSERT ON paycode.journal FROM paycode_till;
+    GRANT INSERT (till_id, generation, journal_id, seq, kind, key, row, at_ms)
+        ON paycode.journal TO paycode_till;
+
+    CREATE OR REPLACE FUNCTION paycode.register(p_journal text, p_device text, p_mch text, p_now bigint)
+        RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+        AS $$
+    DECLARE
+        t paycode.tills%ROWTYPE;
+        other text;
+        now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    BEGIN
+        -- p_now is the till's clock; the office records its own.
+        SELECT * INTO t FROM paycode.tills WHERE role = session_user FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'paycode:not_a_till:%', session_user;
+        END IF;
+        IF p_journal IS NULL OR p_journal !~ '^[0-9a-f]{32}$' THEN
+            RAISE EXCEPTION 'paycode:bad_journal:%', t.till_id;
+        END IF;
+        IF p_device IS DISTINCT FROM t.till_id THEN
+            SELECT role INTO other FROM paycode.tills WHERE till_id = p_device;
+            IF FOUND THEN
+                RAISE EXCEPTION 'paycode:device_taken:%', p_device;
+            END IF;
+            RAISE EXCEPTION 'paycode:device_mismatch:%:%', t.till_id, p_device;
+        END IF;
+        IF t.journal_id IS NOT NULL AND t.journal_id <> p_journal THEN
+            RAISE EXCEPTION 'paycode:journal_mismatch:%', t.till_id;
+        END IF;
+        SELECT till_id INTO other FROM paycode.tills
+            WHERE journal_id = p_journal AND till_id <> t.till_id;
+        IF FOUND THEN
+            RAISE EXCEPTION 'paycode:journal_taken:%', other;
+        END IF;
+        IF t.mch_id IS NOT NULL AND t.mch_id IS DISTINCT FROM p_mch THEN
+            RAISE EXCEPTION 'paycode:mch_mismatch:%:%:%', t.till_id, t.mch_id,
+                left(coalesce(p_mch, ''), 32);
+        END IF;
+        UPDATE paycode.tills SET journal_id = p_journal, mch_id = p_mch,
+            registered_ms = coalesce(registered_ms, now_ms), last_seen_ms = now_ms
+            WHERE till_id = t.till_id;
+        RETURN t.till_id;
+    END $$;
+    "#,
 ];
 
 /// Apply the migrations not yet applied; returns (found, now). Refuses a database migrated by

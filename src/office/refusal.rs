@@ -20,6 +20,14 @@ pub enum Refusal {
     JournalMismatch(String),
     /// This journal is already shipped by another till (a copied journal file).
     JournalTaken(String),
+    /// `register` called with no journal id, or one not made by a journal (by hand).
+    BadJournal(String),
+    /// The till presents another merchant number than the one it registered under.
+    MchMismatch {
+        till: String,
+        registered: String,
+        configured: String,
+    },
     /// The office's last row of this till is not this journal's row at that seq: the journal
     /// went back (restored from a backup) or sells on two machines. Found by the shipper.
     JournalBehind {
@@ -33,10 +41,11 @@ impl Refusal {
     /// A refusal from the office's error message, if it is one.
     pub fn parse(message: &str) -> Option<Self> {
         let rest = message.strip_prefix("paycode:")?;
-        let mut parts = rest.splitn(3, ':');
+        let mut parts = rest.splitn(4, ':');
         let kind = parts.next()?;
         let a = parts.next().unwrap_or("").to_string();
         let b = parts.next().unwrap_or("").to_string();
+        let c = parts.next().unwrap_or("").to_string();
         let shown = |s: String| crate::untrusted::shown(&s, 64);
         Some(match kind {
             "not_a_till" => Self::NotATill(shown(a)),
@@ -47,6 +56,12 @@ impl Refusal {
             },
             "journal_mismatch" => Self::JournalMismatch(shown(a)),
             "journal_taken" => Self::JournalTaken(shown(a)),
+            "bad_journal" => Self::BadJournal(shown(a)),
+            "mch_mismatch" => Self::MchMismatch {
+                till: shown(a),
+                registered: shown(b),
+                configured: shown(c),
+            },
             _ => return None,
         })
     }
@@ -60,6 +75,8 @@ impl Refusal {
             Self::JournalMismatch(_) => "journal_mismatch",
             Self::JournalTaken(_) => "journal_taken",
             Self::JournalBehind { .. } => "journal_behind",
+            Self::BadJournal(_) => "bad_journal",
+            Self::MchMismatch { .. } => "mch_mismatch",
         }
     }
 }
@@ -89,6 +106,18 @@ impl std::fmt::Display for Refusal {
             Self::JournalTaken(t) => write!(
                 f,
                 "the office refused the journal: till {t} already ships this journal — the journal file was copied from another till; give this machine a journal of its own"
+            ),
+            Self::BadJournal(t) => write!(
+                f,
+                "the office refused the registration of till {t}: no journal id, or not one a paycode journal makes (32 hex digits); nothing changed — ship with `paycode office ship`, never by hand"
+            ),
+            Self::MchMismatch {
+                till,
+                registered,
+                configured,
+            } => write!(
+                f,
+                "the office refused the journal: till {till} is registered under merchant number {registered}, but [merchant] says {configured}; nothing was shipped and sales here go on — correct the config, or if the till really moved to merchant {configured}, run `paycode office release-till {till}` at the office"
             ),
             Self::JournalBehind {
                 till,
@@ -122,6 +151,16 @@ impl Bilingual for Refusal {
             ),
             Self::JournalTaken(t) => format!(
                 "总部拒收账本:收银台 {t} 已在上传这份账本 — 账本文件是从另一台收银台复制的;请为本机使用自己的账本"
+            ),
+            Self::BadJournal(t) => format!(
+                "总部拒绝收银台 {t} 的登记:没有账本编号,或不是 paycode 账本生成的编号(32 位十六进制);未做任何更改 — 请用 `paycode office ship` 上传,不要手工调用"
+            ),
+            Self::MchMismatch {
+                till,
+                registered,
+                configured,
+            } => format!(
+                "总部拒收账本:收银台 {till} 登记的商户号为 {registered},但 [merchant] 中为 {configured};未上传任何记录,本机照常收款 — 请改正配置;如果收银台确实已改用商户号 {configured},请在总部运行 `paycode office release-till {till}`"
             ),
             Self::JournalBehind {
                 till,
