@@ -1,4 +1,4 @@
-//! Head-office faults (FAULTS.md rows 180–193): a real PostgreSQL, real tills' journals and the
+//! Head-office faults (FAULTS.md rows 180–194): a real PostgreSQL, real tills' journals and the
 //! real `paycode office ship`. After each: the office's tables equal the union of the tills'
 //! journals — no row lost, none doubled (`pg_support::assert_office_is_union`).
 #![allow(clippy::disallowed_methods)] // tests drive real time
@@ -267,17 +267,34 @@ async fn row_184_a_replayed_batch_changes_nothing() {
         till: "P1".into(),
         generation: 1,
     };
-    let new = paycode::office::ship::send(&c, &me, &jid, &all)
-        .await
-        .unwrap();
-    assert_eq!(new, 0);
+    use paycode::office::ship::{Sent, send};
+    let last = before;
+    assert_eq!(
+        send(&c, &me, &jid, None, &all).await.unwrap(),
+        Sent::NotNext(last),
+        "a replay is told where the office is, and nothing is taken"
+    );
     // The first snapshot of the first sale (its intent) alone, long after it was paid.
     let intent: Vec<_> = all.iter().take(1).cloned().collect();
     assert_eq!(intent[0].kind, "sale");
-    let new = paycode::office::ship::send(&c, &me, &jid, &intent)
+    assert_eq!(
+        send(&c, &me, &jid, None, &intent).await.unwrap(),
+        Sent::NotNext(last)
+    );
+    // Written straight into the table, past `paycode.ship`: refused.
+    let e = c
+        .execute(
+            "INSERT INTO paycode.journal (till_id, journal_id, seq, kind, key, row, at_ms)
+             VALUES ('P1', $1, 1, 'sale', 'x', '{}'::jsonb, 0)",
+            &[&jid],
+        )
         .await
-        .unwrap();
-    assert_eq!(new, 0);
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{e}"
+    );
     assert_eq!(shipped(&admin, "P1").await, before);
     let paid: i64 = admin
         .query_one(
@@ -293,7 +310,7 @@ async fn row_184_a_replayed_batch_changes_nothing() {
 
 /// Row 185: a till's config copied onto a second machine (the same role, password and
 /// device_info, another journal): that machine sells on, but the office refuses its journal —
-/// in both languages — and PostgreSQL refuses its rows even from a client that skips the
+/// in both languages — and `paycode.ship` refuses its rows even from a client that skips the
 /// registration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_185_a_copied_config_is_refused_centrally() {
@@ -311,7 +328,7 @@ async fn row_185_a_copied_config_is_refused_centrally() {
     assert_eq!(code, 3, "{out}");
     let msg = format!("{} {}", v["message"], v["message_zh"]);
     assert!(msg.contains("copied") && msg.contains("复制"), "{out}");
-    // Rows under the copy's journal id, sent without registering: refused by the policy.
+    // Rows under the copy's journal id, sent without registering: refused by the office.
     let c = copy.client(&pg).await;
     let j = paycode::journal::Journal::open(&copy.journal()).unwrap();
     let rows = j.outbox_after(0, 1000).unwrap();
@@ -319,10 +336,10 @@ async fn row_185_a_copied_config_is_refused_centrally() {
         till: "C1".into(),
         generation: 1,
     };
-    let e = paycode::office::ship::send(&c, &me, &j.journal_id().unwrap(), &rows)
+    let e = paycode::office::ship::send(&c, &me, &j.journal_id().unwrap(), None, &rows)
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("row-level security"), "{e}");
+    assert!(e.to_string().contains("copied"), "{e}");
     // The original till ships on.
     let (code, _, out) = a.pay("1.50", "normal");
     assert_eq!(code, 0, "{out}");
@@ -717,4 +734,95 @@ async fn row_193_a_till_cannot_move_itself_to_another_merchant() {
     );
     let (code, _, out) = t.ship();
     assert_eq!(code, 0, "{out}");
+}
+
+/// Row 194 (review of issue 14, F4): one journal copied whole onto a second machine, both
+/// selling and both shipping at the same moment. The check that the office's last row is this
+/// journal's ran once per round, and `ON CONFLICT DO NOTHING` dropped whichever copy's row
+/// lost each race: both said "shipped", and the office held an interleaving equal to neither
+/// journal. Each batch is now taken by the office only as the next rows after a last row the
+/// till proves is its own, under the till's lock: one copy ships, the other is refused, and
+/// the office is exactly the first one's journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_194_two_copies_shipping_at_once_never_interleave() {
+    let pg = Pg::start();
+    init(&pg);
+    let a = TillDir::new(&pg, "I1", "store-1");
+    a.set_office("batch_rows", "1");
+    write_sales(&a.journal(), "I1", 0, 2, T0, 1000);
+    let (code, _, out) = a.ship();
+    assert_eq!(code, 0, "{out}");
+    let b = TillDir::copied_from(&a);
+    std::fs::create_dir_all(b.journal().parent().unwrap()).unwrap();
+    copy_journal(&a.journal(), &b.journal());
+    write_sales(&a.journal(), "I1", 100, 25, T0 + 10_000, 1000);
+    write_sales(&b.journal(), "I1", 500, 25, T0 + 20_000, 700);
+    let spawn = |t: &TillDir| {
+        t.command(&["office", "ship", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    let codes = (oa.status.code().unwrap(), ob.status.code().unwrap());
+    let admin = pg.admin().await;
+    let winner = match codes {
+        (0, 3) => &a,
+        (3, 0) => &b,
+        other => panic!(
+            "one copy ships and the other is refused, got {other:?}: {} / {}",
+            String::from_utf8_lossy(&oa.stdout),
+            String::from_utf8_lossy(&ob.stdout)
+        ),
+    };
+    assert_union(&admin, &[winner]).await;
+    // And it stays so: the refused copy is refused again, the winner ships on.
+    let loser = if std::ptr::eq(winner, &a) { &b } else { &a };
+    let (code, _, out) = loser.ship();
+    assert_eq!(code, 3, "{out}");
+    write_sales(&winner.journal(), "I1", 900, 2, T0 + 90_000, 1000);
+    let (code, _, out) = winner.ship();
+    assert_eq!(code, 0, "{out}");
+    assert_union(&admin, &[winner]).await;
+}
+
+/// Row 194's other side: two shippers of the same journal on the same machine at once (the
+/// cashier screen's background shipper and an `office ship` typed by hand) both finish, each
+/// going on from wherever the other left the office, and every row arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_194_two_shippers_of_one_journal_both_finish() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "J1", "store-1");
+    t.set_office("batch_rows", "1");
+    write_sales(&t.journal(), "J1", 0, 30, T0, 1000);
+    let spawn = || {
+        t.command(&["office", "ship", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(
+        (oa.status.code(), ob.status.code()),
+        (Some(0), Some(0)),
+        "{} / {}",
+        String::from_utf8_lossy(&oa.stdout),
+        String::from_utf8_lossy(&ob.stdout)
+    );
+    let rows = |o: &std::process::Output| -> u64 {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["rows"].as_u64().unwrap()
+    };
+    // Each counts the rows the office took from it: together, the outbox once.
+    assert_eq!(rows(&oa) + rows(&ob), outbox_last(&t.journal()) as u64);
+    let admin = pg.admin().await;
+    assert_union(&admin, &[&t]).await;
 }

@@ -316,9 +316,9 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE POLICY reader_all ON paycode.refunds FOR SELECT TO paycode_reader USING (true);
     CREATE POLICY reader_all ON paycode.shifts FOR SELECT TO paycode_reader USING (true);
     "#,
-    // 4: review of issue 14. A till's role only adds journal rows: the materialised tables are
-    // written by the trigger alone (SECURITY DEFINER), so a till cannot rewrite a sale's total
-    // or pin it with a high seq. `register` refuses a missing or malformed journal id (it
+    // 4: review of issue 14. A till's role only adds journal rows, through `paycode.ship`:
+    // the materialised tables are written by the trigger alone (SECURITY DEFINER), so a till
+    // cannot rewrite a sale's total or pin it with a high seq. `register` refuses a missing or malformed journal id (it
     // cleared the binding), keeps the merchant number of first contact, and uses the office's
     // clock.
     r#"
@@ -326,8 +326,70 @@ pub const MIGRATIONS: &[&str] = &[
     REVOKE INSERT, UPDATE ON paycode.sales, paycode.events, paycode.refunds, paycode.shifts
         FROM paycode_till;
     REVOKE INSERT ON paycode.journal FROM paycode_till;
-    GRANT INSERT (till_id, generation, journal_id, seq, kind, key, row, at_ms)
-        ON paycode.journal TO paycode_till;
+
+    -- A till adds journal rows only through `ship`: under the lock of its registry row, a
+    -- batch is taken only as the very next seqs of its generation, and only when the row the
+    -- till sends as its predecessor is the office's last row. Two machines shipping one
+    -- copied journal can then never interleave: the second is refused `journal_behind`.
+    -- `not_next` tells a second shipper of the same journal where the office is now.
+    CREATE FUNCTION paycode.ship(p_generation integer, p_journal text, p_prev jsonb,
+                                 p_batch jsonb)
+        RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+        AS $$
+    DECLARE
+        t paycode.tills%ROWTYPE;
+        last_seq bigint;
+        first_seq bigint;
+        n bigint;
+        same boolean;
+    BEGIN
+        SELECT * INTO t FROM paycode.tills WHERE role = session_user FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'paycode:not_a_till:%', session_user;
+        END IF;
+        IF t.journal_id IS NULL OR t.generation <> p_generation THEN
+            RAISE EXCEPTION 'paycode:released:%', t.till_id;
+        END IF;
+        IF t.journal_id IS DISTINCT FROM p_journal THEN
+            RAISE EXCEPTION 'paycode:journal_mismatch:%', t.till_id;
+        END IF;
+        SELECT coalesce(max(seq), 0) INTO last_seq FROM paycode.journal
+            WHERE till_id = t.till_id AND generation = t.generation;
+        SELECT min(x.seq), count(*) INTO first_seq, n
+            FROM jsonb_to_recordset(p_batch) AS x(seq bigint);
+        IF n = 0 THEN
+            RETURN 0;
+        END IF;
+        IF first_seq <> last_seq + 1 THEN
+            RAISE EXCEPTION 'paycode:not_next:%', last_seq;
+        END IF;
+        IF (SELECT max(x.seq) FROM jsonb_to_recordset(p_batch) AS x(seq bigint))
+           <> first_seq + n - 1 THEN
+            RAISE EXCEPTION 'paycode:bad_batch:%', t.till_id;
+        END IF;
+        IF last_seq > 0 THEN
+            SELECT j.kind = x.kind AND j.key = x.key AND j.row = x.row AND j.at_ms = x.at_ms
+                INTO same
+                FROM paycode.journal j,
+                     jsonb_to_record(p_prev) AS x(seq bigint, kind text, key text, row jsonb,
+                                                 at_ms bigint)
+                WHERE j.till_id = t.till_id AND j.generation = t.generation
+                  AND j.seq = last_seq AND x.seq = last_seq;
+            IF same IS NOT TRUE THEN
+                RAISE EXCEPTION 'paycode:journal_behind:%:%', t.till_id, last_seq;
+            END IF;
+        END IF;
+        INSERT INTO paycode.journal (till_id, generation, journal_id, seq, kind, key, row, at_ms)
+            SELECT t.till_id, t.generation, t.journal_id, x.seq, x.kind, x.key, x.row, x.at_ms
+            FROM jsonb_to_recordset(p_batch)
+                 AS x(seq bigint, kind text, key text, row jsonb, at_ms bigint)
+            ORDER BY x.seq;
+        UPDATE paycode.tills SET last_seen_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+            WHERE till_id = t.till_id;
+        RETURN n;
+    END $$;
+    REVOKE ALL ON FUNCTION paycode.ship(integer, text, jsonb, jsonb) FROM PUBLIC;
+    GRANT EXECUTE ON FUNCTION paycode.ship(integer, text, jsonb, jsonb) TO paycode_till;
 
     CREATE OR REPLACE FUNCTION paycode.register(p_journal text, p_device text, p_mch text, p_now bigint)
         RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog

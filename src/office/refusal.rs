@@ -28,6 +28,9 @@ pub enum Refusal {
         registered: String,
         configured: String,
     },
+    /// The till was released at the office (`office release-till`) while it shipped, twice
+    /// in one round.
+    Released(String),
     /// The office's last row of this till is not this journal's row at that seq: the journal
     /// went back (restored from a backup) or sells on two machines. Found by the shipper.
     JournalBehind {
@@ -57,6 +60,12 @@ impl Refusal {
             "journal_mismatch" => Self::JournalMismatch(shown(a)),
             "journal_taken" => Self::JournalTaken(shown(a)),
             "bad_journal" => Self::BadJournal(shown(a)),
+            "released" => Self::Released(shown(a)),
+            "journal_behind" => Self::JournalBehind {
+                till: shown(a),
+                office_seq: b.parse().unwrap_or(0),
+                local_last: 0,
+            },
             "mch_mismatch" => Self::MchMismatch {
                 till: shown(a),
                 registered: shown(b),
@@ -76,6 +85,7 @@ impl Refusal {
             Self::JournalTaken(_) => "journal_taken",
             Self::JournalBehind { .. } => "journal_behind",
             Self::BadJournal(_) => "bad_journal",
+            Self::Released(_) => "released",
             Self::MchMismatch { .. } => "mch_mismatch",
         }
     }
@@ -119,14 +129,29 @@ impl std::fmt::Display for Refusal {
                 f,
                 "the office refused the journal: till {till} is registered under merchant number {registered}, but [merchant] says {configured}; nothing was shipped and sales here go on — correct the config, or if the till really moved to merchant {configured}, run `paycode office release-till {till}` at the office"
             ),
+            Self::Released(t) => write!(
+                f,
+                "till {t} was released at the office again while it shipped (`office release-till`); nothing more was shipped — the next round ships this journal in full"
+            ),
             Self::JournalBehind {
                 till,
                 office_seq,
                 local_last,
-            } => write!(
-                f,
-                "the office did not take the journal: the office's last record of till {till} (no. {office_seq}) is not in this journal (its newest is no. {local_last}) — the journal was restored from a backup, or copied to a second machine that sells too; nothing was shipped and sales here go on. If this is till {till}'s only machine, run `paycode office release-till {till}` at the office: this journal is then shipped again in full and the office keeps the sales it already held"
-            ),
+            } => {
+                let which = if local_last >= office_seq {
+                    format!(
+                        "the office's record no. {office_seq} of till {till} differs from this journal's record no. {office_seq}"
+                    )
+                } else {
+                    format!(
+                        "the office holds till {till}'s records up to no. {office_seq}, this journal only up to no. {local_last}"
+                    )
+                };
+                write!(
+                    f,
+                    "the office did not take the journal: {which} — the journal was restored from a backup, or copied to a second machine that sells too; nothing more was shipped and sales here go on. If this is till {till}'s only machine, run `paycode office release-till {till}` at the office: this journal is then shipped again in full and the office keeps the sales it already held"
+                )
+            }
         }
     }
 }
@@ -162,13 +187,27 @@ impl Bilingual for Refusal {
             } => format!(
                 "总部拒收账本:收银台 {till} 登记的商户号为 {registered},但 [merchant] 中为 {configured};未上传任何记录,本机照常收款 — 请改正配置;如果收银台确实已改用商户号 {configured},请在总部运行 `paycode office release-till {till}`"
             ),
+            Self::Released(t) => format!(
+                "上传期间收银台 {t} 在总部再次被解除绑定(`office release-till`);未再上传 — 下一轮将完整上传本账本"
+            ),
             Self::JournalBehind {
                 till,
                 office_seq,
                 local_last,
-            } => format!(
-                "总部未接收账本:总部保存的收银台 {till} 最后一条记录(第 {office_seq} 条)不在本账本中(本账本最新为第 {local_last} 条)— 账本是从备份恢复的,或被复制到另一台也在收款的机器;未上传任何记录,本机照常收款。如果这是收银台 {till} 唯一的机器,请在总部运行 `paycode office release-till {till}`:本账本将重新完整上传,总部已保存的交易会保留"
-            ),
+            } => {
+                let which = if local_last >= office_seq {
+                    format!(
+                        "总部保存的收银台 {till} 第 {office_seq} 条记录与本账本的第 {office_seq} 条不同"
+                    )
+                } else {
+                    format!(
+                        "总部保存的收银台 {till} 记录到第 {office_seq} 条,本账本只到第 {local_last} 条"
+                    )
+                };
+                format!(
+                    "总部未接收账本:{which} — 账本是从备份恢复的,或被复制到另一台也在收款的机器;未再上传记录,本机照常收款。如果这是收银台 {till} 唯一的机器,请在总部运行 `paycode office release-till {till}`:本账本将重新完整上传,总部已保存的交易会保留"
+                )
+            }
         }
     }
 }

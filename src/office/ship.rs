@@ -127,61 +127,149 @@ pub async fn continues(
     Ok(same == Some(true))
 }
 
-/// Send one batch (idempotent); returns how many rows were new at the office.
+/// What the office did with one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// Taken: this many rows.
+    Taken(u64),
+    /// Not the next rows: the office's last seq is now this (another shipper of this journal
+    /// got there first, or the batch was sent again). Nothing was taken.
+    NotNext(i64),
+    /// The till was released at the office (`office release-till`) since it registered.
+    Released,
+}
+
+/// Send one batch through `paycode.ship`: taken only as the next seqs after the office's
+/// last row, and only when `prev` (this journal's row at that seq) is that row — checked
+/// under the till's lock, so two machines shipping one copied journal never interleave.
 pub async fn send(
     client: &tokio_postgres::Client,
     me: &Registered,
     journal_id: &str,
+    prev: Option<&crate::journal::OutboxRow>,
     rows: &[crate::journal::OutboxRow],
-) -> Result<u64, OfficeError> {
+) -> Result<Sent, OfficeError> {
     let payload = batch::payload(rows)?;
-    client
-        .execute(
-            "INSERT INTO paycode.journal (till_id, generation, journal_id, seq, kind, key, row, at_ms)
-             SELECT $1, $2, $3, x.seq, x.kind, x.key, x.row, x.at_ms
-             FROM jsonb_to_recordset($4::jsonb)
-                  AS x(seq bigint, kind text, key text, row jsonb, at_ms bigint)
-             ORDER BY x.seq
-             ON CONFLICT (till_id, generation, seq) DO NOTHING",
-            &[&me.till, &me.generation, &journal_id, &payload],
+    let prev = match prev {
+        Some(p) => batch::payload(std::slice::from_ref(p))?
+            .get(0)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null),
+        None => serde_json::Value::Null,
+    };
+    let result = client
+        .query_one(
+            "SELECT paycode.ship($1, $2, $3::jsonb, $4::jsonb)",
+            &[&me.generation, &journal_id, &prev, &payload],
         )
-        .await
-        .map_err(OfficeError::from_pg)
+        .await;
+    match result {
+        Ok(row) => Ok(Sent::Taken(row.get::<_, i64>(0) as u64)),
+        Err(e) => {
+            let said = e.as_db_error().map(|d| d.message().to_string());
+            if let Some(n) = said
+                .as_deref()
+                .and_then(|m| m.strip_prefix("paycode:not_next:"))
+                .and_then(|n| n.parse().ok())
+            {
+                return Ok(Sent::NotNext(n));
+            }
+            if said
+                .as_deref()
+                .is_some_and(|m| m.starts_with("paycode:released:"))
+            {
+                return Ok(Sent::Released);
+            }
+            Err(OfficeError::from_pg(e))
+        }
+    }
+}
+
+/// This journal's outbox row at `seq`, if it has it.
+fn row_at(
+    journal: &mut Journal,
+    seq: i64,
+) -> Result<Option<crate::journal::OutboxRow>, OfficeError> {
+    Ok(journal
+        .outbox_after(seq - 1, 1)?
+        .into_iter()
+        .next()
+        .filter(|r| r.seq == seq))
 }
 
 /// One connected session: register, then ship until the outbox is empty past the office's
 /// last seq. `journal` is a connection of its own (reads only; `&mut` so the future is `Send`).
+/// A till released at the office while this ran registers again once, under its new
+/// generation, and ships its journal in full.
 pub async fn round(
     client: &tokio_postgres::Client,
     journal: &mut Journal,
     me: &Identity,
     batch_rows: usize,
 ) -> Result<Shipped, OfficeError> {
+    let mut done = Shipped::default();
+    for _ in 0..2 {
+        if ship_all(client, journal, me, batch_rows, &mut done).await? {
+            done.last = journal.outbox_last()?;
+            return Ok(done);
+        }
+    }
+    Err(OfficeError::Refused(super::Refusal::Released(
+        me.device_info.clone(),
+    )))
+}
+
+/// Register and ship everything past the office's last row; false when the till was
+/// released at the office meanwhile.
+async fn ship_all(
+    client: &tokio_postgres::Client,
+    journal: &mut Journal,
+    me: &Identity,
+    batch_rows: usize,
+    done: &mut Shipped,
+) -> Result<bool, OfficeError> {
     let journal_id = journal.journal_id()?;
     let till = register(client, &journal_id, me).await?;
-    let mut done = Shipped {
-        acked: acked(client, &till).await?,
-        ..Shipped::default()
-    };
-    if !continues(client, &till, journal, done.acked).await? {
-        return Err(OfficeError::Refused(super::Refusal::JournalBehind {
-            till: till.till,
-            office_seq: done.acked,
+    let behind = |journal: &mut Journal, office_seq: i64| -> Result<OfficeError, OfficeError> {
+        Ok(OfficeError::Refused(super::Refusal::JournalBehind {
+            till: till.till.clone(),
+            office_seq,
             local_last: journal.outbox_last()?,
-        }));
+        }))
+    };
+    done.acked = acked(client, &till).await?;
+    if !continues(client, &till, journal, done.acked).await? {
+        return Err(behind(journal, done.acked)?);
     }
+    let mut prev = row_at(journal, done.acked)?;
     loop {
         let rows = journal.outbox_after(done.acked, batch_rows)?;
-        let Some(last) = rows.last().map(|r| r.seq) else {
-            break;
+        let Some(last) = rows.last().cloned() else {
+            return Ok(true);
         };
-        send(client, &till, &journal_id, &rows).await?;
-        done.rows += rows.len() as u64;
-        done.batches += 1;
-        done.acked = last;
+        match send(client, &till, &journal_id, prev.as_ref(), &rows).await {
+            Ok(Sent::Taken(n)) => {
+                done.rows += n;
+                done.batches += 1;
+                done.acked = last.seq;
+                prev = Some(last);
+            }
+            Ok(Sent::NotNext(office_seq)) => {
+                // Another shipper of this journal got there first: go on from the office's
+                // last row, which the next batch must prove is this journal's own.
+                done.acked = office_seq;
+                prev = row_at(journal, office_seq)?;
+                if prev.is_none() && office_seq > 0 {
+                    return Err(behind(journal, office_seq)?);
+                }
+            }
+            Ok(Sent::Released) => return Ok(false),
+            Err(OfficeError::Refused(super::Refusal::JournalBehind { office_seq, .. })) => {
+                return Err(behind(journal, office_seq)?);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    done.last = journal.outbox_last()?;
-    Ok(done)
 }
 
 /// `paycode office ship`: connect, one round, disconnect.
