@@ -29,9 +29,29 @@ pub fn day_of(unix_ms: i64) -> Date {
         .date()
 }
 
+/// A Unix-milliseconds instant as Beijing time, `YYYY-MM-DD HH:MM:SS`.
+pub fn time_of(unix_ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(OFFSET);
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        t.date(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_beijing_clock_times() {
+        // 2026-01-01 16:00:05 UTC is 2026-01-02 00:00:05 in Beijing.
+        assert_eq!(time_of(1_767_283_205_000), "2026-01-02 00:00:05");
+    }
 
     #[test]
     fn day_bounds_are_beijing_midnights() {

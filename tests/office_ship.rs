@@ -351,3 +351,128 @@ async fn a_reporting_login_reads_every_till_and_changes_nothing() {
         .get(0);
     assert_eq!(n, 1);
 }
+
+/// The admin's mistakes at the office, from the review of issue 14 (F6, F7, F9, F10): the
+/// printed `[office]` lines name the password file actually written; a till added twice, or
+/// again in other letter case, is refused naming the registered one; a second release of a
+/// till that has not shipped since changes nothing; a report of a store the office does not
+/// have says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offices_own_commands_name_the_admins_mistakes() {
+    let pg = Pg::start();
+    init(&pg);
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pt1");
+    let out = pg_support::office(
+        &pg,
+        &[
+            "add-till",
+            "K1",
+            "--store",
+            "S1",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(lines.contains("password_file = \"pt1\""), "{lines}");
+    for again in ["K1", "k1"] {
+        let pw2 = dir.path().join(format!("again-{again}"));
+        let out = pg_support::office(
+            &pg,
+            &[
+                "add-till",
+                again,
+                "--store",
+                "S2",
+                "--password-file",
+                pw2.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("K1")
+                && err.contains("S1")
+                && err.contains("已在总部登记")
+                && !err.contains("SQLSTATE"),
+            "{again}: {err}"
+        );
+        assert!(!pw2.exists(), "no password file for a till not added");
+    }
+    let out = pg_support::office(&pg, &["release-till", "K1"]);
+    assert!(out.status.success());
+    let out = pg_support::office(&pg, &["release-till", "K1"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("already") && said.contains("已"), "{said}");
+    let admin = pg.admin().await;
+    let g: i32 = admin
+        .query_one(
+            "SELECT generation FROM paycode.tills WHERE till_id = 'K1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        g, 1,
+        "a till that has shipped nothing is not moved on a generation"
+    );
+    let out = pg_support::office(&pg, &["report", "--store", "NOPE"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("NOPE") && err.contains("S1") && err.contains("门店"),
+        "{err}"
+    );
+}
+
+/// Connecting to the office, as the review of issue 14 (F7) met it: a wrong or missing admin
+/// password and an office that is not there are said in words that name the fix (not the
+/// driver's "password missing"), in both languages, with the right exit status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_to_reach_the_office_is_said_in_words() {
+    let pg = Pg::start();
+    let run = |url: String, password: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_paycode"));
+        c.args(["office", "init"])
+            .env("PAYCODE_OFFICE_ADMIN_URL", url)
+            .env_remove("PAYCODE_OFFICE_ADMIN_PASSWORD")
+            .env_remove("PAYCODE_CONFIG");
+        if let Some(p) = password {
+            c.env("PAYCODE_OFFICE_ADMIN_PASSWORD", p);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for password in [None, Some("wrong")] {
+        let (code, err) = run(pg.admin_url(), password);
+        assert_eq!(code, Some(3), "{err}");
+        assert!(
+            err.contains("PAYCODE_OFFICE_ADMIN_PASSWORD")
+                && err.contains("密码")
+                && err.contains("postgres"),
+            "{password:?}: {err}"
+        );
+        assert!(!err.contains("wrong"), "the password is never shown: {err}");
+    }
+    let closed = format!(
+        "postgresql://postgres@127.0.0.1:{}/paycode",
+        pg_support::free_port()
+    );
+    let (code, err) = run(closed, Some("x"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("cannot reach") && err.contains("无法连接总部数据库"),
+        "{err}"
+    );
+}

@@ -240,12 +240,16 @@ fn add_till(a: &AddTillArgs) -> ExitCode {
             return office_failed(false, &e);
         }
         errln!(
-            "till {} registered in store {}; its password is in {} (mode 600) — copy it to the till, beside its config.toml / 收银台 {} 已登记到门店 {};密码在 {}(权限 600)— 请复制到收银台 config.toml 旁",
+            "till {} registered in store {}; its password is in {} (mode 600) — copy it to the till, beside its config.toml, under the same name / 收银台 {} 已登记到门店 {};密码在 {}(权限 600)— 请以同名复制到收银台 config.toml 旁",
             a.device_info, a.store.trim(), a.password_file.display(), a.device_info, a.store.trim(), a.password_file.display()
         );
         outln!("[office]");
         outln!("url = \"{}\"", login_url(&target, &admin::role_of(&a.device_info)));
-        outln!("password_file = \"office-password\"");
+        let file = a
+            .password_file
+            .file_name()
+            .map_or("office-password".into(), |f| f.to_string_lossy().into_owned());
+        outln!("password_file = {file:?}");
         ExitCode::SUCCESS
     })
 }
@@ -340,7 +344,13 @@ fn release_till(a: &ReleaseTillArgs) -> ExitCode {
         };
         let d = &a.device_info;
         match admin::release_till(&client, d).await {
-            Ok(Some(generation)) => {
+            Ok(Some(admin::Released { generation, already: true })) => {
+                outln!(
+                    "till {d} is already released: the next journal it ships is taken as generation {generation}; nothing changed / 收银台 {d} 已处于解除绑定状态:它下次上传的账本作为第 {generation} 代;未做更改"
+                );
+                ExitCode::SUCCESS
+            }
+            Ok(Some(admin::Released { generation, .. })) => {
                 outln!(
                     "till {d} released: the next journal it ships is taken as generation {generation}, shipped in full; what it shipped before stays / 收银台 {d} 已解除绑定:它下次上传的账本作为第 {generation} 代完整上传;此前上传的记录保留"
                 );

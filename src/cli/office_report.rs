@@ -71,6 +71,23 @@ pub fn run(a: &ReportArgs) -> ExitCode {
             Ok(x) => x,
             Err(e) => return office_failed(a.json, &e),
         };
+        if let Some(store) = a.store.as_deref()
+            && !tills.iter().any(|t| t.store == store)
+        {
+            let mut known: Vec<&str> = tills.iter().map(|t| t.store.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            let known = known.join(", ");
+            let shown = crate::untrusted::shown_arg(store);
+            return output::rejected(
+                a.json,
+                &crate::words::Words::new(
+                    format!("the office has no store {shown:?}: its stores are {known}"),
+                    format!("总部没有门店 {shown:?}:现有门店为 {known}"),
+                ),
+                None,
+            );
+        }
         let r = ChainReport::of(
             (from, to),
             a.store.as_deref(),
@@ -247,7 +264,10 @@ fn print_text(r: &ChainReport, day: time::Date) {
                 "till / 收银台 {} ({}): records up to / 记录至 {}",
                 t.till_id,
                 t.store,
-                t.newest_ms.map_or("-".to_string(), |m| format!("{m} ms"))
+                t.newest_ms.map_or("-".to_string(), |m| format!(
+                    "{} (Beijing / 北京时间)",
+                    crate::beijing::time_of(m)
+                ))
             ),
             None => outln!(
                 "till / 收银台 {} ({}): never shipped / 从未上传",

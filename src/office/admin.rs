@@ -88,6 +88,20 @@ pub async fn add_till(
 ) -> Result<(), OfficeError> {
     let role = role_of(device_info);
     let tx = client.transaction().await?;
+    // Case variants too: `t1` beside `T1` would be a second till whose orders look like T1's.
+    if let Some(row) = tx
+        .query_opt(
+            "SELECT till_id, store FROM paycode.tills WHERE lower(till_id) = lower($1)",
+            &[&device_info],
+        )
+        .await?
+    {
+        return Err(OfficeError::Refused(super::Refusal::TillExists {
+            asked: device_info.to_string(),
+            till: row.get(0),
+            store: row.get(1),
+        }));
+    }
     create_login(&tx, &role, password, "paycode_till").await?;
     tx.execute(
         "INSERT INTO paycode.tills (till_id, store, role) VALUES ($1, $2, $3)",
@@ -122,13 +136,31 @@ pub async fn add_reader(
 pub async fn release_till(
     client: &tokio_postgres::Client,
     device_info: &str,
-) -> Result<Option<i32>, OfficeError> {
-    Ok(client
+) -> Result<Option<Released>, OfficeError> {
+    // A till with no journal bound is free already (added, or released and not shipped
+    // since): a second release must not skip a generation.
+    let row = client
         .query_opt(
-            "UPDATE paycode.tills SET journal_id = NULL, mch_id = NULL, generation = generation + 1
-             WHERE till_id = $1 RETURNING generation",
+            "UPDATE paycode.tills SET
+                 generation = CASE WHEN journal_id IS NULL THEN generation ELSE generation + 1 END,
+                 journal_id = NULL, mch_id = NULL
+             WHERE till_id = $1
+             RETURNING generation,
+                 (SELECT t.journal_id IS NULL FROM paycode.tills t WHERE t.till_id = $1)",
             &[&device_info],
         )
-        .await?
-        .map(|r| r.get(0)))
+        .await?;
+    Ok(row.map(|r| Released {
+        generation: r.get(0),
+        already: r.get(1),
+    }))
+}
+
+/// What `release_till` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Released {
+    /// The generation the till's next journal ships under.
+    pub generation: i32,
+    /// No journal was bound: nothing changed.
+    pub already: bool,
 }

@@ -56,7 +56,10 @@ pub async fn connect(
     match t.sslmode {
         SslMode::Disable => {
             pg.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
+            let (client, conn) = pg
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| connect_failed(e, &pg))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "office connection ended");
@@ -68,7 +71,7 @@ pub async fn connect(
             pg.ssl_mode(tokio_postgres::config::SslMode::Require);
             let tls =
                 tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(t.ca_file.as_deref())?);
-            let (client, conn) = pg.connect(tls).await?;
+            let (client, conn) = pg.connect(tls).await.map_err(|e| connect_failed(e, &pg))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "office connection ended");
@@ -76,6 +79,40 @@ pub async fn connect(
             });
             Ok(client)
         }
+    }
+}
+
+/// A failed connection in words the operator can act on: the login refused (a wrong or
+/// missing password) or the office not reached, rather than the driver's bare text.
+fn connect_failed(e: tokio_postgres::Error, pg: &tokio_postgres::Config) -> OfficeError {
+    let role = pg.get_user().unwrap_or("?").to_string();
+    if let Some(db) = e.as_db_error() {
+        return match db.code().code() {
+            "28P01" | "28000" => OfficeError::Login {
+                role,
+                missing: false,
+            },
+            _ => OfficeError::Pg(e),
+        };
+    }
+    if super::pg_text(&e).contains("password missing") {
+        return OfficeError::Login {
+            role,
+            missing: true,
+        };
+    }
+    let host = pg
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(n) => n.clone(),
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = pg.get_ports().first().copied().unwrap_or(5432);
+    OfficeError::Unreachable {
+        at: format!("{host}:{port}"),
+        cause: super::pg_text(&e),
     }
 }
 

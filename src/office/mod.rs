@@ -49,6 +49,23 @@ pub enum OfficeError {
     Batch(#[from] batch::BatchError),
     #[error("the office did not answer within {0} s")]
     Timeout(u64),
+    #[error("{}", login_en(.role, *.missing))]
+    Login { role: String, missing: bool },
+    #[error(
+        "cannot reach the office database at {at} ({cause}); check the network and the URL ([office] url, or --url / PAYCODE_OFFICE_ADMIN_URL); sales go on"
+    )]
+    Unreachable { at: String, cause: String },
+}
+
+fn login_en(role: &str, missing: bool) -> String {
+    let what = if missing {
+        "asks a password and none was given"
+    } else {
+        "refused the password (or there is no such login)"
+    };
+    format!(
+        "the office database {what} for login {role}: a till's password is in its [office] password_file or PAYCODE_OFFICE_PASSWORD; the admin's in PAYCODE_OFFICE_ADMIN_PASSWORD"
+    )
 }
 
 /// PostgreSQL's own words for an error (its message and code), or the connection's failure
@@ -85,7 +102,7 @@ impl OfficeError {
                 // Admin shutdown, too many connections, cannot connect now.
                 d.code().code().starts_with("57") || d.code().code().starts_with("53")
             }),
-            Self::Timeout(_) => true,
+            Self::Timeout(_) | Self::Unreachable { .. } => true,
             _ => false,
         }
     }
@@ -104,6 +121,19 @@ impl Bilingual for OfficeError {
             Self::Journal(e) => e.zh(),
             Self::Batch(e) => e.zh(),
             Self::Timeout(s) => format!("总部数据库 {s} 秒内没有应答"),
+            Self::Login { role, missing } => {
+                let what = if *missing {
+                    "要求密码,但未提供"
+                } else {
+                    "拒绝了密码(或没有该账号)"
+                };
+                format!(
+                    "总部数据库{what}:账号 {role};收银台的密码在其 [office] password_file 或 PAYCODE_OFFICE_PASSWORD 中,管理员的密码在 PAYCODE_OFFICE_ADMIN_PASSWORD 中"
+                )
+            }
+            Self::Unreachable { at, cause } => format!(
+                "无法连接总部数据库 {at}({cause});请检查网络和地址([office] url,或 --url / PAYCODE_OFFICE_ADMIN_URL);收款不受影响"
+            ),
         }
     }
 }

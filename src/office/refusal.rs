@@ -28,6 +28,12 @@ pub enum Refusal {
         registered: String,
         configured: String,
     },
+    /// `office add-till` of a till the office has (`till`, maybe in other letter case).
+    TillExists {
+        asked: String,
+        till: String,
+        store: String,
+    },
     /// The till was released at the office (`office release-till`) while it shipped, twice
     /// in one round.
     Released(String),
@@ -86,6 +92,7 @@ impl Refusal {
             Self::JournalBehind { .. } => "journal_behind",
             Self::BadJournal(_) => "bad_journal",
             Self::Released(_) => "released",
+            Self::TillExists { .. } => "till_exists",
             Self::MchMismatch { .. } => "mch_mismatch",
         }
     }
@@ -129,6 +136,17 @@ impl std::fmt::Display for Refusal {
                 f,
                 "the office refused the journal: till {till} is registered under merchant number {registered}, but [merchant] says {configured}; nothing was shipped and sales here go on — correct the config, or if the till really moved to merchant {configured}, run `paycode office release-till {till}` at the office"
             ),
+            Self::TillExists { asked, till, store } => {
+                let case = if asked == till {
+                    String::new()
+                } else {
+                    format!(" ({asked} differs from it only in letter case)")
+                };
+                write!(
+                    f,
+                    "till {till} is already registered at the office, in store {store}{case}; nothing was added — give the new till its own device_info, or if {till}'s machine was replaced, copy its config and password file to the new one and run `paycode office release-till {till}`"
+                )
+            }
             Self::Released(t) => write!(
                 f,
                 "till {t} was released at the office again while it shipped (`office release-till`); nothing more was shipped — the next round ships this journal in full"
@@ -187,6 +205,16 @@ impl Bilingual for Refusal {
             } => format!(
                 "总部拒收账本:收银台 {till} 登记的商户号为 {registered},但 [merchant] 中为 {configured};未上传任何记录,本机照常收款 — 请改正配置;如果收银台确实已改用商户号 {configured},请在总部运行 `paycode office release-till {till}`"
             ),
+            Self::TillExists { asked, till, store } => {
+                let case = if asked == till {
+                    String::new()
+                } else {
+                    format!("({asked} 与它仅大小写不同)")
+                };
+                format!(
+                    "收银台 {till} 已在总部登记,属于门店 {store}{case};未添加任何内容 — 请为新收银台设置自己的 device_info;如果是 {till} 换了机器,请把它的配置和密码文件复制到新机器,并运行 `paycode office release-till {till}`"
+                )
+            }
             Self::Released(t) => format!(
                 "上传期间收银台 {t} 在总部再次被解除绑定(`office release-till`);未再上传 — 下一轮将完整上传本账本"
             ),
