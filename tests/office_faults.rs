@@ -1,4 +1,4 @@
-//! Head-office faults (FAULTS.md rows 180–194): a real PostgreSQL, real tills' journals and the
+//! Head-office faults (FAULTS.md rows 180–195): a real PostgreSQL, real tills' journals and the
 //! real `paycode office ship`. After each: the office's tables equal the union of the tills'
 //! journals — no row lost, none doubled (`pg_support::assert_office_is_union`).
 #![allow(clippy::disallowed_methods)] // tests drive real time
@@ -825,4 +825,102 @@ async fn row_194_two_shippers_of_one_journal_both_finish() {
     assert_eq!(rows(&oa) + rows(&ob), outbox_last(&t.journal()) as u64);
     let admin = pg.admin().await;
     assert_union(&admin, &[&t]).await;
+}
+
+/// Row 195 (second review of issue 14): a journal restored from a backup and shipped again as
+/// a new generation overwrote what the office held of the lost timeline: the events and the
+/// shift handover with the same ids, the refund whose number the restored till gave again,
+/// and the sale's newer state with the backup's older snapshot. Now a later generation
+/// replaces a record only with a newer one (by its own time), and events, shifts and refunds
+/// made again under an old id are kept beside the old ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_195_a_restored_journal_never_overwrites_the_lost_timeline() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "Z1", "store-1");
+    let (code, v, out) = t.pay("5.00", "normal");
+    assert_eq!(code, 0, "{out}");
+    let a = v["out_trade_no"].as_str().unwrap().to_string();
+    let backup = t.dir.path().join("bk1.db");
+    let (code, _, out) = t.run(&["backup", backup.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.pay("7.00", "normal");
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.run(&["refund", &a, "--amount", "2.00", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.run(&["shift", "--close", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let admin = pg.admin().await;
+    let snapshot = |sql: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<std::collections::BTreeSet<String>>()
+        }
+    };
+    const EVENTS: &str = "SELECT event_id || ' ' || at_ms || ' ' || kind FROM paycode.events";
+    const SHIFTS: &str = "SELECT shift_id || ' ' || closed_ms FROM paycode.shifts";
+    const REFUNDS: &str =
+        "SELECT out_refund_no || ' ' || refund_fee || ' ' || state FROM paycode.refunds";
+    const SALES: &str =
+        "SELECT out_trade_no || ' ' || state || ' ' || updated_ms FROM paycode.sales";
+    let (events, shifts, refunds, sales) = (
+        snapshot(EVENTS).await,
+        snapshot(SHIFTS).await,
+        snapshot(REFUNDS).await,
+        snapshot(SALES).await,
+    );
+    assert_eq!(shifts.len(), 1, "{shifts:?}");
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+
+    copy_journal(&backup, &t.journal());
+    let (code, _, out) = t.pay("3.00", "normal");
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 3, "{out}");
+    let out = pg_support::office(&pg, &["release-till", "Z1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, _, out) = t.run(&["shift", "--close", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+
+    // Nothing the office held of the lost timeline was replaced.
+    let after = (
+        snapshot(EVENTS).await,
+        snapshot(SHIFTS).await,
+        snapshot(REFUNDS).await,
+        snapshot(SALES).await,
+    );
+    assert!(
+        after.0.is_superset(&events),
+        "events lost: {:?}",
+        events.difference(&after.0)
+    );
+    assert!(
+        after.1.is_superset(&shifts),
+        "shift handover lost: {:?}",
+        after.1
+    );
+    assert_eq!(after.1.len(), 2, "both handovers: {:?}", after.1);
+    assert!(after.2.is_superset(&refunds), "refund lost: {:?}", after.2);
+    let old_a = sales.iter().find(|s| s.starts_with(&a)).unwrap();
+    assert!(
+        after.3.contains(old_a),
+        "sale {a}'s newer state was replaced by the backup's: {:?}",
+        after.3
+    );
+    // And the current generation is the restored journal.
+    assert_holds_journal(&admin, &t).await;
 }
