@@ -1,4 +1,4 @@
-//! Head-office faults (FAULTS.md rows 180–195): a real PostgreSQL, real tills' journals and the
+//! Head-office faults (FAULTS.md rows 180–196): a real PostgreSQL, real tills' journals and the
 //! real `paycode office ship`. After each: the office's tables equal the union of the tills'
 //! journals — no row lost, none doubled (`pg_support::assert_office_is_union`).
 #![allow(clippy::disallowed_methods)] // tests drive real time
@@ -923,4 +923,89 @@ async fn row_195_a_restored_journal_never_overwrites_the_lost_timeline() {
     );
     // And the current generation is the restored journal.
     assert_holds_journal(&admin, &t).await;
+}
+
+/// Row 196 (second review of issue 14, F2): whoever holds a till's password can call
+/// `paycode.ship` by hand with a proper `prev` and a forged next row — a ¥7.00 paid sale
+/// shipped again as ¥0.01 "refunded" under another till's device_info. The office cannot tell
+/// a forger from the till, but it refuses every row a real till never writes: a sale whose
+/// total or creation time changes, a state no till has, another till's device_info, a key that
+/// is not the row's own, a refund of a sale the till never shipped. The till ships on after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_196_rows_no_till_would_write_are_refused() {
+    let pg = Pg::start();
+    init(&pg);
+    let t = TillDir::new(&pg, "F1", "store-1");
+    write_sales(&t.journal(), "F1", 0, 2, T0, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    let c = t.client(&pg).await;
+    let sale: String = c
+        .query_one(
+            "SELECT key FROM paycode.journal WHERE kind = 'sale' ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let forge = |kind: &str, key: &str, patch: &str| {
+        format!(
+            "SELECT paycode.ship(1, paycode.my_journal(),
+               (SELECT jsonb_build_object('seq', seq, 'kind', kind, 'key', key, 'row', row, 'at_ms', at_ms)
+                  FROM paycode.journal ORDER BY seq DESC LIMIT 1),
+               jsonb_build_array(jsonb_build_object(
+                  'seq', (SELECT max(seq) + 1 FROM paycode.journal), 'kind', '{kind}', 'key', '{key}',
+                  'row', (SELECT row FROM paycode.journal WHERE kind = 'sale' AND key = '{sale}' ORDER BY seq DESC LIMIT 1)
+                         || '{patch}'::jsonb,
+                  'at_ms', 1)))"
+        )
+    };
+    for (what, sql) in [
+        (
+            "a changed total",
+            forge("sale", &sale, r#"{"total_fee": 1}"#),
+        ),
+        (
+            "a changed creation time",
+            forge("sale", &sale, r#"{"created_ms": 1}"#),
+        ),
+        (
+            "a state no till has",
+            forge("sale", &sale, r#"{"state": "refunded"}"#),
+        ),
+        (
+            "another till's device_info",
+            forge("sale", &sale, r#"{"device_info": "F2"}"#),
+        ),
+        ("a key that is not the row's", forge("sale", "F1x", "{}")),
+        (
+            "a refund of a sale never shipped",
+            forge(
+                "refund",
+                "F1nR1",
+                r#"{"out_refund_no": "F1nR1", "out_trade_no": "F1n", "refund_fee": 100, "reason": "", "state": "success", "created_ms": 1, "updated_ms": 1}"#,
+            ),
+        ),
+    ] {
+        let e = c.query_one(&sql, &[]).await.unwrap_err();
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(msg.starts_with("paycode:bad_row:"), "{what}: {e:?}");
+    }
+    let admin = pg.admin().await;
+    let total: i64 = admin
+        .query_one(
+            "SELECT total_fee FROM paycode.sales WHERE out_trade_no = $1",
+            &[&sale],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(total > 1, "the sale kept its total");
+    write_sales(&t.journal(), "F1", 2, 2, T0 + 60_000, 1000);
+    let (code, _, out) = t.ship();
+    assert_eq!(code, 0, "{out}");
+    assert_union(&admin, &[&t]).await;
 }

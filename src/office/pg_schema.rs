@@ -390,6 +390,58 @@ pub const MIGRATIONS: &[&str] = &[
         RETURN NULL;
     END $$;
     ALTER FUNCTION paycode.materialise() SECURITY DEFINER SET search_path = pg_catalog;
+
+    -- Whoever holds a till's password can ship rows as that till; the office cannot tell a
+    -- forger from the till, but it refuses every row a real till never writes (FAULTS row 196).
+    CREATE FUNCTION paycode.check_row() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = pg_catalog AS $$
+    DECLARE
+        r jsonb := NEW.row;
+        why text;
+        old_fee bigint;
+        old_created bigint;
+    BEGIN
+        IF NEW.kind = 'sale' THEN
+            SELECT total_fee, created_ms INTO old_fee, old_created FROM paycode.sales
+                WHERE till_id = NEW.till_id AND out_trade_no = NEW.key;
+            why := CASE
+                WHEN r->>'out_trade_no' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
+                WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('intent', 'submitted',
+                    'reversing', 'paid', 'failed', 'reversed', 'unresolved') THEN 'state'
+                WHEN coalesce((r->>'total_fee')::bigint, 0) <= 0 THEN 'total_fee'
+                WHEN old_fee IS NOT NULL AND old_fee <> (r->>'total_fee')::bigint THEN 'total_fee'
+                WHEN old_created IS NOT NULL
+                     AND old_created IS DISTINCT FROM (r->>'created_ms')::bigint THEN 'created_ms'
+            END;
+        ELSIF NEW.kind = 'refund' THEN
+            why := CASE
+                WHEN r->>'out_refund_no' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('requested', 'processing',
+                    'success', 'closed', 'change', 'refused') THEN 'state'
+                WHEN coalesce((r->>'refund_fee')::bigint, 0) <= 0 THEN 'refund_fee'
+                -- The sale may be in this very batch: rows before this one are visible
+                -- here, though not materialised until the statement ends.
+                WHEN NOT EXISTS (SELECT 1 FROM paycode.journal j WHERE j.till_id = NEW.till_id
+                                 AND j.key = r->>'out_trade_no' AND j.kind = 'sale')
+                    THEN 'out_trade_no'
+            END;
+        ELSIF NEW.kind = 'event' THEN
+            why := CASE WHEN r->>'event_id' IS DISTINCT FROM NEW.key THEN 'key' END;
+        ELSIF NEW.kind = 'shift' THEN
+            why := CASE
+                WHEN r->>'shift_id' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
+            END;
+        END IF;
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'paycode:bad_row:%:%', NEW.seq, why;
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE INDEX journal_key ON paycode.journal (till_id, key);
+    CREATE TRIGGER journal_check BEFORE INSERT ON paycode.journal
+        FOR EACH ROW EXECUTE FUNCTION paycode.check_row();
     REVOKE INSERT, UPDATE ON paycode.sales, paycode.events, paycode.refunds, paycode.shifts
         FROM paycode_till;
     REVOKE INSERT ON paycode.journal FROM paycode_till;

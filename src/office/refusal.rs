@@ -34,6 +34,9 @@ pub enum Refusal {
         till: String,
         store: String,
     },
+    /// A journal row no till writes (the office's check on every row): a hand-edited journal,
+    /// or rows forged with the till's password.
+    BadRow { seq: String, field: String },
     /// The till was released at the office (`office release-till`) while it shipped, twice
     /// in one round.
     Released(String),
@@ -67,6 +70,10 @@ impl Refusal {
             "journal_taken" => Self::JournalTaken(shown(a)),
             "bad_journal" => Self::BadJournal(shown(a)),
             "released" => Self::Released(shown(a)),
+            "bad_row" => Self::BadRow {
+                seq: shown(a),
+                field: shown(b),
+            },
             "journal_behind" => Self::JournalBehind {
                 till: shown(a),
                 office_seq: b.parse().unwrap_or(0),
@@ -92,6 +99,7 @@ impl Refusal {
             Self::JournalBehind { .. } => "journal_behind",
             Self::BadJournal(_) => "bad_journal",
             Self::Released(_) => "released",
+            Self::BadRow { .. } => "bad_row",
             Self::TillExists { .. } => "till_exists",
             Self::MchMismatch { .. } => "mch_mismatch",
         }
@@ -147,6 +155,10 @@ impl std::fmt::Display for Refusal {
                     "till {till} is already registered at the office, in store {store}{case}; nothing was added — give the new till its own device_info, or if {till}'s machine was replaced, copy its config and password file to the new one and run `paycode office release-till {till}`"
                 )
             }
+            Self::BadRow { seq, field } => write!(
+                f,
+                "the office refused journal record no. {seq}: its {field} is not what a till writes — the journal was edited by hand, or this till's password was used to ship made-up rows; nothing from it on was shipped and sales here go on; tell the office, and run `paycode check` here"
+            ),
             Self::Released(t) => write!(
                 f,
                 "till {t} was released at the office again while it shipped (`office release-till`); nothing more was shipped — the next round ships this journal in full"
@@ -215,6 +227,9 @@ impl Bilingual for Refusal {
                     "收银台 {till} 已在总部登记,属于门店 {store}{case};未添加任何内容 — 请为新收银台设置自己的 device_info;如果是 {till} 换了机器,请把它的配置和密码文件复制到新机器,并运行 `paycode office release-till {till}`"
                 )
             }
+            Self::BadRow { seq, field } => format!(
+                "总部拒收第 {seq} 条账本记录:其 {field} 不是收银台会写出的内容 — 账本被手工改过,或有人用本收银台的密码上传了伪造的记录;该条及之后的记录未上传,本机照常收款;请通知总部,并在本机运行 `paycode check`"
+            ),
             Self::Released(t) => format!(
                 "上传期间收银台 {t} 在总部再次被解除绑定(`office release-till`);未再上传 — 下一轮将完整上传本账本"
             ),
@@ -259,6 +274,15 @@ mod tests {
             }
         );
         assert_eq!(Refusal::parse("duplicate key value"), None);
+        let bad = Refusal::parse("paycode:bad_row:17:total_fee").unwrap();
+        assert_eq!(
+            bad,
+            Refusal::BadRow {
+                seq: "17".into(),
+                field: "total_fee".into()
+            }
+        );
+        assert!(bad.to_string().contains("no. 17") && bad.zh().contains("第 17 条"));
         let b = Refusal::JournalBehind {
             till: "POS01".into(),
             office_seq: 40,
