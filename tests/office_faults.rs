@@ -979,6 +979,23 @@ async fn row_196_rows_no_till_would_write_are_refused() {
         ),
         ("a key that is not the row's", forge("sale", "F1x", "{}")),
         (
+            "an order number WeChat would not take (an escape sequence)",
+            // The key spliced into the SQL as 'F1' || chr(27) || '[2J', equal to the row's.
+            forge(
+                "sale",
+                "F1' || chr(27) || '[2J",
+                r#"{"out_trade_no": "F1\u001b[2J"}"#,
+            ),
+        ),
+        (
+            "a row of 100 KB",
+            forge(
+                "sale",
+                &sale,
+                &format!(r#"{{"message": "{}"}}"#, "x".repeat(100_000)),
+            ),
+        ),
+        (
             "a refund of a sale never shipped",
             forge(
                 "refund",

@@ -405,6 +405,22 @@ async fn the_offices_own_commands_name_the_admins_mistakes() {
         );
         assert!(!pw2.exists(), "no password file for a till not added");
     }
+    // A store name that would reach the admin's terminal as an escape sequence.
+    let pw3 = dir.path().join("pt3");
+    let out = pg_support::office(
+        &pg,
+        &[
+            "add-till",
+            "K3",
+            "--store",
+            "S\u{1b}[2J",
+            "--password-file",
+            pw3.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--store") && !err.contains('\u{1b}'), "{err}");
     let out = pg_support::office(&pg, &["release-till", "K1"]);
     assert!(out.status.success());
     let out = pg_support::office(&pg, &["release-till", "K1"]);

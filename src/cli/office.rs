@@ -208,12 +208,12 @@ fn add_till(a: &AddTillArgs) -> ExitCode {
     if let Err(w) = admin::check_device(&a.device_info) {
         return output::rejected(false, &w, None);
     }
-    if a.store.trim().is_empty() || a.store.len() > 64 {
+    if a.store.trim().is_empty() || a.store.len() > 64 || !crate::untrusted::is_plain(&a.store) {
         return output::rejected(
             false,
             &Words::new(
-                "--store must name the store (1 to 64 characters)",
-                "--store 须为门店名称(1 至 64 个字符)",
+                "--store must name the store: 1 to 64 characters, no control characters",
+                "--store 须为门店名称:1 至 64 个字符,不含控制字符",
             ),
             None,
         );

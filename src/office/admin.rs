@@ -59,6 +59,10 @@ pub async fn init(client: &mut tokio_postgres::Client) -> Result<(i64, i64), Off
     super::pg_schema::migrate(client).await
 }
 
+/// A login's connections at most: a till uses one (two while `office ship` runs beside the
+/// screen's shipper); one till must not fill the office's `max_connections`.
+const CONNECTIONS: u32 = 4;
+
 /// `CREATE ROLE … LOGIN` in `group` with a SCRAM-SHA-256 verifier of `password` made here: the
 /// office is never sent the password, so `log_statement = 'all'` logs only the verifier, which
 /// lets nobody log in.
@@ -72,7 +76,7 @@ async fn create_login(
     // The role name is built from a checked name and the verifier is base64 with `$ : + / =`,
     // so both are safe to quote; a password cannot be a bind parameter in CREATE ROLE.
     tx.batch_execute(&format!(
-        "CREATE ROLE \"{role}\" LOGIN PASSWORD '{verifier}' IN ROLE {group}"
+        "CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT {CONNECTIONS} PASSWORD '{verifier}' IN ROLE {group}"
     ))
     .await?;
     Ok(())

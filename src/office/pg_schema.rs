@@ -401,11 +401,16 @@ pub const MIGRATIONS: &[&str] = &[
         old_fee bigint;
         old_created bigint;
     BEGIN
+        IF octet_length(r::text) > 65536 THEN
+            RAISE EXCEPTION 'paycode:bad_row:%:size', NEW.seq;
+        END IF;
         IF NEW.kind = 'sale' THEN
             SELECT total_fee, created_ms INTO old_fee, old_created FROM paycode.sales
                 WHERE till_id = NEW.till_id AND out_trade_no = NEW.key;
             why := CASE
                 WHEN r->>'out_trade_no' IS DISTINCT FROM NEW.key THEN 'key'
+                -- WeChat's out_trade_no: up to 32 of digits, letters and _-|*@.
+                WHEN NEW.key !~ '^[0-9A-Za-z_|*@-]{1,32}$' THEN 'out_trade_no'
                 WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
                 WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('intent', 'submitted',
                     'reversing', 'paid', 'failed', 'reversed', 'unresolved') THEN 'state'
@@ -417,6 +422,7 @@ pub const MIGRATIONS: &[&str] = &[
         ELSIF NEW.kind = 'refund' THEN
             why := CASE
                 WHEN r->>'out_refund_no' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN NEW.key !~ '^[0-9A-Za-z_|*@-]{1,64}$' THEN 'out_refund_no'
                 WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('requested', 'processing',
                     'success', 'closed', 'change', 'refused') THEN 'state'
                 WHEN coalesce((r->>'refund_fee')::bigint, 0) <= 0 THEN 'refund_fee'
@@ -478,6 +484,9 @@ pub const MIGRATIONS: &[&str] = &[
             FROM jsonb_to_recordset(p_batch) AS x(seq bigint);
         IF n = 0 THEN
             RETURN 0;
+        END IF;
+        IF n > 10000 THEN
+            RAISE EXCEPTION 'paycode:bad_batch:%', t.till_id;
         END IF;
         IF first_seq <> last_seq + 1 THEN
             RAISE EXCEPTION 'paycode:not_next:%', last_seq;

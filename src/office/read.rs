@@ -7,15 +7,38 @@ use crate::journal::{Refund, RefundState, SaleRow, SaleState};
 use crate::money::Fen;
 use tokio_postgres::Client;
 
+/// A text column as it may be shown: the office holds what tills sent, so control characters
+/// and direction marks never reach a terminal (`untrusted::plain`; nothing else changes, so
+/// order numbers still compare). `Option<String>` columns too.
+fn text<T: Plain>(r: &tokio_postgres::Row, i: usize) -> T {
+    T::plain(r.get(i))
+}
+
+trait Plain: for<'a> tokio_postgres::types::FromSql<'a> {
+    fn plain(self) -> Self;
+}
+
+impl Plain for String {
+    fn plain(self) -> Self {
+        crate::untrusted::plain(&self)
+    }
+}
+
+impl Plain for Option<String> {
+    fn plain(self) -> Self {
+        self.map(|s| crate::untrusted::plain(&s))
+    }
+}
+
 fn fen(v: i64) -> Fen {
     Fen(u64::try_from(v).unwrap_or(0))
 }
 
 fn sale_of(r: &tokio_postgres::Row) -> OfficeSale {
     OfficeSale {
-        till_id: r.get(0),
-        store: r.get(1),
-        out_trade_no: r.get(2),
+        till_id: text(r, 0),
+        store: text(r, 1),
+        out_trade_no: text(r, 2),
         total_fee: fen(r.get(3)),
         // A state this build does not know reads as unresolved: someone looks at it.
         state: SaleState::from_db(r.get(4)).unwrap_or(SaleState::Unresolved),
@@ -69,10 +92,10 @@ pub async fn refunds(c: &Client, from: i64, to: i64) -> Result<Vec<OfficeRefund>
     Ok(rows
         .iter()
         .map(|r| OfficeRefund {
-            till_id: r.get(0),
-            store: r.get(1),
-            out_refund_no: r.get(2),
-            out_trade_no: r.get(3),
+            till_id: text(r, 0),
+            store: text(r, 1),
+            out_refund_no: text(r, 2),
+            out_trade_no: text(r, 3),
             refund_fee: fen(r.get(4)),
             state: RefundState::from_db(r.get(5)),
             created_ms: r.get(6),
@@ -93,8 +116,8 @@ pub async fn shifts(c: &Client, from: i64, to: i64) -> Result<Vec<OfficeShift>, 
     Ok(rows
         .iter()
         .map(|r| OfficeShift {
-            till_id: r.get(0),
-            store: r.get(1),
+            till_id: text(r, 0),
+            store: text(r, 1),
             shift_id: r.get(2),
             opened_ms: r.get(3),
             closed_ms: r.get(4),
@@ -115,9 +138,9 @@ pub async fn tills(c: &Client) -> Result<Vec<TillSeen>, OfficeError> {
     Ok(rows
         .iter()
         .map(|r| TillSeen {
-            till_id: r.get(0),
-            store: r.get(1),
-            mch_id: r.get(2),
+            till_id: text(r, 0),
+            store: text(r, 1),
+            mch_id: text(r, 2),
             last_seen_ms: r.get(3),
             newest_ms: r.get(4),
         })
@@ -156,13 +179,13 @@ pub async fn merchant_records(
     let refunds = rows
         .iter()
         .map(|r| Refund {
-            out_trade_no: r.get(0),
-            out_refund_no: r.get(1),
+            out_trade_no: text(r, 0),
+            out_refund_no: text(r, 1),
             refund_fee: fen(r.get(2)),
-            reason: r.get(3),
+            reason: text(r, 3),
             state: RefundState::from_db(r.get(4)),
-            refund_id: r.get(5),
-            err_code: r.get(6),
+            refund_id: text(r, 5),
+            err_code: text(r, 6),
             created_ms: r.get(7),
             updated_ms: r.get(8),
             authorised: None,
@@ -193,23 +216,23 @@ pub async fn merchant_sales_named(
 
 fn sale_row(r: &tokio_postgres::Row) -> (String, SaleRow) {
     (
-        r.get(0),
+        text(r, 0),
         SaleRow {
-            out_trade_no: r.get(1),
+            out_trade_no: text(r, 1),
             total_fee: fen(r.get(2)),
-            code_fp: r.get(3),
+            code_fp: text(r, 3),
             code_masked: String::new(),
-            device_info: r.get(4),
+            device_info: text(r, 4),
             created_ms: r.get(5),
             updated_ms: r.get(6),
             state: SaleState::from_db(r.get(7)).unwrap_or(SaleState::Unresolved),
-            transaction_id: r.get(8),
-            bank_type: r.get(9),
+            transaction_id: text(r, 8),
+            bank_type: text(r, 9),
             cash_fee: r.get::<_, Option<i64>>(10).map(fen),
-            err_code: r.get(11),
-            message: r.get(12),
-            attach: r.get(13),
-            pos_ref: r.get(14),
+            err_code: text(r, 11),
+            message: text(r, 12),
+            attach: text(r, 13),
+            pos_ref: text(r, 14),
         },
     )
 }
