@@ -785,6 +785,20 @@ async fn row_194_two_copies_shipping_at_once_never_interleave() {
     let loser = if std::ptr::eq(winner, &a) { &b } else { &a };
     let (code, _, out) = loser.ship();
     assert_eq!(code, 3, "{out}");
+    // The office sees it (second review, F3): the report names the till a machine of which
+    // was refused, so the sales made there are looked for, not silently missing.
+    let out = pg_support::office(&pg, &["report", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let till = r["tills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["till"] == "I1")
+        .unwrap();
+    assert_eq!(till["refused"]["kind"], "journal_behind", "{r}");
+    let out = pg_support::office(&pg, &["report"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("refused") && text.contains("拒收"), "{text}");
     write_sales(&winner.journal(), "I1", 900, 2, T0 + 90_000, 1000);
     let (code, _, out) = winner.ship();
     assert_eq!(code, 0, "{out}");

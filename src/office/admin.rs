@@ -147,7 +147,7 @@ pub async fn release_till(
         .query_opt(
             "UPDATE paycode.tills SET
                  generation = CASE WHEN journal_id IS NULL THEN generation ELSE generation + 1 END,
-                 journal_id = NULL, mch_id = NULL
+                 journal_id = NULL, mch_id = NULL, refused_ms = NULL, refused_kind = NULL
              WHERE till_id = $1
              RETURNING generation,
                  (SELECT t.journal_id IS NULL FROM paycode.tills t WHERE t.till_id = $1)",

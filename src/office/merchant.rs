@@ -150,6 +150,7 @@ mod tests {
             mch_id: Some("1".into()),
             last_seen_ms: Some(0),
             newest_ms: Some(0),
+            refused: None,
         }
     }
 

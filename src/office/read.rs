@@ -130,7 +130,8 @@ pub async fn tills(c: &Client) -> Result<Vec<TillSeen>, OfficeError> {
     let rows = c
         .query(
             "SELECT t.till_id, t.store, t.mch_id, t.last_seen_ms,
-                    (SELECT max(j.at_ms) FROM paycode.journal j WHERE j.till_id = t.till_id)
+                    (SELECT max(j.at_ms) FROM paycode.journal j WHERE j.till_id = t.till_id),
+                    t.refused_ms, t.refused_kind
              FROM paycode.tills t ORDER BY t.store, t.till_id",
             &[],
         )
@@ -143,6 +144,9 @@ pub async fn tills(c: &Client) -> Result<Vec<TillSeen>, OfficeError> {
             mch_id: text(r, 2),
             last_seen_ms: r.get(3),
             newest_ms: r.get(4),
+            refused: r
+                .get::<_, Option<i64>>(5)
+                .map(|at| (at, text::<Option<String>>(r, 6).unwrap_or_default())),
         })
         .collect())
 }

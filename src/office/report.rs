@@ -51,6 +51,8 @@ pub struct TillSeen {
     pub last_seen_ms: Option<i64>,
     /// The time of the newest record it shipped.
     pub newest_ms: Option<i64>,
+    /// The last time a machine of this till was refused, and why (`journal_behind`, …).
+    pub refused: Option<(i64, String)>,
 }
 
 /// Sums of a group.

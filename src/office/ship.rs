@@ -272,6 +272,17 @@ async fn ship_all(
     }
 }
 
+/// Tell the office this machine was refused (best effort: it is only for the report).
+pub async fn tell_refused(client: &tokio_postgres::Client, e: &OfficeError) {
+    if let OfficeError::Refused(r) = e
+        && let Err(err) = client
+            .execute("SELECT paycode.refused($1)", &[&r.key()])
+            .await
+    {
+        tracing::debug!(error = %err, "could not tell the office this machine was refused");
+    }
+}
+
 /// `paycode office ship`: connect, one round, disconnect.
 pub async fn once(
     cfg: &OfficeConfig,
@@ -281,7 +292,11 @@ pub async fn once(
     let password = till_password(cfg)?;
     let client = connect(&Target::of(cfg), Some(&password)).await?;
     let mut journal = Journal::open(journal_path)?;
-    round(&client, &mut journal, me, cfg.batch_rows).await
+    let result = round(&client, &mut journal, me, cfg.batch_rows).await;
+    if let Err(e) = &result {
+        tell_refused(&client, e).await;
+    }
+    result
 }
 
 /// The background shipper of the cashier screen and `paycode serve` (and `office ship
@@ -306,7 +321,13 @@ pub async fn follow(cfg: OfficeConfig, journal_path: PathBuf, me: Identity) {
                 client = Some(connect(&Target::of(&cfg), Some(&password)).await?);
             }
             match (&client, &mut journal) {
-                (Some(c), Some(j)) => round(c, j, &me, cfg.batch_rows).await,
+                (Some(c), Some(j)) => {
+                    let result = round(c, j, &me, cfg.batch_rows).await;
+                    if let Err(e) = &result {
+                        tell_refused(c, e).await;
+                    }
+                    result
+                }
                 _ => Err(OfficeError::Timeout(0)),
             }
         }
