@@ -52,7 +52,7 @@ pub enum OfficeError {
     #[error("{}", login_en(.role, *.missing))]
     Login { role: String, missing: bool },
     #[error(
-        "cannot reach the office database at {at} ({cause}); check the network and the URL ([office] url, or --url / PAYCODE_OFFICE_ADMIN_URL); sales go on"
+        "cannot reach the office database at {at} ({cause}); check the network and the office's URL (a till's [office] url; at the office, --url or PAYCODE_OFFICE_ADMIN_URL); sales go on"
     )]
     Unreachable { at: String, cause: String },
 }
@@ -132,7 +132,7 @@ impl Bilingual for OfficeError {
                 )
             }
             Self::Unreachable { at, cause } => format!(
-                "无法连接总部数据库 {at}({cause});请检查网络和地址([office] url,或 --url / PAYCODE_OFFICE_ADMIN_URL);收款不受影响"
+                "无法连接总部数据库 {at}({cause});请检查网络和总部地址(收银台的 [office] url;在总部为 --url 或 PAYCODE_OFFICE_ADMIN_URL);收款不受影响"
             ),
         }
     }

@@ -126,11 +126,11 @@ impl std::fmt::Display for Refusal {
             ),
             Self::JournalMismatch(t) => write!(
                 f,
-                "the office refused the journal: till {t} already ships another journal — this config was copied from another till; sales here go on, but give this machine its own device_info and office role (`paycode office add-till`). If till {t} really moved to this machine and the old one is gone for good, run `paycode office release-till {t}` at the office"
+                "the office refused the journal: till {t} ships another journal now — this machine either has {t}'s config copied onto it, or is the machine {t} moved away from; sales here go on. The machine {t} moved away from: retire it (what it shipped is at the office; ship nothing more from it). A new till: give it its own device_info and office role (`paycode office add-till`). Only if {t} really moved to this machine and the other one is gone for good: `paycode office release-till {t}` at the office"
             ),
             Self::JournalTaken(t) => write!(
                 f,
-                "the office refused the journal: till {t} already ships this journal — the journal file was copied from another till; give this machine a journal of its own"
+                "the office refused the journal: till {t} already ships this journal — the journal file was copied from another till; give this machine a journal of its own: stop paycode, move the journal file aside (keep it: it holds that till's records), and start paycode again — it makes a fresh journal"
             ),
             Self::BadJournal(t) => write!(
                 f,
@@ -202,10 +202,10 @@ impl Bilingual for Refusal {
                 "总部拒收账本:该总部角色属于收银台 {registered},但 [merchant] device_info 为 {configured} — 请使用为本收银台生成的 [office] 设置"
             ),
             Self::JournalMismatch(t) => format!(
-                "总部拒收账本:收银台 {t} 已在上传另一份账本 — 本配置是从另一台收银台复制的;本机照常收款,但请为本机设置自己的 device_info 和总部角色(`paycode office add-till`)。如果收银台 {t} 确实已迁到本机、旧机器已不再使用,请在总部运行 `paycode office release-till {t}`"
+                "总部拒收账本:收银台 {t} 现在上传的是另一份账本 — 本机要么复制了 {t} 的配置,要么是 {t} 迁走前的旧机器;本机照常收款。若是旧机器:请停用它(它已上传的记录在总部,不要再从它上传)。若是新收银台:请为它设置自己的 device_info 和总部角色(`paycode office add-till`)。只有当 {t} 确实已迁到本机、另一台已永久停用时,才在总部运行 `paycode office release-till {t}`"
             ),
             Self::JournalTaken(t) => format!(
-                "总部拒收账本:收银台 {t} 已在上传这份账本 — 账本文件是从另一台收银台复制的;请为本机使用自己的账本"
+                "总部拒收账本:收银台 {t} 已在上传这份账本 — 账本文件是从另一台收银台复制的;请为本机使用自己的账本:停止 paycode,把账本文件移到别处(请保留,里面是那台收银台的记录),再启动 paycode — 它会新建账本"
             ),
             Self::BadJournal(t) => format!(
                 "总部拒绝收银台 {t} 的登记:没有账本编号,或不是 paycode 账本生成的编号(32 位十六进制);未做任何更改 — 请用 `paycode office ship` 上传,不要手工调用"
