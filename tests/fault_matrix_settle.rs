@@ -511,6 +511,9 @@ fn a_decline_that_hid_a_payment_is_closed_later_and_the_money_returned() {
     );
     let hidden = v["out_trade_no"].as_str().unwrap().to_string();
     assert_eq!(h.order(&hidden).charged, 500, "WeChat took the money");
+    // `recover` leaves a reverse before WeChat's floor (50 ms here) to its next run; a quiet
+    // machine got there sooner and the test saw nothing recovered.
+    std::thread::sleep(std::time::Duration::from_millis(80));
 
     let rec = h.run(&["recover", "--json"]);
     let j = rec.json();
@@ -991,4 +994,63 @@ fn a_decline_still_waiting_for_the_password_holds_the_next_charge() {
     assert_eq!(v["closed"][0]["out_trade_no"], paid_late.as_str(), "{v}");
     let l = h.ledger();
     assert_eq!(l.totals.net, 1300, "one net charge per purchase: {l:?}");
+}
+
+/// Row 199: the journal restored from last night's backup, then a refund of a sale that was
+/// refunded ¥2 since (R1). The restored journal numbers the new ¥3 refund R1 again; WeChat
+/// keeps one refund per number ("订单金额或退款金额与之前请求不一致"), and refundquery names
+/// R1 with its ¥2. Before: that ¥2 success was recorded as the ¥3 refund's, "refunded" was
+/// shown, and the customer never got the ¥3. Now R1 is refused as taken (nothing of the ¥3 was
+/// made, the cashier is told why and to refund again), and the next refund gets R2.
+#[test]
+fn a_restored_till_never_takes_another_refund_under_its_reused_number_for_its_own() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let backup = h.dir.path().join("last-night.db");
+    let b = h.run(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let first = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    assert_eq!(first.json()["status"], "success", "{}", first.stdout);
+    let r1 = format!("{no}R1");
+    assert_eq!(first.json()["out_refund_no"], r1.as_str());
+
+    // The disk is replaced and last night's backup put back.
+    let journal = h.journal_path();
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
+    }
+    std::fs::copy(&backup, &journal).unwrap();
+    assert!(h.journal().refunds_of(&no).unwrap().is_empty());
+
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let j = again.json();
+    assert_eq!(j["out_refund_no"], r1.as_str(), "{j}");
+    assert_eq!(
+        (again.code, j["status"].as_str(), j["err_code"].as_str()),
+        (1, Some("refused"), Some("NUMBER_TAKEN")),
+        "never another refund's success: {j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains(&r1) && en.contains("backup") && en.contains("refund it again"),
+        "{en}"
+    );
+    let zh = j["message_zh"].as_str().unwrap();
+    assert!(zh.contains(&r1) && zh.contains("备份"), "{zh}");
+    let order = h.order(&no);
+    assert_eq!(order.refunded, 200, "WeChat holds the ¥2 alone: {order:?}");
+    let mine = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(mine[0].state, RefundState::Refused, "{mine:?}");
+
+    // The ¥3 again: a number WeChat does not hold, and WeChat makes it.
+    let third = h.run(&["refund", &no, "--amount", "3.00"]);
+    assert_eq!(third.code, 0, "{}{}", third.stdout, third.stderr);
+    assert!(
+        third
+            .stdout
+            .contains(&format!("refund {no}R2 ¥3.00: refunded")),
+        "{}",
+        third.stdout
+    );
+    assert_eq!(h.order(&no).refunded, 500);
 }

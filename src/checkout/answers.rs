@@ -26,7 +26,7 @@ pub fn refund(o: &RefundOutcome) -> (u8, Value) {
     };
     let Words { en, zh } = match o.rest_not_started {
         Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
-        None => r.state.words(),
+        None => r.words(),
     };
     let resent: Vec<_> = o
         .resent

@@ -5,7 +5,9 @@ use crate::words::Bilingual;
 use std::time::Duration;
 
 use super::till::Till;
-use crate::journal::{Authority, JournalError, Refund, RefundState, SaleRow, SaleState};
+use crate::journal::{
+    Authority, JournalError, NUMBER_TAKEN, Refund, RefundState, SaleRow, SaleState,
+};
 use crate::money::Fen;
 use crate::wxpay::api::{
     self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
@@ -449,6 +451,14 @@ async fn send(
             },
         };
         tracing::info!(out_refund_no = %r.out_refund_no, attempt, state = ?state, err_code = err_code.as_deref().unwrap_or(""), "refund reply");
+        // INVALID_REQUEST also answers a number WeChat holds for another amount ("订单金额或
+        // 退款金额与之前请求不一致"): asked at once, it is never sent again in vain.
+        if state.is_none()
+            && err_code.as_deref() == Some("INVALID_REQUEST")
+            && ask_once(till, r).await? == Asked::Taken
+        {
+            return Ok(());
+        }
         // A refusal is believed only once WeChat confirms no refund exists under the number:
         // a signed decline can hide one that was made (FAULTS.md row 79).
         if state == Some(RefundState::Refused) && ask_once(till, r).await? != Asked::NoSuchRefund {
@@ -508,6 +518,8 @@ enum Asked {
     Named,
     /// WeChat verified there is no refund under the number.
     NoSuchRefund,
+    /// WeChat named another refund under the number: this one is recorded refused.
+    Taken,
     /// No verified answer.
     Nothing,
 }
@@ -537,6 +549,9 @@ async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<Asked, RefundError>
     else {
         return Ok(Asked::Nothing);
     };
+    if item.refund_fee != r.refund_fee {
+        return number_taken(till, r, item.refund_fee);
+    }
     let state = match item.refund_status {
         RefundStatus::Success => Some(RefundState::Success),
         RefundStatus::RefundClose => Some(RefundState::Closed),
@@ -553,6 +568,29 @@ async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<Asked, RefundError>
         r.refund_id = Some(item.refund_id.clone());
     }
     Ok(Asked::Named)
+}
+
+/// WeChat verified that `r`'s number holds another refund (of `theirs`): it keeps one refund
+/// per number, so `r` was never made and never will be under it (FAULTS.md row 199). Recorded
+/// as refused, so the next refund of the sale gets a new number.
+fn number_taken(till: &mut Till, r: &mut Refund, theirs: Fen) -> Result<Asked, RefundError> {
+    tracing::warn!(
+        out_refund_no = %r.out_refund_no,
+        ours = r.refund_fee.0,
+        theirs = theirs.0,
+        "refund number holds another refund at WeChat: this one was not made"
+    );
+    let at = till.clock.unix_ms();
+    till.journal.update_refund(
+        &r.out_refund_no,
+        RefundState::Refused,
+        None,
+        Some(NUMBER_TAKEN),
+        at,
+    )?;
+    r.state = RefundState::Refused;
+    r.err_code = Some(NUMBER_TAKEN.to_string());
+    Ok(Asked::Taken)
 }
 
 /// Before a new `out_refund_no` of `row`: ask WeChat about each of its refunds whose answer was

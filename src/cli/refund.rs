@@ -150,7 +150,7 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                     outln!("{v}");
                 } else {
                     for x in o.resent.iter().chain([r]) {
-                        let said = x.state.words();
+                        let said = x.words();
                         let why = x
                             .err_code
                             .as_deref()

@@ -22,7 +22,7 @@ pub use day_json::day_json;
 pub use history::{DayTotals, Standing, StateTotal, refunded_of};
 pub use outbox::OutboxRow;
 pub use print_queue::{PrintKind, QueuedPrint};
-pub use refunds::{Authority, NewRefund, Refund, RefundState, held_by};
+pub use refunds::{Authority, NUMBER_TAKEN, NewRefund, Refund, RefundState, held_by};
 pub use sales::{Event, NewSale, SaleRow, SaleState, Transition};
 pub use shifts::ClosedShift;
 

@@ -156,6 +156,32 @@ pub struct Refund {
     pub authorised: Option<Authority>,
 }
 
+/// The `err_code` paycode records for a refund whose number WeChat holds for another refund of
+/// the sale (FAULTS.md row 199): WeChat keeps one refund per number, so nothing of this one was
+/// made under it. A journal restored from a backup gives such numbers again.
+pub const NUMBER_TAKEN: &str = "NUMBER_TAKEN";
+
+impl Refund {
+    /// What this refund came to, for the cashier (the CLI, the API and the screen say the
+    /// same): its state's words, or why its number could not be used.
+    pub fn words(&self) -> Words {
+        if self.err_code.as_deref() != Some(NUMBER_TAKEN) {
+            return self.state.words();
+        }
+        let no = &self.out_refund_no;
+        Words::new(
+            format!(
+                "not made: WeChat already holds another refund of this sale under number {no}, one this journal does not know (restored from a backup, or copied from another till?); nothing of this ¥{} was refunded — refund it again, it gets a new number; the earlier refund is in the merchant platform and `paycode office reconcile`",
+                self.refund_fee
+            ),
+            format!(
+                "未退款:微信已有该笔交易的另一笔退款使用单号 {no},本账本中没有它(账本是否从备份恢复,或从其他收银台复制?);本次 ¥{} 未退出 — 请重新发起退款,将使用新的退款单号;先前那笔退款可在商户平台和 `paycode office reconcile` 中查看",
+                self.refund_fee
+            ),
+        )
+    }
+}
+
 /// A refund to commit before its request is sent.
 #[derive(Debug, Clone, Copy)]
 pub struct NewRefund<'a> {

@@ -70,7 +70,13 @@ impl Sim {
         let j = match existing {
             // The documented retry: same out_refund_no, same amount → the same refund.
             Some(j) if o.refunds.get(j).is_some_and(|r| r.fee == fee) && total == o.amount => j,
-            Some(_) => return fail(self, "INVALID_REQUEST", "同一退款单号的参数与之前不一致"),
+            Some(_) => {
+                return fail(
+                    self,
+                    "INVALID_REQUEST",
+                    "订单金额或退款金额与之前请求不一致,请核实后再试",
+                );
+            }
             None => {
                 let Some(paid_at) = o.paid_at else {
                     return fail(self, "TRADE_STATE_ERROR", "订单未支付,不能退款");

@@ -441,7 +441,7 @@ async fn perform(
                 }
                 Ok(o) => {
                     let r = &o.refund;
-                    let said = r.state.words();
+                    let said = r.words();
                     let code = r
                         .err_code
                         .as_deref()
