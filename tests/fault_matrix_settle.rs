@@ -1054,3 +1054,55 @@ fn a_restored_till_never_takes_another_refund_under_its_reused_number_for_its_ow
     );
     assert_eq!(h.order(&no).refunded, 500);
 }
+
+/// Row 200: "refund the rest" from a journal that does not know ¥4.00 of the sale was refunded
+/// (restored from a backup here; a refund made in the merchant platform is the same). WeChat
+/// refuses more than is left with a signed INVALID_REQUEST and refundquery finds no refund
+/// under the number. Before: the refund stayed "not confirmed" for ever — each run sent it
+/// again to the same refusal, and a new refund of the ¥6.00 really left was refused while it
+/// was open. Now it is refused (nothing made), and the ¥6.00 goes.
+#[test]
+fn refunding_more_than_wechat_has_left_is_refused_not_left_open_for_ever() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let backup = h.dir.path().join("last-night.db");
+    assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+    let first = h.run(&["refund", &no, "--amount", "4.00", "--json"]);
+    assert_eq!(first.json()["status"], "success", "{}", first.stdout);
+    let journal = h.journal_path();
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
+    }
+    std::fs::copy(&backup, &journal).unwrap();
+
+    // R1 is WeChat's ¥4.00 refund: taken. R2 asks the whole ¥10.00: more than is left.
+    let taken = h.run(&["refund", &no, "--json"]);
+    assert_eq!(taken.json()["err_code"], "NUMBER_TAKEN", "{}", taken.stdout);
+    let over = h.run(&["refund", &no, "--json"]);
+    let j = over.json();
+    assert_eq!(j["out_refund_no"], format!("{no}R2").as_str(), "{j}");
+    assert_eq!(
+        (over.code, j["status"].as_str(), j["err_code"].as_str()),
+        (1, Some("refused"), Some("INVALID_REQUEST")),
+        "{j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains("more than WeChat has left") && en.contains("merchant platform"),
+        "says why and what to do: {en}"
+    );
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("商户平台"),
+        "{j}"
+    );
+    assert_eq!(h.order(&no).refunded, 400);
+
+    let rest = h.run(&["refund", &no, "--amount", "6.00", "--json"]);
+    let r = rest.json();
+    assert_eq!(
+        (r["status"].as_str(), r["out_refund_no"].as_str()),
+        (Some("success"), Some(format!("{no}R3").as_str())),
+        "{r}"
+    );
+    assert_eq!(h.order(&no).refunded, 1000);
+}

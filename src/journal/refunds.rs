@@ -165,10 +165,23 @@ impl Refund {
     /// What this refund came to, for the cashier (the CLI, the API and the screen say the
     /// same): its state's words, or why its number could not be used.
     pub fn words(&self) -> Words {
+        let no = &self.out_refund_no;
+        if self.state == RefundState::Refused && self.err_code.as_deref() == Some("INVALID_REQUEST")
+        {
+            return Words::new(
+                format!(
+                    "refused by WeChat, nothing refunded: ¥{} is more than WeChat has left of the sale — it holds a refund this journal does not know (made in the merchant platform, or before the journal was restored from a backup?); look up the sale's refunds in the merchant platform and refund at most what is left",
+                    self.refund_fee
+                ),
+                format!(
+                    "微信拒绝退款,未退款:¥{} 超过该笔在微信的可退金额 — 微信有一笔本账本中没有的退款(在商户平台退的,或账本从备份恢复之前退的?);请在商户平台查看该笔的退款,最多退剩余金额",
+                    self.refund_fee
+                ),
+            );
+        }
         if self.err_code.as_deref() != Some(NUMBER_TAKEN) {
             return self.state.words();
         }
-        let no = &self.out_refund_no;
         Words::new(
             format!(
                 "not made: WeChat already holds another refund of this sale under number {no}, one this journal does not know (restored from a backup, or copied from another till?); nothing of this ¥{} was refunded — refund it again, it gets a new number; the earlier refund is in the merchant platform and `paycode office reconcile`",
