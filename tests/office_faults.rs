@@ -1009,6 +1009,59 @@ async fn row_196_rows_no_till_would_write_are_refused() {
                 &format!(r#"{{"message": "{}"}}"#, "x".repeat(100_000)),
             ),
         ),
+        // Third review (F2, F3; row 202).
+        (
+            "another till's order number",
+            forge(
+                "sale",
+                "F220261203000000099",
+                r#"{"out_trade_no": "F220261203000000099"}"#,
+            ),
+        ),
+        (
+            "a number no till gives",
+            forge("sale", "F1X", r#"{"out_trade_no": "F1X"}"#),
+        ),
+        (
+            "a total WeChat cannot have",
+            forge(
+                "sale",
+                "F120261203000000077",
+                r#"{"out_trade_no": "F120261203000000077", "total_fee": 9223372036854775807}"#,
+            ),
+        ),
+        (
+            "a negative cash_fee",
+            forge(
+                "sale",
+                "F120261203000000078",
+                r#"{"out_trade_no": "F120261203000000078", "cash_fee": -5}"#,
+            ),
+        ),
+        (
+            "a paid sale sent again",
+            forge("sale", &sale, r#"{"state": "submitted"}"#),
+        ),
+        (
+            "a refund above the sale's total",
+            forge(
+                "refund",
+                &format!("{sale}R1"),
+                &format!(
+                    r#"{{"out_refund_no": "{sale}R1", "out_trade_no": "{sale}", "refund_fee": 99999999, "reason": "", "state": "success", "created_ms": 1, "updated_ms": 1}}"#
+                ),
+            ),
+        ),
+        (
+            "a refund number no till gives",
+            forge(
+                "refund",
+                &format!("{sale}X1"),
+                &format!(
+                    r#"{{"out_refund_no": "{sale}X1", "out_trade_no": "{sale}", "refund_fee": 1, "reason": "", "state": "success", "created_ms": 1, "updated_ms": 1}}"#
+                ),
+            ),
+        ),
         (
             "a refund of a sale never shipped",
             forge(
@@ -1039,4 +1092,87 @@ async fn row_196_rows_no_till_would_write_are_refused() {
     let (code, _, out) = t.ship();
     assert_eq!(code, 0, "{out}");
     assert_union(&admin, &[&t]).await;
+}
+
+/// Row 201 (third review of issue 14, F1): `paycode.materialise()` runs as the office's owner
+/// and anyone could call it: a till's login, or a reporting login, made a temporary table with
+/// a trigger calling it and wrote any till's sales and refunds (another till's ¥3.00 paid sale
+/// made ¥0.01 "failed", a ¥400.00 refund). Now only the office's own trigger runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_201_no_login_can_run_the_offices_trigger_functions_itself() {
+    let pg = Pg::start();
+    init(&pg);
+    let victim = TillDir::new(&pg, "M2", "store-1");
+    write_sales(&victim.journal(), "M2", 0, 2, T0, 1000);
+    let (code, _, out) = victim.ship();
+    assert_eq!(code, 0, "{out}");
+    let forger = TillDir::new(&pg, "M1", "store-1");
+    let (code, _, out) = forger.ship();
+    assert_eq!(code, 0, "{out}");
+    let pw = forger.dir.path().join("reader.pw");
+    let out = pg_support::office(
+        &pg,
+        &[
+            "add-reader",
+            "books",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reader_pw = std::fs::read_to_string(&pw).unwrap().trim().to_string();
+    let admin = pg.admin().await;
+    let held = async |admin: &tokio_postgres::Client| -> (String, i64, String) {
+        let r = admin
+            .query_one(
+                "SELECT out_trade_no, total_fee, state FROM paycode.sales
+                 WHERE till_id = 'M2' ORDER BY out_trade_no LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    let before = held(&admin).await;
+    let sale = before.0.clone();
+    let logins = [
+        ("a till's login", forger.client(&pg).await),
+        (
+            "a reporting login",
+            pg.client("paycode_reader_books", &reader_pw).await,
+        ),
+    ];
+    for (who, c) in &logins {
+        for function in ["paycode.materialise()", "paycode.check_row()"] {
+            let sql = format!(
+                "CREATE TEMP TABLE IF NOT EXISTS j (till_id text, generation int, seq bigint,
+                     kind text, key text, row jsonb, at_ms bigint);
+                 CREATE OR REPLACE TRIGGER x AFTER INSERT ON j FOR EACH ROW
+                     EXECUTE FUNCTION {function};
+                 INSERT INTO j VALUES ('M2', 99, 999999999, 'sale', '{sale}',
+                     '{{\"out_trade_no\": \"{sale}\", \"total_fee\": 1, \"device_info\": \"M2\",
+                       \"created_ms\": 1, \"updated_ms\": 9999999999999, \"state\": \"failed\"}}', 0)"
+            );
+            let e = c.batch_execute(&sql).await.unwrap_err();
+            assert_eq!(
+                e.code(),
+                Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+                "{who}, {function}: {e:?}"
+            );
+        }
+    }
+    assert_eq!(
+        held(&admin).await,
+        before,
+        "the sale is as the till shipped it"
+    );
+    // The tills ship on: the trigger still runs for the office's own journal.
+    write_sales(&victim.journal(), "M2", 2, 2, T0 + 60_000, 1000);
+    let (code, _, out) = victim.ship();
+    assert_eq!(code, 0, "{out}");
+    assert_union(&admin, &[&victim]).await;
 }

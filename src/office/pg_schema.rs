@@ -574,6 +574,163 @@ pub const MIGRATIONS: &[&str] = &[
         RETURN t.till_id;
     END $$;
     "#,
+    // 5: third review of issue 14. The trigger functions run as the office's owner; anyone
+    // could call them from a trigger of their own (a temporary table) and write any till's
+    // rows (FAULTS row 201). And a forger with a till's password could still ship rows no till
+    // writes: a paid sale sent again, a refund above the sale, another till's order number,
+    // a total WeChat cannot have (row 202).
+    r#"
+    REVOKE ALL ON FUNCTION paycode.materialise(), paycode.check_row() FROM PUBLIC;
+    ALTER DEFAULT PRIVILEGES IN SCHEMA paycode REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+    DO $$ BEGIN
+        EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    END $$;
+
+    CREATE OR REPLACE FUNCTION paycode.check_row() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = pg_catalog AS $$
+    DECLARE
+        r jsonb := NEW.row;
+        why text;
+        old_fee bigint;
+        old_created bigint;
+        last_state text;
+        sale_fee bigint;
+        sale_no text := r->>'out_trade_no';
+    BEGIN
+        IF TG_TABLE_SCHEMA <> 'paycode' OR TG_TABLE_NAME <> 'journal' THEN
+            RAISE EXCEPTION 'paycode:not_the_journal' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF octet_length(r::text) > 65536 THEN
+            RAISE EXCEPTION 'paycode:bad_row:%:size', NEW.seq;
+        END IF;
+        IF NEW.kind = 'sale' THEN
+            SELECT total_fee, created_ms INTO old_fee, old_created FROM paycode.sales
+                WHERE till_id = NEW.till_id AND out_trade_no = NEW.key;
+            -- The sale's last state in this journal (a restored journal, a later generation,
+            -- ships older states of its sales again: they are compared within it).
+            SELECT j.row->>'state' INTO last_state FROM paycode.journal j
+                WHERE j.till_id = NEW.till_id AND j.key = NEW.key AND j.kind = 'sale'
+                  AND j.generation = NEW.generation
+                ORDER BY j.seq DESC LIMIT 1;
+            why := CASE
+                WHEN sale_no IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN NEW.key !~ '^[0-9A-Za-z_|*@-]{1,32}$' THEN 'out_trade_no'
+                -- A till numbers its sales with its device_info and a 17-digit Beijing-time
+                -- stamp (checkout::order_no): never another till's number.
+                WHEN length(NEW.key) <= 17
+                     OR left(NEW.key, length(NEW.key) - 17) IS DISTINCT FROM NEW.till_id
+                     OR right(NEW.key, 17) !~ '^[0-9]{17}$' THEN 'out_trade_no'
+                WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
+                WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('intent', 'submitted',
+                    'reversing', 'paid', 'failed', 'reversed', 'unresolved') THEN 'state'
+                -- WeChat's total_fee is a 32-bit integer of fen.
+                WHEN coalesce((r->>'total_fee')::bigint, 0) <= 0
+                     OR (r->>'total_fee')::bigint > 2147483647 THEN 'total_fee'
+                WHEN old_fee IS NOT NULL AND old_fee <> (r->>'total_fee')::bigint THEN 'total_fee'
+                WHEN old_created IS NOT NULL
+                     AND old_created IS DISTINCT FROM (r->>'created_ms')::bigint THEN 'created_ms'
+                WHEN (r->>'cash_fee')::bigint < 0 THEN 'cash_fee'
+                -- Within one journal a sale never goes back to before its micropay, and a
+                -- paid one is never sent again. (Paid may still become reversed, unresolved
+                -- or failed: a manager's reverse, or WeChat naming it revoked.)
+                WHEN last_state IS NOT NULL AND last_state <> 'intent'
+                     AND r->>'state' = 'intent' THEN 'state'
+                WHEN last_state = 'paid' AND r->>'state' IN ('intent', 'submitted') THEN 'state'
+            END;
+        ELSIF NEW.kind = 'refund' THEN
+            -- The sale may be in this very batch: rows before this one are visible here,
+            -- though not materialised until the statement ends.
+            SELECT (j.row->>'total_fee')::bigint INTO sale_fee FROM paycode.journal j
+                WHERE j.till_id = NEW.till_id AND j.key = sale_no AND j.kind = 'sale'
+                LIMIT 1;
+            why := CASE
+                WHEN r->>'out_refund_no' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN NEW.key !~ '^[0-9A-Za-z_|*@-]{1,64}$' THEN 'out_refund_no'
+                -- A till numbers a refund <out_trade_no>R<n> (checkout::refund).
+                WHEN sale_no IS NULL
+                     OR left(NEW.key, length(sale_no)) IS DISTINCT FROM sale_no
+                     OR substr(NEW.key, length(sale_no) + 1) !~ '^R[0-9]{1,9}$'
+                    THEN 'out_refund_no'
+                WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('requested', 'processing',
+                    'success', 'closed', 'change', 'refused') THEN 'state'
+                WHEN sale_fee IS NULL THEN 'out_trade_no'
+                WHEN coalesce((r->>'refund_fee')::bigint, 0) <= 0
+                     OR (r->>'refund_fee')::bigint > sale_fee THEN 'refund_fee'
+            END;
+        ELSIF NEW.kind = 'event' THEN
+            why := CASE WHEN r->>'event_id' IS DISTINCT FROM NEW.key THEN 'key' END;
+        ELSIF NEW.kind = 'shift' THEN
+            why := CASE
+                WHEN r->>'shift_id' IS DISTINCT FROM NEW.key THEN 'key'
+                WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
+            END;
+        END IF;
+        IF why IS NOT NULL THEN
+            RAISE EXCEPTION 'paycode:bad_row:%:%', NEW.seq, why;
+        END IF;
+        RETURN NEW;
+    END $$;
+
+    CREATE OR REPLACE FUNCTION paycode.materialise() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = pg_catalog AS $$
+    DECLARE r jsonb := NEW.row;
+    BEGIN
+        IF TG_TABLE_SCHEMA <> 'paycode' OR TG_TABLE_NAME <> 'journal' THEN
+            RAISE EXCEPTION 'paycode:not_the_journal' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF NEW.kind = 'sale' THEN
+            INSERT INTO paycode.sales AS s (till_id, out_trade_no, seq, total_fee, code_fp,
+                device_info, created_ms, updated_ms, state, transaction_id, bank_type, cash_fee,
+                err_code, message, attach, pos_ref, generation)
+            VALUES (NEW.till_id, r->>'out_trade_no', NEW.seq,
+                (r->>'total_fee')::bigint, r->>'code_fp', r->>'device_info',
+                (r->>'created_ms')::bigint, (r->>'updated_ms')::bigint, r->>'state',
+                r->>'transaction_id', r->>'bank_type', (r->>'cash_fee')::bigint,
+                r->>'err_code', r->>'message', r->>'attach', r->>'pos_ref', NEW.generation)
+            ON CONFLICT (till_id, out_trade_no) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation,
+                total_fee = EXCLUDED.total_fee, code_fp = EXCLUDED.code_fp,
+                device_info = EXCLUDED.device_info, created_ms = EXCLUDED.created_ms,
+                updated_ms = EXCLUDED.updated_ms, state = EXCLUDED.state,
+                transaction_id = EXCLUDED.transaction_id, bank_type = EXCLUDED.bank_type,
+                cash_fee = EXCLUDED.cash_fee, err_code = EXCLUDED.err_code,
+                message = EXCLUDED.message, attach = EXCLUDED.attach, pos_ref = EXCLUDED.pos_ref
+            WHERE (s.generation = EXCLUDED.generation AND s.seq < EXCLUDED.seq)
+               OR (s.generation < EXCLUDED.generation AND s.updated_ms < EXCLUDED.updated_ms);
+        ELSIF NEW.kind = 'event' THEN
+            INSERT INTO paycode.events (till_id, event_id, seq, out_trade_no, at_ms, kind,
+                detail, err_code, generation)
+            VALUES (NEW.till_id, (r->>'event_id')::bigint, NEW.seq,
+                r->>'out_trade_no', (r->>'at_ms')::bigint, r->>'kind', r->>'detail',
+                r->>'err_code', NEW.generation)
+            ON CONFLICT (till_id, event_id, at_ms) DO NOTHING;
+        ELSIF NEW.kind = 'refund' THEN
+            INSERT INTO paycode.refunds AS f (till_id, out_refund_no, seq, out_trade_no,
+                refund_fee, reason, state, refund_id, err_code, created_ms, updated_ms,
+                authorised, generation)
+            VALUES (NEW.till_id, r->>'out_refund_no', NEW.seq,
+                r->>'out_trade_no', (r->>'refund_fee')::bigint, r->>'reason', r->>'state',
+                r->>'refund_id', r->>'err_code', (r->>'created_ms')::bigint,
+                (r->>'updated_ms')::bigint, r->>'authorised', NEW.generation)
+            ON CONFLICT (till_id, out_refund_no, created_ms) DO UPDATE SET seq = EXCLUDED.seq,
+                generation = EXCLUDED.generation,
+                out_trade_no = EXCLUDED.out_trade_no, refund_fee = EXCLUDED.refund_fee,
+                reason = EXCLUDED.reason, state = EXCLUDED.state, refund_id = EXCLUDED.refund_id,
+                err_code = EXCLUDED.err_code, updated_ms = EXCLUDED.updated_ms,
+                authorised = EXCLUDED.authorised
+            WHERE (f.generation = EXCLUDED.generation AND f.seq < EXCLUDED.seq)
+               OR (f.generation < EXCLUDED.generation AND f.updated_ms < EXCLUDED.updated_ms);
+        ELSIF NEW.kind = 'shift' THEN
+            INSERT INTO paycode.shifts (till_id, shift_id, seq, device_info, opened_ms,
+                closed_ms, report, generation)
+            VALUES (NEW.till_id, (r->>'shift_id')::bigint, NEW.seq,
+                r->>'device_info', (r->>'opened_ms')::bigint, (r->>'closed_ms')::bigint,
+                r->>'report', NEW.generation)
+            ON CONFLICT (till_id, shift_id, closed_ms) DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END $$;
+    "#,
 ];
 
 /// Apply the migrations not yet applied; returns (found, now). Refuses a database migrated by
