@@ -269,3 +269,48 @@ fn check_reports_the_pos_api_port_and_token_file() {
     assert!(shown.contains("[api]\nlisten = \"127.0.0.1:"), "{shown}");
     assert!(!shown.contains("s3cr3t"), "{shown}");
 }
+
+/// FAULTS row 203 (third review of issue 14, F7): a database URL holding a password was echoed
+/// whole when it did not parse (one typo in the port), by `paycode config`, `check`, `office
+/// ship` and the admin's `office` commands — on the screen and, under the units, in journald.
+#[test]
+fn an_office_url_that_does_not_parse_never_shows_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let base = include_str!("../config.toml");
+    for url in [
+        "postgresql://paycode_till_T1:Sup3rSecretPw@127.0.0.1:5x/paycode",
+        "postgresql://paycode_till_T1:Sup3r/SecretPw@127.0.0.1:5x/paycode",
+        "postgresql://paycode_till_T1@127.0.0.1:5x/paycode?password=Sup3rSecretPw",
+    ] {
+        std::fs::write(&file, format!("{base}\n[office]\nurl = \"{url}\"\n")).unwrap();
+        for cmd in [&["config"][..], &["check"], &["office", "ship"]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+                .arg("--config")
+                .arg(&file)
+                .args(cmd)
+                .env_remove("PAYCODE_CONFIG")
+                .env("PAYCODE_API_KEY", paycode::config::SIMULATOR_DEMO_KEY)
+                .output()
+                .unwrap();
+            let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert_ne!(out.status.code(), Some(0), "{cmd:?}: {all}");
+            assert!(all.contains("[office] url"), "{cmd:?} names the key: {all}");
+            assert!(!all.contains("SecretPw"), "{cmd:?} {url}: {all}");
+        }
+    }
+    for url in [
+        "postgresql://postgres:Sup3rSecretPw@127.0.0.1:5x/paycode",
+        "host=127.0.0.1 port=5x user=postgres password=Sup3rSecretPw",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_paycode"))
+            .args(["office", "report", "--url", url])
+            .env_remove("PAYCODE_CONFIG")
+            .output()
+            .unwrap();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(3), "{all}");
+        assert!(all.contains("--url"), "{all}");
+        assert!(!all.contains("SecretPw"), "{url}: {all}");
+    }
+}

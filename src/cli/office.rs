@@ -125,7 +125,7 @@ pub(crate) fn admin_target(a: &AdminArgs) -> Result<(Target, Option<Password>), 
             )
         })?;
     let pg: tokio_postgres::Config = url.parse().map_err(|_| {
-        let shown = crate::untrusted::shown_arg(&url);
+        let shown = crate::untrusted::shown_arg(&crate::config::without_password(&url));
         Words::new(
             format!(
                 "--url {shown:?} is not a PostgreSQL URL: write postgresql://ROLE@HOST:PORT/DB"

@@ -19,7 +19,7 @@ mod validate;
 
 pub use api::{ApiConfig, DEFAULT_LISTEN};
 pub use error::ConfigError;
-pub use office::{ENV_OFFICE_PASSWORD, OfficeConfig, SslMode, is_local};
+pub use office::{ENV_OFFICE_PASSWORD, OfficeConfig, SslMode, is_local, without_password};
 pub use pos_display::PoleConfig;
 pub use printer::{PrinterConfig, Transport};
 pub(crate) use secrets::read_text;

@@ -80,7 +80,7 @@ pub(crate) fn resolve(raw: RawOffice, base: &Path, ctx: &Ctx) -> Result<OfficeCo
             "write url = \"postgresql://paycode_till_<device_info>@office.example:5432/paycode\" (what `paycode office add-till` printed), or remove [office]",
         ));
     };
-    let shown = crate::untrusted::shown_arg(&url);
+    let shown = crate::untrusted::shown_arg(&without_password(&url));
     if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
         return Err(err(
             "url",
@@ -243,6 +243,59 @@ mod tests {
         ] {
             let pg: tokio_postgres::Config = url.parse().unwrap();
             assert_eq!(is_local(&pg), local, "{url}");
+        }
+    }
+}
+
+/// `url` as it may be shown in a message: a password in it (`ROLE:PASSWORD@`, `password=…`)
+/// replaced by `***`. A URL that does not parse is echoed to say what is wrong with it, and
+/// must not carry its password to the screen or the journal (FAULTS row 203).
+pub fn without_password(url: &str) -> String {
+    let mut out = match url.split_once("://") {
+        // The user part ends at the last '@' (a password may hold '/' or '@' itself).
+        Some((scheme, rest)) => match rest.rfind('@') {
+            Some(at) if rest[..at].contains(':') => {
+                let user = rest[..at].split(':').next().unwrap_or("");
+                format!("{scheme}://{user}:***{}", &rest[at..])
+            }
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    };
+    let mut from = 0;
+    while let Some(i) = out[from..].to_ascii_lowercase().find("password=") {
+        let start = from + i + "password=".len();
+        let value = &out[start..];
+        let len = match value.strip_prefix('\'') {
+            Some(q) => q.find('\'').map_or(value.len(), |e| e + 2),
+            None => value.find([' ', '&', '\t']).unwrap_or(value.len()),
+        };
+        out.replace_range(start..start + len, "***");
+        from = start + 3;
+    }
+    out
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::without_password;
+
+    #[test]
+    fn a_password_never_survives() {
+        for (url, shown) in [
+            ("postgresql://u:pw@h:5x/db", "postgresql://u:***@h:5x/db"),
+            ("postgresql://u:p/w@x@h/db", "postgresql://u:***@h/db"),
+            (
+                "postgresql://u@h/db?password=pw&sslmode=require",
+                "postgresql://u@h/db?password=***&sslmode=require",
+            ),
+            (
+                "host=h PASSWORD='p w' port=5x",
+                "host=h PASSWORD=*** port=5x",
+            ),
+            ("postgresql://u@h:5432/db", "postgresql://u@h:5432/db"),
+        ] {
+            assert_eq!(without_password(url), shown, "{url}");
         }
     }
 }
