@@ -1176,3 +1176,110 @@ async fn row_201_no_login_can_run_the_offices_trigger_functions_itself() {
     assert_eq!(code, 0, "{out}");
     assert_union(&admin, &[&victim]).await;
 }
+
+/// How many of `role`'s sessions wait for a lock in a statement naming `call`.
+async fn waiting(admin: &tokio_postgres::Client, role: &str, call: &str) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE usename = $1 AND wait_event_type = 'Lock' AND query LIKE $2",
+            &[&role, &format!("%{call}%")],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Row 204 (third review of issue 14, F9): two copies of one journal with as many new rows
+/// each, shipping at the same moment. Both read the office's last seq, one batch was taken,
+/// and the other was told `not_next`: it went on from the office's new last seq, found no rows
+/// after it and said "shipped", exit 0, with none of its rows at the office and no mark in the
+/// report. The locks below hold both at that very moment, every time. Now the loser checks the
+/// office's row is its own, and is refused `journal_behind`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_204_the_copy_that_loses_the_race_is_refused_not_shipped() {
+    let pg = Pg::start();
+    init(&pg);
+    let a = TillDir::new(&pg, "K1", "store-1");
+    write_sales(&a.journal(), "K1", 0, 2, T0, 1000);
+    let (code, _, out) = a.ship();
+    assert_eq!(code, 0, "{out}");
+    let b = TillDir::copied_from(&a);
+    std::fs::create_dir_all(b.journal().parent().unwrap()).unwrap();
+    copy_journal(&a.journal(), &b.journal());
+    write_sales(&a.journal(), "K1", 10, 1, T0 + 10_000, 1000);
+    write_sales(&b.journal(), "K1", 20, 1, T0 + 20_000, 700);
+    assert_eq!(outbox_last(&a.journal()), outbox_last(&b.journal()));
+
+    // One session holds the registry (both wait to register), another the journal (both
+    // then read the office's last seq and wait inside `paycode.ship`).
+    let mut registry = pg.admin().await;
+    let mut journal = pg.admin().await;
+    let hold_registry = registry.transaction().await.unwrap();
+    hold_registry
+        .batch_execute("LOCK TABLE paycode.tills IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let hold_journal = journal.transaction().await.unwrap();
+    hold_journal
+        .batch_execute("LOCK TABLE paycode.journal IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let spawn = |t: &TillDir| {
+        t.command(&["office", "ship", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let watch = pg.admin().await;
+    let role = a.role();
+    wait_for(
+        "both wait to register",
+        Duration::from_secs(20),
+        async || waiting(&watch, &role, "paycode.register").await == 2,
+    )
+    .await;
+    hold_registry.commit().await.unwrap();
+    wait_for(
+        "both wait inside ship",
+        Duration::from_secs(20),
+        async || waiting(&watch, &role, "paycode.ship").await == 2,
+    )
+    .await;
+    hold_journal.commit().await.unwrap();
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    let codes = (oa.status.code().unwrap(), ob.status.code().unwrap());
+    let said = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+    let winner = match codes {
+        (0, 3) => &a,
+        (3, 0) => &b,
+        other => panic!(
+            "one copy ships and the other is refused, got {other:?}: {} / {}",
+            said(&oa),
+            said(&ob)
+        ),
+    };
+    let admin = pg.admin().await;
+    assert_union(&admin, &[winner]).await;
+    let loser = if std::ptr::eq(winner, &a) { &ob } else { &oa };
+    assert!(
+        said(loser).contains("differs from this journal")
+            && said(loser).contains("release-till K1"),
+        "{}",
+        said(loser)
+    );
+    let out = pg_support::office(&pg, &["report", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let till = r["tills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["till"] == "K1")
+        .unwrap();
+    assert_eq!(till["refused"]["kind"], "journal_behind", "{r}");
+}

@@ -255,13 +255,14 @@ async fn ship_all(
                 prev = Some(last);
             }
             Ok(Sent::NotNext(office_seq)) => {
-                // Another shipper of this journal got there first: go on from the office's
-                // last row, which the next batch must prove is this journal's own.
-                done.acked = office_seq;
-                prev = row_at(journal, office_seq)?;
-                if prev.is_none() && office_seq > 0 {
+                // Another shipper got there first: go on from the office's last row, once it
+                // is this journal's own. A copy's rows there, up to the very end of this
+                // journal, left nothing to send and this round said "shipped" (row 204).
+                if !continues(client, &till, journal, office_seq).await? {
                     return Err(behind(journal, office_seq)?);
                 }
+                done.acked = office_seq;
+                prev = row_at(journal, office_seq)?;
             }
             Ok(Sent::Released) => return Ok(false),
             Err(OfficeError::Refused(super::Refusal::JournalBehind { office_seq, .. })) => {
