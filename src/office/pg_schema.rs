@@ -623,9 +623,9 @@ pub const MIGRATIONS: &[&str] = &[
                 WHEN r->>'device_info' IS DISTINCT FROM NEW.till_id THEN 'device_info'
                 WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('intent', 'submitted',
                     'reversing', 'paid', 'failed', 'reversed', 'unresolved') THEN 'state'
-                -- WeChat's total_fee is a 32-bit integer of fen.
+                -- A till keeps no order above WeChat's ¥10 000 000 (money::MAX_ORDER).
                 WHEN coalesce((r->>'total_fee')::bigint, 0) <= 0
-                     OR (r->>'total_fee')::bigint > 2147483647 THEN 'total_fee'
+                     OR (r->>'total_fee')::bigint > 1000000000 THEN 'total_fee'
                 WHEN old_fee IS NOT NULL AND old_fee <> (r->>'total_fee')::bigint THEN 'total_fee'
                 WHEN old_created IS NOT NULL
                      AND old_created IS DISTINCT FROM (r->>'created_ms')::bigint THEN 'created_ms'

@@ -4,7 +4,7 @@
 //! parameter.
 
 use crate::journal::{RefundState, SaleState};
-use crate::money::Fen;
+use crate::money::{Fen, NetFen};
 use std::collections::BTreeMap;
 
 /// A sale as the office holds it.
@@ -67,9 +67,10 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Paid less refunded.
-    pub fn net(&self) -> Fen {
-        Fen(self.paid.0.saturating_sub(self.refunded.0))
+    /// Paid less refunded: below zero when refunds of earlier sales pass the takings (a
+    /// saturated ¥0.00 hid a store paying out; FAULTS row 205).
+    pub fn net(&self) -> NetFen {
+        NetFen::of(self.paid, self.refunded)
     }
 }
 
@@ -259,7 +260,7 @@ mod tests {
         let r = ChainReport::of((from, to), None, &sales, &refunds, &sales, &[], &[]);
         assert_eq!(r.all.sales, 3);
         assert_eq!(r.all.paid, Fen(300));
-        assert_eq!(r.all.net(), Fen(250));
+        assert_eq!(r.all.net(), NetFen(250));
         assert_eq!(r.by_store["S1"].paid, Fen(300));
         assert_eq!(r.by_store["S2"].unsettled, 1);
         assert_eq!(r.by_till[&("S1".into(), "T1".into())].refunded, Fen(50));
@@ -271,5 +272,12 @@ mod tests {
         let s2 = ChainReport::of((from, to), Some("S2"), &sales, &refunds, &sales, &[], &[]);
         assert_eq!((s2.all.sales, s2.all.paid), (1, Fen(0)));
         assert_eq!(beijing_hour(from), 0);
+        // Row 205: an hour that refunds yesterday's sale pays out, and says so.
+        let refund_hour = Totals {
+            refunded: Fen(50),
+            ..Totals::default()
+        };
+        assert_eq!(refund_hour.net(), NetFen(-50));
+        assert_eq!(refund_hour.net().to_string(), "-0.50");
     }
 }
