@@ -6,7 +6,7 @@
 
 use super::report::TillSeen;
 use crate::checkout::reconcile::{Finding, Report, Statement, reconcile};
-use crate::journal::{Refund, SaleRow};
+use crate::journal::{Refund, SaleRow, SaleState};
 use std::collections::BTreeMap;
 
 /// What the office found for one order.
@@ -16,6 +16,10 @@ pub enum OfficeFinding {
     Till(Finding),
     /// WeChat has it under this till's numbers; the till's records of it have not arrived.
     NotShippedYet,
+    /// WeChat charged it; the office's newest record of it is still open (this state). The
+    /// till's newer one may not have arrived (a sale shipped mid-payment), so the till, not
+    /// the office, says what it is (FAULTS row 206).
+    OpenAtOffice(SaleState),
 }
 
 impl OfficeFinding {
@@ -24,6 +28,7 @@ impl OfficeFinding {
         match self {
             Self::Till(f) => f.key(),
             Self::NotShippedYet => "not_shipped_yet",
+            Self::OpenAtOffice(_) => "open_at_office",
         }
     }
 
@@ -31,7 +36,7 @@ impl OfficeFinding {
     pub fn is_difference(&self) -> bool {
         match self {
             Self::Till(f) => f.is_difference(),
-            Self::NotShippedYet => true,
+            Self::NotShippedYet | Self::OpenAtOffice(_) => true,
         }
     }
 }
@@ -56,6 +61,14 @@ impl MerchantLine {
             ),
             (OfficeFinding::NotShippedYet, true) => format!(
                 "{no}:尚未上传 — 收银台 {till} 的记录还没有到达总部;请勿退款;请检查该收银台的上传(在该机运行 `paycode office ship`)后重新对账"
+            ),
+            (OfficeFinding::OpenAtOffice(s), false) => format!(
+                "{no}: WeChat charged it; the office's newest record of it from till {till} is still {} — the till's newer record may not have arrived; do not refund it; look at it on till {till} (`paycode query {no}` there settles it from WeChat's answer), then reconcile again",
+                s.as_str()
+            ),
+            (OfficeFinding::OpenAtOffice(s), true) => format!(
+                "{no}:微信已扣款;总部收到的收银台 {till} 最新记录仍是{} — 该收银台更新的记录可能尚未到达;请勿退款;请在收银台 {till} 上查看(在该机运行 `paycode query {no}`,按微信的结果结清)后重新对账",
+                s.zh()
             ),
             (OfficeFinding::Till(f), false) => format!("[{till}] {}", f.en(no)),
             (OfficeFinding::Till(f), true) => format!("[{till}] {}", f.zh(no)),
@@ -126,6 +139,11 @@ pub fn reconcile_merchant(
                         finding: OfficeFinding::Till(Finding::UnknownOrder),
                     },
                 },
+                (Finding::ChargedNotPaid(s), Some(till)) if !s.is_final() => MerchantLine {
+                    out_trade_no: l.out_trade_no.clone(),
+                    till: Some(till),
+                    finding: OfficeFinding::OpenAtOffice(*s),
+                },
                 (f, till) => MerchantLine {
                     out_trade_no: l.out_trade_no.clone(),
                     till,
@@ -191,5 +209,36 @@ mod tests {
         );
         assert_eq!(r.differences(), 2);
         assert_eq!(till_of_number("T1220261203101010123", &[seen("T1")]), None);
+    }
+
+    /// Row 206: a sale shipped mid-payment (`submitted`) whose paid state has not reached the
+    /// office yet was "charged but the journal says submitted — `paycode query` gives the money
+    /// back"; the office's record of an open sale may be old, so it says to look on the till.
+    #[test]
+    fn a_sale_open_at_the_office_that_wechat_charged_is_looked_at_on_its_till() {
+        let a = "T120261203101010123";
+        let mut open = SaleRow::paid_for_tests(a, 900);
+        open.state = crate::journal::SaleState::Submitted;
+        let statement: BTreeMap<String, Statement> = [(a.to_string(), paid(900))].into();
+        let r = reconcile_merchant(
+            &[("T1".to_string(), open)],
+            &[],
+            &[],
+            &statement,
+            &[seen("T1")],
+        );
+        let line = &r.lines[0];
+        assert_eq!(
+            line.finding,
+            OfficeFinding::OpenAtOffice(crate::journal::SaleState::Submitted)
+        );
+        let (en, zh) = (line.words(false), line.words(true));
+        assert!(
+            en.contains("do not refund") && en.contains("till T1") && en.contains("paycode query"),
+            "{en}"
+        );
+        assert!(!en.contains("money back"), "{en}");
+        assert!(zh.contains("请勿退款") && zh.contains("收银台 T1"), "{zh}");
+        assert_eq!(r.differences(), 1);
     }
 }
