@@ -199,6 +199,14 @@ pub fn mask_codes(text: &str) -> String {
     mask_runs(text, could_be_code)
 }
 
+/// `text` without the signs a person types between digit groups (`-` `.` `_` `/` `:`): a
+/// code typed as the customer's phone shows it, in groups, is still a code.
+pub fn without_separators(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '-' | '.' | '_' | '/' | ':'))
+        .collect()
+}
+
 /// Whether `text` holds a digit run that could be a payment code (kept values refuse it: a
 /// code must never be stored, sent or echoed as something else).
 pub fn holds_code(text: &str) -> bool {

@@ -62,6 +62,13 @@ impl PosRef {
         if crate::authcode::holds_code(s) {
             return Err(RefError::LooksLikeCode(crate::authcode::mask_codes(s)));
         }
+        // A code typed in the groups the customer's phone shows (FAULTS row 207).
+        let joined = crate::authcode::without_separators(s);
+        if crate::authcode::holds_code(&joined) {
+            return Err(RefError::LooksLikeCode(crate::authcode::mask_codes(
+                &joined,
+            )));
+        }
         Ok(PosRef(s.to_string()))
     }
 
@@ -139,6 +146,25 @@ mod tests {
         assert_eq!(PosRef::parse("a b"), Err(RefError::BadChar(' ')));
         assert_eq!(PosRef::parse("订单"), Err(RefError::BadChar('订')));
         assert_eq!(PosRef::parse("a\tb"), Err(RefError::BadChar('\t')));
+    }
+
+    /// Row 207: a code typed in the groups the customer's phone shows was kept whole.
+    #[test]
+    fn a_code_in_groups_is_still_a_code() {
+        for r in [
+            "13-0000-0000-0000-9996",
+            "1300.0000.0000.0099.96",
+            "POS/1300_0000_0000_0099_96",
+        ] {
+            match PosRef::parse(r) {
+                Err(RefError::LooksLikeCode(shown)) => {
+                    assert!(shown.contains("13*") && !shown.contains("0000"), "{shown}")
+                }
+                other => panic!("{r}: {other:?}"),
+            }
+        }
+        assert!(PosRef::parse("ORD-2026-1204-0001").is_ok());
+        assert!(PosRef::parse("POS-1001/7").is_ok());
     }
 
     #[test]
