@@ -347,3 +347,46 @@ fn an_answer_lost_after_the_request_reached_the_owner_says_it_may_have_been_done
         "{v}"
     );
 }
+
+/// Review of the refunds (F6; FAULTS row 208): a refund handed to the running paycode whose
+/// every answer was lost ("not confirmed yet; run the same refund again — the refund number is
+/// reused"), run again as told once the network is back. Each handed-over run was a new
+/// refund, so the second one was R2: ¥6.00 went back for one ¥3.00 refund. Now a handed-over
+/// run follows the open refund of the same amount, as `paycode refund` does on its own.
+#[test]
+fn the_same_refund_run_again_through_the_owner_is_the_same_refund() {
+    use checkout_support::proxy::Tamper;
+    let h = Harness::new();
+    let proxy = h.proxy(checkout_support::Opts::default());
+    let base = with_api(&h);
+    let (r, v) = h.pay("10.00", &h.code("normal"));
+    assert_eq!(r.code, 0, "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let mut child = h.spawn(&["serve"]);
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    let _served = api_support::Served { child, base };
+    // WeChat makes R1; every answer to it, and to the queries about it, is lost.
+    proxy.tamper("/secapi/pay/refund", Tamper::Status(502), 10_000);
+    proxy.tamper("/pay/refundquery", Tamper::Status(502), 10_000);
+    let first = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    assert!(
+        first.stderr.contains("handing the command"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(first.json()["status"], "requested", "{}", first.stdout);
+    assert_eq!(h.order(&no).refunded, 300, "WeChat made R1");
+    proxy.clear();
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let j = again.json();
+    assert_eq!(
+        (j["status"].as_str(), j["out_refund_no"].as_str()),
+        (Some("success"), Some(format!("{no}R1").as_str())),
+        "{j}"
+    );
+    assert_eq!(h.order(&no).refunded, 300, "one ¥3.00 refund");
+}

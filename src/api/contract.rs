@@ -135,6 +135,9 @@ pub struct RefundOrder {
     pub reason: String,
     /// The manager PIN as sent; never shown, dropped once checked.
     pub pin: Option<zeroize::Zeroizing<String>>,
+    /// `paycode refund` handed over: an open refund of the sale for the same amount is that
+    /// refund, followed under its number, as the command does on its own (FAULTS row 208).
+    pub follow_open: bool,
 }
 
 /// Which sale a refund is of.
@@ -157,6 +160,7 @@ struct RawRefund {
     amount: Option<Value>,
     reason: Option<Value>,
     pin: Option<Value>,
+    follow_open: Option<Value>,
 }
 
 /// `POST /v1/refunds` body: `{"ref": "POS-1001" | "out_trade_no": "…", "refund_ref":
@@ -265,12 +269,27 @@ pub fn parse_refund(body: &[u8], ceiling: Fen) -> Result<RefundOrder, Refusal> {
             ));
         }
     };
+    let follow_open = match raw.follow_open {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            return Err(Refusal::new(
+                400,
+                Some("follow_open"),
+                Words::new(
+                    "follow_open must be true or false",
+                    "follow_open 必须是 true 或 false",
+                ),
+            ));
+        }
+    };
     Ok(RefundOrder {
         sale,
         refund_ref,
         amount,
         reason,
         pin,
+        follow_open,
     })
 }
 

@@ -218,7 +218,7 @@ async fn refund_as(
     if amount.is_none() {
         return refund_the_rest(till, &row, asked, wait, &mut progress).await;
     }
-    settle_unverified(till, &row, amount).await?;
+    settle_unverified(till, &row, asked).await?;
     let (mut refund, reused) = open_or_new(till, &row, asked)?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut progress).await?;
@@ -608,16 +608,18 @@ fn number_taken(till: &mut Till, r: &mut Refund, theirs: Fen) -> Result<Asked, R
 async fn settle_unverified(
     till: &mut Till,
     row: &SaleRow,
-    amount: Option<Fen>,
+    asked: &RefundAsk<'_>,
 ) -> Result<(), RefundError> {
+    let amount = asked.amount;
     let unverified: Vec<Refund> = till
         .journal
         .refunds_of(&row.out_trade_no)?
         .into_iter()
         .filter(|r| r.state == RefundState::Requested)
         .collect();
-    // This request resends one of them (same number): nothing new is numbered.
-    if unverified.iter().any(|r| amount == Some(r.refund_fee)) {
+    // This request resends one of them (same number): nothing new is numbered. Not under a
+    // POS's refund_ref, which is never another's open refund (`open_or_new`).
+    if asked.refund_ref.is_none() && unverified.iter().any(|r| amount == Some(r.refund_fee)) {
         return Ok(());
     }
     for mut r in unverified {

@@ -59,13 +59,15 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
         );
         let pin = super::authorise::pin_to_send(cfg, args.pin_file.as_deref(), "refund", &question)
             .map_err(|w| output::rejected(json, &w, None))?;
-        // A new id for each run, as a refund run here is a new refund; the owner answers a
-        // repeat of this very request with the same refund.
+        // `follow_open`: the owner runs the refund as this command would here — the same
+        // amount asked again is the open refund under its number, never a second one (row
+        // 208: a fresh refund_ref per run made R2 beside an R1 whose answers were lost).
         let refund_ref = format!("cli-{:016x}", rand::random::<u64>());
         let mut body = serde_json::json!({
             "out_trade_no": no,
             "refund_ref": refund_ref,
             "reason": args.reason,
+            "follow_open": true,
         });
         if let Some(a) = &args.amount {
             body["amount"] = serde_json::json!(a);
