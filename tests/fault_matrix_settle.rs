@@ -1106,3 +1106,135 @@ fn refunding_more_than_wechat_has_left_is_refused_not_left_open_for_ever() {
     );
     assert_eq!(h.order(&no).refunded, 1000);
 }
+
+/// Put `backup` back over the harness's journal, as a restore does.
+fn restore(h: &Harness, backup: &std::path::Path) {
+    let journal = h.journal_path();
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
+    }
+    std::fs::copy(backup, &journal).unwrap();
+}
+
+/// Row 209 (review of the refunds, F9): "accepted, still processing (check again later with
+/// `paycode refund`)" — and `paycode refund ORDER`, as told, refunded all the rest: ¥10.00
+/// going back for a ¥3.00 refund. The advice names a command that only checks.
+#[test]
+fn the_advice_for_a_processing_refund_only_checks_it() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let r = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    let j = r.json();
+    assert_eq!(j["status"], "processing", "{j}");
+    let (en, zh) = (
+        j["message"].as_str().unwrap(),
+        j["message_zh"].as_str().unwrap(),
+    );
+    assert!(
+        en.contains("paycode recover") && !en.contains("`paycode refund`"),
+        "{en}"
+    );
+    assert!(
+        zh.contains("paycode recover") && !zh.contains("`paycode refund`"),
+        "{zh}"
+    );
+    // Following it checks, and refunds nothing more.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let rec = h.run(&["recover", "--json"]);
+    assert_eq!(rec.code, 0, "{}", rec.stdout);
+    let order = h.order(&no);
+    assert_eq!((order.refunds.len(), order.refunded), (1, 300), "{order:?}");
+}
+
+/// Row 210 (review of the refunds, F4): a journal restored from a backup taken before the sale
+/// was reversed; a refund of it is answered TRADE_STATE_ERROR, refundquery finds none. It stayed
+/// "not confirmed — run the same refund again" for ever (60 s of queries per run) and blocked
+/// every other refund. Now it is refused, and says why.
+#[test]
+fn a_refund_of_an_order_wechat_already_reversed_is_refused_not_left_open() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let backup = h.dir.path().join("night.db");
+    assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+    let rv = h.run(&["reverse", &no, "--json"]);
+    assert_eq!(rv.json()["status"], "reversed", "{}", rv.stdout);
+    restore(&h, &backup);
+    let r = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    let j = r.json();
+    assert_eq!(
+        (r.code, j["status"].as_str(), j["err_code"].as_str()),
+        (1, Some("refused"), Some("TRADE_STATE_ERROR")),
+        "{j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains("cannot be refunded") && en.contains("paycode query"),
+        "{en}"
+    );
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("paycode query"),
+        "{j}"
+    );
+    let order = h.order(&no);
+    assert_eq!((order.charged, order.refunded), (1000, 1000), "{order:?}");
+}
+
+/// Row 211 (review of the refunds, F7): WeChat takes at most 50 refunds of one order; the 51st
+/// was sent, answered INVALID_REQ_TOO_MUCH and left "not confirmed" for ever. Now it is refused
+/// before anything is written or sent, saying so.
+#[test]
+fn the_fifty_first_refund_of_a_sale_is_refused_before_it_is_sent() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "20.00");
+    for i in 1..=50 {
+        let r = h.run(&[
+            "refund",
+            &no,
+            "--amount",
+            &format!("0.{i:02}"),
+            "--no-wait",
+            "--json",
+        ]);
+        assert_ne!(r.json()["status"], "refused", "{}", r.stdout);
+    }
+    let sent = h.requests("refund");
+    let r = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
+    assert!(j["message"].as_str().unwrap().contains("50"), "{j}");
+    assert!(j["message_zh"].as_str().unwrap().contains("50"), "{j}");
+    assert_eq!(h.requests("refund"), sent, "nothing sent");
+    assert_eq!(
+        h.journal().refunds_of(&no).unwrap().len(),
+        50,
+        "nothing written"
+    );
+}
+
+/// Row 212 (review of the refunds, F5): a refund of an unresolved sale WeChat charged said "not
+/// paid: there is nothing to refund" (zh: the payment failed), naming no way to settle it.
+#[test]
+fn a_refund_of_an_unresolved_sale_says_how_to_settle_it() {
+    let (h, p) = reverse_blocked();
+    p.tamper("/secapi/pay/reverse", Tamper::Unreached(502), 10_000);
+    let (r, v) = h.pay("6.00", &h.code("password_never"));
+    assert_eq!(r.code, 2, "{v}");
+    p.clear();
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let rf = h.run(&["refund", &no, "--json"]);
+    let j = rf.json();
+    assert_eq!(rf.code, 3, "{j}");
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains("unresolved")
+            && en.contains("paycode query")
+            && !en.contains("nothing to refund"),
+        "{en}"
+    );
+    let zh = j["message_zh"].as_str().unwrap();
+    assert!(
+        zh.contains("结果未明") && zh.contains("paycode query"),
+        "{zh}"
+    );
+    assert_eq!(h.requests("refund"), 0);
+}

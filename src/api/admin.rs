@@ -191,18 +191,7 @@ fn paid_sale(till: &Till, of: &RefundOf) -> Result<String, Refusal> {
                 Some(last) => Err(Refusal::new(
                     409,
                     Some("ref"),
-                    Words::new(
-                        format!(
-                            "the sale of ref {r} ({}) is {}, not paid: there is nothing to refund",
-                            last.out_trade_no,
-                            last.state.as_str()
-                        ),
-                        format!(
-                            "ref {r} 的交易({})状态为 {},未支付成功:无可退款项",
-                            last.out_trade_no,
-                            last.state.zh()
-                        ),
-                    ),
+                    crate::checkout::refund::not_paid_words(&last.out_trade_no, last.state),
                 )),
             }
         }

@@ -1,7 +1,7 @@
 //! Refunds of paid sales: the `out_refund_no` is committed before the request and reused on
 //! every retry (WeChat's idempotency key for refunds), then refundquery follows it to the end.
 
-use crate::words::Bilingual;
+use crate::words::{Bilingual, Words};
 use std::time::Duration;
 
 use super::till::Till;
@@ -34,8 +34,10 @@ const REFUSALS: [&str; 11] = [
 /// more than is left of the order (a refund this journal does not know: made in the merchant
 /// platform, or lost with a restored backup), or a number it holds for another amount ("订单金额
 /// 或退款金额与之前请求不一致"). Sending it again meets the same answer, so it is refused like the
-/// table's codes once refundquery confirms (FAULTS.md rows 199, 200).
-const NOT_AS_ASKED: &str = "INVALID_REQUEST";
+/// table's codes once refundquery confirms (FAULTS.md rows 199, 200). TRADE_STATE_ERROR: the
+/// order is in a state that cannot be refunded (reversed, or refunded in full: a journal
+/// restored from before that, row 210).
+const NOT_AS_ASKED: [&str; 2] = ["INVALID_REQUEST", "TRADE_STATE_ERROR"];
 
 /// Refund request attempts on retryable answers before leaving it for a later retry.
 const SEND_ATTEMPTS: u32 = 5;
@@ -207,13 +209,7 @@ async fn refund_as(
         .sale(out_trade_no)?
         .ok_or_else(|| RefundError::not_found(out_trade_no))?;
     if row.state != SaleState::Paid {
-        return Err(RefundError::Refused {
-            en: format!(
-                "sale {out_trade_no} is {}, not paid: there is nothing to refund",
-                row.state.as_str()
-            ),
-            zh: format!("交易 {out_trade_no} 未支付成功,无可退款项"),
-        });
+        return Err(not_paid(out_trade_no, row.state));
     }
     if amount.is_none() {
         return refund_the_rest(till, &row, asked, wait, &mut progress).await;
@@ -233,6 +229,41 @@ async fn refund_as(
         rest_not_started: None,
     })
 }
+
+/// Why a sale not held as paid is not refunded, and what settles it (FAULTS row 212: an
+/// unresolved sale WeChat charged was "not paid: nothing to refund").
+fn not_paid(no: &str, state: SaleState) -> RefundError {
+    let Words { en, zh } = not_paid_words(no, state);
+    RefundError::Refused { en, zh }
+}
+
+/// [`not_paid`]'s words (the API's refusal of a POS ref's unpaid sale says the same).
+pub fn not_paid_words(no: &str, state: SaleState) -> Words {
+    let (en, zh) = match state {
+        SaleState::Failed => (
+            format!("sale {no} was not charged: there is nothing to refund"),
+            format!("交易 {no} 未扣款,无可退款项"),
+        ),
+        SaleState::Reversed => (
+            format!("sale {no} was reversed: the money is already back with the customer"),
+            format!("交易 {no} 已撤销:款项已退回顾客"),
+        ),
+        s => (
+            format!(
+                "sale {no} is {} — WeChat may have charged the customer; do not refund it by hand: `paycode query {no}` settles it from WeChat's answer (a payment found is returned, or a manager keeps it with `paycode accept {no}`)",
+                s.as_str()
+            ),
+            format!(
+                "交易 {no} {} — 微信可能已扣款;请勿手工退款:`paycode query {no}` 按微信的结果结清(查到的付款会退回,或由店长用 `paycode accept {no}` 保留)",
+                s.zh()
+            ),
+        ),
+    };
+    Words::new(en, zh)
+}
+
+/// WeChat's limit of refunds of one order (docs/protocol.md §9).
+const MAX_REFUNDS: usize = 50;
 
 /// Refund all that is left of `row`. Each earlier refund without a verified answer is sent
 /// again first under its own number (WeChat's idempotency key); only when every one of them has
@@ -375,6 +406,22 @@ fn open_or_new(
                     zh: format!("无法退款 ¥{fee}:该笔 ¥{} 尚可退 ¥{left}", row.total_fee),
                 });
             }
+            // WeChat takes at most 50 refunds of an order: the 51st would be left open for
+            // ever (FAULTS row 211). Those WeChat never made do not count.
+            let made = existing
+                .iter()
+                .filter(|r| r.state != RefundState::Refused)
+                .count();
+            if made >= MAX_REFUNDS {
+                return Err(RefundError::Refused {
+                    en: format!(
+                        "sale {out_trade_no} already has {made} refunds, and WeChat takes at most {MAX_REFUNDS} of one sale: nothing was sent; refund the rest in the merchant platform"
+                    ),
+                    zh: format!(
+                        "交易 {out_trade_no} 已有 {made} 笔退款,微信每笔交易最多退款 {MAX_REFUNDS} 次:未发送任何请求;剩余金额请在商户平台退款"
+                    ),
+                });
+            }
             let no = format!("{out_trade_no}R{}", existing.len() + 1);
             // Built before committing so a bad reason is refused with nothing stored.
             crate::wxpay::call::check(
@@ -442,7 +489,7 @@ async fn send(
                     Ok(acc) => (Some(RefundState::Processing), Some(acc.refund_id), None),
                     Err(biz)
                         if REFUSALS.contains(&biz.err_code.as_str())
-                            || biz.err_code == NOT_AS_ASKED =>
+                            || NOT_AS_ASKED.contains(&biz.err_code.as_str()) =>
                     {
                         (Some(RefundState::Refused), None, Some(biz.err_code))
                     }

@@ -54,9 +54,11 @@ impl RefundState {
     pub fn words(self) -> Words {
         let (en, zh) = match self {
             Self::Success => ("refunded", "退款成功"),
+            // Not "check with `paycode refund`": without --amount that refunds all the rest
+            // (FAULTS row 209). `recover` follows open refunds and sends nothing new.
             Self::Processing => (
-                "accepted, still processing at WeChat (check again later with `paycode refund`)",
-                "已受理,微信处理中(稍后用 `paycode refund` 再查)",
+                "accepted, still processing at WeChat (check again later with `paycode recover`, which follows open refunds and refunds nothing more)",
+                "已受理,微信处理中(稍后用 `paycode recover` 再查:它跟进未完成的退款,不会再退款)",
             ),
             Self::Requested => (
                 "not confirmed yet; run the same refund again (the refund number is reused)",
@@ -166,6 +168,20 @@ impl Refund {
     /// same): its state's words, or why its number could not be used.
     pub fn words(&self) -> Words {
         let no = &self.out_refund_no;
+        if self.state == RefundState::Refused
+            && self.err_code.as_deref() == Some("TRADE_STATE_ERROR")
+        {
+            return Words::new(
+                format!(
+                    "refused by WeChat, nothing refunded: WeChat holds the sale in a state that cannot be refunded (reversed, or refunded in full — was the journal restored from a backup?); check it with `paycode query {}` and in the merchant platform",
+                    self.out_trade_no
+                ),
+                format!(
+                    "微信拒绝退款,未退款:该笔在微信处于不可退款的状态(已撤销或已全额退款 — 账本是否从备份恢复?);请用 `paycode query {}` 并在商户平台核对",
+                    self.out_trade_no
+                ),
+            );
+        }
         if self.state == RefundState::Refused && self.err_code.as_deref() == Some("INVALID_REQUEST")
         {
             return Words::new(
