@@ -200,3 +200,65 @@ fn with_a_manager_pin_configured_a_refund_needs_it_and_a_wrong_one_sends_nothing
     let r = &h.journal().refunds_of(no).unwrap()[0];
     assert_eq!(r.authorised.map(|a| a.as_str()), Some("pin:api"));
 }
+
+/// Row 214 (review of the refunds, F2): the POS's `refund_ref` lived only in the journal. After
+/// the journal was restored from a backup, the POS retrying a refund it had made (its answer
+/// lost) got a new number, and WeChat refunded it a second time (¥7.00 back where the POS
+/// asked ¥4.00). Now the ref is part of the refund number: the retry is WeChat's own retry of
+/// that refund, recorded and answered as the existing refund.
+#[test]
+fn a_pos_refund_retried_after_a_restore_is_still_made_once() {
+    let h = Harness::new();
+    let s = serve(&h, &[]);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("10.00", "POS-3", &h.code("normal")),
+        None,
+    );
+    assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let backup = h.dir.path().join("night.db");
+    assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+    let b3 = refund_body(json!({"ref": "POS-3", "refund_ref": "RF-B3", "amount": "3.00"}));
+    let (st, r) = post(&h, &s, "/v1/refunds", &b3, None);
+    assert_eq!((st, r["status"].as_str()), (200, Some("success")), "{r}");
+    let made = r["out_refund_no"].as_str().unwrap().to_string();
+    drop(s);
+
+    // The disk is replaced and last night's backup put back.
+    let journal = h.journal_path();
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
+    }
+    std::fs::copy(&backup, &journal).unwrap();
+    let s = serve(&h, &[]);
+    // Another refund first (the review's order): it learns of RF-B3's refund and says so; run
+    // again (as told), it is made.
+    let c1 = refund_body(json!({"ref": "POS-3", "refund_ref": "RF-C1", "amount": "1.00"}));
+    let (_, r) = post(&h, &s, "/v1/refunds", &c1, None);
+    if r["status"] != "success" {
+        let (st, r) = post(&h, &s, "/v1/refunds", &c1, None);
+        assert_eq!((st, r["status"].as_str()), (200, Some("success")), "{r}");
+    }
+    assert_eq!(h.order(&no).refunded, 400);
+    // The POS retries RF-B3: the refund made under it, nothing new.
+    let sent = h.requests("refund");
+    let (st, again) = post(&h, &s, "/v1/refunds", &b3, None);
+    assert_eq!(
+        (
+            st,
+            again["status"].as_str(),
+            again["out_refund_no"].as_str()
+        ),
+        (200, Some("success"), Some(made.as_str())),
+        "{again}"
+    );
+    assert_eq!(h.requests("refund"), sent, "nothing sent for the retry");
+    assert_eq!(h.order(&no).refunded, 400, "RF-B3 refunded once");
+    // The same ref for another amount: another refund under a used id.
+    let other = refund_body(json!({"ref": "POS-3", "refund_ref": "RF-B3", "amount": "2.00"}));
+    let (st, v) = post(&h, &s, "/v1/refunds", &other, None);
+    assert_eq!((st, v["field"].as_str()), (409, Some("refund_ref")), "{v}");
+}

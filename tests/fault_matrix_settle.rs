@@ -783,6 +783,8 @@ fn an_unconfirmed_refund_wechat_made_is_found_in_the_background_and_never_resent
     let no = paid_sale(&h, "9.00");
     let p = h.proxy(checkout_support::Opts::default());
     p.tamper("/secapi/pay/refund", Tamper::Status(502), 10_000);
+    // The sale's refunds are asked once before R1 is numbered (row 213): that answer passes.
+    p.tamper("/pay/refundquery", Tamper::Pass, 1);
     p.tamper("/pay/refundquery", Tamper::Status(502), 10_000);
     let rf = h.run(&["refund", &no, "--amount", "4.00", "--no-wait", "--json"]);
     assert_eq!(rf.json()["status"], "requested", "{}", rf.stdout);
@@ -1022,6 +1024,14 @@ fn a_restored_till_never_takes_another_refund_under_its_reused_number_for_its_ow
     std::fs::copy(&backup, &journal).unwrap();
     assert!(h.journal().refunds_of(&no).unwrap().is_empty());
 
+    // WeChat's list of the sale's refunds, asked before numbering (row 213), does not show R1
+    // yet (a lagging list): the guard behind it still holds.
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper(
+        "/pay/refundquery",
+        Tamper::Resign(checkout_support::proxy::refund_not_exist),
+        1,
+    );
     let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
     let j = again.json();
     assert_eq!(j["out_refund_no"], r1.as_str(), "{j}");
@@ -1075,9 +1085,21 @@ fn refunding_more_than_wechat_has_left_is_refused_not_left_open_for_ever() {
     }
     std::fs::copy(&backup, &journal).unwrap();
 
-    // R1 is WeChat's ¥4.00 refund: taken. R2 asks the whole ¥10.00: more than is left.
+    // R1 is WeChat's ¥4.00 refund: taken. R2 asks the whole ¥10.00: more than is left. (The
+    // list of the sale's refunds asked before each number, row 213, lags: it shows none.)
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper(
+        "/pay/refundquery",
+        Tamper::Resign(checkout_support::proxy::refund_not_exist),
+        1,
+    );
     let taken = h.run(&["refund", &no, "--json"]);
     assert_eq!(taken.json()["err_code"], "NUMBER_TAKEN", "{}", taken.stdout);
+    p.tamper(
+        "/pay/refundquery",
+        Tamper::Resign(checkout_support::proxy::refund_not_exist),
+        1,
+    );
     let over = h.run(&["refund", &no, "--json"]);
     let j = over.json();
     assert_eq!(j["out_refund_no"], format!("{no}R2").as_str(), "{j}");
@@ -1237,4 +1259,68 @@ fn a_refund_of_an_unresolved_sale_says_how_to_settle_it() {
         "{zh}"
     );
     assert_eq!(h.requests("refund"), 0);
+}
+
+/// Row 213 (review of the refunds, F1, F8): the journal restored from before a ¥3.00 refund
+/// (R1). A refund of the same ¥3.00 was numbered R1 again, WeChat answered it as the documented
+/// retry of its R1, and "refunded" was shown for a refund never made (and `reconcile` agreed);
+/// "refund the rest" could never succeed (the journal's ¥10.00 is more than WeChat's ¥7.00).
+/// Now a new number is given only after WeChat's refunds of the sale are known: the lost R1 is
+/// recorded and named, nothing is sent that time, and the next run is R2 of what is left.
+#[test]
+fn a_restored_till_learns_the_refunds_wechat_holds_before_numbering_one() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let backup = h.dir.path().join("night.db");
+    assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+    let first = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(first.json()["status"], "success", "{}", first.stdout);
+    restore(&h, &backup);
+
+    let sent = h.requests("refund");
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let j = again.json();
+    assert_eq!(
+        (again.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains(&format!("{no}R1")) && en.contains("3.00") && en.contains("7.00 is left"),
+        "names what WeChat holds and what is left: {en}"
+    );
+    assert!(j["message_zh"].as_str().unwrap().contains("7.00"), "{j}");
+    assert_eq!(h.requests("refund"), sent, "nothing sent");
+    let known = h.journal().refunds_of(&no).unwrap();
+    assert_eq!(
+        (known.len(), known[0].state, known[0].refund_fee.0),
+        (1, RefundState::Success, 300),
+        "R1 recorded: {known:?}"
+    );
+    let order = h.order(&no);
+    assert_eq!(order.refunded, 300, "{order:?}");
+
+    // Run again (the customer is owed a second ¥3.00): R2. Then the rest: ¥4.00.
+    let two = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(
+        (
+            two.json()["status"].as_str(),
+            two.json()["out_refund_no"].as_str()
+        ),
+        (Some("success"), Some(format!("{no}R2").as_str())),
+        "{}",
+        two.stdout
+    );
+    let rest = h.run(&["refund", &no, "--json"]);
+    assert_eq!(
+        (
+            rest.json()["status"].as_str(),
+            rest.json()["refund_fee"].as_u64()
+        ),
+        (Some("success"), Some(400)),
+        "{}",
+        rest.stdout
+    );
+    assert_eq!(h.order(&no).refunded, 1000);
 }

@@ -15,6 +15,7 @@ pub mod reasons; // why a sale was not charged and what to do, by err_code (CLI 
 pub mod reconcile; // end-of-day: the journal against WeChat's statement (pure)
 pub mod recovery; // resume unfinished sales at start-up; the pending list and its retries
 pub mod refund; // refunds: number committed first, reused on retry, followed to the end
+mod refunds_at_wechat; // a sale's refunds as WeChat holds them, before a new number
 pub mod runner; // drives one sale: guards, intent, poll → journal → send → on_reply
 pub mod settle; // query or reverse one sale by hand
 pub mod statement; // fetch WeChat's statement of a day (downloadbill) for reconcile

@@ -215,7 +215,7 @@ async fn refund_as(
         return refund_the_rest(till, &row, asked, wait, &mut progress).await;
     }
     settle_unverified(till, &row, asked).await?;
-    let (mut refund, reused) = open_or_new(till, &row, asked)?;
+    let (mut refund, reused) = open_or_new(till, &row, asked).await?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut progress).await?;
     }
@@ -306,14 +306,17 @@ async fn refund_the_rest(
     };
     let (mut refund, reused) = match last {
         Some(last) => (last, true),
-        None => open_or_new(
-            till,
-            row,
-            &RefundAsk {
-                amount: None,
-                ..*asked
-            },
-        )?,
+        None => {
+            open_or_new(
+                till,
+                row,
+                &RefundAsk {
+                    amount: None,
+                    ..*asked
+                },
+            )
+            .await?
+        }
     };
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, progress).await?;
@@ -358,7 +361,7 @@ pub(super) async fn return_late_payment(
         authorised: Authority::LatePayment,
         refund_ref: None,
     };
-    let (mut refund, _) = open_or_new(till, row, &asked)?;
+    let (mut refund, _) = open_or_new(till, row, &asked).await?;
     if refund.state == RefundState::Requested {
         send(till, &mut refund, row.total_fee, &mut |_| {}).await?;
     }
@@ -368,7 +371,7 @@ pub(super) async fn return_late_payment(
 /// The refund to send for `row`: an open one for this amount (same number: WeChat's
 /// idempotency key), else a new number for `amount` (default: all that is left), committed to
 /// the journal before anything is sent. The flag says which.
-fn open_or_new(
+async fn open_or_new(
     till: &mut Till,
     row: &SaleRow,
     asked: &RefundAsk<'_>,
@@ -422,7 +425,69 @@ fn open_or_new(
                     ),
                 });
             }
-            let no = format!("{out_trade_no}R{}", existing.len() + 1);
+            // What WeChat holds first (row 213): a number the journal lost is never given
+            // again, and what was refunded outside the journal is not left. A late payment's
+            // return is paycode's own, of a sale no manager refunded.
+            use super::refunds_at_wechat::{Learned, REF_NUMBERS, learn, number_for_ref};
+            // The number of this ref is in the journal without the ref: made under it, then
+            // the journal restored, and the refund learnt from WeChat since (row 214).
+            if let Some(key) = refund_ref {
+                let no = number_for_ref(out_trade_no, key);
+                if let Some(k) = existing.iter().find(|k| k.out_refund_no == no) {
+                    if amount.is_some_and(|a| a != k.refund_fee) {
+                        let fee = k.refund_fee;
+                        return Err(RefundError::RefReused {
+                            en: format!(
+                                "refund_ref {key} is already refund {no} (¥{fee} of sale {out_trade_no}): a refund_ref names one refund — give a new refund_ref for another refund; nothing was sent"
+                            ),
+                            zh: format!(
+                                "refund_ref {key} 已用于退款 {no}(订单 {out_trade_no} 的 ¥{fee}):一个 refund_ref 只对应一笔退款 — 另一笔退款请使用新的 refund_ref;未发送任何请求"
+                            ),
+                        });
+                    }
+                    return Ok((k.clone(), true));
+                }
+            }
+            let elsewhere = if authorised == Authority::LatePayment {
+                Fen(0)
+            } else {
+                match learn(till, row, (refund_ref, amount)).await? {
+                    Learned::Elsewhere(f) => f,
+                    Learned::This(r) => return Ok((r, true)),
+                }
+            };
+            let left = left.saturating_sub(elsewhere);
+            if fee > left {
+                return Err(RefundError::Refused {
+                    en: format!(
+                        "cannot refund ¥{fee}: WeChat holds ¥{elsewhere} of the sale's ¥{} in refunds made outside this till (the merchant platform); ¥{left} is left to refund",
+                        row.total_fee
+                    ),
+                    zh: format!(
+                        "无法退款 ¥{fee}:该笔 ¥{} 中有 ¥{elsewhere} 已在本机之外(商户平台)退款;尚可退 ¥{left}",
+                        row.total_fee
+                    ),
+                });
+            }
+            let fee = if amount.is_none() { left } else { fee };
+            let n = existing
+                .iter()
+                .filter_map(|r| {
+                    r.out_refund_no
+                        .strip_prefix(out_trade_no)?
+                        .strip_prefix('R')?
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n < REF_NUMBERS)
+                })
+                .max()
+                .unwrap_or(0)
+                .max(existing.len() as u64)
+                + 1;
+            let no = match refund_ref {
+                Some(r) => number_for_ref(out_trade_no, r),
+                None => format!("{out_trade_no}R{n}"),
+            };
             // Built before committing so a bad reason is refused with nothing stored.
             crate::wxpay::call::check(
                 &till.link.merchant,

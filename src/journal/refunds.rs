@@ -105,6 +105,9 @@ pub enum Authority {
     SimulatorNoPin,
     /// paycode itself: a payment that arrived after the cashier was told not to hand over.
     LatePayment,
+    /// Not made from this journal: WeChat held it under this till's number when a new refund
+    /// was asked (a journal restored from a backup; FAULTS row 213).
+    FoundAtWeChat,
 }
 
 impl Authority {
@@ -116,6 +119,7 @@ impl Authority {
             Self::PinOverApi => "pin:api",
             Self::SimulatorNoPin => "simulator:no-pin",
             Self::LatePayment => "auto:late-payment",
+            Self::FoundAtWeChat => "found:wechat",
         }
     }
 
@@ -127,6 +131,7 @@ impl Authority {
             Self::PinOverApi,
             Self::SimulatorNoPin,
             Self::LatePayment,
+            Self::FoundAtWeChat,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)
@@ -200,11 +205,11 @@ impl Refund {
         }
         Words::new(
             format!(
-                "not made: WeChat already holds another refund of this sale under number {no}, one this journal does not know (restored from a backup, or copied from another till?); nothing of this ¥{} was refunded — refund it again, it gets a new number; the earlier refund is in the merchant platform and `paycode office reconcile`",
+                "not made: WeChat already holds another refund of this sale under number {no}, one this journal does not know (restored from a backup, or copied from another till?); nothing of this ¥{} was refunded — refund it again, it gets a new number; the earlier refund shows in the merchant platform and in `paycode reconcile`",
                 self.refund_fee
             ),
             format!(
-                "未退款:微信已有该笔交易的另一笔退款使用单号 {no},本账本中没有它(账本是否从备份恢复,或从其他收银台复制?);本次 ¥{} 未退出 — 请重新发起退款,将使用新的退款单号;先前那笔退款可在商户平台和 `paycode office reconcile` 中查看",
+                "未退款:微信已有该笔交易的另一笔退款使用单号 {no},本账本中没有它(账本是否从备份恢复,或从其他收银台复制?);本次 ¥{} 未退出 — 请重新发起退款,将使用新的退款单号;先前那笔退款可在商户平台和 `paycode reconcile` 中查看",
                 self.refund_fee
             ),
         )

@@ -34,6 +34,8 @@ pub enum Tamper {
     Edit(fn(&mut Fields)),
     /// Before forwarding, the customer confirms the password for this order (simulator admin).
     ConfirmFirst,
+    /// Forward and answer untouched (a rule ahead of others for the same path: these pass).
+    Pass,
     /// Forward, then answer this HTTP status with an empty body (a gateway error).
     Status(u16),
     /// Do not forward: answer this HTTP status with an empty body (WeChat never sees it).
@@ -106,6 +108,19 @@ impl Proxy {
     pub fn rules_left(&self) -> usize {
         self.rules.lock().unwrap().len()
     }
+}
+
+/// An edit for [`Tamper::Resign`]: a refundquery answers `REFUNDNOTEXIST` (a list that does
+/// not show a refund yet).
+pub fn refund_not_exist(f: &mut Fields) {
+    systemerror(f);
+    let mut out: Fields = f
+        .iter()
+        .filter(|(k, _)| !k.starts_with("err_code"))
+        .collect();
+    out.push("err_code", "REFUNDNOTEXIST");
+    out.push("err_code_des", "退款订单查询失败");
+    *f = out;
 }
 
 /// An edit for [`Tamper::Resign`]: the reply becomes a business `SYSTEMERROR`
@@ -247,7 +262,7 @@ async fn serve(
             return; // the simulator dropped it: so does the proxy
         };
         let ok = match tamper {
-            None | Some(Tamper::ConfirmFirst) => reply(&mut io, status, &body).await,
+            None | Some(Tamper::ConfirmFirst | Tamper::Pass) => reply(&mut io, status, &body).await,
             Some(Tamper::Body(b)) => reply(&mut io, 200, &b).await,
             Some(Tamper::Status(code) | Tamper::Unreached(code)) => reply(&mut io, code, b"").await,
             Some(Tamper::EchoStatus(code)) => {
