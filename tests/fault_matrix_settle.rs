@@ -1324,3 +1324,23 @@ fn a_restored_till_learns_the_refunds_wechat_holds_before_numbering_one() {
     );
     assert_eq!(h.order(&no).refunded, 1000);
 }
+
+/// Row 215 (review of the refunds, F3): the same amount asked again while its refund is open
+/// is that refund (never a second one), but the answer read exactly like a new refund's; a
+/// manager refunding two ¥3.00 items believed both went back.
+#[test]
+fn the_same_amount_asked_while_its_refund_is_open_says_it_is_that_refund() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let first = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
+    assert_eq!(first.json()["status"], "processing", "{}", first.stdout);
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--no-wait"]);
+    let text = &again.stdout;
+    assert!(
+        text.contains(&format!("{no}R1"))
+            && text.contains("not a new one")
+            && text.contains("不是新的退款"),
+        "{text}"
+    );
+    assert_eq!(h.order(&no).refunds.len(), 1);
+}

@@ -26,6 +26,14 @@ pub fn refund(o: &RefundOutcome) -> (u8, Value) {
     };
     let Words { en, zh } = match o.rest_not_started {
         Some(rest) => rest_waits(&r.out_refund_no, r.refund_fee, rest),
+        None if o.reused && o.resent.is_empty() => {
+            let w = r.words();
+            let same = same_refund(&r.out_refund_no, r.refund_fee);
+            Words::new(
+                format!("{} — {}", same.en, w.en),
+                format!("{} — {}", same.zh, w.zh),
+            )
+        }
         None => r.words(),
     };
     let resent: Vec<_> = o
@@ -54,6 +62,18 @@ pub fn refund(o: &RefundOutcome) -> (u8, Value) {
         "message_zh": zh,
     });
     (code, v)
+}
+
+/// The amount asked again while its refund is open: that refund, not a second (FAULTS row 215).
+pub fn same_refund(no: &str, fee: Fen) -> Words {
+    Words::new(
+        format!(
+            "this is refund {no} of ¥{fee} asked for earlier, not a new one; to refund another ¥{fee}, run the refund again once it has finished"
+        ),
+        format!(
+            "这是先前发起的退款 {no}(¥{fee}),不是新的退款;如需再退 ¥{fee},请在它完成后再次发起"
+        ),
+    )
 }
 
 /// "Refund the rest" held back by an earlier refund WeChat has not confirmed (FAULTS.md row 80).

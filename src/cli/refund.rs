@@ -171,6 +171,11 @@ pub fn run(config: &Path, args: &RefundArgs) -> ExitCode {
                             said.en
                         );
                     }
+                    if o.reused && o.resent.is_empty() && o.rest_not_started.is_none() {
+                        let w = answers::same_refund(&r.out_refund_no, r.refund_fee);
+                        outln!("{}", w.zh);
+                        outln!("{}", w.en);
+                    }
                     if let Some(rest) = o.rest_not_started {
                         let w = answers::rest_waits(&r.out_refund_no, r.refund_fee, rest);
                         outln!("{}", w.zh);
