@@ -142,12 +142,14 @@ pub async fn release_till(
     device_info: &str,
 ) -> Result<Option<Released>, OfficeError> {
     // A till with no journal bound is free already (added, or released and not shipped
-    // since): a second release must not skip a generation.
+    // since): a second release must not skip a generation. The merchant number stays: the
+    // till's shipped sales were paid to it and reconcile under it (FAULTS row 216); the next
+    // journal registered may bring another.
     let row = client
         .query_opt(
             "UPDATE paycode.tills SET
                  generation = CASE WHEN journal_id IS NULL THEN generation ELSE generation + 1 END,
-                 journal_id = NULL, mch_id = NULL, refused_ms = NULL, refused_kind = NULL
+                 journal_id = NULL, refused_ms = NULL, refused_kind = NULL
              WHERE till_id = $1
              RETURNING generation,
                  (SELECT t.journal_id IS NULL FROM paycode.tills t WHERE t.till_id = $1)",

@@ -730,6 +730,50 @@ pub const MIGRATIONS: &[&str] = &[
         END IF;
         RETURN NULL;
     END $$;
+
+    CREATE OR REPLACE FUNCTION paycode.register(p_journal text, p_device text, p_mch text, p_now bigint)
+        RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+        AS $$
+    DECLARE
+        t paycode.tills%ROWTYPE;
+        other text;
+        now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    BEGIN
+        -- p_now is the till's clock; the office records its own.
+        SELECT * INTO t FROM paycode.tills WHERE role = session_user FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'paycode:not_a_till:%', session_user;
+        END IF;
+        IF p_journal IS NULL OR p_journal !~ '^[0-9a-f]{32}$' THEN
+            RAISE EXCEPTION 'paycode:bad_journal:%', t.till_id;
+        END IF;
+        IF p_device IS DISTINCT FROM t.till_id THEN
+            SELECT role INTO other FROM paycode.tills WHERE till_id = p_device;
+            IF FOUND THEN
+                RAISE EXCEPTION 'paycode:device_taken:%', p_device;
+            END IF;
+            RAISE EXCEPTION 'paycode:device_mismatch:%:%', t.till_id, p_device;
+        END IF;
+        IF t.journal_id IS NOT NULL AND t.journal_id <> p_journal THEN
+            RAISE EXCEPTION 'paycode:journal_mismatch:%', t.till_id;
+        END IF;
+        SELECT till_id INTO other FROM paycode.tills
+            WHERE journal_id = p_journal AND till_id <> t.till_id;
+        IF FOUND THEN
+            RAISE EXCEPTION 'paycode:journal_taken:%', other;
+        END IF;
+        -- A released till (no journal bound) may come back under another merchant number;
+        -- release-till keeps the old one until then, for the reconcile of its sales.
+        IF t.mch_id IS NOT NULL AND t.journal_id IS NOT NULL
+           AND t.mch_id IS DISTINCT FROM p_mch THEN
+            RAISE EXCEPTION 'paycode:mch_mismatch:%:%:%', t.till_id, t.mch_id,
+                left(coalesce(p_mch, ''), 32);
+        END IF;
+        UPDATE paycode.tills SET journal_id = p_journal, mch_id = p_mch,
+            registered_ms = coalesce(registered_ms, now_ms), last_seen_ms = now_ms
+            WHERE till_id = t.till_id;
+        RETURN t.till_id;
+    END $$;
     "#,
 ];
 
