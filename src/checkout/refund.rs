@@ -429,6 +429,18 @@ async fn open_or_new(
             // again, and what was refunded outside the journal is not left. A late payment's
             // return is paycode's own, of a sale no manager refunded.
             use super::refunds_at_wechat::{Learned, REF_NUMBERS, learn, number_for_ref};
+            // Built before anything is asked or stored, so a bad reason is refused with nothing
+            // sent (the number is checked again once it is final).
+            crate::wxpay::call::check(
+                &till.link.merchant,
+                &request(
+                    &row.out_trade_no,
+                    &format!("{out_trade_no}R1"),
+                    row.total_fee,
+                    fee,
+                    reason,
+                ),
+            )?;
             // The number of this ref is in the journal without the ref: made under it, then
             // the journal restored, and the refund learnt from WeChat since (row 214).
             if let Some(key) = refund_ref {
@@ -488,7 +500,6 @@ async fn open_or_new(
                 Some(r) => number_for_ref(out_trade_no, r),
                 None => format!("{out_trade_no}R{n}"),
             };
-            // Built before committing so a bad reason is refused with nothing stored.
             crate::wxpay::call::check(
                 &till.link.merchant,
                 &request(&row.out_trade_no, &no, row.total_fee, fee, reason),

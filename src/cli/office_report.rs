@@ -153,7 +153,10 @@ fn print_json(r: &ChainReport, day: time::Date) {
         .tills
         .iter()
         .map(|t| json!({"till": t.till_id, "store": t.store, "mch_id": t.mch_id, "last_seen_ms": t.last_seen_ms, "newest_record_ms": t.newest_ms,
-            "refused": t.refused.as_ref().map(|(at, kind)| json!({"at_ms": at, "kind": kind}))}))
+            "refused": t.refused.as_ref().map(|(at, kind)| {
+                let advice = crate::office::report::refused_advice(&t.till_id, kind);
+                json!({"at_ms": at, "kind": kind, "advice": advice.en, "advice_zh": advice.zh})
+            })}))
         .collect();
     outln!(
         "{}",
@@ -262,15 +265,16 @@ fn print_text(r: &ChainReport, day: time::Date) {
     for t in &r.tills {
         if let Some((at, kind)) = &t.refused {
             let at = crate::beijing::time_of(*at);
+            let advice = crate::office::report::refused_advice(&t.till_id, kind);
             outln!(
-                "till / 收银台 {} ({}): a machine of it was refused at {at} ({kind}): sales made there are not at the office — find that machine (a copy, or a restored journal; docs/office.md §6), then `paycode office release-till {}` if it is the one to keep",
+                "till / 收银台 {} ({}): a machine of it was refused at {at} ({kind}): {}",
                 t.till_id,
                 t.store,
-                t.till_id
+                advice.en
             );
             outln!(
-                "      该收银台有一台机器于 {at} 被总部拒收({kind}):在那台机器上的交易不在总部 — 请找到那台机器(复制的配置或恢复的账本,见 docs/office.md §6),如需保留它,再运行 `paycode office release-till {}`",
-                t.till_id
+                "      该收银台有一台机器于 {at} 被总部拒收({kind}):{}",
+                advice.zh
             );
         }
         match t.last_seen_ms {

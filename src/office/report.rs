@@ -5,6 +5,7 @@
 
 use crate::journal::{RefundState, SaleState};
 use crate::money::{Fen, NetFen};
+use crate::words::Words;
 use std::collections::BTreeMap;
 
 /// A sale as the office holds it.
@@ -71,6 +72,46 @@ impl Totals {
     /// saturated ¥0.00 hid a store paying out; FAULTS row 205).
     pub fn net(&self) -> NetFen {
         NetFen::of(self.paid, self.refunded)
+    }
+}
+
+/// What to do about a till a machine of which the office refused (`paycode.refused`), by the
+/// refusal's kind: `release-till` fixes a restored, copied or moved journal, never a machine's
+/// own configuration (FAULTS row 217).
+pub fn refused_advice(till: &str, kind: &str) -> Words {
+    match kind {
+        "journal_behind" | "journal_mismatch" | "journal_taken" | "released" => Words::new(
+            format!(
+                "sales made there are not at the office — find that machine (a copy, or a restored journal; docs/office.md §6), then `paycode office release-till {till}` if it is the one to keep"
+            ),
+            format!(
+                "在那台机器上的交易不在总部 — 请找到那台机器(复制的配置或恢复的账本,见 docs/office.md §6),如需保留它,再运行 `paycode office release-till {till}`"
+            ),
+        ),
+        "device_mismatch" | "device_taken" | "not_a_till" => Words::new(
+            format!(
+                "a machine uses till {till}'s login with another [merchant] device_info: fix that machine's config (each till has its own login, from `paycode office add-till`); release-till does not help"
+            ),
+            format!(
+                "有一台机器用收银台 {till} 的登录但 [merchant] device_info 不同:请修正那台机器的配置(每台收银台有自己的登录,由 `paycode office add-till` 生成);release-till 无济于事"
+            ),
+        ),
+        "mch_mismatch" => Words::new(
+            format!(
+                "a machine of till {till} is configured with another merchant number: fix its [merchant] mch_id, or, if the till really moved to that merchant, `paycode office release-till {till}`"
+            ),
+            format!(
+                "收银台 {till} 的一台机器配置了另一个商户号:请修正其 [merchant] mch_id;若该收银台确已转到那个商户,再运行 `paycode office release-till {till}`"
+            ),
+        ),
+        _ => Words::new(
+            format!(
+                "that machine's journal holds rows no till writes (edited by hand, or till {till}'s password used to ship made-up rows): check that machine and the till's password file; its sales from that row on are not at the office"
+            ),
+            format!(
+                "那台机器的账本中有收银台不会写出的记录(被手工修改,或有人用收银台 {till} 的密码上传伪造记录):请检查那台机器和该收银台的密码文件;从该条起的交易不在总部"
+            ),
+        ),
     }
 }
 
@@ -279,5 +320,19 @@ mod tests {
         };
         assert_eq!(refund_hour.net(), NetFen(-50));
         assert_eq!(refund_hour.net().to_string(), "-0.50");
+        // Row 217: release-till is advised only where it helps.
+        assert!(
+            refused_advice("T1", "journal_behind")
+                .en
+                .contains("release-till T1")
+        );
+        let config = refused_advice("T1", "device_mismatch");
+        assert!(config.en.contains("device_info") && config.en.contains("does not help"));
+        assert!(config.zh.contains("device_info"));
+        assert!(
+            !refused_advice("T1", "bad_row")
+                .en
+                .contains("`paycode office release-till")
+        );
     }
 }
