@@ -372,7 +372,7 @@ fn the_same_refund_run_again_through_the_owner_is_the_same_refund() {
     // WeChat makes R1; every answer to it, and to the queries about it, is lost (the first
     // query, of the sale's refunds before R1 is numbered, passes).
     proxy.tamper("/secapi/pay/refund", Tamper::Status(502), 10_000);
-    proxy.tamper("/pay/refundquery", Tamper::Pass, 1);
+    proxy.tamper("/pay/refundquery", Tamper::Pass, 2);
     proxy.tamper("/pay/refundquery", Tamper::Status(502), 10_000);
     let first = h.run(&["refund", &no, "--amount", "3.00", "--no-wait", "--json"]);
     assert!(

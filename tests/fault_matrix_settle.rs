@@ -783,8 +783,8 @@ fn an_unconfirmed_refund_wechat_made_is_found_in_the_background_and_never_resent
     let no = paid_sale(&h, "9.00");
     let p = h.proxy(checkout_support::Opts::default());
     p.tamper("/secapi/pay/refund", Tamper::Status(502), 10_000);
-    // The sale's refunds are asked once before R1 is numbered (row 213): that answer passes.
-    p.tamper("/pay/refundquery", Tamper::Pass, 1);
+    // The sale's refunds and the number are asked about before R1 is sent (rows 213, 218): those pass.
+    p.tamper("/pay/refundquery", Tamper::Pass, 2);
     p.tamper("/pay/refundquery", Tamper::Status(502), 10_000);
     let rf = h.run(&["refund", &no, "--amount", "4.00", "--no-wait", "--json"]);
     assert_eq!(rf.json()["status"], "requested", "{}", rf.stdout);
@@ -1024,13 +1024,13 @@ fn a_restored_till_never_takes_another_refund_under_its_reused_number_for_its_ow
     std::fs::copy(&backup, &journal).unwrap();
     assert!(h.journal().refunds_of(&no).unwrap().is_empty());
 
-    // WeChat's list of the sale's refunds, asked before numbering (row 213), does not show R1
-    // yet (a lagging list): the guard behind it still holds.
+    // WeChat's list of the sale's refunds and the number itself, asked before numbering (rows
+    // 213, 218), do not show R1 yet (a lagging WeChat): the guard behind them still holds.
     let p = h.proxy(checkout_support::Opts::default());
     p.tamper(
         "/pay/refundquery",
         Tamper::Resign(checkout_support::proxy::refund_not_exist),
-        1,
+        2,
     );
     let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
     let j = again.json();
@@ -1091,14 +1091,14 @@ fn refunding_more_than_wechat_has_left_is_refused_not_left_open_for_ever() {
     p.tamper(
         "/pay/refundquery",
         Tamper::Resign(checkout_support::proxy::refund_not_exist),
-        1,
+        2,
     );
     let taken = h.run(&["refund", &no, "--json"]);
     assert_eq!(taken.json()["err_code"], "NUMBER_TAKEN", "{}", taken.stdout);
     p.tamper(
         "/pay/refundquery",
         Tamper::Resign(checkout_support::proxy::refund_not_exist),
-        1,
+        2,
     );
     let over = h.run(&["refund", &no, "--json"]);
     let j = over.json();
@@ -1190,11 +1190,15 @@ fn a_refund_of_an_order_wechat_already_reversed_is_refused_not_left_open() {
     );
     let en = j["message"].as_str().unwrap();
     assert!(
-        en.contains("cannot be refunded") && en.contains("paycode query"),
+        en.contains("cannot be refunded") && en.contains("merchant platform"),
         "{en}"
     );
     assert!(
-        j["message_zh"].as_str().unwrap().contains("paycode query"),
+        !en.contains("paycode query"),
+        "query answers PAID for it: {en}"
+    );
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("商户平台"),
         "{j}"
     );
     let order = h.order(&no);
@@ -1343,4 +1347,47 @@ fn the_same_amount_asked_while_its_refund_is_open_says_it_is_that_refund() {
         "{text}"
     );
     assert_eq!(h.order(&no).refunds.len(), 1);
+}
+
+/// Row 218 (third review of the refunds, F5): WeChat lists an order's refunds 10 at a time; a
+/// list that does not show the refund the restored journal lost (page 2, or lagging) let its
+/// number be given again, and the same amount was answered as WeChat's old refund: "refunded",
+/// nothing made. The number itself is asked about before it is used.
+#[test]
+fn the_number_itself_is_asked_about_before_it_is_used() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let backup = h.dir.path().join("night.db");
+    assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+    let first = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(first.json()["status"], "success", "{}", first.stdout);
+    restore(&h, &backup);
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper(
+        "/pay/refundquery",
+        Tamper::Resign(checkout_support::proxy::refund_not_exist),
+        1,
+    );
+    let sent = h.requests("refund");
+    let again = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let j = again.json();
+    assert_eq!(
+        (again.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains(&format!("{no}R1")) && en.contains("7.00 is left"),
+        "{en}"
+    );
+    assert_eq!(h.requests("refund"), sent, "nothing sent");
+    let two = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    assert_eq!(
+        two.json()["out_refund_no"],
+        format!("{no}R2").as_str(),
+        "{}",
+        two.stdout
+    );
+    assert_eq!(h.order(&no).refunded, 600);
 }

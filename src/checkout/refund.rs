@@ -390,10 +390,18 @@ async fn open_or_new(
     // has an answer (`refund_the_rest`); one still processing counts as taken, and the rest
     // gets a new number (FAULTS rows 76, 80).
     // A refund under the POS's own id is that refund alone, never another's open one.
+    // Nor is a POS's refund (numbered from its refund_ref) a manager's (FAULTS row 218).
+    let pos_numbered = |r: &Refund| {
+        r.out_refund_no
+            .strip_prefix(out_trade_no)
+            .and_then(|x| x.strip_prefix('R'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n >= super::refunds_at_wechat::REF_NUMBERS)
+    };
     let reuse = amount.filter(|_| refund_ref.is_none()).and_then(|a| {
         existing
             .iter()
-            .find(|r| r.state.is_open() && a == r.refund_fee)
+            .find(|r| r.state.is_open() && a == r.refund_fee && !pos_numbered(r))
             .cloned()
     });
     Ok(match reuse {
@@ -469,7 +477,9 @@ async fn open_or_new(
                 }
             };
             let left = left.saturating_sub(elsewhere);
-            if fee > left {
+            // "The rest" is what WeChat has left (FAULTS row 218).
+            let fee = if amount.is_none() { left } else { fee };
+            if fee.0 == 0 || fee > left {
                 return Err(RefundError::Refused {
                     en: format!(
                         "cannot refund ¥{fee}: WeChat holds ¥{elsewhere} of the sale's ¥{} in refunds made outside this till (the merchant platform); ¥{left} is left to refund",
@@ -481,7 +491,6 @@ async fn open_or_new(
                     ),
                 });
             }
-            let fee = if amount.is_none() { left } else { fee };
             let n = existing
                 .iter()
                 .filter_map(|r| {
@@ -500,6 +509,14 @@ async fn open_or_new(
                 Some(r) => number_for_ref(out_trade_no, r),
                 None => format!("{out_trade_no}R{n}"),
             };
+            // The list of an order's refunds comes 10 at a time (WeChat's refundquery page):
+            // the number itself is asked about too, so it is never one WeChat holds (row 218).
+            if authorised != Authority::LatePayment
+                && let Some(r) =
+                    super::refunds_at_wechat::number_is_free(till, row, &no, refund_ref).await?
+            {
+                return Ok((r, true));
+            }
             crate::wxpay::call::check(
                 &till.link.merchant,
                 &request(&row.out_trade_no, &no, row.total_fee, fee, reason),

@@ -28,7 +28,8 @@ pub(super) enum Learned {
 
 /// The number of the refund a POS asks for under `refund_ref`: WeChat itself then keeps one
 /// refund per ref, also when the journal that knew the ref is gone (restored from a backup).
-/// Nine digits from [`REF_NUMBERS`], above any counted number.
+/// Eighteen digits from [`REF_NUMBERS`] (60 bits: two refs of one sale never meet), above any
+/// counted number.
 pub(super) fn number_for_ref(out_trade_no: &str, refund_ref: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(refund_ref.as_bytes());
@@ -39,7 +40,7 @@ pub(super) fn number_for_ref(out_trade_no: &str, refund_ref: &str) -> String {
 }
 
 /// Numbers from a POS's refund id start here; counted ones (`R1`, `R2`, …) stay below.
-pub(super) const REF_NUMBERS: u64 = 100_000_000;
+pub(super) const REF_NUMBERS: u64 = 100_000_000_000_000_000;
 
 pub(super) async fn learn(
     till: &mut Till,
@@ -71,18 +72,33 @@ pub(super) async fn learn(
         .iter()
         .filter(|i| !known.iter().any(|k| k.out_refund_no == i.out_refund_no))
         .collect();
+    // Under a number of ours the journal holds for another amount (refused NUMBER_TAKEN, row
+    // 199): WeChat's refund there is not the journal's, and holds money (FAULTS row 218).
+    let shadowed = Fen(items
+        .iter()
+        .filter(|i| {
+            holds(&i.refund_status)
+                && known
+                    .iter()
+                    .any(|k| k.out_refund_no == i.out_refund_no && k.refund_fee != i.refund_fee)
+        })
+        .map(|i| i.refund_fee.0)
+        .sum());
     let ours = |i: &RefundItem| {
         i.out_refund_no
             .strip_prefix(no)
             .and_then(|rest| rest.strip_prefix('R'))
-            .is_some_and(|n| !n.is_empty() && n.len() <= 9 && n.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|n| {
+                !n.is_empty() && n.len() <= 18 && n.bytes().all(|b| b.is_ascii_digit())
+            })
     };
     // Amounts are at most money::MAX_ORDER each, 50 refunds an order: no sum overflows.
     let elsewhere = Fen(unknown
         .iter()
         .filter(|i| !ours(i) && holds(&i.refund_status))
         .map(|i| i.refund_fee.0)
-        .sum());
+        .sum::<u64>()
+        + shadowed.0);
     let lost: Vec<&RefundItem> = unknown.iter().copied().filter(|i| ours(i)).collect();
     if lost.is_empty() {
         return Ok(Learned::Elsewhere(elsewhere));
@@ -172,4 +188,64 @@ fn unasked(no: &str) -> RefundError {
             "无法向微信查询交易 {no} 先前的退款(没有可验证的应答):只有查清后才会编号新的退款;未发送任何请求 — 请稍后再试"
         ),
     }
+}
+
+/// Whether WeChat holds a refund under `no`, the number about to be used. `Some`: it is the
+/// refund of this very `refund_ref` (a retry after a restore), now recorded under it. One of
+/// ours WeChat holds otherwise is recorded and the new refund refused, as [`learn`] does.
+pub(super) async fn number_is_free(
+    till: &mut Till,
+    row: &SaleRow,
+    no: &str,
+    refund_ref: Option<&str>,
+) -> Result<Option<Refund>, RefundError> {
+    let sale = row.out_trade_no.as_str();
+    let req = RefundQueryRequest {
+        by: RefundRef::OutRefundNo(no.to_string()),
+    };
+    let item = match till.call(&req).await {
+        Err(CallError::Request(e)) => return Err(e.into()),
+        Err(CallError::Transport(_)) => return Err(unasked(sale)),
+        Ok(a) => match a.answer {
+            Ok(reply) => match reply.result {
+                Ok(list) => list.refunds.into_iter().find(|i| i.out_refund_no == no),
+                Err(biz) if biz.err_code == "REFUNDNOTEXIST" => return Ok(None),
+                Err(_) => return Err(unasked(sale)),
+            },
+            Err(_) => return Err(unasked(sale)),
+        },
+    };
+    let Some(i) = item else {
+        return Err(unasked(sale));
+    };
+    tracing::warn!(out_refund_no = %no, refund_fee = i.refund_fee.0, "the number about to be used is a refund WeChat holds: recorded");
+    let at = till.clock.unix_ms();
+    till.journal.insert_refund_of(
+        sale,
+        &NewRefund {
+            out_refund_no: no,
+            refund_fee: i.refund_fee,
+            reason: "",
+            authorised: Authority::FoundAtWeChat,
+            pos_refund_ref: refund_ref,
+        },
+        at,
+    )?;
+    till.journal
+        .update_refund(no, state_of(&i.refund_status), Some(&i.refund_id), None, at)?;
+    let now = till.journal.refunds_of(sale)?;
+    if refund_ref.is_some() {
+        return Ok(now.into_iter().find(|r| r.out_refund_no == no));
+    }
+    let left = row.total_fee.saturating_sub(crate::journal::held_by(&now));
+    Err(RefundError::Refused {
+        en: format!(
+            "WeChat already holds refund {no} (¥{}) of sale {sale}, which this journal did not know (made before the journal was restored from a backup, or on a copy of it); it is recorded now and ¥{left} is left. Nothing was sent: if the customer is owed another refund, run it again",
+            i.refund_fee
+        ),
+        zh: format!(
+            "微信已有交易 {sale} 的退款 {no}(¥{}),而本账本中没有(在账本从备份恢复之前,或在其副本上退的);现已记入账本,尚可退 ¥{left}。未发送任何请求:如果顾客还应再退款,请再次发起",
+            i.refund_fee
+        ),
+    })
 }

@@ -178,11 +178,11 @@ impl Refund {
         {
             return Words::new(
                 format!(
-                    "refused by WeChat, nothing refunded: WeChat holds the sale in a state that cannot be refunded (reversed, or refunded in full — was the journal restored from a backup?); check it with `paycode query {}` and in the merchant platform",
+                    "refused by WeChat, nothing refunded: WeChat holds sale {} in a state that cannot be refunded (reversed, or refunded in full — was the journal restored from a backup?); look it up in the merchant platform: what it shows is what the customer has back",
                     self.out_trade_no
                 ),
                 format!(
-                    "微信拒绝退款,未退款:该笔在微信处于不可退款的状态(已撤销或已全额退款 — 账本是否从备份恢复?);请用 `paycode query {}` 并在商户平台核对",
+                    "微信拒绝退款,未退款:交易 {} 在微信处于不可退款的状态(已撤销或已全额退款 — 账本是否从备份恢复?);请在商户平台查看:以商户平台显示的为准",
                     self.out_trade_no
                 ),
             );

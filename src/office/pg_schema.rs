@@ -649,7 +649,7 @@ pub const MIGRATIONS: &[&str] = &[
                 -- A till numbers a refund <out_trade_no>R<n> (checkout::refund).
                 WHEN sale_no IS NULL
                      OR left(NEW.key, length(sale_no)) IS DISTINCT FROM sale_no
-                     OR substr(NEW.key, length(sale_no) + 1) !~ '^R[0-9]{1,9}$'
+                     OR substr(NEW.key, length(sale_no) + 1) !~ '^R[0-9]{1,18}$'
                     THEN 'out_refund_no'
                 WHEN r->>'state' IS NULL OR r->>'state' NOT IN ('requested', 'processing',
                     'success', 'closed', 'change', 'refused') THEN 'state'
