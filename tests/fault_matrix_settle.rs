@@ -1391,3 +1391,46 @@ fn the_number_itself_is_asked_about_before_it_is_used() {
     );
     assert_eq!(h.order(&no).refunded, 600);
 }
+
+/// Row 219: WeChat lists an order's refunds 10 at a time (refundquery by order: the first 10 and
+/// `total_refund_count`, more by `offset`), and now so does the simulator. A journal restored
+/// from after 10 refunds of a sale that had 12 learns both lost ones from the second page.
+#[test]
+fn the_refunds_wechat_lists_on_a_second_page_are_learnt_too() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "20.00");
+    let backup = h.dir.path().join("night.db");
+    for i in 1..=12 {
+        if i == 11 {
+            assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
+        }
+        let r = h.run(&[
+            "refund",
+            &no,
+            "--amount",
+            &format!("0.{i:02}"),
+            "--no-wait",
+            "--json",
+        ]);
+        assert_eq!(
+            r.json()["out_refund_no"],
+            format!("{no}R{i}").as_str(),
+            "{}",
+            r.stdout
+        );
+    }
+    restore(&h, &backup);
+    let rest = h.run(&["refund", &no, "--json"]);
+    let j = rest.json();
+    assert_eq!(
+        (rest.code, j["status"].as_str()),
+        (3, Some("rejected")),
+        "{j}"
+    );
+    let en = j["message"].as_str().unwrap();
+    assert!(
+        en.contains(&format!("{no}R11 ¥0.11")) && en.contains(&format!("{no}R12 ¥0.12")),
+        "both lost refunds named: {en}"
+    );
+    assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 12);
+}

@@ -678,6 +678,7 @@ enum Asked {
 async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<Asked, RefundError> {
     let req = RefundQueryRequest {
         by: RefundRef::OutRefundNo(r.out_refund_no.clone()),
+        offset: None,
     };
     let list = match till.call(&req).await {
         Err(CallError::Request(e)) => return Err(e.into()),

@@ -50,23 +50,34 @@ pub(super) async fn learn(
     let (refund_ref, amount) = asked;
     let mine = refund_ref.map(|r| number_for_ref(&row.out_trade_no, r));
     let no = row.out_trade_no.as_str();
-    let req = RefundQueryRequest {
-        by: RefundRef::OutTradeNo(no.to_string()),
-    };
-    let items = match till.call(&req).await {
-        Err(CallError::Request(e)) => return Err(e.into()),
-        Err(CallError::Transport(_)) => return Err(unasked(no)),
-        Ok(a) => match a.answer {
-            Ok(reply) => match reply.result {
-                Ok(list) => list.refunds,
-                Err(biz) if biz.err_code == "REFUNDNOTEXIST" => {
-                    return Ok(Learned::Elsewhere(Fen(0)));
-                }
+    // Page by page: WeChat lists 10 refunds of an order at a time, with the order's count in
+    // `total_refund_count` (at most 50 refunds: 5 pages).
+    let mut items: Vec<RefundItem> = Vec::new();
+    for _ in 0..5 {
+        let req = RefundQueryRequest {
+            by: RefundRef::OutTradeNo(no.to_string()),
+            offset: (!items.is_empty()).then(|| u32::try_from(items.len()).unwrap_or(u32::MAX)),
+        };
+        let list = match till.call(&req).await {
+            Err(CallError::Request(e)) => return Err(e.into()),
+            Err(CallError::Transport(_)) => return Err(unasked(no)),
+            Ok(a) => match a.answer {
+                Ok(reply) => match reply.result {
+                    Ok(list) => list,
+                    Err(biz) if biz.err_code == "REFUNDNOTEXIST" && items.is_empty() => {
+                        return Ok(Learned::Elsewhere(Fen(0)));
+                    }
+                    Err(_) => return Err(unasked(no)),
+                },
                 Err(_) => return Err(unasked(no)),
             },
-            Err(_) => return Err(unasked(no)),
-        },
-    };
+        };
+        let page = list.refunds.len();
+        items.extend(list.refunds);
+        if page == 0 || list.total.is_none_or(|t| items.len() >= t) {
+            break;
+        }
+    }
     let known = till.journal.refunds_of(no)?;
     let unknown: Vec<&RefundItem> = items
         .iter()
@@ -202,6 +213,7 @@ pub(super) async fn number_is_free(
     let sale = row.out_trade_no.as_str();
     let req = RefundQueryRequest {
         by: RefundRef::OutRefundNo(no.to_string()),
+        offset: None,
     };
     let item = match till.call(&req).await {
         Err(CallError::Request(e)) => return Err(e.into()),

@@ -13,6 +13,9 @@ pub const MAX_REFUNDS: usize = 50;
 /// Orders older than this cannot be refunded.
 pub const REFUND_WINDOW: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// Refunds of an order listed in one refundquery page.
+const PAGE: usize = 10;
+
 impl Sim {
     /// `/secapi/pay/refund`: accepted as PROCESSING, SUCCESS after `refund_delay`.
     pub(crate) fn refund(&mut self, f: &Fields, st: SignType, now: SimTime) -> SimReply {
@@ -132,6 +135,7 @@ impl Sim {
     }
 
     /// `/pay/refundquery`: by refund_id > out_refund_no > transaction_id > out_trade_no.
+    /// By order, 10 refunds a page from `offset`.
     pub(crate) fn refundquery(&mut self, f: &Fields, st: SignType, now: SimTime) -> SimReply {
         let given = |n: &str| f.get(n).filter(|v| !v.is_empty());
         let hit = if let Some(id) = given("refund_id") {
@@ -159,6 +163,16 @@ impl Sim {
             .filter(|(j, _)| only.is_none_or(|k| k == *j))
             .map(|(_, r)| r)
             .collect();
+        // By order, WeChat lists 10 refunds from `offset` and the order's count in
+        // total_refund_count (its refundquery page, docs/protocol.md §9).
+        let total = refunds.len();
+        let by_order = only.is_none();
+        let refunds: Vec<&RefundRec> = if by_order {
+            let from = f.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+            refunds.into_iter().skip(from).take(PAGE).collect()
+        } else {
+            refunds
+        };
         if refunds.is_empty() {
             return self.answer(f, st, Some(("REFUNDNOTEXIST", "退款订单查询失败")), vec![]);
         }
@@ -171,6 +185,9 @@ impl Sim {
             kv("cash_fee", o.amount),
             kv("refund_count", refunds.len()),
         ];
+        if by_order && total > PAGE {
+            extra.push(kv("total_refund_count", total));
+        }
         for (n, r) in refunds.iter().enumerate() {
             let status = r.status(now);
             extra.extend([

@@ -98,6 +98,8 @@ pub enum RefundRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundQueryRequest {
     pub by: RefundRef,
+    /// By order: the first refund of the page (WeChat lists 10 at a time).
+    pub offset: Option<u32>,
 }
 
 impl RefundQueryRequest {
@@ -111,6 +113,7 @@ impl RefundQueryRequest {
             RefundRef::RefundId(_) | RefundRef::TransactionId(_) => check_token(name, v, 32)?,
         }
         b.put(name, v);
+        b.opt("offset", self.offset.map(|o| o.to_string()).as_deref());
         Ok(b.finish())
     }
 
@@ -165,6 +168,8 @@ pub struct RefundList {
     pub out_trade_no: Option<String>,
     pub total_fee: Option<Fen>,
     pub refunds: Vec<RefundItem>,
+    /// `total_refund_count`: the order's refunds in all, when they take more than a page.
+    pub total: Option<usize>,
 }
 
 /// An order has at most 50 refunds; a larger count is refused rather than looped over.
@@ -220,6 +225,7 @@ fn refund_list(f: &Fields) -> Result<RefundList, ReplyError> {
         out_trade_no: super::opt_our_id(f, "out_trade_no", 32)?,
         total_fee: opt_fen(f, "total_fee")?,
         refunds,
+        total: opt_count(f, "total_refund_count", MAX_REFUNDS)?,
     })
 }
 
@@ -306,6 +312,7 @@ mod tests {
         let m = merchant(SignType::HmacSha256);
         let q = RefundQueryRequest {
             by: RefundRef::OutTradeNo("T1".into()),
+            offset: None,
         };
         let f = xml::decode(q.to_xml(&m, "n").unwrap().as_bytes()).unwrap();
         assert_eq!(f.get("out_trade_no"), Some("T1"));
@@ -330,6 +337,22 @@ mod tests {
             .result
             .unwrap();
         assert_eq!(list.refunds.len(), 2);
+        assert_eq!(list.total, None, "one page: no total_refund_count");
+        // WeChat lists an order's refunds 10 at a time: the next page by offset, and the
+        // order's count in total_refund_count.
+        let page2 = RefundQueryRequest {
+            by: RefundRef::OutTradeNo("T1".into()),
+            offset: Some(10),
+        };
+        let f2 = xml::decode(page2.to_xml(&m, "n").unwrap().as_bytes()).unwrap();
+        assert_eq!(f2.get("offset"), Some("10"));
+        let mut paged = body.to_vec();
+        paged.push(("total_refund_count", "12"));
+        let list2 = parse_refundquery(&reply(&m, &paged), &page2, &m)
+            .unwrap()
+            .result
+            .unwrap();
+        assert_eq!(list2.total, Some(12));
         assert_eq!(list.refunds[0].refund_status, RefundStatus::Success);
         assert_eq!(list.refunds[1].refund_status, RefundStatus::Processing);
         assert_eq!(list.refunds[1].refund_fee, Fen(60));
@@ -337,6 +360,7 @@ mod tests {
         // Asked by out_refund_no: it must be in the list.
         let by_r3 = RefundQueryRequest {
             by: RefundRef::OutRefundNo("R3".into()),
+            offset: None,
         };
         assert_eq!(
             parse_refundquery(&reply(&m, body), &by_r3, &m).unwrap_err(),
