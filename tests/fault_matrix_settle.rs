@@ -1434,3 +1434,32 @@ fn the_refunds_wechat_lists_on_a_second_page_are_learnt_too() {
     );
     assert_eq!(h.journal().refunds_of(&no).unwrap().len(), 12);
 }
+
+/// Row 220 (third review of the refunds, F10): a manager's `paycode refund --amount 3.00` took
+/// a POS's unconfirmed ¥3.00 refund (numbered from the POS's refund_ref) as its own: both were
+/// shown refunded, WeChat made one. A manager's refund is never a POS's.
+#[test]
+fn a_managers_refund_never_takes_a_pos_refund_as_its_own() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    // The POS's refund, committed and not yet answered.
+    let pos_no = format!("{no}R100000000000000001");
+    h.journal()
+        .insert_refund_of(
+            &no,
+            &paycode::journal::NewRefund {
+                out_refund_no: &pos_no,
+                refund_fee: paycode::money::Fen(300),
+                reason: "",
+                authorised: paycode::journal::Authority::PinOverApi,
+                pos_refund_ref: Some("RF-M1"),
+            },
+            1,
+        )
+        .unwrap();
+    let r = h.run(&["refund", &no, "--amount", "3.00", "--json"]);
+    let j = r.json();
+    assert_eq!(j["status"], "success", "{j}");
+    assert_ne!(j["out_refund_no"], pos_no.as_str(), "its own refund: {j}");
+    assert_eq!(h.order(&no).refunds.len(), 1, "the manager's, sent once");
+}
