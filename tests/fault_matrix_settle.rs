@@ -1017,11 +1017,7 @@ fn a_restored_till_never_takes_another_refund_under_its_reused_number_for_its_ow
     assert_eq!(first.json()["out_refund_no"], r1.as_str());
 
     // The disk is replaced and last night's backup put back.
-    let journal = h.journal_path();
-    for side in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
-    }
-    std::fs::copy(&backup, &journal).unwrap();
+    restore(&h, &backup);
     assert!(h.journal().refunds_of(&no).unwrap().is_empty());
 
     // WeChat's list of the sale's refunds and the number itself, asked before numbering (rows
@@ -1079,11 +1075,7 @@ fn refunding_more_than_wechat_has_left_is_refused_not_left_open_for_ever() {
     assert_eq!(h.run(&["backup", backup.to_str().unwrap()]).code, 0);
     let first = h.run(&["refund", &no, "--amount", "4.00", "--json"]);
     assert_eq!(first.json()["status"], "success", "{}", first.stdout);
-    let journal = h.journal_path();
-    for side in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{side}", journal.display()));
-    }
-    std::fs::copy(&backup, &journal).unwrap();
+    restore(&h, &backup);
 
     // R1 is WeChat's ¥4.00 refund: taken. R2 asks the whole ¥10.00: more than is left. (The
     // list of the sale's refunds asked before each number, row 213, lags: it shows none.)
@@ -1462,4 +1454,53 @@ fn a_managers_refund_never_takes_a_pos_refund_as_its_own() {
     assert_eq!(j["status"], "success", "{j}");
     assert_ne!(j["out_refund_no"], pos_no.as_str(), "its own refund: {j}");
     assert_eq!(h.order(&no).refunds.len(), 1, "the manager's, sent once");
+}
+
+/// Row 221: no verified answer about the sale's refunds (refundquery unreachable): nothing is
+/// numbered, written or sent, and the cashier is told to try again; then it goes.
+#[test]
+fn a_refund_is_not_numbered_while_wechat_cannot_say_what_the_sale_holds() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper("/pay/refundquery", Tamper::Status(502), 1);
+    let r = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
+    assert!(j["message"].as_str().unwrap().contains("try again"), "{j}");
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("请稍后再试"),
+        "{j}"
+    );
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
+    assert!(
+        h.journal().refunds_of(&no).unwrap().is_empty(),
+        "nothing written"
+    );
+    let again = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    assert_eq!(again.json()["status"], "success", "{}", again.stdout);
+}
+
+/// Row 222 (third review of the refunds, F8): a refund made in the merchant platform (a number
+/// not this till's) holds part of the sale; "refund the rest" was refused every time ("cannot
+/// refund ¥9.00 … ¥5.00 is left"). The rest is what WeChat has left.
+#[test]
+fn the_rest_is_what_wechat_has_left_after_a_merchant_platform_refund() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let one = h.run(&["refund", &no, "--amount", "1.00", "--json"]);
+    assert_eq!(one.json()["status"], "success", "{}", one.stdout);
+    let p = h.proxy(checkout_support::Opts::default());
+    p.tamper(
+        "/pay/refundquery",
+        Tamper::Resign(checkout_support::proxy::plus_platform_refund),
+        1,
+    );
+    let rest = h.run(&["refund", &no, "--json"]);
+    let j = rest.json();
+    assert_eq!(
+        (j["status"].as_str(), j["refund_fee"].as_u64()),
+        (Some("success"), Some(500)),
+        "{j}"
+    );
 }

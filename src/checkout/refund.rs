@@ -59,6 +59,23 @@ pub enum RefundError {
 }
 
 impl RefundError {
+    /// `key` is already the POS's refund `earlier` (another sale or amount): refused.
+    pub(super) fn ref_reused(key: &str, earlier: &Refund) -> Self {
+        let (no, fee, sale) = (
+            &earlier.out_refund_no,
+            earlier.refund_fee,
+            &earlier.out_trade_no,
+        );
+        Self::RefReused {
+            en: format!(
+                "refund_ref {key} is already refund {no} (¥{fee} of sale {sale}): a refund_ref names one refund — give a new refund_ref for another refund; nothing was sent"
+            ),
+            zh: format!(
+                "refund_ref {key} 已用于退款 {no}(订单 {sale} 的 ¥{fee}):一个 refund_ref 只对应一笔退款 — 另一笔退款请使用新的 refund_ref;未发送任何请求"
+            ),
+        }
+    }
+
     /// No such sale, the number masked like [`super::settle::SettleError::not_found`].
     fn not_found(out_trade_no: &str) -> Self {
         Self::NotFound(crate::untrusted::shown_arg(out_trade_no))
@@ -164,17 +181,7 @@ pub async fn refund_for_ref(
     };
     let other_amount = asked.amount.is_some_and(|a| a != earlier.refund_fee);
     if earlier.out_trade_no != out_trade_no || other_amount {
-        let (no, fee) = (&earlier.out_refund_no, earlier.refund_fee);
-        return Err(RefundError::RefReused {
-            en: format!(
-                "refund_ref {key} is already refund {no} (¥{fee} of sale {}): a refund_ref names one refund — give a new refund_ref for another refund; nothing was sent",
-                earlier.out_trade_no
-            ),
-            zh: format!(
-                "refund_ref {key} 已用于退款 {no}(订单 {} 的 ¥{fee}):一个 refund_ref 只对应一笔退款 — 另一笔退款请使用新的 refund_ref;未发送任何请求",
-                earlier.out_trade_no
-            ),
-        });
+        return Err(RefundError::ref_reused(key, &earlier));
     }
     if earlier.state == RefundState::Requested {
         let total = till
@@ -392,10 +399,7 @@ async fn open_or_new(
     // A refund under the POS's own id is that refund alone, never another's open one.
     // Nor is a POS's refund (numbered from its refund_ref) a manager's (FAULTS row 218).
     let pos_numbered = |r: &Refund| {
-        r.out_refund_no
-            .strip_prefix(out_trade_no)
-            .and_then(|x| x.strip_prefix('R'))
-            .and_then(|n| n.parse::<u64>().ok())
+        super::refunds_at_wechat::number_of(out_trade_no, &r.out_refund_no)
             .is_some_and(|n| n >= super::refunds_at_wechat::REF_NUMBERS)
     };
     let reuse = amount.filter(|_| refund_ref.is_none()).and_then(|a| {
@@ -433,51 +437,36 @@ async fn open_or_new(
                     ),
                 });
             }
-            // What WeChat holds first (row 213): a number the journal lost is never given
-            // again, and what was refunded outside the journal is not left. A late payment's
-            // return is paycode's own, of a sale no manager refunded.
-            use super::refunds_at_wechat::{Learned, REF_NUMBERS, learn, number_for_ref};
-            // Built before anything is asked or stored, so a bad reason is refused with nothing
-            // sent (the number is checked again once it is final).
+            // A number this till gives once, and WeChat does not hold (rows 213–214, 218). A
+            // late payment's return is paycode's own, of a sale no manager refunded.
+            let no = super::refunds_at_wechat::next_number(out_trade_no, &existing, refund_ref);
+            // Built before anything is asked or stored: a bad reason is refused, nothing sent.
             crate::wxpay::call::check(
                 &till.link.merchant,
-                &request(
-                    &row.out_trade_no,
-                    &format!("{out_trade_no}R1"),
-                    row.total_fee,
-                    fee,
-                    reason,
-                ),
+                &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
             )?;
-            // The number of this ref is in the journal without the ref: made under it, then
-            // the journal restored, and the refund learnt from WeChat since (row 214).
-            if let Some(key) = refund_ref {
-                let no = number_for_ref(out_trade_no, key);
-                if let Some(k) = existing.iter().find(|k| k.out_refund_no == no) {
-                    if amount.is_some_and(|a| a != k.refund_fee) {
-                        let fee = k.refund_fee;
-                        return Err(RefundError::RefReused {
-                            en: format!(
-                                "refund_ref {key} is already refund {no} (¥{fee} of sale {out_trade_no}): a refund_ref names one refund — give a new refund_ref for another refund; nothing was sent"
-                            ),
-                            zh: format!(
-                                "refund_ref {key} 已用于退款 {no}(订单 {out_trade_no} 的 ¥{fee}):一个 refund_ref 只对应一笔退款 — 另一笔退款请使用新的 refund_ref;未发送任何请求"
-                            ),
-                        });
-                    }
-                    return Ok((k.clone(), true));
-                }
+            if let Some(key) = refund_ref
+                && let Some(k) = existing.iter().find(|k| k.out_refund_no == no)
+            {
+                // Made under this ref, the journal restored, and the refund learnt from WeChat
+                // since without its ref (row 214).
+                return super::refunds_at_wechat::this_refs(k, key, amount).map(|r| (r, true));
             }
             let elsewhere = if authorised == Authority::LatePayment {
                 Fen(0)
             } else {
-                match learn(till, row, (refund_ref, amount)).await? {
+                use super::refunds_at_wechat::{Learned, learn, number_is_free};
+                let f = match learn(till, row, refund_ref, amount).await? {
                     Learned::Elsewhere(f) => f,
                     Learned::This(r) => return Ok((r, true)),
+                };
+                if let Some(r) = number_is_free(till, row, &no, refund_ref, amount).await? {
+                    return Ok((r, true));
                 }
+                f
             };
+            // "The rest" is what WeChat has left (row 218).
             let left = left.saturating_sub(elsewhere);
-            // "The rest" is what WeChat has left (FAULTS row 218).
             let fee = if amount.is_none() { left } else { fee };
             if fee.0 == 0 || fee > left {
                 return Err(RefundError::Refused {
@@ -491,36 +480,6 @@ async fn open_or_new(
                     ),
                 });
             }
-            let n = existing
-                .iter()
-                .filter_map(|r| {
-                    r.out_refund_no
-                        .strip_prefix(out_trade_no)?
-                        .strip_prefix('R')?
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n < REF_NUMBERS)
-                })
-                .max()
-                .unwrap_or(0)
-                .max(existing.len() as u64)
-                + 1;
-            let no = match refund_ref {
-                Some(r) => number_for_ref(out_trade_no, r),
-                None => format!("{out_trade_no}R{n}"),
-            };
-            // The list of an order's refunds comes 10 at a time (WeChat's refundquery page):
-            // the number itself is asked about too, so it is never one WeChat holds (row 218).
-            if authorised != Authority::LatePayment
-                && let Some(r) =
-                    super::refunds_at_wechat::number_is_free(till, row, &no, refund_ref).await?
-            {
-                return Ok((r, true));
-            }
-            crate::wxpay::call::check(
-                &till.link.merchant,
-                &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
-            )?;
             let at = till.clock.unix_ms();
             let new = crate::journal::NewRefund {
                 out_refund_no: &no,

@@ -671,65 +671,6 @@ pub const MIGRATIONS: &[&str] = &[
         RETURN NEW;
     END $$;
 
-    CREATE OR REPLACE FUNCTION paycode.materialise() RETURNS trigger LANGUAGE plpgsql
-        SECURITY DEFINER SET search_path = pg_catalog AS $$
-    DECLARE r jsonb := NEW.row;
-    BEGIN
-        IF TG_TABLE_SCHEMA <> 'paycode' OR TG_TABLE_NAME <> 'journal' THEN
-            RAISE EXCEPTION 'paycode:not_the_journal' USING ERRCODE = 'insufficient_privilege';
-        END IF;
-        IF NEW.kind = 'sale' THEN
-            INSERT INTO paycode.sales AS s (till_id, out_trade_no, seq, total_fee, code_fp,
-                device_info, created_ms, updated_ms, state, transaction_id, bank_type, cash_fee,
-                err_code, message, attach, pos_ref, generation)
-            VALUES (NEW.till_id, r->>'out_trade_no', NEW.seq,
-                (r->>'total_fee')::bigint, r->>'code_fp', r->>'device_info',
-                (r->>'created_ms')::bigint, (r->>'updated_ms')::bigint, r->>'state',
-                r->>'transaction_id', r->>'bank_type', (r->>'cash_fee')::bigint,
-                r->>'err_code', r->>'message', r->>'attach', r->>'pos_ref', NEW.generation)
-            ON CONFLICT (till_id, out_trade_no) DO UPDATE SET seq = EXCLUDED.seq,
-                generation = EXCLUDED.generation,
-                total_fee = EXCLUDED.total_fee, code_fp = EXCLUDED.code_fp,
-                device_info = EXCLUDED.device_info, created_ms = EXCLUDED.created_ms,
-                updated_ms = EXCLUDED.updated_ms, state = EXCLUDED.state,
-                transaction_id = EXCLUDED.transaction_id, bank_type = EXCLUDED.bank_type,
-                cash_fee = EXCLUDED.cash_fee, err_code = EXCLUDED.err_code,
-                message = EXCLUDED.message, attach = EXCLUDED.attach, pos_ref = EXCLUDED.pos_ref
-            WHERE (s.generation = EXCLUDED.generation AND s.seq < EXCLUDED.seq)
-               OR (s.generation < EXCLUDED.generation AND s.updated_ms < EXCLUDED.updated_ms);
-        ELSIF NEW.kind = 'event' THEN
-            INSERT INTO paycode.events (till_id, event_id, seq, out_trade_no, at_ms, kind,
-                detail, err_code, generation)
-            VALUES (NEW.till_id, (r->>'event_id')::bigint, NEW.seq,
-                r->>'out_trade_no', (r->>'at_ms')::bigint, r->>'kind', r->>'detail',
-                r->>'err_code', NEW.generation)
-            ON CONFLICT (till_id, event_id, at_ms) DO NOTHING;
-        ELSIF NEW.kind = 'refund' THEN
-            INSERT INTO paycode.refunds AS f (till_id, out_refund_no, seq, out_trade_no,
-                refund_fee, reason, state, refund_id, err_code, created_ms, updated_ms,
-                authorised, generation)
-            VALUES (NEW.till_id, r->>'out_refund_no', NEW.seq,
-                r->>'out_trade_no', (r->>'refund_fee')::bigint, r->>'reason', r->>'state',
-                r->>'refund_id', r->>'err_code', (r->>'created_ms')::bigint,
-                (r->>'updated_ms')::bigint, r->>'authorised', NEW.generation)
-            ON CONFLICT (till_id, out_refund_no, created_ms) DO UPDATE SET seq = EXCLUDED.seq,
-                generation = EXCLUDED.generation,
-                out_trade_no = EXCLUDED.out_trade_no, refund_fee = EXCLUDED.refund_fee,
-                reason = EXCLUDED.reason, state = EXCLUDED.state, refund_id = EXCLUDED.refund_id,
-                err_code = EXCLUDED.err_code, updated_ms = EXCLUDED.updated_ms,
-                authorised = EXCLUDED.authorised
-            WHERE (f.generation = EXCLUDED.generation AND f.seq < EXCLUDED.seq)
-               OR (f.generation < EXCLUDED.generation AND f.updated_ms < EXCLUDED.updated_ms);
-        ELSIF NEW.kind = 'shift' THEN
-            INSERT INTO paycode.shifts (till_id, shift_id, seq, device_info, opened_ms,
-                closed_ms, report, generation)
-            VALUES (NEW.till_id, (r->>'shift_id')::bigint, NEW.seq,
-                r->>'device_info', (r->>'opened_ms')::bigint, (r->>'closed_ms')::bigint,
-                r->>'report', NEW.generation)
-            ON CONFLICT (till_id, shift_id, closed_ms) DO NOTHING;
-        END IF;
-        RETURN NULL;
-    END $$;
 
     CREATE OR REPLACE FUNCTION paycode.register(p_journal text, p_device text, p_mch text, p_now bigint)
         RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog

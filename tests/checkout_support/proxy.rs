@@ -123,6 +123,25 @@ pub fn refund_not_exist(f: &mut Fields) {
     *f = out;
 }
 
+/// An edit for [`Tamper::Resign`]: a refundquery's list also holds a ¥4.00 refund made in the
+/// merchant platform (a number not the till's).
+pub fn plus_platform_refund(f: &mut Fields) {
+    let n: usize = f
+        .get("refund_count")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut out: Fields = f
+        .iter()
+        .filter(|(k, _)| *k != "refund_count" && *k != "sign")
+        .collect();
+    out.push("refund_count", (n + 1).to_string());
+    out.push(format!("out_refund_no_{n}"), "PLATFORM-1");
+    out.push(format!("refund_id_{n}"), "50302026120400000000000000999");
+    out.push(format!("refund_fee_{n}"), "400");
+    out.push(format!("refund_status_{n}"), "SUCCESS");
+    *f = out;
+}
+
 /// An edit for [`Tamper::Resign`]: the reply becomes a business `SYSTEMERROR`
 /// (docs/protocol.md §5): only the envelope fields stay.
 pub fn systemerror(f: &mut Fields) {
