@@ -9,9 +9,7 @@ use crate::journal::{
     Authority, JournalError, NUMBER_TAKEN, Refund, RefundState, SaleRow, SaleState,
 };
 use crate::money::Fen;
-use crate::wxpay::api::{
-    self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, RefundStatus, ReplyError,
-};
+use crate::wxpay::api::{self, OrderRef, RefundQueryRequest, RefundRef, RefundRequest, ReplyError};
 use crate::wxpay::call::CallError;
 
 /// The refund err_codes that say no refund was made (WeChat's table for `/secapi/pay/refund`,
@@ -661,14 +659,9 @@ async fn ask_once(till: &mut Till, r: &mut Refund) -> Result<Asked, RefundError>
     if item.refund_fee != r.refund_fee {
         return number_taken(till, r, item.refund_fee);
     }
-    let state = match item.refund_status {
-        RefundStatus::Success => Some(RefundState::Success),
-        RefundStatus::RefundClose => Some(RefundState::Closed),
-        RefundStatus::Change => Some(RefundState::Change),
-        RefundStatus::Processing | RefundStatus::Other(_) => {
-            (r.state == RefundState::Requested).then_some(RefundState::Processing)
-        }
-    };
+    // Still processing says more only of one never confirmed.
+    let state = Some(super::refunds_at_wechat::state_of(&item.refund_status))
+        .filter(|s| *s != RefundState::Processing || r.state == RefundState::Requested);
     if let Some(state) = state {
         let at = till.clock.unix_ms();
         till.journal

@@ -225,7 +225,8 @@ fn found(
     })
 }
 
-fn state_of(s: &RefundStatus) -> RefundState {
+/// The journal's state for WeChat's `refund_status` (one it does not know is still processing).
+pub(super) fn state_of(s: &RefundStatus) -> RefundState {
     match s {
         RefundStatus::Success => RefundState::Success,
         RefundStatus::RefundClose => RefundState::Closed,
