@@ -262,3 +262,41 @@ fn a_pos_refund_retried_after_a_restore_is_still_made_once() {
     let (st, v) = post(&h, &s, "/v1/refunds", &other, None);
     assert_eq!((st, v["field"].as_str()), (409, Some("refund_ref")), "{v}");
 }
+
+/// Row 223 (review 5, F3): `follow_open: true` dropped the request's `refund_ref`, so the same
+/// refund_ref sent again (after the first finished) was a new refund each time: ¥9.00 back for
+/// one ¥3.00 refund. The ref stays the idempotency key.
+#[test]
+fn a_refund_ref_is_the_key_with_follow_open_too() {
+    let h = Harness::new();
+    let s = serve(&h, &[]);
+    let (st, v) = post(
+        &h,
+        &s,
+        "/v1/sales",
+        &sale("10.00", "POS-F", &h.code("normal")),
+        None,
+    );
+    assert_eq!((st, v["status"].as_str()), (200, Some("paid")), "{v}");
+    let no = v["out_trade_no"].as_str().unwrap().to_string();
+    let body = refund_body(
+        json!({"ref": "POS-F", "refund_ref": "RF-F", "amount": "3.00", "follow_open": true}),
+    );
+    let (st, first) = post(&h, &s, "/v1/refunds", &body, None);
+    assert_eq!(
+        (st, first["status"].as_str()),
+        (200, Some("success")),
+        "{first}"
+    );
+    let (st, again) = post(&h, &s, "/v1/refunds", &body, None);
+    assert_eq!(
+        (
+            st,
+            again["existing"].as_bool(),
+            again["out_refund_no"].clone()
+        ),
+        (200, Some(true), first["out_refund_no"].clone()),
+        "{again}"
+    );
+    assert_eq!(h.order(&no).refunded, 300, "one refund for RF-F");
+}

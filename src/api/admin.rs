@@ -115,9 +115,8 @@ async fn refund(
         amount: order.amount,
         reason: &order.reason,
         authorised,
-        // Handed over by `paycode refund`: its own semantics (an open refund of the same
-        // amount is followed, never doubled); the ref is the run's, not a POS's.
-        refund_ref: (!order.follow_open).then(|| order.refund_ref.as_str()),
+        refund_ref: Some(order.refund_ref.as_str()),
+        follow_open: order.follow_open,
     };
     match refund_for_ref(till, &no, &asked, Some(REFUND_WAIT), |_| {}).await {
         Ok((o, existing)) => {

@@ -140,6 +140,7 @@ pub async fn refund(
         reason,
         authorised,
         refund_ref: None,
+        follow_open: false,
     };
     refund_as(till, out_trade_no, &asked, wait, progress).await
 }
@@ -153,6 +154,9 @@ pub struct RefundAsk<'a> {
     pub authorised: Authority,
     /// The POS's own id for the refund (`POST /v1/refunds`): its idempotency key.
     pub refund_ref: Option<&'a str>,
+    /// `paycode refund` handed over: an open refund of the same amount is this one, as the
+    /// command has it on its own (rows 208, 223); the ref still names the refund made.
+    pub follow_open: bool,
 }
 
 /// A refund the POS asked for under its own id `refund_ref`: the refund already made under it
@@ -365,6 +369,7 @@ pub(super) async fn return_late_payment(
         reason: LATE_PAYMENT_REASON,
         authorised: Authority::LatePayment,
         refund_ref: None,
+        follow_open: false,
     };
     let (mut refund, _) = open_or_new(till, row, &asked).await?;
     if refund.state == RefundState::Requested {
@@ -386,6 +391,7 @@ async fn open_or_new(
         reason,
         authorised,
         refund_ref,
+        follow_open,
     } = *asked;
     let out_trade_no = row.out_trade_no.as_str();
     let existing = till.journal.refunds_of(out_trade_no)?;
@@ -400,12 +406,14 @@ async fn open_or_new(
         super::refunds_at_wechat::number_of(out_trade_no, &r.out_refund_no)
             .is_some_and(|n| n >= super::refunds_at_wechat::REF_NUMBERS)
     };
-    let reuse = amount.filter(|_| refund_ref.is_none()).and_then(|a| {
-        existing
-            .iter()
-            .find(|r| r.state.is_open() && a == r.refund_fee && !pos_numbered(r))
-            .cloned()
-    });
+    let reuse = amount
+        .filter(|_| refund_ref.is_none() || follow_open)
+        .and_then(|a| {
+            existing
+                .iter()
+                .find(|r| r.state.is_open() && a == r.refund_fee && !pos_numbered(r))
+                .cloned()
+        });
     Ok(match reuse {
         Some(r) => (r, true),
         None => {
@@ -437,13 +445,16 @@ async fn open_or_new(
             }
             // A number this till gives once, and WeChat does not hold (rows 213–214, 218). A
             // late payment's return is paycode's own, of a sale no manager refunded.
-            let no = super::refunds_at_wechat::next_number(out_trade_no, &existing, refund_ref);
+            // Handed over from `paycode refund` (a fresh ref per run), the number is counted
+            // like the command's own, so the next run finds the refund open (row 208).
+            let numbered_by = refund_ref.filter(|_| !follow_open);
+            let no = super::refunds_at_wechat::next_number(out_trade_no, &existing, numbered_by);
             // Built before anything is asked or stored: a bad reason is refused, nothing sent.
             crate::wxpay::call::check(
                 &till.link.merchant,
                 &request(&row.out_trade_no, &no, row.total_fee, fee, reason),
             )?;
-            if let Some(key) = refund_ref
+            if let Some(key) = numbered_by
                 && let Some(k) = existing.iter().find(|k| k.out_refund_no == no)
             {
                 // Made under this ref, the journal restored, and the refund learnt from WeChat
@@ -454,11 +465,11 @@ async fn open_or_new(
                 Fen(0)
             } else {
                 use super::refunds_at_wechat::{Learned, learn, number_is_free};
-                let f = match learn(till, row, refund_ref, amount).await? {
+                let f = match learn(till, row, numbered_by, amount).await? {
                     Learned::Elsewhere(f) => f,
                     Learned::This(r) => return Ok((r, true)),
                 };
-                if let Some(r) = number_is_free(till, row, &no, refund_ref, amount).await? {
+                if let Some(r) = number_is_free(till, row, &no, numbered_by, amount).await? {
                     return Ok((r, true));
                 }
                 f
@@ -712,7 +723,9 @@ async fn settle_unverified(
         .collect();
     // This request resends one of them (same number): nothing new is numbered. Not under a
     // POS's refund_ref, which is never another's open refund (`open_or_new`).
-    if asked.refund_ref.is_none() && unverified.iter().any(|r| amount == Some(r.refund_fee)) {
+    if (asked.refund_ref.is_none() || asked.follow_open)
+        && unverified.iter().any(|r| amount == Some(r.refund_fee))
+    {
         return Ok(());
     }
     for mut r in unverified {
