@@ -1504,3 +1504,48 @@ fn the_rest_is_what_wechat_has_left_after_a_merchant_platform_refund() {
         "{j}"
     );
 }
+
+/// Row 224 (review 5, F4): a journal copied to a till with another device_info refunded the
+/// other till's sale without a word (and its reconcile then showed it unpaid for ever). A till
+/// refunds only its own sales, naming the one a sale belongs to.
+#[test]
+fn a_till_never_refunds_another_tills_sale() {
+    let h = Harness::new();
+    let theirs = "till-920261204101010123";
+    let mut j = h.journal();
+    j.insert_intent(
+        &paycode::journal::NewSale {
+            out_trade_no: theirs.into(),
+            total_fee: paycode::money::Fen(1000),
+            code_fp: "fp".into(),
+            code_masked: "13**************01".into(),
+            device_info: "till-9".into(),
+            attach: None,
+            pos_ref: None,
+        },
+        1,
+    )
+    .unwrap();
+    j.transition(
+        theirs,
+        SaleState::Paid,
+        &paycode::journal::Transition {
+            transaction_id: Some("4200000000000000000000000001".into()),
+            ..paycode::journal::Transition::default()
+        },
+        2,
+    )
+    .unwrap();
+    drop(j);
+    let r = h.run(&["refund", theirs, "--amount", "1.00", "--json"]);
+    let v = r.json();
+    assert_eq!((r.code, v["status"].as_str()), (3, Some("rejected")), "{v}");
+    let en = v["message"].as_str().unwrap();
+    assert!(en.contains("till-9") && en.contains("on that till"), "{en}");
+    assert!(v["message_zh"].as_str().unwrap().contains("till-9"), "{v}");
+    assert_eq!(
+        h.requests("refund") + h.requests("refundquery"),
+        0,
+        "nothing sent"
+    );
+}

@@ -220,6 +220,20 @@ async fn refund_as(
     if row.state != SaleState::Paid {
         return Err(not_paid(out_trade_no, row.state));
     }
+    // A journal copied from another till holds that till's sales: never refunded here (row
+    // 224). The late-payment return is of this till's own sale, so it needs no such check.
+    let mine = &till.config().merchant.device_info;
+    if &row.device_info != mine {
+        let theirs = &row.device_info;
+        return Err(RefundError::Refused {
+            en: format!(
+                "sale {out_trade_no} was made by till {theirs}, not this till ({mine}): refund it on that till; nothing was sent (is this journal a copy of that till's?)"
+            ),
+            zh: format!(
+                "交易 {out_trade_no} 是收银台 {theirs} 的交易,不是本收银台({mine})的:请在那台收银台上退款;未发送任何请求(本账本是否复制自那台收银台?)"
+            ),
+        });
+    }
     if amount.is_none() {
         return refund_the_rest(till, &row, asked, wait, &mut progress).await;
     }
