@@ -1549,3 +1549,38 @@ fn a_till_never_refunds_another_tills_sale() {
         "nothing sent"
     );
 }
+
+/// Row 225 (review 5, F10): a POS's refund without a verified answer held back a manager's
+/// refund of another amount, saying "send it again first with `paycode refund … --amount 3.00`";
+/// done as told, that was a new refund beside the POS's (which the POS then sent again): ¥6.00
+/// back for ¥3.00. The advice for a POS's refund is that the POS sends it again.
+#[test]
+fn the_advice_for_an_open_pos_refund_never_makes_a_second_one() {
+    let h = Harness::new();
+    let no = paid_sale(&h, "10.00");
+    let pos_no = format!("{no}R100000000000000001");
+    h.journal()
+        .insert_refund_of(
+            &no,
+            &paycode::journal::NewRefund {
+                out_refund_no: &pos_no,
+                refund_fee: paycode::money::Fen(300),
+                reason: "",
+                authorised: paycode::journal::Authority::PinOverApi,
+                pos_refund_ref: Some("RF-P1"),
+            },
+            1,
+        )
+        .unwrap();
+    let r = h.run(&["refund", &no, "--amount", "2.00", "--json"]);
+    let j = r.json();
+    assert_eq!((r.code, j["status"].as_str()), (3, Some("rejected")), "{j}");
+    let en = j["message"].as_str().unwrap();
+    assert!(en.contains("POS") && en.contains("refund_ref"), "{en}");
+    assert!(!en.contains("--amount 3.00"), "{en}");
+    assert!(
+        j["message_zh"].as_str().unwrap().contains("refund_ref"),
+        "{j}"
+    );
+    assert_eq!(h.requests("refund"), 0, "nothing sent");
+}

@@ -416,10 +416,8 @@ async fn open_or_new(
     // gets a new number (FAULTS rows 76, 80).
     // A refund under the POS's own id is that refund alone, never another's open one.
     // Nor is a POS's refund (numbered from its refund_ref) a manager's (FAULTS row 218).
-    let pos_numbered = |r: &Refund| {
-        super::refunds_at_wechat::number_of(out_trade_no, &r.out_refund_no)
-            .is_some_and(|n| n >= super::refunds_at_wechat::REF_NUMBERS)
-    };
+    let pos_numbered =
+        |r: &Refund| super::refunds_at_wechat::from_a_ref(out_trade_no, &r.out_refund_no);
     let reuse = amount
         .filter(|_| refund_ref.is_none() || follow_open)
         .and_then(|a| {
@@ -742,8 +740,23 @@ async fn settle_unverified(
     {
         return Ok(());
     }
+    // A POS's refund is sent again by the POS under its refund_ref: told to resend it with
+    // `paycode refund --amount`, a manager made a second refund (row 225).
+    let pos =
+        |r: &Refund| super::refunds_at_wechat::from_a_ref(&row.out_trade_no, &r.out_refund_no);
     for mut r in unverified {
         ask_once(till, &mut r).await?;
+        if r.state == RefundState::Requested && pos(&r) {
+            let (rno, fee) = (&r.out_refund_no, r.refund_fee);
+            return Err(RefundError::Refused {
+                en: format!(
+                    "the POS's refund {rno} of ¥{fee} has no verified answer from WeChat yet: the POS sends it again with its own refund_ref (never refunded twice); a new refund is not started while it is open"
+                ),
+                zh: format!(
+                    "POS 发起的退款 {rno}(¥{fee})尚未得到微信确认:请由 POS 用其 refund_ref 重新发送(不会重复退款);在它完成前不会发起新的退款"
+                ),
+            });
+        }
         if r.state == RefundState::Requested {
             let (no, rno, fee) = (&row.out_trade_no, &r.out_refund_no, r.refund_fee);
             return Err(RefundError::Refused {

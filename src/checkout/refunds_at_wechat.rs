@@ -29,6 +29,11 @@ pub(super) fn number_of(out_trade_no: &str, out_refund_no: &str) -> Option<u64> 
     n.parse().ok()
 }
 
+/// The refund number was given from a POS's `refund_ref` (the POS sends it again, not a manager).
+pub(super) fn from_a_ref(out_trade_no: &str, out_refund_no: &str) -> bool {
+    number_of(out_trade_no, out_refund_no).is_some_and(|n| n >= REF_NUMBERS)
+}
+
 /// The number a new refund of `out_trade_no` gets. Under a POS's `refund_ref`: 18 digits of its
 /// SHA-256 from [`REF_NUMBERS`] (60 bits: two refs of one sale never meet), so WeChat itself
 /// keeps one refund per ref, also when the journal that knew the ref is gone. Otherwise the next

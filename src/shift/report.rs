@@ -87,8 +87,8 @@ impl AttentionKind {
                 "未完成(收款中途 paycode 停止):下次启动或 `paycode recover` 会继续处理;显示已支付前不要交付商品",
             ),
             Self::RefundUnconfirmed => Words::new(
-                "refund not confirmed by WeChat: do not pay cash instead; `paycode refund <no>` sends it again under its own number",
-                "退款未获微信确认:不要改付现金;`paycode refund <单号>` 会以原退款单号重新发送",
+                "refund not confirmed by WeChat: do not pay cash instead; `paycode refund <order no> --amount <its amount>` sends it again under its own number (without --amount it would refund all the rest); a POS's refund is sent again by the POS with its refund_ref",
+                "退款未获微信确认:不要改付现金;`paycode refund <订单号> --amount <该笔金额>` 会以原退款单号重新发送(不带 --amount 会把剩余金额全部退款);POS 发起的退款由 POS 用其 refund_ref 重新发送",
             ),
             Self::RefundToCardFailed => Words::new(
                 "the refund to the customer's bank card failed (CHANGE): handle it in the WeChat Pay merchant platform",
@@ -377,6 +377,14 @@ mod tests {
                 (AttentionKind::RefundUnconfirmed, "OLD"),
                 (AttentionKind::RefundToCardFailed, "OLD2"),
             ]
+        );
+        // Row 226: the advice resends that refund only — without --amount the command
+        // refunds all the rest.
+        let w = AttentionKind::RefundUnconfirmed.what_to_do();
+        assert!(
+            w.en.contains("--amount") && w.zh.contains("--amount"),
+            "{}",
+            w.en
         );
         assert_eq!(r.settled_since.len(), 1);
         assert_eq!(r.settled_since[0].state, SaleState::Paid);
